@@ -1,0 +1,1 @@
+"""Billing: admin for administrators, never the main UI."""

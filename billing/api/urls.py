@@ -1,0 +1,3 @@
+"""Billing: API routes under /api/v1/."""
+
+urlpatterns: list = []

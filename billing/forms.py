@@ -1,0 +1,1 @@
+"""Billing: forms validate shape; services validate meaning."""

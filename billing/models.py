@@ -1,0 +1,1 @@
+"""Billing: models arrive with their issue (see docs/ and ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Billing: reads, reports and querysets."""

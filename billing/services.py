@@ -1,0 +1,1 @@
+"""Billing: writes that matter (state transitions, postings, approvals)."""

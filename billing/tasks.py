@@ -1,0 +1,1 @@
+"""Billing: thin, idempotent Celery tasks calling services."""

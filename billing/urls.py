@@ -1,0 +1,4 @@
+"""Billing: HTML routes."""
+
+app_name = "billing"
+urlpatterns: list = []

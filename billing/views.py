@@ -1,0 +1,1 @@
+"""Billing: thin HTML views."""

@@ -1,0 +1,1 @@
+"""Collections: admin for administrators, never the main UI."""

@@ -1,0 +1,3 @@
+"""Collections: API routes under /api/v1/."""
+
+urlpatterns: list = []

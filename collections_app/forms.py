@@ -1,0 +1,1 @@
+"""Collections: forms validate shape; services validate meaning."""

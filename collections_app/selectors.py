@@ -1,0 +1,1 @@
+"""Collections: reads, reports and querysets."""

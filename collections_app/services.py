@@ -1,0 +1,1 @@
+"""Collections: writes that matter (state transitions, postings, approvals)."""

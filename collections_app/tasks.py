@@ -1,0 +1,1 @@
+"""Collections: thin, idempotent Celery tasks calling services."""

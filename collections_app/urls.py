@@ -1,0 +1,4 @@
+"""Collections: HTML routes."""
+
+app_name = "collections_app"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Collections: thin HTML views."""

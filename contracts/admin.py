@@ -1,0 +1,1 @@
+"""Contracts: admin for administrators, never the main UI."""

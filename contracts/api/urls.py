@@ -1,0 +1,3 @@
+"""Contracts: API routes under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Contracts: forms validate shape; services validate meaning."""

@@ -1,0 +1,1 @@
+"""Contracts: models arrive with their issue (see docs/ and ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Contracts: reads, reports and querysets."""

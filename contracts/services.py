@@ -1,0 +1,1 @@
+"""Contracts: writes that matter (state transitions, postings, approvals)."""

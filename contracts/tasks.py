@@ -1,0 +1,1 @@
+"""Contracts: thin, idempotent Celery tasks calling services."""

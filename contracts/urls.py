@@ -1,0 +1,4 @@
+"""Contracts: HTML routes."""
+
+app_name = "contracts"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Contracts: thin HTML views."""

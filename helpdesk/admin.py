@@ -1,0 +1,1 @@
+"""Help desk: admin for administrators, never the main UI."""

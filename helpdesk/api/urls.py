@@ -1,0 +1,3 @@
+"""Help desk: API routes under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Help desk: forms validate shape; services validate meaning."""

@@ -1,0 +1,1 @@
+"""Help desk: models arrive with their issue (see docs/ and ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Help desk: reads, reports and querysets."""

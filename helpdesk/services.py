@@ -1,0 +1,1 @@
+"""Help desk: writes that matter (state transitions, postings, approvals)."""

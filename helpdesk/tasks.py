@@ -1,0 +1,1 @@
+"""Help desk: thin, idempotent Celery tasks calling services."""

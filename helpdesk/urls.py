@@ -1,0 +1,4 @@
+"""Help desk: HTML routes."""
+
+app_name = "helpdesk"
+urlpatterns: list = []

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+
+from ledger.models import Period
+from otc.dates import now
+from otc.errors import DomainError, PermissionDenied
+from otc.models import User
+from otc.services import ensure_transition, record_status_change
+
+
+def _get_or_create_period(legal_entity_id: int, year: int, month: int) -> Period:
+    period = Period.objects.filter(legal_entity_id=legal_entity_id, year=year, month=month).first()
+    if period is not None:
+        return period
+    try:
+        with transaction.atomic():
+            return Period.objects.create(legal_entity_id=legal_entity_id, year=year, month=month)
+    except IntegrityError:  # created concurrently
+        return Period.objects.get(legal_entity_id=legal_entity_id, year=year, month=month)
+
+
+def period_for_posting(*, legal_entity_id: int, date: dt.date, roll_forward: bool = True) -> tuple[Period, dt.date]:
+    """The open period a posting dated `date` goes to, and the posting date.
+
+    Periods are open until a Controller closes them (a missing month is created open). A date in
+    a closed period rolls forward to the first day of the next open period, keeping the
+    document date on the entry; with roll_forward=False (manual journals) it is refused."""
+    period = _get_or_create_period(legal_entity_id, date.year, date.month)
+    if period.status == Period.Status.OPEN:
+        return period, date
+    if not roll_forward:
+        raise DomainError(f"The period {period.label} is closed; post into an open period.")
+    year, month = date.year, date.month
+    for _ in range(120):
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+        candidate = _get_or_create_period(legal_entity_id, year, month)
+        if candidate.status == Period.Status.OPEN:
+            return candidate, candidate.start
+    raise DomainError("No open accounting period found in the next ten years.")
+
+
+def _change_period(*, period_id: int, to: str, by: User, note: str = "") -> Period:
+    if not by.has_perm("ledger.manage_periods"):
+        raise PermissionDenied("Only a Controller may close or reopen accounting periods.")
+    period = Period.objects.select_for_update().get(pk=period_id)
+    ensure_transition(period, to=to)
+    before = period.status
+    period.status = to
+    period.closed_at, period.closed_by = (now(), by) if to == Period.Status.CLOSED else (None, None)
+    period.save(update_fields=["status", "closed_at", "closed_by"])
+    record_status_change(period, by=by, from_state=before, note=note)
+    return period
+
+
+@transaction.atomic(durable=True)
+def period_close(*, period_id: int, by: User, note: str = "") -> Period:
+    return _change_period(period_id=period_id, to=Period.Status.CLOSED, by=by, note=note)
+
+
+@transaction.atomic(durable=True)
+def period_reopen(*, period_id: int, by: User, note: str) -> Period:
+    if not note.strip():
+        raise DomainError("Reopening a closed period needs a written reason.", fields={"note": ["required"]})
+    return _change_period(period_id=period_id, to=Period.Status.OPEN, by=by, note=note)

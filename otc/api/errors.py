@@ -1,0 +1,61 @@
+"""One JSON error shape for every API failure: {"error": code, "message": text, "fields": {...}}."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from otc.errors import DomainError
+
+_CODES = {
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "parse_error",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def error_response(code: str, message: str, http_status: int, fields: dict | None = None, headers=None) -> Response:
+    return Response({"error": code, "message": message, "fields": fields or {}}, status=http_status, headers=headers)
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            return f"{key}: {_flatten(value)}"
+        return ""
+    if isinstance(detail, list):
+        return _flatten(detail[0]) if detail else ""
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return error_response(exc.code, exc.message, exc.http_status, exc.fields)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return error_response(code, "Invalid input. " + _flatten(detail), status.HTTP_400_BAD_REQUEST, detail, headers)
+    return error_response(code, _flatten(exc.detail), exc.status_code, None, headers)

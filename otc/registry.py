@@ -1,0 +1,72 @@
+"""Where higher apps plug into pages that `otc` (or a lower app) renders.
+
+A lower app never imports a higher one. Instead, higher apps register navigation entries,
+dashboard work-queue panels and customer-page panels here in their `AppConfig.ready()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str | None = None
+    order: int = 100
+    section: str = "main"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel: `context(request, **kw)` returns the template context, or None to hide it."""
+
+    key: str
+    title: str
+    template: str
+    context: Callable[..., dict[str, Any] | None]
+    permission: str | None = None
+    order: int = 100
+    width: str = "col-lg-6"
+
+
+@dataclass
+class Registry:
+    nav: list[NavItem] = field(default_factory=list)
+    dashboard: list[Panel] = field(default_factory=list)
+    customer: list[Panel] = field(default_factory=list)
+
+    def _add(self, items: list, item: Any) -> None:
+        key = getattr(item, "key", None) or getattr(item, "url_name", None)
+        items[:] = [i for i in items if (getattr(i, "key", None) or getattr(i, "url_name", None)) != key]
+        items.append(item)
+        items.sort(key=lambda i: i.order)
+
+    def register_nav(self, item: NavItem) -> None:
+        self._add(self.nav, item)
+
+    def register_dashboard_panel(self, panel: Panel) -> None:
+        self._add(self.dashboard, panel)
+
+    def register_customer_panel(self, panel: Panel) -> None:
+        self._add(self.customer, panel)
+
+
+registry = Registry()
+
+
+def visible(user: Any, items: list) -> list:
+    return [i for i in items if i.permission is None or user.has_perm(i.permission)]
+
+
+def render_panels(request: Any, panels: list[Panel], **kwargs: Any) -> list[dict[str, Any]]:
+    """Evaluate the panels the user may see; each becomes {panel, context}."""
+    out = []
+    for panel in visible(request.user, panels):
+        ctx = panel.context(request, **kwargs)
+        if ctx is not None:
+            out.append({"panel": panel, "context": ctx})
+    return out

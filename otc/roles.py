@@ -1,0 +1,94 @@
+"""The one place that maps roles (Django groups) to permissions.
+
+`ensure_roles()` creates or updates the groups idempotently; the `ensure_roles` command, the
+demo seed and the test fixtures call it. Object-level rules (a sales rep sees only customers
+they own) live in each app's `rules.py`, next to the matching queryset scoping in selectors.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+SALES_REP = "Sales Rep"
+CONTRACT_REVIEWER = "Contract Reviewer"
+FINANCE_MANAGER = "Finance Manager"
+CONTROLLER = "Controller"
+BILLING_SPECIALIST = "Billing Specialist"
+CASH_APPLICATION = "Cash Application Specialist"
+COLLECTOR = "Collector"
+HELP_DESK_AGENT = "Help Desk Agent"
+AUDITOR = "Auditor"
+INTEGRATION = "Integration"
+
+PROJECT_APPS = ("otc", "customers", "ledger", "contracts", "billing", "receivables", "collections_app", "helpdesk")
+
+_FINANCE_READ = [
+    "customers.view_customer", "customers.view_all_customers", "customers.view_contact",
+    "ledger.view_legalentity", "ledger.view_openitem", "otc.view_audit_trail",
+]
+_LEDGER_READ = [
+    "ledger.view_account", "ledger.view_period", "ledger.view_fxrate", "ledger.view_journalentry",
+    "ledger.view_trial_balance",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    SALES_REP: ["customers.view_customer", "customers.view_contact", "ledger.view_openitem"],
+    CONTRACT_REVIEWER: [*_FINANCE_READ],
+    FINANCE_MANAGER: [*_FINANCE_READ, *_LEDGER_READ, "customers.export_customers", "otc.view_approvallimit"],
+    CONTROLLER: [
+        *_FINANCE_READ, *_LEDGER_READ, "customers.export_customers",
+        "ledger.change_legalentity", "ledger.add_account", "ledger.change_account",
+        "ledger.manage_periods", "ledger.add_fxrate", "ledger.change_fxrate",
+        "ledger.post_manual_journal", "ledger.export_gl",
+        "otc.view_approvallimit", "otc.add_approvallimit", "otc.change_approvallimit", "otc.delete_approvallimit",
+    ],
+    BILLING_SPECIALIST: [
+        *_FINANCE_READ, "ledger.view_journalentry",
+        "customers.add_customer", "customers.change_customer", "customers.import_customers",
+        "customers.export_customers", "customers.add_contact", "customers.change_contact", "customers.delete_contact",
+    ],
+    CASH_APPLICATION: [*_FINANCE_READ, *_LEDGER_READ],
+    COLLECTOR: [*_FINANCE_READ, "customers.add_contact", "customers.change_contact"],
+    HELP_DESK_AGENT: [*_FINANCE_READ],
+    AUDITOR: [],  # every view_* permission of the project apps, plus read-only exports: see below
+    INTEGRATION: [
+        "customers.view_customer", "customers.view_all_customers", "customers.add_customer",
+        "customers.change_customer", "customers.view_contact", "customers.add_contact", "customers.change_contact",
+        "ledger.view_legalentity", "ledger.view_openitem", "ledger.view_account", "ledger.view_journalentry",
+    ],
+}
+AUDITOR_EXTRA = [
+    "customers.view_all_customers", "customers.export_customers", "ledger.view_trial_balance",
+    "ledger.export_gl", "otc.view_audit_trail",
+]
+
+HUMAN_ROLES = [
+    SALES_REP, CONTRACT_REVIEWER, FINANCE_MANAGER, CONTROLLER, BILLING_SPECIALIST,
+    CASH_APPLICATION, COLLECTOR, HELP_DESK_AGENT, AUDITOR,
+]
+
+
+def _permission(label: str) -> Permission:
+    app_label, codename = label.split(".", 1)
+    try:
+        return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    except Permission.DoesNotExist:
+        raise LookupError(f"Permission {label} does not exist: fix otc/roles.py or run migrate.")
+
+
+def _auditor_permissions() -> list[Permission]:
+    views = Permission.objects.filter(content_type__app_label__in=PROJECT_APPS, codename__startswith="view_")
+    return [*views, *(_permission(p) for p in AUDITOR_EXTRA)]
+
+
+@transaction.atomic
+def ensure_roles() -> dict[str, int]:
+    """Create every role group and set exactly its permissions. Safe to run any number of times."""
+    counts = {}
+    for role, labels in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = _auditor_permissions() if role == AUDITOR else [_permission(p) for p in labels]
+        group.permissions.set(perms)
+        counts[role] = len(set(perms))
+    return counts

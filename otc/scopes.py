@@ -1,0 +1,14 @@
+"""Every scope an API client can hold. An endpoint names the scope each action needs."""
+
+SCOPES: dict[str, str] = {
+    "customers:read": "Read customers and contacts",
+    "customers:write": "Create, update and upsert customers",
+    "ledger:read": "Read legal entities, accounts, journal entries and open items",
+    "contracts:read": "Read contracts, findings and approvals",
+    "contracts:write": "Create, upsert and submit contracts; post usage",
+    "invoices:read": "Read invoices, PDFs and payment status",
+    "credit_notes:read": "Read credit notes",
+    "credit_notes:write": "Request credit notes",
+    "receipts:read": "Read receipts",
+    "receipts:write": "Post receipts from a bank integration",
+}

@@ -1,0 +1,136 @@
+"""Kernel services: counters, approval limits, state transitions, API clients."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F, Q
+
+from .dates import now
+from .errors import InvalidTransition, PermissionDenied, ValidationFailed
+from .models import ApiClient, ApprovalLimit, Counter, StatusChange, User
+from .money import ZERO, validate_currency
+from .scopes import SCOPES
+
+INTEGRATION_ROLE = "Integration"
+
+
+# --- counters -------------------------------------------------------------------------------
+
+def counter_next(*, name: str, count: int = 1) -> list[int]:
+    """Reserve `count` consecutive values of a named counter under a row lock."""
+    with transaction.atomic():
+        Counter.objects.get_or_create(name=name)
+        updated = Counter.objects.select_for_update().filter(name=name)
+        updated.update(value=F("value") + count)
+        last = updated.values_list("value", flat=True).get()
+    return list(range(last - count + 1, last + 1))
+
+
+# --- approval limits ------------------------------------------------------------------------
+
+def approval_limit(*, user: User, kind: str, currency: str, legal_entity_id: int | None = None) -> Decimal:
+    """The most `user` may approve of `kind` in `currency`.
+
+    A limit set on the user wins over the user's roles; a limit for the legal entity wins over
+    a company-wide one. Without any configured limit the answer is zero: nothing is approvable.
+    """
+    currency = validate_currency(currency)
+    rows = ApprovalLimit.objects.filter(kind=kind, currency=currency).filter(
+        Q(legal_entity_id=legal_entity_id) | Q(legal_entity__isnull=True)
+    )
+    personal = rows.filter(user=user)
+    by_role = rows.filter(role__in=user.groups.all())
+    for scoped in (personal, by_role):
+        if legal_entity_id is not None:
+            specific = [r.max_amount for r in scoped if r.legal_entity_id == legal_entity_id]
+            if specific:
+                return max(specific)
+        general = [r.max_amount for r in scoped if r.legal_entity_id is None]
+        if general:
+            return max(general)
+    return ZERO
+
+
+# --- state machines -------------------------------------------------------------------------
+
+def ensure_transition(obj: Any, *, to: str, field: str = "status") -> None:
+    """Refuse a transition that the model's TRANSITIONS map does not allow."""
+    current = getattr(obj, field)
+    allowed = obj.TRANSITIONS.get(current, ())
+    if to not in allowed:
+        label = obj._meta.verbose_name
+        raise InvalidTransition(f"A {label} that is {current} cannot become {to}.")
+
+
+def record_status_change(obj: Any, *, by: User | None, from_state: str, field: str = "status", note: str = "") -> StatusChange:
+    return StatusChange.objects.create(
+        content_type=ContentType.objects.get_for_model(obj.__class__),
+        object_id=obj.pk,
+        field=field,
+        from_state=from_state or "",
+        to_state=getattr(obj, field),
+        by=by,
+        note=note,
+    )
+
+
+# --- API clients ----------------------------------------------------------------------------
+
+def _hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def api_client_authenticate(raw_key: str) -> ApiClient | None:
+    """Find the active client for a raw token `otc_<prefix>_<secret>`; None when unknown."""
+    parts = raw_key.split("_")
+    if len(parts) != 3 or parts[0] != "otc":
+        return None
+    client = ApiClient.objects.select_related("user").filter(key_prefix=parts[1]).first()
+    if client is None or not secrets.compare_digest(client.key_hash, _hash_key(raw_key)):
+        return None
+    return client
+
+
+@transaction.atomic(durable=True)
+def api_client_create(*, name: str, scopes: list[str], by: User, throttle_rate: str = "") -> tuple[ApiClient, str]:
+    """Create an integration client and its user; return the client and the raw token, which
+    is shown once and never stored."""
+    if not by.is_superuser and not by.has_perm("otc.add_apiclient"):
+        raise PermissionDenied("Only an administrator may create API clients.")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ValidationFailed(f"Unknown scope(s): {', '.join(unknown)}.", fields={"scopes": unknown})
+    if ApiClient.objects.filter(name=name).exists():
+        raise ValidationFailed(f"An API client named {name!r} already exists.", fields={"name": ["duplicate"]})
+    username = "api-" + "".join(c if c.isalnum() else "-" for c in name.lower())[:100]
+    user = User.objects.create(username=username, kind=User.Kind.INTEGRATION, first_name=name[:150])
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    group, _ = Group.objects.get_or_create(name=INTEGRATION_ROLE)
+    user.groups.add(group)
+    prefix = secrets.token_hex(4)
+    raw = f"otc_{prefix}_{secrets.token_urlsafe(32)}"
+    client = ApiClient.objects.create(
+        name=name, user=user, scopes=sorted(set(scopes)), key_prefix=prefix, key_hash=_hash_key(raw),
+        created_by=by, throttle_rate=throttle_rate,
+    )
+    return client, raw
+
+
+@transaction.atomic(durable=True)
+def api_client_revoke(*, client_id: int, by: User) -> ApiClient:
+    if not by.is_superuser and not by.has_perm("otc.change_apiclient"):
+        raise PermissionDenied("Only an administrator may revoke API clients.")
+    client = ApiClient.objects.select_for_update().get(pk=client_id)
+    if client.revoked_at is None:
+        client.revoked_at, client.revoked_by = now(), by
+        client.save(update_fields=["revoked_at", "revoked_by"])
+        User.objects.filter(pk=client.user_id).update(is_active=False)
+    return client

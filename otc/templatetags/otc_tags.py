@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from otc.money import format_amount
+
+register = template.Library()
+
+# One colour per status across the whole app.
+STATUS_COLOURS = {
+    "active": "success", "open": "success", "approved": "success", "paid": "success", "applied": "success",
+    "accepted": "success", "issued": "primary", "submitted": "info", "in_review": "info", "uploaded": "info",
+    "pending": "secondary", "draft": "secondary", "inactive": "secondary", "closed": "dark", "void": "dark",
+    "on_hold": "warning", "partially_paid": "warning", "changes_requested": "warning", "unapplied": "warning",
+    "blocked": "danger", "rejected": "danger", "reversed": "danger", "high": "danger", "blocking": "danger",
+    "warning": "warning", "info": "info", "low": "success", "medium": "warning",
+}
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str) -> str:
+    """{{ amount|money:currency }} -> '1,234.50 EUR' quantised to the currency's minor unit."""
+    if amount is None or amount == "":
+        return ""
+    return f"{format_amount(Decimal(amount), currency)} {currency}"
+
+
+@register.filter
+def amount(value: Decimal | None, currency: str) -> str:
+    if value is None or value == "":
+        return ""
+    return format_amount(Decimal(value), currency)
+
+
+@register.simple_tag
+def status_badge(value: str, label: str | None = None):
+    colour = STATUS_COLOURS.get(str(value), "secondary")
+    text = label or str(value).replace("_", " ")
+    return format_html('<span class="badge text-bg-{} status-{}">{}</span>', colour, value, text)
+
+
+@register.simple_tag(takes_context=True)
+def query_transform(context, **kwargs) -> str:
+    """Keep the current filters when changing page or sort."""
+    params = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return params.urlencode()
+
+
+@register.filter
+def has_perm(user, perm: str) -> bool:
+    return user.has_perm(perm)

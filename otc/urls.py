@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+handler403 = "otc.views.error_403"
+handler404 = "otc.views.error_404"
+handler500 = "otc.views.error_500"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("customers/", include("customers.urls")),
+    path("ledger/", include("ledger.urls")),
+    path("api/v1/", include("otc.api.urls")),
+    path("admin/", admin.site.urls),
+]

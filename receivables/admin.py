@@ -1,0 +1,1 @@
+"""Receivables: admin for administrators, never the main UI."""

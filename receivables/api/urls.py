@@ -1,0 +1,3 @@
+"""Receivables: API routes under /api/v1/."""
+
+urlpatterns: list = []

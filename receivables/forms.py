@@ -1,0 +1,1 @@
+"""Receivables: forms validate shape; services validate meaning."""

@@ -1,0 +1,1 @@
+"""Receivables: models arrive with their issue (see docs/ and ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Receivables: reads, reports and querysets."""

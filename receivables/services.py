@@ -1,0 +1,1 @@
+"""Receivables: writes that matter (state transitions, postings, approvals)."""

@@ -1,0 +1,1 @@
+"""Receivables: thin, idempotent Celery tasks calling services."""

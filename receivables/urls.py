@@ -1,0 +1,4 @@
+"""Receivables: HTML routes."""
+
+app_name = "receivables"
+urlpatterns: list = []

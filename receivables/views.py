@@ -1,0 +1,1 @@
+"""Receivables: thin HTML views."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth.models import Group
+
+from otc.models import User
+from otc.roles import ensure_roles
+from otc.services import api_client_create
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@otc.example")
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            for role in extracted:
+                self.groups.add(role_group(role))
+        if create:
+            self.save()
+
+
+def role_group(role: str) -> Group:
+    group = Group.objects.filter(name=role).first()
+    if group is None or not group.permissions.exists():
+        ensure_roles()
+        group = Group.objects.get(name=role)
+    return group
+
+
+def user_with_role(role: str, **kwargs) -> User:
+    """A fresh user holding one role, e.g. user_with_role("Controller")."""
+    user = UserFactory(roles=[role], **kwargs)
+    # Permission caches are per instance: return a fresh one.
+    return User.objects.get(pk=user.pk)
+
+
+def admin_user(**kwargs) -> User:
+    return UserFactory(is_superuser=True, is_staff=True, **kwargs)
+
+
+def integration_client(*, scopes: list[str], name: str = "CRM"):
+    """An API client and its raw token."""
+    ensure_roles()
+    by = admin_user(username=f"admin-for-{name}".lower().replace(" ", "-"))
+    return api_client_create(name=name, scopes=scopes, by=by)
