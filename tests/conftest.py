@@ -24,9 +24,8 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.xfail(reason="CI must run on PostgreSQL", strict=True, run=False))
             else:
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); runs in CI"))
-        if "browser" in item.keywords and not CHROMIUM:
-            if not IN_CI:
-                item.add_marker(pytest.mark.skip(reason="needs Debian's chromium (apt-get install chromium); runs in CI"))
+        if "browser" in item.keywords and not CHROMIUM and not IN_CI:
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium (apt-get install chromium); runs in CI"))
         if "redis" in item.keywords and not os.environ.get("REDIS_URL") and not IN_CI:
             item.add_marker(pytest.mark.skip(reason="needs REDIS_URL and a Celery worker; runs in CI"))
 
