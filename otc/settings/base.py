@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "receivables.apps.ReceivablesConfig",
     "collections_app.apps.CollectionsAppConfig",
     "helpdesk.apps.HelpdeskConfig",
+    "demo.apps.DemoConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,47 @@
+"""Load the realistic demo: users for every role, three legal entities in USD/EUR/GBP with their
+charts, periods and FX rates, approval limits, a few hundred customers with contacts, and
+opening AR balances. Idempotent: a second run leaves an existing demo alone (use --reset)."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from customers.models import Customer
+from demo.customers import seed_customers
+from demo.ledger import seed_approval_limits, seed_entities, seed_fx_rates, seed_periods
+from demo.opening import seed_opening_balances
+from demo.users import seed_users
+from otc import dates
+from otc.roles import ensure_roles
+
+
+class Command(BaseCommand):
+    help = "Load realistic demo data (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=300)
+        parser.add_argument("--reset", action="store_true", help="Delete the database and rebuild the demo.")
+
+    def handle(self, *args, customers: int, reset: bool, **options):
+        if reset:
+            call_command("flush", "--noinput", verbosity=0)
+        ensure_roles()
+        users = seed_users()
+        if Customer.objects.exists():
+            self.stdout.write("Demo data already loaded (use --reset to rebuild).")
+            return
+        today = dates.today()
+        with transaction.atomic():
+            entities = seed_entities()
+            seed_periods(entities, today=today, controller=users["controller"])
+            seed_fx_rates(year=today.year)
+            seed_fx_rates(year=today.year - 1)
+            seed_approval_limits()
+            owners = [users["sales1"], users["sales2"], users["sales3"]]
+            created = seed_customers(count=customers, owners=owners, by=users["billing"])
+            items = seed_opening_balances(today=today, by=users["controller"])
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items."
+        ))
