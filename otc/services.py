@@ -89,8 +89,8 @@ def _hash_key(raw: str) -> str:
 
 def api_client_authenticate(raw_key: str) -> ApiClient | None:
     """Find the active client for a raw token `otc_<prefix>_<secret>`; None when unknown."""
-    parts = raw_key.split("_")
-    if len(parts) != 3 or parts[0] != "otc":
+    parts = raw_key.split("_", 2)  # the secret part is url-safe base64 and may itself contain "_"
+    if len(parts) != 3 or parts[0] != "otc" or not parts[1] or not parts[2]:
         return None
     client = ApiClient.objects.select_related("user").filter(key_prefix=parts[1]).first()
     if client is None or not secrets.compare_digest(client.key_hash, _hash_key(raw_key)):

@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from django.http.request import RawPostDataException
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -31,7 +32,15 @@ def _request_hash(request) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(request.get_full_path().encode())
-    digest.update(request.body or b"")
+    try:
+        body = request.body or b""
+    except RawPostDataException:  # a multipart upload already read from the stream
+        body = json.dumps(
+            {k: request.POST.getlist(k) for k in sorted(request.POST)}
+            | {k: [f"{f.name}:{f.size}" for f in request.FILES.getlist(k)] for k in sorted(request.FILES)},
+            sort_keys=True,
+        ).encode()
+    digest.update(body)
     return digest.hexdigest()
 
 

@@ -17,6 +17,16 @@ def _action(view) -> str:
     return getattr(view, "action", None) or view.request.method.lower()
 
 
+def _method_not_allowed(request, view) -> bool:
+    """True when the view has no handler for the method (it will raise MethodNotAllowed)."""
+    method = request.method.lower()
+    if method == "options":
+        return False
+    if hasattr(view, "action_map"):  # a viewset: only the routed methods exist
+        return method not in view.action_map
+    return getattr(view, method, None) is None or method not in view.http_method_names
+
+
 class ActionPermission(BasePermission):
     message = "You do not have permission to do this."
 
@@ -24,6 +34,8 @@ class ActionPermission(BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
+        if _method_not_allowed(request, view):
+            return True  # let the view answer 405 Method Not Allowed instead of a misleading 403
         action = _action(view)
         perms = getattr(view, "action_perms", {})
         if action not in perms:

@@ -13,3 +13,14 @@ CELERY_BROKER_URL = "memory://"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"client": "10000/min"}}  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+# One marked test (tests/otc/test_tasks.py) runs a real `celery -A otc worker` subprocess with
+# these settings plus OTC_TEST_REAL_CELERY=1: broker and result backend on REDIS_URL, not eager.
+if env.bool("OTC_TEST_REAL_CELERY", default=False):
+    CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_BROKER_URL = env.str("REDIS_URL")
+    CELERY_RESULT_BACKEND = env.str("REDIS_URL")
+
+# No collectstatic in tests: whitenoise looks files up per request instead of warning that
+# STATIC_ROOT is missing; the live server serves static files from the finders.
+WHITENOISE_AUTOREFRESH = True
