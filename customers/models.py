@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from otc.countries import country_choices
@@ -109,6 +110,9 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.account_number})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
     @property
     def name(self) -> str:
         return self.display_name or self.legal_name
@@ -159,3 +163,38 @@ class Contact(models.Model):
     def clean(self) -> None:
         if self.is_billing_contact and not self.email:
             raise ValidationError({"email": "A billing contact needs an e-mail address for invoices."})
+
+
+class CustomerImport(models.Model):
+    """One uploaded spreadsheet that bulk-updates customer files: previewed first (per-row changes
+    and errors stored in `rows`), then applied all-or-nothing. The upload itself is kept."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        APPLIED = "applied", "Applied"
+
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField(editable=False)
+    key_column = models.CharField(max_length=40)
+    columns = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    rows = models.JSONField(default=list, help_text="Per-row results: changes or errors.")
+    total_rows = models.PositiveIntegerField(default=0)
+    changed_rows = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} {self.file_name}"
+
+    @property
+    def can_apply(self) -> bool:
+        return self.status == self.Status.PREVIEWED and self.error_rows == 0 and self.changed_rows > 0

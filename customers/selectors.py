@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
 from otc.models import User
 
-from .models import Customer
+from .models import Contact, Customer
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
@@ -29,3 +31,32 @@ def customer_list(*, user: User, search: str = "") -> QuerySet[Customer]:
             | Q(external_crm_id__iexact=search)
         )
     return qs.annotate(contact_count=Count("contacts"))
+
+
+def contact_history_rows(customer: Customer, limit: int = 50) -> list[dict[str, Any]]:
+    """History of the customer's contacts (deleted ones too), newest first, in the shape of
+    `otc.history.history_rows` so the same template shows it."""
+    records = list(
+        Contact.history.filter(customer_id=customer.pk).select_related("history_user").order_by("-history_date", "-history_id")[:limit]
+    )
+    ids = {r.id for r in records}
+    # the record before the oldest shown one of each contact, to diff against
+    older = Contact.history.filter(id__in=ids, customer_id=customer.pk).order_by("id", "-history_date", "-history_id")
+    by_contact: dict[int, list] = {}
+    for record in older:
+        by_contact.setdefault(record.id, []).append(record)
+    rows = []
+    for record in records:
+        chain = by_contact.get(record.id, [])
+        position = next((i for i, r in enumerate(chain) if r.history_id == record.history_id), None)
+        previous = chain[position + 1] if position is not None and position + 1 < len(chain) else None
+        changes = []
+        if previous is not None and record.history_type == "~":
+            for change in record.diff_against(previous).changes:
+                changes.append((Contact._meta.get_field(change.field).verbose_name, change.old, change.new))
+        kind = {"+": "added", "~": "changed", "-": "deleted"}[record.history_type]
+        rows.append({
+            "when": record.history_date, "who": record.history_user, "type": f"contact {record.name} {kind}",
+            "reason": record.history_change_reason or "", "changes": changes,
+        })
+    return rows

@@ -37,7 +37,7 @@ def validate_tax_id(value: str, country: str) -> str:
     try:
         compact = module.validate(value)
     except StdnumError as exc:
-        raise ValidationError(f"{value} is not a valid {country} tax id: {exc}.")
+        raise ValidationError(f"{value} is not a valid {country} tax id: {str(exc).rstrip('.')}.")
     if country in EU_COUNTRIES:
         prefix = "EL" if country == "GR" else country
         if not compact.upper().startswith(prefix):
