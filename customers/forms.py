@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 
 from otc.errors import InvalidAmount
@@ -10,6 +12,7 @@ from otc.money import parse_amount, quantize, validate_currency
 
 from .models import Contact, Customer
 from .services import CONTACT_FIELDS, EDITABLE_FIELDS
+from .services.fields import contact_errors, customer_errors
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -88,9 +91,14 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
         return cleaned
 
     def _post_clean(self) -> None:
-        # The model's rules run in the service (with the same messages); running them here too
-        # would validate a half-parsed credit limit, so only construct the instance.
-        pass
+        """Show every problem at once: run the service's own validation (the model's rules) on
+        an unsaved copy. The service validates again when it writes."""
+        candidate = copy.copy(self.instance) if self.instance.pk else Customer(account_number="(new)")
+        data = {k: v for k, v in self.service_data().items() if k not in self.errors}
+        for field, messages in customer_errors(candidate, data).items():
+            if field not in self.errors:
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS if name in self.cleaned_data}
@@ -106,10 +114,15 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
         self._style()
 
     def _post_clean(self) -> None:
-        pass
+        candidate = copy.copy(self.instance) if self.instance.pk else Contact()
+        data = {k: v for k, v in self.service_data().items() if k not in self.errors}
+        for field, messages in contact_errors(candidate, data).items():
+            if field not in self.errors:
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
 
     def service_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in CONTACT_FIELDS}
+        return {name: self.cleaned_data[name] for name in CONTACT_FIELDS if name in self.cleaned_data}
 
 
 class CustomerImportForm(BootstrapMixin, forms.Form):

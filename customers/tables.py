@@ -52,5 +52,5 @@ class CustomerTable(tables.Table):
 
     def render_procurement_portal(self, value, record: Customer):
         if record.procurement_portal == Customer.Portal.NONE:
-            return format_html('<span class="text-body-secondary">—</span>')
+            return format_html('<span class="text-body-secondary">{}</span>', "—")
         return record.get_procurement_portal_display()

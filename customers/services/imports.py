@@ -102,7 +102,7 @@ def _evaluate(customer: Customer, values: dict[str, str]) -> tuple[list[dict], l
     before = {f: _display(customer, f) for f in values}
     errors = customer_errors(customer, values)
     problems = [
-        {"column": f if f in values else "", "field": label(f) if f != "__all__" else "", "message": m}
+        {"column": f if f != "__all__" else "", "field": label(f) if f != "__all__" else "", "message": m}
         for f, messages in errors.items() for m in messages
     ]
     if problems:
