@@ -1,0 +1,91 @@
+"""Browser fixtures: Playwright's sync API driving Debian's chromium headless against
+pytest-django's live server. Mark tests `@pytest.mark.browser` and
+`@pytest.mark.django_db(transaction=True)` (the live server runs in another thread).
+
+    from tests.browser.conftest import login
+
+    @pytest.mark.browser
+    @pytest.mark.django_db(transaction=True)
+    def test_something(page, live_server):
+        login(page, live_server, "bella", "pw")
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.conftest import CHROMIUM
+
+# Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM or "/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS,
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context and page. Requests to any host but the live server are
+    aborted (tests never reach the network) and recorded in `page.offsite_requests`;
+    responses >= 400 are recorded in `page.failed_responses`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.offsite_requests = []
+    page.failed_responses = []
+
+    def guard(route):
+        if route.request.url.startswith(live_server.url) or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            page.offsite_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page.on("response", lambda r: r.status >= 400 and page.failed_responses.append(f"{r.status} {r.url}"))
+    yield page
+    context.close()
+
+
+def login(page, live_server, username: str, password: str = "pw") -> None:
+    """Log in through the login form and wait for the dashboard."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    if "/accounts/login/" in page.url:
+        raise AssertionError(f"Login as {username!r} failed: still on {page.url}")
+
+
+def logout(page) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log out").click()
