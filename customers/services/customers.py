@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from otc.errors import NotFound, PermissionDenied
+from otc.errors import NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.services import counter_next
 
@@ -133,7 +133,9 @@ def customer_upsert_by_crm_id(*, external_crm_id: str, data: dict, by: User) -> 
         try:
             with transaction.atomic():
                 return _create(data=data, by=by, reason=reason), True
-        except IntegrityError:
+        except (IntegrityError, ValidationFailed):
+            # Another call created this CRM id meanwhile (seen by the unique check or by the
+            # unique index): update that row. Any other problem is re-raised.
             existing = Customer.objects.filter(external_crm_id=crm_id).values_list("pk", flat=True).first()
             if existing is None:
                 raise
