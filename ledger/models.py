@@ -205,8 +205,23 @@ class NumberSeries(models.Model):
         return f"{self.legal_entity.code} {self.doc_type} {self.fiscal_year}: next {self.next_number}"
 
 
+class ImmutableQuerySet(models.QuerySet):
+    """Bulk UPDATE and DELETE are refused too (PostgreSQL also refuses them in a trigger)."""
+
+    def update(self, **kwargs):
+        raise DomainError(f"Posted {self.model._meta.verbose_name_plural} are immutable; post a reversal instead.")
+
+    def delete(self):
+        raise DomainError(f"Posted {self.model._meta.verbose_name_plural} cannot be deleted; post a reversal instead.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise DomainError(f"Posted {self.model._meta.verbose_name_plural} are immutable; post a reversal instead.")
+
+
 class ImmutableModel(models.Model):
     """Rows that are written once. Corrections are new rows (a reversal), never edits."""
+
+    objects = ImmutableQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -350,3 +365,11 @@ class JournalLine(ImmutableModel):
     @property
     def credit(self):
         return -self.amount if self.amount < 0 else None
+
+    @property
+    def functional_debit(self):
+        return self.functional_amount if self.functional_amount > 0 else None
+
+    @property
+    def functional_credit(self):
+        return -self.functional_amount if self.functional_amount < 0 else None

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from ledger.models import Period
 from otc.dates import now
-from otc.errors import DomainError, PermissionDenied
+from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.services import ensure_transition, record_status_change
 
@@ -45,15 +45,21 @@ def period_for_posting(*, legal_entity_id: int, date: dt.date, roll_forward: boo
 
 
 def _change_period(*, period_id: int, to: str, by: User, note: str = "") -> Period:
-    if not by.has_perm("ledger.manage_periods"):
+    if by is None or not by.has_perm("ledger.manage_periods"):
         raise PermissionDenied("Only a Controller may close or reopen accounting periods.")
-    period = Period.objects.select_for_update().get(pk=period_id)
+    if to == Period.Status.OPEN and not (note or "").strip():
+        raise ValidationFailed("Reopening a closed period needs a written reason.", fields={"note": ["required"]})
+    period = Period.objects.select_for_update(of=("self",)).filter(pk=period_id).first()
+    if period is None:
+        raise ValidationFailed(f"Accounting period {period_id} does not exist.")
     ensure_transition(period, to=to)
     before = period.status
     period.status = to
     period.closed_at, period.closed_by = (now(), by) if to == Period.Status.CLOSED else (None, None)
+    period._history_user = by
+    period._change_reason = note.strip()[:100]
     period.save(update_fields=["status", "closed_at", "closed_by"])
-    record_status_change(period, by=by, from_state=before, note=note)
+    record_status_change(period, by=by, from_state=before, note=note.strip())
     return period
 
 
@@ -64,6 +70,5 @@ def period_close(*, period_id: int, by: User, note: str = "") -> Period:
 
 @transaction.atomic(durable=True)
 def period_reopen(*, period_id: int, by: User, note: str) -> Period:
-    if not note.strip():
-        raise DomainError("Reopening a closed period needs a written reason.", fields={"note": ["required"]})
+    """Reopen a closed period; the written reason is kept on the status-change row."""
     return _change_period(period_id=period_id, to=Period.Status.OPEN, by=by, note=note)

@@ -1,9 +1,28 @@
 """The one posting service. Every financial event in every app posts through `journal_post`.
 
-It refuses an unbalanced entry, an unknown or inactive account, an account of another entity,
-mixed currencies without an FX rate, a subledger line without a customer and open item, and an
-open-item movement that would over-settle. It stores an immutable entry pointing to its source
-document, and opens or settles open items in the same transaction.
+Rules (DESIGN.md, "Journal lines" and "Open items"):
+
+- Amounts are signed Decimals (debit +, credit -) already quantised to their currency's minor
+  unit; more decimals than the currency allows is refused, never silently rounded.
+- A single-currency entry balances exactly in that currency. Its functional-currency amounts
+  are converted line by line at one rate (stated, or the dated rate on the document date); the
+  rounding residual (at most half a minor unit per line) goes to the largest line, so the entry
+  balances in the functional currency too.
+- A mixed-currency entry balances in the functional currency. Every foreign line is converted
+  at a stated rate or the dated rate; with neither the entry is refused. A residual of at most
+  one functional minor unit per foreign line is booked to the entity's rounding account as an
+  extra line; a larger difference is refused.
+- Unknown, inactive and other-entity accounts are refused; so is a role that the entity's chart
+  lacks. A role shared by several accounts (revenue) resolves to the lowest account code.
+- Subledger lines (AR, unapplied cash) carry a customer and either open a new open item or move
+  an existing one of the same customer, account, currency and entity. An open item never moves
+  past zero or past its original amount (no over-settlement).
+- Documents dated in a closed period post to the first open period after it and keep their
+  document date; manual journals are refused instead. The posting locks the period row so a
+  concurrent close cannot slip in between the check and the insert.
+- Entries and lines are immutable; `journal_reverse` posts the exact opposite as a new entry.
+
+Lock order inside a posting: period, open items (primary-key order), numbering series.
 """
 
 from __future__ import annotations
@@ -19,14 +38,22 @@ from django.db import transaction
 from django.db.models import F
 
 from customers.models import Customer
-from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem
+from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
+from otc.dates import now
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import ZERO, quantize, validate_currency
+from otc.money import MAX_DIGITS, STORAGE_PLACES, ZERO, minor_units, quantize, validate_currency
 
 from .numbering import number_series_take
 from .periods import period_for_posting
 from .rates import fx_rate_for
+
+_MAX_ABS = Decimal(10) ** (MAX_DIGITS - STORAGE_PLACES)
+
+
+class OverSettlement(DomainError):
+    code = "over_settlement"
+    http_status = 409
 
 
 @dataclass(frozen=True)
@@ -57,50 +84,253 @@ class LineSpec:
     fx_rate: Decimal | None = None
 
 
+@dataclass
+class _Line:
+    spec: LineSpec
+    account: Account
+    currency: str
+    amount: Decimal
+    rate: Decimal = Decimal(1)
+    functional: Decimal = ZERO
+
+
+def _fail(index: int, message: str) -> ValidationFailed:
+    return ValidationFailed(f"Line {index}: {message}", fields={"lines": [index]})
+
+
 def _resolve_accounts(entity: LegalEntity, lines: list[LineSpec]) -> list[Account]:
     ids = {spec.account_id for spec in lines if spec.account_id}
     roles = {spec.role for spec in lines if spec.role and not spec.account_id}
     by_id = {a.id: a for a in Account.objects.filter(id__in=ids)}
-    by_role = {a.role: a for a in Account.objects.filter(legal_entity=entity, role__in=roles, is_active=True)}
+    by_role: dict[str, Account] = {}
+    for candidate in Account.objects.filter(legal_entity=entity, role__in=roles, is_active=True).order_by("code"):
+        by_role.setdefault(candidate.role, candidate)  # lowest code wins for shared roles
     accounts = []
     for index, spec in enumerate(lines, start=1):
+        if not spec.account_id and not spec.role:
+            raise _fail(index, "name an account (account_id) or an account role.")
         account = by_id.get(spec.account_id) if spec.account_id else by_role.get(spec.role)
         if account is None:
-            what = f"account id {spec.account_id}" if spec.account_id else f"an account with role '{spec.role}'"
-            raise ValidationFailed(f"Line {index}: {entity.code} has no {what}.", fields={"lines": [index]})
+            what = f"account id {spec.account_id}" if spec.account_id else f"an active account with role '{spec.role}'"
+            raise _fail(index, f"{entity.code} has no {what}.")
         if account.legal_entity_id != entity.id:
-            raise ValidationFailed(f"Line {index}: account {account.code} belongs to another legal entity.")
+            raise _fail(index, f"account {account.code} belongs to another legal entity.")
         if not account.is_active:
-            raise ValidationFailed(f"Line {index}: account {account.code} is inactive.")
+            raise _fail(index, f"account {account.code} {account.name} is inactive.")
+        if spec.account_id and spec.role and account.role != spec.role:
+            raise _fail(index, f"account {account.code} does not have the role '{spec.role}'.")
         accounts.append(account)
     return accounts
+
+
+def _check_amount(index: int, value: Any, currency: str) -> Decimal:
+    if not isinstance(value, Decimal | int) or isinstance(value, bool):
+        raise _fail(index, "amounts are Decimals, never floats.")
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise _fail(index, "the amount is not a number.")
+    if amount != quantize(amount, currency):
+        raise _fail(index, f"{amount} has more decimals than {currency} allows ({minor_units(currency)}).")
+    if amount == 0:
+        raise _fail(index, "the amount is zero.")
+    if abs(amount) >= _MAX_ABS:
+        raise _fail(index, "the amount is too large.")
+    return quantize(amount, currency)
 
 
 def _check_subledger(index: int, spec: LineSpec, account: Account) -> None:
     if account.is_subledger:
         if spec.customer_id is None:
-            raise ValidationFailed(f"Line {index}: a line on {account.code} {account.name} needs a customer.")
+            raise _fail(index, f"a line on {account.code} {account.name} needs a customer.")
         if (spec.open_item is None) == (spec.settle_item_id is None):
-            raise ValidationFailed(
-                f"Line {index}: a line on {account.code} must open a new open item or settle an existing one."
-            )
+            raise _fail(index, f"a line on {account.code} must open a new open item or settle an existing one.")
+        if spec.open_item is not None and spec.open_item.due_date < spec.open_item.document_date:
+            raise _fail(index, "the open item's due date is before its document date.")
     elif spec.open_item is not None or spec.settle_item_id is not None:
-        raise ValidationFailed(f"Line {index}: only AR and unapplied-cash lines carry open items.")
+        raise _fail(index, "only AR and unapplied-cash lines carry open items.")
 
 
-def _functional_amounts(amounts: list[Decimal], rates: list[Decimal], functional: str, single_currency: bool) -> list[Decimal]:
-    converted = [quantize(a * r, functional) for a, r in zip(amounts, rates, strict=True)]
-    difference = sum(converted, ZERO)
-    if difference and single_currency:
-        # Each line rounds on its own; an entry balanced in its document currency must balance
-        # in the functional currency too. Put the rounding difference on the largest line.
-        largest = max(range(len(converted)), key=lambda i: abs(converted[i]))
-        converted[largest] -= difference
-    return converted
+def _rates(lines: list[_Line], functional: str, on: dt.date) -> None:
+    """One rate per currency per entry: stated on the lines, else the dated rate."""
+    stated: dict[str, Decimal] = {}
+    for index, line in enumerate(lines, start=1):
+        rate = line.spec.fx_rate
+        if rate is None:
+            continue
+        if isinstance(rate, float) or not isinstance(rate, Decimal | int) or Decimal(rate) <= 0:
+            raise _fail(index, "an FX rate is a positive Decimal.")
+        rate = Decimal(rate)
+        if line.currency == functional and rate != 1:
+            raise _fail(index, f"a line in the functional currency {functional} has the rate 1, not {rate}.")
+        if stated.setdefault(line.currency, rate) != rate:
+            raise _fail(index, f"all {line.currency} lines of one entry use one FX rate.")
+    for index, line in enumerate(lines, start=1):
+        if line.currency == functional:
+            continue
+        if line.currency not in stated:
+            try:
+                stated[line.currency] = fx_rate_for(from_currency=line.currency, to_currency=functional, on=on)
+            except DomainError as exc:
+                raise _fail(index, f"{line.currency} is not the functional currency {functional} and no rate is "
+                                   f"given: {exc.message}")
+        line.rate = stated[line.currency]
+
+
+def _convert(lines: list[_Line], entity: LegalEntity) -> list[_Line]:
+    """Fill functional amounts; return the extra rounding line a mixed entry may need."""
+    functional = entity.functional_currency
+    for line in lines:
+        line.functional = quantize(line.amount * line.rate, functional)
+    residual = sum((line.functional for line in lines), ZERO)
+    if not residual:
+        return []
+    if len({line.currency for line in lines}) == 1:
+        # A balanced single-currency entry must balance in the functional currency too.
+        largest = max(range(len(lines)), key=lambda i: abs(lines[i].functional))
+        lines[largest].functional -= residual
+        return []
+    foreign = sum(1 for line in lines if line.currency != functional)
+    tolerance = Decimal(1).scaleb(-minor_units(functional)) * foreign
+    if abs(residual) > tolerance:
+        raise ValidationFailed(
+            f"The entry does not balance in {functional}: debits and credits differ by "
+            f"{quantize(residual, functional)} {functional} at the FX rates used.",
+            fields={"lines": ["unbalanced"]},
+        )
+    rounding = Account.objects.filter(legal_entity=entity, role=Account.Role.ROUNDING, is_active=True).first()
+    if rounding is None:
+        raise ValidationFailed(f"{entity.code} has no active rounding-differences account for an FX rounding residual.")
+    spec = LineSpec(amount=-residual, account_id=rounding.id, currency=functional, description="FX rounding difference")
+    return [_Line(spec=spec, account=rounding, currency=functional, amount=-residual, functional=-residual)]
 
 
 def _lock_items(ids: list[int]) -> dict[int, OpenItem]:
-    return {i.id: i for i in OpenItem.objects.select_for_update().filter(id__in=sorted(ids)).order_by("pk")}
+    items = OpenItem.objects.select_for_update(of=("self",)).filter(id__in=sorted(set(ids))).order_by("pk")
+    return {item.id: item for item in items}
+
+
+def _settlements(lines: list[_Line], entity: LegalEntity) -> dict[int, tuple[OpenItem, Decimal]]:
+    """Lock the open items the entry moves and refuse any movement past zero or the original."""
+    items = _lock_items([line.spec.settle_item_id for line in lines if line.spec.settle_item_id])
+    deltas: dict[int, Decimal] = defaultdict(Decimal)
+    for index, line in enumerate(lines, start=1):
+        item_id = line.spec.settle_item_id
+        if item_id is None:
+            continue
+        item = items.get(item_id)
+        if item is None:
+            raise _fail(index, f"open item {item_id} does not exist.")
+        if (item.customer_id, item.account_id, item.currency, item.legal_entity_id) != (
+            line.spec.customer_id, line.account.id, line.currency, entity.id
+        ):
+            raise _fail(index, f"open item {item.document_number} is for another customer, account, currency or entity.")
+        deltas[item_id] += line.amount
+    moves = {}
+    for item_id, delta in deltas.items():
+        item = items[item_id]
+        after, original, cur = item.open_amount + delta, item.original_amount, item.currency
+        within = (0 <= after <= original) if original > 0 else (original <= after <= 0)
+        if not within:
+            raise OverSettlement(
+                f"{item.document_number}: its open balance is {quantize(item.open_amount, cur)} {cur}; moving it by "
+                f"{quantize(delta, cur)} would leave {quantize(after, cur)}, outside 0 to {quantize(original, cur)}.",
+                fields={"open_item": [item.document_number]},
+            )
+        moves[item_id] = (item, delta)
+    return moves
+
+
+def _open_period(entity_id: int, document_date: dt.date, roll_forward: bool) -> tuple[Period, dt.date]:
+    """The posting period, locked so that a concurrent close waits for this posting."""
+    for _ in range(3):
+        period, entry_date = period_for_posting(legal_entity_id=entity_id, date=document_date, roll_forward=roll_forward)
+        locked = Period.objects.select_for_update(of=("self",)).get(pk=period.pk)
+        if locked.status == Period.Status.OPEN:
+            return locked, entry_date
+    raise DomainError(f"The period {period.label} was closed while posting; try again.")
+
+
+def _validate(entity: LegalEntity, kind: str, lines: list[LineSpec], currency: str | None, by: User | None) -> list[_Line]:
+    if not entity.is_active:
+        raise ValidationFailed(f"{entity.code} is not an active legal entity.")
+    if kind not in JournalEntry.Kind.values:
+        raise ValidationFailed(f"Unknown journal kind {kind!r}.")
+    if kind == JournalEntry.Kind.MANUAL and (by is None or not by.has_perm("ledger.post_manual_journal")):
+        raise PermissionDenied("Your role may not post manual journal entries.")
+    if len(lines) < 2:
+        raise ValidationFailed("A journal entry needs at least two lines.")
+    accounts = _resolve_accounts(entity, lines)
+    out = []
+    for index, (spec, account) in enumerate(zip(lines, accounts, strict=True), start=1):
+        cur = validate_currency(spec.currency or currency or entity.functional_currency)
+        _check_subledger(index, spec, account)
+        out.append(_Line(spec=spec, account=account, currency=cur, amount=_check_amount(index, spec.amount, cur)))
+    currencies = {line.currency for line in out}
+    if len(currencies) == 1 and (total := sum((line.amount for line in out), ZERO)) != 0:
+        cur = currencies.pop()
+        raise ValidationFailed(
+            f"The entry does not balance: debits and credits differ by {total} {cur}.", fields={"lines": ["unbalanced"]}
+        )
+    customer_ids = {spec.customer_id for spec in lines if spec.customer_id}
+    if customer_ids and Customer.objects.filter(id__in=customer_ids).count() != len(customer_ids):
+        raise ValidationFailed("A line names a customer that does not exist.", fields={"lines": ["customer"]})
+    return out
+
+
+def _post(
+    *, legal_entity_id: int, kind: str, document_date: dt.date, lines: list[LineSpec], by: User | None,
+    currency: str | None, memo: str, source: Any, source_reference: str, roll_forward: bool,
+    reverses_id: int | None, functional_amounts: list[Decimal] | None = None,
+) -> JournalEntry:
+    try:
+        entity = LegalEntity.objects.get(pk=legal_entity_id)
+    except LegalEntity.DoesNotExist:
+        raise ValidationFailed(f"Legal entity {legal_entity_id} does not exist.")
+    work = _validate(entity, kind, lines, currency, by)
+    if functional_amounts is not None:  # a reversal: the exact opposite of the original
+        for line, func in zip(work, functional_amounts, strict=True):
+            line.rate, line.functional = Decimal(line.spec.fx_rate or 1), func
+    else:
+        _rates(work, entity.functional_currency, document_date)
+        work += _convert(work, entity)
+    if sum((line.functional for line in work), ZERO) != 0:  # pragma: no cover - guaranteed above
+        raise ValidationFailed(f"The entry does not balance in {entity.functional_currency}.")
+
+    if kind == JournalEntry.Kind.MANUAL:
+        roll_forward = False  # a manual journal never moves silently into another period
+    period, entry_date = _open_period(entity.id, document_date, roll_forward)
+    moves = _settlements(work, entity)
+    number = number_series_take(legal_entity_id=entity.id, doc_type="journal", fiscal_year=entry_date.year)[0]
+    source_type = ContentType.objects.get_for_model(source.__class__) if source is not None else None
+    entry = JournalEntry.objects.create(
+        legal_entity=entity, number=f"JE-{entity.code}-{entry_date.year}-{number:06d}", kind=kind,
+        entry_date=entry_date, document_date=document_date, period=period, memo=memo[:255],
+        source_type=source_type, source_id=source.pk if source is not None else None,
+        source_reference=source_reference[:60], reverses_id=reverses_id, posted_by=by,
+    )
+    new_lines = []
+    for line in work:
+        spec, open_item = line.spec, None
+        if spec.open_item is not None:
+            open_item = OpenItem.objects.create(
+                legal_entity=entity, account=line.account, customer_id=spec.customer_id, currency=line.currency,
+                document_type=spec.open_item.document_type, document_number=spec.open_item.document_number,
+                document_date=spec.open_item.document_date, due_date=spec.open_item.due_date,
+                source_type=source_type, source_id=entry.source_id,
+                original_amount=line.amount, open_amount=line.amount,
+            )
+        elif spec.settle_item_id is not None:
+            open_item = moves[spec.settle_item_id][0]
+        new_lines.append(JournalLine(
+            entry=entry, account=line.account, customer_id=spec.customer_id, currency=line.currency,
+            amount=line.amount, fx_rate=line.rate, functional_amount=line.functional,
+            description=spec.description[:255], open_item=open_item,
+        ))
+    stamp = now()
+    for item_id, (_item, delta) in moves.items():
+        OpenItem.objects.filter(pk=item_id).update(open_amount=F("open_amount") + delta, updated_at=stamp)
+    JournalLine.objects.bulk_create(new_lines)
+    return entry
 
 
 @transaction.atomic
@@ -118,137 +348,40 @@ def journal_post(
     roll_forward: bool = True,
     reverses_id: int | None = None,
 ) -> JournalEntry:
-    """Post one balanced, immutable journal entry (see module docstring)."""
-    entity = LegalEntity.objects.get(pk=legal_entity_id)
-    if kind not in JournalEntry.Kind.values:
-        raise ValidationFailed(f"Unknown journal kind {kind!r}.")
-    if kind == JournalEntry.Kind.MANUAL and (by is None or not by.has_perm("ledger.post_manual_journal")):
-        raise PermissionDenied("Your role may not post manual journal entries.")
-    if len(lines) < 2:
-        raise ValidationFailed("A journal entry needs at least two lines.")
-    accounts = _resolve_accounts(entity, lines)
-    functional = entity.functional_currency
-    currencies = [validate_currency(spec.currency or currency or functional) for spec in lines]
-    amounts: list[Decimal] = []
-    for index, (spec, account, cur) in enumerate(zip(lines, accounts, currencies, strict=True), start=1):
-        if isinstance(spec.amount, float):
-            raise ValidationFailed("Journal amounts are Decimals, never floats.")
-        amount = quantize(spec.amount, cur)
-        if amount == 0:
-            raise ValidationFailed(f"Line {index}: the amount is zero.")
-        _check_subledger(index, spec, account)
-        amounts.append(amount)
-
-    single_currency = len(set(currencies)) == 1
-    if single_currency:
-        if sum(amounts, ZERO) != 0:
-            raise ValidationFailed(
-                f"The entry does not balance: debits and credits differ by {sum(amounts, ZERO)} {currencies[0]}."
-            )
-    elif any(spec.fx_rate is None for spec, cur in zip(lines, currencies, strict=True) if cur != functional):
-        # Mixed currencies balance only in the functional currency, so every foreign line needs
-        # its rate stated: a looked-up rate could silently unbalance the entry.
-        raise ValidationFailed("An entry mixing currencies needs an explicit FX rate on every foreign-currency line.")
-
-    period, entry_date = period_for_posting(legal_entity_id=entity.id, date=document_date, roll_forward=roll_forward)
-    rates = [
-        Decimal(1) if cur == functional else (spec.fx_rate or fx_rate_for(from_currency=cur, to_currency=functional, on=document_date))
-        for spec, cur in zip(lines, currencies, strict=True)
-    ]
-    functional_amounts = _functional_amounts(amounts, rates, functional, single_currency)
-    if not single_currency and sum(functional_amounts, ZERO) != 0:
-        raise ValidationFailed(
-            f"The entry does not balance in {functional}: it is off by {sum(functional_amounts, ZERO)}."
-        )
-
-    customer_ids = {spec.customer_id for spec in lines if spec.customer_id}
-    if customer_ids and Customer.objects.filter(id__in=customer_ids).count() != len(customer_ids):
-        raise ValidationFailed("A line names a customer that does not exist.")
-    items = _lock_items([spec.settle_item_id for spec in lines if spec.settle_item_id])
-
-    number = number_series_take(legal_entity_id=entity.id, doc_type="journal", fiscal_year=entry_date.year)[0]
-    source_type = ContentType.objects.get_for_model(source.__class__) if source is not None else None
-    entry = JournalEntry.objects.create(
-        legal_entity=entity,
-        number=f"JE-{entity.code}-{entry_date.year}-{number:06d}",
-        kind=kind,
-        entry_date=entry_date,
-        document_date=document_date,
-        period=period,
-        memo=memo[:255],
-        source_type=source_type,
-        source_id=source.pk if source is not None else None,
-        source_reference=source_reference[:60],
-        reverses_id=reverses_id,
-        posted_by=by,
+    """Post one balanced, immutable journal entry (rules in the module docstring). Runs inside
+    the caller's transaction (billing, receipts) so the event and its posting commit together."""
+    return _post(
+        legal_entity_id=legal_entity_id, kind=kind, document_date=document_date, lines=lines, by=by,
+        currency=currency, memo=memo, source=source, source_reference=source_reference,
+        roll_forward=roll_forward, reverses_id=reverses_id,
     )
-
-    new_lines = []
-    item_deltas: dict[int, Decimal] = defaultdict(Decimal)
-    for index, (spec, account, cur, amount, rate, func) in enumerate(
-        zip(lines, accounts, currencies, amounts, rates, functional_amounts, strict=True), start=1
-    ):
-        open_item = None
-        if spec.open_item is not None:
-            open_item = OpenItem.objects.create(
-                legal_entity=entity, account=account, customer_id=spec.customer_id, currency=cur,
-                document_type=spec.open_item.document_type, document_number=spec.open_item.document_number,
-                document_date=spec.open_item.document_date, due_date=spec.open_item.due_date,
-                source_type=source_type, source_id=entry.source_id,
-                original_amount=amount, open_amount=amount,
-            )
-        elif spec.settle_item_id is not None:
-            open_item = items.get(spec.settle_item_id)
-            if open_item is None:
-                raise ValidationFailed(f"Line {index}: open item {spec.settle_item_id} does not exist.")
-            if (open_item.customer_id, open_item.account_id, open_item.currency, open_item.legal_entity_id) != (
-                spec.customer_id, account.id, cur, entity.id
-            ):
-                raise ValidationFailed(
-                    f"Line {index}: open item {open_item.document_number} is for another customer, account, currency or entity."
-                )
-            item_deltas[open_item.id] += amount
-        new_lines.append(JournalLine(
-            entry=entry, account=account, customer_id=spec.customer_id, currency=cur, amount=amount,
-            fx_rate=rate, functional_amount=func, description=spec.description[:255], open_item=open_item,
-        ))
-
-    for item_id, delta in item_deltas.items():
-        item = items[item_id]
-        after = item.open_amount + delta
-        original = item.original_amount
-        within = (0 <= after <= original) if original > 0 else (original <= after <= 0)
-        if not within:
-            raise DomainError(
-                f"{item.document_number}: its open balance is {quantize(item.open_amount, item.currency)} {item.currency}; "
-                f"moving it by {quantize(delta, item.currency)} would leave {quantize(after, item.currency)}, "
-                f"outside 0 to {quantize(original, item.currency)}."
-            )
-        OpenItem.objects.filter(pk=item_id).update(open_amount=F("open_amount") + delta)
-    JournalLine.objects.bulk_create(new_lines)
-    return entry
 
 
 @transaction.atomic
 def journal_reverse(*, entry_id: int, by: User | None, memo: str = "", document_date: dt.date | None = None) -> JournalEntry:
-    """Post the exact opposite of an entry (same accounts, customers and open items), dated
-    `document_date` (default: the original's). An entry is reversed at most once."""
-    original = JournalEntry.objects.select_for_update().get(pk=entry_id)
+    """Post the exact opposite of an entry (same accounts, customers, open items, rates and
+    functional amounts), dated `document_date` (default: the original's, rolled forward when
+    its period is closed). An entry is reversed at most once; reversing a settled invoice is
+    refused because its open item would go past zero."""
+    original = JournalEntry.objects.select_for_update(of=("self",)).filter(pk=entry_id).first()
+    if original is None:
+        raise ValidationFailed(f"Journal entry {entry_id} does not exist.")
     if JournalEntry.objects.filter(reverses=original).exists():
-        raise DomainError(f"{original.number} has already been reversed.")
+        raise DomainError(f"{original.number} has already been reversed.", code="already_reversed")
     if original.kind == JournalEntry.Kind.MANUAL and (by is None or not by.has_perm("ledger.post_manual_journal")):
         raise PermissionDenied("Your role may not reverse manual journal entries.")
+    originals = list(original.lines.order_by("id"))
     lines = [
         LineSpec(
             amount=-line.amount, account_id=line.account_id, customer_id=line.customer_id, currency=line.currency,
-            description=f"Reversal: {line.description}"[:255], settle_item_id=line.open_item_id,
-            fx_rate=line.fx_rate,
+            description=f"Reversal: {line.description}"[:255], settle_item_id=line.open_item_id, fx_rate=line.fx_rate,
         )
-        for line in original.lines.all()
+        for line in originals
     ]
-    return journal_post(
+    return _post(
         legal_entity_id=original.legal_entity_id, kind=JournalEntry.Kind.REVERSAL,
-        document_date=document_date or original.document_date, lines=lines, by=by,
+        document_date=document_date or original.document_date, lines=lines, by=by, currency=None,
         memo=memo or f"Reversal of {original.number}", source=original.source,
-        source_reference=original.source_reference, reverses_id=original.id,
+        source_reference=original.source_reference, roll_forward=True, reverses_id=original.id,
+        functional_amounts=[-line.functional_amount for line in originals],
     )

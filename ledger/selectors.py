@@ -1,0 +1,310 @@
+"""Reads and reports of the ledger, built with database aggregates (never a Python loop over
+journal lines or open items: loops below run over aggregated groups, one per account, customer
+or currency)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from customers.selectors import customers_visible_to
+from otc import dates
+from otc.models import User
+from otc.money import MAX_DIGITS, STORAGE_PLACES, ZERO
+
+from .models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
+
+_MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=STORAGE_PLACES)
+
+
+def _sum(expression: Any, **kwargs: Any) -> Coalesce:
+    return Coalesce(Sum(expression, **kwargs), Value(ZERO), output_field=_MONEY)
+
+
+# --- trial balance --------------------------------------------------------------------------
+
+@dataclass
+class TrialBalanceRow:
+    account_id: int
+    code: str
+    name: str
+    type: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+    currencies: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class TrialBalance:
+    entity: LegalEntity
+    date_from: dt.date | None
+    date_to: dt.date
+    rows: list[TrialBalanceRow]
+    total_debit: Decimal
+    total_credit: Decimal
+
+    @property
+    def currency(self) -> str:
+        return self.entity.functional_currency
+
+    @property
+    def total_balance(self) -> Decimal:
+        return self.total_debit - self.total_credit
+
+
+def _lines_in_range(legal_entity_id: int, date_from: dt.date | None, date_to: dt.date) -> QuerySet[JournalLine]:
+    lines = JournalLine.objects.filter(entry__legal_entity_id=legal_entity_id, entry__entry_date__lte=date_to)
+    if date_from is not None:
+        lines = lines.filter(entry__entry_date__gte=date_from)
+    return lines
+
+
+def trial_balance(*, legal_entity_id: int, date_from: dt.date | None = None, date_to: dt.date) -> TrialBalance:
+    """Per account with postings in the range (by posting date; without `date_from`, everything up to
+    `date_to`): debit, credit and balance in the functional currency, and per transaction currency
+    the same in that currency plus its functional equivalent. Debits minus credits is zero."""
+    entity = LegalEntity.objects.get(pk=legal_entity_id)
+    lines = _lines_in_range(legal_entity_id, date_from, date_to)
+    per_account = (
+        lines.values("account_id", "account__code", "account__name", "account__type")
+        .annotate(
+            debit=_sum("functional_amount", filter=Q(functional_amount__gt=0)),
+            credit=_sum(-F("functional_amount"), filter=Q(functional_amount__lt=0)),
+            balance=_sum("functional_amount"),
+        )
+        .order_by("account__code")
+    )
+    per_currency = (
+        lines.values("account_id", "currency")
+        .annotate(
+            debit=_sum("amount", filter=Q(amount__gt=0)),
+            credit=_sum(-F("amount"), filter=Q(amount__lt=0)),
+            balance=_sum("amount"),
+            functional_balance=_sum("functional_amount"),
+        )
+        .order_by("account_id", "currency")
+    )
+    breakdown: dict[int, list[dict[str, Any]]] = {}
+    for group in per_currency:
+        breakdown.setdefault(group["account_id"], []).append(group)
+    rows = [
+        TrialBalanceRow(
+            account_id=a["account_id"], code=a["account__code"], name=a["account__name"], type=a["account__type"],
+            debit=a["debit"], credit=a["credit"], balance=a["balance"], currencies=breakdown.get(a["account_id"], []),
+        )
+        for a in per_account
+    ]
+    totals = lines.aggregate(
+        debit=_sum("functional_amount", filter=Q(functional_amount__gt=0)),
+        credit=_sum(-F("functional_amount"), filter=Q(functional_amount__lt=0)),
+    )
+    return TrialBalance(entity=entity, date_from=date_from, date_to=date_to, rows=rows,
+                        total_debit=totals["debit"], total_credit=totals["credit"])
+
+
+# --- AR subledger ---------------------------------------------------------------------------
+
+def open_items(*, user: User | None = None) -> QuerySet[OpenItem]:
+    """Open items the user may see (all for finance roles; own customers for a sales rep)."""
+    items = OpenItem.objects.select_related("legal_entity", "account", "customer")
+    if user is not None:
+        items = items.filter(customer__in=customers_visible_to(user))
+    return items
+
+
+def ar_by_customer(*, legal_entity_id: int | None = None, user: User, currency: str | None = None) -> QuerySet:
+    """Open items grouped by customer and currency: open total, overdue total, count, oldest
+    due date; largest open total first. Only customers `customers_visible_to(user)`."""
+    today = dates.today()
+    items = OpenItem.objects.filter(customer__in=customers_visible_to(user)).exclude(open_amount=0)
+    if legal_entity_id is not None:
+        items = items.filter(legal_entity_id=legal_entity_id)
+    if currency:
+        items = items.filter(currency=currency.upper())
+    return (
+        items.values("customer_id", "customer__account_number", "customer__legal_name", "customer__display_name", "currency")
+        .annotate(
+            open_total=_sum("open_amount"),
+            overdue_total=_sum("open_amount", filter=Q(due_date__lt=today)),
+            item_count=Count("id"),
+            oldest_due=Min("due_date"),
+        )
+        .order_by("-open_total", "customer__legal_name", "currency")
+    )
+
+
+def ar_reconciliation(*, legal_entity_id: int | None = None) -> list[dict[str, Any]]:
+    """Per legal entity, subledger account (AR, unapplied cash) and currency: the ledger balance
+    in that currency, the sum of open items and the difference, which must always be zero."""
+    lines = JournalLine.objects.filter(account__role__in=Account.SUBLEDGER_ROLES)
+    items = OpenItem.objects.all()
+    if legal_entity_id is not None:
+        lines = lines.filter(account__legal_entity_id=legal_entity_id)
+        items = items.filter(legal_entity_id=legal_entity_id)
+    ledger = lines.values("account_id", "currency").annotate(total=_sum("amount")).order_by()
+    subledger = items.values("account_id", "currency").annotate(total=_sum("open_amount"), count=Count("id")).order_by()
+    keys: dict[tuple[int, str], dict[str, Any]] = {}
+    for group in ledger:
+        keys.setdefault((group["account_id"], group["currency"]), {"ledger": ZERO, "items": ZERO, "count": 0})["ledger"] = group["total"]
+    for group in subledger:
+        row = keys.setdefault((group["account_id"], group["currency"]), {"ledger": ZERO, "items": ZERO, "count": 0})
+        row["items"], row["count"] = group["total"], group["count"]
+    accounts = Account.objects.select_related("legal_entity").in_bulk({account_id for account_id, _ in keys})
+    rows = []
+    for (account_id, currency), sums in keys.items():
+        account = accounts[account_id]
+        rows.append({
+            "legal_entity": account.legal_entity, "account": account, "currency": currency,
+            "ledger_balance": sums["ledger"], "open_items_total": sums["items"], "open_items_count": sums["count"],
+            "difference": sums["ledger"] - sums["items"],
+        })
+    rows.sort(key=lambda r: (r["legal_entity"].code, r["account"].code, r["currency"]))
+    return rows
+
+
+def customer_open_items(*, customer_id: int) -> QuerySet[OpenItem]:
+    """The customer's items that are still open, oldest due first."""
+    return (
+        OpenItem.objects.filter(customer_id=customer_id).exclude(open_amount=0)
+        .select_related("legal_entity", "account").order_by("due_date", "id")
+    )
+
+
+def customer_balance(*, customer_id: int) -> list[dict[str, Any]]:
+    """Per currency: open balance, overdue amount, open item count, oldest due date."""
+    today = dates.today()
+    return list(
+        OpenItem.objects.filter(customer_id=customer_id).exclude(open_amount=0).values("currency")
+        .annotate(
+            balance=_sum("open_amount"), overdue=_sum("open_amount", filter=Q(due_date__lt=today)),
+            item_count=Count("id"), oldest_due=Min("due_date"),
+        )
+        .order_by("currency")
+    )
+
+
+# --- journal --------------------------------------------------------------------------------
+
+def journal_entries(
+    *, legal_entity_id: int | None = None, kind: str | None = None, date_from: dt.date | None = None,
+    date_to: dt.date | None = None, period_id: int | None = None, account_id: int | None = None,
+    customer_id: int | None = None, search: str = "",
+) -> QuerySet[JournalEntry]:
+    """Journal entries, newest first, with their functional-currency total (sum of debits) and
+    line count annotated by subqueries, so that filters on lines never multiply rows."""
+    entries = JournalEntry.objects.select_related("legal_entity", "period", "posted_by", "reverses", "reversed_by")
+    if legal_entity_id:
+        entries = entries.filter(legal_entity_id=legal_entity_id)
+    if kind:
+        entries = entries.filter(kind=kind)
+    if date_from:
+        entries = entries.filter(entry_date__gte=date_from)
+    if date_to:
+        entries = entries.filter(entry_date__lte=date_to)
+    if period_id:
+        entries = entries.filter(period_id=period_id)
+    if account_id:
+        entries = entries.filter(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), account_id=account_id)))
+    if customer_id:
+        entries = entries.filter(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), customer_id=customer_id)))
+    if search:
+        entries = entries.filter(
+            Q(number__icontains=search) | Q(memo__icontains=search) | Q(source_reference__icontains=search)
+        )
+    debit_total = (
+        JournalLine.objects.filter(entry=OuterRef("pk"), functional_amount__gt=0).order_by()
+        .values("entry").annotate(total=Sum("functional_amount")).values("total")
+    )
+    line_count = (
+        JournalLine.objects.filter(entry=OuterRef("pk")).order_by().values("entry").annotate(n=Count("id")).values("n")
+    )
+    return entries.annotate(
+        functional_total=Coalesce(Subquery(debit_total, output_field=_MONEY), Value(ZERO), output_field=_MONEY),
+        line_count=Subquery(line_count),
+    ).order_by("-entry_date", "-id")
+
+
+def journal_entry_detail(*, entry_id: int) -> JournalEntry:
+    entry = (
+        JournalEntry.objects.select_related(
+            "legal_entity", "period", "posted_by", "reverses", "reversed_by", "source_type"
+        ).get(pk=entry_id)
+    )
+    entry.line_rows = list(entry.lines.select_related("account", "customer", "open_item").order_by("id"))
+    return entry
+
+
+GL_EXPORT_HEADER = [
+    "entity", "entry_number", "entry_date", "document_date", "period", "kind", "line", "account_code", "account_name",
+    "customer_account", "customer_name", "currency", "debit", "credit", "fx_rate", "functional_currency",
+    "functional_debit", "functional_credit", "description", "open_item", "source_reference", "memo", "reverses",
+]
+
+
+def gl_export_rows(*, legal_entity_id: int, period_id: int) -> Iterator[list[Any]]:
+    """Every journal line posted in the period, one row each (header: GL_EXPORT_HEADER), in entry
+    number and line order. Amounts are strings quantised to four places, never floats."""
+    period = Period.objects.select_related("legal_entity").get(pk=period_id, legal_entity_id=legal_entity_id)
+    functional = period.legal_entity.functional_currency
+    lines = (
+        JournalLine.objects.filter(entry__legal_entity_id=legal_entity_id, entry__period_id=period_id)
+        .order_by("entry__number", "id")
+        .values_list(
+            "entry__number", "entry__entry_date", "entry__document_date", "entry__kind", "account__code",
+            "account__name", "customer__account_number", "customer__legal_name", "currency", "amount", "fx_rate",
+            "functional_amount", "description", "open_item__document_number", "entry__source_reference",
+            "entry__memo", "entry__reverses__number",
+        )
+    )
+    line_no, last_entry = 0, None
+    for (number, entry_date, document_date, kind, code, name, customer_no, customer_name, currency, amount, rate,
+         func, description, item, reference, memo, reverses) in lines.iterator(chunk_size=2000):
+        line_no = line_no + 1 if number == last_entry else 1
+        last_entry = number
+        yield [
+            period.legal_entity.code, number, entry_date.isoformat(), document_date.isoformat(), period.label, kind,
+            line_no, code, name, customer_no or "", customer_name or "", currency,
+            _fmt(amount if amount > 0 else None), _fmt(-amount if amount < 0 else None), f"{rate:f}", functional,
+            _fmt(func if func > 0 else None), _fmt(-func if func < 0 else None), description, item or "",
+            reference, memo, reverses or "",
+        ]
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+# --- dashboards -----------------------------------------------------------------------------
+
+def periods_overview() -> QuerySet[LegalEntity]:
+    """Per active legal entity: open period count, first open period and last closed period."""
+    open_q, closed_q = Q(periods__status=Period.Status.OPEN), Q(periods__status=Period.Status.CLOSED)
+    return (
+        LegalEntity.objects.filter(is_active=True)
+        .annotate(
+            open_periods=Count("periods", filter=open_q),
+            first_open_key=Min(F("periods__year") * 100 + F("periods__month"), filter=open_q),
+            last_closed_key=Max(F("periods__year") * 100 + F("periods__month"), filter=closed_q),
+        )
+        .order_by("code")
+    )

@@ -1,0 +1,153 @@
+"""Legal entities, chart of accounts, periods (close / reopen) and FX rates."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from otc import errors
+from otc.history import history_rows
+from otc.models import StatusChange
+
+from ..forms import FxRateForm, PeriodReopenForm
+from ..models import Account, FxRate, LegalEntity, Period
+from ..services import fx_rate_set
+from ..services import period_close as close_service
+from ..services import period_reopen as reopen_service
+from .common import paginate
+
+LINKS = [
+    ("Legal entities", "ledger:entity_list", "ledger.view_legalentity", "Entities, their charts of accounts and periods"),
+    ("Journal entries", "ledger:journal_list", "ledger.view_journalentry", "Every posted entry, filterable"),
+    ("Trial balance", "ledger:trial_balance", "ledger.view_trial_balance", "Per account, in the functional currency"),
+    ("AR reconciliation", "ledger:ar_reconciliation", "ledger.view_trial_balance",
+     "AR control and unapplied cash against the sum of open items"),
+    ("AR by customer", "ledger:ar_by_customer", "ledger.view_openitem", "Open and overdue balances per customer"),
+    ("FX rates", "ledger:fx_rates", "ledger.view_fxrate", "Dated exchange rates"),
+    ("GL export", "ledger:gl_export", "ledger.export_gl", "CSV of one entity's period for the general ledger"),
+]
+
+
+@login_required
+@permission_required("ledger.view_legalentity", raise_exception=True)
+def index(request: HttpRequest) -> HttpResponse:
+    links = [link for link in LINKS if request.user.has_perm(link[2])]
+    return render(request, "ledger/index.html", {"links": links})
+
+
+@login_required
+@permission_required("ledger.view_legalentity", raise_exception=True)
+def entity_list(request: HttpRequest) -> HttpResponse:
+    entities = LegalEntity.objects.annotate(
+        account_count=Count("accounts", distinct=True),
+        open_periods=Count("periods", filter=Q(periods__status=Period.Status.OPEN), distinct=True),
+    ).order_by("code")
+    return render(request, "ledger/entity_list.html", {"page_obj": paginate(request, entities)})
+
+
+@login_required
+@permission_required("ledger.view_legalentity", raise_exception=True)
+def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    entity = get_object_or_404(LegalEntity, pk=pk)
+    show_history = request.user.has_perm("otc.view_audit_trail")
+    return render(request, "ledger/entity_detail.html", {
+        "entity": entity, "show_history": show_history, "history": history_rows(entity) if show_history else [],
+    })
+
+
+@login_required
+@permission_required("ledger.view_account", raise_exception=True)
+def accounts(request: HttpRequest, pk: int) -> HttpResponse:
+    entity = get_object_or_404(LegalEntity, pk=pk)
+    rows = Account.objects.filter(legal_entity=entity).order_by("code")
+    return render(request, "ledger/accounts.html", {"entity": entity, "page_obj": paginate(request, rows, 100)})
+
+
+@login_required
+@permission_required("ledger.view_period", raise_exception=True)
+def periods(request: HttpRequest, pk: int) -> HttpResponse:
+    entity = get_object_or_404(LegalEntity, pk=pk)
+    rows = Period.objects.filter(legal_entity=entity).select_related("closed_by").annotate(
+        entry_count=Count("entries")).order_by("-year", "-month")
+    page = paginate(request, rows, 24)
+    changes = StatusChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(Period), object_id__in=[p.pk for p in page.object_list],
+    ).select_related("by").order_by("-at", "-id")
+    by_period: dict[int, list[StatusChange]] = {}
+    for change in changes:
+        by_period.setdefault(change.object_id, []).append(change)
+    for period in page.object_list:
+        period.changes = by_period.get(period.pk, [])
+    return render(request, "ledger/periods.html", {
+        "entity": entity, "page_obj": page, "can_manage": request.user.has_perm("ledger.manage_periods"),
+        "reopen_form": PeriodReopenForm(),
+    })
+
+
+@login_required
+@permission_required("ledger.manage_periods", raise_exception=True)
+@require_POST
+def period_close(request: HttpRequest, pk: int) -> HttpResponse:
+    period = get_object_or_404(Period.objects.select_related("legal_entity"), pk=pk)
+    try:
+        close_service(period_id=period.pk, by=request.user, note=request.POST.get("note", "")[:500])
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(exc.message)
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Period {period.legal_entity.code} {period.label} closed.")
+    return redirect("ledger:periods", pk=period.legal_entity_id)
+
+
+@login_required
+@permission_required("ledger.manage_periods", raise_exception=True)
+@require_POST
+def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    period = get_object_or_404(Period.objects.select_related("legal_entity"), pk=pk)
+    form = PeriodReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Reopening a closed period needs a written reason.")
+        return redirect("ledger:periods", pk=period.legal_entity_id)
+    try:
+        reopen_service(period_id=period.pk, by=request.user, note=form.cleaned_data["note"])
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(exc.message)
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Period {period.legal_entity.code} {period.label} reopened.")
+    return redirect("ledger:periods", pk=period.legal_entity_id)
+
+
+@login_required
+@permission_required("ledger.view_fxrate", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def fx_rates(request: HttpRequest) -> HttpResponse:
+    can_add = request.user.has_perm("ledger.add_fxrate")
+    form = FxRateForm(request.POST or None)
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied("Your role may not enter FX rates.")
+        if form.is_valid():
+            try:
+                rate = fx_rate_set(by=request.user, source="manual", **form.cleaned_data)
+            except errors.DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"Saved {rate}.")
+                return redirect("ledger:fx_rates")
+    rows = FxRate.objects.all()
+    pair = request.GET.get("pair", "").upper().replace("/", "")
+    if len(pair) == 6:
+        rows = rows.filter(from_currency=pair[:3], to_currency=pair[3:])
+    return render(request, "ledger/fx_rates.html", {
+        "page_obj": paginate(request, rows.order_by("-date", "from_currency", "to_currency")),
+        "form": form, "can_add": can_add, "pair": pair,
+    })
