@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+
+from django.db import models
 
 
 def history_rows(obj: Any, limit: int = 50) -> list[dict[str, Any]]:
@@ -16,7 +19,7 @@ def history_rows(obj: Any, limit: int = 50) -> list[dict[str, Any]]:
             delta = record.diff_against(previous)
             for change in delta.changes:
                 field = obj._meta.get_field(change.field)
-                changes.append((field.verbose_name, change.old, change.new))
+                changes.append((field.verbose_name, display_value(field, change.old), display_value(field, change.new)))
         rows.append({
             "when": record.history_date,
             "who": record.history_user,
@@ -25,3 +28,22 @@ def history_rows(obj: Any, limit: int = 50) -> list[dict[str, Any]]:
             "changes": changes,
         })
     return rows
+
+
+def display_value(field: models.Field, value: Any) -> str:
+    """A historical value as a person reads it: choice labels, related records by name, amounts
+    without storage padding (50000.0000 -> 50,000.00), yes/no for booleans."""
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.ForeignKey):
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else f"#{value} (deleted)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        exponent = value.normalize().as_tuple().exponent
+        places = max(2, -exponent) if isinstance(exponent, int) else 2
+        return f"{value:,.{places}f}"
+    return str(value)

@@ -16,6 +16,7 @@ STATUS_COLOURS = {
     "pending": "secondary", "draft": "secondary", "inactive": "secondary", "closed": "dark", "void": "dark",
     "on_hold": "warning", "partially_paid": "warning", "changes_requested": "warning", "unapplied": "warning",
     "blocked": "danger", "rejected": "danger", "reversed": "danger", "high": "danger", "blocking": "danger",
+    "previewed": "info", "failed": "danger",
     "warning": "warning", "info": "info", "low": "success", "medium": "warning",
 }
 
