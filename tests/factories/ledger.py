@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+from decimal import Decimal
+
 import factory
 
-from ledger.models import Account, LegalEntity
+from customers.models import Customer
+from ledger.models import Account, FxRate, JournalEntry, LegalEntity, OpenItem
+from ledger.services import LineSpec, OpenItemSpec, journal_post
 from ledger.services.chart import chart_create_default
+from otc.models import User
 
 
 class LegalEntityFactory(factory.django.DjangoModelFactory):
@@ -33,3 +40,46 @@ class LegalEntityFactory(factory.django.DjangoModelFactory):
 
 def account(entity: LegalEntity, role: str) -> Account:
     return Account.objects.filter(legal_entity=entity, role=role).order_by("code").first()
+
+
+class FxRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FxRate
+        django_get_or_create = ("date", "from_currency", "to_currency")
+
+    date = dt.date(2026, 1, 1)
+    from_currency = "USD"
+    to_currency = "EUR"
+    rate = Decimal("0.9000000000")
+
+
+def post_invoice(
+    entity: LegalEntity, customer: Customer, amount: str | Decimal, *, number: str | None = None,
+    date: dt.date = dt.date(2026, 3, 10), due: dt.date | None = None, currency: str | None = None, by: User | None = None,
+) -> JournalEntry:
+    """Debit AR (opening an open item), credit revenue, in the entity's (or the given) currency."""
+    amount = Decimal(amount)
+    number = number or f"INV-{next(_numbers)}"
+    return journal_post(
+        legal_entity_id=entity.id, kind="invoice", document_date=date, currency=currency, by=by,
+        source_reference=number, lines=[
+            LineSpec(amount=amount, role="ar", customer_id=customer.id,
+                     open_item=OpenItemSpec("invoice", number, date, due or date + dt.timedelta(days=30))),
+            LineSpec(amount=-amount, role="revenue"),
+        ],
+    )
+
+
+def post_receipt(item: OpenItem, amount: str | Decimal, *, date: dt.date = dt.date(2026, 3, 20), by: User | None = None) -> JournalEntry:
+    """Cash received and applied to an open item: debit cash, credit AR settling the item."""
+    amount = Decimal(amount)
+    return journal_post(
+        legal_entity_id=item.legal_entity_id, kind="receipt", document_date=date, currency=item.currency, by=by,
+        lines=[
+            LineSpec(amount=amount, role="cash"),
+            LineSpec(amount=-amount, role="ar", customer_id=item.customer_id, settle_item_id=item.id),
+        ],
+    )
+
+
+_numbers = itertools.count(1)

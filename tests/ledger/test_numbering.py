@@ -1,0 +1,78 @@
+"""Gapless numbering per legal entity, document type and year, also under concurrency."""
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from ledger.models import JournalEntry, NumberSeries
+from ledger.services import LineSpec, journal_post, number_series_take
+from otc.errors import ValidationFailed
+from tests.factories.customers import CustomerFactory
+from tests.factories.ledger import LegalEntityFactory, post_invoice
+
+
+@pytest.mark.django_db
+def test_journal_numbers_are_gapless_per_entity_and_year():
+    first, second, customer = LegalEntityFactory(), LegalEntityFactory(), CustomerFactory()
+    numbers = [
+        post_invoice(first, customer, "1.00", date=dt.date(2026, 1, 5)).number,
+        post_invoice(second, customer, "1.00", date=dt.date(2026, 1, 5)).number,
+        post_invoice(first, customer, "1.00", date=dt.date(2026, 12, 31)).number,
+        post_invoice(first, customer, "1.00", date=dt.date(2027, 1, 1)).number,
+    ]
+    assert numbers == [
+        f"JE-{first.code}-2026-000001", f"JE-{second.code}-2026-000001",
+        f"JE-{first.code}-2026-000002", f"JE-{first.code}-2027-000001",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_refused_posting_leaves_no_gap():
+    entity = LegalEntityFactory()
+    post_invoice(entity, CustomerFactory(), "1.00")
+    with pytest.raises(ValidationFailed):
+        journal_post(legal_entity_id=entity.id, kind="receipt", document_date=dt.date(2026, 3, 1), by=None,
+                     lines=[LineSpec(Decimal("1.00"), role="cash"), LineSpec(Decimal("-2.00"), role="suspense")])
+    assert post_invoice(entity, CustomerFactory(), "1.00").number.endswith("-000002")
+
+
+@pytest.mark.django_db
+def test_number_series_take_reserves_a_batch():
+    entity = LegalEntityFactory()
+    assert number_series_take(legal_entity_id=entity.id, doc_type="invoice", fiscal_year=2026, count=3) == [1, 2, 3]
+    assert number_series_take(legal_entity_id=entity.id, doc_type="invoice", fiscal_year=2026) == [4]
+    assert number_series_take(legal_entity_id=entity.id, doc_type="credit_note", fiscal_year=2026) == [1]
+    assert NumberSeries.objects.get(legal_entity=entity, doc_type="invoice").next_number == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_postings_get_distinct_consecutive_numbers():
+    entity, customer = LegalEntityFactory(), CustomerFactory()
+    threads_count, per_thread = 6, 5
+    barrier = threading.Barrier(threads_count)
+    failures: list[BaseException] = []
+
+    def work():
+        try:
+            barrier.wait()
+            for _ in range(per_thread):
+                post_invoice(entity, customer, "10.00")
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+        finally:
+            connections.close_all()  # each thread has its own connection
+
+    threads = [threading.Thread(target=work) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    numbers = sorted(JournalEntry.objects.filter(legal_entity=entity).values_list("number", flat=True))
+    total = threads_count * per_thread
+    assert numbers == [f"JE-{entity.code}-2026-{n:06d}" for n in range(1, total + 1)]
+    assert connection.vendor == "postgresql"
