@@ -24,7 +24,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from customers.selectors import customers_visible_to
 from otc import dates
@@ -36,8 +36,18 @@ from .models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, P
 _MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=STORAGE_PLACES)
 
 
+_PLACES = Decimal(1).scaleb(-STORAGE_PLACES)
+
+
 def _sum(expression: Any, **kwargs: Any) -> Coalesce:
-    return Coalesce(Sum(expression, **kwargs), Value(ZERO), output_field=_MONEY)
+    """SUM rounded to the stored places in SQL: exact on PostgreSQL (NUMERIC); on SQLite it removes
+    the floating-point dust of REAL arithmetic (every stored amount has at most four places)."""
+    return Coalesce(Round(Sum(expression, **kwargs), STORAGE_PLACES), Value(ZERO), output_field=_MONEY)
+
+
+def _q(value: Decimal | None) -> Decimal:
+    """Normalise an aggregate: four places, and never a negative zero."""
+    return (value or ZERO).quantize(_PLACES) + 0
 
 
 # --- trial balance --------------------------------------------------------------------------
@@ -106,11 +116,14 @@ def trial_balance(*, legal_entity_id: int, date_from: dt.date | None = None, dat
     )
     breakdown: dict[int, list[dict[str, Any]]] = {}
     for group in per_currency:
+        for key in ("debit", "credit", "balance", "functional_balance"):
+            group[key] = _q(group[key])
         breakdown.setdefault(group["account_id"], []).append(group)
     rows = [
         TrialBalanceRow(
             account_id=a["account_id"], code=a["account__code"], name=a["account__name"], type=a["account__type"],
-            debit=a["debit"], credit=a["credit"], balance=a["balance"], currencies=breakdown.get(a["account_id"], []),
+            debit=_q(a["debit"]), credit=_q(a["credit"]), balance=_q(a["balance"]),
+            currencies=breakdown.get(a["account_id"], []),
         )
         for a in per_account
     ]
@@ -119,7 +132,7 @@ def trial_balance(*, legal_entity_id: int, date_from: dt.date | None = None, dat
         credit=_sum(-F("functional_amount"), filter=Q(functional_amount__lt=0)),
     )
     return TrialBalance(entity=entity, date_from=date_from, date_to=date_to, rows=rows,
-                        total_debit=totals["debit"], total_credit=totals["credit"])
+                        total_debit=_q(totals["debit"]), total_credit=_q(totals["credit"]))
 
 
 # --- AR subledger ---------------------------------------------------------------------------
@@ -165,10 +178,10 @@ def ar_reconciliation(*, legal_entity_id: int | None = None) -> list[dict[str, A
     subledger = items.values("account_id", "currency").annotate(total=_sum("open_amount"), count=Count("id")).order_by()
     keys: dict[tuple[int, str], dict[str, Any]] = {}
     for group in ledger:
-        keys.setdefault((group["account_id"], group["currency"]), {"ledger": ZERO, "items": ZERO, "count": 0})["ledger"] = group["total"]
+        keys.setdefault((group["account_id"], group["currency"]), {"ledger": ZERO, "items": ZERO, "count": 0})["ledger"] = _q(group["total"])
     for group in subledger:
         row = keys.setdefault((group["account_id"], group["currency"]), {"ledger": ZERO, "items": ZERO, "count": 0})
-        row["items"], row["count"] = group["total"], group["count"]
+        row["items"], row["count"] = _q(group["total"]), group["count"]
     accounts = Account.objects.select_related("legal_entity").in_bulk({account_id for account_id, _ in keys})
     rows = []
     for (account_id, currency), sums in keys.items():
@@ -193,7 +206,7 @@ def customer_open_items(*, customer_id: int) -> QuerySet[OpenItem]:
 def customer_balance(*, customer_id: int) -> list[dict[str, Any]]:
     """Per currency: open balance, overdue amount, open item count, oldest due date."""
     today = dates.today()
-    return list(
+    groups = (
         OpenItem.objects.filter(customer_id=customer_id).exclude(open_amount=0).values("currency")
         .annotate(
             balance=_sum("open_amount"), overdue=_sum("open_amount", filter=Q(due_date__lt=today)),
@@ -201,6 +214,7 @@ def customer_balance(*, customer_id: int) -> list[dict[str, Any]]:
         )
         .order_by("currency")
     )
+    return [{**group, "balance": _q(group["balance"]), "overdue": _q(group["overdue"])} for group in groups]
 
 
 # --- journal --------------------------------------------------------------------------------

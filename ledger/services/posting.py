@@ -35,7 +35,6 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F
 
 from customers.models import Customer
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
@@ -327,8 +326,10 @@ def _post(
             description=spec.description[:255], open_item=open_item,
         ))
     stamp = now()
-    for item_id, (_item, delta) in moves.items():
-        OpenItem.objects.filter(pk=item_id).update(open_amount=F("open_amount") + delta, updated_at=stamp)
+    for item_id, (item, delta) in moves.items():
+        # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
+        # floating point and could leave -0.0000000001 behind.
+        OpenItem.objects.filter(pk=item_id).update(open_amount=item.open_amount + delta, updated_at=stamp)
     JournalLine.objects.bulk_create(new_lines)
     return entry
 
