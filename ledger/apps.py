@@ -10,7 +10,7 @@ class LedgerConfig(AppConfig):
 
         from . import panels
 
-        registry.register_nav(NavItem("Ledger", "ledger:index", "ledger.view_journalentry", order=60))
+        registry.register_nav(NavItem("Ledger", "ledger:index", "ledger.view_legalentity", order=60))
         registry.register_customer_panel(Panel(
             key="ledger-balance", title="Balance and open items", template="ledger/panels/customer_balance.html",
             context=panels.customer_balance_context, permission="ledger.view_openitem", order=20, width="col-12",

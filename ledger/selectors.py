@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db.models import (
     Count,
-    DecimalField,
     Exists,
     F,
     Max,
@@ -24,30 +23,19 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce
 
 from customers.selectors import customers_visible_to
 from otc import dates
+from otc.aggregates import MONEY_FIELD, money_sum, money_value
 from otc.models import User
-from otc.money import MAX_DIGITS, STORAGE_PLACES, ZERO
+from otc.money import ZERO
 
 from .models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
 
-_MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=STORAGE_PLACES)
-
-
-_PLACES = Decimal(1).scaleb(-STORAGE_PLACES)
-
-
-def _sum(expression: Any, **kwargs: Any) -> Coalesce:
-    """SUM rounded to the stored places in SQL: exact on PostgreSQL (NUMERIC); on SQLite it removes
-    the floating-point dust of REAL arithmetic (every stored amount has at most four places)."""
-    return Coalesce(Round(Sum(expression, **kwargs), STORAGE_PLACES), Value(ZERO), output_field=_MONEY)
-
-
-def _q(value: Decimal | None) -> Decimal:
-    """Normalise an aggregate: four places, and never a negative zero."""
-    return (value or ZERO).quantize(_PLACES) + 0
+_MONEY = MONEY_FIELD
+_sum = money_sum
+_q = money_value
 
 
 # --- trial balance --------------------------------------------------------------------------
