@@ -73,10 +73,11 @@ def seed_customers(*, count: int, owners: list[User], by: User, seed: int = 2026
         _locale, currency, forms, _share, maker = COUNTRIES[country]
         fake = fakers[country]
         base = fake.last_name() if r.random() < 0.5 else fake.company().split(",")[0].split(" ")[0]
-        name = f"{base} {r.choice(INDUSTRY_WORDS)} {r.choice(forms)}"
-        while name in used_names:
-            name = f"{base} {r.choice(INDUSTRY_WORDS)} {r.choice(INDUSTRY_WORDS)} {r.choice(forms)}"
-        used_names.add(name)
+        short = f"{base} {r.choice(INDUSTRY_WORDS)}"
+        while f"{short} {forms[0]}" in used_names:
+            short = f"{base} {r.choice(INDUSTRY_WORDS)} {r.choice(INDUSTRY_WORDS)}"
+        name = f"{short} {r.choice(forms)}"
+        used_names.update(f"{short} {form}" for form in forms)
         risk = r.choices(["low", "medium", "high"], weights=[65, 27, 8])[0]
         status = r.choices(["active", "on_hold", "blocked", "inactive"], weights=[88, 6, 2, 4])[0]
         reason = ""
@@ -94,7 +95,7 @@ def seed_customers(*, count: int, owners: list[User], by: User, seed: int = 2026
         customers.append(Customer(
             account_number=f"C{100000 + numbers[n]}",
             legal_name=name,
-            display_name=name.rsplit(" ", 1)[0] if r.random() < 0.3 else "",
+            display_name=short if r.random() < 0.3 else "",
             country=country,
             address_line1=fake.street_address()[:200],
             city=fake.city()[:100],
