@@ -34,15 +34,22 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance():
+    """Module-scoped on purpose. While Playwright's sync API is running, the main thread has a
+    running event loop, so Django keeps its database connections in context-local storage
+    instead of the thread-local one. Connections opened meanwhile are closed here before the
+    loop stops; otherwise they would outlive their storage and keep the test database busy
+    (PostgreSQL then refuses to drop it at the end of the run)."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         yield playwright
+        connections.close_all()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance):
     browser = playwright_instance.chromium.launch(
         executable_path=CHROMIUM or "/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS,
