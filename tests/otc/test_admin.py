@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from otc.models import ApiClient, ApprovalLimit
+from otc.models import ApiClient, ApprovalLimit, User
 from otc.roles import FINANCE_MANAGER, ensure_roles
 from otc.services import api_client_authenticate
 from tests.factories.otc import admin_user, integration_client, role_group, user_with_role
@@ -106,3 +106,20 @@ def test_revoke_action_calls_the_service(admin_client_):
 def test_api_clients_cannot_be_deleted(admin_client_):
     client, _ = integration_client(scopes=["customers:read"], name="CRM")
     assert admin_client_.get(f"/admin/otc/apiclient/{client.pk}/delete/").status_code == 403
+
+
+def test_admin_adds_a_user_with_kind_and_roles(admin_client_):
+    group = role_group(FINANCE_MANAGER)
+    assert admin_client_.get("/admin/otc/user/add/").status_code == 200
+
+    response = admin_client_.post("/admin/otc/user/add/", {
+        "username": "fiona", "password1": "A-long-enough-pw-42", "password2": "A-long-enough-pw-42",
+        "usable_password": "true", "first_name": "Fiona", "last_name": "Finance", "email": "f@otc.example",
+        "kind": "human", "job_title": "Finance manager", "groups": [group.pk],
+    })
+
+    assert response.status_code == 302
+    user = User.objects.get(username="fiona")
+    assert (user.kind, user.job_title, user.role_names) == ("human", "Finance manager", [FINANCE_MANAGER])
+    assert user.check_password("A-long-enough-pw-42")
+    assert user.history.count() >= 1
