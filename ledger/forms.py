@@ -115,3 +115,63 @@ class FxRateForm(forms.Form):
 
 class PeriodReopenForm(forms.Form):
     note = forms.CharField(label="Reason", max_length=500, widget=forms.TextInput(attrs=_TEXT))
+
+
+class ManualJournalForm(forms.Form):
+    """The header of a manual journal; its lines come from ManualLineFormSet."""
+
+    entity = _entity_field()
+    document_date = forms.DateField(widget=_DATE, label="Date", initial=dates.today)
+    currency = forms.CharField(max_length=3, widget=forms.TextInput(attrs={**_TEXT, "placeholder": "functional"}),
+                               required=False, help_text="Empty: the entity's functional currency.")
+    memo = forms.CharField(max_length=255, widget=forms.TextInput(attrs=_TEXT), help_text="Why this journal is posted.")
+    reference = forms.CharField(max_length=60, required=False, widget=forms.TextInput(attrs=_TEXT))
+
+    def clean_currency(self) -> str:
+        value = (self.cleaned_data.get("currency") or "").strip().upper()
+        if not value:
+            return ""
+        try:
+            return validate_currency(value)
+        except InvalidAmount as exc:
+            raise forms.ValidationError(exc.message)
+
+
+class ManualLineForm(forms.Form):
+    """One line: an account of the entity (not a customer subledger account) and a debit or a
+    credit, typed as text and parsed strictly."""
+
+    account = forms.CharField(max_length=20, widget=forms.TextInput(attrs={**_TEXT, "placeholder": "code, e.g. 7900"}))
+    description = forms.CharField(max_length=255, required=False, widget=forms.TextInput(attrs=_TEXT))
+    debit = forms.CharField(required=False, widget=forms.TextInput(attrs={**_TEXT, "class": "form-control form-control-sm text-end"}))
+    credit = forms.CharField(required=False, widget=forms.TextInput(attrs={**_TEXT, "class": "form-control form-control-sm text-end"}))
+
+    def clean(self):
+        data = super().clean()
+        amounts = {}
+        for side in ("debit", "credit"):
+            text = (data.get(side) or "").strip()
+            if text:
+                try:
+                    amounts[side] = parse_amount(text)
+                except InvalidAmount as exc:
+                    self.add_error(side, exc.message)
+        if self.errors:
+            return data
+        if len(amounts) != 1 or next(iter(amounts.values())) <= 0:
+            raise forms.ValidationError("Enter a positive debit or a positive credit, not both.")
+        data["amount"] = amounts.get("debit") or -amounts["credit"]
+        return data
+
+
+ManualLineFormSet = forms.formset_factory(ManualLineForm, extra=4, min_num=2, validate_min=True)
+
+
+def signed_lines(formset) -> list[tuple[str, Decimal, str]]:
+    """(account code, signed amount, description) for each filled line of a valid formset."""
+    return [
+        (form.cleaned_data["account"].strip(), form.cleaned_data["amount"], form.cleaned_data.get("description", ""))
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+

@@ -25,6 +25,7 @@ from .common import paginate
 LINKS = [
     ("Legal entities", "ledger:entity_list", "ledger.view_legalentity", "Entities, their charts of accounts and periods"),
     ("Journal entries", "ledger:journal_list", "ledger.view_journalentry", "Every posted entry, filterable"),
+    ("New manual journal", "ledger:journal_new", "ledger.post_manual_journal", "A balanced adjustment, with a memo"),
     ("Trial balance", "ledger:trial_balance", "ledger.view_trial_balance", "Per account, in the functional currency"),
     ("AR reconciliation", "ledger:ar_reconciliation", "ledger.view_trial_balance",
      "AR control and unapplied cash against the sum of open items"),
