@@ -35,9 +35,12 @@ _LEDGER_READ = [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: ["customers.view_customer", "customers.view_contact", "ledger.view_openitem"],
     CONTRACT_REVIEWER: [*_FINANCE_READ],
-    FINANCE_MANAGER: [*_FINANCE_READ, *_LEDGER_READ, "customers.export_customers", "otc.view_approvallimit"],
+    FINANCE_MANAGER: [
+        *_FINANCE_READ, *_LEDGER_READ, "customers.export_customers", "customers.change_customer",
+        "otc.view_approvallimit",
+    ],
     CONTROLLER: [
-        *_FINANCE_READ, *_LEDGER_READ, "customers.export_customers",
+        *_FINANCE_READ, *_LEDGER_READ, "customers.export_customers", "customers.change_customer",
         "ledger.change_legalentity", "ledger.add_account", "ledger.change_account",
         "ledger.manage_periods", "ledger.add_fxrate", "ledger.change_fxrate",
         "ledger.post_manual_journal", "ledger.export_gl",

@@ -25,6 +25,7 @@ def test_billing_specialist_finds_a_customer_and_edits_its_credit_limit(page, li
 
     # find it: typing in the search box filters the table in place (htmx)
     page.get_by_role("link", name="Customers").first.click()
+    page.wait_for_load_state()  # htmx is loaded with `defer`: type only once it listens
     page.fill("input[name=q]", "zephyr")
     expect(page.get_by_role("link", name="Zephyr Analytics GmbH")).to_be_visible()
     expect(page.get_by_role("link", name="Other Customer 1 GmbH")).to_have_count(0)

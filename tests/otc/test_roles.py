@@ -85,7 +85,7 @@ MATRIX = {
     "customers.view_customer": {SR, CR, FM, CO, BS, CA, CL, HD, AU},
     "customers.view_all_customers": {CR, FM, CO, BS, CA, CL, HD, AU},
     "customers.add_customer": {BS},
-    "customers.change_customer": {BS},
+    "customers.change_customer": {FM, CO, BS},
     "customers.delete_customer": set(),
     "customers.import_customers": {BS},
     "customers.export_customers": {FM, CO, BS, AU},
