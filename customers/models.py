@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from otc.countries import country_choices
+from otc.countries import country_choices, country_name
 from otc.money import MAX_DIGITS, STORAGE_PLACES
 
 from .taxids import validate_tax_id
@@ -116,6 +116,10 @@ class Customer(models.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.legal_name
+
+    @property
+    def country_label(self) -> str:
+        return country_name(self.country)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -18,5 +18,10 @@ def country_choices() -> list[tuple[str, str]]:
     return sorted(((c, names[c]) for c in codes), key=lambda item: item[1])
 
 
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    return dict(Locale("en").territories)
+
+
 def country_name(code: str) -> str:
-    return Locale("en").territories.get(code, code)
+    return _names().get(code, code)
