@@ -6,4 +6,6 @@ class OtcConfig(AppConfig):
     verbose_name = "otc kernel"
 
     def ready(self) -> None:
-        from . import registry  # noqa: F401  (panels registered by the apps' ready())
+        from .registry import NavItem, registry
+
+        registry.register_nav(NavItem("Approval limits", "approval_limits", "otc.view_approvallimit", order=90))

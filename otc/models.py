@@ -65,8 +65,12 @@ class ApprovalLimit(models.Model):
             models.CheckConstraint(
                 condition=(Q(role__isnull=False, user__isnull=True) | Q(role__isnull=True, user__isnull=False)),
                 name="approvallimit_role_xor_user",
+                violation_error_message="Set the limit for a role or for one person, not both.",
             ),
-            models.CheckConstraint(condition=Q(max_amount__gte=0), name="approvallimit_amount_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(max_amount__gte=0), name="approvallimit_amount_nonnegative",
+                violation_error_message="The maximum must be a non-negative amount.",
+            ),
             models.UniqueConstraint(
                 fields=["kind", "legal_entity", "role", "user", "currency"], name="approvallimit_unique"
             ),

@@ -134,3 +134,39 @@ def api_client_revoke(*, client_id: int, by: User) -> ApiClient:
         client.save(update_fields=["revoked_at", "revoked_by"])
         User.objects.filter(pk=client.user_id).update(is_active=False)
     return client
+
+
+# --- approval limits (configuration a Controller keeps) -------------------------------------
+
+def _ensure_limit_permission(by: User, perm: str) -> None:
+    if not by.has_perm(perm):
+        raise PermissionDenied("Only a Controller may change approval limits.")
+
+
+@transaction.atomic(durable=True)
+def approval_limit_save(*, by: User, data: dict[str, Any], limit_id: int | None = None) -> ApprovalLimit:
+    """Create (limit_id None) or change an approval limit. `data`: kind, legal_entity, role or
+    user (exactly one), currency, max_amount (Decimal)."""
+    _ensure_limit_permission(by, "otc.change_approvallimit" if limit_id else "otc.add_approvallimit")
+    limit = ApprovalLimit.objects.select_for_update().get(pk=limit_id) if limit_id else ApprovalLimit()
+    for field in ("kind", "legal_entity", "role", "user", "currency", "max_amount"):
+        setattr(limit, field, data.get(field))
+    if (limit.role is None) == (limit.user is None):
+        raise ValidationFailed("Set the limit for a role or for one person, not both.", fields={"role": ["role or user"]})
+    if isinstance(limit.max_amount, float) or limit.max_amount is None or limit.max_amount < 0:
+        raise ValidationFailed("The maximum must be a non-negative amount.", fields={"max_amount": ["invalid"]})
+    limit.currency = validate_currency(limit.currency)
+    duplicate = ApprovalLimit.objects.filter(
+        kind=limit.kind, legal_entity=limit.legal_entity, role=limit.role, user=limit.user, currency=limit.currency
+    ).exclude(pk=limit.pk)
+    if duplicate.exists():
+        raise ValidationFailed("A limit for this kind, entity, holder and currency already exists: change that one.")
+    limit._change_reason = data.get("reason", "")
+    limit.save()
+    return limit
+
+
+@transaction.atomic(durable=True)
+def approval_limit_delete(*, by: User, limit_id: int) -> None:
+    _ensure_limit_permission(by, "otc.delete_approvallimit")
+    ApprovalLimit.objects.select_for_update().get(pk=limit_id).delete()

@@ -1,8 +1,15 @@
-from django.contrib.auth.decorators import login_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from .errors import DomainError
+from .forms import ApprovalLimitForm
+from .models import ApprovalLimit
 from .registry import registry, render_panels
+from .services import approval_limit_delete, approval_limit_save
 
 
 @login_required
@@ -30,3 +37,38 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- approval limits ------------------------------------------------------------------------
+
+@login_required
+@permission_required("otc.view_approvallimit", raise_exception=True)
+def approval_limits(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The limits every approval reads. Controllers add and change them here; others read."""
+    instance = get_object_or_404(ApprovalLimit, pk=pk) if pk else None
+    can_edit = request.user.has_perm("otc.change_approvallimit" if pk else "otc.add_approvallimit")
+    form = ApprovalLimitForm(request.POST or None, instance=instance) if can_edit else None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            data = {**form.cleaned_data}
+            try:
+                approval_limit_save(by=request.user, data=data, limit_id=pk)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Approval limit saved.")
+                return redirect("approval_limits")
+    limits = ApprovalLimit.objects.select_related("legal_entity", "role", "user").order_by(
+        "kind", "currency", "legal_entity__code", "role__name", "user__username", "max_amount")
+    return render(request, "otc/approval_limits.html", {"limits": limits, "form": form, "editing": instance})
+
+
+@login_required
+@require_POST
+@permission_required("otc.delete_approvallimit", raise_exception=True)
+def approval_limit_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    approval_limit_delete(by=request.user, limit_id=get_object_or_404(ApprovalLimit, pk=pk).pk)
+    messages.success(request, "Approval limit deleted.")
+    return redirect("approval_limits")

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import Group
+
+from .errors import InvalidAmount
+from .models import ApprovalLimit, User
+from .money import parse_amount
+from .roles import HUMAN_ROLES
+
+
+class ApprovalLimitForm(forms.ModelForm):
+    max_amount = forms.CharField(label="Maximum amount", help_text="e.g. 25,000.00")
+    reason = forms.CharField(max_length=200, required=False, help_text="Recorded in the history.")
+
+    class Meta:
+        model = ApprovalLimit
+        fields = ["kind", "legal_entity", "role", "user", "currency", "max_amount"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = Group.objects.filter(name__in=HUMAN_ROLES).order_by("name")
+        self.fields["user"].queryset = User.objects.filter(kind=User.Kind.HUMAN, is_active=True).order_by("username")
+        self.fields["legal_entity"].empty_label = "Every legal entity"
+        if self.instance.pk:
+            self.initial["max_amount"] = f"{self.instance.max_amount:,.2f}"
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+    def clean_max_amount(self):
+        try:
+            return parse_amount(self.cleaned_data["max_amount"])
+        except InvalidAmount as exc:
+            raise forms.ValidationError(exc.message)
