@@ -162,3 +162,27 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OutboxEvent(models.Model):
+    """Webhook-ready domain events (contract approved, invoice issued...), written in the same
+    transaction as the change they announce; a later delivery worker signs and sends them."""
+
+    topic = models.CharField(max_length=80)
+    subject_type = models.CharField(max_length=40, help_text="e.g. contract")
+    subject_id = models.PositiveBigIntegerField()
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["delivered_at", "id"]),
+            models.Index(fields=["subject_type", "subject_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.subject_type}#{self.subject_id}"

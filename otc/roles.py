@@ -27,16 +27,26 @@ _FINANCE_READ = [
     "customers.view_customer", "customers.view_all_customers", "customers.view_contact",
     "ledger.view_legalentity", "ledger.view_openitem", "otc.view_audit_trail",
 ]
+_CONTRACTS_READ = [
+    "contracts.view_contract", "contracts.view_contractversion", "contracts.view_contractline",
+    "contracts.view_product", "contracts.view_financepolicy", "contracts.view_assessment", "contracts.view_finding",
+    "contracts.view_approval", "contracts.view_contractcomment", "contracts.view_usagerecord",
+]
+_CONTRACTS_REVIEW = [*_CONTRACTS_READ, "contracts.review_contract", "contracts.add_contractcomment"]
 _LEDGER_READ = [
     "ledger.view_account", "ledger.view_period", "ledger.view_fxrate", "ledger.view_journalentry",
     "ledger.view_trial_balance",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    SALES_REP: ["customers.view_customer", "customers.view_contact", "ledger.view_openitem"],
-    CONTRACT_REVIEWER: [*_FINANCE_READ],
+    SALES_REP: [
+        "customers.view_customer", "customers.view_contact", "ledger.view_openitem",
+        *_CONTRACTS_READ, "contracts.add_contract", "contracts.change_contract", "contracts.submit_contract",
+        "contracts.add_contractcomment",
+    ],
+    CONTRACT_REVIEWER: [*_FINANCE_READ, *_CONTRACTS_REVIEW],
     FINANCE_MANAGER: [
-        *_FINANCE_READ, *_LEDGER_READ, "customers.export_customers", "customers.change_customer",
+        *_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_REVIEW, "customers.export_customers", "customers.change_customer",
         "otc.view_approvallimit",
     ],
     CONTROLLER: [
@@ -45,20 +55,26 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "ledger.manage_periods", "ledger.add_fxrate", "ledger.change_fxrate",
         "ledger.post_manual_journal", "ledger.export_gl",
         "otc.view_approvallimit", "otc.add_approvallimit", "otc.change_approvallimit", "otc.delete_approvallimit",
+        *_CONTRACTS_REVIEW, "contracts.override_blocking_finding", "contracts.manage_finance_policy",
+        "contracts.change_financepolicy", "contracts.terminate_contract", "contracts.add_product",
+        "contracts.change_product",
     ],
     BILLING_SPECIALIST: [
         *_FINANCE_READ, "ledger.view_journalentry",
         "customers.add_customer", "customers.change_customer", "customers.import_customers",
         "customers.export_customers", "customers.add_contact", "customers.change_contact", "customers.delete_contact",
+        *_CONTRACTS_READ, "contracts.add_product", "contracts.change_product", "contracts.add_contractcomment",
     ],
-    CASH_APPLICATION: [*_FINANCE_READ, *_LEDGER_READ],
-    COLLECTOR: [*_FINANCE_READ, "customers.add_contact", "customers.change_contact"],
-    HELP_DESK_AGENT: [*_FINANCE_READ],
+    CASH_APPLICATION: [*_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_READ],
+    COLLECTOR: [*_FINANCE_READ, *_CONTRACTS_READ, "customers.add_contact", "customers.change_contact"],
+    HELP_DESK_AGENT: [*_FINANCE_READ, *_CONTRACTS_READ],
     AUDITOR: [],  # every view_* permission of the project apps, plus read-only exports: see below
     INTEGRATION: [
         "customers.view_customer", "customers.view_all_customers", "customers.add_customer",
         "customers.change_customer", "customers.view_contact", "customers.add_contact", "customers.change_contact",
         "ledger.view_legalentity", "ledger.view_openitem", "ledger.view_account", "ledger.view_journalentry",
+        *_CONTRACTS_READ, "contracts.add_contract", "contracts.change_contract", "contracts.submit_contract",
+        "contracts.add_usagerecord",
     ],
 }
 AUDITOR_EXTRA = [

@@ -170,3 +170,12 @@ def approval_limit_save(*, by: User, data: dict[str, Any], limit_id: int | None 
 def approval_limit_delete(*, by: User, limit_id: int) -> None:
     _ensure_limit_permission(by, "otc.delete_approvallimit")
     ApprovalLimit.objects.select_for_update().get(pk=limit_id).delete()
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+def outbox_emit(*, topic: str, subject_type: str, subject_id: int, payload: dict[str, Any]) -> None:
+    """Record a webhook-ready event in the caller's transaction (so it exists iff the change does)."""
+    from .models import OutboxEvent
+
+    OutboxEvent.objects.create(topic=topic, subject_type=subject_type, subject_id=subject_id, payload=payload)
