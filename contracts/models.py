@@ -358,13 +358,17 @@ class Approval(models.Model):
     decision = models.CharField(max_length=20, choices=Decision.choices)
     comment = models.TextField(blank=True)
     decided_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Set when changes were requested: the approval stays as history but a resubmission starts again")
 
     class Meta:
         ordering = ["version", "level", "decided_at"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "level"], condition=Q(decision="approved"),
+            models.UniqueConstraint(fields=["version", "level"], condition=Q(decision="approved", voided_at__isnull=True),
                                     name="approval_one_approval_per_level"),
-            models.UniqueConstraint(fields=["version", "approver"], condition=Q(decision="approved"),
+            models.UniqueConstraint(fields=["version", "approver"],
+                                    condition=Q(decision="approved", voided_at__isnull=True),
                                     name="approval_one_level_per_person"),
         ]
 
