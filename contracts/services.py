@@ -1,1 +1,0 @@
-"""Contracts: writes that matter (state transitions, postings, approvals)."""

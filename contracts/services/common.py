@@ -1,0 +1,178 @@
+"""Shared pieces of the contract services: row locks, access checks and turning typed input
+(forms, the API, the CRM) into model values with one error per bad field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+
+from otc.errors import InvalidAmount, NotFound, PermissionDenied, ValidationFailed
+from otc.models import User
+from otc.money import parse_amount
+
+from ..models import Contract, ContractLine, ContractVersion
+
+Errors = dict[str, list[str]]
+
+CONTRACT_FIELDS: tuple[str, ...] = ("customer", "legal_entity", "title", "sales_owner", "crm_opportunity_id")
+VERSION_FIELDS: tuple[str, ...] = (
+    "currency", "start_date", "end_date", "auto_renew", "renewal_notice_days", "billing_frequency", "billing_timing",
+    "payment_terms_days", "discount_percent", "po_number", "late_fee_percent", "prepayment_percent", "free_periods",
+    "notes",
+)
+LINE_FIELDS: tuple[str, ...] = (
+    "product", "kind", "description", "quantity", "unit_price", "discount_percent", "minimum_commitment",
+    "milestone_date", "start_date", "end_date",
+)
+OPEN_STATES = ("draft", "submitted", "in_review", "changes_requested")
+
+
+def lock_contracts(ids: list[int]) -> list[Contract]:
+    """Lock contracts in primary-key order (one order everywhere avoids deadlocks)."""
+    return list(Contract.objects.filter(pk__in=ids).order_by("pk").select_for_update(of=("self",)))
+
+
+def lock_versions(ids: list[int]) -> list[ContractVersion]:
+    return list(ContractVersion.objects.filter(pk__in=ids).order_by("pk").select_for_update(of=("self",)))
+
+
+def lock_contract(contract_id: int) -> Contract:
+    locked = lock_contracts([contract_id])
+    if not locked:
+        raise NotFound("No such contract.")
+    return locked[0]
+
+
+def lock_version(version_id: int) -> ContractVersion:
+    """Lock a version and its contract (contract first: the same order everywhere)."""
+    contract_id = ContractVersion.objects.filter(pk=version_id).values_list("contract_id", flat=True).first()
+    if contract_id is None:
+        raise NotFound("No such contract version.")
+    contract = lock_contract(contract_id)
+    version = lock_versions([version_id])[0]
+    version.contract = contract
+    return version
+
+
+def ensure_access(contract: Contract, by: User, *, edit: bool = False) -> None:
+    """NotFound for a contract the user may not see (a sales rep and another rep's contract);
+    PermissionDenied for one they see but may not change."""
+    if not by.has_perm("contracts.access_contract", contract):
+        raise NotFound("No such contract.")
+    if edit and not by.has_perm("contracts.edit_contract", contract):
+        raise PermissionDenied(f"You may not change contract {contract.number}.")
+
+
+def raise_if_errors(errors: Errors) -> None:
+    if not errors:
+        return
+    parts = [messages[0] if field == NON_FIELD_ERRORS else f"{field}: {messages[0]}" for field, messages in errors.items()]
+    raise ValidationFailed("Please correct: " + "; ".join(parts), fields=errors)
+
+
+def input_name(field: models.Field) -> str:
+    """The name callers use: foreign keys by id (`customer_id`), others by their name."""
+    return field.attname if isinstance(field, models.ForeignKey) else field.name
+
+
+def _value(field: models.Field, value: Any) -> Any:
+    """Convert one input value for `field`, strictly; ValueError carries the message."""
+    if value is None or (value == "" and field.null):
+        if not field.null and isinstance(field, models.DateField | models.DecimalField | models.IntegerField):
+            raise ValueError("This field is required.")
+        return None
+    if isinstance(field, models.DecimalField):
+        if isinstance(value, float):
+            raise ValueError('Send amounts as strings, e.g. "1234.50", not as floating-point numbers.')
+        try:
+            return parse_amount(value)
+        except InvalidAmount as exc:
+            raise ValueError(exc.message) from None
+    if isinstance(field, models.BooleanField):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no", ""):
+            return False
+        raise ValueError("Use true or false.")
+    if isinstance(field, models.DateField):
+        if isinstance(value, dt.datetime):
+            raise ValueError("Enter a date, not a date and time.")
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD.") from None
+    if isinstance(field, models.ForeignKey | models.IntegerField):
+        if isinstance(value, bool | float):
+            raise ValueError("Enter a whole number.")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a whole number.") from None
+    if isinstance(field, models.UUIDField):
+        try:
+            return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a line key (a UUID).") from None
+    return str(value).strip()
+
+
+def assign(instance: models.Model, data: dict[str, Any], names: tuple[str, ...], *, prefix: str = "") -> Errors:
+    """Set the given fields of `instance` from `data` (keys by input name: `customer_id`);
+    fields not in `data` keep their values. Returns conversion errors keyed `<prefix><name>`."""
+    errors: Errors = {}
+    for name in names:
+        field = instance._meta.get_field(name)
+        key = input_name(field)
+        if key not in data and name not in data:
+            continue
+        raw = data[key] if key in data else data[name]
+        if isinstance(raw, models.Model):
+            raw = raw.pk
+        try:
+            setattr(instance, field.attname, _value(field, raw))
+        except ValueError as exc:
+            errors[f"{prefix}{key}"] = [str(exc)]
+    return errors
+
+
+def model_errors(instance: models.Model, *, prefix: str = "", exclude: tuple[str, ...] = (),
+                 skip: set[str] | None = None) -> Errors:
+    """The model's own rules (fields, clean(), constraints), keyed by input name."""
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        out: Errors = {}
+        for name, messages in exc.message_dict.items():
+            if skip and name in skip:
+                continue
+            if name == NON_FIELD_ERRORS:
+                key = f"{prefix}{name}" if prefix else name
+            else:
+                key = f"{prefix}{input_name(instance._meta.get_field(name))}"
+            out[key] = [str(m) for m in messages]
+        return out
+    return {}
+
+
+def unknown_keys(data: dict[str, Any], allowed: set[str], *, prefix: str = "") -> Errors:
+    return {f"{prefix}{key}": ["Unknown field."] for key in data if key not in allowed}
+
+
+def allowed_names(model: type[models.Model], names: tuple[str, ...]) -> set[str]:
+    out = set()
+    for name in names:
+        field = model._meta.get_field(name)
+        out |= {name, input_name(field)}
+    return out
+
+
+LINE_INPUT = allowed_names(ContractLine, LINE_FIELDS) | {"line_key", "position"}
