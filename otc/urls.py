@@ -18,6 +18,7 @@ urlpatterns = [
     path("settings/approval-limits/<int:pk>/delete/", views.approval_limit_delete_view, name="approval_limit_delete"),
     path("customers/", include("customers.urls")),
     path("ledger/", include("ledger.urls")),
+    path("contracts/", include("contracts.urls")),
     path("api/v1/", include("otc.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,1 +1,0 @@
-"""Contracts: thin HTML views."""

@@ -1,0 +1,92 @@
+"""Helpers the contract views share: finding a visible contract, mapping domain errors, the
+list annotations that keep list pages at a fixed number of queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+
+from otc import errors
+
+from ..models import Assessment, Contract, ContractVersion
+from ..selectors import contracts_visible_to
+
+
+def visible_contract(request: HttpRequest, pk: int) -> Contract:
+    """The contract if the user may see it; 404 otherwise (never reveal another rep's contract)."""
+    queryset = contracts_visible_to(request.user).select_related(
+        "customer", "customer__sales_owner", "legal_entity", "sales_owner", "created_by", "current_version")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def visible_version(request: HttpRequest, pk: int, version_id: int | None = None) -> tuple[Contract, ContractVersion]:
+    """A contract and one of its versions (the given one, else the latest), or 404."""
+    contract = visible_contract(request, pk)
+    versions = contract.versions.select_related("submitted_by", "override_by", "created_by", "amends")
+    version = versions.filter(pk=version_id).first() if version_id else versions.order_by("-version").first()
+    if version is None:
+        from django.http import Http404
+
+        raise Http404("No such version.")
+    version.contract = contract
+    return contract, version
+
+
+def with_latest_values(queryset: QuerySet, *, version_path: str = "") -> QuerySet:
+    """Annotate rows with the stored assessment of their version: value (TCV), first-year value,
+    highest severity and required levels, each one subquery (no query per row). For contracts,
+    `version_path` is "" and the latest version is used; for versions, pass "self"."""
+    if version_path == "self":
+        latest = Assessment.objects.filter(version=OuterRef("pk")).order_by("-created_at", "-id")
+    else:
+        latest_version = ContractVersion.objects.filter(contract=OuterRef(OuterRef("pk"))).order_by("-version")
+        latest = Assessment.objects.filter(version=Subquery(latest_version.values("pk")[:1])).order_by(
+            "-created_at", "-id")
+    annotations: dict[str, Any] = {
+        "tcv": Subquery(latest.values("contract_value")[:1]),
+        "first_year_value": Subquery(latest.values("annual_value")[:1]),
+        "highest_severity": Subquery(latest.values("highest_severity")[:1]),
+        "required_levels": Subquery(latest.values("required_levels")[:1]),
+    }
+    if version_path != "self":
+        versions = ContractVersion.objects.filter(contract=OuterRef("pk")).order_by("-version")
+        annotations.update({
+            "latest_version_number": Subquery(versions.values("version")[:1]),
+            "latest_version_status": Subquery(versions.values("status")[:1]),
+            "latest_currency": Subquery(versions.values("currency")[:1]),
+            "latest_start": Subquery(versions.values("start_date")[:1]),
+            "latest_end": Subquery(versions.values("end_date")[:1]),
+        })
+    return queryset.annotate(**annotations)
+
+
+def domain_error_response(request: HttpRequest, exc: errors.DomainError, back: str) -> HttpResponse:
+    """A refused action: plain PermissionDenied answers 403; segregation of duties, limits,
+    invalid transitions and validation problems come back to the page as a message."""
+    if isinstance(exc, errors.NotFound):
+        from django.http import Http404
+
+        raise Http404(exc.message)
+    if type(exc) is errors.PermissionDenied:
+        raise PermissionDenied(exc.message)
+    messages.error(request, _message(exc))
+    return redirect(back)
+
+
+def _message(exc: errors.DomainError) -> str:
+    if exc.fields:
+        details = "; ".join(
+            f"{name.replace('_', ' ')}: {' '.join(map(str, msgs)) if isinstance(msgs, list | tuple) else msgs}"
+            for name, msgs in exc.fields.items())
+        return f"{exc.message} ({details})"
+    return exc.message
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
