@@ -49,6 +49,7 @@ class Exposure:
     overdue: Decimal
     contract_first_year: Decimal  # this contract's first-year value converted to `currency`
     unconverted: tuple[str, ...] = ()  # currencies without an FX rate (left out, and said so)
+    contract_converted: bool = True  # False: no FX rate for the contract currency, its value is left out
 
     @property
     def total(self) -> Decimal:
@@ -59,6 +60,7 @@ class Exposure:
             "currency": self.currency, "credit_limit": str(self.credit_limit), "open_ar": str(self.open_ar),
             "overdue": str(self.overdue), "contract_first_year": str(self.contract_first_year),
             "total": str(self.total), "unconverted": list(self.unconverted),
+            "contract_converted": self.contract_converted,
         }
 
 
@@ -71,6 +73,16 @@ class Context:
     values: ContractValues
     exposure: Exposure
     today: dt.date
+    # The total contract value in the entity's functional currency, which the policy thresholds
+    # are in; None when no FX rate converts the contract currency (the value rule says so).
+    entity_currency: str = ""
+    entity_total: Decimal | None = None
+
+    @property
+    def tier_total(self) -> Decimal:
+        """The value compared with the approval thresholds: in the entity's currency when it
+        converts, else the contract currency's number (a high finding then asks for the rate)."""
+        return self.values.total if self.entity_total is None else self.entity_total
 
 
 @dataclass(frozen=True)
@@ -103,17 +115,24 @@ def customer_exposure(*, customer: Customer, contract_currency: str, first_year:
             overdue += _convert(row["overdue"], row["currency"], target, on)
         except DomainError:
             missing.append(row["currency"])
+    converted = True
     try:
         contract_part = _convert(first_year, contract_currency, target, on)
     except DomainError:
-        contract_part, missing = first_year, [*missing, contract_currency]
+        # Never add an amount in another currency to the total: leave it out and say so.
+        contract_part, converted = ZERO, False
+        if contract_currency not in missing:
+            missing.append(contract_currency)
     return Exposure(currency=target, credit_limit=customer.credit_limit, open_ar=open_ar, overdue=overdue,
-                    contract_first_year=contract_part, unconverted=tuple(missing))
+                    contract_first_year=contract_part, unconverted=tuple(missing), contract_converted=converted)
 
 
 def required_levels(*, total: Decimal, findings: list[FindingResult], policy: FinancePolicy, overridden: bool) -> int:
     """1 = Contract Reviewer; 2 = + Finance Manager; 3 = + Controller. Value tiers from the
-    policy; a high finding needs a manager; an overridden blocking finding needs the Controller."""
+    policy (`total` in the entity's functional currency, as the thresholds are; a value equal
+    to a threshold stays within it); a high finding needs a manager; an overridden blocking
+    finding needs the Controller. A blocking finding that is not overridden prevents approval
+    altogether (the workflow refuses), so it does not change the chain."""
     levels = 1
     if total > policy.reviewer_max_value or any(f.severity == "high" for f in findings):
         levels = 2
@@ -132,12 +151,17 @@ def evaluate(version: ContractVersion, *, today: dt.date | None = None) -> Evalu
     policy = policy_for(contract.legal_entity_id)
     exposure = customer_exposure(customer=contract.customer, contract_currency=version.currency,
                                  first_year=values.first_year, on=today)
+    entity_currency = contract.legal_entity.functional_currency
+    try:
+        entity_total: Decimal | None = _convert(values.total, version.currency, entity_currency, today)
+    except DomainError:
+        entity_total = None
     context = Context(version=version, lines=lines, customer=contract.customer, policy=policy, values=values,
-                      exposure=exposure, today=today)
+                      exposure=exposure, today=today, entity_currency=entity_currency, entity_total=entity_total)
     findings = [finding for rule in RULES for finding in rule(context)]
-    findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])
+    findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])  # stable: rules keep their order within a severity
     highest = findings[0].severity if findings else "info"
-    levels = required_levels(total=values.total, findings=findings, policy=policy,
+    levels = required_levels(total=context.tier_total, findings=findings, policy=policy,
                              overridden=bool(version.override_by_id))
     return Evaluation(values=values, findings=findings, required_levels=levels, highest_severity=highest,
                       exposure=exposure)
