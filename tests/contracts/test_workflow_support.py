@@ -93,3 +93,6 @@ def world_fixture(db, monkeypatch, today):
     monkeypatch.setattr("contracts.risk_rules.RULES", [payment_terms, blocking_when_flagged])
     today(TODAY)
     return World()
+
+
+world = world_fixture  # importable as `world` too (`from ... import world  # noqa: F401`)
