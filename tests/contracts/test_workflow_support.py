@@ -95,4 +95,4 @@ def world_fixture(db, monkeypatch, today):
     return World()
 
 
-world = world_fixture  # importable as `world` too (`from ... import world  # noqa: F401`)
+world = world_fixture  # also importable under the fixture name
