@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import prefetch_related_objects
 
 from .selectors import approved_this_month, changes_requested_queue, contracts_visible_to, review_queue
-from .views._shared import with_latest_values
+from .views._shared import attach_latest_assessment, with_latest_values
 
 ROWS = 6
 
@@ -21,17 +21,9 @@ def _first(rows: Any) -> tuple[int, list]:
 
 def _queue_context(rows: Any, url: str, empty: str) -> dict[str, Any]:
     count, first = _first(rows)
-    _attach_assessment(first)
+    prefetch_related_objects(first, "contract__legal_entity")
+    attach_latest_assessment(first)
     return {"count": count, "versions": first, "url": url, "empty": empty}
-
-
-def _attach_assessment(versions: list) -> None:
-    missing = [v for v in versions if not hasattr(v, "latest_assessment")]
-    if missing and not all(hasattr(v, "_prefetched_objects_cache") for v in missing):
-        prefetch_related_objects(missing, "assessments")
-    for version in missing:
-        assessments = sorted(version.assessments.all(), key=lambda a: (a.created_at, a.id), reverse=True)
-        version.latest_assessment = assessments[0] if assessments else None
 
 
 def review_context(request: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
@@ -37,31 +37,24 @@ def visible_version(request: HttpRequest, pk: int, version_id: int | None = None
     return contract, version
 
 
-def with_latest_values(queryset: QuerySet, *, version_path: str = "") -> QuerySet:
-    """Annotate rows with the stored assessment of their version: value (TCV), first-year value,
-    highest severity and required levels, each one subquery (no query per row). For contracts,
-    `version_path` is "" and the latest version is used; for versions, pass "self"."""
-    if version_path == "self":
-        latest = Assessment.objects.filter(version=OuterRef("pk")).order_by("-created_at", "-id")
-    else:
-        latest_version = ContractVersion.objects.filter(contract=OuterRef(OuterRef("pk"))).order_by("-version")
-        latest = Assessment.objects.filter(version=Subquery(latest_version.values("pk")[:1])).order_by(
-            "-created_at", "-id")
+def with_latest_values(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
+    """Annotate contracts with their latest version (number, status, currency, dates) and that
+    version's stored assessment (TCV, first-year value, highest severity, required levels),
+    each a subquery: no query per row."""
+    versions = ContractVersion.objects.filter(contract=OuterRef("pk")).order_by("-version")
+    latest_version = ContractVersion.objects.filter(contract=OuterRef(OuterRef("pk"))).order_by("-version")
+    latest = Assessment.objects.filter(version=Subquery(latest_version.values("pk")[:1])).order_by("-created_at", "-id")
     annotations: dict[str, Any] = {
         "tcv": Subquery(latest.values("contract_value")[:1]),
         "first_year_value": Subquery(latest.values("annual_value")[:1]),
         "highest_severity": Subquery(latest.values("highest_severity")[:1]),
         "required_levels": Subquery(latest.values("required_levels")[:1]),
+        "latest_version_number": Subquery(versions.values("version")[:1]),
+        "latest_version_status": Subquery(versions.values("status")[:1]),
+        "latest_currency": Subquery(versions.values("currency")[:1]),
+        "latest_start": Subquery(versions.values("start_date")[:1]),
+        "latest_end": Subquery(versions.values("end_date")[:1]),
     }
-    if version_path != "self":
-        versions = ContractVersion.objects.filter(contract=OuterRef("pk")).order_by("-version")
-        annotations.update({
-            "latest_version_number": Subquery(versions.values("version")[:1]),
-            "latest_version_status": Subquery(versions.values("status")[:1]),
-            "latest_currency": Subquery(versions.values("currency")[:1]),
-            "latest_start": Subquery(versions.values("start_date")[:1]),
-            "latest_end": Subquery(versions.values("end_date")[:1]),
-        })
     return queryset.annotate(**annotations)
 
 
@@ -90,3 +83,15 @@ def _message(exc: errors.DomainError) -> str:
 def is_htmx(request: HttpRequest) -> bool:
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request
+
+
+def attach_latest_assessment(versions: list[ContractVersion]) -> None:
+    """Give each version `latest_assessment` (the queue selectors prefetch assessments or set it
+    already); one query for the lot otherwise."""
+    missing = [v for v in versions if not hasattr(v, "latest_assessment")]
+    unfetched = [v for v in missing if "assessments" not in getattr(v, "_prefetched_objects_cache", {})]
+    if unfetched:
+        prefetch_related_objects(unfetched, "assessments")
+    for version in missing:
+        assessments = sorted(version.assessments.all(), key=lambda a: (a.created_at, a.id), reverse=True)
+        version.latest_assessment = assessments[0] if assessments else None

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ..selectors import approved_this_month, changes_requested_queue, review_queue
-from ._shared import with_latest_values
+from ._shared import attach_latest_assessment
 
 PAGE_SIZE = 50
 
@@ -25,17 +25,14 @@ QUEUES = {
 }
 
 
-def queue_rows(queryset: QuerySet) -> QuerySet:
-    """A queue's versions ready for a table: related rows joined, assessment values annotated."""
-    return with_latest_values(
-        queryset.select_related("contract", "contract__customer", "contract__legal_entity", "contract__sales_owner",
-                                "submitted_by"),
-        version_path="self",
-    )
-
-
-def _render(request: HttpRequest, key: str, queryset: QuerySet) -> HttpResponse:
-    page_obj = Paginator(queue_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
+def _render(request: HttpRequest, key: str, rows: QuerySet | list) -> HttpResponse:
+    """One page of a queue; the rows of the page get their entity and latest assessment in
+    one query each, however many rows there are."""
+    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    versions = list(page_obj.object_list)
+    prefetch_related_objects(versions, "contract__legal_entity")
+    attach_latest_assessment(versions)
+    page_obj.object_list = versions
     queue = QUEUES[key]
     return render(request, "contracts/queue.html", {
         "queue_key": key, "queue": queue, "queues": QUEUES, "page_obj": page_obj,
