@@ -3,6 +3,8 @@
 from django.urls import path
 
 from . import views
+from .views import policy as policy_views
+from .views import products as product_views
 
 app_name = "contracts"
 urlpatterns = [
@@ -23,4 +25,10 @@ urlpatterns = [
     path("queues/review/", views.queue_review, name="queue_review"),
     path("queues/changes-requested/", views.queue_changes, name="queue_changes"),
     path("queues/approved/", views.queue_approved, name="queue_approved"),
+    # finance policy and product catalogue
+    path("policy/", policy_views.policy_list, name="policy"),
+    path("policy/<int:entity_pk>/edit/", policy_views.policy_edit, name="policy_edit"),
+    path("products/", product_views.product_list, name="products"),
+    path("products/new/", product_views.product_new, name="product_new"),
+    path("products/<int:pk>/edit/", product_views.product_edit, name="product_edit"),
 ]
