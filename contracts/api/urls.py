@@ -1,3 +1,10 @@
 """Contracts: API routes under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import ContractViewSet
+
+router = SimpleRouter()
+router.register("contracts", ContractViewSet, basename="contract")
+
+urlpatterns = router.urls

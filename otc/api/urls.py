@@ -9,4 +9,5 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("customers.api.urls")),
     path("", include("ledger.api.urls")),
+    path("", include("contracts.api.urls")),
 ]

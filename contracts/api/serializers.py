@@ -1,0 +1,208 @@
+"""Shapes only: input serializers check types (amounts as strings, never floats), output
+serializers render. The services decide what is valid and write. Input names match the
+service's (`customer_id`, `lines[0].product_id`) so an error names the field the caller sent."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.api.serializers import AmountField
+
+from ..models import Approval, Contract, ContractLine, ContractVersion, Finding, UsageRecord
+from ..values import contract_values
+
+
+class LineInputSerializer(serializers.Serializer):
+    line_key = serializers.UUIDField(required=False, help_text="Keep a line's identity when updating")
+    product_id = serializers.IntegerField(required=False)
+    product_sku = serializers.CharField(required=False, max_length=40, help_text="Instead of product_id")
+    kind = serializers.ChoiceField(choices=ContractLine.Kind.choices)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    quantity = AmountField(required=False)
+    unit_price = AmountField()
+    discount_percent = AmountField(required=False)
+    minimum_commitment = AmountField(required=False)
+    milestone_date = serializers.DateField(required=False, allow_null=True)
+    start_date = serializers.DateField(required=False, allow_null=True)
+    end_date = serializers.DateField(required=False, allow_null=True)
+
+
+class ContractInputSerializer(serializers.Serializer):
+    """A contract with its version terms and lines. The customer by `customer_id` or by its CRM
+    id (`customer_crm_id`); products by `product_id` or `product_sku`."""
+
+    customer_id = serializers.IntegerField(required=False)
+    customer_crm_id = serializers.CharField(required=False, max_length=64)
+    legal_entity_id = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    sales_owner_id = serializers.IntegerField(required=False, allow_null=True)
+    crm_opportunity_id = serializers.CharField(required=False, max_length=64, allow_null=True)
+    currency = serializers.CharField(max_length=3)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True)
+    auto_renew = serializers.BooleanField(required=False)
+    renewal_notice_days = serializers.IntegerField(required=False, min_value=0)
+    billing_frequency = serializers.ChoiceField(choices=ContractVersion.Frequency.choices, required=False)
+    billing_timing = serializers.ChoiceField(choices=ContractVersion.Timing.choices, required=False)
+    payment_terms_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    discount_percent = AmountField(required=False)
+    po_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    late_fee_percent = AmountField(required=False)
+    prepayment_percent = AmountField(required=False)
+    free_periods = serializers.IntegerField(required=False, min_value=0)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    lines = LineInputSerializer(many=True)
+
+
+class ContractUpsertSerializer(ContractInputSerializer):
+    crm_opportunity_id = serializers.CharField(max_length=64)
+
+
+class UsageInputSerializer(serializers.Serializer):
+    line_key = serializers.UUIDField()
+    period_start = serializers.DateField(help_text="Any day of the month; stored as the 1st")
+    quantity = AmountField()
+    source_id = serializers.CharField(max_length=120, help_text="Unique per record: a resend changes nothing")
+
+
+class UsageOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UsageRecord
+        fields = ["id", "contract", "line_key", "period_start", "quantity", "source_id", "received_at"]
+        read_only_fields = fields
+
+
+class LineOutputSerializer(serializers.ModelSerializer):
+    product_sku = serializers.CharField(source="product.sku", read_only=True)
+
+    class Meta:
+        model = ContractLine
+        fields = ["line_key", "position", "product", "product_sku", "description", "kind", "quantity", "unit_price",
+                  "discount_percent", "minimum_commitment", "milestone_date", "start_date", "end_date"]
+        read_only_fields = fields
+
+
+class FindingOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Finding
+        fields = ["rule", "severity", "explanation", "mitigation", "data"]
+        read_only_fields = fields
+
+
+class AssessmentOutputSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    contract_value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    annual_value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    highest_severity = serializers.CharField()
+    required_levels = serializers.IntegerField()
+    exposure = serializers.JSONField()
+    findings = FindingOutputSerializer(many=True)
+
+
+class ApprovalOutputSerializer(serializers.ModelSerializer):
+    approver = serializers.CharField(source="approver.username", read_only=True)
+    voided = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Approval
+        fields = ["level", "approver", "decision", "comment", "decided_at", "voided"]
+        read_only_fields = fields
+
+    def get_voided(self, approval: Approval) -> bool:
+        return approval.voided_at is not None
+
+
+class ValuesOutputSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    total = serializers.DecimalField(max_digits=20, decimal_places=4)
+    first_year = serializers.DecimalField(max_digits=20, decimal_places=4)
+    annualised = serializers.DecimalField(max_digits=20, decimal_places=4)
+    monthly_recurring = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+
+class VersionSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContractVersion
+        fields = ["id", "version", "status", "effective_date", "submitted_at", "decided_at"]
+        read_only_fields = fields
+
+
+class VersionOutputSerializer(serializers.ModelSerializer):
+    submitted_by = serializers.CharField(source="submitted_by.username", default=None, read_only=True)
+    override_by = serializers.CharField(source="override_by.username", default=None, read_only=True)
+    lines = LineOutputSerializer(many=True, read_only=True)
+    values = serializers.SerializerMethodField()
+    assessment = serializers.SerializerMethodField()
+    approvals = ApprovalOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ContractVersion
+        fields = ["id", "version", "status", "amends", "effective_date", "currency", "start_date", "end_date",
+                  "auto_renew", "renewal_notice_days", "billing_frequency", "billing_timing", "payment_terms_days",
+                  "discount_percent", "po_number", "late_fee_percent", "prepayment_percent", "free_periods", "notes",
+                  "submitted_by", "submitted_at", "decided_at", "override_by", "override_reason", "override_at",
+                  "lines", "values", "assessment", "approvals"]
+        read_only_fields = fields
+
+    @extend_schema_field(ValuesOutputSerializer)
+    def get_values(self, version: ContractVersion) -> dict:
+        values = contract_values(version, version.lines.all())
+        return ValuesOutputSerializer(values).data
+
+    @extend_schema_field(AssessmentOutputSerializer(allow_null=True))
+    def get_assessment(self, version: ContractVersion) -> dict | None:
+        assessments = list(version.assessments.all())  # prefetched, newest first
+        return AssessmentOutputSerializer(assessments[0]).data if assessments else None
+
+
+class CustomerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    account_number = serializers.CharField()
+    legal_name = serializers.CharField()
+    external_crm_id = serializers.CharField(allow_null=True)
+
+
+class ContractListSerializer(serializers.ModelSerializer):
+    customer = CustomerRefSerializer(read_only=True)
+    sales_owner = serializers.CharField(source="sales_owner.username", default=None, read_only=True)
+    version = serializers.IntegerField(source="current_version.version", default=None, read_only=True)
+    version_status = serializers.CharField(source="current_version.status", default=None, read_only=True)
+
+    class Meta:
+        model = Contract
+        fields = ["id", "number", "title", "status", "customer", "legal_entity", "sales_owner", "crm_opportunity_id",
+                  "version", "version_status", "terminated_on", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ContractOutputSerializer(ContractListSerializer):
+    """One contract: the version in force (or the first draft) in full, with its lines, values,
+    latest assessment and approval history, and a summary of every version."""
+
+    current_version = VersionOutputSerializer(read_only=True)
+    versions = VersionSummarySerializer(many=True, read_only=True)
+
+    class Meta(ContractListSerializer.Meta):
+        fields = [*ContractListSerializer.Meta.fields, "termination_reason", "current_version", "versions"]
+        read_only_fields = fields
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as `{"lines[1].unit_price": [...]}`."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            out |= flatten_errors(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(detail, list):
+        if detail and all(not isinstance(item, dict | list) for item in detail):
+            out[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    out |= flatten_errors(item, f"{prefix}[{index}]")
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
+
+
