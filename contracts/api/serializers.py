@@ -193,7 +193,11 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            out |= flatten_errors(value, f"{prefix}.{key}" if prefix else str(key))
+            if isinstance(key, int) or str(key).isdigit():  # a nested list's errors, keyed by index
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            out |= flatten_errors(value, name)
     elif isinstance(detail, list):
         if detail and all(not isinstance(item, dict | list) for item in detail):
             out[prefix or "non_field_errors"] = [str(item) for item in detail]

@@ -65,7 +65,11 @@ def build_lines(version: ContractVersion, items: list[dict[str, Any]]) -> tuple[
         elif line.line_key in seen:
             errors.setdefault(f"{prefix}line_key", ["This line key appears twice in the contract."])
         seen.add(line.line_key)
-        _merge(errors, model_errors(line, prefix=prefix, exclude=("version",)))
+        skip = None
+        if line.kind == ContractLine.Kind.MILESTONE and line.milestone_date is None:
+            errors.setdefault(f"{prefix}milestone_date", ["A milestone needs its date."])
+            skip = {"__all__"}  # the same rule as the check constraint, named by its field
+        _merge(errors, model_errors(line, prefix=prefix, exclude=("version",), skip=skip))
         if line.product_id in inactive:
             errors.setdefault(f"{prefix}product_id", ["This product is no longer sold."])
         if line.start_date and line.end_date and line.end_date < line.start_date:
