@@ -52,6 +52,10 @@ def line_label(index: int, line) -> str:
     return f"line {index} ({line.description or line.product.name})"
 
 
+def first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _term(ctx: Context) -> str:
     version = ctx.version
     return f"{day(version.start_date)} to {day(version.end_date)}" if version.end_date else (
@@ -103,7 +107,8 @@ def discount_above_policy(ctx: Context) -> list[FindingResult]:
                          f"maximum of {pct(maximum)} without escalation."),
             mitigation=f"Bring the combined discount to {pct(maximum)} or less, or have a Finance Manager approve it.",
             data={"line": index, "line_discount": str(line.discount_percent),
-                  "contract_discount": str(contract_discount), "combined": str(combined), "maximum": str(maximum)},
+                  "contract_discount": str(contract_discount),
+                  "combined": str(combined.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)), "maximum": str(maximum)},
         ))
     return findings
 
@@ -335,7 +340,7 @@ def usage_without_minimum(ctx: Context) -> list[FindingResult]:
             continue
         findings.append(FindingResult(
             rule="usage_without_minimum", severity=WARNING,
-            explanation=(f"{line_label(index, line).capitalize()} bills usage at {format_amount(line.unit_price, cur)}"
+            explanation=(f"{first_upper(line_label(index, line))} bills usage at {format_amount(line.unit_price, cur)}"
                          f" {cur} per unit with no minimum commitment: its revenue may be zero."),
             mitigation="Agree a monthly minimum commitment for the usage line.",
             data={"line": index, "unit_price": str(line.unit_price)},
@@ -380,13 +385,13 @@ def contract_dates(ctx: Context) -> list[FindingResult]:
     for index, line in enumerate(ctx.lines, start=1):
         label = line_label(index, line)
         if line.start_date and line.end_date and line.end_date < line.start_date:
-            problems.append((f"{label.capitalize()} ends on {day(line.end_date)}, before it starts on "
+            problems.append((f"{first_upper(label)} ends on {day(line.end_date)}, before it starts on "
                              f"{day(line.start_date)}.", "Correct the line's dates.",
                              {"problem": "line_end_before_start", "line": index}))
             continue
         outside = [d for d in (line.start_date, line.end_date) if d and (d < start or (end and d > end))]
         if outside:
-            problems.append((f"{label.capitalize()} runs {day(line.start_date or start)} to "
+            problems.append((f"{first_upper(label)} runs {day(line.start_date or start)} to "
                              f"{day(line.end_date) if line.end_date else 'the contract end'}, outside the contract "
                              f"term {term}.", "Keep the line's dates within the contract term.",
                              {"problem": "line_outside_term", "line": index}))
@@ -434,7 +439,7 @@ def zero_priced_recurring(ctx: Context) -> list[FindingResult]:
             continue
         findings.append(FindingResult(
             rule="zero_priced_recurring", severity=WARNING,
-            explanation=f"{line_label(index, line).capitalize()} is a recurring fee of {money(ZERO, cur)} a month.",
+            explanation=f"{first_upper(line_label(index, line))} is a recurring fee of {money(ZERO, cur)} a month.",
             mitigation="Price the line, or remove it and record the free service in the contract notes.",
             data={"line": index},
         ))
