@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import Sum
 
+from contracts.models import Contract, ContractVersion, Finding
 from customers.models import Contact, Customer
 from demo.users import DEMO_PASSWORD, DEMO_USERS
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
@@ -50,6 +51,15 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys):
     closed = Period.objects.filter(status="closed")
     assert closed.exists()
     assert not JournalLine.objects.filter(entry__period__in=closed).exists()
+    # contracts in every review state, from several sales reps, each with a stored assessment
+    statuses = set(ContractVersion.objects.values_list("status", flat=True))
+    assert {"draft", "submitted", "changes_requested", "approved", "active", "rejected", "terminated"} <= statuses
+    assert Contract.objects.values("sales_owner").distinct().count() == 3
+    assert not ContractVersion.objects.filter(assessments__isnull=True).exists()
+    assert Finding.objects.exclude(severity="info").exists()
+    active = Contract.objects.filter(status="active").select_related("current_version")
+    assert active.exists() and all(c.current_version.status == "active" for c in active)
+
     rolled = [e for e in JournalEntry.objects.select_related("period") if e.document_date < e.period.start]
     assert rolled and all(e.entry_date == e.period.start for e in rolled)
 

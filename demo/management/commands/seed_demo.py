@@ -1,14 +1,18 @@
 """Load the realistic demo: users for every role, three legal entities in USD/EUR/GBP with their
-charts, periods and FX rates, approval limits, a few hundred customers with contacts, and
-opening AR balances. Idempotent: a second run leaves an existing demo alone (use --reset)."""
+charts, periods and FX rates, approval limits, a few hundred customers with contacts, opening
+AR balances, and contracts in every state with their risk findings. Idempotent: a second run leaves an existing demo alone (use --reset)."""
 
 from __future__ import annotations
+
+import logging
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from customers.models import Customer
+from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.ledger import seed_approval_limits, seed_entities, seed_fx_rates, seed_periods
 from demo.opening import seed_opening_balances
@@ -42,6 +46,12 @@ class Command(BaseCommand):
             owners = [users["sales1"], users["sales2"], users["sales3"]]
             created = seed_customers(count=customers, owners=owners, by=users["billing"])
             items = seed_opening_balances(today=today, by=users["controller"])
+        # Contracts go through the workflow services, which are durable entry points. Their
+        # notification e-mails are kept in memory rather than printed.
+        logging.getLogger("celery").setLevel(logging.WARNING)
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            contracts = seed_contracts(users=users, today=today)
         self.stdout.write(self.style.SUCCESS(
-            f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items."
+            f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
+            f"contract versions by status: {contracts}."
         ))
