@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 
 def history_rows(obj: Any, limit: int = 50) -> list[dict[str, Any]]:
@@ -42,6 +44,10 @@ def display_value(field: models.Field, value: Any) -> str:
         return str(related) if related is not None else f"#{value} (deleted)"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, Decimal):
         exponent = value.normalize().as_tuple().exponent
         places = max(2, -exponent) if isinstance(exponent, int) else 2

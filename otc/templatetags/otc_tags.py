@@ -15,7 +15,8 @@ STATUS_COLOURS = {
     "accepted": "success", "issued": "primary", "submitted": "info", "in_review": "info", "uploaded": "info",
     "pending": "secondary", "draft": "secondary", "inactive": "secondary", "closed": "dark", "void": "dark",
     "on_hold": "warning", "partially_paid": "warning", "changes_requested": "warning", "unapplied": "warning",
-    "blocked": "danger", "rejected": "danger", "reversed": "danger", "high": "danger", "blocking": "danger",
+    "blocked": "danger", "rejected": "danger", "reversed": "danger", "high": "orange", "blocking": "danger",
+    "superseded": "secondary", "expired": "secondary", "terminated": "dark",
     "previewed": "info", "failed": "danger",
     "warning": "warning", "info": "info", "low": "success", "medium": "warning",
 }
