@@ -4,6 +4,7 @@ A GET never writes: an entity without a saved policy shows the defaults until a 
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from otc.history import history_rows
 from ..forms_policy import FinancePolicyForm, apply_service_errors
 from ..models import FinancePolicy
 from ..policy_services import finance_policy_update
+from ..risk_rules import pct, plural
 
 # (label, attribute, kind) rows of the side-by-side table.
 POLICY_ROWS: list[tuple[str, str, str]] = [
@@ -39,6 +41,24 @@ POLICY_ROWS: list[tuple[str, str, str]] = [
 ]
 
 
+def _display(kind: str, value: Any) -> str:
+    if kind == "net":
+        return f"Net {value}"
+    if kind == "percent":
+        return pct(value)
+    if kind == "percent_limit":
+        return f"{pct(value)} of the limit"
+    if kind == "currencies":
+        return ", ".join(value) if value else "any"
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind == "days":
+        return plural(value, "day")
+    if kind == "months":
+        return plural(value, "month")
+    return str(value)
+
+
 def _policies() -> list[dict[str, Any]]:
     """Each entity with its saved policy, or an unsaved one with the defaults."""
     entities = list(LegalEntity.objects.order_by("code"))
@@ -50,11 +70,24 @@ def _policies() -> list[dict[str, Any]]:
     return out
 
 
+def _readable(value: str) -> str:
+    """A JSON list as history stores it ("['EUR', 'USD']") -> "EUR, USD"."""
+    if value.startswith("["):
+        try:
+            items = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return value
+        return ", ".join(map(str, items)) or "any"
+    return value
+
+
 def policy_history(policy: FinancePolicy, limit: int = 50) -> list[dict[str, Any]]:
-    """The policy's history without the 'updated at' noise every save carries."""
+    """The policy's history in the page's words, without the 'updated at' every save carries."""
+    labels = {str(FinancePolicy._meta.get_field(attr).verbose_name): label for label, attr, _ in POLICY_ROWS}
     rows = history_rows(policy, limit=limit)
     for row in rows:
-        row["changes"] = [change for change in row["changes"] if change[0] != "updated at"]
+        row["changes"] = [(labels.get(name, name), _readable(old), _readable(new))
+                          for name, old, new in row["changes"] if name != "updated at"]
     return rows
 
 
@@ -67,8 +100,8 @@ def _show_history(request: HttpRequest) -> bool:
 def policy_list(request: HttpRequest) -> HttpResponse:
     columns = _policies()
     rows = [{"label": label, "kind": kind,
-             "cells": [{"value": getattr(c["policy"], attr), "currency": c["entity"].functional_currency}
-                       for c in columns]}
+             "cells": [{"value": getattr(c["policy"], attr), "currency": c["entity"].functional_currency,
+                        "display": _display(kind, getattr(c["policy"], attr))} for c in columns]}
             for label, attr, kind in POLICY_ROWS]
     histories = []
     if _show_history(request):

@@ -62,6 +62,10 @@ def test_controller_edits_a_policy_and_the_change_is_in_the_history(client):
     assert f'href="{reverse("contracts:policy_edit", args=[entity.pk])}"' in page
     edit_page = client.get(reverse("contracts:policy_edit", args=[entity.pk])).content.decode()
     assert "Board decision 2026-03" in edit_page
+    assert ('<strong>Standard payment terms</strong>: <span class="diff-old">30</span> → '
+            '<span class="diff-new">45</span>') in edit_page
+    assert '<span class="diff-new">EUR, USD, GBP</span>' in edit_page
+    assert "updated at" not in edit_page
 
 
 def test_first_save_creates_the_policy_of_an_entity_without_one(client):
