@@ -191,7 +191,19 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"ApiToken": []}],
+    # Several models have a `status` or `kind`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerStatusEnum": "customers.models.Customer.Status",
+        "ContractStatusEnum": "contracts.models.Contract.Status",
+        "ContractVersionStatusEnum": "contracts.models.ContractVersion.Status",
+        "ContractLineKindEnum": "contracts.models.ContractLine.Kind",
+        "JournalEntryKindEnum": "ledger.models.JournalEntry.Kind",
+        "PeriodStatusEnum": "ledger.models.Period.Status",
+        "UserKindEnum": "otc.models.User.Kind",
+    },
 }
+# Absolute links in e-mails and webhooks.
+OTC_BASE_URL = env.str("OTC_BASE_URL", default="http://127.0.0.1:8000")
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -141,3 +141,12 @@ def test_docs_page_renders_with_vendored_assets_only():
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css" in html
     assert re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", html) == []
     assert "cdn" not in html.lower()
+
+
+def test_schema_generates_without_warnings(tmp_path):
+    """Warnings (enum name collisions, unresolvable serializers) make a worse schema for the CRM
+    team; --fail-on-warn turns any into a failure."""
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yml"))
+    assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")
