@@ -109,7 +109,7 @@ def customer_exposure(*, customer: Customer, contract_currency: str, first_year:
     target = customer.default_currency
     open_ar = overdue = ZERO
     missing = []
-    for row in customer_balance(customer_id=customer.id):
+    for row in customer_balance(customer_id=customer.id, on=on):
         try:
             open_ar += _convert(row["balance"], row["currency"], target, on)
             overdue += _convert(row["overdue"], row["currency"], target, on)

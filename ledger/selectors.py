@@ -191,9 +191,10 @@ def customer_open_items(*, customer_id: int) -> QuerySet[OpenItem]:
     )
 
 
-def customer_balance(*, customer_id: int) -> list[dict[str, Any]]:
-    """Per currency: open balance, overdue amount, open item count, oldest due date."""
-    today = dates.today()
+def customer_balance(*, customer_id: int, on: dt.date | None = None) -> list[dict[str, Any]]:
+    """Per currency: open balance, overdue amount (due before `on`, default today), open item
+    count, oldest due date."""
+    today = on or dates.today()
     groups = (
         OpenItem.objects.filter(customer_id=customer_id).exclude(open_amount=0).values("currency")
         .annotate(

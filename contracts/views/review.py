@@ -4,6 +4,7 @@ one service; refusals the service raises come back as messages or 403."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -16,11 +17,15 @@ from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from otc import errors
+from ledger.services import fx_rate_for
+from otc import dates, errors
+from otc.errors import DomainError
 from otc.history import history_rows
 from otc.models import StatusChange
+from otc.money import quantize
 
 from .. import selectors, services
 from ..assessment import policy_for
@@ -52,7 +57,22 @@ def _policy_values(assessment, legal_entity_id: int) -> dict[str, Any]:
     return out
 
 
-def _terms_vs_policy(version: ContractVersion, lines: list, policy: dict[str, Any], values, customer) -> list[dict]:
+def _value_in_entity_currency(version: ContractVersion, total: Decimal, on: dt.date) -> tuple[Decimal | None, str]:
+    """The policy's value thresholds are in the entity's functional currency: convert the
+    contract value at the rate the assessment used, of its day (None when no rate exists)."""
+    currency = version.contract.legal_entity.functional_currency
+    if version.currency == currency:
+        return total, currency
+    try:
+        rate = fx_rate_for(from_currency=version.currency, to_currency=currency, on=on)
+    except DomainError:
+        return None, currency
+    return quantize(total * rate, currency), currency
+
+
+def _terms_vs_policy(
+    version: ContractVersion, lines: list, policy: dict[str, Any], values, customer, on: dt.date
+) -> list[dict]:
     """Rows of (term, this contract, policy, state): state is ok / warning / high."""
     rows = []
     terms = version.payment_terms_days if version.payment_terms_days is not None else customer.payment_terms_days
@@ -68,9 +88,14 @@ def _terms_vs_policy(version: ContractVersion, lines: list, policy: dict[str, An
                  "contract": f"{_pct(version.discount_percent)} contract · up to {_pct(combined)} combined",
                  "policy": f"max {_pct(max_discount)}", "state": "ok" if combined <= max_discount else "high"})
     reviewer, manager = policy.get("reviewer_max_value"), policy.get("manager_max_value")
-    state = "ok" if values.total <= reviewer else ("warning" if values.total <= manager else "high")
+    compared, entity_currency = _value_in_entity_currency(version, values.total, on)
+    if compared is None:
+        state = "warning"
+    else:
+        state = "ok" if compared <= reviewer else ("warning" if compared <= manager else "high")
     rows.append({"term": "Total contract value", "contract_money": values.total, "currency": version.currency,
-                 "policy_money": (reviewer, manager), "state": state})
+                 "compared_money": compared if entity_currency != version.currency else None,
+                 "policy_currency": entity_currency, "policy_money": (reviewer, manager), "state": state})
     allowed = policy.get("allowed_currencies") or []
     rows.append({"term": "Currency", "contract": version.currency,
                  "policy": ", ".join(allowed) if allowed else "any",
@@ -202,7 +227,8 @@ def review_context(request: HttpRequest, contract: Contract, version: ContractVe
     return {
         "contract": contract, "version": version, "versions": versions, "is_latest": is_latest,
         "lines": lines, "values": values, "assessment": assessment, "findings": findings,
-        "policy": policy, "terms": _terms_vs_policy(version, lines, policy, values, contract.customer),
+        "policy": policy, "terms": _terms_vs_policy(version, lines, policy, values, contract.customer,
+                                  on=timezone.localdate(assessment.created_at) if assessment else dates.today()),
         "exposure": _exposure(assessment), "approvals": approvals,
         "chain": _chain(version, approvals, required, upcoming), "required_levels": required,
         "next_level": upcoming, "next_role": Approval.LEVEL_ROLES.get(upcoming) if upcoming else None,

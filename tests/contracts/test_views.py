@@ -116,7 +116,7 @@ def test_rep_creates_a_contract_with_lines_and_sees_the_findings(client, world):
     assert (line.quantity, line.unit_price, line.description) == (Decimal("10"), Decimal("1000.00"), "Seats")
     page = client.get(response.url).content.decode()
     assert "Net 90 exceeds the standard Net 30 by 60 days" in page
-    assert 'class="badge text-bg-danger status-high">High</span>' in page
+    assert 'class="badge text-bg-orange status-high">High</span>' in page
     assert "120,000.00 EUR" in page  # 10 x 1,000.00 x 12 months
     assert 'data-testid="submit-button"' in page
 
