@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -65,22 +64,10 @@ def _rank(severity: str) -> int:
 
 
 def _attach_signed_document(version_id: int | None, upload, *, by) -> None:
-    """Store (or clear) the signed PDF of an editable version the services just saved. The
-    services take no file, so the upload is attached here, recorded in the version's history.
-    TODO(services): move into a `contract_document_attach` service."""
+    """After the draft is saved: a new PDF is attached, False clears it, None leaves it."""
     if upload is None or version_id is None:
         return
-    with transaction.atomic():
-        version = ContractVersion.objects.select_for_update().get(pk=version_id)
-        if not version.is_editable:
-            return
-        if upload is False:
-            version.signed_document = ""
-        else:
-            version.signed_document.save(upload.name, upload, save=False)
-        version._history_user = by
-        version._change_reason = "signed document"
-        version.save(update_fields=["signed_document", "updated_at"])
+    services.contract_document_attach(version_id=version_id, upload=None if upload is False else upload, by=by)
 
 
 @login_required
