@@ -1,1 +1,413 @@
-"""Billing: models arrive with their issue (see docs/ and ../shared/DESIGN.md)."""
+"""Billing: tax codes, invoices and credit notes with their lines, billing runs with their
+exceptions, delivery logs and procurement-portal submissions.
+
+Invoices are drafts until issued; issuing assigns the gapless number (ledger.NumberSeries),
+posts the journal entry and opens the AR open item in one transaction, and stores the exact PDF
+bytes and their SHA-256. Issued documents never change: credit notes and voids correct them.
+A contract's invoice for a billing period exists at most once (a unique constraint decides),
+which makes the month-end run idempotent.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from otc.money import MAX_DIGITS, STORAGE_PLACES
+
+MONEY = {"max_digits": MAX_DIGITS, "decimal_places": STORAGE_PLACES}
+RATE = {"max_digits": 7, "decimal_places": 4}
+QTY = {"max_digits": 18, "decimal_places": 4}
+
+
+class TaxCode(models.Model):
+    """A tax rate for a jurisdiction and a product tax category, valid over a date range."""
+
+    class Kind(models.TextChoices):
+        STANDARD = "standard", "Standard"
+        REDUCED = "reduced", "Reduced"
+        ZERO = "zero", "Zero-rated"
+        EXEMPT = "exempt", "Exempt"
+        REVERSE_CHARGE = "reverse_charge", "Reverse charge"
+        OUT_OF_SCOPE = "out_of_scope", "Outside the scope of tax"
+
+    code = models.CharField(max_length=30, help_text="e.g. DE-VAT-19")
+    name = models.CharField(max_length=120)
+    country = models.CharField(max_length=2)
+    region = models.CharField(max_length=20, blank=True, help_text="State or province, where tax differs by region")
+    category = models.CharField(max_length=20, help_text="Product tax category it applies to (contracts.Product)")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STANDARD)
+    rate = models.DecimalField(**RATE, validators=[MinValueValidator(0)], help_text="Percent, e.g. 19.0000")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    account_code = models.CharField(max_length=20, default="2200", help_text="Tax payable account code")
+    legal_note = models.TextField(blank=True, help_text="Printed on the invoice, e.g. the reverse-charge notice")
+    ubl_category = models.CharField(
+        max_length=2, default="S", help_text="UNCL5305 code for e-invoices: S, Z, E, AE (reverse charge), O")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["country", "region", "category", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="taxcode_code_from_unique"),
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                                   name="taxcode_valid_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.rate.normalize()}%"
+
+
+class BillingRun(models.Model):
+    class Status(models.TextChoices):
+        GENERATING = "generating", "Generating drafts"
+        GENERATED = "generated", "Drafts ready"
+        ISSUING = "issuing", "Issuing"
+        ISSUED = "issued", "Issued"
+        FAILED = "failed", "Failed"
+
+    period_start = models.DateField(help_text="First day of the billed month")
+    legal_entity = models.ForeignKey("ledger.LegalEntity", null=True, blank=True, on_delete=models.PROTECT,
+                                     help_text="Empty: every legal entity")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.GENERATING)
+    contracts_total = models.PositiveIntegerField(default=0)
+    contracts_done = models.PositiveIntegerField(default=0)
+    invoices_created = models.PositiveIntegerField(default=0)
+    invoices_issued = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    exceptions_count = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        permissions = [("start_billing_run", "Can start and issue billing runs")]
+
+    def __str__(self) -> str:
+        return f"Billing run {self.period_start:%Y-%m} #{self.pk}"
+
+
+class BillingException(models.Model):
+    """Why a contract was not billed, or billed onto a held draft, in a run."""
+
+    class Severity(models.TextChoices):
+        WARNING = "warning", "Warning (billed)"
+        HOLD = "hold", "Held (draft on hold)"
+        SKIP = "skip", "Skipped (not billed)"
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="exceptions")
+    contract = models.ForeignKey("contracts.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "contract", "code"], name="billingexception_once")]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ISSUED = "issued", "Issued"
+        PARTIALLY_PAID = "partially_paid", "Partially paid"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    TRANSITIONS = {
+        "draft": ("issued",),
+        "issued": ("partially_paid", "paid", "void"),
+        "partially_paid": ("paid", "issued"),
+        "paid": ("partially_paid", "issued"),
+        "void": (),
+    }
+
+    legal_entity = models.ForeignKey("ledger.LegalEntity", on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="invoices")
+    contract = models.ForeignKey("contracts.Contract", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="invoices", help_text="Empty for manual invoices")
+    billing_period_start = models.DateField(null=True, blank=True, help_text="Billed month (run invoices)")
+    billing_run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
+    currency = models.CharField(max_length=3)
+    number = models.CharField(max_length=40, blank=True, help_text="Assigned at issue: gapless per entity and year")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    on_hold = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=255, blank=True)
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    po_number = models.CharField("PO number", max_length=60, blank=True)
+    service_start = models.DateField(null=True, blank=True)
+    service_end = models.DateField(null=True, blank=True)
+    net_total = models.DecimalField(**MONEY, default=0)
+    tax_total = models.DecimalField(**MONEY, default=0)
+    gross_total = models.DecimalField(**MONEY, default=0)
+    amount_credited = models.DecimalField(**MONEY, default=0)
+    amount_paid = models.DecimalField(**MONEY, default=0)
+    bill_to = models.JSONField(default=dict, blank=True, help_text="Customer name, address, tax id as issued")
+    seller = models.JSONField(default=dict, blank=True, help_text="Entity name, address, tax id, bank as issued")
+    notes = models.TextField(blank=True)
+    journal_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+    open_item = models.OneToOneField("ledger.OpenItem", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    pdf = models.FileField(upload_to="invoices/%Y/%m/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    issued_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+    void_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-issue_date", "-id"]
+        permissions = [
+            ("issue_invoice", "Can issue invoices"),
+            ("void_invoice", "Can void invoices"),
+            ("hold_invoice", "Can put invoices on hold and release them"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "billing_period_start"],
+                condition=Q(contract__isnull=False, billing_period_start__isnull=False) & ~Q(status="void"),
+                name="invoice_once_per_contract_period",
+            ),
+            models.UniqueConstraint(fields=["legal_entity", "number"], condition=~Q(number=""),
+                                    name="invoice_number_unique_per_entity"),
+            models.CheckConstraint(condition=Q(gross_total=F("net_total") + F("tax_total")),
+                                   name="invoice_gross_is_net_plus_tax"),
+            models.CheckConstraint(condition=Q(status="draft") | ~Q(number=""), name="invoice_issued_has_number"),
+            # Never credited or paid beyond what was invoiced. Crediting a paid invoice leaves the
+            # customer a credit (a negative open item), so credited + paid may exceed gross.
+            models.CheckConstraint(
+                condition=Q(amount_credited__gte=0, amount_paid__gte=0)
+                & Q(amount_credited__lte=F("gross_total")) & Q(amount_paid__lte=F("gross_total")),
+                name="invoice_not_over_credited_or_paid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["customer", "status"]),
+            models.Index(fields=["billing_period_start"]),
+            models.Index(fields=["updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft invoice #{self.pk}"
+
+    @property
+    def balance_due(self) -> Decimal:
+        return self.gross_total - self.amount_credited - self.amount_paid
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    contract_line_key = models.UUIDField(null=True, blank=True, help_text="The contract line billed")
+    product = models.ForeignKey("contracts.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=255)
+    unit = models.CharField(max_length=3, default="C62", help_text="UN/ECE Rec 20 unit code")
+    service_start = models.DateField(null=True, blank=True)
+    service_end = models.DateField(null=True, blank=True)
+    quantity = models.DecimalField(**QTY)
+    unit_price = models.DecimalField(**MONEY)
+    discount_percent = models.DecimalField(**RATE, default=0, help_text="Combined line and contract discount")
+    net_amount = models.DecimalField(**MONEY, help_text="Rounded to the currency once per line")
+    tax_code = models.ForeignKey(TaxCode, on_delete=models.PROTECT, related_name="+")
+    tax_rate = models.DecimalField(**RATE)
+    tax_amount = models.DecimalField(**MONEY, help_text="Rounded per line")
+    revenue_account_code = models.CharField(max_length=20, default="4000")
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "position"], name="invoiceline_position_unique")]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class CreditNote(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ISSUED = "issued", "Issued"
+
+    TRANSITIONS = {"requested": ("approved", "rejected"), "approved": ("issued",), "rejected": (), "issued": ()}
+
+    class Reason(models.TextChoices):
+        BILLING_ERROR = "billing_error", "Billing error"
+        PRICING_DISPUTE = "pricing_dispute", "Pricing dispute"
+        SERVICE_CREDIT = "service_credit", "Service credit"
+        GOODWILL = "goodwill", "Goodwill"
+        CANCELLATION = "cancellation", "Cancellation"
+        DUPLICATE = "duplicate", "Duplicate"
+
+    legal_entity = models.ForeignKey("ledger.LegalEntity", on_delete=models.PROTECT, related_name="credit_notes")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="credit_notes")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    explanation = models.TextField()
+    currency = models.CharField(max_length=3)
+    net_total = models.DecimalField(**MONEY, default=0)
+    tax_total = models.DecimalField(**MONEY, default=0)
+    gross_total = models.DecimalField(**MONEY, default=0)
+    issue_date = models.DateField(null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    issued_at = models.DateTimeField(null=True, blank=True)
+    journal_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+    pdf = models.FileField(upload_to="credit_notes/%Y/%m/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        permissions = [
+            ("request_creditnote", "Can request credit notes"),
+            ("approve_creditnote", "Can approve credit notes within a limit"),
+            ("issue_creditnote", "Can issue approved credit notes"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["legal_entity", "number"], condition=~Q(number=""),
+                                    name="creditnote_number_unique_per_entity"),
+            models.CheckConstraint(condition=Q(gross_total=F("net_total") + F("tax_total")),
+                                   name="creditnote_gross_is_net_plus_tax"),
+            models.CheckConstraint(condition=Q(gross_total__gte=0), name="creditnote_amount_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Credit note request #{self.pk}"
+
+
+class CreditNoteLine(models.Model):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    invoice_line = models.ForeignKey(InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=255)
+    quantity = models.DecimalField(**QTY, default=1)
+    net_amount = models.DecimalField(**MONEY)
+    tax_code = models.ForeignKey(TaxCode, on_delete=models.PROTECT, related_name="+")
+    tax_rate = models.DecimalField(**RATE, help_text="The original invoice line's rate")
+    tax_amount = models.DecimalField(**MONEY)
+    revenue_account_code = models.CharField(max_length=20, default="4000")
+
+    class Meta:
+        ordering = ["credit_note", "position"]
+        constraints = [models.UniqueConstraint(fields=["credit_note", "position"], name="creditnoteline_position_unique")]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Delivery(models.Model):
+    """One attempt to deliver an issued document to the customer."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        PORTAL = "portal", "Procurement portal"
+        POST = "post", "Post"
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipients = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    detail = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.CheckConstraint(condition=Q(invoice__isnull=False) | Q(credit_note__isnull=False),
+                                   name="delivery_has_document"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.status}"
+
+
+class PortalSubmission(models.Model):
+    """The upload of an issued invoice (or credit note) to the customer's procurement portal."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending upload"
+        UPLOADED = "uploaded", "Uploaded"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        RESUBMITTED = "resubmitted", "Resubmitted"
+
+    TRANSITIONS = {
+        "pending": ("uploaded",),
+        "uploaded": ("accepted", "rejected"),
+        "rejected": ("resubmitted",),
+        "resubmitted": ("accepted", "rejected"),
+        "accepted": (),
+    }
+
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="portal_submissions")
+    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="portal_submissions")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    portal = models.CharField(max_length=10)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    due_date = models.DateField()
+    portal_reference = models.CharField(max_length=120, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(invoice__isnull=False, credit_note__isnull=True) | Q(invoice__isnull=True, credit_note__isnull=False),
+                name="portalsubmission_one_document"),
+            models.UniqueConstraint(fields=["invoice"], condition=Q(invoice__isnull=False), name="portalsubmission_once_per_invoice"),
+            models.UniqueConstraint(fields=["credit_note"], condition=Q(credit_note__isnull=False),
+                                    name="portalsubmission_once_per_credit_note"),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.portal} {self.status}"

@@ -26,6 +26,7 @@ PROJECT_APPS = ("otc", "customers", "ledger", "contracts", "billing", "receivabl
 _FINANCE_READ = [
     "customers.view_customer", "customers.view_all_customers", "customers.view_contact",
     "ledger.view_legalentity", "ledger.view_openitem", "otc.view_audit_trail",
+    "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote", "billing.view_creditnoteline",
 ]
 _CONTRACTS_READ = [
     "contracts.view_contract", "contracts.view_contractversion", "contracts.view_contractline",
@@ -33,6 +34,11 @@ _CONTRACTS_READ = [
     "contracts.view_approval", "contracts.view_contractcomment", "contracts.view_usagerecord",
 ]
 _CONTRACTS_REVIEW = [*_CONTRACTS_READ, "contracts.review_contract", "contracts.add_contractcomment"]
+_BILLING_READ = [
+    "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote", "billing.view_creditnoteline",
+    "billing.view_taxcode", "billing.view_billingrun", "billing.view_billingexception", "billing.view_delivery",
+    "billing.view_portalsubmission",
+]
 _LEDGER_READ = [
     "ledger.view_account", "ledger.view_period", "ledger.view_fxrate", "ledger.view_journalentry",
     "ledger.view_trial_balance",
@@ -42,12 +48,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES_REP: [
         "customers.view_customer", "customers.view_contact", "ledger.view_openitem",
         *_CONTRACTS_READ, "contracts.add_contract", "contracts.change_contract", "contracts.submit_contract",
-        "contracts.add_contractcomment",
+        "contracts.add_contractcomment", "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote",
     ],
     CONTRACT_REVIEWER: [*_FINANCE_READ, *_CONTRACTS_REVIEW],
     FINANCE_MANAGER: [
         *_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_REVIEW, "customers.export_customers", "customers.change_customer",
-        "otc.view_approvallimit",
+        "otc.view_approvallimit", *_BILLING_READ, "billing.approve_creditnote", "billing.void_invoice",
     ],
     CONTROLLER: [
         *_FINANCE_READ, *_LEDGER_READ, "customers.export_customers", "customers.change_customer",
@@ -57,24 +63,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "otc.view_approvallimit", "otc.add_approvallimit", "otc.change_approvallimit", "otc.delete_approvallimit",
         *_CONTRACTS_REVIEW, "contracts.override_blocking_finding", "contracts.manage_finance_policy",
         "contracts.change_financepolicy", "contracts.terminate_contract", "contracts.add_product",
-        "contracts.change_product",
+        "contracts.change_product", *_BILLING_READ, "billing.approve_creditnote", "billing.void_invoice",
+        "billing.add_taxcode", "billing.change_taxcode", "billing.start_billing_run",
     ],
     BILLING_SPECIALIST: [
         *_FINANCE_READ, "ledger.view_journalentry",
         "customers.add_customer", "customers.change_customer", "customers.import_customers",
         "customers.export_customers", "customers.add_contact", "customers.change_contact", "customers.delete_contact",
         *_CONTRACTS_READ, "contracts.add_product", "contracts.change_product", "contracts.add_contractcomment",
+        *_BILLING_READ, "billing.add_invoice", "billing.change_invoice", "billing.issue_invoice", "billing.hold_invoice",
+        "billing.start_billing_run", "billing.request_creditnote", "billing.approve_creditnote",
+        "billing.issue_creditnote", "billing.change_portalsubmission",
     ],
-    CASH_APPLICATION: [*_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_READ],
-    COLLECTOR: [*_FINANCE_READ, *_CONTRACTS_READ, "customers.add_contact", "customers.change_contact"],
-    HELP_DESK_AGENT: [*_FINANCE_READ, *_CONTRACTS_READ],
+    CASH_APPLICATION: [*_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_READ, *_BILLING_READ],
+    COLLECTOR: [*_FINANCE_READ, *_CONTRACTS_READ, "customers.add_contact", "customers.change_contact",
+                "billing.request_creditnote"],
+    HELP_DESK_AGENT: [*_FINANCE_READ, *_CONTRACTS_READ, "billing.request_creditnote"],
     AUDITOR: [],  # every view_* permission of the project apps, plus read-only exports: see below
     INTEGRATION: [
         "customers.view_customer", "customers.view_all_customers", "customers.add_customer",
         "customers.change_customer", "customers.view_contact", "customers.add_contact", "customers.change_contact",
         "ledger.view_legalentity", "ledger.view_openitem", "ledger.view_account", "ledger.view_journalentry",
         *_CONTRACTS_READ, "contracts.add_contract", "contracts.change_contract", "contracts.submit_contract",
-        "contracts.add_usagerecord",
+        "contracts.add_usagerecord", "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote",
+        "billing.view_creditnoteline", "billing.request_creditnote",
     ],
 }
 AUDITOR_EXTRA = [
