@@ -1,0 +1,104 @@
+"""Invoice PDFs with WeasyPrint.
+
+`invoice_render_pdf` renders from the invoice's issue-time snapshots (seller, bill_to), so a later
+change to the customer or the entity never changes what the invoice says. `invoice_store_pdf`
+stores the bytes and their SHA-256 once, after issue; later template changes never alter an
+issued invoice's stored PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from billing.models import Invoice
+from billing.services.invoices import _bill_to, _seller, lock_invoices
+from billing.tax import invoice_legal_notes
+from contracts.models import Product
+from otc.countries import country_name
+from otc.errors import InvalidTransition, ValidationFailed
+from otc.money import ZERO, format_amount, quantize
+
+UNIT_LABELS = dict(Product.Unit.choices)
+
+
+def _address(party: dict[str, Any]) -> list[str]:
+    city = " ".join(p for p in (party.get("postal_code"), party.get("city")) if p)
+    rows = [party.get("address_line1"), party.get("address_line2"), city, party.get("region"),
+            country_name(party["country"]) if party.get("country") else ""]
+    return [row for row in rows if row]
+
+
+def _rate(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return f"{text}%"
+
+
+def invoice_pdf_context(invoice: Invoice) -> dict[str, Any]:
+    cur = invoice.currency
+    seller = invoice.seller or _seller(invoice.legal_entity)
+    bill_to = invoice.bill_to or _bill_to(invoice.customer)
+    lines = list(invoice.lines.select_related("tax_code").order_by("position"))
+    summary: dict[tuple[Decimal, str], dict[str, Any]] = defaultdict(lambda: {"net": ZERO, "tax": ZERO})
+    for line in lines:
+        row = summary[(line.tax_rate, line.tax_code.ubl_category)]
+        row["name"] = line.tax_code.name
+        row["net"] += line.net_amount
+        row["tax"] += line.tax_amount
+    tax_summary = [
+        {"rate": _rate(rate), "name": row["name"], "category": category,
+         "net": format_amount(row["net"], cur), "tax": format_amount(row["tax"], cur)}
+        for (rate, category), row in sorted(summary.items(), key=lambda kv: (-kv[0][0], kv[0][1]))
+    ]
+    reverse_charge = any(line.tax_code.kind == "reverse_charge" for line in lines)
+    notes = invoice_legal_notes(
+        tax_codes=[line.tax_code for line in lines], customer_exempt=bool(bill_to.get("tax_exempt")),
+        exemption_reference=bill_to.get("tax_exemption_reference", ""),
+    )
+    return {
+        "invoice": invoice, "currency": cur, "seller": seller, "seller_address": _address(seller),
+        "bill_to": bill_to, "bill_to_address": _address(bill_to), "reverse_charge": reverse_charge,
+        "is_draft": invoice.status == Invoice.Status.DRAFT, "is_void": invoice.status == Invoice.Status.VOID,
+        "lines": [{
+            "line": line, "quantity": f"{line.quantity.normalize():f}", "unit": UNIT_LABELS.get(line.unit, line.unit),
+            "unit_price": format_amount(line.unit_price, cur) if line.unit_price == quantize(line.unit_price, cur)
+            else f"{line.unit_price.normalize():f}",
+            "discount": _rate(line.discount_percent) if line.discount_percent else "",
+            "net": format_amount(line.net_amount, cur), "tax_rate": _rate(line.tax_rate),
+        } for line in lines],
+        "tax_summary": tax_summary, "legal_notes": notes,
+        "net_total": format_amount(invoice.net_total, cur), "tax_total": format_amount(invoice.tax_total, cur),
+        "gross_total": format_amount(invoice.gross_total, cur),
+    }
+
+
+def invoice_render_pdf(invoice: Invoice) -> bytes:
+    """The invoice as PDF bytes (A4)."""
+    from weasyprint import HTML  # heavy import: only where PDFs are made
+
+    html = render_to_string("billing/pdf/invoice.html", invoice_pdf_context(invoice))
+    return HTML(string=html).write_pdf()
+
+
+@transaction.atomic
+def invoice_store_pdf(*, invoice_id: int) -> Invoice:
+    """Render and store an issued invoice's PDF and SHA-256 once (task-safe, idempotent: a stored
+    PDF is never re-rendered, so a later template change never alters an issued invoice)."""
+    invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer").first()
+    if invoice is None:
+        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
+    if invoice.pdf_sha256:
+        return invoice
+    if invoice.status == Invoice.Status.DRAFT:
+        raise InvalidTransition(f"Draft invoice #{invoice.pk} has no number yet; issue it before storing its PDF.")
+    content = invoice_render_pdf(invoice)
+    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(content), save=False)
+    invoice.pdf_sha256 = hashlib.sha256(content).hexdigest()
+    invoice.save(update_fields=["pdf", "pdf_sha256", "updated_at"])
+    return invoice

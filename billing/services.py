@@ -1,1 +1,0 @@
-"""Billing: writes that matter (state transitions, postings, approvals)."""

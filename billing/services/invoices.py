@@ -1,0 +1,416 @@
+"""Invoices: computing lines, manual drafts, issuing (numbers, postings), void, hold and release.
+
+Decisions (see the report in docs / the issue):
+- Tax is computed per line and rounded per line (ROUND_HALF_UP); totals sum the rounded lines.
+- The date of supply decides the tax rate: the line's service end, else the invoice's, else today.
+- `invoices_issue` is set-based: it locks the drafts in primary-key order, takes the numbers of
+  one (legal entity, year) group in ONE `number_series_take` call and posts each invoice in the
+  same transaction. Anything failing rolls the whole chunk back and the numbers return to the
+  series (gapless). Drafts that are not drafts or are on hold are skipped and reported.
+- A zero-total invoice (a free period) is issued with a number, but posts no journal entry and
+  opens no open item: the ledger refuses empty entries and there is nothing to collect. A
+  negative total is refused (a credit note corrects an invoice).
+- Issued invoices are immutable: every draft-editing service calls `ensure_draft`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from billing.models import Invoice, InvoiceLine, TaxCode
+from billing.tax import tax_code_for
+from contracts.models import Product
+from customers.models import Customer
+from ledger.models import Account, JournalLine, LegalEntity, OpenItem
+from ledger.services import LineSpec, OpenItemSpec, journal_post, journal_reverse, number_series_take
+from otc import dates
+from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from otc.models import User
+from otc.money import ZERO, quantize, to_decimal, validate_currency
+from otc.services import ensure_transition, outbox_emit, record_status_change
+
+HUNDRED = Decimal(100)
+
+
+# --- computing --------------------------------------------------------------------------------
+
+def invoice_compute_line(
+    *, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal, tax_rate: Decimal, currency: str,
+) -> tuple[Decimal, Decimal]:
+    """(net, tax) of one line, each rounded once to the currency's minor unit (ROUND_HALF_UP):
+    net = qty x price x (1 - discount/100); tax = net x rate/100."""
+    quantity, unit_price = to_decimal(quantity), to_decimal(unit_price)
+    discount_percent, tax_rate = to_decimal(discount_percent), to_decimal(tax_rate)
+    if not ZERO <= discount_percent <= HUNDRED:
+        raise ValidationFailed(f"A discount is between 0 and 100%, not {discount_percent}%.")
+    if tax_rate < 0:
+        raise ValidationFailed(f"A tax rate cannot be negative ({tax_rate}%).")
+    net = quantize(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED, currency)
+    tax = quantize(net * tax_rate / HUNDRED, currency)
+    return net, tax
+
+
+def _recompute_totals(invoice: Invoice) -> None:
+    sums = {"net": ZERO, "tax": ZERO}
+    for line in invoice.lines.all():
+        sums["net"] += line.net_amount
+        sums["tax"] += line.tax_amount
+    invoice.net_total = quantize(sums["net"], invoice.currency)
+    invoice.tax_total = quantize(sums["tax"], invoice.currency)
+    invoice.gross_total = invoice.net_total + invoice.tax_total
+
+
+# --- guards and locks ---------------------------------------------------------------------------
+
+def lock_invoices(ids: list[int]) -> QuerySet[Invoice]:
+    """Invoices locked FOR UPDATE in primary-key order (deadlock-free across batches)."""
+    return Invoice.objects.select_for_update(of=("self",)).filter(pk__in=sorted(set(ids))).order_by("pk")
+
+
+def ensure_draft(invoice: Invoice) -> None:
+    """Issued invoices are immutable: only drafts may change their lines, amounts or parties."""
+    if invoice.status != Invoice.Status.DRAFT:
+        raise InvalidTransition(
+            f"Invoice {invoice} is {invoice.get_status_display().lower()} and cannot be changed: "
+            "correct it with a credit note or void it."
+        )
+
+
+def _require(by: User | None, perm: str, what: str) -> None:
+    if by is None or not by.has_perm(perm):
+        raise PermissionDenied(f"Your role may not {what}.")
+
+
+# --- drafts -------------------------------------------------------------------------------------
+
+def _obj(data: dict[str, Any], name: str, model: Any) -> Any:
+    value = data.get(name) if data.get(name) is not None else data.get(f"{name}_id")
+    if value is None:
+        raise ValidationFailed(f"Choose the {name.replace('_', ' ')}.", fields={name: ["required"]})
+    if isinstance(value, model):
+        return value
+    found = model.objects.filter(pk=value).first()
+    if found is None:
+        raise ValidationFailed(f"The {name.replace('_', ' ')} {value} does not exist.", fields={name: ["not found"]})
+    return found
+
+
+def _build_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> list[InvoiceLine]:
+    if not lines:
+        raise ValidationFailed("An invoice needs at least one line.", fields={"lines": ["required"]})
+    built = []
+    for position, row in enumerate(lines, start=1):
+        product: Product | None = _obj(row, "product", Product) if (row.get("product") or row.get("product_id")) else None
+        category = row.get("tax_category") or (product.tax_category if product else "")
+        if not category:
+            raise ValidationFailed(f"Line {position}: give a product or a tax category.", fields={"lines": [position]})
+        description = (row.get("description") or (product.name if product else "")).strip()
+        if not description:
+            raise ValidationFailed(f"Line {position}: describe what is charged.", fields={"lines": [position]})
+        quantity = to_decimal(row.get("quantity", 1))
+        unit_price = to_decimal(row["unit_price"] if row.get("unit_price") is not None
+                                else (product.default_price if product else ZERO))
+        discount = to_decimal(row.get("discount_percent") or 0)
+        service_start = row.get("service_start") or invoice.service_start
+        service_end = row.get("service_end") or invoice.service_end
+        supply_date = service_end or service_start or dates.today()
+        code: TaxCode = tax_code_for(
+            seller_country=invoice.legal_entity.country, customer=invoice.customer, category=category, on=supply_date,
+        )
+        net, tax = invoice_compute_line(
+            quantity=quantity, unit_price=unit_price, discount_percent=discount, tax_rate=code.rate,
+            currency=invoice.currency,
+        )
+        built.append(InvoiceLine(
+            invoice=invoice, position=position, product=product, description=description[:255],
+            unit=row.get("unit") or (product.unit if product else "C62"), service_start=service_start,
+            service_end=service_end, quantity=quantity, unit_price=unit_price, discount_percent=discount,
+            net_amount=net, tax_code=code, tax_rate=code.rate, tax_amount=tax,
+            revenue_account_code=row.get("revenue_account_code") or (product.revenue_account_code if product else "4000"),
+        ))
+    return built
+
+
+@transaction.atomic
+def invoice_create_manual(*, data: dict[str, Any], lines: list[dict[str, Any]], by: User) -> Invoice:
+    """A draft one-off invoice. `data`: legal_entity(_id), customer(_id), currency (default: the
+    customer's), po_number, service_start, service_end, payment_terms_days (default: the
+    customer's), notes. `lines`: product(_id) or tax_category, description, quantity, unit_price,
+    discount_percent, unit, service_start, service_end, revenue_account_code."""
+    _require(by, "billing.add_invoice", "create invoices")
+    entity: LegalEntity = _obj(data, "legal_entity", LegalEntity)
+    customer: Customer = _obj(data, "customer", Customer)
+    invoice = Invoice(
+        legal_entity=entity, customer=customer,
+        currency=validate_currency(data.get("currency") or customer.default_currency),
+        po_number=data.get("po_number", ""), service_start=data.get("service_start"),
+        service_end=data.get("service_end"), notes=data.get("notes", ""),
+        payment_terms_days=data.get("payment_terms_days") or customer.payment_terms_days, created_by=by,
+    )
+    if customer.po_required and not invoice.po_number:
+        raise ValidationFailed(f"{customer.legal_name} requires a PO number on its invoices.",
+                               fields={"po_number": ["required"]})
+    invoice.save()
+    InvoiceLine.objects.bulk_create(_build_lines(invoice, lines))
+    _recompute_totals(invoice)
+    invoice.save(update_fields=["net_total", "tax_total", "gross_total", "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def invoice_update_draft(*, invoice_id: int, data: dict[str, Any], lines: list[dict[str, Any]] | None, by: User) -> Invoice:
+    """Change a draft's header (po_number, notes, service dates, payment terms) and, when given,
+    replace its lines. Refused for anything but a draft."""
+    _require(by, "billing.change_invoice", "change invoices")
+    invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer").first()
+    if invoice is None:
+        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
+    ensure_draft(invoice)
+    for name in ("po_number", "notes", "service_start", "service_end", "payment_terms_days"):
+        if name in data:
+            setattr(invoice, name, data[name])
+    invoice.save()
+    if lines is not None:
+        invoice.lines.all().delete()
+        InvoiceLine.objects.bulk_create(_build_lines(invoice, lines))
+        _recompute_totals(invoice)
+        invoice.save(update_fields=["net_total", "tax_total", "gross_total", "updated_at"])
+    return invoice
+
+
+# --- hold and release ---------------------------------------------------------------------------
+
+def _hold_change(invoice_id: int, by: User, hold: bool, reason: str) -> Invoice:
+    _require(by, "billing.hold_invoice", "put invoices on hold or release them")
+    invoice = lock_invoices([invoice_id]).first()
+    if invoice is None:
+        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
+    ensure_draft(invoice)
+    if invoice.on_hold == hold:
+        raise InvalidTransition(f"Invoice {invoice} is already {'on hold' if hold else 'released'}.")
+    before = "on_hold" if invoice.on_hold else "released"
+    invoice.on_hold, invoice.hold_reason = hold, reason if hold else ""
+    invoice.save(update_fields=["on_hold", "hold_reason", "updated_at"])
+    invoice.hold_state = "on_hold" if hold else "released"
+    record_status_change(invoice, by=by, from_state=before, field="hold_state", note=reason)
+    return invoice
+
+
+@transaction.atomic
+def invoice_hold(*, invoice_id: int, by: User, reason: str) -> Invoice:
+    if not (reason or "").strip():
+        raise ValidationFailed("Say why the invoice is held.", fields={"reason": ["required"]})
+    return _hold_change(invoice_id, by, True, reason.strip())
+
+
+@transaction.atomic
+def invoice_release(*, invoice_id: int, by: User) -> Invoice:
+    return _hold_change(invoice_id, by, False, "")
+
+
+# --- issuing ------------------------------------------------------------------------------------
+
+class IssuedInvoices(list):
+    """The issued invoices (a list) with `.skipped`: {invoice id: reason}."""
+
+    skipped: dict[int, str]
+
+
+def _bill_to(customer: Customer) -> dict[str, Any]:
+    return {
+        "legal_name": customer.legal_name, "account_number": customer.account_number,
+        "address_line1": customer.address_line1, "address_line2": customer.address_line2, "city": customer.city,
+        "region": customer.region, "postal_code": customer.postal_code, "country": customer.country,
+        "tax_id": customer.tax_id, "tax_exempt": customer.tax_exempt,
+        "tax_exemption_reference": customer.tax_exemption_reference,
+    }
+
+
+def _seller(entity: LegalEntity) -> dict[str, Any]:
+    return {
+        "code": entity.code, "legal_name": entity.legal_name, "name": entity.name,
+        "address_line1": entity.address_line1, "address_line2": entity.address_line2, "city": entity.city,
+        "region": entity.region, "postal_code": entity.postal_code, "country": entity.country,
+        "tax_id": entity.tax_id, "registration_number": entity.registration_number, "email": entity.email,
+        "phone": entity.phone, "bank_name": entity.bank_name, "bank_account_name": entity.bank_account_name,
+        "iban": entity.iban, "bic": entity.bic, "bank_account_number": entity.bank_account_number,
+        "bank_routing_number": entity.bank_routing_number, "remittance_note": entity.remittance_note,
+    }
+
+
+def _skip_reason(invoice: Invoice) -> str | None:
+    if invoice.status != Invoice.Status.DRAFT:
+        return f"already {invoice.get_status_display().lower()}"
+    if invoice.on_hold:
+        return f"on hold: {invoice.hold_reason}" if invoice.hold_reason else "on hold"
+    if invoice.gross_total < 0:
+        return "the total is negative: correct the customer's account with a credit note"
+    return None
+
+
+def _posting_lines(invoice: Invoice, lines: list[InvoiceLine], accounts: dict[str, int]) -> list[LineSpec]:
+    cur = invoice.currency
+    revenue: dict[str, Decimal] = defaultdict(Decimal)
+    tax: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        revenue[line.revenue_account_code] += line.net_amount
+        tax[line.tax_code.account_code] += line.tax_amount
+    specs = [LineSpec(
+        amount=quantize(invoice.gross_total, cur), role=Account.Role.AR, customer_id=invoice.customer_id,
+        description=f"Invoice {invoice.number}",
+        open_item=OpenItemSpec("invoice", invoice.number, invoice.issue_date, invoice.due_date),
+    )]
+    for code, amount in sorted(revenue.items()):
+        if amount:
+            if code not in accounts:
+                raise ValidationFailed(
+                    f"Invoice {invoice.number}: {invoice.legal_entity.code} has no revenue account {code} in its chart."
+                )
+            specs.append(LineSpec(amount=-quantize(amount, cur), account_id=accounts[code],
+                                  description=f"Invoice {invoice.number} revenue"))
+    for code, amount in sorted(tax.items()):
+        if amount:
+            specs.append(LineSpec(amount=-quantize(amount, cur), description=f"Invoice {invoice.number} tax",
+                                  **({"account_id": accounts[code]} if code in accounts else {"role": "tax_payable"})))
+    return specs
+
+
+def _issue_one(invoice: Invoice, number: str, on: dt.date, by: User | None, accounts: dict[str, int]) -> None:
+    lines = list(invoice.lines.select_related("tax_code").order_by("position"))
+    if not lines:
+        raise ValidationFailed(f"Draft invoice #{invoice.pk} has no lines.")
+    _recompute_totals(invoice)  # totals always equal the sum of the rounded lines
+    invoice.number, invoice.issue_date = number, on
+    invoice.due_date = on + dt.timedelta(days=invoice.payment_terms_days)
+    invoice.bill_to, invoice.seller = _bill_to(invoice.customer), _seller(invoice.legal_entity)
+    if invoice.gross_total != 0:
+        entry = journal_post(
+            legal_entity_id=invoice.legal_entity_id, kind="invoice", document_date=on,
+            lines=_posting_lines(invoice, lines, accounts), by=by, currency=invoice.currency,
+            memo=f"Invoice {number} {invoice.customer.legal_name}", source=invoice, source_reference=number,
+        )
+        invoice.journal_entry = entry
+        invoice.open_item_id = (
+            JournalLine.objects.filter(entry=entry, open_item__isnull=False).values_list("open_item_id", flat=True).get()
+        )
+    invoice.status, invoice.issued_by, invoice.issued_at = Invoice.Status.ISSUED, by, dates.now()
+    invoice.save(update_fields=[
+        "number", "issue_date", "due_date", "bill_to", "seller", "net_total", "tax_total", "gross_total",
+        "journal_entry", "open_item", "status", "issued_by", "issued_at", "updated_at",
+    ])
+    record_status_change(invoice, by=by, from_state=Invoice.Status.DRAFT)
+    outbox_emit(topic="invoice.issued", subject_type="invoice", subject_id=invoice.pk, payload={
+        "id": invoice.pk, "number": number, "customer_id": invoice.customer_id, "currency": invoice.currency,
+        "gross_total": str(invoice.gross_total), "issue_date": on.isoformat(), "due_date": invoice.due_date.isoformat(),
+    })
+
+
+def _queue_documents(invoice_ids: list[int]) -> None:
+    from billing.tasks import invoice_publish_task
+
+    for invoice_id in invoice_ids:
+        invoice_publish_task.delay(invoice_id=invoice_id)
+
+
+@transaction.atomic
+def invoices_issue(
+    *, invoice_ids: list[int], by: User | None, issue_date: dt.date | None = None, queue_documents: bool = True,
+) -> IssuedInvoices:
+    """Issue drafts as one all-or-nothing chunk (rules in the module docstring). `by=None` is the
+    system billing run; a person needs billing.issue_invoice. Returns the issued invoices; the
+    result's `.skipped` maps skipped ids to the reason. After commit, each issued invoice's PDF
+    is rendered and delivered by a task (unless `queue_documents=False`)."""
+    if by is not None:
+        _require(by, "billing.issue_invoice", "issue invoices")
+    on = issue_date or dates.today()
+    result = IssuedInvoices()
+    result.skipped = {}
+    locked = list(lock_invoices(invoice_ids))
+    found = {invoice.pk for invoice in locked}
+    for missing in sorted(set(invoice_ids) - found):
+        result.skipped[missing] = "does not exist"
+    groups: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in locked:
+        reason = _skip_reason(invoice)
+        if reason:
+            result.skipped[invoice.pk] = reason
+        else:
+            groups[invoice.legal_entity_id].append(invoice)
+    if not groups:
+        return result
+    entities = LegalEntity.objects.in_bulk(list(groups))
+    customers = Customer.objects.in_bulk({i.customer_id for group in groups.values() for i in group})
+    for entity_id in sorted(groups):  # series rows locked in entity order
+        entity, group = entities[entity_id], groups[entity_id]
+        accounts = dict(Account.objects.filter(legal_entity_id=entity_id, is_active=True).values_list("code", "id"))
+        numbers = number_series_take(legal_entity_id=entity_id, doc_type="invoice", fiscal_year=on.year, count=len(group))
+        for invoice, n in zip(group, numbers, strict=True):
+            invoice.legal_entity, invoice.customer = entity, customers[invoice.customer_id]
+            _issue_one(invoice, f"{entity.invoice_prefix}-{on.year}-{n:06d}", on, by, accounts)
+            result.append(invoice)
+    if queue_documents:
+        ids = [invoice.pk for invoice in result]
+        transaction.on_commit(lambda: _queue_documents(ids))
+    return result
+
+
+@transaction.atomic(durable=True)
+def invoice_issue(*, invoice_id: int, by: User, issue_date: dt.date | None = None) -> Invoice:
+    """Issue one draft (the detail page's button): like `invoices_issue`, but a draft that
+    cannot be issued is refused with the reason instead of skipped."""
+    issued = invoices_issue(invoice_ids=[invoice_id], by=by, issue_date=issue_date)
+    if not issued:
+        reason = issued.skipped.get(invoice_id, "cannot be issued")
+        raise InvalidTransition(f"Invoice #{invoice_id} was not issued: {reason}.")
+    return issued[0]
+
+
+# --- void ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def invoice_void(*, invoice_id: int, by: User, reason: str) -> Invoice:
+    """Void an issued invoice that nothing has been paid or credited against: post the exact
+    reversal of its journal entry (closing the open item), keep its number, record the reason."""
+    _require(by, "billing.void_invoice", "void invoices")
+    if not (reason or "").strip():
+        raise ValidationFailed("Say why the invoice is voided.", fields={"reason": ["required"]})
+    invoice = lock_invoices([invoice_id]).first()
+    if invoice is None:
+        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
+    ensure_transition(invoice, to=Invoice.Status.VOID)
+    if invoice.amount_paid or invoice.amount_credited:
+        raise InvalidTransition(
+            f"Invoice {invoice.number} has payments or credits applied; issue a credit note instead of voiding it."
+        )
+    if invoice.open_item_id:
+        item = OpenItem.objects.select_for_update(of=("self",)).get(pk=invoice.open_item_id)
+        if item.open_amount != item.original_amount:
+            raise InvalidTransition(
+                f"Invoice {invoice.number} is partly settled in the ledger; unapply the receipt or credit first."
+            )
+    before = invoice.status
+    if invoice.journal_entry_id:
+        invoice.void_entry = journal_reverse(
+            entry_id=invoice.journal_entry_id, by=by, memo=f"Void of invoice {invoice.number}: {reason.strip()}"[:255],
+            document_date=max(dates.today(), invoice.issue_date),
+        )
+    invoice.status, invoice.voided_by, invoice.voided_at = Invoice.Status.VOID, by, dates.now()
+    invoice.void_reason = reason.strip()
+    invoice.save(update_fields=["status", "voided_by", "voided_at", "void_reason", "void_entry", "updated_at"])
+    record_status_change(invoice, by=by, from_state=before, note=invoice.void_reason)
+    outbox_emit(topic="invoice.voided", subject_type="invoice", subject_id=invoice.pk,
+                payload={"id": invoice.pk, "number": invoice.number, "reason": invoice.void_reason})
+    return invoice
+
+
+__all__ = [
+    "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual",
+    "invoice_hold", "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue",
+    "lock_invoices",
+]
