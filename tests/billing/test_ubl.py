@@ -1,0 +1,270 @@
+"""UBL 2.1 (Peppol BIS Billing 3.0) export: schema-valid against the OASIS XSD, with the amounts,
+parties and tax breakdown of the stored invoice. The issued-document builders here are shared
+with test_cxml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from billing.einvoice import credit_note_to_ubl, invoice_to_ubl
+from billing.einvoice.ubl import CUSTOMIZATION_ID, PROFILE_ID
+from billing.models import CreditNote, CreditNoteLine, Invoice, TaxCode
+from tests.factories.billing import InvoiceFactory, InvoiceLineFactory, TaxCodeFactory
+from tests.factories.otc import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STANDARDS = REPO_ROOT.parent / "shared" / "standards"
+NS = {
+    "inv": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+    "cn": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+
+SELLER = {
+    "legal_name": "otc Europe Ltd", "name": "otc Europe", "address_line1": "1 Ledger Lane", "city": "Dublin",
+    "postal_code": "D02 X285", "country": "IE", "tax_id": "IE6388047V", "registration_number": "IE-123456",
+    "einvoice_endpoint": "9935:IE6388047V", "iban": "IE29 AIBK 9311 5212 3456 78", "bic": "AIBKIE2D",
+    "bank_name": "AIB", "email": "billing@otc.example",
+}
+BUYER = {
+    "legal_name": "Acme Industrie GmbH", "address_line1": "Hauptstrasse 1", "city": "Berlin", "postal_code": "10115",
+    "country": "DE", "tax_id": "DE136695976", "einvoice_endpoint": "", "account_number": "C100001",
+    "portal_supplier_id": "AN01000000123", "procurement_portal": "ariba",
+}
+
+
+def reverse_charge_code() -> TaxCode:
+    return TaxCodeFactory(code="IE-RC-EU", name="EU B2B reverse charge", rate=Decimal("0"), ubl_category="AE",
+                          kind=TaxCode.Kind.REVERSE_CHARGE,
+                          legal_note="Reverse charge: VAT to be accounted for by the recipient (Art. 196 VAT Directive).")
+
+
+def issued_invoice(*, currency: str = "EUR", reverse_charge: bool = True, seller=None, bill_to=None,
+                   po_number: str = "PO-4711", number: str = "E01-INV-2026-000042") -> Invoice:
+    """Issued, two lines: 19% standard (10 x 12.50 = 125.00, tax 23.75) and either a reverse-charge
+    line (3 x 33.3333 = 100.00, tax 0) or a 7% reduced line (100.00, tax 7.00)."""
+    invoice = InvoiceFactory(
+        currency=currency, status=Invoice.Status.ISSUED, number=number, issue_date=dt.date(2026, 3, 31),
+        due_date=dt.date(2026, 4, 30), po_number=po_number, service_start=dt.date(2026, 3, 1),
+        service_end=dt.date(2026, 3, 31), seller=SELLER if seller is None else seller,
+        bill_to=BUYER if bill_to is None else bill_to,
+        issued_at=dt.datetime(2026, 3, 31, 9, 30, tzinfo=dt.UTC),
+    )
+    standard = TaxCodeFactory()
+    other = reverse_charge_code() if reverse_charge else TaxCodeFactory(
+        code="DE-VAT-7", name="German VAT reduced", rate=Decimal("7.0000"), kind=TaxCode.Kind.REDUCED)
+    if currency == "JPY":
+        first = {"quantity": Decimal(10), "unit_price": Decimal(1250), "net_amount": Decimal(12500), "tax_amount": Decimal(2375)}
+        second = {"quantity": Decimal(1), "unit_price": Decimal(10000), "net_amount": Decimal(10000),
+                      "tax_amount": Decimal(0) if reverse_charge else Decimal(700)}
+    else:
+        first = {"quantity": Decimal(10), "unit_price": Decimal("12.50"), "net_amount": Decimal("125.00"),
+                     "tax_amount": Decimal("23.75")}
+        second = {"quantity": Decimal(3), "unit_price": Decimal("33.3333"), "net_amount": Decimal("100.00"),
+                      "tax_amount": Decimal("0.00") if reverse_charge else Decimal("7.00")}
+    InvoiceLineFactory(invoice=invoice, position=1, description="Platform seats", unit="C62", tax_code=standard,
+                       tax_rate=Decimal("19.0000"), service_start=invoice.service_start,
+                       service_end=invoice.service_end, **first)
+    InvoiceLineFactory(invoice=invoice, position=2, description="Consulting hours", unit="HUR", tax_code=other,
+                       tax_rate=other.rate, **second)
+    invoice.net_total = first["net_amount"] + second["net_amount"]
+    invoice.tax_total = first["tax_amount"] + second["tax_amount"]
+    invoice.gross_total = invoice.net_total + invoice.tax_total
+    invoice.save()
+    return invoice
+
+
+def issued_credit_note(invoice: Invoice) -> CreditNote:
+    """Credits the first line in full (125.00 + 23.75 tax)."""
+    line = invoice.lines.get(position=1)
+    note = CreditNote.objects.create(
+        legal_entity=invoice.legal_entity, customer=invoice.customer, invoice=invoice, number="E01-CN-2026-000007",
+        status=CreditNote.Status.ISSUED, reason=CreditNote.Reason.BILLING_ERROR, explanation="Seats billed twice",
+        currency=invoice.currency, net_total=line.net_amount, tax_total=line.tax_amount,
+        gross_total=line.net_amount + line.tax_amount, issue_date=dt.date(2026, 4, 10), requested_by=UserFactory(),
+    )
+    CreditNoteLine.objects.create(credit_note=note, position=1, invoice_line=line, description=line.description,
+                                  quantity=line.quantity, net_amount=line.net_amount, tax_code=line.tax_code,
+                                  tax_rate=line.tax_rate, tax_amount=line.tax_amount)
+    return note
+
+
+@cache
+def schema(name: str) -> etree.XMLSchema:
+    path = STANDARDS / "ubl-2.1" / "xsd" / "maindoc" / name
+    if not path.exists():
+        pytest.fail(f"OASIS UBL 2.1 schema not found at {path}: the shared/standards folder must sit beside "
+                    f"the repository root ({REPO_ROOT}).")
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+def parse(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml)
+
+
+def one(doc: etree._Element, path: str) -> str:
+    found = doc.xpath(path, namespaces=NS)
+    assert len(found) == 1, f"{path}: {len(found)} matches"
+    return found[0] if isinstance(found[0], str) else found[0].text
+
+
+def test_schema_rejects_a_broken_document():
+    """The schema check itself works: an Invoice without its mandatory parts is invalid."""
+    broken = etree.fromstring(b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>')
+    assert not schema("UBL-Invoice-2.1.xsd").validate(broken)
+
+
+def test_invoice_is_valid_ubl_with_peppol_ids_and_parties():
+    invoice = issued_invoice()
+
+    doc = parse(invoice_to_ubl(invoice))
+
+    schema("UBL-Invoice-2.1.xsd").assertValid(doc)
+    assert one(doc, "/inv:Invoice/cbc:CustomizationID") == CUSTOMIZATION_ID
+    assert one(doc, "/inv:Invoice/cbc:ProfileID") == PROFILE_ID
+    assert one(doc, "/inv:Invoice/cbc:ID") == "E01-INV-2026-000042"
+    assert one(doc, "/inv:Invoice/cbc:IssueDate") == "2026-03-31"
+    assert one(doc, "/inv:Invoice/cbc:DueDate") == "2026-04-30"
+    assert one(doc, "/inv:Invoice/cbc:InvoiceTypeCode") == "380"
+    assert one(doc, "/inv:Invoice/cbc:DocumentCurrencyCode") == "EUR"
+    assert one(doc, "/inv:Invoice/cac:OrderReference/cbc:ID") == "PO-4711"
+    assert one(doc, "/inv:Invoice/cac:InvoicePeriod/cbc:StartDate") == "2026-03-01"
+    assert one(doc, "/inv:Invoice/cac:InvoicePeriod/cbc:EndDate") == "2026-03-31"
+    seller = "/inv:Invoice/cac:AccountingSupplierParty/cac:Party"
+    buyer = "/inv:Invoice/cac:AccountingCustomerParty/cac:Party"
+    # the seller's explicit endpoint; the buyer has none, so its German VAT id with scheme 9930
+    assert one(doc, f"{seller}/cbc:EndpointID") == "IE6388047V"
+    assert one(doc, f"{seller}/cbc:EndpointID/@schemeID") == "9935"
+    assert one(doc, f"{buyer}/cbc:EndpointID") == "DE136695976"
+    assert one(doc, f"{buyer}/cbc:EndpointID/@schemeID") == "9930"
+    assert one(doc, f"{seller}/cac:PartyIdentification/cbc:ID") == "AN01000000123"
+    assert one(doc, f"{buyer}/cac:PostalAddress/cbc:CityName") == "Berlin"
+    assert one(doc, f"{buyer}/cac:PostalAddress/cac:Country/cbc:IdentificationCode") == "DE"
+    assert one(doc, f"{buyer}/cac:PartyTaxScheme/cbc:CompanyID") == "DE136695976"
+    assert one(doc, f"{buyer}/cac:PartyTaxScheme/cac:TaxScheme/cbc:ID") == "VAT"
+    assert one(doc, f"{buyer}/cac:PartyLegalEntity/cbc:RegistrationName") == "Acme Industrie GmbH"
+    assert one(doc, "//cac:PaymentMeans/cbc:PaymentMeansCode") == "58"
+    assert one(doc, "//cac:PayeeFinancialAccount/cbc:ID") == "IE29AIBK93115212345678"
+    assert one(doc, "//cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID") == "AIBKIE2D"
+    assert "2026-04-30" in one(doc, "//cac:PaymentTerms/cbc:Note")
+
+
+def test_invoice_totals_and_tax_breakdown_match_the_invoice():
+    invoice = issued_invoice(reverse_charge=False)
+
+    doc = parse(invoice_to_ubl(invoice))
+
+    schema("UBL-Invoice-2.1.xsd").assertValid(doc)
+    total = "/inv:Invoice/cac:LegalMonetaryTotal"
+    assert one(doc, f"{total}/cbc:LineExtensionAmount") == "225.00"
+    assert one(doc, f"{total}/cbc:TaxExclusiveAmount") == "225.00"
+    assert one(doc, f"{total}/cbc:TaxInclusiveAmount") == "255.75"
+    assert one(doc, f"{total}/cbc:PayableAmount") == "255.75"
+    assert one(doc, f"{total}/cbc:PayableAmount/@currencyID") == "EUR"
+    assert Decimal(one(doc, f"{total}/cbc:TaxInclusiveAmount")) == invoice.gross_total
+    assert one(doc, "/inv:Invoice/cac:TaxTotal/cbc:TaxAmount") == "30.75"
+    subtotals = doc.xpath("/inv:Invoice/cac:TaxTotal/cac:TaxSubtotal", namespaces=NS)
+    breakdown = [(one(s, "cac:TaxCategory/cbc:ID"), one(s, "cac:TaxCategory/cbc:Percent"),
+                  one(s, "cbc:TaxableAmount"), one(s, "cbc:TaxAmount")) for s in subtotals]
+    assert breakdown == [("S", "7.00", "100.00", "7.00"), ("S", "19.00", "125.00", "23.75")]
+    assert sum(Decimal(row[3]) for row in breakdown) == invoice.tax_total
+    assert sum(Decimal(row[2]) for row in breakdown) == invoice.net_total
+
+
+def test_invoice_lines_carry_unit_codes_prices_and_categories():
+    invoice = issued_invoice()
+
+    doc = parse(invoice_to_ubl(invoice))
+
+    lines = doc.xpath("/inv:Invoice/cac:InvoiceLine", namespaces=NS)
+    assert [one(line, "cbc:ID") for line in lines] == ["1", "2"]
+    assert [one(line, "cbc:InvoicedQuantity/@unitCode") for line in lines] == ["C62", "HUR"]
+    assert [one(line, "cbc:InvoicedQuantity") for line in lines] == ["10", "3"]
+    assert [one(line, "cbc:LineExtensionAmount") for line in lines] == ["125.00", "100.00"]
+    assert [one(line, "cac:Price/cbc:PriceAmount") for line in lines] == ["12.50", "33.3333"]
+    assert [one(line, "cac:Item/cbc:Name") for line in lines] == ["Platform seats", "Consulting hours"]
+    assert [one(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID") for line in lines] == ["S", "AE"]
+    assert one(lines[0], "cac:InvoicePeriod/cbc:StartDate") == "2026-03-01"
+
+
+def test_reverse_charge_line_is_category_ae_with_exemption_reason_and_legal_note():
+    invoice = issued_invoice(reverse_charge=True)
+
+    doc = parse(invoice_to_ubl(invoice))
+
+    ae = doc.xpath("/inv:Invoice/cac:TaxTotal/cac:TaxSubtotal[cac:TaxCategory/cbc:ID='AE']", namespaces=NS)
+    assert len(ae) == 1
+    assert one(ae[0], "cbc:TaxableAmount") == "100.00"
+    assert one(ae[0], "cbc:TaxAmount") == "0.00"
+    assert one(ae[0], "cac:TaxCategory/cbc:Percent") == "0.00"
+    assert one(ae[0], "cac:TaxCategory/cbc:TaxExemptionReason").startswith("Reverse charge")
+    assert doc.xpath("/inv:Invoice/cac:TaxTotal/cac:TaxSubtotal[cac:TaxCategory/cbc:ID='S']"
+                     "/cac:TaxCategory/cbc:TaxExemptionReason", namespaces=NS) == []
+    assert any(n.text.startswith("Reverse charge") for n in doc.xpath("/inv:Invoice/cbc:Note", namespaces=NS))
+
+
+def test_jpy_amounts_have_no_decimals():
+    invoice = issued_invoice(currency="JPY", reverse_charge=False)
+
+    doc = parse(invoice_to_ubl(invoice))
+
+    schema("UBL-Invoice-2.1.xsd").assertValid(doc)
+    assert one(doc, "/inv:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount") == "25575"
+    assert one(doc, "/inv:Invoice/cac:TaxTotal/cbc:TaxAmount") == "3075"
+    amounts = doc.xpath("//*[@currencyID]", namespaces=NS)
+    assert {a.get("currencyID") for a in amounts} == {"JPY"}
+    assert not [a.text for a in amounts if "." in a.text]
+
+
+def test_the_same_invoice_always_gives_the_same_xml_from_its_snapshots():
+    invoice = issued_invoice()
+    first = invoice_to_ubl(invoice)
+    invoice.customer.legal_name = "Renamed AG"
+    invoice.customer.save()
+
+    assert invoice_to_ubl(Invoice.objects.get(pk=invoice.pk)) == first
+
+
+def test_endpoint_falls_back_to_vat_scheme_or_is_left_out():
+    buyer = {**BUYER, "tax_id": "", "einvoice_endpoint": ""}
+    seller = {**SELLER, "einvoice_endpoint": "", "tax_id": "GB123456789", "iban": "",
+              "bank_account_number": "12345678"}
+    invoice = issued_invoice(seller=seller, bill_to=buyer, po_number="")
+
+    doc = parse(invoice_to_ubl(invoice))
+
+    schema("UBL-Invoice-2.1.xsd").assertValid(doc)
+    assert one(doc, "//cac:AccountingSupplierParty/cac:Party/cbc:EndpointID/@schemeID") == "9932"
+    assert doc.xpath("//cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", namespaces=NS) == []
+    assert one(doc, "//cac:PaymentMeans/cbc:PaymentMeansCode") == "30"
+    assert doc.xpath("/inv:Invoice/cac:OrderReference", namespaces=NS) == []
+    assert one(doc, "/inv:Invoice/cbc:BuyerReference") == "C100001"
+
+
+def test_credit_note_is_valid_ubl_referring_to_its_invoice():
+    invoice = issued_invoice()
+    note = issued_credit_note(invoice)
+
+    doc = parse(credit_note_to_ubl(note))
+
+    schema("UBL-CreditNote-2.1.xsd").assertValid(doc)
+    assert one(doc, "/cn:CreditNote/cbc:CustomizationID") == CUSTOMIZATION_ID
+    assert one(doc, "/cn:CreditNote/cbc:ProfileID") == PROFILE_ID
+    assert one(doc, "/cn:CreditNote/cbc:ID") == "E01-CN-2026-000007"
+    assert one(doc, "/cn:CreditNote/cbc:CreditNoteTypeCode") == "381"
+    assert one(doc, "/cn:CreditNote/cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID") == invoice.number
+    assert one(doc, "/cn:CreditNote/cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate") == "2026-03-31"
+    assert one(doc, "/cn:CreditNote/cac:LegalMonetaryTotal/cbc:PayableAmount") == "148.75"
+    assert one(doc, "/cn:CreditNote/cac:TaxTotal/cbc:TaxAmount") == "23.75"
+    assert one(doc, "/cn:CreditNote/cac:CreditNoteLine/cbc:CreditedQuantity/@unitCode") == "C62"
+    assert one(doc, "/cn:CreditNote/cac:CreditNoteLine/cac:Price/cbc:PriceAmount") == "12.50"
+    assert one(doc, "//cac:AccountingCustomerParty/cac:Party/cbc:EndpointID/@schemeID") == "9930"
