@@ -1,0 +1,89 @@
+"""Tax determination: domestic, EU reverse charge, export, exempt, effective dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from billing.models import TaxCode
+from billing.tax import REVERSE_CHARGE_NOTE, TaxCodeMissing, invoice_legal_notes, seed_tax_codes, tax_code_for
+from tests.factories.customers import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+ON = dt.date(2026, 3, 31)
+
+
+@pytest.fixture(autouse=True)
+def codes():
+    seed_tax_codes()
+
+
+def test_seed_is_idempotent():
+    before = TaxCode.objects.count()
+    assert seed_tax_codes() == 0
+    assert TaxCode.objects.count() == before
+
+
+def test_domestic_standard_and_reduced():
+    customer = CustomerFactory(country="DE", tax_id="DE136695976")
+    code = tax_code_for(seller_country="DE", customer=customer, category="digital", on=ON)
+    assert (code.code, code.rate, code.ubl_category) == ("DE-VAT-DIG", Decimal("19.0000"), "S")
+    reduced = tax_code_for(seller_country="DE", customer=customer, category="reduced", on=ON)
+    assert (reduced.code, reduced.rate) == ("DE-VAT-RED", Decimal("7.0000"))
+    assert tax_code_for(seller_country="IE", customer=CustomerFactory(country="IE"), category="services",
+                        on=ON).rate == Decimal("23.0000")
+
+
+def test_eu_cross_border_b2b_with_vat_id_is_reverse_charge():
+    customer = CustomerFactory(country="FR", tax_id="FR40303265045")
+    code = tax_code_for(seller_country="DE", customer=customer, category="digital", on=ON)
+    assert (code.kind, code.rate, code.ubl_category, code.legal_note) == (
+        "reverse_charge", Decimal("0.0000"), "AE", REVERSE_CHARGE_NOTE)
+
+
+def test_eu_cross_border_without_or_with_invalid_vat_id_pays_seller_vat():
+    no_id = CustomerFactory(country="FR", tax_id="")
+    assert tax_code_for(seller_country="DE", customer=no_id, category="digital", on=ON).rate == Decimal("19.0000")
+    bad_id = CustomerFactory(country="FR", tax_id="FR00000000001")
+    assert tax_code_for(seller_country="DE", customer=bad_id, category="digital", on=ON).code == "DE-VAT-DIG"
+
+
+def test_export_outside_tax_area_is_out_of_scope():
+    code = tax_code_for(seller_country="DE", customer=CustomerFactory(country="US"), category="digital", on=ON)
+    assert (code.code, code.kind, code.rate, code.ubl_category) == ("EXPORT-OOS", "out_of_scope", Decimal("0.0000"), "O")
+    # GB is outside the EU: a German seller's supply to a British business is an export
+    assert tax_code_for(seller_country="DE", customer=CustomerFactory(country="GB"), category="services",
+                        on=ON).code == "EXPORT-OOS"
+
+
+def test_us_seller_domestic_saas_is_zero_placeholder():
+    code = tax_code_for(seller_country="US", customer=CustomerFactory(country="US"), category="digital", on=ON)
+    assert (code.code, code.rate, code.ubl_category) == ("US-NOTAX-DIG", Decimal("0.0000"), "O")
+
+
+def test_exempt_customer_and_exempt_category():
+    customer = CustomerFactory(country="DE", tax_exempt=True, tax_exemption_reference="KSt-Befreiung 27/123")
+    code = tax_code_for(seller_country="DE", customer=customer, category="digital", on=ON)
+    assert (code.code, code.rate, code.ubl_category) == ("EXEMPT", Decimal("0.0000"), "E")
+    assert invoice_legal_notes(tax_codes=[code], customer_exempt=True, exemption_reference="KSt-Befreiung 27/123") == [
+        code.legal_note, "Tax exemption reference: KSt-Befreiung 27/123"]
+    assert tax_code_for(seller_country="DE", customer=CustomerFactory(country="DE"), category="exempt",
+                        on=ON).code == "EXEMPT"
+
+
+@pytest.mark.parametrize(("on", "rate"), [
+    (dt.date(2020, 6, 30), "19.0000"), (dt.date(2020, 7, 1), "16.0000"), (dt.date(2020, 12, 31), "16.0000"),
+    (dt.date(2021, 1, 1), "19.0000"),
+])
+def test_effective_dates_pick_the_rate_valid_on_the_date(on, rate):
+    code = tax_code_for(seller_country="DE", customer=CustomerFactory(country="DE"), category="standard", on=on)
+    assert code.rate == Decimal(rate)
+
+
+def test_missing_code_names_country_category_and_date():
+    with pytest.raises(TaxCodeMissing) as exc:
+        tax_code_for(seller_country="PL", customer=CustomerFactory(country="PL"), category="digital",
+                     on=dt.date(2026, 2, 1))
+    assert "country PL, category 'digital' valid on 2026-02-01" in exc.value.message
