@@ -16,6 +16,14 @@ from .invoices import (
     invoices_issue,
     lock_invoices,
 )
+from .portal import (
+    lock_portal_submission,
+    portal_submission_accept,
+    portal_submission_ensure,
+    portal_submission_mark_uploaded,
+    portal_submission_reject,
+    portal_submission_resubmit,
+)
 
 __all__ = [
     # invoices
@@ -23,4 +31,7 @@ __all__ = [
     "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue", "lock_invoices",
     # delivery
     "invoice_deliver",
+    # portal uploads
+    "lock_portal_submission", "portal_submission_accept", "portal_submission_ensure", "portal_submission_mark_uploaded",
+    "portal_submission_reject", "portal_submission_resubmit",
 ]
