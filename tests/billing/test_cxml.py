@@ -1,0 +1,124 @@
+"""cXML InvoiceDetailRequest export (SAP Ariba / Coupa style): well-formed, deterministic, with
+the header credentials, order reference, lines and a summary matching the stored invoice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from billing.einvoice import invoice_to_cxml
+from tests.billing.test_ubl import BUYER, issued_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+def parse(xml: bytes) -> etree._ElementTree:
+    # The default parser neither loads the DTD nor touches the network.
+    return etree.ElementTree(etree.fromstring(xml, etree.XMLParser(load_dtd=False, no_network=True)))
+
+
+def one(doc, path: str) -> str:
+    found = doc.xpath(path)
+    assert len(found) == 1, f"{path}: {len(found)} matches"
+    return found[0] if isinstance(found[0], str) else found[0].text
+
+
+def test_cxml_header_and_doctype():
+    invoice = issued_invoice()
+
+    xml = invoice_to_cxml(invoice, sender_identity="otc-eu", shared_secret="s3cret")
+    doc = parse(xml)
+
+    assert xml.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE cXML SYSTEM ")
+    assert doc.docinfo.system_url.endswith("/InvoiceDetail.dtd")
+    assert one(doc, "/cXML/@payloadID") == f"20260331093000.{invoice.legal_entity_id}.E01-INV-2026-000042@otc-eu"
+    assert one(doc, "/cXML/@timestamp") == "2026-03-31T09:30:00+00:00"
+    assert one(doc, "/cXML/Header/From/Credential[@domain='NetworkID']/Identity") == "AN01000000123"
+    assert one(doc, "/cXML/Header/To/Credential[@domain='CustomerAccount']/Identity") == "C100001"
+    assert one(doc, "/cXML/Header/Sender/Credential[@domain='NetworkID']/Identity") == "AN01000000123"
+    assert one(doc, "/cXML/Header/Sender/Credential/SharedSecret") == "s3cret"
+    assert one(doc, "/cXML/Header/Sender/UserAgent") == "otc-eu"
+
+
+def test_cxml_buyer_network_id_when_the_snapshot_has_one():
+    invoice = issued_invoice(bill_to={**BUYER, "portal_buyer_id": "AN02000000999"})
+
+    doc = parse(invoice_to_cxml(invoice))
+
+    assert one(doc, "/cXML/Header/To/Credential[@domain='NetworkID']/Identity") == "AN02000000999"
+    assert doc.xpath("/cXML/Header/Sender/Credential/SharedSecret") == []
+
+
+def test_cxml_request_header_partners_and_order():
+    invoice = issued_invoice()
+
+    doc = parse(invoice_to_cxml(invoice))
+
+    head = "/cXML/Request/InvoiceDetailRequest/InvoiceDetailRequestHeader"
+    assert one(doc, f"{head}/@invoiceID") == "E01-INV-2026-000042"
+    assert one(doc, f"{head}/@purpose") == "standard"
+    assert one(doc, f"{head}/@operation") == "new"
+    assert one(doc, f"{head}/@invoiceDate") == "2026-03-31T09:30:00+00:00"
+    assert len(doc.xpath(f"{head}/InvoiceDetailHeaderIndicator")) == 1
+    assert one(doc, f"{head}/InvoiceDetailLineIndicator/@isTaxInLine") == "yes"
+    assert one(doc, f"{head}/InvoicePartner/Contact[@role='remitTo']/Name") == "otc Europe Ltd"
+    assert one(doc, f"{head}/InvoicePartner[Contact/@role='remitTo']/IdReference[@domain='ibanID']/@identifier") \
+        == "IE29AIBK93115212345678"
+    assert one(doc, f"{head}/InvoicePartner/Contact[@role='billTo']/PostalAddress/City") == "Berlin"
+    assert one(doc, f"{head}/InvoicePartner/Contact[@role='billTo']/PostalAddress/Country/@isoCountryCode") == "DE"
+    assert one(doc, f"{head}/InvoicePartner[Contact/@role='billTo']/IdReference[@domain='vatID']/@identifier") \
+        == "DE136695976"
+    assert one(doc, f"{head}/PaymentTerm/@payInNumberOfDays") == "30"
+    assert one(doc, f"{head}/Period/@startDate") == "2026-03-01"
+    assert "Reverse charge" in one(doc, f"{head}/Comments")
+    order = "/cXML/Request/InvoiceDetailRequest/InvoiceDetailOrder"
+    assert one(doc, f"{order}/InvoiceDetailOrderInfo/OrderReference/@orderID") == "PO-4711"
+
+
+def test_cxml_lines_and_summary_amounts_match_the_invoice():
+    invoice = issued_invoice(reverse_charge=False)
+
+    doc = parse(invoice_to_cxml(invoice))
+
+    items = doc.xpath("/cXML/Request/InvoiceDetailRequest/InvoiceDetailOrder/InvoiceDetailItem")
+    assert [i.get("invoiceLineNumber") for i in items] == ["1", "2"]
+    assert [i.get("quantity") for i in items] == ["10", "3"]
+    assert [one(i, "UnitOfMeasure") for i in items] == ["C62", "HUR"]
+    assert [one(i, "UnitPrice/Money") for i in items] == ["12.50", "33.3333"]
+    assert [one(i, "SubtotalAmount/Money") for i in items] == ["125.00", "100.00"]
+    assert [one(i, "Tax/Money") for i in items] == ["23.75", "7.00"]
+    assert [one(i, "Tax/TaxDetail/@percentageRate") for i in items] == ["19.00", "7.00"]
+    assert [one(i, "InvoiceDetailItemReference/Description") for i in items] == ["Platform seats", "Consulting hours"]
+    summary = "/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary"
+    assert one(doc, f"{summary}/SubtotalAmount/Money") == "225.00"
+    assert one(doc, f"{summary}/Tax/Money") == "30.75"
+    assert one(doc, f"{summary}/GrossAmount/Money") == "255.75"
+    assert one(doc, f"{summary}/NetAmount/Money") == "255.75"
+    assert one(doc, f"{summary}/DueAmount/Money") == "255.75"
+    assert Decimal(one(doc, f"{summary}/DueAmount/Money")) == invoice.gross_total
+    details = doc.xpath(f"{summary}/Tax/TaxDetail")
+    assert [(d.get("category"), d.get("percentageRate"), one(d, "TaxableAmount/Money"), one(d, "TaxAmount/Money"))
+            for d in details] == [("vat", "7.00", "100.00", "7.00"), ("vat", "19.00", "125.00", "23.75")]
+    assert sum(Decimal(one(d, "TaxAmount/Money")) for d in details) == invoice.tax_total
+    assert {m.get("currency") for m in doc.xpath("//Money")} == {"EUR"}
+
+
+def test_cxml_reverse_charge_detail_and_jpy_amounts():
+    invoice = issued_invoice(currency="JPY", reverse_charge=True)
+
+    doc = parse(invoice_to_cxml(invoice))
+
+    rc = doc.xpath("/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary/Tax/TaxDetail[@exemptDetail='exempt']")
+    assert len(rc) == 1
+    assert one(rc[0], "TaxableAmount/Money") == "10000"
+    assert one(rc[0], "Description").startswith("Reverse charge")
+    assert one(doc, "/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary/DueAmount/Money") == "24875"
+    assert not [m.text for m in doc.xpath("//Money") if "." in m.text]
+
+
+def test_cxml_is_deterministic():
+    invoice = issued_invoice()
+
+    assert invoice_to_cxml(invoice) == invoice_to_cxml(invoice)
