@@ -56,9 +56,9 @@ def invoice_compute_line(
     return net, tax
 
 
-def _recompute_totals(invoice: Invoice) -> None:
+def _recompute_totals(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> None:
     sums = {"net": ZERO, "tax": ZERO}
-    for line in invoice.lines.all():
+    for line in invoice.lines.all() if lines is None else lines:
         sums["net"] += line.net_amount
         sums["tax"] += line.tax_amount
     invoice.net_total = quantize(sums["net"], invoice.currency)
@@ -285,7 +285,7 @@ def _issue_one(invoice: Invoice, number: str, on: dt.date, by: User | None, acco
     lines = list(invoice.lines.select_related("tax_code").order_by("position"))
     if not lines:
         raise ValidationFailed(f"Draft invoice #{invoice.pk} has no lines.")
-    _recompute_totals(invoice)  # totals always equal the sum of the rounded lines
+    _recompute_totals(invoice, lines)  # totals always equal the sum of the rounded lines
     invoice.number, invoice.issue_date = number, on
     invoice.due_date = on + dt.timedelta(days=invoice.payment_terms_days)
     invoice.bill_to, invoice.seller = _bill_to(invoice.customer), _seller(invoice.legal_entity)
