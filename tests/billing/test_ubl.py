@@ -268,3 +268,25 @@ def test_credit_note_is_valid_ubl_referring_to_its_invoice():
     assert one(doc, "/cn:CreditNote/cac:CreditNoteLine/cbc:CreditedQuantity/@unitCode") == "C62"
     assert one(doc, "/cn:CreditNote/cac:CreditNoteLine/cac:Price/cbc:PriceAmount") == "12.50"
     assert one(doc, "//cac:AccountingCustomerParty/cac:Party/cbc:EndpointID/@schemeID") == "9930"
+
+
+def test_an_invoice_issued_by_the_billing_services_exports_valid_ubl():
+    """End to end with the real issue path: its seller/bill_to snapshots are what the writer reads."""
+    from tests.billing.test_invoices import de_entity, issued
+    from tests.factories.customers import CustomerFactory
+
+    entity = de_entity()
+    customer = CustomerFactory(country="FR", legal_name="Client Deux SARL", tax_id="FR40303265045", city="Paris",
+                               postal_code="75001")
+    invoice = issued(entity, customer=customer, po_number="PO-77")
+
+    doc = parse(invoice_to_ubl(invoice))
+
+    schema("UBL-Invoice-2.1.xsd").assertValid(doc)
+    assert one(doc, "/inv:Invoice/cbc:ID") == invoice.number
+    assert one(doc, "//cac:AccountingSupplierParty/cac:Party/cbc:EndpointID/@schemeID") == "9930"
+    assert one(doc, "//cac:AccountingCustomerParty/cac:Party/cbc:EndpointID/@schemeID") == "9957"
+    assert Decimal(one(doc, "/inv:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount")) == invoice.gross_total
+    assert Decimal(one(doc, "/inv:Invoice/cac:TaxTotal/cbc:TaxAmount")) == invoice.tax_total
+    categories = doc.xpath("/inv:Invoice/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID/text()", namespaces=NS)
+    assert categories == [line.tax_code.ubl_category for line in invoice.lines.all()]
