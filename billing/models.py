@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from simple_history.models import HistoricalRecords
 
 from otc.money import MAX_DIGITS, STORAGE_PLACES
@@ -194,7 +195,8 @@ class Invoice(models.Model):
             ),
             models.UniqueConstraint(fields=["legal_entity", "number"], condition=~Q(number=""),
                                     name="invoice_number_unique_per_entity"),
-            models.CheckConstraint(condition=Q(gross_total=F("net_total") + F("tax_total")),
+            # Rounded so SQLite's floating-point sum (100.02 + 18.99 = 119.00999...) compares exactly.
+            models.CheckConstraint(condition=Q(gross_total=Round(F("net_total") + F("tax_total"), STORAGE_PLACES)),
                                    name="invoice_gross_is_net_plus_tax"),
             models.CheckConstraint(condition=Q(status="draft") | ~Q(number=""), name="invoice_issued_has_number"),
             # Never credited or paid beyond what was invoiced. Crediting a paid invoice leaves the
@@ -300,7 +302,7 @@ class CreditNote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["legal_entity", "number"], condition=~Q(number=""),
                                     name="creditnote_number_unique_per_entity"),
-            models.CheckConstraint(condition=Q(gross_total=F("net_total") + F("tax_total")),
+            models.CheckConstraint(condition=Q(gross_total=Round(F("net_total") + F("tax_total"), STORAGE_PLACES)),
                                    name="creditnote_gross_is_net_plus_tax"),
             models.CheckConstraint(condition=Q(gross_total__gte=0), name="creditnote_amount_nonnegative"),
         ]
