@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
+from billing.tax import seed_tax_codes
 from customers.models import Customer
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             seed_fx_rates(year=today.year)
             seed_fx_rates(year=today.year - 1)
             seed_approval_limits()
+            seed_tax_codes()
             owners = [users["sales1"], users["sales2"], users["sales3"]]
             created = seed_customers(count=customers, owners=owners, by=users["billing"])
             items = seed_opening_balances(today=today, by=users["controller"])
