@@ -8,47 +8,29 @@ be retried and each retry writes its own row.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 
-from billing.models import Delivery, Invoice, PortalSubmission
+from billing.models import Delivery, Invoice
 from customers.models import Customer
 from otc.errors import InvalidTransition, ValidationFailed
 from otc.money import format_amount
 
 from .invoices import lock_invoices
-
-PORTAL_DUE_BUSINESS_DAYS = 5
-
-
-def add_business_days(start: dt.date, days: int) -> dt.date:
-    """`days` working days (Monday to Friday) after `start`; public holidays are not modelled."""
-    current = start
-    while days > 0:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
+from .portal import portal_submission_ensure
 
 
 def _portal(invoice: Invoice, customer: Customer) -> Delivery | None:
-    if PortalSubmission.objects.filter(invoice=invoice).exists():
-        return None
-    due = add_business_days(invoice.issue_date, PORTAL_DUE_BUSINESS_DAYS)
-    try:
-        with transaction.atomic():
-            PortalSubmission.objects.create(invoice=invoice, customer=customer, portal=customer.procurement_portal,
-                                            due_date=due)
-    except IntegrityError:  # created concurrently: the unique constraint decided
+    """Queue the upload through the portal workflow (status row and event included), once."""
+    submission, created = portal_submission_ensure(invoice_id=invoice.id)
+    if not created:
         return None
     return Delivery.objects.create(
         invoice=invoice, channel=Delivery.Channel.PORTAL, status=Delivery.Status.SKIPPED,
         detail=f"Queued for upload to the customer's {customer.get_procurement_portal_display()} portal "
-               f"by {due:%Y-%m-%d}; no e-mail sent.",
+               f"by {submission.due_date:%Y-%m-%d}; no e-mail sent.",
     )
 
 

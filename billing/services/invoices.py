@@ -229,6 +229,8 @@ def _bill_to(customer: Customer) -> dict[str, Any]:
         "region": customer.region, "postal_code": customer.postal_code, "country": customer.country,
         "tax_id": customer.tax_id, "tax_exempt": customer.tax_exempt,
         "tax_exemption_reference": customer.tax_exemption_reference,
+        "einvoice_endpoint": customer.einvoice_endpoint, "procurement_portal": customer.procurement_portal,
+        "portal_supplier_id": customer.portal_supplier_id,
     }
 
 
@@ -241,6 +243,7 @@ def _seller(entity: LegalEntity) -> dict[str, Any]:
         "phone": entity.phone, "bank_name": entity.bank_name, "bank_account_name": entity.bank_account_name,
         "iban": entity.iban, "bic": entity.bic, "bank_account_number": entity.bank_account_number,
         "bank_routing_number": entity.bank_routing_number, "remittance_note": entity.remittance_note,
+        "einvoice_endpoint": entity.einvoice_endpoint,
     }
 
 

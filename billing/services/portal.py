@@ -28,7 +28,7 @@ ISSUED_STATES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.S
 Status = PortalSubmission.Status
 
 
-def _business_days_after(start: dt.date, days: int) -> dt.date:
+def add_business_days(start: dt.date, days: int) -> dt.date:
     """`days` working days (Monday to Friday) after `start`; public holidays are not modelled."""
     current = start
     while days > 0:
@@ -140,7 +140,7 @@ def portal_submission_ensure(*, invoice_id: int) -> tuple[PortalSubmission, bool
         with transaction.atomic():
             submission = PortalSubmission.objects.create(
                 invoice=invoice, customer=customer, portal=customer.procurement_portal, status=Status.PENDING,
-                due_date=_business_days_after(invoice.issue_date, PORTAL_DUE_BUSINESS_DAYS),
+                due_date=add_business_days(invoice.issue_date, PORTAL_DUE_BUSINESS_DAYS),
             )
     except IntegrityError:  # created concurrently
         return PortalSubmission.objects.get(invoice_id=invoice_id), False
