@@ -30,3 +30,32 @@ def invoice_publish_task(*, invoice_id: int) -> str:
     crash repeats nothing that was done."""
     invoice_store_pdf_task(invoice_id=invoice_id)
     return invoice_deliver_task(invoice_id=invoice_id)
+
+
+# --- billing runs ---------------------------------------------------------------------------------
+
+@shared_task(name="billing.run_generate_chunk", acks_late=True, reject_on_worker_lost=True)
+def billing_run_generate_chunk_task(run_id: int, contract_ids: list[int]) -> dict:
+    """Generate one chunk of a run's drafts. Idempotent: a redelivered chunk skips the contracts
+    it already billed or recorded (billing.services.run)."""
+    from billing.services.run import billing_run_generate_chunk
+
+    return billing_run_generate_chunk(run_id=run_id, contract_ids=contract_ids)
+
+
+@shared_task(name="billing.run_monthly", acks_late=True, reject_on_worker_lost=True)
+def billing_run_monthly() -> int:
+    """Beat, on the first day of each month: start the run of the current month, which bills the
+    periods starting this month in advance and those that ended last month in arrears (with last
+    month's usage and milestones; see billing/periods.py). Drafts only: a billing specialist
+    checks the exceptions and issues. A second delivery the same month returns the existing run."""
+    from billing.models import BillingRun
+    from billing.periods import month_start
+    from billing.services.run import billing_run_start
+    from otc import dates
+
+    period = month_start(dates.today())
+    existing = BillingRun.objects.filter(period_start=period, legal_entity__isnull=True).order_by("pk").first()
+    if existing is not None:
+        return existing.pk
+    return billing_run_start(period_start=period, by=None).pk

@@ -24,6 +24,12 @@ from .portal import (
     portal_submission_reject,
     portal_submission_resubmit,
 )
+from .run import (
+    billable_contract_ids,
+    billing_run_generate_chunk,
+    billing_run_issue,
+    billing_run_start,
+)
 
 __all__ = [
     # invoices
@@ -34,4 +40,6 @@ __all__ = [
     # portal uploads
     "lock_portal_submission", "portal_submission_accept", "portal_submission_ensure", "portal_submission_mark_uploaded",
     "portal_submission_reject", "portal_submission_resubmit",
+    # billing run
+    "billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_start",
 ]

@@ -1,0 +1,309 @@
+"""The month-end billing run: generate drafts in parallel chunks with an exceptions list, then
+issue every draft that passes.
+
+Which month bills what is `billing/periods.py`'s rule: the run of month M bills advance periods
+starting in M and arrears periods (usage, milestones) ending in M-1. Every run invoice carries
+`billing_period_start` = the first day of M, and the constraint `invoice_once_per_contract_period`
+allows one non-void invoice per (contract, month).
+
+Exactly once, under retries and races:
+- A chunk runs in one transaction and first locks its contracts `FOR UPDATE` in primary-key
+  order. A second worker generating the same contracts (a redelivered task, or a second run
+  for the same month) waits for the first to commit, then sees its invoices and skips them.
+- Whatever this run already did for a contract (its invoice, or an exception row) is its trace:
+  a redelivered chunk skips traced contracts entirely, so the F() counters stay exact.
+- The unique constraint still decides if anything bypasses the locks (a manual invoice typed
+  for the same contract and month): the bulk insert runs in a savepoint; on IntegrityError the
+  chunk falls back to one savepoint per invoice and records the losers as "already invoiced".
+  (We do not use `bulk_create(ignore_conflicts=True)`: it returns no primary keys, so the lines
+  could not be attached to exactly the invoices this chunk inserted.)
+- Issuing goes through `invoices_issue`, which locks the drafts, skips what is no longer a draft
+  or is on hold, and assigns gapless numbers per chunk; re-running issues only what is left.
+
+Exception codes (BillingException.code): customer_blocked, already_invoiced, no_lines,
+nothing_to_bill, tax_code_missing (skip); customer_on_hold, po_missing (hold: a held draft);
+missing_tax_id, usage_missing (warning: billed). `exceptions_count` counts the rows that need a
+person's attention, i.e. all but the informational already_invoiced and nothing_to_bill.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from simple_history.utils import bulk_create_with_history
+
+from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
+from billing.periods import add_months, bill_month, month_end, month_start, slices_from_versions
+from billing.services.invoices import invoice_compute_line, invoices_issue
+from billing.tax import TaxCodeMissing, tax_code_for
+from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord
+from customers.models import Customer
+from otc import dates
+from otc.countries import EU_COUNTRIES
+from otc.errors import InvalidTransition, PermissionDenied
+from otc.models import User
+from otc.money import ZERO
+
+CHUNK_SIZE = 500
+ISSUE_CHUNK_SIZE = 200
+INSERT_BATCH = 500
+BILLABLE_STATUSES = ("active", "approved", "superseded", "expired", "terminated")
+INFO_CODES = frozenset({"already_invoiced", "nothing_to_bill"})
+SKIP, HOLD, WARNING = BillingException.Severity.SKIP, BillingException.Severity.HOLD, BillingException.Severity.WARNING
+
+
+def _require(by: User | None) -> None:
+    if by is not None and not by.has_perm("billing.start_billing_run"):
+        raise PermissionDenied("Your role may not start or issue billing runs.")
+
+
+def billable_contract_ids(*, period_start: dt.date, legal_entity_id: int | None = None) -> list[int]:
+    """Contracts with a version in force at some point in the run's month or the month before
+    (arrears, usage and milestones look back one month), in one query."""
+    month = month_start(period_start)
+    prev = add_months(month, -1)
+    versions = ContractVersion.objects.filter(
+        status__in=BILLABLE_STATUSES, effective_date__lte=month_end(month), start_date__lte=month_end(month),
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=prev)).filter(
+        Q(contract__terminated_on__isnull=True) | Q(contract__terminated_on__gte=prev))
+    if legal_entity_id is not None:
+        versions = versions.filter(contract__legal_entity_id=legal_entity_id)
+    return list(versions.order_by("contract_id").values_list("contract_id", flat=True).distinct())
+
+
+def _enqueue(run_id: int, chunks: list[list[int]]) -> None:
+    from billing.tasks import billing_run_generate_chunk_task
+
+    for ids in chunks:
+        billing_run_generate_chunk_task.delay(run_id, ids)
+
+
+@transaction.atomic(durable=True)
+def billing_run_start(*, period_start: dt.date, by: User | None, legal_entity_id: int | None = None,
+                      chunk_size: int = CHUNK_SIZE) -> BillingRun:
+    """Create the run for the month of `period_start`, find the billable contracts and enqueue one
+    generation task per chunk after commit (in-process when Celery is eager)."""
+    _require(by)
+    month = month_start(period_start)
+    ids = billable_contract_ids(period_start=month, legal_entity_id=legal_entity_id)
+    run = BillingRun.objects.create(
+        period_start=month, legal_entity_id=legal_entity_id, started_by=by, contracts_total=len(ids),
+        status=BillingRun.Status.GENERATING if ids else BillingRun.Status.GENERATED,
+        finished_at=None if ids else dates.now(),
+    )
+    chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    transaction.on_commit(lambda: _enqueue(run.pk, chunks))
+    return run
+
+
+class _Chunk:
+    """What one chunk generation collects before writing it in bulk."""
+
+    def __init__(self, run: BillingRun) -> None:
+        self.run = run
+        self.exceptions: list[BillingException] = []
+        self.invoices: list[Invoice] = []
+        self.lines: dict[int, list[InvoiceLine]] = {}   # contract id -> its lines
+        self.skipped = 0
+
+    def exception(self, contract: Contract, code: str, severity: str, message: str) -> None:
+        self.exceptions.append(BillingException(run=self.run, contract=contract, customer_id=contract.customer_id,
+                                                code=code, severity=severity, message=message[:2000]))
+
+
+def _is_eu_b2b_without_tax_id(contract: Contract) -> bool:
+    return contract.customer.country in EU_COUNTRIES and contract.legal_entity.country in EU_COUNTRIES \
+        and not contract.customer.tax_id
+
+
+def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], lines_by_version: dict,
+           usage: dict, tax_cache: dict) -> None:
+    run, customer, month = chunk.run, contract.customer, chunk.run.period_start
+    label = f"{month:%Y-%m}"
+    if customer.status == Customer.Status.BLOCKED:
+        chunk.exception(contract, "customer_blocked", SKIP,
+                        f"{customer.legal_name} is blocked ({customer.status_reason}): {contract.number} not billed.")
+        chunk.skipped += 1
+        return
+    if not any(lines_by_version.get(v.id) for v in versions):
+        chunk.exception(contract, "no_lines", SKIP, f"{contract.number} has no lines to bill.")
+        chunk.skipped += 1
+        return
+    bill = bill_month(slices=slices_from_versions(versions, lines_by_version), month=month, usage=usage,
+                      terminated_on=contract.terminated_on)
+    if not bill.lines:
+        chunk.exception(contract, "nothing_to_bill", SKIP, f"{contract.number}: nothing falls due in the {label} run.")
+        chunk.skipped += 1
+        return
+    products = {line.product_id: line.product for lines in lines_by_version.values() for line in lines}
+    invoice_lines: list[InvoiceLine] = []
+    for position, spec in enumerate(bill.lines, start=1):
+        product = products.get(spec.product_id)
+        category = product.tax_category if product else "standard"
+        key = (contract.legal_entity.country, customer.pk, category, spec.service_end)
+        if key not in tax_cache:
+            try:
+                tax_cache[key] = tax_code_for(seller_country=contract.legal_entity.country, customer=customer,
+                                              category=category, on=spec.service_end)
+            except TaxCodeMissing as exc:
+                tax_cache[key] = exc
+        code = tax_cache[key]
+        if isinstance(code, TaxCodeMissing):
+            chunk.exception(contract, "tax_code_missing", SKIP, f"{contract.number}: {code}")
+            chunk.skipped += 1
+            return
+        net, tax = invoice_compute_line(quantity=spec.quantity, unit_price=spec.unit_price,
+                                        discount_percent=spec.discount_percent, tax_rate=code.rate,
+                                        currency=bill.currency)
+        invoice_lines.append(InvoiceLine(
+            position=position, contract_line_key=spec.line_key, product=product, description=spec.description,
+            unit=spec.unit, service_start=spec.service_start, service_end=spec.service_end,
+            quantity=spec.quantity, unit_price=spec.unit_price, discount_percent=spec.discount_percent,
+            net_amount=net, tax_code=code, tax_rate=code.rate, tax_amount=tax,
+            revenue_account_code=product.revenue_account_code if product else "4000",
+        ))
+    for code, message in bill.warnings:
+        chunk.exception(contract, code, WARNING, f"{contract.number}: {message}")
+    if _is_eu_b2b_without_tax_id(contract):
+        chunk.exception(contract, "missing_tax_id", WARNING,
+                        f"{customer.legal_name} ({customer.country}) has no VAT id on file: billed with domestic VAT.")
+    holds = []
+    if customer.status == Customer.Status.ON_HOLD:
+        reason = f"Customer on hold: {customer.status_reason}" if customer.status_reason else "Customer on hold"
+        holds.append(reason)
+        chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
+    terms = max(versions, key=lambda v: v.version)
+    if customer.po_required and not terms.po_number:
+        holds.append("PO number required")
+        chunk.exception(contract, "po_missing", HOLD,
+                        f"{customer.legal_name} requires a PO number and {contract.number} has none; the draft is held.")
+    net_total = sum((line.net_amount for line in invoice_lines), ZERO)
+    tax_total = sum((line.tax_amount for line in invoice_lines), ZERO)
+    chunk.invoices.append(Invoice(
+        legal_entity_id=contract.legal_entity_id, customer_id=customer.pk, contract=contract,
+        billing_period_start=month, billing_run=run, currency=bill.currency, on_hold=bool(holds),
+        hold_reason="; ".join(holds)[:255], po_number=terms.po_number,
+        payment_terms_days=terms.payment_terms_days if terms.payment_terms_days is not None else customer.payment_terms_days,
+        service_start=min(line.service_start for line in invoice_lines),
+        service_end=max(line.service_end for line in invoice_lines),
+        net_total=net_total, tax_total=tax_total, gross_total=net_total + tax_total, created_by_id=run.started_by_id,
+    ))
+    chunk.lines[contract.pk] = invoice_lines
+
+
+def _insert_invoices(chunk: _Chunk, contracts: dict[int, Contract]) -> list[Invoice]:
+    """Insert the drafts in batches; under a conflict with the unique constraint, one savepoint
+    per invoice decides which ones were already there."""
+    try:
+        with transaction.atomic():
+            return bulk_create_with_history(chunk.invoices, Invoice, batch_size=INSERT_BATCH,
+                                            default_change_reason="billing run")
+    except IntegrityError:
+        pass
+    created = []
+    for invoice in chunk.invoices:
+        invoice.pk = None
+        try:
+            with transaction.atomic():
+                invoice.save()
+        except IntegrityError:
+            contract = contracts[invoice.contract_id]
+            chunk.exception(contract, "already_invoiced", SKIP,
+                            f"{contract.number} already has an invoice for {chunk.run.period_start:%Y-%m}.")
+            chunk.skipped += 1
+            continue
+        created.append(invoice)
+    return created
+
+
+def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[str, int]:
+    """Generate the drafts of some of a run's contracts (idempotent: see the module docstring).
+    Returns this call's counts."""
+    with transaction.atomic():
+        run = BillingRun.objects.get(pk=run_id)
+        month = run.period_start
+        ids = sorted(set(contract_ids))
+        contracts = {c.pk: c for c in Contract.objects.select_for_update(of=("self",)).filter(pk__in=ids)
+                     .select_related("customer", "legal_entity").order_by("pk")}
+        traced = set(Invoice.objects.filter(billing_run_id=run_id, contract_id__in=ids)
+                     .values_list("contract_id", flat=True))
+        traced |= set(BillingException.objects.filter(run_id=run_id, contract_id__in=ids)
+                      .values_list("contract_id", flat=True))
+        todo = [pk for pk in ids if pk in contracts and pk not in traced]
+        existing = dict(Invoice.objects.filter(contract_id__in=todo, billing_period_start=month)
+                        .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
+        versions: dict[int, list[ContractVersion]] = defaultdict(list)
+        for version in ContractVersion.objects.filter(contract_id__in=todo, status__in=BILLABLE_STATUSES):
+            versions[version.contract_id].append(version)
+        lines_by_version: dict[int, list[ContractLine]] = defaultdict(list)
+        version_ids = [v.id for vs in versions.values() for v in vs]
+        for line in ContractLine.objects.filter(version_id__in=version_ids).select_related("product"):
+            lines_by_version[line.version_id].append(line)
+        usage: dict[int, dict[Any, Decimal]] = defaultdict(dict)
+        for row in (UsageRecord.objects.filter(contract_id__in=todo, period_start=add_months(month, -1))
+                    .values("contract_id", "line_key").annotate(total=Sum("quantity")).order_by()):
+            usage[row["contract_id"]][row["line_key"]] = row["total"]
+
+        chunk, tax_cache = _Chunk(run), {}
+        for pk in todo:
+            contract = contracts[pk]
+            if pk in existing:
+                chunk.exception(contract, "already_invoiced", SKIP,
+                                f"{contract.number} already has invoice #{existing[pk]} for {month:%Y-%m}.")
+                chunk.skipped += 1
+                continue
+            _build(chunk, contract, versions.get(pk, []), lines_by_version, usage.get(pk, {}), tax_cache)
+
+        created = _insert_invoices(chunk, contracts) if chunk.invoices else []
+        new_lines = []
+        for invoice in created:
+            for line in chunk.lines[invoice.contract_id]:
+                line.invoice = invoice
+                new_lines.append(line)
+        InvoiceLine.objects.bulk_create(new_lines, batch_size=INSERT_BATCH * 4)
+        BillingException.objects.bulk_create(chunk.exceptions, batch_size=INSERT_BATCH, ignore_conflicts=True)
+        attention = sum(1 for e in chunk.exceptions if e.code not in INFO_CODES)
+        counts = {"contracts": len(todo), "invoices": len(created), "skipped": chunk.skipped,
+                  "exceptions": attention, "already_done": len(ids) - len(todo)}
+        # Last, so the run row is locked only briefly: the last chunk to commit sees every count.
+        BillingRun.objects.filter(pk=run_id).update(
+            contracts_done=F("contracts_done") + len(todo), invoices_created=F("invoices_created") + len(created),
+            skipped=F("skipped") + chunk.skipped, exceptions_count=F("exceptions_count") + attention,
+        )
+        run.refresh_from_db(fields=["contracts_done", "contracts_total", "status"])
+        if run.status == BillingRun.Status.GENERATING and run.contracts_done >= run.contracts_total:
+            BillingRun.objects.filter(pk=run_id, status=BillingRun.Status.GENERATING).update(
+                status=BillingRun.Status.GENERATED, finished_at=dates.now())
+    return counts
+
+
+def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | None = None,
+                      chunk_size: int = ISSUE_CHUNK_SIZE) -> BillingRun:
+    """Issue every draft of the run that is not on hold, chunk by chunk through `invoices_issue`
+    (each chunk commits with its numbers, postings and the run's counter). Safe to re-run: only
+    what is still a draft is issued (e.g. drafts released from hold since)."""
+    _require(by)
+    run = BillingRun.objects.get(pk=run_id)
+    if run.status == BillingRun.Status.GENERATING:
+        raise InvalidTransition(f"{run} is still generating drafts ({run.contracts_done} of "
+                                f"{run.contracts_total} contracts): issue when it is done.")
+    if run.status == BillingRun.Status.FAILED:
+        raise InvalidTransition(f"{run} failed: start a new run for {run.period_start:%Y-%m}.")
+    BillingRun.objects.filter(pk=run_id).update(status=BillingRun.Status.ISSUING, finished_at=None)
+    ids = list(Invoice.objects.filter(billing_run_id=run_id, status=Invoice.Status.DRAFT, on_hold=False)
+               .order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        with transaction.atomic(durable=True):
+            issued = invoices_issue(invoice_ids=ids[start:start + chunk_size], by=by, issue_date=issue_date)
+            BillingRun.objects.filter(pk=run_id).update(invoices_issued=F("invoices_issued") + len(issued))
+    BillingRun.objects.filter(pk=run_id).update(status=BillingRun.Status.ISSUED, finished_at=dates.now())
+    run.refresh_from_db()
+    return run
+
+
+__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_start"]
