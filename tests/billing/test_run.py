@@ -17,7 +17,12 @@ from contracts.models import Contract, ContractLine, ContractVersion, UsageRecor
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition, PermissionDenied
 from tests.billing.test_invoices import de_entity
-from tests.factories.contracts import ContractFactory, ContractLineFactory, ContractVersionFactory, ProductFactory
+from tests.factories.contracts import (
+    ContractFactory,
+    ContractLineFactory,
+    ContractVersionFactory,
+    ProductFactory,
+)
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

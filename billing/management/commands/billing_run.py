@@ -13,7 +13,8 @@ SCHEDULE_NAME = "billing: monthly run"
 
 def _period(text: str) -> dt.date:
     try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
+        year, month = (int(part) for part in text.split("-"))
+        return dt.date(year, month, 1)
     except ValueError:
         raise CommandError(f"--period {text!r} is not a month: use YYYY-MM, e.g. 2026-11.")
 
