@@ -22,7 +22,8 @@ Exactly once, under retries and races:
 
 Exception codes (BillingException.code): customer_blocked, already_invoiced, no_lines,
 nothing_to_bill, tax_code_missing (skip); customer_on_hold, po_missing (hold: a held draft);
-missing_tax_id, usage_missing (warning: billed). `exceptions_count` counts the rows that need a
+missing_tax_id, usage_missing (warning: billed); issue_failed (the draft stays a draft: fix and
+re-run the issue). `exceptions_count` counts the rows that need a
 person's attention, i.e. all but the informational already_invoiced and nothing_to_bill.
 """
 
@@ -40,12 +41,12 @@ from simple_history.utils import bulk_create_with_history
 from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
 from billing.periods import add_months, bill_month, month_end, month_start, slices_from_versions
 from billing.services.invoices import invoice_compute_line, invoices_issue
-from billing.tax import TaxCodeMissing, tax_code_for
+from billing.tax import TaxCodeMissing, has_valid_vat_id, tax_code_for
 from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord
 from customers.models import Customer
 from otc import dates
 from otc.countries import EU_COUNTRIES
-from otc.errors import InvalidTransition, PermissionDenied
+from otc.errors import DomainError, InvalidTransition, PermissionDenied
 from otc.models import User
 from otc.money import ZERO
 
@@ -121,8 +122,14 @@ def _is_eu_b2b_without_tax_id(contract: Contract) -> bool:
         and not contract.customer.tax_id
 
 
+def _tax_key(seller_country: str, customer: Customer, category: str, on: dt.date) -> tuple:
+    """What `tax_code_for` depends on, so one chunk looks each combination up once rather than
+    once per customer."""
+    return (seller_country, customer.country, customer.tax_exempt, has_valid_vat_id(customer), category, on)
+
+
 def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], lines_by_version: dict,
-           usage: dict, tax_cache: dict) -> None:
+           usage: dict, tax_cache: dict, products: dict) -> None:
     run, customer, month = chunk.run, contract.customer, chunk.run.period_start
     label = f"{month:%Y-%m}"
     if customer.status == Customer.Status.BLOCKED:
@@ -140,12 +147,11 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
         chunk.exception(contract, "nothing_to_bill", SKIP, f"{contract.number}: nothing falls due in the {label} run.")
         chunk.skipped += 1
         return
-    products = {line.product_id: line.product for lines in lines_by_version.values() for line in lines}
     invoice_lines: list[InvoiceLine] = []
     for position, spec in enumerate(bill.lines, start=1):
         product = products.get(spec.product_id)
         category = product.tax_category if product else "standard"
-        key = (contract.legal_entity.country, customer.pk, category, spec.service_end)
+        key = _tax_key(contract.legal_entity.country, customer, category, spec.service_end)
         if key not in tax_cache:
             try:
                 tax_cache[key] = tax_code_for(seller_country=contract.legal_entity.country, customer=customer,
@@ -241,9 +247,11 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         for version in ContractVersion.objects.filter(contract_id__in=todo, status__in=BILLABLE_STATUSES):
             versions[version.contract_id].append(version)
         lines_by_version: dict[int, list[ContractLine]] = defaultdict(list)
+        products: dict[int, Any] = {}
         version_ids = [v.id for vs in versions.values() for v in vs]
         for line in ContractLine.objects.filter(version_id__in=version_ids).select_related("product"):
             lines_by_version[line.version_id].append(line)
+            products[line.product_id] = line.product
         usage: dict[int, dict[Any, Decimal]] = defaultdict(dict)
         for row in (UsageRecord.objects.filter(contract_id__in=todo, period_start=add_months(month, -1))
                     .values("contract_id", "line_key").annotate(total=Sum("quantity")).order_by()):
@@ -257,7 +265,7 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
                                 f"{contract.number} already has invoice #{existing[pk]} for {month:%Y-%m}.")
                 chunk.skipped += 1
                 continue
-            _build(chunk, contract, versions.get(pk, []), lines_by_version, usage.get(pk, {}), tax_cache)
+            _build(chunk, contract, versions.get(pk, []), lines_by_version, usage.get(pk, {}), tax_cache, products)
 
         created = _insert_invoices(chunk, contracts) if chunk.invoices else []
         new_lines = []
@@ -282,6 +290,23 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
     return counts
 
 
+def _issue_chunk(run_id: int, invoice_ids: list[int], by: User | None, issue_date: dt.date | None) -> None:
+    with transaction.atomic(durable=True):
+        issued = invoices_issue(invoice_ids=invoice_ids, by=by, issue_date=issue_date)
+        BillingRun.objects.filter(pk=run_id).update(invoices_issued=F("invoices_issued") + len(issued))
+
+
+def _record_issue_failure(run_id: int, invoice_id: int, exc: DomainError) -> None:
+    invoice = Invoice.objects.select_related("contract").get(pk=invoice_id)
+    with transaction.atomic(durable=True):
+        _, created = BillingException.objects.update_or_create(
+            run_id=run_id, contract_id=invoice.contract_id, code="issue_failed",
+            defaults={"customer_id": invoice.customer_id, "severity": HOLD,
+                      "message": f"Draft #{invoice_id} was not issued: {exc}"[:2000]})
+        if created:
+            BillingRun.objects.filter(pk=run_id).update(exceptions_count=F("exceptions_count") + 1)
+
+
 def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | None = None,
                       chunk_size: int = ISSUE_CHUNK_SIZE) -> BillingRun:
     """Issue every draft of the run that is not on hold, chunk by chunk through `invoices_issue`
@@ -297,11 +322,23 @@ def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | Non
     BillingRun.objects.filter(pk=run_id).update(status=BillingRun.Status.ISSUING, finished_at=None)
     ids = list(Invoice.objects.filter(billing_run_id=run_id, status=Invoice.Status.DRAFT, on_hold=False)
                .order_by("pk").values_list("pk", flat=True))
+    failed = 0
     for start in range(0, len(ids), chunk_size):
-        with transaction.atomic(durable=True):
-            issued = invoices_issue(invoice_ids=ids[start:start + chunk_size], by=by, issue_date=issue_date)
-            BillingRun.objects.filter(pk=run_id).update(invoices_issued=F("invoices_issued") + len(issued))
-    BillingRun.objects.filter(pk=run_id).update(status=BillingRun.Status.ISSUED, finished_at=dates.now())
+        chunk = ids[start:start + chunk_size]
+        try:
+            _issue_chunk(run_id, chunk, by, issue_date)
+        except DomainError:
+            # A chunk is all-or-nothing (its numbers return to the series): find the culprits
+            # one by one so the rest are issued, and list each failure on the run.
+            for invoice_id in chunk:
+                try:
+                    _issue_chunk(run_id, [invoice_id], by, issue_date)
+                except DomainError as exc:
+                    failed += 1
+                    _record_issue_failure(run_id, invoice_id, exc)
+    BillingRun.objects.filter(pk=run_id).update(
+        status=BillingRun.Status.ISSUED, finished_at=dates.now(),
+        error=f"{failed} draft(s) could not be issued: see the exceptions." if failed else "")
     run.refresh_from_db()
     return run
 

@@ -283,3 +283,42 @@ def test_versions_of_other_kinds_are_not_billed(django_capture_on_commit_callbac
     ContractVersion.objects.filter(contract=draft).update(status="draft")
     result = run(capture=django_capture_on_commit_callbacks)
     assert (result.contracts_total, result.status) == (0, "generated")
+
+
+# --- scale and failures --------------------------------------------------------------------------
+
+def _chunk_queries(entity, n: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ids = [contract(entity, lines=[{"unit_price": D("100.00")}, {"kind": "usage", "unit_price": D("1")}]).pk
+           for _ in range(n)]
+    started = BillingRun.objects.create(period_start=MARCH, contracts_total=n)
+    with CaptureQueriesContext(connection) as queries:
+        counts = billing_run_generate_chunk(run_id=started.pk, contract_ids=ids)
+    assert counts["invoices"] == n
+    return len(queries)
+
+
+def test_chunk_generation_queries_do_not_grow_with_contracts():
+    entity = de_entity()
+    small = _chunk_queries(entity, 3)
+    Invoice.objects.all().delete()  # lines cascade; fresh contracts below anyway
+    assert _chunk_queries(entity, 9) == small
+
+
+def test_a_draft_that_cannot_be_issued_is_listed_and_the_rest_are_issued(django_capture_on_commit_callbacks):
+    entity = de_entity()
+    good = [contract(entity) for _ in range(3)]
+    bad = contract(entity, lines=[{"product": ProductFactory(tax_category="digital", revenue_account_code="4999")}])
+    result = run(capture=django_capture_on_commit_callbacks)
+    issued = billing_run_issue(run_id=result.pk, by=None, issue_date=dt.date(2026, 3, 31), chunk_size=10)
+    assert (issued.invoices_issued, issued.exceptions_count) == (3, 1)
+    assert "1 draft(s) could not be issued" in issued.error
+    assert [invoice_of(c).status for c in good] == ["issued"] * 3
+    assert invoice_of(bad).status == "draft"
+    failure = BillingException.objects.get(run=result, code="issue_failed")
+    assert (failure.contract_id, failure.severity) == (bad.pk, "hold")
+    assert "4999" in failure.message
+    numbers = sorted(invoice_of(c).number for c in good)  # no gap where the failed chunk was tried
+    assert numbers == [f"DE01-INV-2026-{n:06d}" for n in (1, 2, 3)]
