@@ -28,6 +28,7 @@ from .run import (
     billable_contract_ids,
     billing_run_generate_chunk,
     billing_run_issue,
+    billing_run_resume,
     billing_run_start,
 )
 
@@ -41,5 +42,6 @@ __all__ = [
     "lock_portal_submission", "portal_submission_accept", "portal_submission_ensure", "portal_submission_mark_uploaded",
     "portal_submission_reject", "portal_submission_resubmit",
     # billing run
-    "billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_start",
+    "billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_resume",
+    "billing_run_start",
 ]

@@ -102,6 +102,30 @@ def billing_run_start(*, period_start: dt.date, by: User | None, legal_entity_id
     return run
 
 
+@transaction.atomic(durable=True)
+def billing_run_resume(*, run_id: int, by: User | None, chunk_size: int = CHUNK_SIZE) -> BillingRun:
+    """Finish a run whose workers died: enqueue again the billable contracts that have no trace
+    in this run yet (no invoice, no exception row). Contracts already done are not touched, so
+    resuming twice, or while a slow worker is still busy, bills nothing twice."""
+    _require(by)
+    run = BillingRun.objects.select_for_update(of=("self",)).get(pk=run_id)
+    if run.status != BillingRun.Status.GENERATING:
+        raise InvalidTransition(f"{run} is {run.get_status_display().lower()}: only a run still generating resumes.")
+    ids = set(billable_contract_ids(period_start=run.period_start, legal_entity_id=run.legal_entity_id))
+    traced = set(Invoice.objects.filter(billing_run=run).values_list("contract_id", flat=True))
+    traced |= set(BillingException.objects.filter(run=run).exclude(contract=None).values_list("contract_id", flat=True))
+    todo = sorted(ids - traced)
+    run.contracts_total = len(ids | traced)
+    run.save(update_fields=["contracts_total"])
+    if not todo:
+        BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.Status.GENERATED, finished_at=dates.now())
+        run.refresh_from_db()
+        return run
+    chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
+    transaction.on_commit(lambda: _enqueue(run.pk, chunks))
+    return run
+
+
 class _Chunk:
     """What one chunk generation collects before writing it in bulk."""
 
@@ -343,4 +367,5 @@ def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | Non
     return run
 
 
-__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_start"]
+__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_resume",
+           "billing_run_start"]

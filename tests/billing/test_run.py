@@ -9,9 +9,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
-from billing.services import billing_run_generate_chunk, billing_run_issue, billing_run_start
+from billing.services import (
+    billing_run_generate_chunk,
+    billing_run_issue,
+    billing_run_resume,
+    billing_run_start,
+)
 from billing.tasks import billing_run_monthly
 from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord
 from ledger.selectors import ar_reconciliation
@@ -199,6 +205,42 @@ def test_interrupted_run_is_completed_by_a_second_run(django_capture_on_commit_c
     assert (resumed.status, resumed.invoices_created, resumed.skipped) == ("generated", 2, 4)
     assert sorted(Invoice.objects.values_list("contract_id", flat=True)) == ids
     assert Invoice.objects.filter(billing_run=resumed).count() == 2
+
+
+def test_interrupted_run_resumes_itself_without_a_second_run(django_capture_on_commit_callbacks):
+    entity = de_entity()
+    ids = sorted(contract(entity).pk for _ in range(5))
+    with django_capture_on_commit_callbacks(execute=False):
+        started = billing_run_start(period_start=MARCH, by=None, chunk_size=2)
+    billing_run_generate_chunk(run_id=started.pk, contract_ids=ids[:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = billing_run_resume(run_id=started.pk, by=None, chunk_size=2)
+    resumed.refresh_from_db()
+    assert (resumed.pk, resumed.status, resumed.contracts_done, resumed.invoices_created, resumed.skipped) == (
+        started.pk, "generated", 5, 5, 0)
+    assert sorted(Invoice.objects.filter(billing_run=started).values_list("contract_id", flat=True)) == ids
+    with pytest.raises(InvalidTransition):
+        billing_run_resume(run_id=started.pk, by=None)
+    out = StringIO()
+    with pytest.raises(CommandError, match="only a run still generating resumes"):
+        call_command("billing_run", "--resume", str(started.pk), stdout=out)
+
+
+def test_free_period_is_a_zero_invoice_and_off_months_bill_nothing(django_capture_on_commit_callbacks):
+    entity = de_entity()
+    free = contract(entity, free_periods=1, start_date=MARCH)
+    quarterly = contract(entity, billing_frequency="quarterly", start_date=dt.date(2026, 1, 1))
+    result = run(capture=django_capture_on_commit_callbacks)
+    zero = invoice_of(free)
+    [line] = zero.lines.all()
+    assert (line.unit_price, line.net_amount, zero.gross_total) == (D(0), D("0.00"), D("0.00"))
+    assert line.description.endswith("- free period")
+    assert not Invoice.objects.filter(contract=quarterly).exists()
+    assert BillingException.objects.get(run=result, contract=quarterly).code == "nothing_to_bill"
+    assert (result.skipped, result.exceptions_count, result.status) == (1, 0, "generated")
+    issued = billing_run_issue(run_id=result.pk, by=None, issue_date=dt.date(2026, 3, 31))
+    zero.refresh_from_db()
+    assert (issued.invoices_issued, zero.status, zero.journal_entry_id) == (1, "issued", None)
 
 
 # --- issuing -------------------------------------------------------------------------------------

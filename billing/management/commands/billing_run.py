@@ -1,5 +1,6 @@
 """Start a month's billing run from the command line: `billing_run --period 2026-11 [--issue]
-[--entity US01]`, or register the monthly beat schedule with `billing_run --schedule`."""
+[--entity US01]`; finish one whose workers died with `billing_run --resume RUN_ID [--issue]`;
+register the monthly beat schedule with `billing_run --schedule`."""
 
 from __future__ import annotations
 
@@ -27,17 +28,27 @@ class Command(BaseCommand):
         parser.add_argument("--period", help="The run's month, YYYY-MM")
         parser.add_argument("--entity", help="Legal entity code (default: every entity)")
         parser.add_argument("--issue", action="store_true", help="Issue the drafts that pass, after generating")
+        parser.add_argument("--resume", type=int, metavar="RUN_ID",
+                            help="Generate what a run that is still generating has not done yet")
         parser.add_argument("--schedule", action="store_true",
                             help="Create or update the beat task: day 1 of each month at 02:00 (idempotent)")
 
-    def handle(self, *args, period=None, entity=None, issue=False, schedule=False, **options):
+    def handle(self, *args, period=None, entity=None, issue=False, schedule=False, resume=None, **options):
         if schedule:
             return self._schedule()
-        if not period:
-            raise CommandError("Give --period YYYY-MM (or --schedule).")
         from billing.models import BillingRun
-        from billing.services.run import billing_run_issue, billing_run_start
+        from billing.services.run import billing_run_resume, billing_run_start
         from ledger.models import LegalEntity
+        from otc.errors import DomainError
+
+        if resume is not None:
+            try:
+                run = billing_run_resume(run_id=resume, by=None)
+            except (DomainError, BillingRun.DoesNotExist) as exc:
+                raise CommandError(str(exc))
+            return self._after_start(run, issue)
+        if not period:
+            raise CommandError("Give --period YYYY-MM (or --resume RUN_ID, or --schedule).")
 
         entity_id = None
         if entity:
@@ -45,7 +56,12 @@ class Command(BaseCommand):
             if found is None:
                 raise CommandError(f"No legal entity with code {entity!r}.")
             entity_id = found
-        run = billing_run_start(period_start=_period(period), by=None, legal_entity_id=entity_id)
+        self._after_start(billing_run_start(period_start=_period(period), by=None, legal_entity_id=entity_id), issue)
+
+    def _after_start(self, run, issue: bool) -> None:
+        from billing.models import BillingRun
+        from billing.services.run import billing_run_issue
+
         run.refresh_from_db()
         self._print(run)
         if issue:
