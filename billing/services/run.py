@@ -148,8 +148,11 @@ def _is_eu_b2b_without_tax_id(contract: Contract) -> bool:
 
 def _tax_key(seller_country: str, customer: Customer, category: str, on: dt.date) -> tuple:
     """What `tax_code_for` depends on, so one chunk looks each combination up once rather than
-    once per customer."""
-    return (seller_country, customer.country, customer.tax_exempt, has_valid_vat_id(customer), category, on)
+    once per customer (the VAT id checksum is computed once per customer object)."""
+    valid = getattr(customer, "_billing_valid_vat_id", None)
+    if valid is None:
+        valid = customer._billing_valid_vat_id = has_valid_vat_id(customer)
+    return (seller_country, customer.country, customer.tax_exempt, valid, category, on)
 
 
 def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], lines_by_version: dict,
