@@ -160,13 +160,19 @@ def seed_contracts(*, users: dict[str, User], today: dt.date, seed: int = 11) ->
                                            reason="CFO agreed the exception for this strategic account.")
             decide_all(version)
     contracts_activate_due(today=today)
-    for contract in Contract.objects.filter(status=Contract.Status.ACTIVE).order_by("id")[:2]:
-        if contract.versions.count() == 1 and contract.current_version.end_date and contract.current_version.end_date > today:
-            if not contract.terminated_on and contract.id % 2 == 0:
-                contract_terminate(contract_id=contract.id, by=controller, on=today - dt.timedelta(days=3),
-                                   reason="Customer exercised the termination-for-convenience clause.")
-            else:
-                amendment = contract_amend(contract_id=contract.id, by=contract.sales_owner or reps[0],
-                                           effective_date=today.replace(day=1))
-                contract_submit(version_id=amendment.id, by=contract.sales_owner or reps[0])
+    # One termination and one amendment, on contracts in force since before this month (so both
+    # dates fall inside the term whatever day the demo is seeded).
+    first_of_month = today.replace(day=1)
+    candidates = Contract.objects.filter(
+        status=Contract.Status.ACTIVE, current_version__effective_date__lt=first_of_month,
+        current_version__end_date__gt=today,
+    ).select_related("current_version", "sales_owner").order_by("id")
+    singles = [c for c in candidates[:10] if c.versions.count() == 1][:2]
+    if singles:
+        contract_terminate(contract_id=singles[0].id, by=controller, on=today - dt.timedelta(days=1),
+                           reason="Customer exercised the termination-for-convenience clause.")
+    if len(singles) > 1:
+        owner = singles[1].sales_owner or reps[0]
+        amendment = contract_amend(contract_id=singles[1].id, by=owner, effective_date=first_of_month)
+        contract_submit(version_id=amendment.id, by=owner)
     return dict(Counter(ContractVersion.objects.values_list("status", flat=True)))

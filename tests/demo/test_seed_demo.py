@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -13,8 +15,12 @@ from otc.roles import HUMAN_ROLES
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys):
-    # given an empty database, when the demo is seeded twice
+@pytest.mark.parametrize("day", [None, dt.date(2027, 3, 1), dt.date(2026, 12, 31)])
+def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day):
+    # given an empty database (seeded on any day: the first of a month, a year end), when the
+    # demo is seeded twice
+    if day:
+        today(day)
     call_command("seed_demo", customers=60)
     call_command("seed_demo", customers=60)
 
