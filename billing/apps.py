@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from otc.registry import NavItem, Panel, registry
+
+        from .views import panels
+
+        registry.register_nav(NavItem("Billing", "billing:invoices", "billing.view_invoice", order=30))
+        registry.register_dashboard_panel(Panel(
+            key="billing-on-hold", title="Invoices on hold", template="billing/panels/on_hold.html",
+            context=panels.on_hold_context, permission="billing.hold_invoice", order=40,
+        ))

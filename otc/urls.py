@@ -19,6 +19,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("ledger/", include("ledger.urls")),
     path("contracts/", include("contracts.urls")),
+    path("billing/", include("billing.urls")),
     path("api/v1/", include("otc.api.urls")),
     path("admin/", admin.site.urls),
 ]

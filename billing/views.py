@@ -1,1 +1,0 @@
-"""Billing: thin HTML views."""

@@ -1,0 +1,184 @@
+"""Invoice list and detail, the issue/hold/release/void actions, and the PDF and UBL downloads."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from otc import dates, errors
+from otc.history import history_rows
+
+from .. import services
+from ..einvoice import invoice_to_ubl
+from ..models import Invoice
+from ._shared import domain_error_response, invoices_visible_to
+from .forms import InvoiceFilterForm, ReasonForm
+
+PAGE_SIZE = 50
+OPEN_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
+
+
+def _visible_invoice(request: HttpRequest, pk: int) -> Invoice:
+    """The invoice if the user may see its customer; 404 otherwise."""
+    queryset = invoices_visible_to(request.user).select_related(
+        "customer", "legal_entity", "contract", "billing_run", "journal_entry", "open_item", "void_entry",
+        "issued_by", "voided_by", "created_by")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied("Your role may not do this.")
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    """The invoices the user may see, filtered and paged (a fixed number of queries)."""
+    form = InvoiceFilterForm(request.GET or None)
+    queryset = invoices_visible_to(request.user).select_related("customer", "legal_entity")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("legal_entity"):
+            queryset = queryset.filter(legal_entity=data["legal_entity"])
+        if q := (data.get("q") or "").strip():
+            queryset = queryset.filter(Q(number__icontains=q) | Q(customer__legal_name__icontains=q)
+                                       | Q(customer__display_name__icontains=q)
+                                       | Q(customer__account_number__icontains=q) | Q(po_number__icontains=q))
+        if data.get("status"):
+            queryset = queryset.filter(status=data["status"])
+        if data.get("period"):
+            queryset = queryset.filter(billing_period_start=data["period"].replace(day=1))
+        if data.get("overdue"):
+            queryset = queryset.filter(status__in=OPEN_STATUSES, due_date__lt=dates.today())
+        if data.get("on_hold"):
+            queryset = queryset.filter(on_hold=True)
+    page_obj = Paginator(queryset.order_by("-issue_date", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/invoice_list.html",
+                  {"filter_form": form, "page_obj": page_obj, "today": dates.today()})
+
+
+def _tax_summary(lines: list) -> list[dict]:
+    groups: OrderedDict = OrderedDict()
+    for line in lines:
+        key = (line.tax_code.code, line.tax_rate)
+        row = groups.setdefault(key, {"code": line.tax_code, "rate": line.tax_rate, "net": Decimal(0), "tax": Decimal(0)})
+        row["net"] += line.net_amount
+        row["tax"] += line.tax_amount
+    return list(groups.values())
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _visible_invoice(request, pk)
+    lines = list(invoice.lines.select_related("tax_code", "product").order_by("position"))
+    context = {
+        "invoice": invoice,
+        "lines": lines,
+        "tax_summary": _tax_summary(lines),
+        "deliveries": list(invoice.deliveries.all()),
+        "submissions": list(invoice.portal_submissions.select_related("uploaded_by")),
+        "credit_notes": list(invoice.credit_notes.all()),
+        "void_form": ReasonForm(),
+        "overdue": invoice.status in OPEN_STATUSES and invoice.due_date and invoice.due_date < dates.today(),
+        "history": history_rows(invoice) if request.user.has_perm("otc.view_audit_trail") else None,
+    }
+    return render(request, "billing/invoice_detail.html", context)
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+@require_POST
+def invoice_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _visible_invoice(request, pk)
+    _require(request, "billing.issue_invoice")
+    back = reverse("billing:invoice_detail", args=[invoice.pk])
+    try:
+        issued = services.invoice_issue(invoice_id=invoice.pk, by=request.user)
+    except errors.DomainError as exc:
+        return domain_error_response(request, exc, back)
+    messages.success(request, f"Invoice {issued.number} issued.")
+    return redirect(back)
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+@require_POST
+def invoice_hold_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _visible_invoice(request, pk)
+    _require(request, "billing.hold_invoice")
+    back = reverse("billing:invoice_detail", args=[invoice.pk])
+    try:
+        services.invoice_hold(invoice_id=invoice.pk, by=request.user, reason=request.POST.get("reason", ""))
+    except errors.DomainError as exc:
+        return domain_error_response(request, exc, back)
+    messages.success(request, "Invoice put on hold.")
+    return redirect(back)
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+@require_POST
+def invoice_release_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _visible_invoice(request, pk)
+    _require(request, "billing.hold_invoice")
+    back = reverse("billing:invoice_detail", args=[invoice.pk])
+    try:
+        services.invoice_release(invoice_id=invoice.pk, by=request.user)
+    except errors.DomainError as exc:
+        return domain_error_response(request, exc, back)
+    messages.success(request, "Invoice released from hold.")
+    return redirect(back)
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+@require_POST
+def invoice_void_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _visible_invoice(request, pk)
+    _require(request, "billing.void_invoice")
+    back = reverse("billing:invoice_detail", args=[invoice.pk])
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the invoice is voided.")
+        return redirect(back)
+    try:
+        voided = services.invoice_void(invoice_id=invoice.pk, by=request.user, reason=form.cleaned_data["reason"])
+    except errors.DomainError as exc:
+        return domain_error_response(request, exc, back)
+    messages.success(request, f"Invoice {voided.number} voided.")
+    return redirect(back)
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+def invoice_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The stored PDF bytes exactly as issued; 404 until rendered."""
+    invoice = _visible_invoice(request, pk)
+    if not invoice.pdf:
+        raise Http404("The PDF has not been rendered yet.")
+    return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number or invoice.pk}.pdf",
+                        content_type="application/pdf")
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+def invoice_ubl(request: HttpRequest, pk: int) -> HttpResponse:
+    """The issued invoice as a UBL 2.1 (Peppol BIS Billing 3.0) document."""
+    invoice = _visible_invoice(request, pk)
+    if invoice.status == Invoice.Status.DRAFT:
+        raise Http404("A draft has no e-invoice.")
+    response = HttpResponse(invoice_to_ubl(invoice), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
+    return response
