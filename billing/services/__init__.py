@@ -2,6 +2,13 @@
 
 An explicit re-export list: each module appends its own imports and names below."""
 
+from .credit_notes import (
+    credit_note_approve,
+    credit_note_issue,
+    credit_note_reject,
+    credit_note_request,
+    lock_credit_notes,
+)
 from .delivery import invoice_deliver
 from .invoices import (
     IssuedInvoices,
@@ -44,4 +51,6 @@ __all__ = [
     # billing run
     "billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_resume",
     "billing_run_start",
+    # credit notes
+    "credit_note_approve", "credit_note_issue", "credit_note_reject", "credit_note_request", "lock_credit_notes",
 ]
