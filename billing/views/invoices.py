@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,9 +63,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             queryset = queryset.filter(status__in=OPEN_STATUSES, due_date__lt=dates.today())
         if data.get("on_hold"):
             queryset = queryset.filter(on_hold=True)
+    queryset = queryset.annotate(is_overdue=Case(
+        When(status__in=OPEN_STATUSES, due_date__lt=dates.today(), then=Value(True)),
+        default=Value(False), output_field=BooleanField()))
     page_obj = Paginator(queryset.order_by("-issue_date", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/invoice_list.html",
-                  {"filter_form": form, "page_obj": page_obj, "today": dates.today()})
+                  {"filter_form": form, "page_obj": page_obj})
 
 
 def _tax_summary(lines: list) -> list[dict]:

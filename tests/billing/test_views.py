@@ -190,3 +190,29 @@ def test_auditor_cannot_start_a_run(client):
     login(client, "Auditor")
     assert client.post(reverse("billing:run_start"), {"period": "2026-03"}).status_code == 403
     assert not BillingRun.objects.exists()
+
+
+def test_overdue_filter_and_badge(client, today):
+    entity = de_entity()
+    late = issued(entity)  # issued 2026-03-31, due 30 days later
+    paid_late = issued(entity)
+    Invoice.objects.filter(pk=paid_late.pk).update(status="paid", amount_paid=paid_late.gross_total)
+    today(dt.date(2026, 6, 1))
+    login(client, "Billing Specialist")
+    body = client.get(reverse("billing:invoices"), {"overdue": "on"}).content.decode()
+    assert late.number in body and paid_late.number not in body
+    assert body.count(">overdue</span>") == 1
+
+
+def test_nav_and_on_hold_panel_on_the_dashboard(client):
+    entity = de_entity()
+    held = draft(entity)
+    Invoice.objects.filter(pk=held.pk).update(on_hold=True, hold_reason="PO missing")
+    login(client, "Billing Specialist")
+    body = client.get(reverse("home")).content.decode()
+    assert reverse("billing:invoices") in body
+    assert 'data-panel="billing-on-hold"' in body
+    assert 'data-testid="hold-count">1<' in body
+    assert "PO missing" in body
+    login(client, "Auditor")
+    assert 'data-panel="billing-on-hold"' not in client.get(reverse("home")).content.decode()
