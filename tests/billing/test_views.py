@@ -216,3 +216,16 @@ def test_nav_and_on_hold_panel_on_the_dashboard(client):
     assert "PO missing" in body
     login(client, "Auditor")
     assert 'data-panel="billing-on-hold"' not in client.get(reverse("home")).content.decode()
+
+
+def test_pdf_download_returns_the_stored_bytes(client, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    invoice = issued(de_entity())
+    invoice.pdf.save("x.pdf", ContentFile(b"%PDF-1.7 stored bytes"), save=True)
+    login(client, "Billing Specialist")
+    response = client.get(reverse("billing:invoice_pdf", args=[invoice.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 stored bytes"
+    assert f'{invoice.number}.pdf' in response["Content-Disposition"]
