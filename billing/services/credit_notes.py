@@ -21,12 +21,15 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, QuerySet, Sum
+from django.template.loader import render_to_string
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from ledger.models import Account, OpenItem
@@ -40,10 +43,10 @@ from otc.errors import (
     ValidationFailed,
 )
 from otc.models import User
-from otc.money import ZERO, format_money, quantize, to_decimal
+from otc.money import ZERO, format_amount, format_money, quantize, to_decimal
 from otc.services import approval_limit, ensure_transition, outbox_emit, record_status_change
 
-from .invoices import invoice_compute_line, lock_invoices
+from .invoices import _bill_to, _seller, invoice_compute_line, lock_invoices
 
 HUNDRED = Decimal(100)
 CREDITABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID)
@@ -325,8 +328,50 @@ def credit_note_issue(*, credit_note_id: int, by: User, issue_date: dt.date | No
         "customer_id": note.customer_id, "currency": note.currency, "gross_total": str(note.gross_total),
         "issue_date": on.isoformat(),
     })
+    transaction.on_commit(lambda: credit_note_store_pdf(credit_note_id=note.pk), robust=True)
     return note
 
 
-__all__ = ["credit_note_approve", "credit_note_issue", "credit_note_reject", "credit_note_request",
-           "lock_credit_notes"]
+# --- PDF -----------------------------------------------------------------------------------------
+
+def credit_note_pdf_context(note: CreditNote) -> dict[str, Any]:
+    """From the credited invoice's issue-time snapshots (seller, bill_to), like the invoice PDF."""
+    cur, invoice = note.currency, note.invoice
+    seller = invoice.seller or _seller(invoice.legal_entity)
+    bill_to = invoice.bill_to or _bill_to(invoice.customer)
+    lines = list(note.lines.select_related("tax_code").order_by("position"))
+    return {
+        "note": note, "invoice": invoice, "currency": cur, "seller": seller, "bill_to": bill_to,
+        "reason": note.get_reason_display(),
+        "lines": [{"line": ln, "quantity": f"{ln.quantity.normalize():f}", "net": format_amount(ln.net_amount, cur),
+                   "tax_rate": f"{ln.tax_rate.normalize():f}%", "tax": format_amount(ln.tax_amount, cur)}
+                  for ln in lines],
+        "net_total": format_amount(note.net_total, cur), "tax_total": format_amount(note.tax_total, cur),
+        "gross_total": format_amount(note.gross_total, cur),
+    }
+
+
+def credit_note_render_pdf(note: CreditNote) -> bytes:
+    from weasyprint import HTML  # heavy import: only where PDFs are made
+
+    return HTML(string=render_to_string("billing/pdf/credit_note.html", credit_note_pdf_context(note))).write_pdf()
+
+
+@transaction.atomic
+def credit_note_store_pdf(*, credit_note_id: int) -> CreditNote:
+    """Render and store an issued credit note's PDF and SHA-256 once (idempotent: a stored PDF is
+    never re-rendered). Scheduled after the issue commits."""
+    note = _locked_note(credit_note_id)
+    if note.pdf_sha256:
+        return note
+    if note.status != CreditNote.Status.ISSUED:
+        raise InvalidTransition(f"{note} is not issued; only issued credit notes have a PDF.")
+    content = credit_note_render_pdf(note)
+    note.pdf.save(f"{note.number}.pdf", ContentFile(content), save=False)
+    note.pdf_sha256 = hashlib.sha256(content).hexdigest()
+    note.save(update_fields=["pdf", "pdf_sha256"])
+    return note
+
+
+__all__ = ["credit_note_approve", "credit_note_issue", "credit_note_pdf_context", "credit_note_reject",
+           "credit_note_render_pdf", "credit_note_request", "credit_note_store_pdf", "lock_credit_notes"]

@@ -245,3 +245,25 @@ def test_numbers_are_gapless_and_void_invoices_refused(setup):
         issue(third)
     assert NumberSeries.objects.get(legal_entity=entity, doc_type="credit_note", fiscal_year=2026).next_number == 3
     assert ISSUE < CN_DATE and ok()
+
+
+# --- PDF -------------------------------------------------------------------------------------------
+
+def test_pdf_is_stored_once_after_issue(setup, settings, tmp_path, django_capture_on_commit_callbacks):
+    import io
+
+    from pypdf import PdfReader
+
+    from billing.services.credit_notes import credit_note_store_pdf
+
+    settings.MEDIA_ROOT = tmp_path
+    _, invoice, _ = setup
+    with django_capture_on_commit_callbacks(execute=True):
+        note = issue(approved(request(invoice, amount=D("100.00"))))
+    note.refresh_from_db()
+    content = note.pdf.read()
+    text = " ".join((PdfReader(io.BytesIO(content)).pages[0].extract_text() or "").split())
+    assert "DE01-CN-2026-000001" in text and invoice.number in text and "Billing error" in text
+    assert f"{note.gross_total:,.2f} EUR" in text
+    sha = note.pdf_sha256
+    assert credit_note_store_pdf(credit_note_id=note.pk).pdf_sha256 == sha
