@@ -158,7 +158,8 @@ def test_requester_never_approves(setup):
 
 def test_limit_exceeded_for_a_specialist_but_not_a_finance_manager(setup):
     _, invoice, _ = setup
-    note = request(invoice, amount=D("100.00"))  # gross 117.00 (19.00 + 3.50 ... per line)
+    note = request(invoice, amount=D("100.00"))  # net 25 + 50 + 25, tax 4.75 + 3.50 + 4.75
+    assert note.gross_total == D("113.00")
     with pytest.raises(LimitExceeded) as err:
         credit_note_approve(credit_note_id=note.pk, by=user_with_role("Billing Specialist"))
     assert f"€{note.gross_total}" in err.value.message and "€100.00" in err.value.message
