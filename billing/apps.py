@@ -15,3 +15,8 @@ class BillingConfig(AppConfig):
             key="billing-on-hold", title="Invoices on hold", template="billing/panels/on_hold.html",
             context=panels.on_hold_context, permission="billing.hold_invoice", order=40,
         ))
+        registry.register_dashboard_panel(Panel(
+            key="billing-credit-notes-awaiting", title="Credit notes awaiting my approval",
+            template="billing/panels/credit_notes_awaiting.html", context=panels.credit_notes_awaiting_context,
+            permission="billing.approve_creditnote", order=41,
+        ))

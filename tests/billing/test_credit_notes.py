@@ -268,3 +268,29 @@ def test_pdf_is_stored_once_after_issue(setup, settings, tmp_path, django_captur
     assert f"{note.gross_total:,.2f} EUR" in text
     sha = note.pdf_sha256
     assert credit_note_store_pdf(credit_note_id=note.pk).pdf_sha256 == sha
+
+
+# --- dashboard queue -----------------------------------------------------------------------------
+
+def test_dashboard_queue_shows_what_each_approver_may_approve(setup, client):
+    # given a large and a small request by a collector
+    _, invoice, _ = setup
+    collector = user_with_role("Collector")
+    big = request(invoice, by=collector, amount=D("100.00"))   # 113.00 gross
+    small = request(invoice, by=collector, amount=D("50.00"))  # tax 2.38 + 1.75 + 2.38 per line: 56.51
+    assert (big.gross_total, small.gross_total) == (D("113.00"), D("56.51"))
+
+    def queue(user) -> str:
+        client.force_login(user)
+        page = client.get("/").content.decode()
+        start = page.find('data-panel="billing-credit-notes-awaiting"')
+        return page[start:page.find("</div>\n  </div>", start)] if start >= 0 else ""
+
+    # a billing specialist (limit 100.00) sees only the small one; a finance manager sees both
+    specialist_queue = queue(user_with_role("Billing Specialist"))
+    assert '<span class="fs-4 fw-semibold" data-testid="credit-note-count">1</span>' in specialist_queue
+    assert "56.51 EUR" in specialist_queue and "113.00 EUR" not in specialist_queue
+    manager_queue = queue(user_with_role("Finance Manager"))
+    assert 'data-testid="credit-note-count">2</span>' in manager_queue
+    # the requester never sees their own requests; a collector has no approval permission at all
+    assert queue(collector) == ""
