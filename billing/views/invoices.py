@@ -100,49 +100,52 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "billing/invoice_detail.html", context)
 
 
+def _invoice_action(request: HttpRequest, pk: int, *, permission: str, act, done) -> HttpResponse:
+    """A POST button on the invoice page: visibility (404), permission (403), one service call;
+    a domain error becomes a message; back to the invoice either way."""
+    invoice = _visible_invoice(request, pk)
+    _require(request, permission)
+    back = reverse("billing:invoice_detail", args=[invoice.pk])
+    try:
+        result = act(invoice)
+    except errors.DomainError as exc:
+        return domain_error_response(request, exc, back)
+    messages.success(request, done(result))
+    return redirect(back)
+
+
 @login_required
 @permission_required("billing.view_invoice", raise_exception=True)
 @require_POST
 def invoice_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = _visible_invoice(request, pk)
-    _require(request, "billing.issue_invoice")
-    back = reverse("billing:invoice_detail", args=[invoice.pk])
-    try:
-        issued = services.invoice_issue(invoice_id=invoice.pk, by=request.user)
-    except errors.DomainError as exc:
-        return domain_error_response(request, exc, back)
-    messages.success(request, f"Invoice {issued.number} issued.")
-    return redirect(back)
+    return _invoice_action(
+        request, pk, permission="billing.issue_invoice",
+        act=lambda invoice: services.invoice_issue(invoice_id=invoice.pk, by=request.user),
+        done=lambda issued: f"Invoice {issued.number} issued.",
+    )
 
 
 @login_required
 @permission_required("billing.view_invoice", raise_exception=True)
 @require_POST
 def invoice_hold_view(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = _visible_invoice(request, pk)
-    _require(request, "billing.hold_invoice")
-    back = reverse("billing:invoice_detail", args=[invoice.pk])
-    try:
-        services.invoice_hold(invoice_id=invoice.pk, by=request.user, reason=request.POST.get("reason", ""))
-    except errors.DomainError as exc:
-        return domain_error_response(request, exc, back)
-    messages.success(request, "Invoice put on hold.")
-    return redirect(back)
+    return _invoice_action(
+        request, pk, permission="billing.hold_invoice",
+        act=lambda invoice: services.invoice_hold(invoice_id=invoice.pk, by=request.user,
+                                                  reason=request.POST.get("reason", "")),
+        done=lambda _result: "Invoice put on hold.",
+    )
 
 
 @login_required
 @permission_required("billing.view_invoice", raise_exception=True)
 @require_POST
 def invoice_release_view(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = _visible_invoice(request, pk)
-    _require(request, "billing.hold_invoice")
-    back = reverse("billing:invoice_detail", args=[invoice.pk])
-    try:
-        services.invoice_release(invoice_id=invoice.pk, by=request.user)
-    except errors.DomainError as exc:
-        return domain_error_response(request, exc, back)
-    messages.success(request, "Invoice released from hold.")
-    return redirect(back)
+    return _invoice_action(
+        request, pk, permission="billing.hold_invoice",
+        act=lambda invoice: services.invoice_release(invoice_id=invoice.pk, by=request.user),
+        done=lambda _result: "Invoice released from hold.",
+    )
 
 
 @login_required
