@@ -15,6 +15,7 @@ from customers.models import Customer
 from customers.selectors import customers_visible_to
 from ledger.models import LegalEntity
 from otc.errors import InvalidAmount
+from otc.forms import bootstrap_style
 from otc.models import User
 from otc.money import parse_amount, validate_currency
 
@@ -31,17 +32,7 @@ LINE_FIELDS = (
 
 class BootstrapMixin:
     def _style(self) -> None:
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            elif isinstance(widget, forms.HiddenInput):
-                continue
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        bootstrap_style(self)
 
     def mark_invalid(self) -> None:
         for name in self.errors:

@@ -11,24 +11,13 @@ from typing import Any
 from django import forms
 
 from otc.errors import InvalidAmount, ValidationFailed
+from otc.forms import bootstrap_style
 from otc.money import minor_units, parse_amount, validate_currency
 
 from .models import FinancePolicy, Product
 from .policy_services import parse_currency_list
 
 HUNDRED = Decimal(100)
-
-
-def _style(form: forms.Form) -> None:
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select"
-        else:
-            css = "form-control"
-        widget.attrs.setdefault("class", css)
 
 
 def _amount(value: str, currency: str | None = None) -> Decimal:
@@ -109,7 +98,7 @@ class FinancePolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("reviewer_max_value", "manager_max_value"):
             self.fields[name].label = f"{self.fields[name].label} ({currency})"
-        _style(self)
+        bootstrap_style(self)
 
     @staticmethod
     def initial_from(policy: FinancePolicy, currency: str) -> dict[str, Any]:
@@ -170,7 +159,7 @@ class ProductSearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _style(self)
+        bootstrap_style(self)
         for field in self.fields.values():
             field.widget.attrs["class"] += " form-control-sm" if "form-control" in field.widget.attrs["class"] else (
                 " form-select-sm")
@@ -202,7 +191,7 @@ class ProductForm(forms.Form):
         if product is None:
             self.initial.setdefault("revenue_account_code", "4000")
             self.initial.setdefault("unit", Product.Unit.MONTH)
-        _style(self)
+        bootstrap_style(self)
 
     def clean_currency(self) -> str:
         try:

@@ -7,6 +7,7 @@ import copy
 from django import forms
 
 from otc.errors import InvalidAmount
+from otc.forms import bootstrap_style
 from otc.models import User
 from otc.money import parse_amount, quantize, validate_currency
 
@@ -19,15 +20,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 class BootstrapMixin:
     def _style(self) -> None:
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        bootstrap_style(self)
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

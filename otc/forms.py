@@ -36,3 +36,20 @@ class ApprovalLimitForm(forms.ModelForm):
             return parse_amount(self.cleaned_data["max_amount"])
         except InvalidAmount as exc:
             raise forms.ValidationError(exc.message)
+
+
+def bootstrap_style(form: forms.BaseForm) -> None:
+    """Give every visible widget its Bootstrap 5 class (kept alongside classes it already has)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.HiddenInput):
+            continue
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        classes = widget.attrs.get("class", "").split()
+        if css not in classes:
+            widget.attrs["class"] = " ".join([*classes, css])
