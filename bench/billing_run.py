@@ -10,8 +10,10 @@ It migrates and EMPTIES the database it is pointed at (default: otc_bench on loc
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import os
+import pstats
 import random
 import resource
 import sys
@@ -38,7 +40,7 @@ from billing.models import BillingRun, Invoice  # noqa: E402
 from billing.services import billing_run_issue, billing_run_start  # noqa: E402
 from billing.services import invoices as invoices_module  # noqa: E402
 from billing.tax import seed_tax_codes  # noqa: E402
-from contracts.models import Contract, ContractLine, ContractVersion  # noqa: E402
+from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord  # noqa: E402
 from demo.contracts import seed_products  # noqa: E402
 from demo.customers import seed_customers  # noqa: E402
 from demo.ledger import seed_entities, seed_fx_rates  # noqa: E402
@@ -71,6 +73,7 @@ def make_contracts(n: int, users: dict) -> None:
             effective_date=dt.date(2026, 1, 1), billing_frequency=r.choice(["monthly"] * 6 + ["quarterly", "annual"]),
             billing_timing=r.choice(["advance"] * 3 + ["arrears"]), payment_terms_days=30,
             discount_percent=Decimal(r.choice([0, 0, 5, 10])), created_by=users["sales1"],
+            po_number=f"PO-{c.number}" if c.customer.po_required else "",
         ) for c in contracts
     ], batch_size=2000)
     for v in versions:
@@ -79,25 +82,31 @@ def make_contracts(n: int, users: dict) -> None:
     Contract.objects.bulk_update(
         [Contract(pk=c.pk, current_version=v) for c, v in zip(contracts, versions, strict=True)],
         ["current_version"], batch_size=2000)
-    lines = []
+    lines, usage = [], []
     for v in versions:
         lines.append(ContractLine(version=v, line_key=uuid.uuid4(), position=1, product=products["PLAT-STD"],
                                   kind="recurring", quantity=Decimal(r.choice([10, 25, 50, 120])),
                                   unit_price=Decimal("45.00"), description="Seats"))
         if r.random() < 0.3:
-            lines.append(ContractLine(version=v, line_key=uuid.uuid4(), position=2, product=products["API-CALLS"],
+            key = uuid.uuid4()
+            lines.append(ContractLine(version=v, line_key=key, position=2, product=products["API-CALLS"],
                                       kind="usage", quantity=Decimal(1), unit_price=Decimal("0.80"),
                                       minimum_commitment=Decimal("250.00"), description="API calls"))
+            if r.random() < 0.95:  # most integrations have reported last month's usage
+                usage.append(UsageRecord(contract_id=v.contract_id, line_key=key, period_start=dt.date(2026, 10, 1),
+                                         quantity=Decimal(r.randint(0, 900)), source_id=f"bench-{key}"))
         if r.random() < 0.2:
             lines.append(ContractLine(version=v, line_key=uuid.uuid4(), position=3, product=products["SUPPORT-P"],
                                       kind="recurring", quantity=Decimal(1), unit_price=Decimal("1500.00"),
                                       description="Premium support"))
     ContractLine.objects.bulk_create(lines, batch_size=5000)
+    UsageRecord.objects.bulk_create(usage, batch_size=5000)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contracts", type=int, default=20000)
+    parser.add_argument("--profile", choices=["generate", "issue"], help="print a cProfile of one phase")
     args = parser.parse_args()
     _ensure_database()
     call_command("migrate", verbosity=0)
@@ -111,8 +120,12 @@ def main() -> None:
     make_contracts(args.contracts, users)
     print(f"{'set-up: contracts, versions, lines (bulk)':<52} {time.perf_counter() - started:8.2f} s")
 
+    profiler = cProfile.Profile()
+    if args.profile == "generate":
+        profiler.enable()
     started = time.perf_counter()
     run = billing_run_start(period_start=MONTH, by=None)
+    profiler.disable()
     generate = time.perf_counter() - started
     run.refresh_from_db()
     drafts = Invoice.objects.filter(billing_run=run).count()
@@ -121,15 +134,20 @@ def main() -> None:
 
     # PDFs and delivery run on workers after commit; they are measured separately, not here.
     invoices_module._queue_documents = lambda ids: None
+    if args.profile == "issue":
+        profiler.enable()
     started = time.perf_counter()
     billing_run_issue(run_id=run.id, by=None)
     issue = time.perf_counter() - started
+    profiler.disable()
     issued = Invoice.objects.filter(billing_run=run, status="issued").count()
     print(f"{'issue (numbers, journal entries, open items)':<52} {issue:8.2f} s  {issued:,} issued  "
           f"({issued / issue:,.0f}/s)")
     total = generate + issue
     print(f"{'whole run':<52} {total:8.2f} s  ({issued / total:,.0f} invoices/s end to end)")
     print(f"{'peak RSS':<52} {peak_rss_mb():8.0f} MB")
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     assert all(row["difference"] == 0 for row in ar_reconciliation()), "AR control != open items"
     assert BillingRun.objects.get(pk=run.id).status == BillingRun.Status.ISSUED
 

@@ -70,9 +70,25 @@ def _tax_area(country: str) -> frozenset[str]:
     return EU_COUNTRIES if country in EU_COUNTRIES else frozenset([country])
 
 
-def _special(kind: str, seller_country: str, category: str, on: dt.date) -> TaxCode:
+class TaxTable:
+    """Every tax code read once, for callers that ask thousands of times (a billing-run chunk).
+    `tax_code_for(..., table=TaxTable())` answers from memory with the same rules."""
+
+    def __init__(self) -> None:
+        self.codes = list(TaxCode.objects.all())
+
+    def valid(self, on: dt.date, **match: str) -> list[TaxCode]:
+        return [code for code in self.codes
+                if code.valid_from <= on and (code.valid_to is None or code.valid_to >= on)
+                and all(getattr(code, name) == value for name, value in match.items())]
+
+
+def _special(kind: str, seller_country: str, category: str, on: dt.date, table: TaxTable | None) -> TaxCode:
     countries = [seller_country, "EU", ANY_JURISDICTION]
-    rows = list(TaxCode.objects.filter(_valid_on(on), kind=kind, country__in=countries, category=ANY_CATEGORY))
+    if table is None:
+        rows = list(TaxCode.objects.filter(_valid_on(on), kind=kind, country__in=countries, category=ANY_CATEGORY))
+    else:
+        rows = [c for c in table.valid(on, kind=kind, category=ANY_CATEGORY) if c.country in countries]
     rows.sort(key=lambda c: (countries.index(c.country), -c.valid_from.toordinal()))
     if not rows:
         label = TaxCode.Kind(kind).label.lower()
@@ -83,22 +99,28 @@ def _special(kind: str, seller_country: str, category: str, on: dt.date) -> TaxC
     return rows[0]
 
 
-def tax_code_for(*, seller_country: str, customer: Customer, category: str, on: dt.date) -> TaxCode:
-    """The tax code for one invoice line (rules in the module docstring)."""
+def tax_code_for(*, seller_country: str, customer: Customer, category: str, on: dt.date,
+                 table: TaxTable | None = None) -> TaxCode:
+    """The tax code for one invoice line (rules in the module docstring); from `table` when given."""
     seller_country = seller_country.upper()
     if customer.tax_exempt or category == EXEMPT_CATEGORY:
-        return _special(TaxCode.Kind.EXEMPT, seller_country, category, on)
+        return _special(TaxCode.Kind.EXEMPT, seller_country, category, on, table)
     buyer = (customer.country or "").upper()
     if buyer and buyer not in _tax_area(seller_country):
-        return _special(TaxCode.Kind.OUT_OF_SCOPE, seller_country, category, on)
+        return _special(TaxCode.Kind.OUT_OF_SCOPE, seller_country, category, on, table)
     if (buyer != seller_country and buyer in EU_COUNTRIES and seller_country in EU_COUNTRIES
             and has_valid_vat_id(customer)):
-        return _special(TaxCode.Kind.REVERSE_CHARGE, seller_country, category, on)
-    code = (
-        TaxCode.objects.filter(_valid_on(on), country=seller_country, region="", category=category)
-        .order_by("-valid_from", "code")
-        .first()
-    )
+        return _special(TaxCode.Kind.REVERSE_CHARGE, seller_country, category, on, table)
+    if table is None:
+        code = (
+            TaxCode.objects.filter(_valid_on(on), country=seller_country, region="", category=category)
+            .order_by("-valid_from", "code")
+            .first()
+        )
+    else:
+        rows = sorted(table.valid(on, country=seller_country, region="", category=category),
+                      key=lambda c: (-c.valid_from.toordinal(), c.code))
+        code = rows[0] if rows else None
     if code is None:
         raise TaxCodeMissing(
             f"No tax code for country {seller_country}, category {category!r} valid on {on:%Y-%m-%d}: "

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F, Q
 
+from .bulk import bulk_insert_rows
 from .dates import now
 from .errors import InvalidTransition, PermissionDenied, ValidationFailed
 from .models import ApiClient, ApprovalLimit, Counter, StatusChange, User
@@ -79,6 +80,19 @@ def record_status_change(obj: Any, *, by: User | None, from_state: str, field: s
         by=by,
         note=note,
     )
+
+
+def record_status_changes(objs: list[Any], *, by: User | None, from_state: str, field: str = "status",
+                          note: str = "") -> list[StatusChange]:
+    """`record_status_change` for many objects of one model in one insert (batch services)."""
+    if not objs:
+        return []
+    content_type = ContentType.objects.get_for_model(objs[0].__class__)
+    return bulk_insert_rows([
+        StatusChange(content_type=content_type, object_id=obj.pk, field=field, from_state=from_state or "",
+                     to_state=getattr(obj, field), by=by, note=note)
+        for obj in objs
+    ])
 
 
 # --- API clients ----------------------------------------------------------------------------
@@ -179,3 +193,13 @@ def outbox_emit(*, topic: str, subject_type: str, subject_id: int, payload: dict
     from .models import OutboxEvent
 
     OutboxEvent.objects.create(topic=topic, subject_type=subject_type, subject_id=subject_id, payload=payload)
+
+
+def outbox_emit_many(*, topic: str, subject_type: str, events: list[tuple[int, dict[str, Any]]]) -> None:
+    """`outbox_emit` for many subjects in one insert: `events` are (subject id, payload) pairs."""
+    from .models import OutboxEvent
+
+    bulk_insert_rows([
+        OutboxEvent(topic=topic, subject_type=subject_type, subject_id=subject_id, payload=payload)
+        for subject_id, payload in events
+    ])

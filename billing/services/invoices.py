@@ -4,8 +4,9 @@ Decisions (see the report in docs / the issue):
 - Tax is computed per line and rounded per line (ROUND_HALF_UP); totals sum the rounded lines.
 - The date of supply decides the tax rate: the line's service end, else the invoice's, else today.
 - `invoices_issue` is set-based: it locks the drafts in primary-key order, takes the numbers of
-  one (legal entity, year) group in ONE `number_series_take` call and posts each invoice in the
-  same transaction. Anything failing rolls the whole chunk back and the numbers return to the
+  one (legal entity, year) group in ONE `number_series_take` call, posts the group's entries in
+  ONE `journal_post_batch` and writes the invoices, their history, status rows and outbox events
+  in bulk, all in the same transaction; the queries per chunk do not grow with its size. Anything failing rolls the whole chunk back and the numbers return to the
   series (gapless). Drafts that are not drafts or are on hold are skipped and reported.
 - A zero-total invoice (a free period) is issued with a number, but posts no journal entry and
   opens no open item: the ledger refuses empty entries and there is nothing to collect. A
@@ -27,13 +28,27 @@ from billing.models import Invoice, InvoiceLine, TaxCode
 from billing.tax import tax_code_for
 from contracts.models import Product
 from customers.models import Customer
-from ledger.models import Account, JournalLine, LegalEntity, OpenItem
-from ledger.services import LineSpec, OpenItemSpec, journal_post, journal_reverse, number_series_take
+from ledger.models import Account, LegalEntity, OpenItem
+from ledger.services import (
+    EntrySpec,
+    LineSpec,
+    OpenItemSpec,
+    journal_post_batch,
+    journal_reverse,
+    number_series_take,
+)
 from otc import dates
+from otc.bulk import bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import ZERO, quantize, to_decimal, validate_currency
-from otc.services import ensure_transition, outbox_emit, record_status_change
+from otc.services import (
+    ensure_transition,
+    outbox_emit,
+    outbox_emit_many,
+    record_status_change,
+    record_status_changes,
+)
 
 HUNDRED = Decimal(100)
 
@@ -284,34 +299,48 @@ def _posting_lines(invoice: Invoice, lines: list[InvoiceLine], accounts: dict[st
     return specs
 
 
-def _issue_one(invoice: Invoice, number: str, on: dt.date, by: User | None, accounts: dict[str, int]) -> None:
-    lines = list(invoice.lines.select_related("tax_code").order_by("position"))
-    if not lines:
-        raise ValidationFailed(f"Draft invoice #{invoice.pk} has no lines.")
-    _recompute_totals(invoice, lines)  # totals always equal the sum of the rounded lines
-    invoice.number, invoice.issue_date = number, on
-    invoice.due_date = on + dt.timedelta(days=invoice.payment_terms_days)
-    invoice.bill_to, invoice.seller = _bill_to(invoice.customer), _seller(invoice.legal_entity)
-    if invoice.gross_total != 0:
-        entry = journal_post(
-            legal_entity_id=invoice.legal_entity_id, kind="invoice", document_date=on,
-            lines=_posting_lines(invoice, lines, accounts), by=by, currency=invoice.currency,
-            memo=f"Invoice {number} {invoice.customer.legal_name}", source=invoice, source_reference=number,
-        )
-        invoice.journal_entry = entry
-        invoice.open_item_id = (
-            JournalLine.objects.filter(entry=entry, open_item__isnull=False).values_list("open_item_id", flat=True).get()
-        )
-    invoice.status, invoice.issued_by, invoice.issued_at = Invoice.Status.ISSUED, by, dates.now()
-    invoice.save(update_fields=[
-        "number", "issue_date", "due_date", "bill_to", "seller", "net_total", "tax_total", "gross_total",
-        "journal_entry", "open_item", "status", "issued_by", "issued_at", "updated_at",
-    ])
-    record_status_change(invoice, by=by, from_state=Invoice.Status.DRAFT)
-    outbox_emit(topic="invoice.issued", subject_type="invoice", subject_id=invoice.pk, payload={
-        "id": invoice.pk, "number": number, "customer_id": invoice.customer_id, "currency": invoice.currency,
+ISSUED_FIELDS = [
+    "number", "issue_date", "due_date", "bill_to", "seller", "net_total", "tax_total", "gross_total",
+    "journal_entry", "open_item", "status", "issued_by", "issued_at", "updated_at",
+]
+
+
+def _issue_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list[InvoiceLine]], on: dt.date,
+                 by: User | None) -> None:
+    """Number, stamp and post one entity's drafts together: one block of numbers, one batch
+    posting, one bulk update with history, one insert of status rows and of outbox events."""
+    accounts = dict(Account.objects.filter(legal_entity_id=entity.pk, is_active=True).values_list("code", "id"))
+    numbers = number_series_take(legal_entity_id=entity.pk, doc_type="invoice", fiscal_year=on.year, count=len(group))
+    seller, bill_to, stamp = _seller(entity), {}, dates.now()
+    postings: list[tuple[Invoice, EntrySpec]] = []
+    for invoice, n in zip(group, numbers, strict=True):
+        invoice_lines = lines.get(invoice.pk)
+        if not invoice_lines:
+            raise ValidationFailed(f"Draft invoice #{invoice.pk} has no lines.")
+        _recompute_totals(invoice, invoice_lines)  # totals always equal the sum of the rounded lines
+        invoice.number, invoice.issue_date = f"{entity.invoice_prefix}-{on.year}-{n:06d}", on
+        invoice.due_date = on + dt.timedelta(days=invoice.payment_terms_days)
+        if invoice.customer_id not in bill_to:
+            bill_to[invoice.customer_id] = _bill_to(invoice.customer)
+        invoice.bill_to, invoice.seller = bill_to[invoice.customer_id], seller
+        invoice.status, invoice.issued_by, invoice.issued_at, invoice.updated_at = Invoice.Status.ISSUED, by, stamp, stamp
+        if invoice.gross_total != 0:
+            postings.append((invoice, EntrySpec(
+                lines=_posting_lines(invoice, invoice_lines, accounts), currency=invoice.currency,
+                memo=f"Invoice {invoice.number} {invoice.customer.legal_name}", source=invoice,
+                source_reference=invoice.number,
+            )))
+    entries = journal_post_batch(legal_entity_id=entity.pk, kind="invoice", document_date=on,
+                                 entries=[spec for _, spec in postings], by=by)
+    for (invoice, _), entry in zip(postings, entries, strict=True):
+        invoice.journal_entry, invoice.open_item = entry, entry.opened_items[0]
+    bulk_update_rows(group, ISSUED_FIELDS)
+    history_insert(group, created=False, by=by, reason="issued", at=stamp)
+    record_status_changes(group, by=by, from_state=Invoice.Status.DRAFT)
+    outbox_emit_many(topic="invoice.issued", subject_type="invoice", events=[(invoice.pk, {
+        "id": invoice.pk, "number": invoice.number, "customer_id": invoice.customer_id, "currency": invoice.currency,
         "gross_total": str(invoice.gross_total), "issue_date": on.isoformat(), "due_date": invoice.due_date.isoformat(),
-    })
+    }) for invoice in group])
 
 
 def _queue_documents(invoice_ids: list[int]) -> None:
@@ -349,14 +378,16 @@ def invoices_issue(
         return result
     entities = LegalEntity.objects.in_bulk(list(groups))
     customers = Customer.objects.in_bulk({i.customer_id for group in groups.values() for i in group})
+    lines: dict[int, list[InvoiceLine]] = defaultdict(list)
+    for line in (InvoiceLine.objects.filter(invoice_id__in=[i.pk for group in groups.values() for i in group])
+                 .select_related("tax_code").order_by("invoice_id", "position")):
+        lines[line.invoice_id].append(line)
     for entity_id in sorted(groups):  # series rows locked in entity order
-        entity, group = entities[entity_id], groups[entity_id]
-        accounts = dict(Account.objects.filter(legal_entity_id=entity_id, is_active=True).values_list("code", "id"))
-        numbers = number_series_take(legal_entity_id=entity_id, doc_type="invoice", fiscal_year=on.year, count=len(group))
-        for invoice, n in zip(group, numbers, strict=True):
-            invoice.legal_entity, invoice.customer = entity, customers[invoice.customer_id]
-            _issue_one(invoice, f"{entity.invoice_prefix}-{on.year}-{n:06d}", on, by, accounts)
-            result.append(invoice)
+        group = groups[entity_id]
+        for invoice in group:
+            invoice.legal_entity, invoice.customer = entities[entity_id], customers[invoice.customer_id]
+        _issue_group(entities[entity_id], group, lines, on, by)
+        result.extend(group)
     if queue_documents:
         ids = [invoice.pk for invoice in result]
         transaction.on_commit(lambda: _queue_documents(ids))

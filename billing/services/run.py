@@ -36,15 +36,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
-from simple_history.utils import bulk_create_with_history
 
 from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
 from billing.periods import add_months, bill_month, month_end, month_start, slices_from_versions
 from billing.services.invoices import invoice_compute_line, invoices_issue
-from billing.tax import TaxCodeMissing, has_valid_vat_id, tax_code_for
+from billing.tax import TaxCodeMissing, TaxTable, has_valid_vat_id, tax_code_for
 from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord
 from customers.models import Customer
 from otc import dates
+from otc.bulk import bulk_insert_rows, history_insert
 from otc.countries import EU_COUNTRIES
 from otc.errors import DomainError, InvalidTransition, PermissionDenied
 from otc.models import User
@@ -148,7 +148,7 @@ def _is_eu_b2b_without_tax_id(contract: Contract) -> bool:
 
 def _tax_key(seller_country: str, customer: Customer, category: str, on: dt.date) -> tuple:
     """What `tax_code_for` depends on, so one chunk looks each combination up once rather than
-    once per customer (the VAT id checksum is computed once per customer object)."""
+    once per customer (the VAT id checksum is computed once per customer object; a chunk shares them)."""
     valid = getattr(customer, "_billing_valid_vat_id", None)
     if valid is None:
         valid = customer._billing_valid_vat_id = has_valid_vat_id(customer)
@@ -182,7 +182,7 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
         if key not in tax_cache:
             try:
                 tax_cache[key] = tax_code_for(seller_country=contract.legal_entity.country, customer=customer,
-                                              category=category, on=spec.service_end)
+                                              category=category, on=spec.service_end, table=tax_cache["table"])
             except TaxCodeMissing as exc:
                 tax_cache[key] = exc
         code = tax_cache[key]
@@ -234,8 +234,9 @@ def _insert_invoices(chunk: _Chunk, contracts: dict[int, Contract]) -> list[Invo
     per invoice decides which ones were already there."""
     try:
         with transaction.atomic():
-            return bulk_create_with_history(chunk.invoices, Invoice, batch_size=INSERT_BATCH,
-                                            default_change_reason="billing run")
+            created = bulk_insert_rows(chunk.invoices)
+            history_insert(created, created=True, by=chunk.run.started_by, reason="billing run", at=dates.now())
+            return created
     except IntegrityError:
         pass
     created = []
@@ -268,6 +269,9 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         traced |= set(BillingException.objects.filter(run_id=run_id, contract_id__in=ids)
                       .values_list("contract_id", flat=True))
         todo = [pk for pk in ids if pk in contracts and pk not in traced]
+        shared: dict[int, Customer] = {}
+        for contract in contracts.values():  # one object per customer: its VAT id is checked once
+            contract.customer = shared.setdefault(contract.customer_id, contract.customer)
         existing = dict(Invoice.objects.filter(contract_id__in=todo, billing_period_start=month)
                         .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
         versions: dict[int, list[ContractVersion]] = defaultdict(list)
@@ -284,7 +288,7 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
                     .values("contract_id", "line_key").annotate(total=Sum("quantity")).order_by()):
             usage[row["contract_id"]][row["line_key"]] = row["total"]
 
-        chunk, tax_cache = _Chunk(run), {}
+        chunk, tax_cache = _Chunk(run), {"table": TaxTable()}
         for pk in todo:
             contract = contracts[pk]
             if pk in existing:
@@ -300,7 +304,7 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
             for line in chunk.lines[invoice.contract_id]:
                 line.invoice = invoice
                 new_lines.append(line)
-        InvoiceLine.objects.bulk_create(new_lines, batch_size=INSERT_BATCH * 4)
+        bulk_insert_rows(new_lines)
         BillingException.objects.bulk_create(chunk.exceptions, batch_size=INSERT_BATCH, ignore_conflicts=True)
         attention = sum(1 for e in chunk.exceptions if e.code not in INFO_CODES)
         counts = {"contracts": len(todo), "invoices": len(created), "skipped": chunk.skipped,

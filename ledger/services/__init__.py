@@ -4,11 +4,20 @@ from .chart import chart_create_default
 from .manual import journal_post_manual
 from .numbering import number_series_take
 from .periods import period_close, period_for_posting, period_reopen
-from .posting import LineSpec, OpenItemSpec, OverSettlement, journal_post, journal_reverse
+from .posting import (
+    EntrySpec,
+    LineSpec,
+    OpenItemSpec,
+    OverSettlement,
+    journal_post,
+    journal_post_batch,
+    journal_reverse,
+)
 from .rates import fx_rate_for, fx_rate_set
 
 __all__ = [
-    "LineSpec", "OpenItemSpec", "chart_create_default", "fx_rate_for", "fx_rate_set", "journal_post", "journal_post_manual", "journal_reverse",
+    "EntrySpec", "LineSpec", "OpenItemSpec", "chart_create_default", "fx_rate_for", "fx_rate_set", "journal_post",
+    "journal_post_batch", "journal_post_manual", "journal_reverse",
     "OverSettlement",
     "number_series_take", "period_close", "period_for_posting", "period_reopen",
 ]

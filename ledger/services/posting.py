@@ -23,6 +23,10 @@ Rules (DESIGN.md, "Journal lines" and "Open items"):
 - Entries and lines are immutable; `journal_reverse` posts the exact opposite as a new entry.
 
 Lock order inside a posting: period, open items (primary-key order), numbering series.
+
+`journal_post_batch` posts many entries of one entity, kind and date under the same rules with
+a constant number of queries (the chart, rates and period read once, one block of numbers, bulk
+inserts): the month-end run posts thousands of invoices this way. It is all-or-nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from django.db import transaction
 
 from customers.models import Customer
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
+from otc.bulk import bulk_insert_rows
 from otc.dates import now
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
@@ -97,18 +102,36 @@ def _fail(index: int, message: str) -> ValidationFailed:
     return ValidationFailed(f"Line {index}: {message}", fields={"lines": [index]})
 
 
-def _resolve_accounts(entity: LegalEntity, lines: list[LineSpec]) -> list[Account]:
-    ids = {spec.account_id for spec in lines if spec.account_id}
-    roles = {spec.role for spec in lines if spec.role and not spec.account_id}
-    by_id = {a.id: a for a in Account.objects.filter(id__in=ids)}
-    by_role: dict[str, Account] = {}
-    for candidate in Account.objects.filter(legal_entity=entity, role__in=roles, is_active=True).order_by("code"):
-        by_role.setdefault(candidate.role, candidate)  # lowest code wins for shared roles
+class _Chart:
+    """An entity's chart read once per posting (or per batch), with the FX rates looked up."""
+
+    def __init__(self, entity: LegalEntity) -> None:
+        self.entity = entity
+        self.by_id: dict[int, Account] = {}
+        self.by_role: dict[str, Account] = {}
+        for account in Account.objects.filter(legal_entity=entity).order_by("code"):
+            self.by_id[account.id] = account
+            if account.is_active and account.role:
+                self.by_role.setdefault(account.role, account)  # lowest code wins for shared roles
+        self.rates: dict[tuple[str, dt.date], Decimal] = {}
+
+    def foreign(self, ids: set[int]) -> dict[int, Account]:
+        """Accounts named by id that are not in this entity's chart (to say whose they are)."""
+        missing = ids - self.by_id.keys()
+        return {a.id: a for a in Account.objects.filter(id__in=missing)} if missing else {}
+
+
+def _resolve_accounts(chart: _Chart, lines: list[LineSpec]) -> list[Account]:
+    entity = chart.entity
+    others = chart.foreign({spec.account_id for spec in lines if spec.account_id})
     accounts = []
     for index, spec in enumerate(lines, start=1):
         if not spec.account_id and not spec.role:
             raise _fail(index, "name an account (account_id) or an account role.")
-        account = by_id.get(spec.account_id) if spec.account_id else by_role.get(spec.role)
+        if spec.account_id:
+            account = chart.by_id.get(spec.account_id) or others.get(spec.account_id)
+        else:
+            account = chart.by_role.get(spec.role)
         if account is None:
             what = f"account id {spec.account_id}" if spec.account_id else f"an active account with role '{spec.role}'"
             raise _fail(index, f"{entity.code} has no {what}.")
@@ -149,7 +172,7 @@ def _check_subledger(index: int, spec: LineSpec, account: Account) -> None:
         raise _fail(index, "only AR and unapplied-cash lines carry open items.")
 
 
-def _rates(lines: list[_Line], functional: str, on: dt.date) -> None:
+def _rates(lines: list[_Line], functional: str, on: dt.date, cache: dict[tuple[str, dt.date], Decimal]) -> None:
     """One rate per currency per entry: stated on the lines, else the dated rate."""
     stated: dict[str, Decimal] = {}
     for index, line in enumerate(lines, start=1):
@@ -167,16 +190,19 @@ def _rates(lines: list[_Line], functional: str, on: dt.date) -> None:
         if line.currency == functional:
             continue
         if line.currency not in stated:
-            try:
-                stated[line.currency] = fx_rate_for(from_currency=line.currency, to_currency=functional, on=on)
-            except DomainError as exc:
-                raise _fail(index, f"{line.currency} is not the functional currency {functional} and no rate is "
-                                   f"given: {exc.message}")
+            if (line.currency, on) not in cache:
+                try:
+                    cache[line.currency, on] = fx_rate_for(from_currency=line.currency, to_currency=functional, on=on)
+                except DomainError as exc:
+                    raise _fail(index, f"{line.currency} is not the functional currency {functional} and no rate is "
+                                       f"given: {exc.message}")
+            stated[line.currency] = cache[line.currency, on]
         line.rate = stated[line.currency]
 
 
-def _convert(lines: list[_Line], entity: LegalEntity) -> list[_Line]:
+def _convert(lines: list[_Line], chart: _Chart) -> list[_Line]:
     """Fill functional amounts; return the extra rounding line a mixed entry may need."""
+    entity = chart.entity
     functional = entity.functional_currency
     for line in lines:
         line.functional = quantize(line.amount * line.rate, functional)
@@ -196,7 +222,7 @@ def _convert(lines: list[_Line], entity: LegalEntity) -> list[_Line]:
             f"{quantize(residual, functional)} {functional} at the FX rates used.",
             fields={"lines": ["unbalanced"]},
         )
-    rounding = Account.objects.filter(legal_entity=entity, role=Account.Role.ROUNDING, is_active=True).first()
+    rounding = chart.by_role.get(Account.Role.ROUNDING)
     if rounding is None:
         raise ValidationFailed(f"{entity.code} has no active rounding-differences account for an FX rounding residual.")
     spec = LineSpec(amount=-residual, account_id=rounding.id, currency=functional, description="FX rounding difference")
@@ -249,19 +275,29 @@ def _open_period(entity_id: int, document_date: dt.date, roll_forward: bool) -> 
     raise DomainError(f"The period {period.label} was closed while posting; try again.")
 
 
-def _validate(entity: LegalEntity, kind: str, lines: list[LineSpec], currency: str | None, by: User | None) -> list[_Line]:
+def _check_entry(kind: str, by: User | None, entity: LegalEntity) -> None:
     if not entity.is_active:
         raise ValidationFailed(f"{entity.code} is not an active legal entity.")
     if kind not in JournalEntry.Kind.values:
         raise ValidationFailed(f"Unknown journal kind {kind!r}.")
     if kind == JournalEntry.Kind.MANUAL and (by is None or not by.has_perm("ledger.post_manual_journal")):
         raise PermissionDenied("Your role may not post manual journal entries.")
+
+
+def _check_customers(lines: list[LineSpec]) -> None:
+    customer_ids = {spec.customer_id for spec in lines if spec.customer_id}
+    if customer_ids and Customer.objects.filter(id__in=customer_ids).count() != len(customer_ids):
+        raise ValidationFailed("A line names a customer that does not exist.", fields={"lines": ["customer"]})
+
+
+def _validate(chart: _Chart, lines: list[LineSpec], currency: str | None) -> list[_Line]:
+    """One entry's lines checked against the chart (no queries once the chart is read)."""
     if len(lines) < 2:
         raise ValidationFailed("A journal entry needs at least two lines.")
-    accounts = _resolve_accounts(entity, lines)
+    accounts = _resolve_accounts(chart, lines)
     out = []
     for index, (spec, account) in enumerate(zip(lines, accounts, strict=True), start=1):
-        cur = validate_currency(spec.currency or currency or entity.functional_currency)
+        cur = validate_currency(spec.currency or currency or chart.entity.functional_currency)
         _check_subledger(index, spec, account)
         out.append(_Line(spec=spec, account=account, currency=cur, amount=_check_amount(index, spec.amount, cur)))
     currencies = {line.currency for line in out}
@@ -270,10 +306,100 @@ def _validate(entity: LegalEntity, kind: str, lines: list[LineSpec], currency: s
         raise ValidationFailed(
             f"The entry does not balance: debits and credits differ by {total} {cur}.", fields={"lines": ["unbalanced"]}
         )
-    customer_ids = {spec.customer_id for spec in lines if spec.customer_id}
-    if customer_ids and Customer.objects.filter(id__in=customer_ids).count() != len(customer_ids):
-        raise ValidationFailed("A line names a customer that does not exist.", fields={"lines": ["customer"]})
     return out
+
+
+def _prepare(chart: _Chart, lines: list[LineSpec], currency: str | None, document_date: dt.date,
+             functional_amounts: list[Decimal] | None = None) -> list[_Line]:
+    """Validated lines with their functional amounts (plus an FX rounding line when needed)."""
+    work = _validate(chart, lines, currency)
+    if functional_amounts is not None:  # a reversal: the exact opposite of the original
+        for line, func in zip(work, functional_amounts, strict=True):
+            line.rate, line.functional = Decimal(line.spec.fx_rate or 1), func
+    else:
+        _rates(work, chart.entity.functional_currency, document_date, chart.rates)
+        work += _convert(work, chart)
+    if sum((line.functional for line in work), ZERO) != 0:  # pragma: no cover - guaranteed above
+        raise ValidationFailed(f"The entry does not balance in {chart.entity.functional_currency}.")
+    return work
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """One entry of a `journal_post_batch`: its lines and what it documents."""
+
+    lines: list[LineSpec]
+    currency: str | None = None
+    memo: str = ""
+    source: Any = None
+    source_reference: str = ""
+
+
+def _write(
+    *, entity: LegalEntity, kind: str, document_date: dt.date, entries: list[tuple[EntrySpec, list[_Line]]],
+    by: User | None, roll_forward: bool, reverses_id: int | None = None,
+) -> list[JournalEntry]:
+    """Lock the period and the settled items, take the numbers, insert entries, items and lines."""
+    if kind == JournalEntry.Kind.MANUAL:
+        roll_forward = False  # a manual journal never moves silently into another period
+    period, entry_date = _open_period(entity.id, document_date, roll_forward)
+    moves = _settlements([line for _, work in entries for line in work], entity)
+    numbers = number_series_take(legal_entity_id=entity.id, doc_type="journal", fiscal_year=entry_date.year,
+                                 count=len(entries))
+    types: dict[type, ContentType] = {}
+    rows = []
+    for (spec, _), number in zip(entries, numbers, strict=True):
+        source = spec.source
+        source_type = None
+        if source is not None:
+            source_type = types.get(source.__class__) or types.setdefault(
+                source.__class__, ContentType.objects.get_for_model(source.__class__))
+        rows.append(JournalEntry(
+            legal_entity=entity, number=f"JE-{entity.code}-{entry_date.year}-{number:06d}", kind=kind,
+            entry_date=entry_date, document_date=document_date, period=period, memo=spec.memo[:255],
+            source_type=source_type, source_id=source.pk if source is not None else None,
+            source_reference=spec.source_reference[:60], reverses_id=reverses_id, posted_by=by,
+        ))
+    created = bulk_insert_rows(rows)
+    opened: list[tuple[_Line, OpenItem]] = []
+    for entry, (_, work) in zip(created, entries, strict=True):
+        for line in work:
+            item = line.spec.open_item
+            if item is not None:
+                opened.append((line, OpenItem(
+                    legal_entity=entity, account=line.account, customer_id=line.spec.customer_id, currency=line.currency,
+                    document_type=item.document_type, document_number=item.document_number,
+                    document_date=item.document_date, due_date=item.due_date, source_type=entry.source_type,
+                    source_id=entry.source_id, original_amount=line.amount, open_amount=line.amount,
+                )))
+    bulk_insert_rows([item for _, item in opened])
+    new_items = {id(line): item for line, item in opened}
+    for entry, (_, work) in zip(created, entries, strict=True):
+        entry.opened_items = [new_items[id(line)] for line in work if id(line) in new_items]
+    new_lines = []
+    for entry, (_, work) in zip(created, entries, strict=True):
+        for line in work:
+            spec = line.spec
+            open_item = new_items.get(id(line)) or (moves[spec.settle_item_id][0] if spec.settle_item_id else None)
+            new_lines.append(JournalLine(
+                entry=entry, account=line.account, customer_id=spec.customer_id, currency=line.currency,
+                amount=line.amount, fx_rate=line.rate, functional_amount=line.functional,
+                description=spec.description[:255], open_item=open_item,
+            ))
+    stamp = now()
+    for item_id, (item, delta) in moves.items():
+        # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
+        # floating point and could leave -0.0000000001 behind.
+        OpenItem.objects.filter(pk=item_id).update(open_amount=item.open_amount + delta, updated_at=stamp)
+    bulk_insert_rows(new_lines)
+    return created
+
+
+def _entity(legal_entity_id: int) -> LegalEntity:
+    try:
+        return LegalEntity.objects.get(pk=legal_entity_id)
+    except LegalEntity.DoesNotExist:
+        raise ValidationFailed(f"Legal entity {legal_entity_id} does not exist.")
 
 
 def _post(
@@ -281,57 +407,13 @@ def _post(
     currency: str | None, memo: str, source: Any, source_reference: str, roll_forward: bool,
     reverses_id: int | None, functional_amounts: list[Decimal] | None = None,
 ) -> JournalEntry:
-    try:
-        entity = LegalEntity.objects.get(pk=legal_entity_id)
-    except LegalEntity.DoesNotExist:
-        raise ValidationFailed(f"Legal entity {legal_entity_id} does not exist.")
-    work = _validate(entity, kind, lines, currency, by)
-    if functional_amounts is not None:  # a reversal: the exact opposite of the original
-        for line, func in zip(work, functional_amounts, strict=True):
-            line.rate, line.functional = Decimal(line.spec.fx_rate or 1), func
-    else:
-        _rates(work, entity.functional_currency, document_date)
-        work += _convert(work, entity)
-    if sum((line.functional for line in work), ZERO) != 0:  # pragma: no cover - guaranteed above
-        raise ValidationFailed(f"The entry does not balance in {entity.functional_currency}.")
-
-    if kind == JournalEntry.Kind.MANUAL:
-        roll_forward = False  # a manual journal never moves silently into another period
-    period, entry_date = _open_period(entity.id, document_date, roll_forward)
-    moves = _settlements(work, entity)
-    number = number_series_take(legal_entity_id=entity.id, doc_type="journal", fiscal_year=entry_date.year)[0]
-    source_type = ContentType.objects.get_for_model(source.__class__) if source is not None else None
-    entry = JournalEntry.objects.create(
-        legal_entity=entity, number=f"JE-{entity.code}-{entry_date.year}-{number:06d}", kind=kind,
-        entry_date=entry_date, document_date=document_date, period=period, memo=memo[:255],
-        source_type=source_type, source_id=source.pk if source is not None else None,
-        source_reference=source_reference[:60], reverses_id=reverses_id, posted_by=by,
-    )
-    new_lines = []
-    for line in work:
-        spec, open_item = line.spec, None
-        if spec.open_item is not None:
-            open_item = OpenItem.objects.create(
-                legal_entity=entity, account=line.account, customer_id=spec.customer_id, currency=line.currency,
-                document_type=spec.open_item.document_type, document_number=spec.open_item.document_number,
-                document_date=spec.open_item.document_date, due_date=spec.open_item.due_date,
-                source_type=source_type, source_id=entry.source_id,
-                original_amount=line.amount, open_amount=line.amount,
-            )
-        elif spec.settle_item_id is not None:
-            open_item = moves[spec.settle_item_id][0]
-        new_lines.append(JournalLine(
-            entry=entry, account=line.account, customer_id=spec.customer_id, currency=line.currency,
-            amount=line.amount, fx_rate=line.rate, functional_amount=line.functional,
-            description=spec.description[:255], open_item=open_item,
-        ))
-    stamp = now()
-    for item_id, (item, delta) in moves.items():
-        # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
-        # floating point and could leave -0.0000000001 behind.
-        OpenItem.objects.filter(pk=item_id).update(open_amount=item.open_amount + delta, updated_at=stamp)
-    JournalLine.objects.bulk_create(new_lines)
-    return entry
+    entity = _entity(legal_entity_id)
+    _check_entry(kind, by, entity)
+    work = _prepare(_Chart(entity), lines, currency, document_date, functional_amounts)
+    _check_customers(lines)
+    spec = EntrySpec(lines=lines, currency=currency, memo=memo, source=source, source_reference=source_reference)
+    return _write(entity=entity, kind=kind, document_date=document_date, entries=[(spec, work)], by=by,
+                  roll_forward=roll_forward, reverses_id=reverses_id)[0]
 
 
 @transaction.atomic
@@ -356,6 +438,38 @@ def journal_post(
         currency=currency, memo=memo, source=source, source_reference=source_reference,
         roll_forward=roll_forward, reverses_id=reverses_id,
     )
+
+
+@transaction.atomic
+def journal_post_batch(
+    *,
+    legal_entity_id: int,
+    kind: str,
+    document_date: dt.date,
+    entries: list[EntrySpec],
+    by: User | None,
+    roll_forward: bool = True,
+) -> list[JournalEntry]:
+    """Post many balanced entries of one entity, kind and document date, all or nothing, under
+    the rules of `journal_post` (the module docstring) with a constant number of queries. Their
+    journal numbers are consecutive, in the order given. A failing entry refuses the batch with
+    "Entry n: ..." naming it. Returns the entries in the order given, each with `opened_items`:
+    the open items its lines opened, in line order."""
+    entity = _entity(legal_entity_id)
+    _check_entry(kind, by, entity)
+    if not entries:
+        return []
+    chart = _Chart(entity)
+    prepared = []
+    for index, spec in enumerate(entries, start=1):
+        try:
+            prepared.append((spec, _prepare(chart, spec.lines, spec.currency, document_date)))
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"Entry {index} ({spec.source_reference or spec.memo}): {exc.message}",
+                                   fields=exc.fields) from exc
+    _check_customers([line for spec in entries for line in spec.lines])
+    return _write(entity=entity, kind=kind, document_date=document_date, entries=prepared, by=by,
+                  roll_forward=roll_forward)
 
 
 @transaction.atomic

@@ -1,0 +1,70 @@
+"""otc.bulk: the set-based writes store exactly what save() would (on PostgreSQL through COPY)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+
+from otc import bulk
+from otc.models import OutboxEvent, StatusChange, User
+
+TRICKY = "tab\there\nnew line\\back slash \\N \r ünïcødé ' \" ;"
+
+
+@pytest.fixture(autouse=True)
+def always_copy(monkeypatch):
+    monkeypatch.setattr(bulk, "COPY_THRESHOLD", 0)  # even two rows take the COPY path on PostgreSQL
+
+
+@pytest.mark.django_db
+def test_insert_sets_keys_and_round_trips_every_kind_of_value():
+    payload = {"text": TRICKY, "amount": "1234.56", "none": None, "list": [1, "a\tb"], "nested": {"x": True}}
+    events = bulk.bulk_insert_rows([
+        OutboxEvent(topic="t.one", subject_type="invoice", subject_id=7, payload=payload, last_error=TRICKY),
+        OutboxEvent(topic="t.two", subject_type="invoice", subject_id=8, payload={}, attempts=3),
+    ])
+    assert all(event.pk for event in events) and events[0].pk != events[1].pk
+    first, second = OutboxEvent.objects.get(pk=events[0].pk), OutboxEvent.objects.get(pk=events[1].pk)
+    assert first.payload == payload and first.last_error == TRICKY and first.delivered_at is None
+    assert first.created_at is not None  # auto_now_add stamped as save() would
+    assert (second.topic, second.subject_id, second.attempts, second.payload) == ("t.two", 8, 3, {})
+
+
+@pytest.mark.django_db
+def test_insert_then_update_rows_writes_dates_decimals_and_foreign_keys():
+    from tests.factories.billing import InvoiceFactory
+
+    user = User.objects.create(username="bulk-user")
+    invoices = [InvoiceFactory(), InvoiceFactory()]
+    stamp = dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.UTC)
+    for n, invoice in enumerate(invoices, start=1):
+        invoice.number, invoice.issue_date = f"X-2026-{n:06d}", dt.date(2026, 11, 30)
+        invoice.net_total, invoice.tax_total = Decimal("1000.10") * n, Decimal("190.02")
+        invoice.gross_total = invoice.net_total + invoice.tax_total
+        invoice.bill_to, invoice.issued_by, invoice.issued_at = {"legal_name": TRICKY}, user, stamp
+    fields = ["number", "issue_date", "net_total", "tax_total", "gross_total", "bill_to", "issued_by", "issued_at"]
+    assert bulk.bulk_update_rows(invoices, fields) == 2
+    for n, invoice in enumerate(invoices, start=1):
+        invoice.refresh_from_db()
+        assert invoice.number == f"X-2026-{n:06d}" and invoice.issue_date == dt.date(2026, 11, 30)
+        assert invoice.gross_total == Decimal("1000.10") * n + Decimal("190.02")
+        assert invoice.bill_to == {"legal_name": TRICKY} and invoice.issued_by == user and invoice.issued_at == stamp
+
+    bulk.history_insert(invoices, created=False, by=user, reason="issued", at=stamp)
+    latest = invoices[0].history.order_by("-history_id").first()
+    assert (latest.history_type, latest.history_user, latest.history_change_reason) == ("~", user, "issued")
+    assert latest.number == "X-2026-000001" and latest.gross_total == Decimal("1190.12")
+
+
+@pytest.mark.django_db
+def test_a_constraint_violation_is_a_django_integrity_error_and_rolls_back():
+    content_type = ContentType.objects.get_for_model(User)
+    rows = [StatusChange(content_type=content_type, object_id=1, to_state="ok"),
+            StatusChange(content_type=content_type, object_id=2, to_state=None)]  # NOT NULL
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.bulk_insert_rows(rows)
+    assert not StatusChange.objects.filter(to_state="ok").exists()
