@@ -18,9 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import uuid
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -74,23 +72,69 @@ def bulk_update_rows(objs: Sequence[Model], fields: Sequence[str], *, batch_size
 # --- inserts ----------------------------------------------------------------------------------
 
 COPY_THRESHOLD = 20  # fewer rows: one INSERT costs less than taking keys first
+_PLAIN = frozenset({  # str() of these never needs escaping
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "DecimalField", "ForeignKey",
+    "OneToOneField", "UUIDField",
+})
 
-def _copy_text(field: Any, value: Any) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_converter(field: Any) -> Any:
+    """A function turning one value of `field` into PostgreSQL's COPY text format."""
     kind = field.get_internal_type()
     if kind == "JSONField":
-        text = json.dumps(value, cls=field.encoder)
+        encoder = field.encoder
+
+        def convert(value: Any) -> str:
+            return "\\N" if value is None else _escape(json.dumps(value, cls=encoder))
     elif kind == "BooleanField":
-        return "t" if value else "f"
-    elif isinstance(value, dt.date):  # date and aware datetime
-        return value.isoformat()
-    elif isinstance(value, int | Decimal | uuid.UUID):
-        return str(value)
-    else:
-        text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        def convert(value: Any) -> str:
+            return "\\N" if value is None else ("t" if value else "f")
+    elif kind in ("DateField", "DateTimeField"):
+        def convert(value: Any) -> str:
+            return "\\N" if value is None else value.isoformat()
+    elif kind in _PLAIN:
+        def convert(value: Any) -> str:
+            return "\\N" if value is None else str(value)
+    else:  # text, and anything else str() may put a tab or a backslash in
+        def convert(value: Any) -> str:
+            return "\\N" if value is None else _escape(str(value))
+    return convert
+
+
+def _copy(connection: Any, table: str, columns: list[Any], rows: Any, batch_size: int) -> None:
+    """Stream `rows` (tuples of Python values in `columns` order) into `table` with COPY."""
+    qn = connection.ops.quote_name
+    converters = [_copy_converter(field) for field in columns]
+    statement = f"COPY {qn(table)} ({', '.join(qn(field.column) for field in columns)}) FROM STDIN"
+    with connection.cursor() as cursor:
+        buffer, count = io.StringIO(), 0
+        for row in rows:
+            buffer.write("\t".join([convert(value) for convert, value in zip(converters, row, strict=True)]))
+            buffer.write("\n")
+            count += 1
+            if count == batch_size:
+                _flush(connection, cursor, statement, buffer)
+                buffer, count = io.StringIO(), 0
+        if count:
+            _flush(connection, cursor, statement, buffer)
+
+
+def _flush(connection: Any, cursor: Any, statement: str, buffer: io.StringIO) -> None:
+    buffer.seek(0)
+    with connection.wrap_database_errors:  # IntegrityError etc., as from execute()
+        cursor.copy_expert(statement, buffer)
+
+
+def _take_keys(connection: Any, meta: Any, count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [meta.db_table, meta.pk.column, count])
+        return [value for (value,) in cursor.fetchall()]
 
 
 def bulk_insert_rows(objs: Sequence[Model], *, batch_size: int = 5000) -> list[Model]:
@@ -113,22 +157,10 @@ def bulk_insert_rows(objs: Sequence[Model], *, batch_size: int = 5000) -> list[M
                 field.pre_save(obj, add=True)
     if connection.vendor != "postgresql" or len(objs) < COPY_THRESHOLD:
         return model._default_manager.using(alias).bulk_create(objs, batch_size=batch_size)
-    pk = meta.pk
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [meta.db_table, pk.column, len(objs)])
-        for obj, (value,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = value
-        columns = ", ".join(qn(field.column) for field in fields)
-        for start in range(0, len(objs), batch_size):
-            buffer = io.StringIO()
-            for obj in objs[start:start + batch_size]:
-                buffer.write("\t".join(_copy_text(field, getattr(obj, field.attname)) for field in fields))
-                buffer.write("\n")
-            buffer.seek(0)
-            with connection.wrap_database_errors:  # IntegrityError etc., as from execute()
-                cursor.copy_expert(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN", buffer)
+    for obj, key in zip(objs, _take_keys(connection, meta, len(objs)), strict=True):
+        obj.pk = key
+    attnames = [field.attname for field in fields]
+    _copy(connection, meta.db_table, fields, ([getattr(obj, name) for name in attnames] for obj in objs), batch_size)
     for obj in objs:
         obj._state.adding, obj._state.db = False, alias
     return list(objs)
@@ -136,12 +168,26 @@ def bulk_insert_rows(objs: Sequence[Model], *, batch_size: int = 5000) -> list[M
 
 def history_insert(objs: Sequence[Model], *, created: bool, by: Any, reason: str, at: dt.datetime) -> None:
     """The django-simple-history rows of `objs` (one model), as its `bulk_history_create` would
-    write them ("+" when created, "~" when changed), through `bulk_insert_rows`."""
+    write them ("+" when created, "~" when changed). On PostgreSQL they are streamed with COPY
+    straight from `objs`, without building a historical object per row."""
     if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     history = type(objs[0]).history.model
     tracked = [field.attname for field in history.tracked_fields]
-    rows = [history(history_date=at, history_user=by, history_change_reason=reason,
-                    history_type="+" if created else "~",
-                    **{name: getattr(obj, name) for name in tracked}) for obj in objs]
-    bulk_insert_rows(rows)
+    kind = "+" if created else "~"
+    user_id = by.pk if by is not None else None
+    connection = connections[router.db_for_write(history)]
+    if connection.vendor != "postgresql" or len(objs) < COPY_THRESHOLD:
+        history.objects.bulk_create([
+            history(history_date=at, history_user_id=user_id, history_change_reason=reason, history_type=kind,
+                    **{name: getattr(obj, name) for name in tracked}) for obj in objs])
+        return
+    meta = history._meta
+    extra = {"history_date": at, "history_user_id": user_id, "history_change_reason": reason, "history_type": kind}
+    fields = [field for field in meta.concrete_fields if field.attname in extra or field.attname in tracked]
+    keys = _take_keys(connection, meta, len(objs))
+    pk_field = meta.pk
+    columns = [pk_field] + fields
+    rows = ([key] + [extra[f.attname] if f.attname in extra else getattr(obj, f.attname) for f in fields]
+            for key, obj in zip(keys, objs, strict=True))
+    _copy(connection, meta.db_table, columns, rows, 5000)

@@ -43,6 +43,7 @@ from billing.services.invoices import invoice_compute_line, invoices_issue
 from billing.tax import TaxCodeMissing, TaxTable, has_valid_vat_id, tax_code_for
 from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord
 from customers.models import Customer
+from ledger.models import LegalEntity
 from otc import dates
 from otc.bulk import bulk_insert_rows, history_insert
 from otc.countries import EU_COUNTRIES
@@ -263,15 +264,17 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         month = run.period_start
         ids = sorted(set(contract_ids))
         contracts = {c.pk: c for c in Contract.objects.select_for_update(of=("self",)).filter(pk__in=ids)
-                     .select_related("customer", "legal_entity").order_by("pk")}
+                     .order_by("pk")}
         traced = set(Invoice.objects.filter(billing_run_id=run_id, contract_id__in=ids)
                      .values_list("contract_id", flat=True))
         traced |= set(BillingException.objects.filter(run_id=run_id, contract_id__in=ids)
                       .values_list("contract_id", flat=True))
         todo = [pk for pk in ids if pk in contracts and pk not in traced]
-        shared: dict[int, Customer] = {}
-        for contract in contracts.values():  # one object per customer: its VAT id is checked once
-            contract.customer = shared.setdefault(contract.customer_id, contract.customer)
+        # One object per customer and entity for the whole chunk: a customer's VAT id is checked once.
+        customers = Customer.objects.in_bulk({c.customer_id for c in contracts.values()})
+        entities = LegalEntity.objects.in_bulk({c.legal_entity_id for c in contracts.values()})
+        for contract in contracts.values():
+            contract.customer, contract.legal_entity = customers[contract.customer_id], entities[contract.legal_entity_id]
         existing = dict(Invoice.objects.filter(contract_id__in=todo, billing_period_start=month)
                         .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
         versions: dict[int, list[ContractVersion]] = defaultdict(list)
