@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, router
 from django.db.models import Model
+from django.utils import timezone
 
 
 def bulk_update_rows(objs: Sequence[Model], fields: Sequence[str], *, batch_size: int = 500) -> int:
@@ -191,3 +192,33 @@ def history_insert(objs: Sequence[Model], *, created: bool, by: Any, reason: str
     rows = ([key] + [extra[f.attname] if f.attname in extra else getattr(obj, f.attname) for f in fields]
             for key, obj in zip(keys, objs, strict=True))
     _copy(connection, meta.db_table, columns, rows, 5000)
+
+
+def bulk_insert_values(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows given as value tuples in `fields` order, when nobody needs the objects back
+    (journal lines, status rows, outbox events): on PostgreSQL straight into COPY, without a
+    model object per row; the database assigns the keys. Fields not named take their defaults;
+    `auto_now(_add)` fields not named are stamped now."""
+    if not rows:
+        return
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
+        model._default_manager.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows],
+                                           batch_size=2000)
+        return
+    named = [meta.get_field(name) for name in fields]
+    # Model defaults are Python-side in Django: write them for the fields not named.
+    rest = [field for field in meta.concrete_fields
+            if field not in named and not field.primary_key and not field.generated]
+    stamp = timezone.now()
+    defaults = [stamp if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+                else field.get_default() for field in rest]
+    if any(callable(getattr(field, "default", None)) for field in rest):
+        def with_defaults(row: Sequence[Any]) -> list[Any]:
+            return [*row, *(stamp if value is stamp else field.get_default() for field, value in zip(rest, defaults,
+                                                                                                  strict=True))]
+    else:
+        def with_defaults(row: Sequence[Any]) -> list[Any]:
+            return [*row, *defaults]
+    _copy(connection, meta.db_table, named + rest, (with_defaults(row) for row in rows), 5000)

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F, Q
 
-from .bulk import bulk_insert_rows
+from .bulk import bulk_insert_values
 from .dates import now
 from .errors import InvalidTransition, PermissionDenied, ValidationFailed
 from .models import ApiClient, ApprovalLimit, Counter, StatusChange, User
@@ -83,16 +83,16 @@ def record_status_change(obj: Any, *, by: User | None, from_state: str, field: s
 
 
 def record_status_changes(objs: list[Any], *, by: User | None, from_state: str, field: str = "status",
-                          note: str = "") -> list[StatusChange]:
+                          note: str = "") -> None:
     """`record_status_change` for many objects of one model in one insert (batch services)."""
     if not objs:
-        return []
-    content_type = ContentType.objects.get_for_model(objs[0].__class__)
-    return bulk_insert_rows([
-        StatusChange(content_type=content_type, object_id=obj.pk, field=field, from_state=from_state or "",
-                     to_state=getattr(obj, field), by=by, note=note)
-        for obj in objs
-    ])
+        return
+    content_type_id = ContentType.objects.get_for_model(objs[0].__class__).pk
+    stamp, by_id = now(), by.pk if by is not None else None
+    bulk_insert_values(StatusChange, ["content_type_id", "object_id", "field", "from_state", "to_state", "by_id", "at",
+                                      "note"],
+                       [(content_type_id, obj.pk, field, from_state or "", getattr(obj, field), by_id, stamp, note)
+                        for obj in objs])
 
 
 # --- API clients ----------------------------------------------------------------------------
@@ -199,7 +199,6 @@ def outbox_emit_many(*, topic: str, subject_type: str, events: list[tuple[int, d
     """`outbox_emit` for many subjects in one insert: `events` are (subject id, payload) pairs."""
     from .models import OutboxEvent
 
-    bulk_insert_rows([
-        OutboxEvent(topic=topic, subject_type=subject_type, subject_id=subject_id, payload=payload)
-        for subject_id, payload in events
-    ])
+    stamp = now()
+    bulk_insert_values(OutboxEvent, ["topic", "subject_type", "subject_id", "payload", "created_at"],
+                       [(topic, subject_type, subject_id, payload, stamp) for subject_id, payload in events])

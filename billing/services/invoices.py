@@ -272,13 +272,15 @@ def _skip_reason(invoice: Invoice) -> str | None:
     return None
 
 
-def _posting_lines(invoice: Invoice, lines: list[InvoiceLine], accounts: dict[str, int]) -> list[LineSpec]:
+def _posting_lines(invoice: Invoice, lines: list[Any], accounts: dict[str, int]) -> list[LineSpec]:
+    """Debit AR (opening the open item), credit revenue per account and tax per tax account.
+    `lines`: rows with net_amount, tax_amount, revenue_account_code and tax_code__account_code."""
     cur = invoice.currency
     revenue: dict[str, Decimal] = defaultdict(Decimal)
     tax: dict[str, Decimal] = defaultdict(Decimal)
     for line in lines:
         revenue[line.revenue_account_code] += line.net_amount
-        tax[line.tax_code.account_code] += line.tax_amount
+        tax[line.tax_code__account_code] += line.tax_amount
     specs = [LineSpec(
         amount=quantize(invoice.gross_total, cur), role=Account.Role.AR, customer_id=invoice.customer_id,
         description=f"Invoice {invoice.number}",
@@ -305,7 +307,7 @@ ISSUED_FIELDS = [
 ]
 
 
-def _issue_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list[InvoiceLine]], on: dt.date,
+def _issue_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list[Any]], on: dt.date,
                  by: User | None) -> None:
     """Number, stamp and post one entity's drafts together: one block of numbers, one batch
     posting, one bulk update with history, one insert of status rows and of outbox events."""
@@ -378,9 +380,11 @@ def invoices_issue(
         return result
     entities = LegalEntity.objects.in_bulk(list(groups))
     customers = Customer.objects.in_bulk({i.customer_id for group in groups.values() for i in group})
-    lines: dict[int, list[InvoiceLine]] = defaultdict(list)
+    lines: dict[int, list[Any]] = defaultdict(list)
     for line in (InvoiceLine.objects.filter(invoice_id__in=[i.pk for group in groups.values() for i in group])
-                 .select_related("tax_code").order_by("invoice_id", "position")):
+                 .order_by("invoice_id", "position")
+                 .values_list("invoice_id", "net_amount", "tax_amount", "revenue_account_code",
+                              "tax_code__account_code", named=True)):
         lines[line.invoice_id].append(line)
     for entity_id in sorted(groups):  # series rows locked in entity order
         group = groups[entity_id]

@@ -52,7 +52,7 @@ from otc.models import User
 from otc.money import ZERO
 
 CHUNK_SIZE = 500
-ISSUE_CHUNK_SIZE = 200
+ISSUE_CHUNK_SIZE = 500
 INSERT_BATCH = 500
 BILLABLE_STATUSES = ("active", "approved", "superseded", "expired", "terminated")
 INFO_CODES = frozenset({"already_invoiced", "nothing_to_bill"})

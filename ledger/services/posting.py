@@ -42,7 +42,7 @@ from django.db import transaction
 
 from customers.models import Customer
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
-from otc.bulk import bulk_insert_rows
+from otc.bulk import bulk_insert_rows, bulk_insert_values
 from otc.dates import now
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
@@ -381,17 +381,15 @@ def _write(
         for line in work:
             spec = line.spec
             open_item = new_items.get(id(line)) or (moves[spec.settle_item_id][0] if spec.settle_item_id else None)
-            new_lines.append(JournalLine(
-                entry=entry, account=line.account, customer_id=spec.customer_id, currency=line.currency,
-                amount=line.amount, fx_rate=line.rate, functional_amount=line.functional,
-                description=spec.description[:255], open_item=open_item,
-            ))
+            new_lines.append((entry.pk, line.account.pk, spec.customer_id, line.currency, line.amount, line.rate,
+                              line.functional, spec.description[:255], open_item.pk if open_item else None))
     stamp = now()
     for item_id, (item, delta) in moves.items():
         # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
         # floating point and could leave -0.0000000001 behind.
         OpenItem.objects.filter(pk=item_id).update(open_amount=item.open_amount + delta, updated_at=stamp)
-    bulk_insert_rows(new_lines)
+    bulk_insert_values(JournalLine, ["entry_id", "account_id", "customer_id", "currency", "amount", "fx_rate",
+                                     "functional_amount", "description", "open_item_id"], new_lines)
     return created
 
 

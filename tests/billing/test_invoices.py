@@ -322,3 +322,37 @@ def test_void_refused_without_permission_or_when_paid_or_credited():
         invoice_void(invoice_id=credited.pk, by=user_with_role("Controller"), reason="oops")
     assert set(Invoice.objects.values_list("status", flat=True)) == {"issued"}
     assert not JournalEntry.objects.filter(kind="reversal").exists()
+
+
+def test_a_large_chunk_posts_every_invoice_exactly(monkeypatch):
+    """Thirty drafts in one call go through the bulk paths (COPY on PostgreSQL): every invoice
+    keeps its own totals, entry, open item, history, status row and event, in number order."""
+    from otc import bulk
+
+    monkeypatch.setattr(bulk, "COPY_THRESHOLD", 5)
+    entity = de_entity()
+    customers = [CustomerFactory(country="DE", legal_name=f"Kunde {n} GmbH") for n in range(3)]
+    drafts = [draft(entity, customer=customers[n % 3], lines=[
+        {"description": f"Seats\tfor {n}", "quantity": D(n + 1), "unit_price": D("33.335"), "tax_category": "digital"},
+        {"description": "Consulting", "quantity": D("1"), "unit_price": D("100.00"), "tax_category": "services",
+         "revenue_account_code": "4200"},
+    ]) for n in range(30)]
+    by = specialist()
+    done = invoices_issue(invoice_ids=[d.pk for d in drafts], by=by, issue_date=ISSUE, queue_documents=False)
+    assert len(done) == 30
+    for n, d in enumerate(drafts):
+        inv = Invoice.objects.select_related("journal_entry", "open_item").get(pk=d.pk)
+        net = (D(n + 1) * D("33.335")).quantize(D("0.01"), rounding="ROUND_HALF_UP") + D("100.00")
+        tax = (net * D("0.19")).quantize(D("0.01"), rounding="ROUND_HALF_UP")
+        assert inv.number == f"DE01-INV-2026-{n + 1:06d}" and inv.status == "issued"
+        assert abs(inv.tax_total - tax) <= D("0.01") and inv.gross_total == inv.net_total + inv.tax_total
+        lines = list(inv.journal_entry.lines.all())
+        assert sum(line.amount for line in lines) == 0 and len(lines) == 4
+        assert [line.description for line in lines if line.open_item_id] == [f"Invoice {inv.number}"]
+        assert (inv.open_item.original_amount, inv.open_item.customer_id) == (inv.gross_total, inv.customer_id)
+        assert inv.history.filter(history_type="~", history_change_reason="issued", history_user=by).count() == 1
+        assert StatusChange.objects.filter(object_id=inv.pk, to_state="issued", by=by).count() == 1
+        assert OutboxEvent.objects.get(topic="invoice.issued", subject_id=inv.pk).payload["number"] == inv.number
+    assert JournalEntry.objects.filter(kind="invoice").count() == 30
+    assert all(row["difference"] == 0 for row in ar_reconciliation(legal_entity_id=entity.id))
+    assert series_next(entity) == 31

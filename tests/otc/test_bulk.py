@@ -68,3 +68,13 @@ def test_a_constraint_violation_is_a_django_integrity_error_and_rolls_back():
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.bulk_insert_rows(rows)
     assert not StatusChange.objects.filter(to_state="ok").exists()
+
+
+@pytest.mark.django_db
+def test_insert_values_fills_the_model_defaults_of_fields_not_named():
+    bulk.bulk_insert_values(OutboxEvent, ["topic", "subject_type", "subject_id", "payload"],
+                            [("t.v", "invoice", n, {"n": n, "text": TRICKY}) for n in range(3)])
+    rows = list(OutboxEvent.objects.filter(topic="t.v").order_by("subject_id"))
+    assert [(r.subject_id, r.payload["n"], r.payload["text"], r.attempts, r.last_error, r.delivered_at)
+            for r in rows] == [(n, n, TRICKY, 0, "", None) for n in range(3)]
+    assert all(r.created_at is not None for r in rows)
