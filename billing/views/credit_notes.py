@@ -107,7 +107,6 @@ def credit_note_detail(request: HttpRequest, pk: int) -> HttpResponse:
                        and user.has_perm("billing.approve_creditnote")),
         "own_request": note.status == CreditNote.Status.REQUESTED and note.requested_by_id == user.pk,
         "can_issue": note.status == CreditNote.Status.APPROVED and user.has_perm("billing.issue_creditnote"),
-        "decision_form": DecisionNoteForm(),
         "history": history_rows(note) if user.has_perm("otc.view_audit_trail") else None,
     }
     return render(request, "billing/credit_note_detail.html", context)
