@@ -20,3 +20,7 @@ class BillingConfig(AppConfig):
             template="billing/panels/credit_notes_awaiting.html", context=panels.credit_notes_awaiting_context,
             permission="billing.approve_creditnote", order=41,
         ))
+        registry.register_dashboard_panel(Panel(
+            key="billing-portal-pending", title="Portal uploads pending", template="billing/panels/portal_pending.html",
+            context=panels.portal_pending_context, permission="billing.change_portalsubmission", order=42,
+        ))

@@ -1,13 +1,30 @@
-"""Billing: reads, reports and querysets (here: the procurement-portal upload worklist)."""
+"""Billing: reads, reports and querysets: the procurement-portal upload worklist, credit notes
+awaiting a person's approval, what remains uncredited on an invoice."""
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, Count, DateField, Func, IntegerField, QuerySet, Value, When
+from decimal import Decimal
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 
 from otc import dates
+from otc.models import User
+from otc.money import ZERO
 
-from .models import PortalSubmission
+from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, PortalSubmission
 
 PortalStatus = PortalSubmission.Status
 # Statuses that need our action by the due date: not yet uploaded, or rejected and to be corrected.
@@ -27,16 +44,21 @@ class DaysBetween(Func):
                            arg_joiner=") - julianday(", **extra)
 
 
-def portal_worklist(*, status: str | None = None, portal: str | None = None) -> QuerySet[PortalSubmission]:
+def portal_worklist(*, status: str | None = None, portal: str | None = None,
+                    customer_search: str | None = None) -> QuerySet[PortalSubmission]:
     """Portal upload tasks by due date (oldest first), with `age_days` (days since the task was
     created, i.e. since issue) and `overdue` (past due and still needing our action: pending or
     rejected). Without `status`: every task not yet accepted. Invoice, credit note, customer and
-    uploader come in the same query."""
+    uploader come in the same query. `customer_search` matches the customer's name or account."""
     today = dates.today()
     rows = PortalSubmission.objects.select_related("invoice", "credit_note", "customer", "uploaded_by")
     rows = rows.filter(status=status) if status else rows.exclude(status=PortalStatus.ACCEPTED)
     if portal:
         rows = rows.filter(portal=portal)
+    if customer_search:
+        rows = rows.filter(Q(customer__legal_name__icontains=customer_search)
+                           | Q(customer__display_name__icontains=customer_search)
+                           | Q(customer__account_number__icontains=customer_search))
     return rows.annotate(
         age_days=DaysBetween(Value(today, output_field=DateField()), TruncDate("created_at")),
         overdue=Case(When(status__in=PORTAL_ACTION_NEEDED, due_date__lt=today, then=Value(True)),
@@ -50,3 +72,38 @@ def portal_worklist_counts() -> dict[str, int]:
     for row in PortalSubmission.objects.order_by().values("status").annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
     return counts
+
+
+def credit_notes_awaiting_approval(user: User) -> QuerySet[CreditNote]:
+    """Requested credit notes this user may decide on: they hold billing.approve_creditnote, did
+    not request the note themselves (segregation of duties), and its gross total is within their
+    `credit_note` approval limit for its currency and legal entity (the service checks again).
+    One query for the (currency, entity) pairs, one limit look-up per pair, then a queryset."""
+    from otc.services import approval_limit
+
+    if not user.has_perm("billing.approve_creditnote"):
+        return CreditNote.objects.none()
+    requested = CreditNote.objects.filter(status=CreditNote.Status.REQUESTED).exclude(requested_by=user)
+    within = Q(pk__in=[])
+    pairs = requested.order_by().values_list("currency", "legal_entity_id").distinct()
+    for currency, entity_id in pairs:
+        limit = approval_limit(user=user, kind="credit_note", currency=currency, legal_entity_id=entity_id)
+        if limit > 0:
+            within |= Q(currency=currency, legal_entity_id=entity_id, gross_total__lte=limit)
+    return requested.filter(within)
+
+
+def invoice_lines_uncredited(invoice: Invoice) -> list[InvoiceLine]:
+    """The invoice's lines, each with `credited_net` and `credited_tax` (taken by requested,
+    approved or issued credit notes) and `remaining_net` / `remaining_gross`: two queries."""
+    lines = list(invoice.lines.select_related("tax_code").order_by("position"))
+    taken = (CreditNoteLine.objects.filter(invoice_line__invoice=invoice, credit_note__status__in=(
+        CreditNote.Status.REQUESTED, CreditNote.Status.APPROVED, CreditNote.Status.ISSUED))
+        .values("invoice_line_id").annotate(net=Sum("net_amount"), tax=Sum("tax_amount")).order_by())
+    used = {row["invoice_line_id"]: (row["net"] or ZERO, row["tax"] or ZERO) for row in taken}
+    for line in lines:
+        net, tax = used.get(line.pk, (ZERO, ZERO))
+        line.credited_net, line.credited_tax = Decimal(net), Decimal(tax)
+        line.remaining_net = line.net_amount - line.credited_net
+        line.remaining_gross = line.net_amount + line.tax_amount - line.credited_net - line.credited_tax
+    return lines

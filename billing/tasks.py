@@ -59,3 +59,18 @@ def billing_run_monthly() -> int:
     if existing is not None:
         return existing.pk
     return billing_run_start(period_start=period, by=None).pk
+
+
+@shared_task(name="billing.run_issue", acks_late=True, reject_on_worker_lost=True)
+def billing_run_issue_task(*, run_id: int, by_id: int | None = None) -> int:
+    """Issue a run's drafts in the background (the run page's *Issue drafts*); the page polls the
+    run's counters. Idempotent: `billing_run_issue` issues only what is still a draft and not on
+    hold, chunk by chunk, so a redelivered task after a crash repeats nothing that committed.
+    Returns the run's number of issued invoices."""
+    from billing.services.run import billing_run_issue
+    from otc.models import User
+
+    by = User.objects.filter(pk=by_id).first() if by_id is not None else None
+    if by_id is not None and by is None:
+        raise ValueError(f"User {by_id} no longer exists; the run was not issued.")
+    return billing_run_issue(run_id=run_id, by=by).invoices_issued

@@ -1,5 +1,6 @@
-"""Demo contracts: a product catalogue, a finance policy per entity, and contracts in every
-state from several sales reps, with the findings the assessment gives them."""
+"""Demo contracts: a product catalogue, a finance policy per entity, contracts in every state
+from several sales reps with the findings the assessment gives them, and a book of contracts in
+force for a year or more that the demo's month-end billing runs bill (demo/billing.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import random
 from collections import Counter
 from contextlib import contextmanager
 from decimal import Decimal
+from itertools import cycle
 
 from contracts.models import Contract, ContractVersion, FinancePolicy, Product
 from customers.models import Customer
@@ -90,8 +92,79 @@ def _lines(r: random.Random, products: dict[str, Product], currency: str, size: 
     return lines
 
 
-def seed_contracts(*, users: dict[str, User], today: dt.date, seed: int = 11) -> dict[str, int]:
-    """Contracts in every state. Returns counts by status."""
+def _book_lines(r: random.Random, products: dict[str, Product], currency: str, new: bool) -> list[dict]:
+    """Seats, sometimes premium support, and the onboarding fee for a contract that starts within
+    the billed months. No usage lines: the metering feed is not connected in the demo."""
+    factor = Decimal(150) if currency == "JPY" else Decimal(1)
+    seats = r.choice([10, 15, 25, 40, 60, 80, 120, 200])
+    sku = r.choice(["PLAT-STD", "PLAT-STD", "PLAT-ENT"])
+    lines = [{"product_id": products[sku].id, "kind": "recurring", "quantity": Decimal(seats),
+              "unit_price": products[sku].default_price * factor, "description": f"{seats} seats"}]
+    if r.random() < 0.3:
+        lines.append({"product_id": products["SUPPORT-P"].id, "kind": "recurring", "quantity": Decimal(1),
+                      "unit_price": Decimal("1500.00") * factor, "description": "Premium support"})
+    if new:
+        lines.append({"product_id": products["ONBOARD"].id, "kind": "one_time", "quantity": Decimal(1),
+                      "unit_price": Decimal("7500.00") * factor, "description": "Onboarding"})
+    return lines
+
+
+def book_customers(count: int) -> list[Customer]:
+    """Active customers with a sales owner for the contract book, deterministic: every third a
+    customer who requires a procurement portal (while there are any), the others without."""
+    pool = Customer.objects.filter(status=Customer.Status.ACTIVE, sales_owner__isnull=False).order_by("id")
+    portal = list(pool.exclude(procurement_portal=Customer.Portal.NONE))
+    plain = list(pool.filter(procurement_portal=Customer.Portal.NONE))
+    if not portal and not plain:
+        return []
+    portals, plains = cycle(portal), cycle(plain)
+    return [next(portals if (index % 3 == 0 and portal) or not plain else plains) for index in range(count)]
+
+
+def seed_contract_book(*, users: dict[str, User], today: dt.date, count: int, seed: int = 12) -> int:
+    """`count` contracts in force since before the three billed months (a few starting inside
+    them, mid-month, with their onboarding fee), reviewed and approved through the workflow.
+    Customers on a procurement portal bill monthly. Returns the number created."""
+    from contracts.services import (
+        contract_create,
+        contract_decide,
+        contract_override_blocking,
+        contract_submit,
+    )
+
+    r = random.Random(seed)
+    products = seed_products()
+    chain = [users["reviewer"], users["manager"], users["controller"]]
+    this_month = today.replace(day=1)
+    created = 0
+    for index, customer in enumerate(book_customers(count)):
+        months_back = r.choice([4, 5, 6, 8, 10, 12, 14]) if index % 7 else r.choice([2, 3])
+        first = this_month
+        for _ in range(months_back):
+            first = (first - dt.timedelta(days=1)).replace(day=1)
+        start = first if months_back > 3 else first + dt.timedelta(days=r.choice([9, 14, 19]))
+        portal = customer.procurement_portal != Customer.Portal.NONE
+        frequency = "monthly" if portal else r.choices(["monthly", "quarterly", "annual"], weights=[70, 20, 10])[0]
+        data = _terms(r, customer, start, billing_frequency=frequency, end_date=start.replace(year=start.year + r.choice([2, 3])) - dt.timedelta(days=1))
+        lines = _book_lines(r, products, customer.default_currency, new=months_back <= 3)
+        day = first - dt.timedelta(days=r.randint(6, 20))
+        with on_day(day):
+            contract = contract_create(data=data, lines=lines, by=customer.sales_owner)
+            version = contract.versions.get()
+            contract_submit(version_id=version.id, by=customer.sales_owner)
+        with on_day(day + dt.timedelta(days=2)):
+            if version.assessments.first().highest_severity == "blocking":
+                contract_override_blocking(version_id=version.id, by=chain[2],
+                                           reason="CFO agreed the exception for this strategic account.")
+            for person in chain[:version.assessments.first().required_levels]:  # read after an override
+                contract_decide(version_id=version.id, by=person, decision="approved", comment="Terms within policy.")
+        created += 1
+    return created
+
+
+def seed_contracts(*, users: dict[str, User], today: dt.date, seed: int = 11, book: int = 0) -> dict[str, int]:
+    """Contracts in every state, and `book` more in force for the billing runs. Returns counts
+    by status."""
     from contracts.services import (
         contract_amend,
         contract_create,
@@ -159,6 +232,7 @@ def seed_contracts(*, users: dict[str, User], today: dt.date, seed: int = 11) ->
                 contract_override_blocking(version_id=version.id, by=controller,
                                            reason="CFO agreed the exception for this strategic account.")
             decide_all(version)
+    seed_contract_book(users=users, today=today, count=book)
     contracts_activate_due(today=today)
     # One termination and one amendment, on contracts in force since before this month (so both
     # dates fall inside the term whatever day the demo is seeded).

@@ -1,17 +1,23 @@
-"""Helpers the billing views share: the visible invoices and mapping domain errors."""
+"""Helpers the billing views share: what the user may see, the POST-button helper (permission,
+one service call, message), and mapping domain errors to responses or form errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from customers.selectors import customers_visible_to
 from otc import errors
 
-from ..models import Invoice
+from ..models import CreditNote, Invoice, PortalSubmission
 
 
 def invoices_visible_to(user) -> QuerySet[Invoice]:
@@ -19,11 +25,68 @@ def invoices_visible_to(user) -> QuerySet[Invoice]:
     return Invoice.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
+def credit_notes_visible_to(user) -> QuerySet[CreditNote]:
+    """Credit notes of the customers the user may see."""
+    return CreditNote.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def portal_submissions_visible_to(user) -> QuerySet[PortalSubmission]:
+    return PortalSubmission.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def require(request: HttpRequest, perm: str) -> None:
+    """403 unless the user holds `perm` (the service checks again)."""
+    if not request.user.has_perm(perm):
+        raise PermissionDenied("Your role may not do this.")
+
+
 def domain_error_response(request: HttpRequest, exc: errors.DomainError, back: str) -> HttpResponse:
-    """Plain PermissionDenied answers 403; NotFound 404; everything else comes back as a message."""
+    """Plain PermissionDenied answers 403; NotFound 404; everything else (segregation of duties,
+    limits, invalid transitions, validation) comes back to the page as a message."""
     if isinstance(exc, errors.NotFound):
         raise Http404(exc.message)
     if type(exc) is errors.PermissionDenied:
         raise PermissionDenied(exc.message)
     messages.error(request, exc.message)
     return redirect(back)
+
+
+def button_action(request: HttpRequest, *, permission: str, back: str, act: Callable[[], Any],
+                  done: Callable[[Any], str]) -> HttpResponse:
+    """A POST button: permission (403), one service call; a domain error becomes a message;
+    back to `back` either way. Visibility (404) is the caller's first step."""
+    require(request, permission)
+    try:
+        result = act()
+    except errors.DomainError as exc:
+        return domain_error_response(request, exc, back)
+    messages.success(request, done(result))
+    return redirect(back)
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The `next` the form posted when it is a URL of this site, else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+def apply_service_errors(form: forms.Form, exc: errors.ValidationFailed, *, line_forms: list | None = None) -> None:
+    """Show a service's ValidationFailed on the form: on the fields it names (`lines: [position]`
+    on those lines, 1-based, when `line_forms` is given), otherwise at the top of the form."""
+    placed = False
+    for name, details in (exc.fields or {}).items():
+        if name == "lines" and line_forms is not None:
+            for position in details if isinstance(details, list | tuple) else [details]:
+                if isinstance(position, int) and 1 <= position <= len(line_forms):
+                    line_forms[position - 1].add_error(None, exc.message)
+                    placed = True
+            continue
+        field = name[:-3] if name.endswith("_id") else name
+        if field in form.fields and not form.fields[field].disabled and field not in form.errors:
+            form.add_error(field, exc.message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)

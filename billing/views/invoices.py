@@ -1,4 +1,4 @@
-"""Invoice list and detail, the issue/hold/release/void actions, and the PDF and UBL downloads."""
+"""Invoice list and detail, the issue/hold/release/void actions, and the PDF, UBL and cXML downloads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -19,13 +18,14 @@ from otc import dates, errors
 from otc.history import history_rows
 
 from .. import services
-from ..einvoice import invoice_to_ubl
+from ..einvoice import invoice_to_cxml, invoice_to_ubl
+from ..forms import InvoiceFilterForm, ReasonForm
 from ..models import Invoice
-from ._shared import domain_error_response, invoices_visible_to
-from .forms import InvoiceFilterForm, ReasonForm
+from ._shared import button_action, domain_error_response, invoices_visible_to, require
 
 PAGE_SIZE = 50
 OPEN_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
+CREDITABLE = (*OPEN_STATUSES, Invoice.Status.PAID)
 
 
 def _visible_invoice(request: HttpRequest, pk: int) -> Invoice:
@@ -34,11 +34,6 @@ def _visible_invoice(request: HttpRequest, pk: int) -> Invoice:
         "customer", "legal_entity", "contract", "billing_run", "journal_entry", "open_item", "void_entry",
         "issued_by", "voided_by", "created_by")
     return get_object_or_404(queryset, pk=pk)
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied("Your role may not do this.")
 
 
 @login_required
@@ -92,7 +87,8 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tax_summary": _tax_summary(lines),
         "deliveries": list(invoice.deliveries.all()),
         "submissions": list(invoice.portal_submissions.select_related("uploaded_by")),
-        "credit_notes": list(invoice.credit_notes.all()),
+        "credit_notes": list(invoice.credit_notes.order_by("requested_at", "id")),
+        "creditable": invoice.status in CREDITABLE,
         "void_form": ReasonForm(),
         "overdue": invoice.status in OPEN_STATUSES and invoice.due_date and invoice.due_date < dates.today(),
         "history": history_rows(invoice) if request.user.has_perm("otc.view_audit_trail") else None,
@@ -101,17 +97,10 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _invoice_action(request: HttpRequest, pk: int, *, permission: str, act, done) -> HttpResponse:
-    """A POST button on the invoice page: visibility (404), permission (403), one service call;
-    a domain error becomes a message; back to the invoice either way."""
+    """A POST button on the invoice page: visibility (404), then the shared button helper."""
     invoice = _visible_invoice(request, pk)
-    _require(request, permission)
-    back = reverse("billing:invoice_detail", args=[invoice.pk])
-    try:
-        result = act(invoice)
-    except errors.DomainError as exc:
-        return domain_error_response(request, exc, back)
-    messages.success(request, done(result))
-    return redirect(back)
+    return button_action(request, permission=permission, back=reverse("billing:invoice_detail", args=[invoice.pk]),
+                         act=lambda: act(invoice), done=done)
 
 
 @login_required
@@ -153,7 +142,7 @@ def invoice_release_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def invoice_void_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _visible_invoice(request, pk)
-    _require(request, "billing.void_invoice")
+    require(request, "billing.void_invoice")
     back = reverse("billing:invoice_detail", args=[invoice.pk])
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -187,4 +176,16 @@ def invoice_ubl(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("A draft has no e-invoice.")
     response = HttpResponse(invoice_to_ubl(invoice), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
+    return response
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+def invoice_cxml(request: HttpRequest, pk: int) -> HttpResponse:
+    """The issued invoice as a cXML InvoiceDetailRequest (SAP Ariba, Coupa uploads)."""
+    invoice = _visible_invoice(request, pk)
+    if invoice.status == Invoice.Status.DRAFT:
+        raise Http404("A draft has no e-invoice.")
+    response = HttpResponse(invoice_to_cxml(invoice), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.cxml.xml"'
     return response

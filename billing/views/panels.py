@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import CreditNote, Invoice
+from ..models import Invoice
+from ..selectors import PORTAL_ACTION_NEEDED, credit_notes_awaiting_approval, portal_worklist
 from ._shared import invoices_visible_to
 
 ROWS = 6
@@ -18,18 +19,13 @@ def on_hold_context(request: Any) -> dict[str, Any]:
 def credit_notes_awaiting_context(request: Any) -> dict[str, Any]:
     """Credit notes waiting for a decision that this user may take: requested by someone else
     and within the user's approval limit in their currency (the service checks again)."""
-    from otc.services import approval_limit
+    rows = credit_notes_awaiting_approval(request.user)
+    return {"count": rows.count(),
+            "credit_notes": list(rows.select_related("customer", "invoice").order_by("requested_at", "id")[:ROWS])}
 
-    user = request.user
-    requested = (CreditNote.objects.filter(status=CreditNote.Status.REQUESTED)
-                 .exclude(requested_by=user).select_related("customer", "invoice").order_by("requested_at", "id"))
-    limits: dict[tuple[str, int], Any] = {}
-    mine = []
-    for note in requested[:200]:
-        key = (note.currency, note.legal_entity_id)
-        if key not in limits:
-            limits[key] = approval_limit(user=user, kind="credit_note", currency=note.currency,
-                                         legal_entity_id=note.legal_entity_id)
-        if note.gross_total <= limits[key]:
-            mine.append(note)
-    return {"count": len(mine), "credit_notes": mine[:ROWS]}
+
+def portal_pending_context(request: Any) -> dict[str, Any]:
+    """Portal uploads that need our action (pending, or rejected and to be corrected), the
+    overdue ones first by due date."""
+    rows = portal_worklist().filter(status__in=PORTAL_ACTION_NEEDED)
+    return {"count": rows.count(), "overdue": rows.filter(overdue=True).count(), "submissions": list(rows[:ROWS])}

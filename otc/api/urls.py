@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("customers.api.urls")),
     path("", include("ledger.api.urls")),
     path("", include("contracts.api.urls")),
+    path("", include("billing.api.urls")),
 ]

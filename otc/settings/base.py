@@ -200,6 +200,9 @@ SPECTACULAR_SETTINGS = {
         "JournalEntryKindEnum": "ledger.models.JournalEntry.Kind",
         "PeriodStatusEnum": "ledger.models.Period.Status",
         "UserKindEnum": "otc.models.User.Kind",
+        "InvoiceStatusEnum": "billing.models.Invoice.Status",
+        "CreditNoteStatusEnum": "billing.models.CreditNote.Status",
+        "CreditNoteReasonEnum": "billing.models.CreditNote.Reason",
     },
 }
 # Absolute links in e-mails and webhooks.

@@ -1,0 +1,246 @@
+"""Shapes only. Output serializers render invoices and credit notes: amounts are strings quantised
+to the document currency's minor unit ("1190.00", JPY "1190"), never floats. The input serializer
+checks types for a credit-note request; the service decides what may be credited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.api.serializers import AmountField
+from otc import dates
+from otc.money import quantize
+
+from ..models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from .filters import OPEN_STATUSES
+
+_AMOUNT_SCHEMA = {"type": "string", "format": "decimal", "example": "1190.00",
+                  "description": "Decimal string in the document currency's minor unit"}
+
+
+def _dotted(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@extend_schema_field(_AMOUNT_SCHEMA)
+class MoneyField(serializers.Field):
+    """An amount quantised to its document's currency, as a string. `currency_from` is the dotted
+    path from the serialized object to the currency code (a line reads its document's)."""
+
+    def __init__(self, *, currency_from: str = "currency", **kwargs) -> None:
+        self.currency_from = currency_from
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance), _dotted(instance, self.currency_from)
+
+    def to_representation(self, value) -> str:
+        amount, currency = value
+        return str(quantize(amount, currency))
+
+
+@extend_schema_field({**_AMOUNT_SCHEMA, "description": "Decimal string; more places than the currency's "
+                      "minor unit only when the price has them"})
+class PriceField(MoneyField):
+    """A unit price: in the currency's minor unit unless it is more precise (a price of 33.335)."""
+
+    def to_representation(self, value) -> str:
+        amount, currency = value
+        rounded = quantize(amount, currency)
+        return str(rounded) if rounded == amount else f"{amount.normalize():f}"
+
+
+class DocumentCustomerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    account_number = serializers.CharField()
+    name = serializers.CharField(source="legal_name")
+
+
+class DocumentEntitySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class InvoiceRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+
+
+class InvoiceLineOutputSerializer(serializers.ModelSerializer):
+    product_sku = serializers.CharField(source="product.sku", default=None, allow_null=True, read_only=True)
+    tax_code = serializers.CharField(source="tax_code.code", read_only=True)
+    unit_price = PriceField(currency_from="invoice.currency")
+    net_amount = MoneyField(currency_from="invoice.currency")
+    tax_amount = MoneyField(currency_from="invoice.currency")
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["id", "position", "product", "product_sku", "description", "unit", "service_start", "service_end",
+                  "quantity", "unit_price", "discount_percent", "net_amount", "tax_code", "tax_rate", "tax_amount",
+                  "revenue_account_code"]
+        read_only_fields = fields
+
+
+class InvoiceCreditNoteSerializer(serializers.ModelSerializer):
+    """A credit note against the invoice, in short."""
+
+    gross_total = MoneyField()
+
+    class Meta:
+        model = CreditNote
+        fields = ["id", "number", "status", "reason", "issue_date", "currency", "gross_total"]
+        read_only_fields = fields
+
+
+class PaymentStatus:
+    """What a reader of the invoice wants to know: is it paid, and is it late?"""
+
+    DRAFT, VOID, PAID, PARTIALLY_PAID, UNPAID = "draft", "void", "paid", "partially_paid", "unpaid"
+    CHOICES = [DRAFT, UNPAID, PARTIALLY_PAID, PAID, VOID]
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> str:
+        if invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID):
+            return invoice.status
+        if invoice.status == Invoice.Status.PAID or invoice.balance_due <= 0:
+            return cls.PAID
+        return cls.PARTIALLY_PAID if invoice.amount_paid > 0 else cls.UNPAID
+
+
+def days_overdue(invoice: Invoice) -> int:
+    """Days past the due date of an issued or partially paid invoice; 0 when not overdue."""
+    if invoice.status not in OPEN_STATUSES or invoice.due_date is None:
+        return 0
+    return max((dates.today() - invoice.due_date).days, 0)
+
+
+class InvoiceListSerializer(serializers.ModelSerializer):
+    legal_entity = DocumentEntitySerializer(read_only=True)
+    customer = DocumentCustomerSerializer(read_only=True)
+    contract_number = serializers.CharField(source="contract.number", default=None, allow_null=True, read_only=True)
+    billing_period = serializers.SerializerMethodField()
+    net_total = MoneyField()
+    tax_total = MoneyField()
+    gross_total = MoneyField()
+    amount_credited = MoneyField()
+    amount_paid = MoneyField()
+    balance_due = MoneyField()
+    payment_status = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    days_overdue = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+    ubl_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "status", "legal_entity", "customer", "contract", "contract_number",
+                  "billing_period", "billing_period_start", "service_start", "service_end", "issue_date", "due_date",
+                  "payment_terms_days", "currency", "po_number", "net_total", "tax_total", "gross_total",
+                  "amount_credited", "amount_paid", "balance_due", "payment_status", "overdue", "days_overdue",
+                  "on_hold", "hold_reason", "pdf_url", "ubl_url", "issued_at", "voided_at", "void_reason",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True, "example": "2026-11",
+                          "description": "Billed month (YYYY-MM) of a billing-run invoice; null for manual ones"})
+    def get_billing_period(self, invoice: Invoice) -> str | None:
+        start = invoice.billing_period_start
+        return f"{start:%Y-%m}" if start else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=PaymentStatus.CHOICES))
+    def get_payment_status(self, invoice: Invoice) -> str:
+        return PaymentStatus.of(invoice)
+
+    def get_overdue(self, invoice: Invoice) -> bool:
+        return days_overdue(invoice) > 0
+
+    def get_days_overdue(self, invoice: Invoice) -> int:
+        return days_overdue(invoice)
+
+    def _link(self, invoice: Invoice, name: str) -> str | None:
+        if invoice.status == Invoice.Status.DRAFT:
+            return None
+        url = reverse(name, args=[invoice.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_pdf_url(self, invoice: Invoice) -> str | None:
+        return self._link(invoice, "invoice-pdf")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_ubl_url(self, invoice: Invoice) -> str | None:
+        return self._link(invoice, "invoice-ubl")
+
+
+class InvoiceOutputSerializer(InvoiceListSerializer):
+    """One invoice with its lines and the credit notes against it."""
+
+    lines = InvoiceLineOutputSerializer(many=True, read_only=True)
+    credit_notes = InvoiceCreditNoteSerializer(many=True, read_only=True)
+
+    class Meta(InvoiceListSerializer.Meta):
+        fields = [*InvoiceListSerializer.Meta.fields, "notes", "lines", "credit_notes"]
+        read_only_fields = fields
+
+
+class CreditNoteLineOutputSerializer(serializers.ModelSerializer):
+    tax_code = serializers.CharField(source="tax_code.code", read_only=True)
+    net_amount = MoneyField(currency_from="credit_note.currency")
+    tax_amount = MoneyField(currency_from="credit_note.currency")
+
+    class Meta:
+        model = CreditNoteLine
+        fields = ["id", "position", "invoice_line", "description", "quantity", "net_amount", "tax_code", "tax_rate",
+                  "tax_amount", "revenue_account_code"]
+        read_only_fields = fields
+
+
+class CreditNoteListSerializer(serializers.ModelSerializer):
+    legal_entity = DocumentEntitySerializer(read_only=True)
+    customer = DocumentCustomerSerializer(read_only=True)
+    invoice = InvoiceRefSerializer(read_only=True)
+    net_total = MoneyField()
+    tax_total = MoneyField()
+    gross_total = MoneyField()
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True, read_only=True)
+
+    class Meta:
+        model = CreditNote
+        fields = ["id", "number", "status", "reason", "explanation", "legal_entity", "customer", "invoice",
+                  "currency", "net_total", "tax_total", "gross_total", "issue_date", "requested_by", "requested_at",
+                  "decided_by", "decided_at", "decision_note", "issued_at"]
+        read_only_fields = fields
+
+
+class CreditNoteOutputSerializer(CreditNoteListSerializer):
+    lines = CreditNoteLineOutputSerializer(many=True, read_only=True)
+
+    class Meta(CreditNoteListSerializer.Meta):
+        fields = [*CreditNoteListSerializer.Meta.fields, "lines"]
+        read_only_fields = fields
+
+
+class CreditNoteLineInputSerializer(serializers.Serializer):
+    invoice_line_id = serializers.IntegerField()
+    quantity = AmountField(required=False, allow_null=True, help_text="Units to credit at the line's price")
+    net_amount = AmountField(required=False, allow_null=True, help_text="Or a net amount on this line")
+
+
+class CreditNoteRequestSerializer(serializers.Serializer):
+    """The whole invoice (neither `lines` nor `amount`), some lines, or a net `amount` spread over
+    the lines pro rata. Tax is added at the original lines' rates."""
+
+    invoice_id = serializers.IntegerField()
+    reason = serializers.CharField(help_text="One of: " + ", ".join(CreditNote.Reason.values))
+    explanation = serializers.CharField(allow_blank=True, help_text="Why the customer is credited")
+    lines = CreditNoteLineInputSerializer(many=True, required=False)
+    amount = AmountField(required=False, allow_null=True, help_text="A net amount, e.g. \"150.00\"")
+

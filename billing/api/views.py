@@ -1,0 +1,183 @@
+"""/api/v1/invoices/ (read, PDF, UBL) and /api/v1/credit-notes/ (read, request).
+
+A caller sees only the invoices and credit notes of the customers `customers_visible_to` gives
+them: a sales rep gets 404 for another rep's customer's documents and never sees them listed.
+Lists run a fixed number of queries whatever the page holds. A credit-note request goes through
+`billing.services.credit_note_request`, which decides what may be credited; its errors come back
+in the one error shape."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+
+from customers.selectors import customers_visible_to
+from otc.api.views import OtcGenericViewSet
+from otc.errors import InvalidTransition, ValidationFailed
+
+from .. import services
+from ..einvoice import invoice_to_ubl
+from ..models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from ..pdf import invoice_store_pdf
+from .filters import CreditNoteApiFilter, InvoiceApiFilter
+from .serializers import (
+    CreditNoteListSerializer,
+    CreditNoteOutputSerializer,
+    CreditNoteRequestSerializer,
+    InvoiceListSerializer,
+    InvoiceOutputSerializer,
+)
+
+INVOICES_READ = "invoices:read"
+CREDIT_NOTES_READ, CREDIT_NOTES_WRITE = "credit_notes:read", "credit_notes:write"
+_ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, fields}"),
+           403: OpenApiResponse(description="permission_denied"), 404: OpenApiResponse(description="not_found"),
+           409: OpenApiResponse(description="invalid_transition")}
+
+
+def invoices_visible_to(user) -> QuerySet[Invoice]:
+    """Invoices of the customers the user may see (as on the invoice pages)."""
+    return Invoice.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def credit_notes_visible_to(user) -> QuerySet[CreditNote]:
+    return CreditNote.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+class DocumentNegotiation(BaseContentNegotiation):
+    """A document download answers its file whatever `Accept` says; an error is JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List invoices",
+        description="Filter by customer (id), customer_account_number, legal_entity (code), contract, status, "
+        "currency, period (YYYY-MM: the billed month), issue_date_from/issue_date_to, updated_since (ISO "
+        "date-time), overdue, on_hold and number. Lines and credit notes come with one invoice.",
+        responses={200: InvoiceListSerializer(many=True)},
+    ),
+    retrieve=extend_schema(summary="Get one invoice with its lines and credit notes",
+                           responses={200: InvoiceOutputSerializer, **_ERRORS}),
+)
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGenericViewSet):
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = InvoiceApiFilter
+    ordering_fields = ["issue_date", "due_date", "number", "gross_total", "created_at", "updated_at"]
+    ordering = ["-issue_date", "-id"]
+
+    action_perms = {"list": "billing.view_invoice", "retrieve": "billing.view_invoice",
+                    "pdf": "billing.view_invoice", "ubl": "billing.view_invoice"}
+    action_scopes = {"list": INVOICES_READ, "retrieve": INVOICES_READ, "pdf": INVOICES_READ, "ubl": INVOICES_READ}
+
+    def get_serializer_class(self):
+        return InvoiceListSerializer if self.action == "list" else InvoiceOutputSerializer
+
+    def get_queryset(self):
+        qs = invoices_visible_to(self.request.user).select_related("legal_entity", "customer", "contract")
+        if self.action != "retrieve":
+            return qs
+        return qs.prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.select_related("product", "tax_code").order_by("position")),
+            Prefetch("credit_notes", queryset=CreditNote.objects.order_by("requested_at", "id")),
+        )
+
+    def _issued(self) -> Invoice:
+        invoice = self.get_object()
+        if invoice.status == Invoice.Status.DRAFT:
+            raise InvalidTransition(f"Draft invoice #{invoice.pk} is not issued yet: it has no PDF or e-invoice.")
+        return invoice
+
+    @extend_schema(
+        summary="The invoice's PDF",
+        description="The bytes stored at issue (rendered and stored now if they are missing). 409 for a draft.",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **_ERRORS},
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=DocumentNegotiation)
+    def pdf(self, request, *args, **kwargs):
+        invoice = self._issued()
+        if not invoice.pdf_sha256:
+            invoice = invoice_store_pdf(invoice_id=invoice.pk)
+        return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number}.pdf",
+                            content_type="application/pdf")
+
+    @extend_schema(
+        summary="The invoice as a UBL 2.1 e-invoice (Peppol BIS Billing 3.0)",
+        description="409 for a draft.",
+        responses={(200, "application/xml"): OpenApiTypes.BINARY, **_ERRORS},
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=DocumentNegotiation)
+    def ubl(self, request, *args, **kwargs):
+        invoice = self._issued()
+        response = HttpResponse(invoice_to_ubl(invoice), content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
+        return response
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List credit notes",
+        description="Filter by customer (id), customer_account_number, legal_entity (code), invoice (id), "
+        "invoice_number, status, reason, requested_since (ISO date-time) and issue_date_from/issue_date_to.",
+        responses={200: CreditNoteListSerializer(many=True)},
+    ),
+    retrieve=extend_schema(summary="Get one credit note with its lines",
+                           responses={200: CreditNoteOutputSerializer, **_ERRORS}),
+)
+class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGenericViewSet):
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = CreditNoteApiFilter
+    ordering_fields = ["requested_at", "issue_date", "number", "gross_total"]
+    ordering = ["-requested_at", "-id"]
+
+    action_perms = {"list": "billing.view_creditnote", "retrieve": "billing.view_creditnote",
+                    "create": "billing.request_creditnote"}
+    action_scopes = {"list": CREDIT_NOTES_READ, "retrieve": CREDIT_NOTES_READ, "create": CREDIT_NOTES_WRITE}
+
+    def get_serializer_class(self):
+        return CreditNoteListSerializer if self.action == "list" else CreditNoteOutputSerializer
+
+    def get_queryset(self):
+        qs = credit_notes_visible_to(self.request.user).select_related(
+            "legal_entity", "customer", "invoice", "requested_by", "decided_by")
+        if self.action == "list":
+            return qs
+        return qs.prefetch_related(
+            Prefetch("lines", queryset=CreditNoteLine.objects.select_related("tax_code").order_by("position")))
+
+    @extend_schema(
+        summary="Request a credit note against an issued invoice",
+        description="The whole invoice (neither lines nor amount), some lines (each with quantity or net_amount), "
+        "or a net amount spread over the lines pro rata; tax at the original lines' rates. The credit note is "
+        "created in status requested and awaits approval. More than remains uncredited is refused (400). Send an "
+        "Idempotency-Key header to make retries safe.",
+        request=CreditNoteRequestSerializer,
+        responses={201: CreditNoteOutputSerializer, **_ERRORS},
+    )
+    def create(self, request, *args, **kwargs):
+        shape = CreditNoteRequestSerializer(data=request.data)
+        shape.is_valid(raise_exception=True)
+        data = shape.validated_data
+        invoice_id = data["invoice_id"]
+        if not invoices_visible_to(request.user).filter(pk=invoice_id).exists():
+            raise ValidationFailed(f"Invoice {invoice_id} does not exist.", fields={"invoice_id": ["not found"]})
+        note = services.credit_note_request(
+            invoice_id=invoice_id, by=request.user, reason=data["reason"], explanation=data["explanation"],
+            lines=[dict(row) for row in data["lines"]] if data.get("lines") else None, amount=data.get("amount"),
+        )
+        fresh = self.get_queryset().get(pk=note.pk)
+        return Response(CreditNoteOutputSerializer(fresh, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)

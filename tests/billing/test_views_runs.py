@@ -1,0 +1,156 @@
+"""Billing-run pages: *Issue drafts* enqueues `billing_run_issue_task` (eager here) and returns
+to the run page, whose progress partial polls until the run has finished issuing; refusals;
+the run page's query count does not grow with its invoices and exceptions (paged)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from billing.models import BillingException, BillingRun, Invoice
+from billing.tasks import billing_run_issue_task
+from otc.models import User
+from tests.billing.test_invoices import ISSUE, de_entity, draft
+from tests.factories.customers import CustomerFactory
+from tests.factories.otc import user_with_role
+
+pytestmark = pytest.mark.django_db
+MARCH = dt.date(2026, 3, 1)
+
+
+def login(client, role: str) -> User:
+    user = user_with_role(role)
+    client.force_login(user)
+    return user
+
+
+def generated_run(drafts: int = 3, held: int = 1, exceptions: int = 0) -> BillingRun:
+    """A run whose drafts are ready: `drafts` to issue, `held` on hold, `exceptions` rows."""
+    entity = de_entity()
+    run = BillingRun.objects.create(period_start=MARCH, status=BillingRun.Status.GENERATED, contracts_total=drafts + held,
+                                    contracts_done=drafts + held, invoices_created=drafts + held,
+                                    finished_at=dt.datetime(2026, 3, 1, 6, tzinfo=dt.UTC))
+    ids = [draft(entity).pk for _ in range(drafts + held)]
+    Invoice.objects.filter(pk__in=ids).update(billing_run=run)
+    Invoice.objects.filter(pk__in=ids[drafts:]).update(on_hold=True, hold_reason="PO missing")
+    customer = CustomerFactory(legal_name="Ausnahme GmbH")
+    BillingException.objects.bulk_create([
+        BillingException(run=run, customer=customer, code="missing_tax_id", severity="warning",
+                         message=f"Exception {n}") for n in range(exceptions)])
+    return run
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Record the enqueued issue tasks instead of running them (a real broker's view)."""
+    calls: list[dict] = []
+    monkeypatch.setattr(billing_run_issue_task, "delay_on_commit", lambda **kwargs: calls.append(kwargs))
+    return calls
+
+
+def test_issue_from_the_page_runs_the_task_and_issues_the_drafts(client, today, django_capture_on_commit_callbacks,
+                                                                   settings, tmp_path):
+    # given a run with three drafts and one held draft (the PDFs rendered after issue go to tmp)
+    settings.MEDIA_ROOT = tmp_path
+    today(ISSUE)
+    run = generated_run()
+    login(client, "Billing Specialist")
+    # when "Issue drafts" is pressed (Celery is eager: the task runs when the request commits)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("billing:run_issue", args=[run.pk]))
+    # then every draft not on hold is issued with a number and posted; the held one stays a draft
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("billing:run_detail", args=[run.pk]))
+    run.refresh_from_db()
+    assert (run.status, run.invoices_issued) == ("issued", 3)
+    invoices = Invoice.objects.filter(billing_run=run)
+    assert sorted(invoices.values_list("status", flat=True)) == ["draft", "issued", "issued", "issued"]
+    assert all(i.number and i.journal_entry_id for i in invoices.filter(status="issued"))
+    # and the run page shows the issuing bar complete, no longer polling
+    body = client.get(response["Location"]).content.decode()
+    assert 'data-testid="issue-progress"' in body and "100%" in body
+    assert "3 issued · 0 drafts to issue" in body
+    assert 'hx-trigger="every 2s"' not in body
+
+
+def test_the_page_enqueues_the_task_and_polls_until_the_worker_is_done(client, enqueued):
+    # given a broker: the view only enqueues
+    run = generated_run(drafts=3, held=0)
+    user = login(client, "Billing Specialist")
+    response = client.post(reverse("billing:run_issue", args=[run.pk]))
+    assert enqueued == [{"run_id": run.pk, "by_id": user.pk}]
+    location = response["Location"]
+    assert "?issuing=" in location
+    # the run page says issuing is queued and polls; no second "Issue drafts" button meanwhile
+    body = client.get(location).content.decode()
+    assert 'data-testid="queued"' in body and 'hx-trigger="every 2s"' in body
+    assert "?issuing=" in body.split('hx-get="')[1].split('"')[0]
+    assert ">Issue drafts</button>" not in body
+    assert "0 issued · 3 drafts to issue" in body
+    # when the worker runs the task
+    since = location.split("?issuing=")[1]
+    assert billing_run_issue_task(run_id=run.pk, by_id=user.pk) == 3
+    # then the polled partial shows the run issued and stops polling
+    partial = client.get(reverse("billing:run_progress", args=[run.pk]), {"issuing": since}).content.decode()
+    assert "hx-get" not in partial and "3 issued · 0 drafts to issue" in partial and "100%" in partial
+
+
+def test_issuing_progress_counts_what_is_left(client):
+    run = generated_run(drafts=3, held=1)
+    BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.Status.ISSUING, invoices_issued=1)
+    Invoice.objects.filter(pk=Invoice.objects.filter(billing_run=run, on_hold=False).order_by("pk")[0].pk).update(
+        status="issued", number="DE01-INV-2026-000001")
+    login(client, "Billing Specialist")
+    partial = client.get(reverse("billing:run_progress", args=[run.pk])).content.decode()
+    # one issued, two drafts left (the held one does not count): a third of the way
+    assert "1 issued · 2 drafts to issue" in partial and "33%" in partial
+    assert 'hx-trigger="every 2s"' in partial
+
+
+def test_issue_refused_while_generating(client, enqueued):
+    run = generated_run()
+    BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.Status.GENERATING, contracts_done=1)
+    login(client, "Billing Specialist")
+    response = client.post(reverse("billing:run_issue", args=[run.pk]), follow=True)
+    assert "drafts can be issued once generation has finished" in response.content.decode()
+    assert enqueued == []
+    assert not Invoice.objects.filter(billing_run=run, status="issued").exists()
+
+
+def test_users_without_the_permission_cannot_issue(client, enqueued):
+    run = generated_run()
+    for role in ("Auditor", "Finance Manager"):
+        login(client, role)
+        assert client.post(reverse("billing:run_issue", args=[run.pk])).status_code == 403
+        assert ">Issue drafts</button>" not in client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    login(client, "Collector")  # may not even see runs
+    assert client.get(reverse("billing:run_detail", args=[run.pk])).status_code == 403
+    assert enqueued == []
+    run.refresh_from_db()
+    assert (run.status, run.invoices_issued) == ("generated", 0)
+
+
+def test_task_without_a_person_issues_as_the_system(today):
+    today(ISSUE)
+    run = generated_run(drafts=2, held=0)
+    assert billing_run_issue_task(run_id=run.pk) == 2
+    assert set(Invoice.objects.filter(billing_run=run).values_list("issued_by", flat=True)) == {None}
+    assert billing_run_issue_task(run_id=run.pk) == 2  # again: nothing left, nothing twice
+
+
+def test_run_detail_query_count_does_not_grow_and_exceptions_are_paged(client):
+    login(client, "Billing Specialist")
+    small = generated_run(drafts=1, held=1, exceptions=2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("billing:run_detail", args=[small.pk]), {"issuing": "1"}).status_code == 200
+    big = generated_run(drafts=8, held=2, exceptions=60)
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(reverse("billing:run_detail", args=[big.pk]), {"issuing": "1"}).content.decode()
+    assert len(many) == len(few)
+    assert body.count("Exception ") == 50 and "Page 1 of 2 · 60 rows" in body
+    page_two = client.get(reverse("billing:run_detail", args=[big.pk]), {"page": 2}).content.decode()
+    assert page_two.count("Exception ") == 10
