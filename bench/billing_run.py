@@ -1,21 +1,28 @@
 """Billing-run benchmark: N active contracts (mixed: monthly/quarterly/annual, advance/arrears,
-usage with minimums, one-time fees), then the month-end run end to end: generate drafts, issue
-(numbers, postings, open items), without PDFs or delivery. Prints throughput and peak RSS.
+usage with minimums, one-time fees) across three legal entities (US01 USD, DE01 EUR, GB01 GBP),
+then the month-end run end to end: generate drafts, issue (numbers, journal entries, open items,
+history, status rows, outbox events), without PDFs or delivery. In the same run it times a raw
+COPY of the same invoice, invoice-line, journal-entry and journal-line rows into copies of those
+tables, and PDF rendering on a sample. Prints throughput and peak RSS.
 
-    .venv/bin/python bench/billing_run.py --contracts 5000
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/otc_bench .venv/bin/python bench/billing_run.py
+    .venv/bin/python bench/billing_run.py --contracts 20000             # in-process (one core)
+    .venv/bin/python bench/billing_run.py --contracts 20000 --workers 2 # two Celery workers on Redis
 
-It migrates and EMPTIES the database it is pointed at (default: otc_bench on local PostgreSQL)."""
+It migrates and EMPTIES the database it is pointed at (default: otc_bench on local PostgreSQL).
+With --workers it starts that many `celery worker --pool=solo` processes on REDIS_URL (default
+redis://127.0.0.1:6379/7), which share the run's chunks exactly as production workers do."""
 
 from __future__ import annotations
 
 import argparse
 import cProfile
 import datetime as dt
+import io
 import os
 import pstats
 import random
 import resource
+import subprocess
 import sys
 import time
 import uuid
@@ -27,6 +34,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otc_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otc.settings.local")
 os.environ["DEBUG"] = "false"
+WORKERS = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 0
+if WORKERS:
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")  # before settings: real broker
+else:
+    os.environ.pop("REDIS_URL", None)  # in-process: eager Celery
 
 import django  # noqa: E402
 
@@ -37,6 +49,7 @@ from django.db import connection  # noqa: E402
 
 from bench.foundation import _ensure_database  # noqa: E402
 from billing.models import BillingRun, Invoice  # noqa: E402
+from billing.pdf import invoice_store_pdf  # noqa: E402
 from billing.services import billing_run_issue, billing_run_start  # noqa: E402
 from billing.services import invoices as invoices_module  # noqa: E402
 from billing.tax import seed_tax_codes  # noqa: E402
@@ -58,17 +71,17 @@ def peak_rss_mb() -> float:
 def make_contracts(n: int, users: dict) -> None:
     """Active contracts written in bulk (the review workflow is not what is measured here)."""
     r = random.Random(5)
-    entity = next(e for e in seed_entities() if e.code == "DE01")
+    entities = [e for e in seed_entities() if e.code in ("US01", "DE01", "GB01")]
     products = seed_products()
     customers = seed_customers(count=max(200, n // 20), owners=[users["sales1"]], by=users["billing"])
     contracts = Contract.objects.bulk_create([
-        Contract(number=f"BN-{i:07d}", customer=r.choice(customers), legal_entity=entity, title=f"Bench {i}",
+        Contract(number=f"BN-{i:07d}", customer=r.choice(customers), legal_entity=entities[i % 3], title=f"Bench {i}",
                  status=Contract.Status.ACTIVE, created_by=users["sales1"])
         for i in range(n)
     ], batch_size=2000)
     versions = ContractVersion.objects.bulk_create([
         ContractVersion(
-            contract=c, version=1, status=ContractVersion.Status.ACTIVE, currency="EUR",
+            contract=c, version=1, status=ContractVersion.Status.ACTIVE, currency=c.legal_entity.functional_currency,
             start_date=dt.date(2026, r.choice([1, 4, 7, 10]), r.choice([1, 1, 1, 15])), end_date=dt.date(2027, 12, 31),
             effective_date=dt.date(2026, 1, 1), billing_frequency=r.choice(["monthly"] * 6 + ["quarterly", "annual"]),
             billing_timing=r.choice(["advance"] * 3 + ["arrears"]), payment_terms_days=30,
@@ -103,15 +116,83 @@ def make_contracts(n: int, users: dict) -> None:
     UsageRecord.objects.bulk_create(usage, batch_size=5000)
 
 
+def wait_for(run_id: int, done: set[str], started: float, label: str) -> float:
+    """Poll the run until its status is in `done` (workers are doing the work); print progress."""
+    while True:
+        run = BillingRun.objects.get(pk=run_id)
+        if run.status in done:
+            return time.perf_counter() - started
+        if run.status == BillingRun.Status.FAILED:
+            raise SystemExit(f"run failed: {run.error}")
+        if time.perf_counter() - started > 3600:
+            raise SystemExit(f"{label}: no end after an hour ({run.status})")
+        time.sleep(0.05)
+
+
+def start_workers(n: int) -> list[subprocess.Popen]:
+    import redis
+
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # no stale tasks from an earlier run
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "otc", "worker", "--pool=solo", "--loglevel=WARNING",
+         f"--hostname=bench{i}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(n)]
+    time.sleep(4)  # let them connect
+    return workers
+
+
+def peak_rss_of(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def raw_copy(run_id: int) -> tuple[float, int]:
+    """COPY the run's invoice, invoice-line, journal-entry and journal-line rows (read back
+    first, not timed) into empty copies of those tables with the same indexes; time the COPYs."""
+    tables = {
+        "billing_invoice": f"SELECT * FROM billing_invoice WHERE billing_run_id = {run_id} AND status = 'issued'",
+        "billing_invoiceline": "SELECT l.* FROM billing_invoiceline l JOIN billing_invoice i ON i.id = l.invoice_id "
+                               f"WHERE i.billing_run_id = {run_id} AND i.status = 'issued'",
+        "ledger_journalentry": "SELECT e.* FROM ledger_journalentry e JOIN billing_invoice i ON i.journal_entry_id "
+                               f"= e.id WHERE i.billing_run_id = {run_id}",
+        "ledger_journalline": "SELECT l.* FROM ledger_journalline l JOIN billing_invoice i ON i.journal_entry_id "
+                              f"= l.entry_id WHERE i.billing_run_id = {run_id}",
+    }
+    data = {}
+    with connection.cursor() as cursor:
+        for table, query in tables.items():
+            buffer = io.StringIO()
+            cursor.copy_expert(f"COPY ({query}) TO STDOUT", buffer)
+            data[table] = buffer.getvalue()
+            cursor.execute(f"DROP TABLE IF EXISTS bench_copy_{table}")
+            cursor.execute(f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING ALL)")
+    connection.commit() if not connection.get_autocommit() else None
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table, text in data.items():
+            cursor.copy_expert(f"COPY bench_copy_{table} FROM STDIN", io.StringIO(text))
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DROP TABLE bench_copy_{table}")
+    return seconds, data["billing_invoice"].count("\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contracts", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=0, help="Celery worker processes (0: in-process)")
+    parser.add_argument("--pdfs", type=int, default=40, help="invoices to render as PDF afterwards")
     parser.add_argument("--profile", choices=["generate", "issue"], help="print a cProfile of one phase")
     args = parser.parse_args()
     _ensure_database()
     call_command("migrate", verbosity=0)
     call_command("flush", "--noinput", verbosity=0)
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; month {MONTH:%Y-%m}")
+    mode = f"{args.workers} Celery workers (solo pool) on Redis" if args.workers else "in-process, one core"
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; month {MONTH:%Y-%m}; {mode}")
     ensure_roles()
     users = seed_users()
     seed_tax_codes()
@@ -119,35 +200,56 @@ def main() -> None:
     started = time.perf_counter()
     make_contracts(args.contracts, users)
     print(f"{'set-up: contracts, versions, lines (bulk)':<52} {time.perf_counter() - started:8.2f} s")
-
-    profiler = cProfile.Profile()
-    if args.profile == "generate":
-        profiler.enable()
-    started = time.perf_counter()
-    run = billing_run_start(period_start=MONTH, by=None)
-    profiler.disable()
-    generate = time.perf_counter() - started
-    run.refresh_from_db()
-    drafts = Invoice.objects.filter(billing_run=run).count()
-    print(f"{'generate drafts (chunks in-process)':<52} {generate:8.2f} s  {drafts:,} drafts  "
-          f"({drafts / generate:,.0f}/s)  exceptions {run.exceptions_count}")
-
+    workers = start_workers(args.workers) if args.workers else []
     # PDFs and delivery run on workers after commit; they are measured separately, not here.
     invoices_module._queue_documents = lambda ids: None
-    if args.profile == "issue":
-        profiler.enable()
-    started = time.perf_counter()
-    billing_run_issue(run_id=run.id, by=None)
-    issue = time.perf_counter() - started
-    profiler.disable()
-    issued = Invoice.objects.filter(billing_run=run, status="issued").count()
-    print(f"{'issue (numbers, journal entries, open items)':<52} {issue:8.2f} s  {issued:,} issued  "
-          f"({issued / issue:,.0f}/s)")
-    total = generate + issue
-    print(f"{'whole run':<52} {total:8.2f} s  ({issued / total:,.0f} invoices/s end to end)")
-    print(f"{'peak RSS':<52} {peak_rss_mb():8.0f} MB")
+    try:
+        profiler = cProfile.Profile()
+        if args.profile == "generate":
+            profiler.enable()
+        started = time.perf_counter()
+        run = billing_run_start(period_start=MONTH, by=None)
+        generate = wait_for(run.pk, {"generated", "issuing", "issued"}, started, "generate")
+        profiler.disable()
+        run.refresh_from_db()
+        drafts = Invoice.objects.filter(billing_run=run).count()
+        print(f"{'generate drafts':<52} {generate:8.2f} s  {drafts:,} drafts  "
+              f"({drafts / generate:,.0f}/s)  exceptions {run.exceptions_count}")
+
+        if args.profile == "issue":
+            profiler.enable()
+        started = time.perf_counter()
+        billing_run_issue(run_id=run.id, by=None)
+        issue = wait_for(run.pk, {"issued"}, started, "issue")
+        profiler.disable()
+        issued = Invoice.objects.filter(billing_run=run, status="issued").count()
+        print(f"{'issue (numbers, journal entries, open items)':<52} {issue:8.2f} s  {issued:,} issued  "
+              f"({issued / issue:,.0f}/s)")
+        total = generate + issue
+        print(f"{'whole run':<52} {total:8.2f} s  ({issued / total:,.0f} invoices/s end to end)")
+        rss = [peak_rss_of(w.pid) for w in workers] if workers else [peak_rss_mb()]
+        print(f"{'peak RSS per worker' if workers else 'peak RSS':<52} "
+              f"{' / '.join(f'{value:.0f}' for value in rss):>8} MB")
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+    copy_seconds, copied = raw_copy(run.pk)
+    print(f"{'raw COPY of the same invoice/line/journal rows':<52} {copy_seconds:8.2f} s  {copied:,} invoices  "
+          f"({copied / copy_seconds:,.0f}/s); the run is {total / copy_seconds:.1f}x the raw COPY")
+    if args.pdfs:
+        ids = list(Invoice.objects.filter(billing_run=run, status="issued").order_by("pk")
+                   .values_list("pk", flat=True)[:args.pdfs])
+        invoice_store_pdf(invoice_id=ids[0])  # warm-up: fonts and templates load once per worker
+        started = time.perf_counter()
+        for invoice_id in ids[1:]:
+            invoice_store_pdf(invoice_id=invoice_id)
+        seconds = time.perf_counter() - started
+        print(f"{'PDF rendering and storing, one worker':<52} {seconds:8.2f} s  {len(ids) - 1} PDFs  "
+              f"({(len(ids) - 1) / seconds:,.1f}/s)")
     if args.profile:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
     assert all(row["difference"] == 0 for row in ar_reconciliation()), "AR control != open items"
     assert BillingRun.objects.get(pk=run.id).status == BillingRun.Status.ISSUED
 

@@ -74,3 +74,20 @@ def billing_run_issue_task(*, run_id: int, by_id: int | None = None) -> int:
     if by_id is not None and by is None:
         raise ValueError(f"User {by_id} no longer exists; the run was not issued.")
     return billing_run_issue(run_id=run_id, by=by).invoices_issued
+
+
+@shared_task(name="billing.run_issue_entity", acks_late=True, reject_on_worker_lost=True)
+def billing_run_issue_entity_task(*, run_id: int, legal_entity_id: int, by_id: int | None = None,
+                                  issue_date: str | None = None, chunk_size: int = 500) -> int:
+    """Issue one legal entity's drafts of a run (fanned out by `billing_run_issue`). Idempotent:
+    a redelivered task issues only what is still a draft. Returns how many it issued."""
+    import datetime as dt
+
+    from billing.services.run import billing_run_issue_entity
+    from otc.models import User
+
+    by = User.objects.filter(pk=by_id).first() if by_id is not None else None
+    if by_id is not None and by is None:
+        raise ValueError(f"User {by_id} no longer exists; nothing was issued.")
+    return billing_run_issue_entity(run_id=run_id, legal_entity_id=legal_entity_id, by=by, chunk_size=chunk_size,
+                                    issue_date=dt.date.fromisoformat(issue_date) if issue_date else None)

@@ -88,10 +88,16 @@ def _copy_converter(field: Any) -> Any:
     """A function turning one value of `field` into PostgreSQL's COPY text format."""
     kind = field.get_internal_type()
     if kind == "JSONField":
-        encoder = field.encoder
+        encoder, seen = field.encoder, {}
 
         def convert(value: Any) -> str:
-            return "\\N" if value is None else _escape(json.dumps(value, cls=encoder))
+            if value is None:
+                return "\\N"
+            # Rows often share one dict (an invoice run's seller block): dump it once per COPY.
+            key = id(value)
+            if key not in seen:
+                seen[key] = (value, _escape(json.dumps(value, cls=encoder)))
+            return seen[key][1]
     elif kind == "BooleanField":
         def convert(value: Any) -> str:
             return "\\N" if value is None else ("t" if value else "f")

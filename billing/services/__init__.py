@@ -35,6 +35,7 @@ from .run import (
     billable_contract_ids,
     billing_run_generate_chunk,
     billing_run_issue,
+    billing_run_issue_entity,
     billing_run_resume,
     billing_run_start,
 )
@@ -49,7 +50,8 @@ __all__ = [
     "lock_portal_submission", "portal_submission_accept", "portal_submission_ensure", "portal_submission_mark_uploaded",
     "portal_submission_reject", "portal_submission_resubmit",
     # billing run
-    "billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_resume",
+    "billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_entity",
+    "billing_run_resume",
     "billing_run_start",
     # credit notes
     "credit_note_approve", "credit_note_issue", "credit_note_reject", "credit_note_request", "lock_credit_notes",

@@ -35,13 +35,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 
 from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
 from billing.periods import add_months, bill_month, month_end, month_start, slices_from_versions
 from billing.services.invoices import invoice_compute_line, invoices_issue
 from billing.tax import TaxCodeMissing, TaxTable, has_valid_vat_id, tax_code_for
-from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord
+from contracts.models import Contract, ContractLine, ContractVersion, Product, UsageRecord
 from customers.models import Customer
 from ledger.models import LegalEntity
 from otc import dates
@@ -264,7 +264,7 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         month = run.period_start
         ids = sorted(set(contract_ids))
         contracts = {c.pk: c for c in Contract.objects.select_for_update(of=("self",)).filter(pk__in=ids)
-                     .order_by("pk")}
+                     .only("id", "number", "customer_id", "legal_entity_id", "terminated_on").order_by("pk")}
         traced = set(Invoice.objects.filter(billing_run_id=run_id, contract_id__in=ids)
                      .values_list("contract_id", flat=True))
         traced |= set(BillingException.objects.filter(run_id=run_id, contract_id__in=ids)
@@ -283,9 +283,14 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         lines_by_version: dict[int, list[ContractLine]] = defaultdict(list)
         products: dict[int, Any] = {}
         version_ids = [v.id for vs in versions.values() for v in vs]
-        for line in ContractLine.objects.filter(version_id__in=version_ids).select_related("product"):
+        for line in ContractLine.objects.filter(version_id__in=version_ids):
             lines_by_version[line.version_id].append(line)
-            products[line.product_id] = line.product
+        products.update(Product.objects.in_bulk({line.product_id for lines in lines_by_version.values()
+                                                 for line in lines if line.product_id}))
+        for lines in lines_by_version.values():
+            for line in lines:  # one product object per product, not per line
+                if line.product_id:
+                    line.product = products[line.product_id]
         usage: dict[int, dict[Any, Decimal]] = defaultdict(dict)
         for row in (UsageRecord.objects.filter(contract_id__in=todo, period_start=add_months(month, -1))
                     .values("contract_id", "line_key").annotate(total=Sum("quantity")).order_by()):
@@ -324,10 +329,11 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
     return counts
 
 
-def _issue_chunk(run_id: int, invoice_ids: list[int], by: User | None, issue_date: dt.date | None) -> None:
+def _issue_chunk(run_id: int, invoice_ids: list[int], by: User | None, issue_date: dt.date | None) -> int:
     with transaction.atomic(durable=True):
         issued = invoices_issue(invoice_ids=invoice_ids, by=by, issue_date=issue_date)
         BillingRun.objects.filter(pk=run_id).update(invoices_issued=F("invoices_issued") + len(issued))
+    return len(issued)
 
 
 def _record_issue_failure(run_id: int, invoice_id: int, exc: DomainError) -> None:
@@ -343,9 +349,12 @@ def _record_issue_failure(run_id: int, invoice_id: int, exc: DomainError) -> Non
 
 def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | None = None,
                       chunk_size: int = ISSUE_CHUNK_SIZE) -> BillingRun:
-    """Issue every draft of the run that is not on hold, chunk by chunk through `invoices_issue`
-    (each chunk commits with its numbers, postings and the run's counter). Safe to re-run: only
-    what is still a draft is issued (e.g. drafts released from hold since)."""
+    """Issue every draft of the run that is not on hold: one task per legal entity (entities'
+    number series are independent, so their tasks run in parallel on several workers; one
+    entity's chunks run in order because its series row serialises them anyway). Each task
+    issues its drafts chunk by chunk through `invoices_issue`, and the last to finish marks the
+    run issued. Safe to re-run: only what is still a draft is issued (e.g. drafts released from
+    hold since). With eager Celery (dev, tests) everything has happened when this returns."""
     _require(by)
     run = BillingRun.objects.get(pk=run_id)
     if run.status == BillingRun.Status.GENERATING:
@@ -354,28 +363,63 @@ def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | Non
     if run.status == BillingRun.Status.FAILED:
         raise InvalidTransition(f"{run} failed: start a new run for {run.period_start:%Y-%m}.")
     BillingRun.objects.filter(pk=run_id).update(status=BillingRun.Status.ISSUING, finished_at=None)
-    ids = list(Invoice.objects.filter(billing_run_id=run_id, status=Invoice.Status.DRAFT, on_hold=False)
-               .order_by("pk").values_list("pk", flat=True))
-    failed = 0
+    entity_ids = sorted(set(_issuable(run_id).values_list("legal_entity_id", flat=True)))
+    if not entity_ids:
+        _finish_issue(run_id)
+    from billing.tasks import billing_run_issue_entity_task
+
+    for entity_id in entity_ids:
+        billing_run_issue_entity_task.delay(
+            run_id=run_id, legal_entity_id=entity_id, by_id=by.pk if by is not None else None,
+            issue_date=issue_date.isoformat() if issue_date else None, chunk_size=chunk_size)
+    run.refresh_from_db()
+    return run
+
+
+def _issuable(run_id: int) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(billing_run_id=run_id, status=Invoice.Status.DRAFT, on_hold=False)
+
+
+def billing_run_issue_entity(*, run_id: int, legal_entity_id: int, by: User | None, issue_date: dt.date | None = None,
+                             chunk_size: int = ISSUE_CHUNK_SIZE) -> int:
+    """Issue one entity's issuable drafts of the run, chunk by chunk (each chunk commits with its
+    numbers, postings and the run's counter). A failing chunk is retried invoice by invoice so
+    the rest are issued and each failure is listed on the run. Returns how many were issued."""
+    _require(by)
+    ids = list(_issuable(run_id).filter(legal_entity_id=legal_entity_id).order_by("pk").values_list("pk", flat=True))
+    issued = 0
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start:start + chunk_size]
         try:
-            _issue_chunk(run_id, chunk, by, issue_date)
+            issued += _issue_chunk(run_id, chunk, by, issue_date)
         except DomainError:
             # A chunk is all-or-nothing (its numbers return to the series): find the culprits
             # one by one so the rest are issued, and list each failure on the run.
             for invoice_id in chunk:
                 try:
-                    _issue_chunk(run_id, [invoice_id], by, issue_date)
+                    issued += _issue_chunk(run_id, [invoice_id], by, issue_date)
                 except DomainError as exc:
-                    failed += 1
                     _record_issue_failure(run_id, invoice_id, exc)
-    BillingRun.objects.filter(pk=run_id).update(
-        status=BillingRun.Status.ISSUED, finished_at=dates.now(),
-        error=f"{failed} draft(s) could not be issued: see the exceptions." if failed else "")
-    run.refresh_from_db()
-    return run
+    _finish_issue(run_id)
+    return issued
 
 
-__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_resume",
-           "billing_run_start"]
+def _finish_issue(run_id: int) -> None:
+    """Mark the run issued once no issuable draft is left but those that failed (the last
+    entity task to finish does it; the run row lock orders concurrent finishers)."""
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update(of=("self",)).get(pk=run_id)
+        if run.status != BillingRun.Status.ISSUING:
+            return
+        failed_contracts = BillingException.objects.filter(run_id=run_id, code="issue_failed").values("contract_id")
+        left = _issuable(run_id)
+        failed = left.filter(contract_id__in=failed_contracts).count()
+        if left.count() > failed:
+            return  # another entity's task is still issuing
+        run.status, run.finished_at = BillingRun.Status.ISSUED, dates.now()
+        run.error = f"{failed} draft(s) could not be issued: see the exceptions." if failed else ""
+        run.save(update_fields=["status", "finished_at", "error"])
+
+
+__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_entity",
+           "billing_run_resume", "billing_run_start"]

@@ -364,3 +364,26 @@ def test_a_draft_that_cannot_be_issued_is_listed_and_the_rest_are_issued(django_
     assert "4999" in failure.message
     numbers = sorted(invoice_of(c).number for c in good)  # no gap where the failed chunk was tried
     assert numbers == [f"DE01-INV-2026-{n:06d}" for n in (1, 2, 3)]
+
+
+def test_issue_fans_out_per_entity_and_the_last_entity_marks_the_run_issued(django_capture_on_commit_callbacks):
+    """One task per legal entity (their series are independent); with one entity's task not
+    yet run, the run stays issuing; when the last one finishes, the run is issued."""
+    from billing.services import billing_run_issue_entity
+
+    de, at = de_entity("DE01"), de_entity("AT01")
+    de_contracts, at_contracts = [contract(de) for _ in range(2)], [contract(at) for _ in range(3)]
+    bad = contract(at, lines=[{"product": ProductFactory(tax_category="digital", revenue_account_code="4999")}])
+    result = run(capture=django_capture_on_commit_callbacks)
+    billing_run_issue_entity(run_id=result.pk, legal_entity_id=de.pk, by=None, issue_date=dt.date(2026, 3, 31))
+    BillingRun.objects.filter(pk=result.pk).update(status="issuing")  # as billing_run_issue sets it
+    billing_run_issue_entity(run_id=result.pk, legal_entity_id=de.pk, by=None, issue_date=dt.date(2026, 3, 31))
+    result.refresh_from_db()
+    assert (result.status, result.invoices_issued) == ("issuing", 2)  # AT01's drafts are still to issue
+
+    done = billing_run_issue(run_id=result.pk, by=None, issue_date=dt.date(2026, 3, 31), chunk_size=2)
+    assert (done.status, done.invoices_issued) == ("issued", 5)
+    assert "1 draft(s) could not be issued" in done.error and invoice_of(bad).status == "draft"
+    assert sorted(invoice_of(c).number for c in de_contracts) == ["DE01-INV-2026-000001", "DE01-INV-2026-000002"]
+    assert sorted(invoice_of(c).number for c in at_contracts) == [f"AT01-INV-2026-{n:06d}" for n in (1, 2, 3)]
+    assert all(row["difference"] == 0 for row in ar_reconciliation())
