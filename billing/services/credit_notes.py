@@ -104,7 +104,8 @@ def _spread(amount: Decimal, lines: list[InvoiceLine], remaining: dict[int, tupl
 def _requested_lines(invoice: Invoice, lines: list[dict[str, Any]] | None, amount: Decimal | None,
                      all_lines: list[InvoiceLine], remaining: dict[int, tuple[Decimal, Decimal]]
                      ) -> list[tuple[InvoiceLine, Decimal, Decimal, Decimal]]:
-    """[(invoice line, quantity, net, tax)]."""
+    """[(invoice line, quantity, net, tax)]. Errors name the invoice line by its position on the
+    invoice (as `_check_remaining` does), or the request row when it names no line of the invoice."""
     cur = invoice.currency
     if lines and amount is not None:
         raise ValidationFailed("Credit either some lines or an amount, not both.")
@@ -121,13 +122,13 @@ def _requested_lines(invoice: Invoice, lines: list[dict[str, Any]] | None, amoun
     for position, row in enumerate(lines, start=1):
         line = by_id.get(row.get("invoice_line_id"))
         if line is None:
-            raise ValidationFailed(f"Line {position}: that line is not on invoice {invoice.number}.",
+            raise ValidationFailed(f"Request row {position}: that line is not on invoice {invoice.number}.",
                                    fields={"lines": [position]})
         if row.get("quantity") is not None:
             quantity = to_decimal(row["quantity"])
             if not 0 < quantity <= line.quantity:
-                raise ValidationFailed(f"Line {position}: credit between 0 and {line.quantity} units.",
-                                       fields={"lines": [position]})
+                raise ValidationFailed(f"Line {line.position}: credit between 0 and {line.quantity} units.",
+                                       fields={"lines": [line.position]})
             if quantity == line.quantity:
                 net, tax = line.net_amount, line.tax_amount
             else:
@@ -137,11 +138,11 @@ def _requested_lines(invoice: Invoice, lines: list[dict[str, Any]] | None, amoun
         elif row.get("net_amount") is not None:
             net, quantity = to_decimal(row["net_amount"]), Decimal(1)
             if net <= 0 or quantize(net, cur) != net:
-                raise ValidationFailed(f"Line {position}: the amount must be positive with at most the decimals of {cur}.",
-                                       fields={"lines": [position]})
+                raise ValidationFailed(f"Line {line.position}: the amount must be positive with at most the decimals of {cur}.",
+                                       fields={"lines": [line.position]})
             tax = line.tax_amount if net == line.net_amount else _tax(net, line, cur)
         else:
-            raise ValidationFailed(f"Line {position}: give a quantity or a net amount.", fields={"lines": [position]})
+            raise ValidationFailed(f"Line {line.position}: give a quantity or a net amount.", fields={"lines": [line.position]})
         result.append((line, quantity, net, tax))
     return result
 

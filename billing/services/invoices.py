@@ -129,8 +129,14 @@ def _build_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> list[InvoiceL
         if not description:
             raise ValidationFailed(f"Line {position}: describe what is charged.", fields={"lines": [position]})
         quantity = to_decimal(row.get("quantity", 1))
-        unit_price = to_decimal(row["unit_price"] if row.get("unit_price") is not None
-                                else (product.default_price if product else ZERO))
+        if row.get("unit_price") is not None:
+            unit_price = to_decimal(row["unit_price"])
+        elif product is not None and product.currency == invoice.currency:
+            unit_price = to_decimal(product.default_price)
+        else:
+            what = f"{product.sku}'s list price is in {product.currency}" if product else "there is no product"
+            raise ValidationFailed(f"Line {position}: give a unit price in {invoice.currency} ({what}).",
+                                   fields={"lines": [position]})
         discount = to_decimal(row.get("discount_percent") or 0)
         service_start = row.get("service_start") or invoice.service_start
         service_end = row.get("service_end") or invoice.service_end
@@ -152,6 +158,18 @@ def _build_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> list[InvoiceL
     return built
 
 
+def _check_header(invoice: Invoice) -> None:
+    if invoice.customer.po_required and not invoice.po_number:
+        raise ValidationFailed(f"{invoice.customer.legal_name} requires a PO number on its invoices.",
+                               fields={"po_number": ["required"]})
+    terms = invoice.payment_terms_days
+    if terms is None or not isinstance(terms, int) or not 0 <= terms <= 365:
+        raise ValidationFailed("Payment terms are a whole number of days between 0 and 365.",
+                               fields={"payment_terms_days": ["invalid"]})
+    if invoice.service_start and invoice.service_end and invoice.service_end < invoice.service_start:
+        raise ValidationFailed("The service period ends before it starts.", fields={"service_end": ["before start"]})
+
+
 @transaction.atomic
 def invoice_create_manual(*, data: dict[str, Any], lines: list[dict[str, Any]], by: User) -> Invoice:
     """A draft one-off invoice. `data`: legal_entity(_id), customer(_id), currency (default: the
@@ -161,6 +179,8 @@ def invoice_create_manual(*, data: dict[str, Any], lines: list[dict[str, Any]], 
     _require(by, "billing.add_invoice", "create invoices")
     entity: LegalEntity = _obj(data, "legal_entity", LegalEntity)
     customer: Customer = _obj(data, "customer", Customer)
+    if not by.has_perm("customers.access_customer", customer):
+        raise PermissionDenied(f"You may not invoice {customer.legal_name}: the customer is not in your book.")
     invoice = Invoice(
         legal_entity=entity, customer=customer,
         currency=validate_currency(data.get("currency") or customer.default_currency),
@@ -168,9 +188,7 @@ def invoice_create_manual(*, data: dict[str, Any], lines: list[dict[str, Any]], 
         service_end=data.get("service_end"), notes=data.get("notes", ""),
         payment_terms_days=data.get("payment_terms_days") or customer.payment_terms_days, created_by=by,
     )
-    if customer.po_required and not invoice.po_number:
-        raise ValidationFailed(f"{customer.legal_name} requires a PO number on its invoices.",
-                               fields={"po_number": ["required"]})
+    _check_header(invoice)
     invoice.save()
     InvoiceLine.objects.bulk_create(_build_lines(invoice, lines))
     _recompute_totals(invoice)
@@ -190,6 +208,7 @@ def invoice_update_draft(*, invoice_id: int, data: dict[str, Any], lines: list[d
     for name in ("po_number", "notes", "service_start", "service_end", "payment_terms_days"):
         if name in data:
             setattr(invoice, name, data[name])
+    _check_header(invoice)
     invoice.save()
     if lines is not None:
         invoice.lines.all().delete()

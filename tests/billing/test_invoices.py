@@ -356,3 +356,25 @@ def test_a_large_chunk_posts_every_invoice_exactly(monkeypatch):
     assert JournalEntry.objects.filter(kind="invoice").count() == 30
     assert all(row["difference"] == 0 for row in ar_reconciliation(legal_entity_id=entity.id))
     assert series_next(entity) == 31
+
+
+def test_a_product_list_price_in_another_currency_is_never_used():
+    entity = de_entity()
+    usd_product = ProductFactory(tax_category="digital", default_price=D("99.00"), currency="USD")
+    with pytest.raises(ValidationFailed, match="give a unit price in EUR"):
+        draft(entity, lines=[{"product": usd_product, "quantity": D("1")}])
+    eur_product = ProductFactory(tax_category="digital", default_price=D("80.00"), currency="EUR")
+    invoice = draft(entity, lines=[{"product": eur_product, "quantity": D("2")}])
+    assert invoice.net_total == D("160.00")
+
+
+def test_editing_a_draft_keeps_the_header_rules():
+    entity = de_entity()
+    po_customer = CustomerFactory(country="DE", po_required=True)
+    invoice = draft(entity, customer=po_customer, po_number="PO-77")
+    with pytest.raises(ValidationFailed, match="requires a PO number"):
+        invoice_update_draft(invoice_id=invoice.pk, data={"po_number": ""}, lines=None, by=specialist())
+    with pytest.raises(ValidationFailed, match="Payment terms"):
+        invoice_update_draft(invoice_id=invoice.pk, data={"payment_terms_days": None}, lines=None, by=specialist())
+    invoice.refresh_from_db()
+    assert (invoice.po_number, invoice.payment_terms_days) == ("PO-77", po_customer.payment_terms_days)
