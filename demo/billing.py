@@ -151,13 +151,17 @@ class DemoBilling:
                            .order_by("pk").values_list("pk", flat=True)):
             invoice_deliver(invoice_id=invoice_id)
 
-    def issued(self, month: dt.date, *, portal: bool | None = None, max_gross: Decimal | None = None) -> list[Invoice]:
-        """The month's issued run invoices not yet picked for anything, in number order."""
+    def issued(self, month: dt.date, *, portal: bool | None = None, max_gross: Decimal | None = None,
+               seats: bool = False) -> list[Invoice]:
+        """The month's issued run invoices not yet picked for anything, in number order (`seats`:
+        only those billing platform seats)."""
         invoices = (Invoice.objects.filter(billing_run=self.runs[month], status=Invoice.Status.ISSUED)
                     .exclude(pk__in=self.used).exclude(customer__status__in=["on_hold", "blocked"])
                     .select_related("customer", "contract__current_version").order_by("number"))
         if portal is not None:
             invoices = (invoices.exclude if portal else invoices.filter)(customer__procurement_portal=Customer.Portal.NONE)
+        if seats:
+            invoices = invoices.filter(lines__product__sku__startswith="PLAT-", lines__quantity__gte=5).distinct()
         if max_gross is not None:
             invoices = [i for i in invoices if i.gross_total <= max_gross * _factor(i.currency)]
         return list(invoices)
@@ -303,8 +307,8 @@ def seed_billing(*, users: dict[str, User], today: dt.date, seed: int = 17) -> d
         reason="The customer cancelled the course before it took place; nothing is owed."))
 
     def credit_seats() -> None:
-        invoice = demo.pick(m2, max_gross=Decimal(20_000))
-        line = invoice.lines.order_by("position").first()
+        invoice = demo.pick(m2, max_gross=Decimal(20_000), seats=True)
+        line = invoice.lines.filter(product__sku__startswith="PLAT-").order_by("position").first()
         seats = max(Decimal(1), (line.quantity / 5).to_integral_value())
         demo.request("lines", invoice, CreditNote.Reason.BILLING_ERROR,
                      f"The customer reduced the seats by {seats:f} from the start of the month (signed order form "
