@@ -75,13 +75,16 @@ def seed_entities() -> list[LegalEntity]:
 
 
 def seed_periods(entities: list[LegalEntity], *, today: dt.date, controller: User) -> None:
-    """Every month of this year and last; months before last month are closed."""
+    """Every month of this year and last; months before the demo's three billed months (M-3 to
+    M-1) are closed. demo/billing.py closes M-3 and M-2 through the close service once billed."""
+    first_billed = today.replace(day=1)
+    for _ in range(3):
+        first_billed = (first_billed - dt.timedelta(days=1)).replace(day=1)
     for entity in entities:
         for year in (today.year - 1, today.year):
             for month in range(1, 13):
                 period, created = Period.objects.get_or_create(legal_entity=entity, year=year, month=month)
-                last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-                if created and dt.date(year, month, 1) < last_month:
+                if created and dt.date(year, month, 1) < first_billed:
                     period.status, period.closed_by = Period.Status.CLOSED, controller
                     period.closed_at = dt.datetime.combine(period.end + dt.timedelta(days=8), dt.time(17), tzinfo=dt.UTC)
                     period.save()

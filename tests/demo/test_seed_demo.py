@@ -1,14 +1,20 @@
 import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
+from billing.models import BillingException, BillingRun, CreditNote, Invoice, PortalSubmission
+from billing.periods import add_months
 from contracts.models import Contract, ContractVersion, Finding
 from customers.models import Contact, Customer
 from demo.users import DEMO_PASSWORD, DEMO_USERS
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
+from ledger.selectors import ar_reconciliation
+from otc import dates
 from otc.models import User
 from otc.roles import HUMAN_ROLES
 
@@ -22,7 +28,9 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
     if day:
         today(day)
     call_command("seed_demo", customers=60)
+    counts = [m.objects.count() for m in (Invoice, CreditNote, PortalSubmission, BillingRun, JournalEntry)]
     call_command("seed_demo", customers=60)
+    assert [m.objects.count() for m in (Invoice, CreditNote, PortalSubmission, BillingRun, JournalEntry)] == counts
 
     # then every role has a demo user who can log in with the documented password
     for username, *_rest, role in DEMO_USERS:
@@ -53,10 +61,14 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
         ).aggregate(total=Sum("amount"))["total"]
         assert ledger == row["total"]
     assert OpenItem.objects.filter(open_amount__gt=0).count() > 10
-    # documents dated in closed months were posted into the first open month, keeping their date
+    # the months before the three billed ones (M-3..M-1) were closed before anything was posted:
+    # documents dated in them went into the first open month, keeping their date
+    this_month = dates.today().replace(day=1)
+    m3, m2, m1 = (add_months(this_month, -k) for k in (3, 2, 1))
     closed = Period.objects.filter(status="closed")
-    assert closed.exists()
-    assert not JournalLine.objects.filter(entry__period__in=closed).exists()
+    early = closed.filter(Q(year__lt=m3.year) | Q(year=m3.year, month__lt=m3.month))
+    assert early.exists()
+    assert not JournalLine.objects.filter(entry__period__in=early).exists()
     # contracts in every review state, from several sales reps, each with a stored assessment
     statuses = set(ContractVersion.objects.values_list("status", flat=True))
     assert {"draft", "submitted", "changes_requested", "approved", "active", "rejected", "terminated"} <= statuses
@@ -68,6 +80,75 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
 
     rolled = [e for e in JournalEntry.objects.select_related("period") if e.document_date < e.period.start]
     assert rolled and all(e.entry_date == e.period.start for e in rolled)
+
+    assert_billing(this_month, m3, m2, m1)
+
+
+def _period(entity: LegalEntity, month: dt.date) -> Period:
+    return Period.objects.get(legal_entity=entity, year=month.year, month=month.month)
+
+
+def assert_billing(this_month: dt.date, m3: dt.date, m2: dt.date, m1: dt.date) -> None:
+    billing, today = User.objects.get(username="billing"), dates.today()
+    # three month-end runs issued on their first day, and this month's run left as drafts
+    runs = BillingRun.objects.order_by("period_start")
+    assert [(r.period_start, r.status) for r in runs] == [
+        (m3, "issued"), (m2, "issued"), (m1, "issued"), (this_month, "generated")]
+    for run in runs[:3]:
+        issued = Invoice.objects.filter(billing_run=run).exclude(status="draft")
+        assert run.invoices_issued == issued.count() > 0
+        assert set(issued.values_list("issue_date", flat=True)) == {run.period_start}
+        # posted into the run's own month (open when billed), not rolled forward
+        assert not issued.filter(gross_total__gt=0).exclude(
+            journal_entry__entry_date=run.period_start, journal_entry__period__month=run.period_start.month).exists()
+    assert Invoice.objects.filter(billing_run=runs[3], status="draft").count() == runs[3].invoices_created > 0
+    # the latest issued run left the drafts of customers on hold on hold, and listed its exceptions
+    held = Invoice.objects.filter(billing_run=runs[2], status="draft", on_hold=True)
+    assert held.exists() and set(held.values_list("customer__status", flat=True)) == {"on_hold"}
+    assert {"customer_on_hold", "customer_blocked"} <= set(
+        BillingException.objects.filter(run=runs[2]).values_list("code", flat=True))
+    # manual one-off invoices by the billing specialist; voids with reasons; nothing paid yet
+    manual = Invoice.objects.filter(contract__isnull=True).exclude(status="draft")
+    assert manual.count() >= 4 and set(manual.values_list("created_by", flat=True)) == {billing.pk}
+    voided = Invoice.objects.filter(status="void")
+    assert voided.count() >= 3 and not voided.filter(void_reason="").exists()
+    assert not Invoice.objects.filter(amount_paid__gt=0).exists()
+
+    # the books: every entry balances, and AR control equals the open items
+    per_entry: dict[int, Decimal] = defaultdict(Decimal)
+    for entry_id, amount in JournalLine.objects.values_list("entry_id", "functional_amount"):
+        per_entry[entry_id] += amount  # in Python: SQLite sums decimals in floating point
+    assert per_entry and not any(per_entry.values())
+    reconciliation = ar_reconciliation()
+    assert reconciliation and all(row["difference"] == 0 for row in reconciliation)
+    assert OpenItem.objects.filter(document_type="invoice", open_amount__gt=0).count() > 20
+
+    # credit notes in every state, requested by the billing specialist and decided by someone else
+    notes = CreditNote.objects.all()
+    assert {"requested", "approved", "rejected", "issued"} == set(notes.values_list("status", flat=True))
+    assert set(notes.values_list("requested_by", flat=True)) == {billing.pk}
+    assert not notes.exclude(decided_by=None).filter(decided_by=billing).exists()
+    issued_notes = notes.filter(status="issued")
+    whole = [n for n in issued_notes if n.gross_total == n.invoice.gross_total]
+    partial = [n for n in issued_notes if any(1 < ln.quantity < ln.invoice_line.quantity for ln in n.lines.all())]
+    by_amount = [n for n in issued_notes if n not in whole and n not in partial]
+    assert len(whole) == len(partial) == len(by_amount) == 1 and whole[0].invoice.status == "paid"
+    assert partial[0].invoice.status == by_amount[0].invoice.status == "issued"
+    # a credit note issued today posts into this month, which is open
+    todays = issued_notes.get(issue_date=today)
+    assert todays.journal_entry.period.status == "open" and todays.journal_entry.entry_date == today
+
+    # portal uploads in every state; some pending ones overdue, one not yet due
+    uploads = PortalSubmission.objects.all()
+    assert set(uploads.values_list("status", flat=True)) == {"pending", "uploaded", "accepted", "rejected", "resubmitted"}
+    assert uploads.filter(status="pending", due_date__lt=today).exists()
+    assert uploads.filter(status="pending", due_date__gte=today).exists()
+
+    # M-3 and M-2 closed after billing; M-1 (its close still in progress) and this month open
+    for entity in LegalEntity.objects.all():
+        assert [_period(entity, m).status for m in (m3, m2, m1, this_month)] == ["closed", "closed", "open", "open"]
+    billed_and_closed = Period.objects.filter(Q(year=m3.year, month=m3.month) | Q(year=m2.year, month=m2.month))
+    assert JournalLine.objects.filter(entry__period__in=billed_and_closed).exists()
 
 
 def test_demo_logins_lists_every_role(capsys):

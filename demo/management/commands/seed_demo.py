@@ -1,10 +1,13 @@
 """Load the realistic demo: users for every role, three legal entities in USD/EUR/GBP with their
 charts, periods and FX rates, approval limits, a few hundred customers with contacts, opening
-AR balances, and contracts in every state with their risk findings. Idempotent: a second run leaves an existing demo alone (use --reset)."""
+AR balances, contracts in every state with their risk findings, and three closed months of billing
+(runs, manual invoices, voids, credit notes and portal uploads in every state; demo/billing.py).
+Idempotent: a second run leaves an existing demo alone (use --reset)."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -13,6 +16,7 @@ from django.test.utils import override_settings
 
 from billing.tax import seed_tax_codes
 from customers.models import Customer
+from demo.billing import seed_billing
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.ledger import seed_approval_limits, seed_entities, seed_fx_rates, seed_periods
@@ -38,6 +42,14 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded (use --reset to rebuild).")
             return
         today = dates.today()
+        started = mark = time.monotonic()
+        timings: list[str] = []
+
+        def lap(name: str) -> None:
+            nonlocal mark
+            timings.append(f"{name} {time.monotonic() - mark:.1f}s")
+            mark = time.monotonic()
+
         with transaction.atomic():
             entities = seed_entities()
             seed_periods(entities, today=today, controller=users["controller"])
@@ -48,12 +60,22 @@ class Command(BaseCommand):
             owners = [users["sales1"], users["sales2"], users["sales3"]]
             created = seed_customers(count=customers, owners=owners, by=users["billing"])
             items = seed_opening_balances(today=today, by=users["controller"])
-        # Contracts go through the workflow services, which are durable entry points. Their
-        # notification e-mails are kept in memory rather than printed.
+        lap("master data")
+        # Contracts and billing go through the services, which are durable entry points. Their
+        # e-mails (notifications, invoices with their PDFs) are kept in memory rather than printed.
         logging.getLogger("celery").setLevel(logging.WARNING)
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)  # font-subsetting notices, once per PDF
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            contracts = seed_contracts(users=users, today=today)
+            contracts = seed_contracts(users=users, today=today, book=max(12, customers // 7))
+            lap("contracts")
+            billing = seed_billing(users=users, today=today)
+            lap("billing")
         self.stdout.write(self.style.SUCCESS(
             f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
             f"contract versions by status: {contracts}."
         ))
+        self.stdout.write(self.style.SUCCESS(
+            f"Billing: runs {billing['runs']}, invoices {billing['invoices']}, credit notes {billing['credit_notes']}, "
+            f"portal uploads {billing['portal_uploads']}."
+        ))
+        self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")
