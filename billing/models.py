@@ -86,6 +86,9 @@ class BillingRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    issue_pending = models.JSONField(
+        default=list, blank=True,
+        help_text="Legal entities whose issuing is still under way (the last to finish marks the run issued)")
 
     class Meta:
         ordering = ["-period_start", "-id"]
@@ -136,7 +139,8 @@ class Invoice(models.Model):
     }
 
     legal_entity = models.ForeignKey("ledger.LegalEntity", on_delete=models.PROTECT, related_name="invoices")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="invoices",
+                                 db_index=False)  # (customer, status) covers it
     contract = models.ForeignKey("contracts.Contract", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="invoices", help_text="Empty for manual invoices")
     billing_period_start = models.DateField(null=True, blank=True, help_text="Billed month (run invoices)")
@@ -166,19 +170,23 @@ class Invoice(models.Model):
                                      related_name="+")
     pdf = models.FileField(upload_to="invoices/%Y/%m/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+                                   db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False,
                                   related_name="+")
     issued_at = models.DateTimeField(null=True, blank=True)
-    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False,
                                   related_name="+")
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
     void_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+")
-    history = HistoricalRecords()
+    # History is read per invoice (id) and by date: no index on the other keys, which would cost
+    # every insert (two history rows per invoice in a month-end run) for lookups nobody makes.
+    history = HistoricalRecords(no_db_index=["legal_entity", "customer", "contract", "billing_run", "created_by",
+                                             "issued_by", "voided_by", "journal_entry", "open_item", "void_entry"])
 
     class Meta:
         ordering = ["-issue_date", "-id"]

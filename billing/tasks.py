@@ -32,6 +32,15 @@ def invoice_publish_task(*, invoice_id: int) -> str:
     return invoice_deliver_task(invoice_id=invoice_id)
 
 
+@shared_task(name="billing.invoices_publish", acks_late=True, reject_on_worker_lost=True)
+def invoices_publish_task(*, invoice_ids: list[int]) -> int:
+    """Publish (PDF, then delivery) the invoices of one issued chunk, in order. A redelivered
+    task re-publishes nothing that was done (each step is idempotent). Returns how many."""
+    for invoice_id in invoice_ids:
+        invoice_publish_task(invoice_id=invoice_id)
+    return len(invoice_ids)
+
+
 # --- billing runs ---------------------------------------------------------------------------------
 
 @shared_task(name="billing.run_generate_chunk", acks_late=True, reject_on_worker_lost=True)
@@ -76,18 +85,18 @@ def billing_run_issue_task(*, run_id: int, by_id: int | None = None) -> int:
     return billing_run_issue(run_id=run_id, by=by).invoices_issued
 
 
-@shared_task(name="billing.run_issue_entity", acks_late=True, reject_on_worker_lost=True)
-def billing_run_issue_entity_task(*, run_id: int, legal_entity_id: int, by_id: int | None = None,
-                                  issue_date: str | None = None, chunk_size: int = 500) -> int:
-    """Issue one legal entity's drafts of a run (fanned out by `billing_run_issue`). Idempotent:
-    a redelivered task issues only what is still a draft. Returns how many it issued."""
+@shared_task(name="billing.run_issue_chunk", acks_late=True, reject_on_worker_lost=True)
+def billing_run_issue_chunk_task(*, run_id: int, legal_entity_id: int, chunks: list[list[int]],
+                                 by_id: int | None = None, issue_date: str | None = None) -> int:
+    """Issue one chunk of one legal entity's drafts, then enqueue the entity's next chunk (see
+    `billing_run_issue`). Idempotent: a redelivered task issues only what is still a draft."""
     import datetime as dt
 
-    from billing.services.run import billing_run_issue_entity
+    from billing.services.run import billing_run_issue_chunk
     from otc.models import User
 
     by = User.objects.filter(pk=by_id).first() if by_id is not None else None
     if by_id is not None and by is None:
         raise ValueError(f"User {by_id} no longer exists; nothing was issued.")
-    return billing_run_issue_entity(run_id=run_id, legal_entity_id=legal_entity_id, by=by, chunk_size=chunk_size,
-                                    issue_date=dt.date.fromisoformat(issue_date) if issue_date else None)
+    return billing_run_issue_chunk(run_id=run_id, legal_entity_id=legal_entity_id, chunks=chunks, by=by,
+                                   issue_date=dt.date.fromisoformat(issue_date) if issue_date else None)

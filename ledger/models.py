@@ -248,21 +248,24 @@ class JournalEntry(ImmutableModel):
         MANUAL = "manual", "Manual journal"
         REVERSAL = "reversal", "Reversal"
 
-    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="journal_entries")
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="journal_entries",
+                                     db_index=False)  # (legal_entity, entry_date) covers it
     number = models.CharField(max_length=30)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     entry_date = models.DateField(help_text="Posting date: in an open period")
     document_date = models.DateField(help_text="Date of the source document")
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="entries")
     memo = models.CharField(max_length=255, blank=True)
-    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
+    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT,
+                                    db_index=False)  # (source_type, source_id) covers it
     source_id = models.PositiveBigIntegerField(null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
     source_reference = models.CharField(max_length=60, blank=True, help_text="e.g. the invoice number")
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
-    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+                                  db_index=False)
     posted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -292,9 +295,11 @@ class OpenItem(models.Model):
     or back toward `original_amount` (the constraint below), and it equals the sum of the
     journal lines that point at the item."""
 
-    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="open_items")
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="open_items",
+                                     db_index=False)  # (legal_entity, customer, currency) covers it
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="open_items")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="open_items")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="open_items",
+                                 db_index=False)  # (customer, due_date) covers it
     currency = models.CharField(max_length=3)
     document_type = models.CharField(max_length=20)
     document_number = models.CharField(max_length=60)
@@ -335,7 +340,8 @@ class OpenItem(models.Model):
 
 class JournalLine(ImmutableModel):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines",
+                                db_index=False)  # (account, currency) covers it
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="journal_lines"
     )

@@ -95,13 +95,15 @@ class Counter(models.Model):
 class StatusChange(models.Model):
     """One row per state transition of any workflow object: who, when, from, to, why."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT,
+                                     db_index=False)  # (content_type, object_id, at) covers it
     object_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("content_type", "object_id")
     field = models.CharField(max_length=40, default="status")
     from_state = models.CharField(max_length=40, blank=True)
     to_state = models.CharField(max_length=40)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+                           db_index=False)
     at = models.DateTimeField(auto_now_add=True)
     note = models.TextField(blank=True)
 

@@ -90,6 +90,11 @@ def test_compose_app_commands(compose):
     services = compose["services"]
     assert command_text(services["web"]).startswith("gunicorn otc.wsgi:application --bind=0.0.0.0:8000")
     assert command_text(services["worker"]).startswith("celery -A otc worker")
+    # The worker serves the default queue and the documents queue the PDF/e-mail tasks are routed to.
+    from django.conf import settings
+
+    queues = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    assert f"--queues={','.join(sorted(queues))}" in command_text(services["worker"])
     beat = command_text(services["beat"])
     assert beat.startswith("celery -A otc beat")
     assert "--scheduler django_celery_beat.schedulers:DatabaseScheduler" in beat

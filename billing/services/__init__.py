@@ -35,7 +35,7 @@ from .run import (
     billable_contract_ids,
     billing_run_generate_chunk,
     billing_run_issue,
-    billing_run_issue_entity,
+    billing_run_issue_chunk,
     billing_run_resume,
     billing_run_start,
 )
@@ -50,7 +50,7 @@ __all__ = [
     "lock_portal_submission", "portal_submission_accept", "portal_submission_ensure", "portal_submission_mark_uploaded",
     "portal_submission_reject", "portal_submission_resubmit",
     # billing run
-    "billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_entity",
+    "billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_chunk",
     "billing_run_resume",
     "billing_run_start",
     # credit notes

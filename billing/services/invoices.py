@@ -365,10 +365,12 @@ def _issue_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, lis
 
 
 def _queue_documents(invoice_ids: list[int]) -> None:
-    from billing.tasks import invoice_publish_task
+    """One message per issued chunk (not one per invoice): the documents queue renders and
+    delivers its invoices one by one."""
+    from billing.tasks import invoices_publish_task
 
-    for invoice_id in invoice_ids:
-        invoice_publish_task.delay(invoice_id=invoice_id)
+    if invoice_ids:
+        invoices_publish_task.delay(invoice_ids=invoice_ids)
 
 
 @transaction.atomic

@@ -349,77 +349,95 @@ def _record_issue_failure(run_id: int, invoice_id: int, exc: DomainError) -> Non
 
 def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | None = None,
                       chunk_size: int = ISSUE_CHUNK_SIZE) -> BillingRun:
-    """Issue every draft of the run that is not on hold: one task per legal entity (entities'
-    number series are independent, so their tasks run in parallel on several workers; one
-    entity's chunks run in order because its series row serialises them anyway). Each task
-    issues its drafts chunk by chunk through `invoices_issue`, and the last to finish marks the
-    run issued. Safe to re-run: only what is still a draft is issued (e.g. drafts released from
-    hold since). With eager Celery (dev, tests) everything has happened when this returns."""
-    _require(by)
-    run = BillingRun.objects.get(pk=run_id)
-    if run.status == BillingRun.Status.GENERATING:
-        raise InvalidTransition(f"{run} is still generating drafts ({run.contracts_done} of "
-                                f"{run.contracts_total} contracts): issue when it is done.")
-    if run.status == BillingRun.Status.FAILED:
-        raise InvalidTransition(f"{run} failed: start a new run for {run.period_start:%Y-%m}.")
-    BillingRun.objects.filter(pk=run_id).update(status=BillingRun.Status.ISSUING, finished_at=None)
-    entity_ids = sorted(set(_issuable(run_id).values_list("legal_entity_id", flat=True)))
-    if not entity_ids:
-        _finish_issue(run_id)
-    from billing.tasks import billing_run_issue_entity_task
+    """Issue every draft of the run that is not on hold, through `invoices_issue` in chunks.
 
-    for entity_id in entity_ids:
-        billing_run_issue_entity_task.delay(
-            run_id=run_id, legal_entity_id=entity_id, by_id=by.pk if by is not None else None,
-            issue_date=issue_date.isoformat() if issue_date else None, chunk_size=chunk_size)
+    Each legal entity's drafts are a chain of chunk tasks: one chunk, then the task enqueues the
+    entity's next chunk. Chains of different entities run side by side on several workers (their
+    number series are independent) and interleave on the queue, so the workers stay busy; one
+    entity's chunks run in order, as its series row would serialise them anyway. The run records
+    the entities still issuing; the last chain to finish marks the run issued. Safe to re-run:
+    only what is still a draft is issued (e.g. drafts released from hold since). With eager
+    Celery (dev, tests) everything has happened when this returns."""
+    _require(by)
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update(of=("self",)).get(pk=run_id)
+        if run.status == BillingRun.Status.GENERATING:
+            raise InvalidTransition(f"{run} is still generating drafts ({run.contracts_done} of "
+                                    f"{run.contracts_total} contracts): issue when it is done.")
+        if run.status == BillingRun.Status.FAILED:
+            raise InvalidTransition(f"{run} failed: start a new run for {run.period_start:%Y-%m}.")
+        drafts: dict[int, list[int]] = defaultdict(list)
+        for pk, entity_id in _issuable(run_id).order_by("pk").values_list("pk", "legal_entity_id"):
+            drafts[entity_id].append(pk)
+        run.status, run.finished_at, run.issue_pending = BillingRun.Status.ISSUING, None, sorted(drafts)
+        run.save(update_fields=["status", "finished_at", "issue_pending"])
+        chains = {entity_id: [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+                  for entity_id, ids in drafts.items()}
+        if not chains:
+            _finish_issue(run_id, None)
+    # After the commit above (this is an entry point, not called inside a transaction), so the
+    # workers see the run as issuing.
+    _enqueue_issue(run_id, chains, by.pk if by is not None else None, issue_date.isoformat() if issue_date else None)
     run.refresh_from_db()
     return run
+
+
+def _enqueue_issue(run_id: int, chains: dict[int, list[list[int]]], by_id: int | None, on: str | None) -> None:
+    from billing.tasks import billing_run_issue_chunk_task
+
+    for entity_id, chunks in sorted(chains.items()):
+        billing_run_issue_chunk_task.delay(run_id=run_id, legal_entity_id=entity_id, chunks=chunks, by_id=by_id,
+                                           issue_date=on)
 
 
 def _issuable(run_id: int) -> QuerySet[Invoice]:
     return Invoice.objects.filter(billing_run_id=run_id, status=Invoice.Status.DRAFT, on_hold=False)
 
 
-def billing_run_issue_entity(*, run_id: int, legal_entity_id: int, by: User | None, issue_date: dt.date | None = None,
-                             chunk_size: int = ISSUE_CHUNK_SIZE) -> int:
-    """Issue one entity's issuable drafts of the run, chunk by chunk (each chunk commits with its
-    numbers, postings and the run's counter). A failing chunk is retried invoice by invoice so
-    the rest are issued and each failure is listed on the run. Returns how many were issued."""
+def billing_run_issue_chunk(*, run_id: int, legal_entity_id: int, chunks: list[list[int]], by: User | None,
+                            issue_date: dt.date | None = None) -> int:
+    """Issue the first of one entity's remaining chunks and hand the rest on (the next task of
+    its chain), or mark the entity done. A failing chunk is retried invoice by invoice so the
+    rest are issued and each failure is listed on the run. Returns how many were issued."""
     _require(by)
-    ids = list(_issuable(run_id).filter(legal_entity_id=legal_entity_id).order_by("pk").values_list("pk", flat=True))
+    chunk, rest = (chunks[0] if chunks else []), chunks[1:]
     issued = 0
-    for start in range(0, len(ids), chunk_size):
-        chunk = ids[start:start + chunk_size]
-        try:
-            issued += _issue_chunk(run_id, chunk, by, issue_date)
-        except DomainError:
-            # A chunk is all-or-nothing (its numbers return to the series): find the culprits
-            # one by one so the rest are issued, and list each failure on the run.
-            for invoice_id in chunk:
-                try:
-                    issued += _issue_chunk(run_id, [invoice_id], by, issue_date)
-                except DomainError as exc:
-                    _record_issue_failure(run_id, invoice_id, exc)
-    _finish_issue(run_id)
+    try:
+        issued = _issue_chunk(run_id, chunk, by, issue_date) if chunk else 0
+    except DomainError:
+        # A chunk is all-or-nothing (its numbers return to the series): find the culprits
+        # one by one so the rest are issued, and list each failure on the run.
+        for invoice_id in chunk:
+            try:
+                issued += _issue_chunk(run_id, [invoice_id], by, issue_date)
+            except DomainError as exc:
+                _record_issue_failure(run_id, invoice_id, exc)
+    if rest:
+        from billing.tasks import billing_run_issue_chunk_task
+
+        billing_run_issue_chunk_task.delay(run_id=run_id, legal_entity_id=legal_entity_id, chunks=rest,
+                                           by_id=by.pk if by is not None else None,
+                                           issue_date=issue_date.isoformat() if issue_date else None)
+    else:
+        _finish_issue(run_id, legal_entity_id)
     return issued
 
 
-def _finish_issue(run_id: int) -> None:
-    """Mark the run issued once no issuable draft is left but those that failed (the last
-    entity task to finish does it; the run row lock orders concurrent finishers)."""
+def _finish_issue(run_id: int, legal_entity_id: int | None) -> None:
+    """Strike the entity off the run's pending list (idempotent, under the run row's lock);
+    when none is left, the run is issued, with the drafts that failed counted in its error."""
     with transaction.atomic():
         run = BillingRun.objects.select_for_update(of=("self",)).get(pk=run_id)
         if run.status != BillingRun.Status.ISSUING:
             return
-        failed_contracts = BillingException.objects.filter(run_id=run_id, code="issue_failed").values("contract_id")
-        left = _issuable(run_id)
-        failed = left.filter(contract_id__in=failed_contracts).count()
-        if left.count() > failed:
-            return  # another entity's task is still issuing
-        run.status, run.finished_at = BillingRun.Status.ISSUED, dates.now()
-        run.error = f"{failed} draft(s) could not be issued: see the exceptions." if failed else ""
-        run.save(update_fields=["status", "finished_at", "error"])
+        run.issue_pending = [pk for pk in run.issue_pending if pk != legal_entity_id]
+        if not run.issue_pending:
+            failed_contracts = BillingException.objects.filter(run_id=run_id, code="issue_failed").values("contract_id")
+            failed = _issuable(run_id).filter(contract_id__in=failed_contracts).count()
+            run.status, run.finished_at = BillingRun.Status.ISSUED, dates.now()
+            run.error = f"{failed} draft(s) could not be issued: see the exceptions." if failed else ""
+        run.save(update_fields=["issue_pending", "status", "finished_at", "error"])
 
 
-__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_entity",
+__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_chunk",
            "billing_run_resume", "billing_run_start"]

@@ -151,6 +151,15 @@ CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Documents (PDF rendering, e-mail delivery) have their own queue, so a month-end run's postings
+# never wait behind thousands of PDFs; a worker serves both unless told otherwise (docker-compose).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "billing.invoice_publish": {"queue": "documents"},
+    "billing.invoices_publish": {"queue": "documents"},
+    "billing.invoice_store_pdf": {"queue": "documents"},
+    "billing.invoice_deliver": {"queue": "documents"},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- REST API ---
