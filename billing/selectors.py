@@ -1,5 +1,5 @@
-"""Billing: reads, reports and querysets: the procurement-portal upload worklist, credit notes
-awaiting a person's approval, what remains uncredited on an invoice."""
+"""Billing: reads, reports and querysets: what a person may see, the procurement-portal upload
+worklist, credit notes awaiting a person's approval, what remains uncredited on an invoice."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 
+from customers.selectors import customers_visible_to
 from otc import dates
 from otc.models import User
 from otc.money import ZERO
@@ -42,6 +43,20 @@ class DaysBetween(Func):
     def as_sqlite(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, template="CAST(julianday(%(expressions)s) AS INTEGER)",
                            arg_joiner=") - julianday(", **extra)
+
+
+def invoices_visible_to(user: User) -> QuerySet[Invoice]:
+    """Invoices of the customers the user may see (pages and API alike)."""
+    return Invoice.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def credit_notes_visible_to(user: User) -> QuerySet[CreditNote]:
+    """Credit notes of the customers the user may see."""
+    return CreditNote.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def portal_submissions_visible_to(user: User) -> QuerySet[PortalSubmission]:
+    return PortalSubmission.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
 def portal_worklist(*, status: str | None = None, portal: str | None = None,

@@ -8,7 +8,7 @@ in the one error shape."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -19,7 +19,6 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
-from customers.selectors import customers_visible_to
 from otc.api.views import OtcGenericViewSet
 from otc.errors import InvalidTransition, ValidationFailed
 
@@ -27,6 +26,7 @@ from .. import services
 from ..einvoice import invoice_to_ubl
 from ..models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from ..pdf import invoice_store_pdf
+from ..selectors import credit_notes_visible_to, invoices_visible_to
 from .filters import CreditNoteApiFilter, InvoiceApiFilter
 from .serializers import (
     CreditNoteListSerializer,
@@ -41,15 +41,6 @@ CREDIT_NOTES_READ, CREDIT_NOTES_WRITE = "credit_notes:read", "credit_notes:write
 _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, fields}"),
            403: OpenApiResponse(description="permission_denied"), 404: OpenApiResponse(description="not_found"),
            409: OpenApiResponse(description="invalid_transition")}
-
-
-def invoices_visible_to(user) -> QuerySet[Invoice]:
-    """Invoices of the customers the user may see (as on the invoice pages)."""
-    return Invoice.objects.filter(customer__in=customers_visible_to(user).values("pk"))
-
-
-def credit_notes_visible_to(user) -> QuerySet[CreditNote]:
-    return CreditNote.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
 class DocumentNegotiation(BaseContentNegotiation):

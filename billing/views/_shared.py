@@ -9,29 +9,11 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from customers.selectors import customers_visible_to
 from otc import errors
-
-from ..models import CreditNote, Invoice, PortalSubmission
-
-
-def invoices_visible_to(user) -> QuerySet[Invoice]:
-    """Invoices of the customers the user may see."""
-    return Invoice.objects.filter(customer__in=customers_visible_to(user).values("pk"))
-
-
-def credit_notes_visible_to(user) -> QuerySet[CreditNote]:
-    """Credit notes of the customers the user may see."""
-    return CreditNote.objects.filter(customer__in=customers_visible_to(user).values("pk"))
-
-
-def portal_submissions_visible_to(user) -> QuerySet[PortalSubmission]:
-    return PortalSubmission.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
 def require(request: HttpRequest, perm: str) -> None:

@@ -25,8 +25,8 @@ from .. import services
 from ..einvoice import credit_note_to_ubl
 from ..forms import CreditNoteFilterForm, CreditNoteRequestForm, DecisionNoteForm
 from ..models import CreditNote
-from ..selectors import credit_notes_awaiting_approval, invoice_lines_uncredited
-from ._shared import apply_service_errors, button_action, credit_notes_visible_to
+from ..selectors import credit_notes_awaiting_approval, credit_notes_visible_to, invoice_lines_uncredited
+from ._shared import apply_service_errors, button_action
 from .invoices import CREDITABLE, _visible_invoice
 
 PAGE_SIZE = 50

@@ -21,7 +21,9 @@ from .. import services
 from ..einvoice import invoice_to_cxml, invoice_to_ubl
 from ..forms import InvoiceFilterForm, ReasonForm
 from ..models import Invoice
-from ._shared import button_action, domain_error_response, invoices_visible_to, require
+from ..pdf import invoice_store_pdf
+from ..selectors import invoices_visible_to
+from ._shared import button_action, domain_error_response, require
 
 PAGE_SIZE = 50
 OPEN_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
@@ -159,10 +161,13 @@ def invoice_void_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("billing.view_invoice", raise_exception=True)
 def invoice_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    """The stored PDF bytes exactly as issued; 404 until rendered."""
+    """The stored PDF bytes exactly as issued; rendered and stored now if its task has not run yet
+    (a draft has no PDF)."""
     invoice = _visible_invoice(request, pk)
+    if invoice.status == Invoice.Status.DRAFT:
+        raise Http404("A draft has no PDF: issue it first.")
     if not invoice.pdf:
-        raise Http404("The PDF has not been rendered yet.")
+        invoice = invoice_store_pdf(invoice_id=invoice.pk)
     return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number or invoice.pk}.pdf",
                         content_type="application/pdf")
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import Invoice
-from ..selectors import PORTAL_ACTION_NEEDED, credit_notes_awaiting_approval, portal_worklist
-from ._shared import invoices_visible_to
+from ..selectors import (
+    PORTAL_ACTION_NEEDED,
+    credit_notes_awaiting_approval,
+    invoices_visible_to,
+    portal_worklist,
+)
 
 ROWS = 6
 

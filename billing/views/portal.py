@@ -15,8 +15,8 @@ from customers.selectors import customers_visible_to
 from .. import services
 from ..forms import PortalFilterForm
 from ..models import PortalSubmission
-from ..selectors import portal_worklist, portal_worklist_counts
-from ._shared import button_action, portal_submissions_visible_to, safe_next
+from ..selectors import portal_submissions_visible_to, portal_worklist, portal_worklist_counts
+from ._shared import button_action, safe_next
 
 PAGE_SIZE = 50
 CHANGE = "billing.change_portalsubmission"

@@ -5,7 +5,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from ledger.models import Period
-from otc.dates import now
+from otc import dates
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.services import ensure_transition, record_status_change
@@ -55,7 +55,7 @@ def _change_period(*, period_id: int, to: str, by: User, note: str = "") -> Peri
     ensure_transition(period, to=to)
     before = period.status
     period.status = to
-    period.closed_at, period.closed_by = (now(), by) if to == Period.Status.CLOSED else (None, None)
+    period.closed_at, period.closed_by = (dates.now(), by) if to == Period.Status.CLOSED else (None, None)
     period._history_user = by
     period._change_reason = note.strip()[:100]
     period.save(update_fields=["status", "closed_at", "closed_by"])

@@ -42,8 +42,8 @@ from django.db import transaction
 
 from customers.models import Customer
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
+from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_insert_values
-from otc.dates import now
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import MAX_DIGITS, STORAGE_PLACES, ZERO, minor_units, quantize, validate_currency
@@ -383,7 +383,7 @@ def _write(
             open_item = new_items.get(id(line)) or (moves[spec.settle_item_id][0] if spec.settle_item_id else None)
             new_lines.append((entry.pk, line.account.pk, spec.customer_id, line.currency, line.amount, line.rate,
                               line.functional, spec.description[:255], open_item.pk if open_item else None))
-    stamp = now()
+    stamp = dates.now()
     for item_id, (item, delta) in moves.items():
         # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
         # floating point and could leave -0.0000000001 behind.

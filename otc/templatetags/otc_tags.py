@@ -18,6 +18,8 @@ STATUS_COLOURS = {
     "blocked": "danger", "rejected": "danger", "reversed": "danger", "high": "orange", "blocking": "danger",
     "superseded": "secondary", "expired": "secondary", "terminated": "dark",
     "previewed": "info", "failed": "danger",
+    "requested": "info", "resubmitted": "info", "generating": "info", "issuing": "info", "generated": "primary",
+    "hold": "warning", "skip": "secondary",
     "warning": "warning", "info": "info", "low": "success", "medium": "warning",
 }
 

@@ -152,7 +152,8 @@ def test_hold_and_release_through_the_view(client):
     assert invoice.on_hold is False
 
 
-def test_ubl_for_issued_only_and_pdf_404_until_rendered(client):
+def test_ubl_for_issued_only_and_pdf_rendered_on_first_download(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     entity = de_entity()
     a_draft = draft(entity)
     an_issued = issued(entity)
@@ -161,7 +162,15 @@ def test_ubl_for_issued_only_and_pdf_404_until_rendered(client):
     response = client.get(reverse("billing:invoice_ubl", args=[an_issued.pk]))
     assert response.status_code == 200
     assert an_issued.number.encode() in response.content
-    assert client.get(reverse("billing:invoice_pdf", args=[an_issued.pk])).status_code == 404
+    assert client.get(reverse("billing:invoice_pdf", args=[a_draft.pk])).status_code == 404
+    first = client.get(reverse("billing:invoice_pdf", args=[an_issued.pk]))  # its task has not run: rendered now
+    assert first.status_code == 200
+    body = b"".join(first.streaming_content)
+    assert body.startswith(b"%PDF")
+    an_issued.refresh_from_db()
+    assert an_issued.pdf and an_issued.pdf_sha256
+    again = client.get(reverse("billing:invoice_pdf", args=[an_issued.pk]))
+    assert b"".join(again.streaming_content) == body  # stored once, never re-rendered
 
 
 def test_run_start_through_the_view_creates_a_run(client):

@@ -51,7 +51,9 @@ def test_real_worker_runs_a_task_over_redis(tmp_path):
              "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
-    sender = Celery("otc-test-sender", broker=redis_url, backend=redis_url)
+    # Not the current app: shared tasks would bind to it and every later .delay() in this test
+    # process would go to Redis instead of running eagerly.
+    sender = Celery("otc-test-sender", broker=redis_url, backend=redis_url, set_as_current=False)
     try:
         result = sender.send_task("otc.ping", queue=queue)
         assert result.get(timeout=90) == "pong"
@@ -66,3 +68,6 @@ def test_real_worker_runs_a_task_over_redis(tmp_path):
             worker.wait(timeout=10)
     text = log.read_text()
     assert "otc.ping" in text and "succeeded" in text, text
+    from celery import current_app
+
+    assert current_app.main == "otc" and current_app.conf.task_always_eager  # the suite's app is untouched
