@@ -36,9 +36,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
 
 from billing.models import BillingRun, CreditNote, Invoice, PortalSubmission
 from billing.periods import add_months
@@ -60,9 +62,12 @@ from billing.services import (
     portal_submission_reject,
     portal_submission_resubmit,
 )
+from contracts.models import ContractLine
+from contracts.services.usage import IN_FORCE, usage_records_post
 from customers.models import Customer
 from customers.services import customer_update
-from demo.contracts import on_day as contracts_on_day
+from demo.contracts import on_day
+from demo.users import seed_integration_user
 from ledger.models import LegalEntity, Period
 from ledger.services.periods import period_close
 from otc.models import User
@@ -70,21 +75,6 @@ from otc.money import quantize
 from otc.services import approval_limit
 
 PORTAL_REFERENCE_PREFIX = {"ariba": "AN", "coupa": "CP", "tungsten": "TN", "jaggaer": "JG", "other": "PR"}
-
-
-@contextmanager
-def on_day(day: dt.date) -> Iterator[None]:
-    """demo.contracts.on_day, plus the ledger's period-close clock: ledger.services.periods imports
-    `now` by name (`from otc.dates import now`), so pinning otc.dates does not reach it."""
-    from ledger.services import periods
-
-    original = periods.now
-    periods.now = lambda: dt.datetime.combine(day, dt.time(17), tzinfo=dt.UTC)
-    try:
-        with contracts_on_day(day):
-            yield
-    finally:
-        periods.now = original
 
 
 class Timeline:
@@ -125,6 +115,7 @@ class DemoBilling:
         self.r = random.Random(seed)
         self.today = today
         self.billing, self.manager, self.controller = users["billing"], users["manager"], users["controller"]
+        self.crm = seed_integration_user()
         self.runs: dict[dt.date, BillingRun] = {}
         self.manual: dict[str, Invoice] = {}
         self.notes: dict[str, CreditNote] = {}
@@ -132,7 +123,25 @@ class DemoBilling:
 
     # --- runs -------------------------------------------------------------------------------------
 
+    def post_usage(self, month: dt.date) -> None:
+        """The CRM reports `month`'s usage of most usage lines in force (a few stay missing: the
+        run lists them as `usage_missing` and bills the minimum commitment)."""
+        lines = (ContractLine.objects.filter(kind=ContractLine.Kind.USAGE, version__contract__status__in=IN_FORCE,
+                                             version_id=F("version__contract__current_version_id"))
+                 .select_related("version").order_by("version__contract_id", "position"))
+        r = random.Random(f"usage-{month:%Y-%m}")  # its own sequence: the other picks stay as they were
+        for line in lines:
+            if r.random() < 0.12:
+                continue
+            typical = (line.minimum_commitment or Decimal(500)) / (line.unit_price or Decimal(1))
+            quantity = (typical * Decimal(r.randint(55, 170)) / 100).quantize(Decimal(1))
+            with transaction.atomic():
+                usage_records_post(contract_id=line.version.contract_id, by=self.crm, records=[{
+                    "line_key": line.line_key, "period_start": month, "quantity": quantity,
+                    "source_id": f"crm-usage-{line.line_key}-{month:%Y-%m}"}])
+
     def run_month(self, month: dt.date, issue: bool = True) -> None:
+        self.post_usage(add_months(month, -1))
         run = billing_run_start(period_start=month, by=self.billing)
         run.refresh_from_db()
         if run.status == BillingRun.Status.GENERATING:  # the chunk tasks have not run (see the docstring)
@@ -155,7 +164,7 @@ class DemoBilling:
                seats: bool = False) -> list[Invoice]:
         """The month's issued run invoices not yet picked for anything, in number order (`seats`:
         only those billing platform seats)."""
-        invoices = (Invoice.objects.filter(billing_run=self.runs[month], status=Invoice.Status.ISSUED)
+        invoices = (Invoice.objects.filter(billing_run=self.runs[month], status=Invoice.Status.ISSUED, gross_total__gt=0)
                     .exclude(pk__in=self.used).exclude(customer__status__in=["on_hold", "blocked"])
                     .select_related("customer", "contract__current_version").order_by("number"))
         if portal is not None:

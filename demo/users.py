@@ -44,6 +44,21 @@ def seed_users() -> dict[str, User]:
     return users
 
 
+def seed_integration_user() -> User:
+    """The CRM's integration user (no password: it authenticates with an API token); it posts
+    the contracts' monthly usage."""
+    user, created = User.objects.get_or_create(
+        username="crm-integration",
+        defaults={"first_name": "CRM", "last_name": "integration", "kind": User.Kind.INTEGRATION,
+                  "email": "crm@otc.example"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+    user.groups.add(Group.objects.get(name=roles.INTEGRATION))
+    return user
+
+
 def demo_logins() -> list[tuple[str, str, str]]:
     """(role, username, password) for the README and the demo banner."""
     return [(role or "Administrator (superuser)", username, DEMO_PASSWORD) for username, *_rest, role in DEMO_USERS]

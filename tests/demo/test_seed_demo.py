@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import Q, Sum
 
-from billing.models import BillingException, BillingRun, CreditNote, Invoice, PortalSubmission
+from billing.models import BillingException, BillingRun, CreditNote, Invoice, InvoiceLine, PortalSubmission
 from billing.periods import add_months
 from contracts.models import Contract, ContractVersion, Finding
 from customers.models import Contact, Customer
@@ -107,6 +107,14 @@ def assert_billing(this_month: dt.date, m3: dt.date, m2: dt.date, m1: dt.date) -
     assert held.exists() and set(held.values_list("customer__status", flat=True)) == {"on_hold"}
     assert {"customer_on_hold", "customer_blocked"} <= set(
         BillingException.objects.filter(run=runs[2]).values_list("code", flat=True))
+    # the CRM integration reported most of last month's usage before each run; the rest is listed
+    from contracts.models import UsageRecord
+
+    usage = UsageRecord.objects.filter(period_start=add_months(runs[2].period_start, -1))
+    assert usage.exists() and set(usage.values_list("source_id", flat=True)) == {
+        f"crm-usage-{key}-{add_months(runs[2].period_start, -1):%Y-%m}" for key in usage.values_list("line_key", flat=True)}
+    billed_usage = InvoiceLine.objects.filter(invoice__billing_run=runs[2], contract_line_key__in=usage.values("line_key"))
+    assert billed_usage.exists()
     # manual one-off invoices by the billing specialist; voids with reasons; nothing paid yet
     manual = Invoice.objects.filter(contract__isnull=True).exclude(status="draft")
     assert manual.count() >= 4 and set(manual.values_list("created_by", flat=True)) == {billing.pk}
