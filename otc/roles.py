@@ -27,6 +27,11 @@ _FINANCE_READ = [
     "customers.view_customer", "customers.view_all_customers", "customers.view_contact",
     "ledger.view_legalentity", "ledger.view_openitem", "otc.view_audit_trail",
     "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote", "billing.view_creditnoteline",
+    "receivables.view_receipt", "receivables.view_receiptapplication",
+]
+_RECEIVABLES_READ = [
+    "receivables.view_bankaccount", "receivables.view_statementimport", "receivables.view_bankstatement",
+    "receivables.view_receipt", "receivables.view_receiptapplication", "receivables.view_payeralias",
 ]
 _CONTRACTS_READ = [
     "contracts.view_contract", "contracts.view_contractversion", "contracts.view_contractline",
@@ -54,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     FINANCE_MANAGER: [
         *_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_REVIEW, "customers.export_customers", "customers.change_customer",
         "otc.view_approvallimit", *_BILLING_READ, "billing.approve_creditnote", "billing.void_invoice",
+        *_RECEIVABLES_READ, "receivables.refund_receipt",
     ],
     CONTROLLER: [
         *_FINANCE_READ, *_LEDGER_READ, "customers.export_customers", "customers.change_customer",
@@ -65,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.change_financepolicy", "contracts.terminate_contract", "contracts.add_product",
         "contracts.change_product", *_BILLING_READ, "billing.approve_creditnote", "billing.void_invoice",
         "billing.add_taxcode", "billing.change_taxcode", "billing.start_billing_run",
+        *_RECEIVABLES_READ, "receivables.add_bankaccount", "receivables.change_bankaccount", "receivables.refund_receipt",
     ],
     BILLING_SPECIALIST: [
         *_FINANCE_READ, "ledger.view_journalentry",
@@ -75,7 +82,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "billing.start_billing_run", "billing.request_creditnote", "billing.approve_creditnote",
         "billing.issue_creditnote", "billing.change_portalsubmission",
     ],
-    CASH_APPLICATION: [*_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_READ, *_BILLING_READ],
+    CASH_APPLICATION: [
+        *_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_READ, *_BILLING_READ, *_RECEIVABLES_READ,
+        "receivables.add_receipt", "receivables.apply_receipt", "receivables.import_statement",
+        "receivables.reverse_receipt",
+    ],
     COLLECTOR: [*_FINANCE_READ, *_CONTRACTS_READ, "customers.add_contact", "customers.change_contact",
                 "billing.request_creditnote"],
     HELP_DESK_AGENT: [*_FINANCE_READ, *_CONTRACTS_READ, "billing.request_creditnote"],

@@ -21,7 +21,9 @@ from .invoices import (
     invoice_update_draft,
     invoice_void,
     invoices_issue,
+    invoices_record_payments,
     lock_invoices,
+    payment_status,
 )
 from .portal import (
     lock_portal_submission,
@@ -44,6 +46,7 @@ __all__ = [
     # invoices
     "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual", "invoice_hold",
     "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue", "lock_invoices",
+    "invoices_record_payments", "payment_status",
     # delivery
     "invoice_deliver",
     # portal uploads

@@ -103,6 +103,12 @@ MATRIX = {
     "otc.change_approvallimit": {CO},
     "otc.view_audit_trail": {CR, FM, CO, BS, CA, CL, HD, AU},
     "otc.add_apiclient": set(),
+    "receivables.view_receipt": {CR, FM, CO, BS, CA, CL, HD, AU},
+    "receivables.apply_receipt": {CA},
+    "receivables.import_statement": {CA},
+    "receivables.reverse_receipt": {CA},
+    "receivables.refund_receipt": {FM, CO},
+    "receivables.add_bankaccount": {CO},
 }
 
 
