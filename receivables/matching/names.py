@@ -1,0 +1,131 @@
+"""Payer names: normalisation without legal-form noise, and a fuzzy index of customer names.
+
+``normalize_payer("ACME INC.") == normalize_payer("Acme, Inc") == "acme"`` and
+``normalize_payer("Müller GmbH") == normalize_payer("MUELLER GMBH") == "mueller"``. The normalised
+form is the key for learned aliases, so it must stay stable: change it only with a data migration
+of the aliases.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "œ": "oe",
+                           "å": "aa", "ł": "l", "đ": "d", "þ": "th", "&": " and ", "+": " and "})
+# Legal forms after dots are dropped and punctuation becomes spaces ("S.p.A." -> "spa", "A/S" -> "as").
+# Multi-word forms first. Removed at the end of a name (repeatedly: "GmbH & Co. KG"), at its start
+# ("SARL Dupont"), and the unambiguous long ones anywhere.
+_MULTI = [
+    "sp z oo", "sp zoo", "spolka z oo", "sa de cv", "s de rl", "pty ltd", "pvt ltd", "private limited",
+    "public limited company", "limited liability company", "co kg", "and co kg", "gmbh and co", "and co",
+    "kgaa", "se and co",
+]
+_ANYWHERE = {
+    "inc", "incorporated", "llc", "llp", "ltd", "limited", "plc", "gmbh", "mbh", "sarl", "sas", "sasu", "spa",
+    "srl", "sprl", "bvba", "corp", "corporation", "pty", "aps", "oyj", "kgaa", "ohg", "ug", "lda", "ltda",
+    "spzoo", "pte", "bhd", "sdn", "kk", "gk",
+}
+_EDGE = {"ag", "kg", "sa", "sl", "slu", "bv", "nv", "oy", "ab", "as", "asa", "co", "company", "cie", "se", "eg",
+         "ev", "vof", "cv", "lp", "ltda", "the", "and", "et", "und", "y"}
+_NOISE = {"the"}
+_SPACES = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^a-z0-9 ]+")
+
+
+def _fold(name: str) -> str:
+    text = name.lower().translate(_TRANSLIT)
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def normalize_payer(name: str) -> str:
+    """Lower-case ASCII words of a payer or customer name without punctuation, "the", "and" and the
+    legal form (Inc, LLC, Ltd, PLC, GmbH, AG, KG, SARL, SAS, S.A., B.V., N.V., S.p.A., S.L., Oy,
+    AB, AS, ApS, Sp. z o.o., Pty...)."""
+    text = _fold(name or "")
+    text = re.sub(r"(?<=\b[a-z])\.(?=[a-z]\b)", "", text)  # s.p.a -> spa, b.v -> bv (dots between letters)
+    text = text.replace(".", "").replace("/", "")  # inc. -> inc, a/s -> as, o.o. -> oo
+    text = _NON_WORD.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    if not text:
+        return ""
+    padded = f" {text} "
+    for form in _MULTI:
+        padded = padded.replace(f" {form} ", " ")
+    words = [w for w in padded.split() if w not in _ANYWHERE and w not in _NOISE]
+    while len(words) > 1 and words[-1] in _EDGE:
+        words.pop()
+    while len(words) > 1 and words[0] in _EDGE:
+        words.pop(0)
+    return " ".join(words) if words else text
+
+
+@dataclass(frozen=True)
+class NameHit:
+    customer_id: int
+    name: str  # as the customer master file has it
+    score: float  # token_set_ratio 0..100
+    sort_score: float  # token_sort_ratio 0..100 (token_set says 100 for "acme" in "acme widgets")
+
+
+class NameIndex:
+    """Normalised customer names of one legal entity with an inverted word index, so that a payer is
+    compared with the customers sharing a rare word rather than with all of them."""
+
+    COMMON = 400  # a word on more names than this does not narrow the search
+
+    def __init__(self, names: list[tuple[int, str]]) -> None:
+        self.source = names
+        self.by_id: dict[int, str] = {}
+        self.display: dict[int, str] = dict(names)
+        self.words: dict[str, list[int]] = {}
+        for customer_id, name in names:
+            norm = normalize_payer(name)
+            self.by_id[customer_id] = norm
+            for word in set(norm.split()):
+                self.words.setdefault(word, []).append(customer_id)
+
+    def similarity(self, normalized_payer: str, customer_id: int) -> float:
+        name = self.by_id.get(customer_id)
+        if not name or not normalized_payer:
+            return 0.0
+        return fuzz.token_set_ratio(normalized_payer, name)
+
+    def search(self, normalized_payer: str, cutoff: float = 80, limit: int = 5) -> list[NameHit]:
+        if not normalized_payer:
+            return []
+        ids: set[int] = set()
+        for word in normalized_payer.split():
+            posting = self.words.get(word, ())
+            if len(posting) <= self.COMMON:
+                ids.update(posting)
+        if ids:
+            choices = {cid: self.by_id[cid] for cid in ids}
+            found = process.extract(normalized_payer, choices, scorer=fuzz.token_set_ratio,
+                                    score_cutoff=cutoff, limit=limit)
+        else:  # no shared word ("muller" for "mueller"): a fast whole-name ratio over everyone
+            found = process.extract(normalized_payer, self.by_id, scorer=fuzz.ratio,
+                                    score_cutoff=max(cutoff, 88), limit=limit)
+        hits = [NameHit(cid, self.display[cid], score, fuzz.token_sort_ratio(normalized_payer, name)) for name, score, cid in found]
+        return sorted(hits, key=lambda h: (-h.score, -h.sort_score, h.customer_id))
+
+
+_CACHE: OrderedDict[int, NameIndex] = OrderedDict()
+
+
+def name_index(legal_entity_id: int, names: list[tuple[int, str]]) -> NameIndex:
+    """The index for these names, rebuilt only when the Book's list changed (same object, or equal)."""
+    index = _CACHE.get(legal_entity_id)
+    if index is not None and (index.source is names or index.source == names):
+        _CACHE.move_to_end(legal_entity_id)
+        return index
+    index = NameIndex(names)
+    _CACHE[legal_entity_id] = index
+    while len(_CACHE) > 16:
+        _CACHE.popitem(last=False)
+    return index
