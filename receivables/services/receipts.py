@@ -44,8 +44,7 @@ from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import quantize, to_decimal, validate_currency
 from otc.services import outbox_emit, outbox_emit_many, record_status_change
-
-from .models import BankAccount, PayerAlias, Receipt, ReceiptApplication
+from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
 
 UNAPPLIED, SUSPENSE, CASH = Account.Role.UNAPPLIED_CASH, Account.Role.SUSPENSE, Account.Role.CASH
 LIVE = (Receipt.Status.UNAPPLIED, Receipt.Status.PARTIALLY_APPLIED, Receipt.Status.APPLIED, Receipt.Status.ON_ACCOUNT)

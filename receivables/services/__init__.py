@@ -1,0 +1,29 @@
+"""Receivables services: every write that matters (receipts, cash application, statement imports).
+
+An explicit re-export list: each module's public names are imported below."""
+
+from .imports import statement_import
+from .matching import AutoMatchResult, receipt_suggestions, receipts_auto_match
+from .receipts import (
+    ReceiptInput,
+    RecordedReceipts,
+    application_reverse,
+    bank_account_create,
+    lock_receipt,
+    normalize_account,
+    receipt_apply,
+    receipt_identify,
+    receipt_put_on_account,
+    receipt_record,
+    receipt_refund,
+    receipt_reverse,
+    receipts_record,
+    receipts_visible_to,
+)
+
+__all__ = [
+    "ReceiptInput", "RecordedReceipts", "application_reverse", "bank_account_create", "lock_receipt",
+    "normalize_account", "receipt_apply", "receipt_identify", "receipt_put_on_account", "receipt_record",
+    "receipt_refund", "receipt_reverse", "receipts_record", "receipts_visible_to", "statement_import",
+    "AutoMatchResult", "receipt_suggestions", "receipts_auto_match",
+]

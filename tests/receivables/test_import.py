@@ -1,0 +1,99 @@
+"""Statement import end to end: a file becomes receipts (all or nothing), duplicates are skipped,
+and the matcher applies what it is sure of and leaves the rest with its suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Invoice
+from ledger.selectors import ar_reconciliation
+from otc.errors import Conflict, PermissionDenied, ValidationFailed
+from receivables.models import Receipt, ReceiptApplication, StatementImport
+from receivables.parsers import CsvMapping
+from receivables.services import bank_account_create, statement_import
+from tests.billing.test_invoices import de_entity
+from tests.factories.customers import CustomerFactory
+from tests.factories.otc import user_with_role
+from tests.receivables.test_receipts import issue_for
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+MAPPING = CsvMapping(date="Date", amount="Amount", currency="Currency", payer_name="Payer",
+                     payer_account="Payer Account", remittance=("Reference", "Description"),
+                     bank_reference="Transaction ID", account_number="DE89370400440532013000")
+HEADER = "Date,Amount,Currency,Payer,Payer Account,Reference,Description,Transaction ID\n"
+
+
+@pytest.fixture
+def setup(today):
+    today(dt.date(2026, 4, 21))
+    entity = de_entity()
+    bank_account_create(legal_entity_id=entity.pk, name="Operating EUR", account_number="DE89370400440532013000",
+                        currency="EUR", by=user_with_role("Controller"))
+    kunde = CustomerFactory(country="DE", legal_name="Kunde Eins GmbH")
+    other = CustomerFactory(country="DE", legal_name="Zweite Handels AG")
+    invoices = {
+        "k1": issue_for(entity, kunde, ["1000.00"]),   # 1,190.00  DE01-INV-2026-000001
+        "k2": issue_for(entity, kunde, ["500.00"]),    #   595.00  DE01-INV-2026-000002
+        "o1": issue_for(entity, other, ["2000.00"]),   # 2,380.00  DE01-INV-2026-000003
+    }
+    return {"entity": entity, "kunde": kunde, "other": other, **invoices}
+
+
+def csv(*rows: str) -> bytes:
+    return (HEADER + "\n".join(rows) + "\n").encode()
+
+
+def test_a_statement_becomes_receipts_and_clear_ones_are_applied(setup):
+    clerk = user_with_role("Cash Application Specialist")
+    data = csv(
+        "2026-04-20,1190.00,EUR,KUNDE EINS GMBH,DE02120300000000202051,DE01-INV-2026-000001,,T-1",
+        "2026-04-20,2380.00,EUR,Zweite Handels AG,,Rechnung 2026-3,,T-2",
+        "2026-04-20,77.00,EUR,Somebody Unknown,,,,T-3",
+        "2026-04-20,-12.50,EUR,,,,Bank fee,T-4",
+    )
+    run = statement_import(data=data, file_name="april.csv", by=clerk, csv_mapping=MAPPING)
+    assert (run.format, run.statements, run.receipts_created, run.debits_skipped, run.duplicates_skipped) == (
+        "csv", 1, 3, 1, 0)
+    assert run.auto_applied == 2
+    assert Invoice.objects.get(pk=setup["k1"].pk).status == "paid"
+    assert Invoice.objects.get(pk=setup["o1"].pk).status == "paid"
+    auto = ReceiptApplication.objects.get(invoice=setup["k1"])
+    assert auto.applied_by is None and auto.score >= 0.9 and "DE01-INV-2026-000001" in auto.reason
+    unknown = Receipt.objects.get(bank_reference="T-3")
+    assert (unknown.status, unknown.customer_id, unknown.match_status) == ("unapplied", None, "none")
+    assert all(row["difference"] == 0 for row in ar_reconciliation(legal_entity_id=setup["entity"].pk))
+
+
+def test_the_same_file_twice_is_refused_and_repeated_lines_are_skipped(setup):
+    clerk = user_with_role("Cash Application Specialist")
+    first = csv("2026-04-20,10.00,EUR,A,,,,T-1")
+    statement_import(data=first, file_name="a.csv", by=clerk, csv_mapping=MAPPING, auto_match=False)
+    with pytest.raises(Conflict, match="already imported"):
+        statement_import(data=first, file_name="a-again.csv", by=clerk, csv_mapping=MAPPING)
+    overlapping = csv("2026-04-20,10.00,EUR,A,,,,T-1", "2026-04-21,20.00,EUR,B,,,,T-2")
+    run = statement_import(data=overlapping, file_name="b.csv", by=clerk, csv_mapping=MAPPING, auto_match=False)
+    assert (run.receipts_created, run.duplicates_skipped) == (1, 1)
+    assert sorted(Receipt.objects.values_list("bank_reference", flat=True)) == ["T-1", "T-2"]
+
+
+def test_a_malformed_or_foreign_file_is_refused_whole(setup):
+    clerk = user_with_role("Cash Application Specialist")
+    bad = csv("2026-04-20,10.00,EUR,A,,,,T-1", "2026-04-20,ten,EUR,B,,,,T-2")
+    with pytest.raises(ValidationFailed) as refused:
+        statement_import(data=bad, file_name="bad.csv", by=clerk, csv_mapping=MAPPING)
+    assert "ten" in refused.value.message
+    foreign = csv("2026-04-20,10.00,EUR,A,,,,T-9")
+    with pytest.raises(ValidationFailed, match="not a bank account on file"):
+        statement_import(data=foreign, file_name="x.csv", by=clerk,
+                         csv_mapping=CsvMapping(**{**MAPPING.__dict__, "account_number": "GB00NOPE"}))
+    assert not Receipt.objects.exists() and not StatementImport.objects.exists()
+
+
+def test_importing_needs_the_permission(setup):
+    with pytest.raises(PermissionDenied):
+        statement_import(data=csv("2026-04-20,10.00,EUR,A,,,,T-1"), file_name="a.csv",
+                         by=user_with_role("Billing Specialist"), csv_mapping=MAPPING)
