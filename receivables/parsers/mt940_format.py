@@ -33,6 +33,11 @@ _TAG = re.compile(r"^:(?P<tag>\d{2}[A-Z]?|NS):(?P<value>.*)$")
 _SWIFT_BLOCK = re.compile(r"^\{[1-5]:")
 _SUBFIELD = re.compile(r"\?(\d{2})")
 _SEPA_KEYWORD = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|PURP|COAM|OAMT|SQTP|ORCR|ORMR)\+")
+_STATEMENT_LINE = re.compile(
+    r"^\d{6}(?:\d{4}|\s{4})?R?[CD][A-Z]?(?P<amount>\d[\d,]{0,14})(?:[NSF][A-Z0-9]{3}|[A-Z][A-Z0-9 ]{3})"
+)
+_BALANCE = re.compile(r"^[CD]\d{6}[A-Za-z]{3}(?P<amount>[\d,]{1,15})$")
+_AMOUNT = re.compile(r"^\d+,\d*$")
 _WRAP_WIDTH = 65  # a :86: line this long was wrapped mid-word by the bank
 
 
@@ -108,7 +113,27 @@ def _describe(error: Exception) -> str:
     return str(error)
 
 
+def _check_layout(tag: _Tag) -> None:
+    """Layout checks the library does not make (it may read a bad :61: as a shorter one, or skip it)."""
+    if tag.tag == "61":
+        match = _STATEMENT_LINE.match(tag.lines[0].strip())
+        if not match:
+            raise fail(tag.where, "the statement line does not follow the MT940 layout "
+                                  "(YYMMDD[MMDD] C/D amount type reference, e.g. 2603020302C1500,00NTRFNONREF)")
+    elif tag.tag[:2] in ("60", "62", "64", "65"):
+        match = _BALANCE.match(tag.lines[0].strip())
+        if not match:
+            raise fail(tag.where, "the balance does not follow the MT940 layout (C/D YYMMDD currency amount, "
+                                  "e.g. C260301EUR1000,00)")
+    else:
+        return
+    if not _AMOUNT.match(match.group("amount")):
+        raise fail(tag.where, f"amount {match.group('amount')!r} is not a number (use one decimal comma, e.g. 1500,00)")
+
+
 def _parse_block(block: list[_Tag]) -> mt940.models.Transactions:
+    for tag in block:
+        _check_layout(tag)
     text_lines: list[str] = []
     line_numbers: list[int] = []
     starts: list[int] = []
