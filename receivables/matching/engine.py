@@ -11,14 +11,15 @@ Scoring (docs/cash-application.md, "Matching rules", says the same for finance u
   payer's name resembling the customer's: 0.60 from 90, 0.30 from 80).
 * A hypothesis found by **amount alone** needs an identified customer and is scored
   ``identification x choice``: one open invoice of exactly the amount 0.97, two or more 0.50, a
-  unique combination 0.93 (0.75 when the search bound was hit, 0.55 when two exist), the whole
+  unique combination 0.95 (0.75 when the search bound was hit, 0.55 when two exist), the whole
   balance 0.95, one invoice short within tolerance 0.85, overpaying the whole balance 0.60, oldest
   first as a last resort 0.30.
 * Identification: given 1.0, payer account 0.97, learned alias 0.95 (both 0.6 when shared by
-  several customers), fuzzy name 0.93 when unambiguous and close on both token_set and
-  token_sort, else 0.30-0.70.
+  several customers), fuzzy name 0.96 when the normalised names are equal, 0.93 when unambiguous
+  and close on both token_set and token_sort, else 0.30-0.70.
 * Vetoes and caps: an invoice of a customer other than the one the payer was identified as
-  (>= 0.9) keeps 35% of its score; a typo without an agreeing amount is capped at 0.50; no
+  keeps 35% of its score (for an identification of 0.97; proportionally less severe for weaker
+  ones, none below 0.5); an overpayment of more than 10% is no amount evidence; a typo without an agreeing amount is capped at 0.50; no
   agreeing amount and less than a year-and-sequence number is capped at 0.85; the best suggestion
   loses ``(competitor - 0.5)`` of its score when a different suggestion scores >= 0.70.
 """
@@ -122,9 +123,10 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
         hits = names.search(normalized, cutoff=80, limit=5)
         if hits:
             top = hits[0]
-            rivals = [h for h in hits[1:] if h.score >= top.score - 5]
-            if top.score >= 95 and top.sort_score >= 85 and not rivals:
-                add(Identified(top.customer_id, 0.93, "payer_name",
+            # token_set_ratio says 100 for "acme" in "acme widgets": rivals are as close on both measures
+            rivals = [h for h in hits[1:] if h.score >= top.score - 5 and h.sort_score >= top.sort_score - 8]
+            if top.score >= 95 and top.sort_score >= 90 and not rivals:
+                add(Identified(top.customer_id, 0.96 if top.sort_score == 100 else 0.93, "payer_name",
                                f"Payer '{receipt.payer_name}' matches customer name '{top.name}' "
                                f"({top.score:.0f}%)"))
             else:
@@ -210,10 +212,12 @@ class _Run:
         known = self.payer.confidence(customer_id)
         if known is not None:
             return 0.9 * known.confidence, 1.0, [known.rule], [known.reason]
-        strong = self.payer.strong
-        if strong is not None:
-            return 0.0, CONFLICT_KEEP, ["payer_conflict"], [
-                f"{strong.reason}, but the invoice belongs to customer {customer_id} (customer {strong.customer_id} expected)"]
+        other = self.payer.candidates[0] if self.payer.candidates else None
+        if other is not None and other.confidence >= 0.5:  # the payer points at someone else
+            keep = 1 - (1 - CONFLICT_KEEP) / 0.97 * min(other.confidence, 0.97)
+            return 0.0, keep, ["payer_conflict"], [
+                f"{other.reason}, but the invoice belongs to customer {customer_id} "
+                f"(customer {other.customer_id} expected)"]
         if self.payer.names is not None and self.payer.normalized:
             sim = self.payer.names.similarity(self.payer.normalized, customer_id)
             if sim >= 80:
@@ -290,7 +294,9 @@ def _by_numbers(run: _Run, hits: list[_Hit], *, typo: bool) -> None:
     groups: dict[int, list[_Hit]] = {}
     for hit in hits:
         groups.setdefault(hit.invoice.customer_id, []).append(hit)
-    ranked = sorted(groups.items(), key=lambda kv: -max(h.weight for h in kv[1]))[:6]
+    # typo candidates hit many customers: those the payer points at first
+    ranked = sorted(groups.items(), key=lambda kv: (-run.payer_evidence(kv[0])[0], -max(h.weight for h in kv[1])))
+    ranked = ranked[:20]
     for customer_id, group in ranked:
         group = sorted(group, key=lambda h: (-h.weight, _age(h.invoice)))[:12]
         _number_candidate(run, customer_id, group, typo=typo)
@@ -351,7 +357,9 @@ def _number_candidate(run: _Run, customer_id: int, group: list[_Hit], *, typo: b
         allocations, left = run.allocate_oldest_first(option)
         if amount > due:
             on_account = left
-            amount_w, amount_rule = AMOUNT_OVER, "overpayment"
+            # a little more than due is an overpayment; five times as much is probably another invoice
+            amount_w = AMOUNT_OVER if on_account <= due * Decimal("0.1") else 0.0
+            amount_rule = "overpayment"
             amount_reason = f"Overpays {run.money(due)} by {run.money(on_account)}: the rest goes on account"
         else:
             amount_rule = "partial_payment"
@@ -420,7 +428,7 @@ def _by_amount(run: _Run, who: Identified, open_invoices: list[OpenInvoice], tru
             elif bounded:
                 choice, note = 0.75, f"; search bounded to the {len(pool)} oldest invoices, another may exist"
             else:
-                choice, note = 0.93, ""
+                choice, note = 0.95, ""
             add(full(chosen), choice, ["combination"],
                 [f"{len(chosen)} invoices sum to {run.money(amount)} "
                  f"({', '.join(i.number for i in sorted(chosen, key=_age))}){note}"], amount_agrees=True)
