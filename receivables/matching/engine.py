@@ -18,10 +18,12 @@ Scoring (docs/cash-application.md, "Matching rules", says the same for finance u
   several customers), fuzzy name 0.96 when the normalised names are equal, 0.93 when unambiguous
   and close on both token_set and token_sort, else 0.30-0.70.
 * Vetoes and caps: an invoice of a customer other than the one the payer was identified as
-  keeps 35% of its score (for an identification of 0.97; proportionally less severe for weaker
-  ones, none below 0.5); an overpayment of more than 10% is no amount evidence; a typo without an agreeing amount is capped at 0.50; no
+  keeps 35% of its score when the payer's account, alias or given id points elsewhere (at 0.97;
+  proportionally milder for weaker identifications, none below 0.5) and about 72% when only a
+  fuzzy name does; an overpayment of more than 10% is no amount evidence; a typo without an agreeing amount is capped at 0.50; no
   agreeing amount and less than a year-and-sequence number is capped at 0.85; the best suggestion
-  loses ``(competitor - 0.5)`` of its score when a different suggestion scores >= 0.70.
+  loses ``(competitor - 0.5)`` of its score when a different suggestion scores >= 0.60 (and the
+  competitor likewise).
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ FOREIGN_PREFIX_WEIGHT = 0.40
 TYPO_KEEP = 0.45
 AMOUNT_EXACT, AMOUNT_EXACT_AMBIGUOUS, AMOUNT_SHORT, AMOUNT_OVER = 0.80, 0.50, 0.60, 0.30
 CONFLICT_KEEP = 0.35
+FUZZY_CONFLICT = 0.3
 STRONG_ID = 0.9
+RIVAL = 0.6
 
 
 def _noisy_or(weights: Iterable[float]) -> float:
@@ -214,7 +218,9 @@ class _Run:
             return 0.9 * known.confidence, 1.0, [known.rule], [known.reason]
         other = self.payer.candidates[0] if self.payer.candidates else None
         if other is not None and other.confidence >= 0.5:  # the payer points at someone else
-            keep = 1 - (1 - CONFLICT_KEEP) / 0.97 * min(other.confidence, 0.97)
+            # an account, alias or given customer vetoes; a fuzzy name only doubts (bank names get cut)
+            severity = 1 - CONFLICT_KEEP if other.rule != "payer_name" else FUZZY_CONFLICT
+            keep = 1 - severity / 0.97 * min(other.confidence, 0.97)
             return 0.0, keep, ["payer_conflict"], [
                 f"{other.reason}, but the invoice belongs to customer {customer_id} "
                 f"(customer {other.customer_id} expected)"]
@@ -539,7 +545,7 @@ def _rank(run: _Run) -> list[Suggestion]:
         best.reasons = list(dict.fromkeys([*best.reasons, *other.reasons]))
         merged[cand.key()] = best
     ranked = sorted(merged.values(), key=lambda c: (-c.score, c.customer_id or 0))
-    if len(ranked) > 1 and ranked[1].score >= 0.7:  # two credible answers: neither is applied blindly
+    if len(ranked) > 1 and ranked[1].score >= RIVAL:  # two credible answers: neither is applied blindly
         first, second = ranked[0], ranked[1]
         s1, s2 = first.score, second.score
         for cand, rival, rival_score in ((first, second, s2), (second, first, s1)):

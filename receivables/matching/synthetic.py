@@ -18,14 +18,8 @@ from decimal import Decimal
 from .types import OpenInvoice, ReceiptFacts
 
 ENTITY_ID, PREFIX, CURRENCY = 1, "US01-INV", "USD"
-_FIRST = """Acme Globex Initech Umbrella Stark Wayne Wonka Tyrell Cyberdyne Soylent Hooli Vandelay Pied Piper
-Massive Dynamic Oscorp Gringotts Monarch Nakatomi Virtucon Duff Krusty Sirius Aperture Black Mesa
-Blue Sun Zorg Weyland Yutani Rekall Octan Spacely Cogswell Gekko Bluth Dunder Mifflin Prestige Worldwide
-Müller Schäfer Köhler Weiß Becker Hoffmann Dubois Lefèvre Rossi Bianchi García Martínez Jansen Visser
-Nieminen Larsson Nielsen Kowalski Nowak Smith Jones Taylor Brown Wilson Evans Thomas""".split()
-_SECOND = """Industries Holdings Systems Logistics Foods Analytics Partners Labs Trading Energy Capital
-Consulting Software Robotics Pharma Textiles Media Motors Farms Engineering Metals Chemicals Retail
-Shipping Telecom Insurance Foods Water Brewing Aviation Security Hotels Medical Paper Glass""".split()
+_FIRST = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell", "Cyberdyne", "Soylent", "Hooli", "Vandelay", "Pied", "Piper", "Massive", "Dynamic", "Oscorp", "Gringotts", "Monarch", "Nakatomi", "Virtucon", "Duff", "Krusty", "Sirius", "Aperture", "Black", "Mesa", "Blue", "Sun", "Zorg", "Weyland", "Yutani", "Rekall", "Octan", "Spacely", "Cogswell", "Gekko", "Bluth", "Dunder", "Mifflin", "Prestige", "Worldwide", "Müller", "Schäfer", "Köhler", "Weiß", "Becker", "Hoffmann", "Dubois", "Lefèvre", "Rossi", "Bianchi", "García", "Martínez", "Jansen", "Visser", "Nieminen", "Larsson", "Nielsen", "Kowalski", "Nowak", "Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas"]
+_SECOND = ["Industries", "Holdings", "Systems", "Logistics", "Foods", "Analytics", "Partners", "Labs", "Trading", "Energy", "Capital", "Consulting", "Software", "Robotics", "Pharma", "Textiles", "Media", "Motors", "Farms", "Engineering", "Metals", "Chemicals", "Retail", "Shipping", "Telecom", "Insurance", "Foods", "Water", "Brewing", "Aviation", "Security", "Hotels", "Medical", "Paper", "Glass"]
 _FORMS = {"US": ["Inc.", "LLC", "Corp.", "Inc", "Corporation"], "GB": ["Ltd", "Limited", "PLC"],
           "DE": ["GmbH", "AG", "GmbH & Co. KG", "KG"], "FR": ["SARL", "SAS", "S.A."], "NL": ["B.V.", "N.V."],
           "IT": ["S.p.A.", "S.r.l."], "ES": ["S.L.", "S.A."], "FI": ["Oy", "Oyj"], "SE": ["AB"], "NO": ["AS"],
@@ -159,7 +153,7 @@ def generate(*, invoices: int = 20_000, receipts: int = 2_000, seed: int = 7, to
         refs = [_reference(rng, inv.number, kind) for inv in chosen]
         if kind in ("no_ref", "unknown_payer") or (kind == "several" and rng.random() < 0.4):
             refs = []
-        noise = rng.choice(["", "", " PO 4500{}".format(rng.randrange(100000, 999999)), " THANK YOU", " 2026-05-31"])
+        noise = rng.choice(["", "", f" PO 4500{rng.randrange(100000, 999999)}", " THANK YOU", " 2026-05-31"])
         remittance = ("PAYMENT " + " ".join(refs) + noise).strip() if refs else rng.choice(["", "PAYMENT", "SEPA CT"]) + noise
         scenario.receipts.append(ReceiptFacts(rid, ENTITY_ID, CURRENCY, amount, today, payer_name, payer_account,
                                               remittance))

@@ -25,8 +25,12 @@ class FakeBook:
         self.by_seq: dict[tuple, list[OpenInvoice]] = defaultdict(list)
         self.by_customer: dict[tuple, list[OpenInvoice]] = defaultdict(list)
         self.names = dict(names or {})
-        self.accounts = {self._account(k): list(v) for k, v in (accounts or {}).items()}
-        self.aliases = {normalize_payer(k): list(v) for k, v in (aliases or {}).items()}
+        self.accounts: dict[str, list[int]] = defaultdict(list)
+        for account, ids in (accounts or {}).items():
+            self.accounts[self._account(account)] += [i for i in ids if i not in self.accounts[self._account(account)]]
+        self.aliases: dict[str, list[int]] = defaultdict(list)
+        for alias, ids in (aliases or {}).items():
+            self.aliases[normalize_payer(alias)] += [i for i in ids if i not in self.aliases[normalize_payer(alias)]]
         self.customers_of_entity: dict[int, set[int]] = defaultdict(set)
         for entity, ids in (entity_of or {}).items():
             self.customers_of_entity[entity].update(ids)
