@@ -50,6 +50,7 @@ class DbBook:
         self._prefixes = dict(LegalEntity.objects.values_list("pk", "invoice_prefix"))
         self._names: dict[int, list[tuple[int, str]]] = {}
         self._aliases: dict[tuple[str, str], list[int]] | None = None
+        self.consumed: dict[int, Decimal] = defaultdict(Decimal)
 
     def invoices_by_numbers(self, legal_entity_id: int, currency: str, candidates: list[NumberKey]) -> list[OpenInvoice]:
         prefix = self._prefixes.get(legal_entity_id, "")
@@ -61,12 +62,12 @@ class DbBook:
             return []
         rows = (_open_invoices().filter(legal_entity_id=legal_entity_id, number__in=numbers)
                 .only(*FIELDS).order_by("due_date", "pk"))
-        return [_row(invoice) for invoice in rows if invoice.currency == currency]
+        return self._rows(invoice for invoice in rows if invoice.currency == currency)
 
     def open_invoices(self, customer_id: int, legal_entity_id: int, currency: str, limit: int = 200) -> list[OpenInvoice]:
         rows = (_open_invoices().filter(customer_id=customer_id, legal_entity_id=legal_entity_id, currency=currency)
                 .only(*FIELDS).order_by("due_date", "pk")[:limit])
-        return [_row(invoice) for invoice in rows]
+        return self._rows(rows)
 
     def _alias(self, kind: str, value: str) -> list[int]:
         if self._aliases is None:
@@ -93,3 +94,99 @@ class DbBook:
         rows = _open_invoices().filter(customer_id=customer_id, legal_entity_id=legal_entity_id)
         return rows.exists() and not rows.filter(currency=currency).exists()
 
+    def consume(self, allocations: list[tuple[int, Decimal]]) -> None:
+        """Remember what this batch's earlier decisions take (applied after the whole batch)."""
+        for invoice_id, amount in allocations:
+            self.consumed[invoice_id] += amount
+
+    def _rows(self, invoices) -> list[OpenInvoice]:
+        rows = []
+        for invoice in invoices:
+            row = _row(invoice)
+            taken = self.consumed.get(row.id)
+            if taken:
+                if row.open_amount - taken <= 0:
+                    continue
+                row = OpenInvoice(**{**row.__dict__, "open_amount": row.open_amount - taken})
+            rows.append(row)
+        return rows
+
+
+
+class PreloadedBook:
+    """A `Book` holding the open invoices of some legal entities in memory, for a batch of
+    thousands of receipts (one query instead of several per receipt). `consume` takes what a
+    decision applies off the invoices, so later receipts of the batch see the balances left."""
+
+    def __init__(self, legal_entity_ids: set[int], today: dt.date | None = None) -> None:
+        from receivables.matching import parse_invoice_number
+
+        self.today = today or dates.today()
+        self.invoices: dict[int, OpenInvoice] = {}
+        self.by_year_seq: dict[tuple, list[int]] = defaultdict(list)
+        self.by_seq: dict[tuple, list[int]] = defaultdict(list)
+        self.by_customer: dict[tuple, list[int]] = defaultdict(list)
+        self.customers: dict[int, set[int]] = defaultdict(set)
+        self.currencies: dict[tuple[int, int], set[str]] = defaultdict(set)
+        rows = (_open_invoices().filter(legal_entity_id__in=legal_entity_ids)
+                .values_list(*FIELDS).order_by("due_date", "issue_date", "pk"))
+        for pk, number, customer_id, entity_id, currency, gross, credited, paid, due, issued in rows:
+            invoice = OpenInvoice(id=pk, number=number, customer_id=customer_id, legal_entity_id=entity_id,
+                                  currency=currency, open_amount=gross - credited - paid, gross_total=gross,
+                                  due_date=due, issue_date=issued)
+            self.invoices[pk] = invoice
+            parsed = parse_invoice_number(number)
+            if parsed:
+                _, year, seq = parsed
+                self.by_year_seq[entity_id, currency, year, seq].append(pk)
+                self.by_seq[entity_id, currency, seq].append(pk)
+            self.by_customer[customer_id, entity_id, currency].append(pk)
+            self.customers[entity_id].add(customer_id)
+            self.currencies[customer_id, entity_id].add(currency)
+        self._db = DbBook(today=self.today)
+        self._names: dict[int, list[tuple[int, str]]] = {}
+
+    def _live(self, ids) -> list[OpenInvoice]:
+        return [self.invoices[pk] for pk in ids if pk in self.invoices]
+
+    def invoices_by_numbers(self, legal_entity_id: int, currency: str, candidates: list[NumberKey]) -> list[OpenInvoice]:
+        found: dict[int, OpenInvoice] = {}
+        for key in candidates:
+            ids = (self.by_seq.get((legal_entity_id, currency, key.sequence), ()) if key.year is None
+                   else self.by_year_seq.get((legal_entity_id, currency, key.year, key.sequence), ()))
+            for invoice in self._live(ids):
+                found[invoice.id] = invoice
+        return list(found.values())
+
+    def open_invoices(self, customer_id: int, legal_entity_id: int, currency: str, limit: int = 200) -> list[OpenInvoice]:
+        return self._live(self.by_customer.get((customer_id, legal_entity_id, currency), ()))[:limit]
+
+    def customers_by_account(self, payer_account: str) -> list[int]:
+        return self._db.customers_by_account(payer_account)
+
+    def customers_by_alias(self, normalized_payer: str) -> list[int]:
+        return self._db.customers_by_alias(normalized_payer)
+
+    def customer_names(self, legal_entity_id: int) -> list[tuple[int, str]]:
+        if legal_entity_id not in self._names:
+            from customers.models import Customer
+
+            ids = self.customers.get(legal_entity_id, set())
+            self._names[legal_entity_id] = sorted(Customer.objects.filter(pk__in=ids).values_list("pk", "legal_name"))
+        return self._names[legal_entity_id]
+
+    def currency_mismatch(self, customer_id: int, legal_entity_id: int, currency: str) -> bool:
+        held = {c for c in self.currencies.get((customer_id, legal_entity_id), set())
+                if self._live(self.by_customer.get((customer_id, legal_entity_id, c), ()))}
+        return bool(held) and currency not in held
+
+    def consume(self, allocations: list[tuple[int, Decimal]]) -> None:
+        for invoice_id, amount in allocations:
+            invoice = self.invoices.get(invoice_id)
+            if invoice is None:
+                continue
+            left = invoice.open_amount - amount
+            if left > 0:
+                self.invoices[invoice_id] = OpenInvoice(**{**invoice.__dict__, "open_amount": left})
+            else:
+                del self.invoices[invoice_id]

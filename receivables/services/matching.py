@@ -12,12 +12,14 @@ from typing import Any
 from django.db import transaction
 
 from customers.models import Customer
+from otc.bulk import bulk_update_rows
 from otc.errors import DomainError
 from receivables.matching import MatchPolicy, ReceiptFacts, Suggestion, match
-from receivables.matching_book import DbBook
+from receivables.matching_book import DbBook, PreloadedBook
 from receivables.models import Receipt
 
-from .receipts import LIVE, _identify, receipt_apply
+from .batch import Decision, receipts_apply_batch
+from .receipts import LIVE, _identify
 
 MAX_STORED = 5
 
@@ -47,49 +49,75 @@ def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
     }
 
 
+PRELOAD_ABOVE = 200  # receipts in one call above which the open invoices are read into memory once
+APPLY_CHUNK = 500
+
+
 def receipts_auto_match(*, receipt_ids: list[int], policy: MatchPolicy | None = None,
                         today: dt.date | None = None) -> AutoMatchResult:
-    """Match the receipts one by one (each in its own savepoint, so one refusal never undoes the
-    others): apply the best suggestion when it reaches the threshold, else store the suggestions."""
+    """Match each receipt; apply the best suggestion at or above the threshold, store the ranked
+    suggestions of the others. Decisions are applied set-based in chunks (receivables.services.
+    batch); a chunk refused by a rule the engine could not see (another person was quicker) is
+    retried receipt by receipt, and a receipt still refused keeps its suggestions with the reason."""
     policy = policy or MatchPolicy()
-    book, result = DbBook(today=today), AutoMatchResult()
-    for receipt in Receipt.objects.filter(pk__in=receipt_ids, status__in=LIVE).order_by("pk"):
-        if receipt.unapplied_amount <= 0:
-            continue
+    result = AutoMatchResult()
+    receipts = list(Receipt.objects.filter(pk__in=receipt_ids, status__in=LIVE).order_by("pk"))
+    receipts = [r for r in receipts if r.unapplied_amount > 0]
+    if not receipts:
+        return result
+    book = (PreloadedBook({r.legal_entity_id for r in receipts}, today=today) if len(receipts) > PRELOAD_ABOVE
+            else DbBook(today=today))
+    decisions: list[Decision] = []
+    stored: dict[int, tuple[list[dict[str, Any]], str, float | None]] = {}
+    identify: list[tuple[int, int]] = []
+    for receipt in receipts:
         suggestions = match(facts(receipt), book, policy)
         best = suggestions[0] if suggestions else None
-        stored = [suggestion_json(s) for s in suggestions[:MAX_STORED]]
-        applied = False
+        kept = [suggestion_json(s) for s in suggestions[:MAX_STORED]]
         if best is not None and best.score >= policy.auto_apply_threshold and best.allocations:
-            try:
-                with transaction.atomic():
-                    receipt_apply(receipt_id=receipt.pk, by=None, rule="+".join(best.rules)[:40], score=best.score,
-                                  reason="; ".join(best.reasons),
-                                  allocations=[(a.invoice_id, a.amount) for a in best.allocations])
-                    if best.on_account > 0:
-                        Receipt.objects.filter(pk=receipt.pk, status=Receipt.Status.PARTIALLY_APPLIED).update(
-                            status=Receipt.Status.ON_ACCOUNT)
-                applied = True
-                result.applied += 1
-            except DomainError as exc:  # a race or a rule the engine could not see: leave it to a person
-                stored.insert(0, {"score": 0, "rules": ["refused"], "reasons": [f"Not applied: {exc.message}"],
-                                  "allocations": [], "customer_id": best.customer_id,
-                                  "on_account": "0", "short": "0"})
-        elif (best is not None and best.customer_id and receipt.customer_id is None
-              and best.score >= policy.auto_apply_threshold):
+            allocations = tuple((a.invoice_id, a.amount) for a in best.allocations)
+            decisions.append(Decision(receipt_id=receipt.pk, allocations=allocations, rule="+".join(best.rules),
+                                      score=best.score, reason="; ".join(best.reasons), on_account=best.on_account > 0))
+            book.consume(list(allocations))
+            stored[receipt.pk] = (kept, Receipt.Match.AUTO, best.score)
+            continue
+        if best is not None and best.customer_id and receipt.customer_id is None \
+                and best.score >= policy.auto_apply_threshold:
+            identify.append((receipt.pk, best.customer_id))
+        stored[receipt.pk] = (kept, Receipt.Match.SUGGESTED if suggestions else Receipt.Match.NONE,
+                              best.score if best is not None else None)
+
+    for start in range(0, len(decisions), APPLY_CHUNK):
+        chunk = decisions[start:start + APPLY_CHUNK]
+        try:
             with transaction.atomic():
-                locked = Receipt.objects.select_for_update(of=("self",)).get(pk=receipt.pk)
-                _identify(locked, Customer.objects.get(pk=best.customer_id), None)
-            result.identified += 1
-        if not applied:
-            status = Receipt.Match.SUGGESTED if suggestions else Receipt.Match.NONE
-            result.suggested += bool(suggestions)
-            result.unmatched += not suggestions
-            Receipt.objects.filter(pk=receipt.pk).update(
-                suggestions=stored, match_status=status,
-                match_score=best.score if best is not None else None)
+                result.applied += receipts_apply_batch(decisions=chunk)
+        except DomainError:
+            for decision in chunk:
+                try:
+                    with transaction.atomic():
+                        result.applied += receipts_apply_batch(decisions=[decision])
+                except DomainError as exc:
+                    kept, _, score = stored[decision.receipt_id]
+                    kept.insert(0, {"score": 0, "rules": ["refused"], "reasons": [f"Not applied: {exc.message}"],
+                                    "allocations": [], "customer_id": None, "on_account": "0", "short": "0"})
+                    stored[decision.receipt_id] = (kept, Receipt.Match.SUGGESTED, score)
+    for receipt_id, customer_id in identify:
+        with transaction.atomic():
+            locked = Receipt.objects.select_for_update(of=("self",)).get(pk=receipt_id)
+            if locked.customer_id is None:
+                _identify(locked, Customer.objects.get(pk=customer_id), None)
+                result.identified += 1
+    applied_rows, waiting_rows = [], []
+    for receipt_id, (kept, status, score) in stored.items():
+        if status == Receipt.Match.AUTO:
+            applied_rows.append(Receipt(pk=receipt_id, suggestions=kept))
         else:
-            Receipt.objects.filter(pk=receipt.pk).update(suggestions=stored)
+            waiting_rows.append(Receipt(pk=receipt_id, suggestions=kept, match_status=status, match_score=score))
+            result.suggested += status == Receipt.Match.SUGGESTED
+            result.unmatched += status == Receipt.Match.NONE
+    bulk_update_rows(applied_rows, ["suggestions"])
+    bulk_update_rows(waiting_rows, ["suggestions", "match_status", "match_score"])
     return result
 
 

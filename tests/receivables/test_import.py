@@ -97,3 +97,24 @@ def test_importing_needs_the_permission(setup):
     with pytest.raises(PermissionDenied):
         statement_import(data=csv("2026-04-20,10.00,EUR,A,,,,T-1"), file_name="a.csv",
                          by=user_with_role("Billing Specialist"), csv_mapping=MAPPING)
+
+
+@pytest.mark.parametrize("preload", [False, True], ids=["database-book", "preloaded-book"])
+def test_two_payments_naming_one_invoice_pay_it_once(setup, monkeypatch, preload):
+    from receivables.services import matching
+
+    monkeypatch.setattr(matching, "PRELOAD_ABOVE", 0 if preload else 10_000)
+    clerk = user_with_role("Cash Application Specialist")
+    data = csv(
+        "2026-04-20,1190.00,EUR,KUNDE EINS GMBH,,DE01-INV-2026-000001,,T-1",
+        "2026-04-20,1190.00,EUR,KUNDE EINS GMBH,,DE01-INV-2026-000001,,T-2",   # paid twice by mistake
+        "2026-04-20,595.00,EUR,Kunde Eins,,INV 2026/2,,T-3",
+    )
+    run = statement_import(data=data, file_name="twice.csv", by=clerk, csv_mapping=MAPPING)
+    assert run.auto_applied == 2
+    first, second, third = (Receipt.objects.get(bank_reference=f"T-{n}") for n in (1, 2, 3))
+    assert (first.status, third.status) == ("applied", "applied")
+    assert second.status in ("unapplied", "on_account") and second.amount_applied == 0
+    assert Invoice.objects.get(pk=setup["k1"].pk).amount_paid == D("1190.00")
+    assert Invoice.objects.get(pk=setup["k2"].pk).status == "paid"
+    assert all(row["difference"] == 0 for row in ar_reconciliation(legal_entity_id=setup["entity"].pk))
