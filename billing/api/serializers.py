@@ -179,15 +179,38 @@ class InvoiceListSerializer(serializers.ModelSerializer):
         return self._link(invoice, "invoice-ubl")
 
 
+class InvoicePaymentSerializer(serializers.Serializer):
+    """Part of a receipt applied to the invoice (receivables' ReceiptApplication, read through the
+    `invoice.applications` relation: billing never imports receivables). A reversed application
+    stays listed with `reversed: true`."""
+
+    receipt_number = serializers.CharField(source="receipt.number")
+    value_date = serializers.DateField(source="receipt.value_date")
+    amount_applied = MoneyField(source="amount", currency_from="receipt.currency")
+    applied_at = serializers.DateTimeField()
+    reversed = serializers.SerializerMethodField()
+    reversed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_reversed(self, application) -> bool:
+        return application.reversed_at is not None
+
+
 class InvoiceOutputSerializer(InvoiceListSerializer):
-    """One invoice with its lines and the credit notes against it."""
+    """One invoice with its lines, the credit notes against it and the payments applied to it."""
 
     lines = InvoiceLineOutputSerializer(many=True, read_only=True)
     credit_notes = InvoiceCreditNoteSerializer(many=True, read_only=True)
+    payments = serializers.SerializerMethodField()
 
     class Meta(InvoiceListSerializer.Meta):
-        fields = [*InvoiceListSerializer.Meta.fields, "notes", "lines", "credit_notes"]
+        fields = [*InvoiceListSerializer.Meta.fields, "notes", "lines", "credit_notes", "payments"]
         read_only_fields = fields
+
+    @extend_schema_field(InvoicePaymentSerializer(many=True))
+    def get_payments(self, invoice: Invoice) -> list[dict[str, Any]]:
+        # One query with the receipts joined (the view's queryset is not touched): constant per invoice.
+        applications = invoice.applications.select_related("receipt").order_by("applied_at", "id")
+        return InvoicePaymentSerializer(applications, many=True, context=self.context).data
 
 
 class CreditNoteLineOutputSerializer(serializers.ModelSerializer):

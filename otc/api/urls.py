@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("ledger.api.urls")),
     path("", include("contracts.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("receivables.api.urls")),
 ]

@@ -212,6 +212,9 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "billing.models.Invoice.Status",
         "CreditNoteStatusEnum": "billing.models.CreditNote.Status",
         "CreditNoteReasonEnum": "billing.models.CreditNote.Reason",
+        "ReceiptStatusEnum": "receivables.models.Receipt.Status",
+        "ReceiptSourceEnum": "receivables.models.Receipt.Source",
+        "ReceiptMatchEnum": "receivables.models.Receipt.Match",
     },
 }
 # Absolute links in e-mails and webhooks.
