@@ -20,6 +20,7 @@ urlpatterns = [
     path("ledger/", include("ledger.urls")),
     path("contracts/", include("contracts.urls")),
     path("billing/", include("billing.urls")),
+    path("receivables/", include("receivables.urls")),
     path("api/v1/", include("otc.api.urls")),
     path("admin/", admin.site.urls),
 ]

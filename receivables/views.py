@@ -1,1 +1,0 @@
-"""Receivables: thin HTML views."""

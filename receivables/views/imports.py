@@ -1,0 +1,87 @@
+"""Statement import: upload a file (format recognised from its content; a CSV file gets a column
+mapping from a preset with overrides), see what it made, and the list of past imports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from otc import errors
+
+from ..forms import CSV_PRESETS, StatementUploadForm
+from ..models import BankStatement, Receipt, StatementImport
+from ..parsers import detect_format
+from ..selectors import statement_imports
+from ..services import statement_import
+from ._common import IMPORT
+
+PAGE_SIZE = 25
+MAX_BYTES = 20 * 1024 * 1024
+RECEIPTS_SHOWN = 500
+
+
+def summary(run: StatementImport) -> str:
+    return (f"{run.file_name}: {run.receipts_created} receipt{'s' if run.receipts_created != 1 else ''} recorded, "
+            f"{run.auto_applied} applied automatically, {run.duplicates_skipped} duplicate"
+            f"{'s' if run.duplicates_skipped != 1 else ''} skipped, {run.debits_skipped} debit"
+            f"{'s' if run.debits_skipped != 1 else ''} (money out) not recorded.")
+
+
+def _import(request: HttpRequest, form: StatementUploadForm) -> StatementImport | None:
+    """Read the file, add the CSV mapping when it is a CSV, call the service; refusals land on the form."""
+    upload = form.cleaned_data["file"]
+    if upload.size > MAX_BYTES:
+        form.add_error("file", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        return None
+    data = upload.read()
+    kind = form.cleaned_data.get("format") or None
+    try:
+        is_csv = (kind or detect_format(data)) == "csv"
+        if is_csv and form.cleaned_data.get("bank_account") is None:
+            form.add_error("bank_account", "A CSV statement does not name its account: choose the bank account.")
+            return None
+        return statement_import(data=data, file_name=upload.name, by=request.user, format=kind,
+                                csv_mapping=form.csv_mapping() if is_csv else None)
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(exc.message)
+    except errors.DomainError as exc:  # malformed (naming the line), duplicate file, unknown account
+        form.add_error(None, exc.message)
+    return None
+
+
+@login_required
+@permission_required("receivables.view_statementimport", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def import_list(request: HttpRequest) -> HttpResponse:
+    can_import = request.user.has_perm(IMPORT)
+    form = StatementUploadForm(request.POST or None, request.FILES or None) if can_import else None
+    if request.method == "POST":
+        if not can_import:
+            raise PermissionDenied("Your role may not import bank statements.")
+        if form.is_valid() and (run := _import(request, form)) is not None:
+            messages.success(request, summary(run))
+            return redirect("receivables:import_detail", pk=run.pk)
+    page_obj = Paginator(statement_imports(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "receivables/imports.html", {
+        "form": form, "page_obj": page_obj, "presets": CSV_PRESETS}, status=200)
+
+
+@login_required
+@permission_required("receivables.view_statementimport", raise_exception=True)
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(StatementImport.objects.select_related("imported_by"), pk=pk)
+    statements = list(BankStatement.objects.filter(statement_import=run).select_related("bank_account")
+                      .annotate(receipt_count=Count("receipts")).order_by("id"))
+    receipts = list(Receipt.objects.filter(statement__statement_import=run).select_related("customer")
+                    .order_by("value_date", "id")[:RECEIPTS_SHOWN])
+    return render(request, "receivables/import_detail.html",
+                  {"run": run, "statements": statements, "receipts": receipts, "shown": RECEIPTS_SHOWN})
+
+
+__all__ = ["import_detail", "import_list"]

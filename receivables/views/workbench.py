@@ -1,0 +1,104 @@
+"""The cash application workbench: receipts waiting for a person, oldest first, each with its
+best stored suggestion; and Accept, which applies a suggestion through `receipt_apply`.
+
+A fixed number of queries whatever the page holds: the receipts (with bank account and
+customer), the customers and invoices their suggestions name, the filter's bank accounts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from billing.views._shared import button_action, safe_next
+from otc.errors import ValidationFailed
+from otc.money import format_amount
+
+from ..forms import AcceptForm, WorkbenchFilterForm, allocations_key
+from ..models import Receipt
+from ..selectors import invoices_by_id, suggested_customers, workbench_receipts
+from ..services import receipt_apply, receipt_suggestions
+from ..services.matching import suggestion_json
+from ._common import (
+    APPLY,
+    VIEW_RECEIPT,
+    WORKBENCH,
+    best_row,
+    suggestion_invoice_ids,
+    suggestion_rows,
+    visible_receipt,
+)
+
+PAGE_SIZE = 50
+
+
+@login_required
+@permission_required(WORKBENCH, raise_exception=True)
+def workbench(request: HttpRequest) -> HttpResponse:
+    form = WorkbenchFilterForm(request.GET or None)
+    filters = form.selector_kwargs() if form.is_valid() else {}
+    page_obj = Paginator(workbench_receipts(user=request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    receipts = list(page_obj.object_list)
+    customers = suggested_customers(receipts)
+    invoices = invoices_by_id(suggestion_invoice_ids(receipts))
+    for receipt in receipts:
+        receipt.best = best_row(suggestion_rows(receipt.suggestions or [], left=receipt.left, customers=customers,
+                                                invoices=invoices))
+    return render(request, "receivables/workbench.html", {
+        "filter_form": form, "page_obj": page_obj, "receipts": receipts,
+        "can_apply": request.user.has_perm(APPLY), "here": request.get_full_path(),
+    })
+
+
+def _chosen_suggestion(receipt: Receipt, form: AcceptForm) -> dict[str, Any]:
+    """The suggestion the user saw, or a clear refusal when it is gone or has changed."""
+    if not form.is_valid():
+        raise ValidationFailed("Choose a suggestion to accept.")
+    data = form.cleaned_data
+    if data["fresh"]:
+        suggestions = [suggestion_json(s) for s in receipt_suggestions(receipt_id=receipt.pk)]
+    else:
+        suggestions = receipt.suggestions or []
+    if data["index"] >= len(suggestions):
+        raise ValidationFailed(f"That suggestion for {receipt.number} is no longer there: look at the receipt again.")
+    suggestion = suggestions[data["index"]]
+    if not suggestion.get("allocations"):
+        raise ValidationFailed(f"That suggestion names no invoices to apply {receipt.number} to: identify the "
+                               "customer, split it or put it on account instead.")
+    if allocations_key(suggestion["allocations"]) != data["allocations"]:
+        raise ValidationFailed(f"The suggestion for {receipt.number} changed since the page was shown: nothing was "
+                               "applied; look at it again.")
+    return suggestion
+
+
+@login_required
+@permission_required(VIEW_RECEIPT, raise_exception=True)
+@require_POST
+def receipt_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """Apply one suggestion (stored, or fresh from "suggest again") exactly as shown; the service
+    refuses it when the receipt or an invoice no longer has enough left."""
+    receipt = visible_receipt(request, pk)
+    back = safe_next(request, reverse("receivables:receipt_detail", args=[receipt.pk]))
+
+    def act() -> Decimal:
+        suggestion = _chosen_suggestion(receipt, AcceptForm(request.POST))
+        allocations = [(a["invoice_id"], Decimal(str(a["amount"]))) for a in suggestion["allocations"]]
+        receipt_apply(receipt_id=receipt.pk, allocations=allocations, by=request.user,
+                      rule=("+".join(suggestion.get("rules") or []) or "suggestion")[:40],
+                      score=suggestion.get("score"),
+                      reason="Suggestion accepted: " + "; ".join(suggestion.get("reasons") or []))
+        return sum((amount for _, amount in allocations), Decimal(0))
+
+    def done(total: Decimal) -> str:
+        return (f"{receipt.number}: {format_amount(total, receipt.currency)} {receipt.currency} applied as suggested.")
+
+    return button_action(request, permission=APPLY, back=back, act=act, done=done)
+
+
+__all__ = ["receipt_accept", "workbench"]
