@@ -39,7 +39,7 @@ BALANCE_DUE = ExpressionWrapper(F("gross_total") - F("amount_credited") - F("amo
 
 #: Age buckets of unapplied cash by value date: (key, label, lowest age in days, highest or None).
 AGE_BUCKETS = (("0-7", "0-7 days", 0, 7), ("8-30", "8-30 days", 8, 30), ("31-60", "31-60 days", 31, 60),
-               (">60", "over 60 days", 61, None))
+               ("61+", "over 60 days", 61, None))
 
 
 def workbench_receipts(*, user: User, bank_account_id: int | None = None, status: str = "",

@@ -29,6 +29,11 @@ CASH_APP = "Cash Application Specialist"
 
 @pytest.fixture
 def book(today):
+    return make_book(today)
+
+
+def make_book(today) -> dict:
+    """Today is 2026-04-21; an EUR bank account; Kunde Eins with two issued invoices."""
     today(dt.date(2026, 4, 21))
     entity = de_entity()
     account = bank_account_create(legal_entity_id=entity.pk, name="Operating EUR",
