@@ -205,3 +205,25 @@ def test_email_refused_without_a_billing_contact_or_the_permission(world):
     with pytest.raises(PermissionDenied):
         statement_email(**args, by=user_with_role("Sales Rep"))  # not their customer
     assert not mail.outbox and not OutboxEvent.objects.filter(topic="customer.statement_sent").exists()
+
+
+def test_the_download_view_checks_the_user_and_the_customer(world, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import Http404
+
+    from receivables.statements import statement_download
+
+    def get(user, query: str):
+        request = rf.get(f"/receivables/customers/{world['customer'].pk}/statement.pdf{query}")
+        request.user = user
+        return statement_download(request, world["customer"].pk)
+
+    query = f"?legal_entity={world['entity'].pk}&currency=EUR&from=2026-04-01&to=2026-04-30"
+    response = get(user_with_role("Collector"), query)
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert "statement-" in response["Content-Disposition"]
+    assert get(user_with_role("Collector"), "?currency=EUR").status_code == 400
+    assert get(user_with_role("Collector"), f"?legal_entity={world['entity'].pk}&currency=XX").status_code == 400
+    assert get(AnonymousUser(), query).status_code == 302
+    with pytest.raises(Http404):
+        get(user_with_role("Sales Rep"), query)  # not their customer
