@@ -30,7 +30,7 @@ from typing import Any
 from django.db import transaction
 
 from billing.models import Invoice
-from otc.errors import PermissionDenied, ValidationFailed
+from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import quantize
 from receivables.matching import extract_invoice_numbers, parse_invoice_number
@@ -224,7 +224,7 @@ def receipt_apply_remittance(*, receipt_id: int, data: bytes, file_name: str, by
     rows = _parse(data, file_name)
     receipt = lock_receipt(receipt_id)
     if receipt.status not in LIVE:
-        raise ValidationFailed(f"{receipt.number} is {receipt.get_status_display().lower()}: nothing can be applied.")
+        raise InvalidTransition(f"{receipt.number} is {receipt.get_status_display().lower()}: nothing can be applied.")
     open_invoices = Invoice.objects.filter(legal_entity_id=receipt.legal_entity_id, status__in=OPEN_INVOICE_STATUSES)
     whose = f"{receipt.legal_entity.code}'s open invoices"
     if receipt.customer_id is not None:
