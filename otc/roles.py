@@ -54,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_customer", "customers.view_contact", "ledger.view_openitem",
         *_CONTRACTS_READ, "contracts.add_contract", "contracts.change_contract", "contracts.submit_contract",
         "contracts.add_contractcomment", "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote",
+        "receivables.view_receipt", "receivables.view_receiptapplication",
     ],
     CONTRACT_REVIEWER: [*_FINANCE_READ, *_CONTRACTS_REVIEW],
     FINANCE_MANAGER: [
@@ -98,6 +99,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_CONTRACTS_READ, "contracts.add_contract", "contracts.change_contract", "contracts.submit_contract",
         "contracts.add_usagerecord", "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote",
         "billing.view_creditnoteline", "billing.request_creditnote",
+        "receivables.view_receipt", "receivables.view_receiptapplication", "receivables.add_receipt",
     ],
 }
 AUDITOR_EXTRA = [

@@ -103,7 +103,8 @@ MATRIX = {
     "otc.change_approvallimit": {CO},
     "otc.view_audit_trail": {CR, FM, CO, BS, CA, CL, HD, AU},
     "otc.add_apiclient": set(),
-    "receivables.view_receipt": {CR, FM, CO, BS, CA, CL, HD, AU},
+    "receivables.view_receipt": {SR, CR, FM, CO, BS, CA, CL, HD, AU},
+    "receivables.add_receipt": {CA},
     "receivables.apply_receipt": {CA},
     "receivables.import_statement": {CA},
     "receivables.reverse_receipt": {CA},
@@ -125,3 +126,5 @@ def test_integration_role_cannot_touch_the_ledger():
     assert user.has_perm("customers.change_customer")
     assert not user.has_perm("ledger.post_manual_journal")
     assert not user.has_perm("ledger.add_journalentry")
+    # a bank integration posts receipts; applying them by hand stays with people
+    assert user.has_perm("receivables.add_receipt") and not user.has_perm("receivables.apply_receipt")
