@@ -58,6 +58,7 @@ from ._common import (
     REFUND,
     REVERSE,
     VIEW_RECEIPT,
+    WORKBENCH,
     suggestion_invoice_ids,
     suggestion_rows,
     visible_receipt,
@@ -77,6 +78,8 @@ def _abilities(request: HttpRequest, receipt: Receipt) -> dict[str, bool]:
         "can_reverse": (receipt.status != Receipt.Status.REVERSED and not receipt.amount_refunded
                         and user.has_perm(REVERSE)),
         "can_reverse_application": receipt.status in LIVE and user.has_perm(APPLY),
+        # suggestions may name other customers' invoices: for the cash application roles only
+        "show_suggestions": user.has_perm(WORKBENCH),
     }
 
 
@@ -114,6 +117,7 @@ def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def receipt_suggest_again(request: HttpRequest, pk: int) -> HttpResponse:
     """Fresh ranked suggestions from the matcher (htmx), shown with Accept buttons; nothing stored."""
     receipt = visible_receipt(request, pk)
+    require(request, WORKBENCH)
     fresh = [suggestion_json(s) for s in receipt_suggestions(receipt_id=receipt.pk)]
     customers = suggested_customers([Receipt(suggestions=fresh)])
     invoices = invoices_by_id({a["invoice_id"] for s in fresh for a in s["allocations"]})
@@ -129,6 +133,7 @@ def receipt_suggest_again(request: HttpRequest, pk: int) -> HttpResponse:
 def receipt_invoice_search(request: HttpRequest, pk: int) -> HttpResponse:
     """Open invoices in the receipt's entity and currency by customer, number and amount (htmx)."""
     receipt = visible_receipt(request, pk)
+    require(request, APPLY)  # it lists any customer's open invoices of the entity: for who applies cash
     form = InvoiceSearchForm(request.GET)
     invoices: list = []
     if form.is_valid():

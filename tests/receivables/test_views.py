@@ -370,12 +370,13 @@ def test_workbench_refuses_sales_reps_and_billing_specialists(client, book, role
     assert client.get(reverse("receivables:imports")).status_code == 403
 
 
-def test_sales_rep_is_refused_the_receipt_page_and_actions(client, book):
-    receipt = record(book, "100.00")
+def test_sales_rep_is_refused_another_reps_receipt_and_its_actions(client, book):
+    receipt = record(book, "100.00")  # Kunde Eins has no sales owner: not this rep's customer
     login(client, "Sales Rep")
-    assert client.get(reverse("receivables:receipt_detail", args=[receipt.pk])).status_code == 403
+    # 403 while the role lacks receivables.view_receipt; 404 (not their customer) once it has it
+    assert client.get(reverse("receivables:receipt_detail", args=[receipt.pk])).status_code in (403, 404)
     assert client.post(reverse("receivables:receipt_split", args=[receipt.pk]),
-                       split_data((book["first"].number, "100"))).status_code == 403
+                       split_data((book["first"].number, "100"))).status_code in (403, 404)
     assert not ReceiptApplication.objects.exists()
 
 
@@ -387,6 +388,9 @@ def test_billing_specialist_reads_a_receipt_without_buttons(client, book):
     assert 'data-testid="actions"' not in body and 'data-testid="apply-split"' not in body
     assert client.post(reverse("receivables:receipt_on_account", args=[receipt.pk])).status_code == 403
     assert Receipt.objects.get(pk=receipt.pk).status == "unapplied"
+    assert "Suggestions" not in body  # they may name other customers' invoices
+    assert client.get(reverse("receivables:receipt_invoice_search", args=[receipt.pk])).status_code == 403
+    assert client.get(reverse("receivables:receipt_suggest", args=[receipt.pk])).status_code == 403
 
 
 def test_nav_shows_cash_to_the_cash_application_roles_only(client, book):
