@@ -19,7 +19,8 @@ STATUS_COLOURS = {
     "superseded": "secondary", "expired": "secondary", "terminated": "dark",
     "previewed": "info", "failed": "danger",
     "requested": "info", "resubmitted": "info", "generating": "info", "issuing": "info", "generated": "primary",
-    "hold": "warning", "skip": "secondary",
+    "hold": "warning", "skip": "secondary", "partially_applied": "warning", "on_account": "info", "refunded": "dark",
+    "suggested": "info", "auto": "success", "manual": "primary",
     "warning": "warning", "info": "info", "low": "success", "medium": "warning",
 }
 

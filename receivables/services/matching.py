@@ -13,7 +13,7 @@ from django.db import transaction
 
 from customers.models import Customer
 from otc.bulk import bulk_update_rows
-from otc.errors import DomainError
+from otc.errors import DomainError, ValidationFailed
 from receivables.matching import MatchPolicy, ReceiptFacts, Suggestion, match
 from receivables.matching_book import DbBook, PreloadedBook
 from receivables.models import Receipt
@@ -123,7 +123,9 @@ def receipts_auto_match(*, receipt_ids: list[int], policy: MatchPolicy | None = 
 
 def receipt_suggestions(*, receipt_id: int) -> list[Suggestion]:
     """Fresh ranked suggestions for one receipt (the workbench's "suggest again")."""
-    receipt = Receipt.objects.get(pk=receipt_id)
+    receipt = Receipt.objects.filter(pk=receipt_id).first()
+    if receipt is None:
+        raise ValidationFailed(f"Receipt {receipt_id} does not exist.")
     if receipt.unapplied_amount <= 0:
         return []
     return match(facts(receipt), DbBook(), MatchPolicy())

@@ -42,12 +42,17 @@ from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import quantize, to_decimal, validate_currency
+from otc.money import format_amount, quantize, to_decimal, validate_currency
 from otc.services import outbox_emit, outbox_emit_many, record_status_change
 from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
 
 UNAPPLIED, SUSPENSE, CASH = Account.Role.UNAPPLIED_CASH, Account.Role.SUSPENSE, Account.Role.CASH
 LIVE = (Receipt.Status.UNAPPLIED, Receipt.Status.PARTIALLY_APPLIED, Receipt.Status.APPLIED, Receipt.Status.ON_ACCOUNT)
+
+
+def _m(amount: Decimal, currency: str) -> str:
+    """An amount as people read it in a message: 1,190.00 EUR."""
+    return f"{format_amount(amount, currency)} {currency}"
 
 
 def _require(by: User | None, perm: str, what: str) -> None:
@@ -294,12 +299,14 @@ def _learn(receipt: Receipt, customer: Customer) -> None:
 
 @transaction.atomic
 def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by: User | None,
-                  rule: str = "manual", score: float | None = None, reason: str = "") -> list[ReceiptApplication]:
+                  rule: str = "manual", score: float | None = None, reason: str = "",
+                  on_account: bool = False) -> list[ReceiptApplication]:
     """Apply part or all of a receipt to open invoices of one customer: one posting per invoice
     (debit unapplied cash, credit AR), the invoices' paid amounts and statuses follow. Refused
     past what is left on the receipt or on any invoice, across currencies, entities or customers.
     `by=None` is the automatic matcher (the rule and score are recorded); a person needs
-    receivables.apply_receipt, and what they apply teaches the matcher the payer's name and account."""
+    receivables.apply_receipt, and what they apply teaches the matcher the payer's name and account.
+    `on_account`: leave what remains as the customer's credit (an accepted overpayment)."""
     if by is not None:
         _require(by, "receivables.apply_receipt", "apply receipts")
     receipt = lock_receipt(receipt_id)
@@ -317,8 +324,8 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
     total = sum(wanted.values(), Decimal(0))
     if total > receipt.unapplied_amount:
         raise ValidationFailed(
-            f"{receipt.number} has {receipt.unapplied_amount} {receipt.currency} left to apply; {total} is too much.",
-            fields={"amount": ["over the receipt"]})
+            f"{receipt.number} has {_m(receipt.unapplied_amount, receipt.currency)} left to apply; "
+            f"{_m(total, receipt.currency)} is too much.", fields={"amount": ["over the receipt"]})
     invoices = Invoice.objects.select_related("customer").in_bulk(list(wanted))
     for invoice_id in wanted:
         invoice = invoices.get(invoice_id)
@@ -361,6 +368,8 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
     before = receipt.status
     receipt.amount_applied += total
     receipt.status = _status_after(receipt)
+    if on_account and receipt.status == Receipt.Status.PARTIALLY_APPLIED:
+        receipt.status = Receipt.Status.ON_ACCOUNT
     receipt.match_status = Receipt.Match.MANUAL if by is not None else Receipt.Match.AUTO
     if score is not None:
         receipt.match_score = score
@@ -443,8 +452,8 @@ def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -
         raise InvalidTransition(f"{receipt.number} cannot be refunded: identify the customer first, and only live "
                                 "receipts are refunded.")
     if amount <= 0 or quantize(amount, receipt.currency) != amount or amount > receipt.unapplied_amount:
-        raise ValidationFailed(f"Refund between 0 and the {receipt.unapplied_amount} {receipt.currency} left unapplied.",
-                               fields={"amount": ["invalid"]})
+        raise ValidationFailed(f"Refund between 0 and the {_m(receipt.unapplied_amount, receipt.currency)} left "
+                               "unapplied.", fields={"amount": ["invalid"]})
     journal_post(
         legal_entity_id=receipt.legal_entity_id, kind=JournalEntry.Kind.RECEIPT, document_date=dates.today(), by=by,
         currency=receipt.currency, memo=f"Refund of {receipt.number}: {reason.strip()}"[:255], source=receipt,

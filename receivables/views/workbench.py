@@ -92,7 +92,8 @@ def receipt_accept(request: HttpRequest, pk: int) -> HttpResponse:
         receipt_apply(receipt_id=receipt.pk, allocations=allocations, by=request.user,
                       rule=("+".join(suggestion.get("rules") or []) or "suggestion")[:40],
                       score=suggestion.get("score"),
-                      reason="Suggestion accepted: " + "; ".join(suggestion.get("reasons") or []))
+                      reason="Suggestion accepted: " + "; ".join(suggestion.get("reasons") or []),
+                      on_account=Decimal(str(suggestion.get("on_account") or 0)) > 0)
         return sum((amount for _, amount in allocations), Decimal(0))
 
     def done(total: Decimal) -> str:

@@ -139,6 +139,18 @@ def test_accept_applies_the_stored_suggestion(client, book):
     assert reconciled(book["entity"])
 
 
+def test_accepting_an_overpayment_leaves_the_rest_on_account(client, book):
+    receipt = record(book, "1290.00")
+    stored = suggest(receipt, (book["first"], "1190.00"))
+    stored[0]["on_account"] = "100.00"
+    Receipt.objects.filter(pk=receipt.pk).update(suggestions=stored)
+    login(client, CASH_APP)
+    client.post(reverse("receivables:receipt_accept", args=[receipt.pk]), accept_data(stored))
+    receipt.refresh_from_db()
+    assert (receipt.status, receipt.amount_applied, receipt.unapplied_amount) == ("on_account", D("1190.00"), D("100.00"))
+    assert Invoice.objects.get(pk=book["first"].pk).status == "paid"
+
+
 def test_accept_refuses_a_suggestion_that_no_longer_fits_and_writes_nothing(client, book):
     receipt = record(book, "1190.00")
     stored = suggest(receipt, (book["first"], "1190.00"))
@@ -149,7 +161,7 @@ def test_accept_refuses_a_suggestion_that_no_longer_fits_and_writes_nothing(clie
     assert "no longer fits" in page
     response = client.post(reverse("receivables:receipt_accept", args=[receipt.pk]), accept_data(stored), follow=True)
     body = response.content.decode()
-    assert "Invoice DE01-INV-2026-000001 has 0.0000 EUR left to pay; 1190.00 would pay it past its balance." in body
+    assert "Invoice DE01-INV-2026-000001 has 0.00 EUR left to pay; 1,190.00 EUR would pay it past its balance." in body
     assert not ReceiptApplication.objects.filter(receipt=receipt).exists()
     receipt.refresh_from_db()
     assert (receipt.status, receipt.amount_applied) == ("unapplied", 0)
@@ -242,7 +254,7 @@ def test_over_application_is_refused_with_the_message_and_nothing_written(client
                            split_data((book["first"].number, "1190.00")))
     assert response.status_code == 200
     body = response.content.decode()
-    assert f"{receipt.number} has 1000.0000 EUR left to apply; 1190.00 is too much." in body
+    assert f"{receipt.number} has 1,000.00 EUR left to apply; 1,190.00 EUR is too much." in body
     assert f'value="{book["first"].number}"' in body  # the typed rows are kept
     receipt.refresh_from_db()
     assert (receipt.status, receipt.amount_applied) == ("unapplied", 0)
@@ -320,7 +332,7 @@ def test_refund_by_a_finance_manager(client, book):
     assert (receipt.status, receipt.amount_refunded, receipt.unapplied_amount) == ("unapplied", D("40.00"), D("60.00"))
     response = client.post(reverse("receivables:receipt_refund", args=[receipt.pk]),
                            {"amount": "70.00", "reason": "again"}, follow=True)
-    assert "Refund between 0 and the 60.0000 EUR left unapplied." in response.content.decode()
+    assert "Refund between 0 and the 60.00 EUR left unapplied." in response.content.decode()
     assert Receipt.objects.get(pk=receipt.pk).amount_refunded == D("40.00")
     response = client.post(reverse("receivables:receipt_refund", args=[receipt.pk]), {"amount": "10"}, follow=True)
     assert "Reason: This field is required." in response.content.decode()
