@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
 from billing.models import BillingException, BillingRun, CreditNote, Invoice, InvoiceLine, PortalSubmission
 from billing.periods import add_months
@@ -17,6 +17,7 @@ from ledger.selectors import ar_reconciliation
 from otc import dates
 from otc.models import User
 from otc.roles import HUMAN_ROLES
+from receivables.models import BankAccount, BankStatement, Receipt, ReceiptApplication, StatementImport
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -52,10 +53,12 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
     assert Customer.objects.filter(sales_owner__username="sales1").exists()
     assert Customer.history.filter(history_user__username="billing").count() >= 60
 
-    # the books balance: every entry sums to zero and AR equals the sum of open items per entity/currency
+    # the books balance: every entry sums to zero and AR equals the sum of its open items per entity/currency
+    # (receipts' unapplied cash is a subledger of its own: ar_reconciliation below checks both)
     assert JournalLine.objects.aggregate(total=Sum("functional_amount"))["total"] == 0
     ar = Account.objects.filter(role="ar")
-    for row in OpenItem.objects.values("legal_entity", "currency").annotate(total=Sum("open_amount")):
+    for row in OpenItem.objects.filter(account__in=ar).values("legal_entity", "currency").annotate(
+            total=Sum("open_amount")):
         ledger = JournalLine.objects.filter(
             account__in=ar, entry__legal_entity=row["legal_entity"], currency=row["currency"]
         ).aggregate(total=Sum("amount"))["total"]
@@ -82,6 +85,9 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
     assert rolled and all(e.entry_date == e.period.start for e in rolled)
 
     assert_billing(this_month, m3, m2, m1)
+    assert_receivables(this_month, m2)
+    out = capsys.readouterr().out
+    assert "Receivables: statements imported by format" in out and "applied automatically" in out
 
 
 def _period(entity: LegalEntity, month: dt.date) -> Period:
@@ -115,12 +121,13 @@ def assert_billing(this_month: dt.date, m3: dt.date, m2: dt.date, m1: dt.date) -
         f"crm-usage-{key}-{add_months(runs[2].period_start, -1):%Y-%m}" for key in usage.values_list("line_key", flat=True)}
     billed_usage = InvoiceLine.objects.filter(invoice__billing_run=runs[2], contract_line_key__in=usage.values("line_key"))
     assert billed_usage.exists()
-    # manual one-off invoices by the billing specialist; voids with reasons; nothing paid yet
+    # manual one-off invoices by the billing specialist; voids with reasons; payments only through
+    # receipts (demo/receivables.py), never of a credited invoice
     manual = Invoice.objects.filter(contract__isnull=True).exclude(status="draft")
     assert manual.count() >= 4 and set(manual.values_list("created_by", flat=True)) == {billing.pk}
     voided = Invoice.objects.filter(status="void")
     assert voided.count() >= 3 and not voided.filter(void_reason="").exists()
-    assert not Invoice.objects.filter(amount_paid__gt=0).exists()
+    assert not Invoice.objects.filter(amount_paid__gt=0, credit_notes__isnull=False).exists()
 
     # the books: every entry balances, and AR control equals the open items
     per_entry: dict[int, Decimal] = defaultdict(Decimal)
@@ -164,3 +171,47 @@ def test_demo_logins_lists_every_role(capsys):
     out = capsys.readouterr().out
     for role in HUMAN_ROLES:
         assert role in out
+
+
+def assert_receivables(this_month: dt.date, m2: dt.date) -> None:
+    cashapp, today = User.objects.get(username="cashapp"), dates.today()
+    # the controller opened the three bank accounts printed on the invoices
+    assert sorted(BankAccount.objects.values_list("legal_entity__code", "currency")) == [
+        ("DE01", "EUR"), ("GB01", "GBP"), ("US01", "USD")]
+    # the specialist imported statements in each format, on days from M-2 to today
+    imports = StatementImport.objects.all()
+    assert {"bai2", "camt053", "mt940", "csv"} <= set(imports.values_list("format", flat=True))
+    assert set(imports.values_list("imported_by", flat=True)) == {cashapp.pk}
+    days = set(BankStatement.objects.values_list("statement_date", flat=True))
+    assert min(days) >= m2 and max(days) == today and any(d < this_month for d in days)
+    assert imports.filter(debits_skipped__gt=0).exists()  # returns and bank fees are money out
+    # receipts in every working state
+    receipts = Receipt.objects.all()
+    statuses = set(receipts.values_list("status", flat=True))
+    assert {"applied", "partially_applied", "unapplied", "reversed", "on_account"} <= statuses
+    # some applied automatically by the matcher, some by the specialist, some waiting with suggestions
+    applications = ReceiptApplication.objects.all()
+    assert applications.filter(applied_by__isnull=True).exists()
+    assert applications.filter(applied_by=cashapp).exists()
+    waiting = receipts.filter(status="unapplied", match_status="suggested").exclude(suggestions=[])
+    assert waiting.exists()
+    assert receipts.filter(status="unapplied", customer__isnull=True).exists()  # unknown payers in suspense
+    # returned payments: reversed by the specialist with the reason, their applications reversed
+    returned = receipts.filter(status="reversed")
+    assert returned.exists() and not returned.filter(reversal_reason="").exists()
+    assert not applications.filter(receipt__in=returned, reversed_at__isnull=True).exists()
+    # manual cheques: one partly applied, one a prepayment on account
+    assert receipts.filter(source="manual", status="partially_applied").exists()
+    assert receipts.filter(source="manual", status="on_account").exists()
+    # invoices paid and partially paid, never past their balance; plenty left open for collections
+    invoices = Invoice.objects.exclude(status__in=["draft", "void"])
+    assert invoices.filter(status="paid", amount_paid__gt=0).exists()
+    assert invoices.filter(status="partially_paid").exists()
+    assert not invoices.filter(amount_paid__gt=F("gross_total") - F("amount_credited")).exists()
+    assert invoices.filter(status="issued", gross_total__gt=0).count() >= invoices.filter(status="paid").count() // 3
+    for receipt in receipts:
+        live = sum((a.amount for a in receipt.applications.all() if a.reversed_at is None), Decimal(0))
+        assert live == receipt.amount_applied <= receipt.amount
+    # and the books reconcile: AR and unapplied cash equal their open items
+    reconciliation = ar_reconciliation()
+    assert reconciliation and all(row["difference"] == 0 for row in reconciliation)

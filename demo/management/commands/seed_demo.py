@@ -1,7 +1,9 @@
 """Load the realistic demo: users for every role, three legal entities in USD/EUR/GBP with their
 charts, periods and FX rates, approval limits, a few hundred customers with contacts, opening
 AR balances, contracts in every state with their risk findings, and three closed months of billing
-(runs, manual invoices, voids, credit notes and portal uploads in every state; demo/billing.py).
+(runs, manual invoices, voids, credit notes and portal uploads in every state; demo/billing.py),
+then the bank accounts and three months of imported bank statements with the cash application
+specialist's work (demo/receivables.py).
 Idempotent: a second run leaves an existing demo alone (use --reset)."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.ledger import seed_approval_limits, seed_entities, seed_fx_rates, seed_periods
 from demo.opening import seed_opening_balances
+from demo.receivables import seed_receivables
 from demo.users import seed_users
 from otc import dates
 from otc.roles import ensure_roles
@@ -70,6 +73,8 @@ class Command(BaseCommand):
             lap("contracts")
             billing = seed_billing(users=users, today=today)
             lap("billing")
+            cash = seed_receivables(users=users, today=today)
+            lap("receivables")
         self.stdout.write(self.style.SUCCESS(
             f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
             f"contract versions by status: {contracts}."
@@ -77,5 +82,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Billing: runs {billing['runs']}, invoices {billing['invoices']}, credit notes {billing['credit_notes']}, "
             f"portal uploads {billing['portal_uploads']}."
+        ))
+        receipts = cash["statement_receipts"]
+        self.stdout.write(self.style.SUCCESS(
+            f"Receivables: statements imported by format {cash['imports']}, receipts by status {cash['receipts']}, "
+            f"{cash['auto_applied']} of {receipts} statement receipts applied automatically "
+            f"({100 * cash['auto_applied'] / max(receipts, 1):.0f}%), {cash['reversed']} returned and reversed."
         ))
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")
