@@ -381,6 +381,10 @@ def _number_candidate(run: _Run, customer_id: int, group: list[_Hit], *, typo: b
     if typo and not agrees:
         score = min(score, 0.5)
         reasons.append("A typo alone is not enough to apply automatically")
+    elif typo and _amount_shared(run, customer_id, chosen):
+        # the amount cannot tell a one-digit slip from the customer's other invoice of that amount
+        score = min(score, 0.6)
+        reasons.append("The customer has another open invoice of the same amount: the typo cannot tell which")
     elif not agrees and number_w < NUMBER_WEIGHT["year"]:
         score = min(score, 0.85)
     rules = ["invoice_number_typo" if any(h.key.variant for h in chosen) else "invoice_number", amount_rule,
@@ -388,6 +392,14 @@ def _number_candidate(run: _Run, customer_id: int, group: list[_Hit], *, typo: b
     run.candidates.append(_Candidate(
         customer_id, allocations, score, rules, [*reasons, amount_reason, *payer_reasons],
         on_account=on_account, short=short, amount_agrees=agrees))
+
+
+def _amount_shared(run: _Run, customer_id: int, chosen: list[_Hit]) -> bool:
+    """Another open invoice of the customer has the open amount of one chosen by a typo."""
+    ids = {h.invoice.id for h in chosen}
+    amounts = {h.invoice.open_amount for h in chosen}
+    others = run.book.open_invoices(customer_id, run.receipt.legal_entity_id, run.receipt.currency)
+    return any(inv.id not in ids and inv.open_amount in amounts for inv in others)
 
 
 def _by_amount(run: _Run, who: Identified, open_invoices: list[OpenInvoice], truncated: bool) -> None:

@@ -174,6 +174,19 @@ def test_typo_plus_matching_amount_applies(book):
     assert placed(s) == [("US01-INV-2026-000124", Decimal("400.00"))]
 
 
+def test_a_typo_is_not_applied_when_the_customer_has_another_invoice_of_that_amount():
+    """Found in the demo: 000210 for 000201, paid by a known payer, when 000200 has the same
+    amount: a one-digit slip cannot tell which invoice is meant."""
+    shared = FakeBook([inv(6, 200, MUELLER, "990.00", due=(2026, 3, 5)), inv(7, 301, MUELLER, "990.00")],
+                      names={MUELLER: "Müller GmbH"}, accounts={"DE44": [MUELLER]}).finish()
+    suggestions = match(receipt("US01-INV-2026-000210", "990.00", account="DE44"), shared)
+    assert suggestions and best(suggestions).score < AUTO
+    alone = FakeBook([inv(6, 200, MUELLER, "990.00")], names={MUELLER: "Müller GmbH"},
+                     accounts={"DE44": [MUELLER]}).finish()
+    s = best(match(receipt("US01-INV-2026-000210", "990.00", account="DE44"), alone))
+    assert s.score >= AUTO and placed(s) == [("US01-INV-2026-000200", Decimal("990.00"))]
+
+
 def test_invoice_of_another_customer_than_the_payer_account_is_vetoed(book):
     suggestions = match(receipt("US01-INV-2026-000132", "750.00", account="US11 2233 4455"), book)
     globex = next(s for s in suggestions if s.customer_id == GLOBEX)
