@@ -314,7 +314,7 @@ def statement_email(*, customer_id: int, legal_entity_id: int, currency: str, da
 
 def statement_download(request: HttpRequest, customer_id: int) -> HttpResponse:
     """A Django view for the finance UI: ?legal_entity=<id>&currency=&from=&to= (ISO dates; default
-    this month so far). 403 without ledger.view_openitem, 404 for a customer the user may not see.
+    this month so far; entity and currency may be left out when the customer has only one). 403 without ledger.view_openitem, 404 for a customer the user may not see.
     To be routed in receivables/urls.py, e.g. path("customers/<int:customer_id>/statement.pdf", ...)."""
     from django.contrib.auth.views import redirect_to_login
     from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -330,8 +330,10 @@ def statement_download(request: HttpRequest, customer_id: int) -> HttpResponse:
     try:
         date_to = dt.date.fromisoformat(request.GET["to"]) if request.GET.get("to") else dates.today()
         date_from = dt.date.fromisoformat(request.GET["from"]) if request.GET.get("from") else date_to.replace(day=1)
-        entity_id = int(request.GET["legal_entity"])
-        currency = request.GET["currency"]
+        if request.GET.get("legal_entity") or request.GET.get("currency"):
+            entity_id, currency = int(request.GET["legal_entity"]), request.GET["currency"]
+        else:  # the customer's only entity and currency
+            [(entity_id, currency, _)] = statement_currencies(customer_id=customer.pk)
     except (KeyError, ValueError):
         return HttpResponse("Give legal_entity (id), currency and optionally from/to as YYYY-MM-DD.", status=400,
                             content_type="text/plain")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import statements, views
 
 app_name = "receivables"
 urlpatterns = [
@@ -22,4 +22,5 @@ urlpatterns = [
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("bank-accounts/", views.bank_accounts, name="bank_accounts"),
+    path("customers/<int:customer_id>/statement.pdf", statements.statement_download, name="customer_statement"),
 ]

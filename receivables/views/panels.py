@@ -17,8 +17,10 @@ def unapplied_by_age_context(request: Any) -> dict[str, Any]:
 def customer_cash_context(request: Any, customer: Any) -> dict[str, Any]:
     """Balance per currency (open items, unapplied cash netted in), the cash waiting to be
     applied and the latest receipts with what each paid."""
+    from receivables.statements import statement_currencies
+
     return {"customer": customer, "balances": customer_balance(customer_id=customer.pk),
-            **customer_cash(customer_id=customer.pk)}
+            "statements": statement_currencies(customer_id=customer.pk), **customer_cash(customer_id=customer.pk)}
 
 
 __all__ = ["customer_cash_context", "unapplied_by_age_context"]

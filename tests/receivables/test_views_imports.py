@@ -217,3 +217,8 @@ def test_customer_page_panel_shows_unapplied_cash_and_payments(client, book):
     assert waiting.number in panel and "100.00 EUR" in panel
     assert paid.number in panel and book["first"].number in panel
     assert "495.00 EUR" in panel  # the balance: the second invoice (595.00) less the 100.00 waiting
+    statement = reverse("receivables:customer_statement", args=[book["customer"].pk])
+    assert f'{statement}?legal_entity={book["entity"].pk}&amp;currency=EUR' in panel
+    response = client.get(statement)  # the customer's only entity and currency
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content if response.streaming else [response.content]).startswith(b"%PDF")
