@@ -38,8 +38,9 @@ class ApprovalLimitForm(forms.ModelForm):
             raise forms.ValidationError(exc.message)
 
 
-def bootstrap_style(form: forms.BaseForm) -> None:
-    """Give every visible widget its Bootstrap 5 class (kept alongside classes it already has)."""
+def bootstrap_style(form: forms.BaseForm, *, small: bool = False) -> None:
+    """Give every visible widget its Bootstrap 5 class (kept alongside classes it already has);
+    `small`: the -sm sizes, for filter bars and table rows."""
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, forms.HiddenInput):
@@ -50,6 +51,6 @@ def bootstrap_style(form: forms.BaseForm) -> None:
             css = "form-select"
         else:
             css = "form-control"
+        wanted = [css] + ([f"{css}-sm"] if small and css != "form-check-input" else [])
         classes = widget.attrs.get("class", "").split()
-        if css not in classes:
-            widget.attrs["class"] = " ".join([*classes, css])
+        widget.attrs["class"] = " ".join([*classes, *(c for c in wanted if c not in classes)])

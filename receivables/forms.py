@@ -23,12 +23,7 @@ DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
 
 def _small(form: forms.BaseForm) -> None:
     """Bootstrap classes, small size (filters and table rows)."""
-    bootstrap_style(form)
-    for field in form.fields.values():
-        css = field.widget.attrs.get("class", "")
-        size = "form-select-sm" if "form-select" in css else ("form-control-sm" if "form-control" in css else "")
-        if size and size not in css:
-            field.widget.attrs["class"] = f"{css} {size}"
+    bootstrap_style(form, small=True)
 
 
 def _amount_field(label: str, *, required: bool = False, help_text: str = "") -> forms.CharField:
