@@ -7,7 +7,7 @@ receipt is applied or refunded past its amount."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -42,6 +42,7 @@ from tests.factories.otc import user_with_role
 from tests.receivables.test_receipts import issue_for
 
 CENT = Decimal("0.01")
+_MACHINES = itertools.count(1)
 
 
 class CashMachine(RuleBasedStateMachine):
@@ -49,7 +50,7 @@ class CashMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        tag = uuid.uuid4().hex[:6].upper()
+        tag = f"{next(_MACHINES):04d}"  # entity code S0001: its invoice prefix S0001-INV fits 10 characters
         self.entity = de_entity(f"S{tag}")
         self.account = bank_account_create(legal_entity_id=self.entity.pk, name="Op", account_number=f"DE-SM-{tag}",
                                            currency="EUR", by=user_with_role("Controller"))
