@@ -51,8 +51,8 @@ from otc.errors import DomainError, InvalidTransition, PermissionDenied
 from otc.models import User
 from otc.money import ZERO
 
-CHUNK_SIZE = 500
-ISSUE_CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
+ISSUE_CHUNK_SIZE = 1000
 INSERT_BATCH = 500
 BILLABLE_STATUSES = ("active", "approved", "superseded", "expired", "terminated")
 INFO_CODES = frozenset({"already_invoiced", "nothing_to_bill"})
