@@ -4,6 +4,8 @@ task (in-process when Celery is eager) and returns to the run page, which polls 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +25,21 @@ from ._shared import domain_error_response
 
 ACTIVE = (BillingRun.Status.GENERATING, BillingRun.Status.ISSUING)
 ISSUABLE = (BillingRun.Status.GENERATED, BillingRun.Status.ISSUED)
+STALLED_AFTER = dt.timedelta(minutes=10)  # issuing with no invoice issued for this long: offer to resume
+
+
+def _stalled(run: BillingRun) -> bool:
+    """Issuing, but nothing issued lately (a worker died on an unexpected error): the drafts can be
+    issued again safely, since `billing_run_issue` issues only what is still a draft."""
+    if run.status != BillingRun.Status.ISSUING:
+        return False
+    since = dates.now() - STALLED_AFTER
+    issued = Invoice.objects.filter(billing_run=run, issued_at__gte=since).exists()
+    return not issued and run.started_at < since
+
+
+def _may_issue(run: BillingRun) -> bool:
+    return run.status in ISSUABLE or _stalled(run)
 EXCEPTIONS_PAGE_SIZE = 50
 
 
@@ -94,7 +111,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exceptions = run.exceptions.select_related("contract", "customer").order_by("id")
     page_obj = Paginator(exceptions, EXCEPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {**_progress_context(run, since=_issuing_since(request)), "page_obj": page_obj,
-               "can_issue": request.user.has_perm("billing.start_billing_run") and run.status in ISSUABLE}
+               "can_issue": request.user.has_perm("billing.start_billing_run") and _may_issue(run),
+               "stalled": _stalled(run)}
     return render(request, "billing/run_detail.html", context)
 
 
@@ -117,7 +135,7 @@ def run_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm("billing.start_billing_run"):
         raise PermissionDenied("Your role may not issue billing runs.")
     back = reverse("billing:run_detail", args=[run.pk])
-    if run.status not in ISSUABLE:
+    if not _may_issue(run):
         messages.error(request, f"{run} is {run.get_status_display().lower()}: drafts can be issued once "
                                 "generation has finished, and not while they are being issued.")
         return redirect(back)

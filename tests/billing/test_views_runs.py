@@ -154,3 +154,23 @@ def test_run_detail_query_count_does_not_grow_and_exceptions_are_paged(client):
     assert body.count("Exception ") == 50 and "Page 1 of 2 · 60 rows" in body
     page_two = client.get(reverse("billing:run_detail", args=[big.pk]), {"page": 2}).content.decode()
     assert page_two.count("Exception ") == 10
+
+
+def test_a_stalled_issuing_run_offers_resume_and_resuming_issues_what_is_left(
+        client, enqueued, django_capture_on_commit_callbacks):
+    # given a run left "issuing" an hour ago by a worker that died, nothing issued since
+    run = generated_run(drafts=2, held=0)
+    BillingRun.objects.filter(pk=run.pk).update(status="issuing", finished_at=None)
+    login(client, "Billing Specialist")
+    page = reverse("billing:run_detail", args=[run.pk])
+    assert "Resume issuing" not in client.get(page).content.decode()  # just started: not stalled yet
+    assert client.post(reverse("billing:run_issue", args=[run.pk])).status_code == 302 and not enqueued
+    BillingRun.objects.filter(pk=run.pk).update(started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    # then the page offers to resume, and resuming enqueues the issue task again
+    assert "Resume issuing" in client.get(page).content.decode()
+    client.post(reverse("billing:run_issue", args=[run.pk]))
+    assert enqueued == [{"run_id": run.pk, "by_id": enqueued[0]["by_id"]}]
+    # and the task issues only what is still a draft, then marks the run issued
+    billing_run_issue_task(**enqueued[0])
+    run.refresh_from_db()
+    assert (run.status, run.invoices_issued) == ("issued", 2)
