@@ -18,9 +18,9 @@ from customers.selectors import customers_visible_to
 from ledger.models import LegalEntity
 from otc import dates
 from otc.errors import InvalidAmount
-from otc.forms import bootstrap_style
+from otc.forms import bootstrap_style, parse_decimal
 from otc.models import User
-from otc.money import STORAGE_PLACES, parse_amount, validate_currency
+from otc.money import validate_currency
 
 from .models import CreditNote, Invoice, InvoiceLine, PortalSubmission
 
@@ -37,30 +37,6 @@ def _small(form: forms.BaseForm) -> None:
 def _decimal_field(label: str, *, required: bool = False, initial: str = "", help_text: str = "") -> forms.CharField:
     return forms.CharField(label=label, required=required, initial=initial, help_text=help_text,
                            widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "text-end"}))
-
-
-def parse_decimal(form: forms.BaseForm, name: str, *, currency: str | None = None, percent: bool = False,
-                  positive: bool = False, default: Decimal | None = None) -> Decimal | None:
-    """The field's text as a Decimal (None and an error on the field when it is not one)."""
-    text = (form.cleaned_data.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        value = parse_amount(text, currency)
-    except InvalidAmount as exc:
-        form.add_error(name, exc.message)
-        return None
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > STORAGE_PLACES:
-        form.add_error(name, f"Use at most {STORAGE_PLACES} decimal places.")
-        return None
-    if value < 0 or (positive and value == 0):
-        form.add_error(name, "Enter an amount above zero." if positive else "Enter zero or more.")
-        return None
-    if percent and value > HUNDRED:
-        form.add_error(name, "A percentage is at most 100.")
-        return None
-    return value
 
 
 def plain(value: Decimal | None) -> str:

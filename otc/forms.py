@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.models import Group
 
 from .errors import InvalidAmount
 from .models import ApprovalLimit, User
-from .money import parse_amount
+from .money import STORAGE_PLACES, parse_amount
 from .roles import HUMAN_ROLES
 
 
@@ -54,3 +56,27 @@ def bootstrap_style(form: forms.BaseForm, *, small: bool = False) -> None:
         wanted = [css] + ([f"{css}-sm"] if small and css != "form-check-input" else [])
         classes = widget.attrs.get("class", "").split()
         widget.attrs["class"] = " ".join([*classes, *(c for c in wanted if c not in classes)])
+
+
+def parse_decimal(form: forms.BaseForm, name: str, *, currency: str | None = None, percent: bool = False,
+                  positive: bool = False, default: Decimal | None = None) -> Decimal | None:
+    """The field's text as a Decimal (None and an error on the field when it is not one)."""
+    text = (form.cleaned_data.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = parse_amount(text, currency)
+    except InvalidAmount as exc:
+        form.add_error(name, exc.message)
+        return None
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > STORAGE_PLACES:
+        form.add_error(name, f"Use at most {STORAGE_PLACES} decimal places.")
+        return None
+    if value < 0 or (positive and value == 0):
+        form.add_error(name, "Enter an amount above zero." if positive else "Enter zero or more.")
+        return None
+    if percent and value > Decimal(100):
+        form.add_error(name, "A percentage is at most 100.")
+        return None
+    return value

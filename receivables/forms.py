@@ -11,9 +11,8 @@ from typing import Any
 
 from django import forms
 
-from billing.forms import parse_decimal
 from ledger.models import Account, LegalEntity
-from otc.forms import bootstrap_style
+from otc.forms import bootstrap_style, parse_decimal
 from receivables.parsers import CsvMapping
 
 from .models import BankAccount, Receipt, StatementImport

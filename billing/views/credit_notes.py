@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from otc import errors
+from otc.actions import apply_service_errors, button_action
 from otc.history import history_rows
 from otc.money import ZERO, format_amount
 
@@ -26,7 +27,6 @@ from ..einvoice import credit_note_to_ubl
 from ..forms import CreditNoteFilterForm, CreditNoteRequestForm, DecisionNoteForm
 from ..models import CreditNote
 from ..selectors import credit_notes_awaiting_approval, credit_notes_visible_to, invoice_lines_uncredited
-from ._shared import apply_service_errors, button_action
 from .invoices import CREDITABLE, _visible_invoice
 
 PAGE_SIZE = 50

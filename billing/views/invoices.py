@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from otc import dates, errors
+from otc.actions import button_action, domain_error_response, require
 from otc.history import history_rows
 
 from .. import services
@@ -23,7 +24,6 @@ from ..forms import InvoiceFilterForm, ReasonForm
 from ..models import Invoice
 from ..pdf import invoice_store_pdf
 from ..selectors import invoices_visible_to
-from ._shared import button_action, domain_error_response, require
 
 PAGE_SIZE = 50
 OPEN_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from otc import errors
+from otc.actions import apply_service_errors
 
 from .. import services
 from ..forms import ManualInvoiceForm, invoice_line_formset
 from ..models import Invoice
-from ._shared import apply_service_errors
 from .invoices import _visible_invoice
 
 

@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers.selectors import customers_visible_to
+from otc.actions import button_action, safe_next
 
 from .. import services
 from ..forms import PortalFilterForm
 from ..models import PortalSubmission
 from ..selectors import portal_submissions_visible_to, portal_worklist, portal_worklist_counts
-from ._shared import button_action, safe_next
 
 PAGE_SIZE = 50
 CHANGE = "billing.change_portalsubmission"

@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from otc import dates, errors
+from otc.actions import domain_error_response
 
 from .. import services
 from ..forms import RunStartForm
 from ..models import BillingRun, Invoice
 from ..tasks import billing_run_issue_task
-from ._shared import domain_error_response
 
 ACTIVE = (BillingRun.Status.GENERATING, BillingRun.Status.ISSUING)
 ISSUABLE = (BillingRun.Status.GENERATED, BillingRun.Status.ISSUED)

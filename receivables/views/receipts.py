@@ -19,9 +19,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.views._shared import button_action, require
 from customers.selectors import customers_visible_to
 from otc import errors
+from otc.actions import button_action, require
 from otc.history import history_rows
 from otc.money import format_amount, minor_units
 

@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from billing.views._shared import apply_service_errors
 from customers.selectors import customers_visible_to
 from otc import errors
+from otc.actions import apply_service_errors
 from otc.money import format_amount
 
 from ..forms import BankAccountForm, ManualReceiptForm

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from billing.views._shared import button_action, safe_next
+from otc.actions import button_action, safe_next
 from otc.errors import ValidationFailed
 from otc.money import format_amount
 

@@ -1,5 +1,6 @@
-"""Helpers the billing views share: what the user may see, the POST-button helper (permission,
-one service call, message), and mapping domain errors to responses or form errors."""
+"""Helpers every app's HTML views share: a permission check (403), domain errors turned into a
+response or form errors, the POST-button pattern (permission, one service call, message) and a
+safe `next` URL. Views stay thin: visibility (404) is each app's own first step."""
 
 from __future__ import annotations
 
