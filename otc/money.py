@@ -161,6 +161,14 @@ def format_money(amount: Decimal | None, currency: str, locale: str = "en_US") -
     return format_currency(quantize(amount, currency), currency, locale=locale)
 
 
+def money_text(amount: Decimal | None, currency: str) -> str:
+    """'1,234.50 EUR': the amount with grouping and the currency's decimals, then its code (pages,
+    messages and refusals all write money this way)."""
+    if amount is None:
+        return ""
+    return f"{format_amount(amount, currency)} {currency}"
+
+
 def format_amount(amount: Decimal | None, currency: str) -> str:
     """Amount with grouping and the currency's decimals, without the symbol (for tables)."""
     if amount is None:

@@ -41,7 +41,7 @@ from otc import dates
 from otc.bulk import bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import ZERO, format_amount, quantize, to_decimal, validate_currency
+from otc.money import ZERO, money_text, quantize, to_decimal, validate_currency
 from otc.services import (
     ensure_transition,
     outbox_emit,
@@ -432,10 +432,6 @@ def invoice_issue(*, invoice_id: int, by: User, issue_date: dt.date | None = Non
 
 # --- payments (called by receivables) ------------------------------------------------------------
 
-def _m(amount: Decimal, currency: str) -> str:
-    return f"{format_amount(amount, currency)} {currency}"
-
-
 def payment_status(invoice: Invoice) -> str:
     """The status an issued invoice's amounts call for: paid when nothing is left due, partially
     paid when some cash was applied, else issued."""
@@ -459,12 +455,12 @@ def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, no
                                     "cash is applied only to issued invoices.")
         paid = invoice.amount_paid + delta
         if paid < 0:
-            raise ValidationFailed(f"Invoice {invoice.number}: only {_m(invoice.amount_paid, invoice.currency)} "
-                                   f"is applied; {_m(-delta, invoice.currency)} cannot be taken back.")
+            raise ValidationFailed(f"Invoice {invoice.number}: only {money_text(invoice.amount_paid, invoice.currency)} "
+                                   f"is applied; {money_text(-delta, invoice.currency)} cannot be taken back.")
         if paid + invoice.amount_credited > invoice.gross_total:
             raise ValidationFailed(
-                f"Invoice {invoice.number} has {_m(invoice.balance_due, invoice.currency)} left to pay; "
-                f"{_m(delta, invoice.currency)} would pay it past its balance.", fields={"amount": ["over the balance due"]})
+                f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} left to pay; "
+                f"{money_text(delta, invoice.currency)} would pay it past its balance.", fields={"amount": ["over the balance due"]})
         before = invoice.status
         invoice.amount_paid, invoice.updated_at = paid, stamp
         invoice.status = payment_status(invoice)

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
-from otc.money import format_amount
+from otc.money import format_amount, money_text
 
 register = template.Library()
 
@@ -30,7 +30,7 @@ def money(amount: Decimal | None, currency: str) -> str:
     """{{ amount|money:currency }} -> '1,234.50 EUR' quantised to the currency's minor unit."""
     if amount is None or amount == "":
         return ""
-    return f"{format_amount(Decimal(amount), currency)} {currency}"
+    return money_text(Decimal(amount), currency)
 
 
 @register.filter

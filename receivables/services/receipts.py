@@ -42,17 +42,12 @@ from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import format_amount, quantize, to_decimal, validate_currency
+from otc.money import money_text, quantize, to_decimal, validate_currency
 from otc.services import outbox_emit, outbox_emit_many, record_status_change
 from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
 
 UNAPPLIED, SUSPENSE, CASH = Account.Role.UNAPPLIED_CASH, Account.Role.SUSPENSE, Account.Role.CASH
 LIVE = (Receipt.Status.UNAPPLIED, Receipt.Status.PARTIALLY_APPLIED, Receipt.Status.APPLIED, Receipt.Status.ON_ACCOUNT)
-
-
-def _m(amount: Decimal, currency: str) -> str:
-    """An amount as people read it in a message: 1,190.00 EUR."""
-    return f"{format_amount(amount, currency)} {currency}"
 
 
 def _require(by: User | None, perm: str, what: str) -> None:
@@ -324,8 +319,8 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
     total = sum(wanted.values(), Decimal(0))
     if total > receipt.unapplied_amount:
         raise ValidationFailed(
-            f"{receipt.number} has {_m(receipt.unapplied_amount, receipt.currency)} left to apply; "
-            f"{_m(total, receipt.currency)} is too much.", fields={"amount": ["over the receipt"]})
+            f"{receipt.number} has {money_text(receipt.unapplied_amount, receipt.currency)} left to apply; "
+            f"{money_text(total, receipt.currency)} is too much.", fields={"amount": ["over the receipt"]})
     invoices = Invoice.objects.select_related("customer").in_bulk(list(wanted))
     for invoice_id in wanted:
         invoice = invoices.get(invoice_id)
@@ -452,7 +447,7 @@ def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -
         raise InvalidTransition(f"{receipt.number} cannot be refunded: identify the customer first, and only live "
                                 "receipts are refunded.")
     if amount <= 0 or quantize(amount, receipt.currency) != amount or amount > receipt.unapplied_amount:
-        raise ValidationFailed(f"Refund between 0 and the {_m(receipt.unapplied_amount, receipt.currency)} left "
+        raise ValidationFailed(f"Refund between 0 and the {money_text(receipt.unapplied_amount, receipt.currency)} left "
                                "unapplied.", fields={"amount": ["invalid"]})
     journal_post(
         legal_entity_id=receipt.legal_entity_id, kind=JournalEntry.Kind.RECEIPT, document_date=dates.today(), by=by,
