@@ -15,15 +15,15 @@ from django.db import transaction
 
 from billing.models import Invoice
 from billing.services import invoices_record_payments
-from ledger.models import Account, JournalEntry
-from ledger.services import EntrySpec, LineSpec, OpenItemSpec, journal_post_batch
+from ledger.models import JournalEntry
+from ledger.services import journal_post_batch
 from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, ValidationFailed
 from otc.services import outbox_emit_many, record_status_changes
 from receivables.models import Receipt, ReceiptApplication
 
-from .receipts import LIVE, SUSPENSE, UNAPPLIED, _status_after
+from .receipts import LIVE, _application, _identification, _status_after
 
 
 @dataclass(frozen=True)
@@ -82,17 +82,8 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
     by_receipt = {d.receipt_id: d for d in decisions}
     for (entity_id, on), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         entries = journal_post_batch(legal_entity_id=entity_id, kind=JournalEntry.Kind.APPLICATION, document_date=on,
-                                     by=None, entries=[EntrySpec(
-                                         currency=receipt.currency, source=receipt, source_reference=receipt.number,
-                                         memo=f"Receipt {receipt.number} applied to {invoices[i].number}",
-                                         lines=[
-                                             LineSpec(amount=amount, role=UNAPPLIED, customer_id=receipt._owner,
-                                                      settle_item_id=receipt.open_item_id,
-                                                      description=f"Receipt {receipt.number} applied"),
-                                             LineSpec(amount=-amount, role=Account.Role.AR, customer_id=receipt._owner,
-                                                      settle_item_id=invoices[i].open_item_id,
-                                                      description=f"Invoice {invoices[i].number} paid"),
-                                         ]) for receipt, i, amount in group])
+                                     by=None, entries=[_application(receipt, receipt._owner, invoices[i], amount)
+                                                       for receipt, i, amount in group])
         for (receipt, invoice_id, amount), entry in zip(group, entries, strict=True):
             decision = by_receipt[receipt.pk]
             rows.append(ReceiptApplication(receipt=receipt, invoice_id=invoice_id, amount=amount, journal_entry=entry,
@@ -132,12 +123,6 @@ def _identify_all(receipts: list[Receipt], today) -> None:
     for entity_id, group in sorted(by_entity.items()):
         entries = journal_post_batch(
             legal_entity_id=entity_id, kind=JournalEntry.Kind.RECEIPT, document_date=today, by=None,
-            entries=[EntrySpec(currency=r.currency, source=r, source_reference=r.number,
-                               memo=f"Receipt {r.number} identified by the matcher", lines=[
-                                   LineSpec(amount=r.unapplied_amount, role=SUSPENSE, description=f"Identified {r.number}"),
-                                   LineSpec(amount=-r.unapplied_amount, role=UNAPPLIED, customer_id=r._owner,
-                                            description=f"Unapplied cash {r.number}",
-                                            open_item=OpenItemSpec("receipt", r.number, r.value_date, r.value_date)),
-                               ]) for r in group])
+            entries=[_identification(r, r._owner, f"Receipt {r.number} identified by the matcher") for r in group])
         for receipt, entry in zip(group, entries, strict=True):
             receipt.customer_id, receipt.identify_entry, receipt.open_item = receipt._owner, entry, entry.opened_items[0]

@@ -208,6 +208,27 @@ def receipts_record(*, items: list[ReceiptInput], by: User | None, source: str =
     return result
 
 
+def _identification(receipt: Receipt, customer_id: int, memo: str) -> EntrySpec:
+    """Suspense to the customer's unapplied cash, opening the receipt's open item."""
+    return EntrySpec(currency=receipt.currency, source=receipt, source_reference=receipt.number, memo=memo[:255], lines=[
+        LineSpec(amount=receipt.unapplied_amount, role=SUSPENSE, description=f"Identified {receipt.number}"),
+        LineSpec(amount=-receipt.unapplied_amount, role=UNAPPLIED, customer_id=customer_id,
+                 description=f"Unapplied cash {receipt.number}",
+                 open_item=OpenItemSpec("receipt", receipt.number, receipt.value_date, receipt.value_date)),
+    ])
+
+
+def _application(receipt: Receipt, customer_id: int, invoice: Invoice, amount: Decimal) -> EntrySpec:
+    """Debit unapplied cash (settling the receipt's item), credit AR (settling the invoice's)."""
+    return EntrySpec(currency=receipt.currency, source=receipt, source_reference=receipt.number,
+                     memo=f"Receipt {receipt.number} applied to {invoice.number}", lines=[
+                         LineSpec(amount=amount, role=UNAPPLIED, customer_id=customer_id,
+                                  settle_item_id=receipt.open_item_id, description=f"Receipt {receipt.number} applied"),
+                         LineSpec(amount=-amount, role=Account.Role.AR, customer_id=customer_id,
+                                  settle_item_id=invoice.open_item_id, description=f"Invoice {invoice.number} paid"),
+                     ])
+
+
 def _recording(receipt: Receipt) -> EntrySpec:
     """Debit cash; credit unapplied cash (the customer's open item) or suspense."""
     cash = LineSpec(amount=receipt.amount, account_id=receipt.bank_account.gl_account_id,
@@ -249,15 +270,9 @@ def _identify(receipt: Receipt, customer: Customer, by: User | None) -> None:
         return
     if receipt.customer_id is not None:
         raise InvalidTransition(f"{receipt.number} is already {receipt.customer}'s receipt.")
-    entry = journal_post(
+    [entry] = journal_post_batch(
         legal_entity_id=receipt.legal_entity_id, kind=JournalEntry.Kind.RECEIPT, document_date=dates.today(), by=by,
-        currency=receipt.currency, memo=f"Receipt {receipt.number} identified as {customer.legal_name}"[:255],
-        source=receipt, source_reference=receipt.number, lines=[
-            LineSpec(amount=receipt.unapplied_amount, role=SUSPENSE, description=f"Identified {receipt.number}"),
-            LineSpec(amount=-receipt.unapplied_amount, role=UNAPPLIED, customer_id=customer.pk,
-                     description=f"Unapplied cash {receipt.number}",
-                     open_item=OpenItemSpec("receipt", receipt.number, receipt.value_date, receipt.value_date)),
-        ])
+        entries=[_identification(receipt, customer.pk, f"Receipt {receipt.number} identified as {customer.legal_name}")])
     receipt.customer, receipt.identify_entry, receipt.open_item = customer, entry, entry.opened_items[0]
     receipt.save(update_fields=["customer", "identify_entry", "open_item", "updated_at"])
 
@@ -347,15 +362,7 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
     order = sorted(wanted)
     entries = journal_post_batch(
         legal_entity_id=receipt.legal_entity_id, kind=JournalEntry.Kind.APPLICATION, document_date=on, by=by,
-        entries=[EntrySpec(
-            currency=receipt.currency, source=receipt, source_reference=receipt.number,
-            memo=f"Receipt {receipt.number} applied to {invoices[i].number}",
-            lines=[
-                LineSpec(amount=wanted[i], role=UNAPPLIED, customer_id=customer.pk, settle_item_id=receipt.open_item_id,
-                         description=f"Receipt {receipt.number} applied"),
-                LineSpec(amount=-wanted[i], role=Account.Role.AR, customer_id=customer.pk,
-                         settle_item_id=invoices[i].open_item_id, description=f"Invoice {invoices[i].number} paid"),
-            ]) for i in order])
+        entries=[_application(receipt, customer.pk, invoices[i], wanted[i]) for i in order])
     applications = bulk_insert_rows([
         ReceiptApplication(receipt=receipt, invoice=invoices[i], amount=wanted[i], journal_entry=entry, rule=rule,
                            score=score, reason=reason[:2000], applied_by=by)
