@@ -24,12 +24,12 @@ from django.db.models.functions import Coalesce
 
 from billing.models import Invoice
 from customers.models import Customer
+from customers.selectors import customers_visible_to
 from otc import dates
 from otc.aggregates import MONEY_FIELD, money_sum, money_value
 from otc.models import User
 
 from .models import BankStatement, Receipt, ReceiptApplication, StatementImport
-from .services import receipts_visible_to
 
 #: Receipts that still wait for a person: cash left to apply (or deliberately left on account).
 WAITING = (Receipt.Status.UNAPPLIED, Receipt.Status.PARTIALLY_APPLIED, Receipt.Status.ON_ACCOUNT)
@@ -40,6 +40,13 @@ BALANCE_DUE = ExpressionWrapper(F("gross_total") - F("amount_credited") - F("amo
 #: Age buckets of unapplied cash by value date: (key, label, lowest age in days, highest or None).
 AGE_BUCKETS = (("0-7", "0-7 days", 0, 7), ("8-30", "8-30 days", 8, 30), ("31-60", "31-60 days", 31, 60),
                ("61+", "over 60 days", 61, None))
+
+
+def receipts_visible_to(user: User) -> QuerySet[Receipt]:
+    """Receipts a user may see: finance roles see all; sales reps their customers' identified ones."""
+    if user.has_perm("customers.view_all_customers"):
+        return Receipt.objects.all()
+    return Receipt.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
 def workbench_receipts(*, user: User, bank_account_id: int | None = None, status: str = "",

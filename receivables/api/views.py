@@ -27,7 +27,8 @@ from otc.api.views import OtcAPIView, OtcGenericViewSet
 from otc.errors import NotFound, ValidationFailed
 
 from ..models import BankAccount, Receipt, ReceiptApplication
-from ..services import normalize_account, receipt_record, receipts_auto_match, receipts_visible_to
+from ..selectors import receipts_visible_to
+from ..services import normalize_account, receipt_record, receipts_auto_match
 from ..statements import statement_currencies, statement_file_name, statement_pdf
 from .filters import ReceiptApiFilter
 from .serializers import ReceiptOutputSerializer, ReceiptPostSerializer

@@ -18,14 +18,13 @@ from .receipts import (
     receipt_refund,
     receipt_reverse,
     receipts_record,
-    receipts_visible_to,
 )
 from .remittance import receipt_apply_remittance, remittance_parse
 
 __all__ = [
     "ReceiptInput", "RecordedReceipts", "application_reverse", "bank_account_create", "lock_receipt",
     "normalize_account", "receipt_apply", "receipt_identify", "receipt_put_on_account", "receipt_record",
-    "receipt_refund", "receipt_reverse", "receipts_record", "receipts_visible_to", "statement_import",
+    "receipt_refund", "receipt_reverse", "receipts_record", "statement_import",
     "AutoMatchResult", "receipt_suggestions", "receipts_auto_match",
     "receipt_apply_remittance", "remittance_parse",
 ]

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from billing.models import Invoice
 from billing.services import invoices_record_payments
@@ -501,17 +500,8 @@ def receipt_reverse(*, receipt_id: int, by: User, reason: str) -> Receipt:
     return receipt
 
 
-def receipts_visible_to(user: User) -> QuerySet[Receipt]:
-    """Receipts a user may see: finance roles see all; sales reps their customers' identified ones."""
-    from customers.selectors import customers_visible_to
-
-    if user.has_perm("customers.view_all_customers"):
-        return Receipt.objects.all()
-    return Receipt.objects.filter(customer__in=customers_visible_to(user).values("pk"))
-
-
 __all__ = [
     "ReceiptInput", "RecordedReceipts", "application_reverse", "bank_account_create", "lock_receipt",
     "normalize_account", "receipt_apply", "receipt_identify", "receipt_put_on_account", "receipt_record",
-    "receipt_refund", "receipt_reverse", "receipts_record", "receipts_visible_to",
+    "receipt_refund", "receipt_reverse", "receipts_record",
 ]
