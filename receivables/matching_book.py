@@ -13,16 +13,11 @@ from django.db.models import F
 from billing.models import Invoice
 from ledger.models import LegalEntity
 from otc import dates
-from receivables.matching import NumberKey, OpenInvoice, normalize_payer
+from receivables.matching import NumberKey, OpenInvoice
 from receivables.models import PayerAlias
 
 OPEN = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
 YEARS_BACK = 2  # "INV 123" without a year: this year's and the two before
-
-
-def payer_key(name: str) -> str:
-    """A payer name as remembered in aliases (the engine's normalisation)."""
-    return normalize_payer(name or "")
 
 
 def _open_invoices():
@@ -31,15 +26,15 @@ def _open_invoices():
             .filter(open_amount__gt=0))
 
 
-def _row(invoice: Invoice) -> OpenInvoice:
-    return OpenInvoice(
-        id=invoice.pk, number=invoice.number, customer_id=invoice.customer_id, legal_entity_id=invoice.legal_entity_id,
-        currency=invoice.currency, open_amount=Decimal(invoice.gross_total - invoice.amount_credited - invoice.amount_paid),
-        gross_total=invoice.gross_total, due_date=invoice.due_date, issue_date=invoice.issue_date)
-
-
 FIELDS = ("id", "number", "customer_id", "legal_entity_id", "currency", "gross_total", "amount_credited",
           "amount_paid", "due_date", "issue_date")
+
+
+def _row(values: tuple) -> OpenInvoice:
+    """An `OpenInvoice` from a `values_list(*FIELDS)` row."""
+    pk, number, customer_id, entity_id, currency, gross, credited, paid, due, issued = values
+    return OpenInvoice(id=pk, number=number, customer_id=customer_id, legal_entity_id=entity_id, currency=currency,
+                       open_amount=gross - credited - paid, gross_total=gross, due_date=due, issue_date=issued)
 
 
 class DbBook:
@@ -60,13 +55,13 @@ class DbBook:
             numbers.update(f"{prefix}-{year}-{key.sequence:06d}" for year in years)
         if not numbers:
             return []
-        rows = (_open_invoices().filter(legal_entity_id=legal_entity_id, number__in=numbers)
-                .only(*FIELDS).order_by("due_date", "pk"))
-        return self._rows(invoice for invoice in rows if invoice.currency == currency)
+        rows = (_open_invoices().filter(legal_entity_id=legal_entity_id, currency=currency, number__in=numbers)
+                .order_by("due_date", "pk").values_list(*FIELDS))
+        return self._rows(rows)
 
     def open_invoices(self, customer_id: int, legal_entity_id: int, currency: str, limit: int = 200) -> list[OpenInvoice]:
         rows = (_open_invoices().filter(customer_id=customer_id, legal_entity_id=legal_entity_id, currency=currency)
-                .only(*FIELDS).order_by("due_date", "pk")[:limit])
+                .order_by("due_date", "pk").values_list(*FIELDS)[:limit])
         return self._rows(rows)
 
     def _alias(self, kind: str, value: str) -> list[int]:
@@ -99,10 +94,10 @@ class DbBook:
         for invoice_id, amount in allocations:
             self.consumed[invoice_id] += amount
 
-    def _rows(self, invoices) -> list[OpenInvoice]:
+    def _rows(self, values) -> list[OpenInvoice]:
         rows = []
-        for invoice in invoices:
-            row = _row(invoice)
+        for value in values:
+            row = _row(value)
             taken = self.consumed.get(row.id)
             if taken:
                 if row.open_amount - taken <= 0:
@@ -130,10 +125,10 @@ class PreloadedBook:
         self.currencies: dict[tuple[int, int], set[str]] = defaultdict(set)
         rows = (_open_invoices().filter(legal_entity_id__in=legal_entity_ids)
                 .values_list(*FIELDS).order_by("due_date", "issue_date", "pk"))
-        for pk, number, customer_id, entity_id, currency, gross, credited, paid, due, issued in rows:
-            invoice = OpenInvoice(id=pk, number=number, customer_id=customer_id, legal_entity_id=entity_id,
-                                  currency=currency, open_amount=gross - credited - paid, gross_total=gross,
-                                  due_date=due, issue_date=issued)
+        for values in rows:
+            invoice = _row(values)
+            pk, number, customer_id, entity_id, currency = (invoice.id, invoice.number, invoice.customer_id,
+                                                            invoice.legal_entity_id, invoice.currency)
             self.invoices[pk] = invoice
             parsed = parse_invoice_number(number)
             if parsed:

@@ -43,6 +43,7 @@ from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import money_text, quantize, to_decimal, validate_currency
 from otc.services import outbox_emit, outbox_emit_many, record_status_change
+from receivables.matching import normalize_payer
 from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
 
 UNAPPLIED, SUSPENSE, CASH = Account.Role.UNAPPLIED_CASH, Account.Role.SUSPENSE, Account.Role.CASH
@@ -293,10 +294,8 @@ def receipt_identify(*, receipt_id: int, customer_id: int, by: User) -> Receipt:
 
 def _learn(receipt: Receipt, customer: Customer) -> None:
     """Remember the payer's name and account for this customer (the matching rules read them)."""
-    from receivables.matching_book import payer_key
-
     rows = []
-    if receipt.payer_name and (key := payer_key(receipt.payer_name)):
+    if receipt.payer_name and (key := normalize_payer(receipt.payer_name)):
         rows.append(PayerAlias(kind=PayerAlias.Kind.NAME, value=key[:200], customer=customer, learned_from=receipt))
     if receipt.payer_account:
         rows.append(PayerAlias(kind=PayerAlias.Kind.ACCOUNT, value=receipt.payer_account, customer=customer,
