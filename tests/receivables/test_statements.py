@@ -227,3 +227,9 @@ def test_the_download_view_checks_the_user_and_the_customer(world, rf):
     assert get(AnonymousUser(), query).status_code == 302
     with pytest.raises(Http404):
         get(user_with_role("Sales Rep"), query)  # not their customer
+    from django.core.exceptions import PermissionDenied as Forbidden
+
+    from tests.factories.otc import UserFactory
+
+    with pytest.raises(Forbidden):
+        get(UserFactory(), query)  # no role: no ledger.view_openitem
