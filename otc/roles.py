@@ -113,26 +113,33 @@ HUMAN_ROLES = [
 ]
 
 
-def _permission(label: str) -> Permission:
-    app_label, codename = label.split(".", 1)
+def _permission_index() -> dict[str, Permission]:
+    """Every permission of the installed apps by "app_label.codename", read in one query."""
+    rows = Permission.objects.select_related("content_type")
+    return {f"{p.content_type.app_label}.{p.codename}": p for p in rows}
+
+
+def _permission(label: str, index: dict[str, Permission]) -> Permission:
     try:
-        return Permission.objects.get(content_type__app_label=app_label, codename=codename)
-    except Permission.DoesNotExist:
-        raise LookupError(f"Permission {label} does not exist: fix otc/roles.py or run migrate.")
+        return index[label]
+    except KeyError:
+        raise LookupError(f"Permission {label} does not exist: fix otc/roles.py or run migrate.") from None
 
 
-def _auditor_permissions() -> list[Permission]:
-    views = Permission.objects.filter(content_type__app_label__in=PROJECT_APPS, codename__startswith="view_")
-    return [*views, *(_permission(p) for p in AUDITOR_EXTRA)]
+def _auditor_permissions(index: dict[str, Permission]) -> list[Permission]:
+    views = [p for label, p in index.items()
+             if label.split(".", 1)[0] in PROJECT_APPS and p.codename.startswith("view_")]
+    return [*views, *(_permission(p, index) for p in AUDITOR_EXTRA)]
 
 
 @transaction.atomic
 def ensure_roles() -> dict[str, int]:
     """Create every role group and set exactly its permissions. Safe to run any number of times."""
+    index = _permission_index()
     counts = {}
     for role, labels in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        perms = _auditor_permissions() if role == AUDITOR else [_permission(p) for p in labels]
+        perms = _auditor_permissions(index) if role == AUDITOR else [_permission(p, index) for p in labels]
         group.permissions.set(perms)
         counts[role] = len(set(perms))
     return counts
