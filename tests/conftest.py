@@ -19,9 +19,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil
 def pytest_collection_modifyitems(config, items):
     is_postgres = connection.vendor == "postgresql"
     for item in items:
-        if "postgres" in item.keywords and not is_postgres:
-            if not IN_CI:
-                item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); runs in CI"))
+        if "postgres" in item.keywords and not is_postgres and not IN_CI:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); runs in CI"))
         if "browser" in item.keywords and not CHROMIUM and not IN_CI:
             item.add_marker(pytest.mark.skip(reason="needs Debian's chromium (apt-get install chromium); runs in CI"))
         if "redis" in item.keywords and not os.environ.get("REDIS_URL") and not IN_CI:
