@@ -110,10 +110,16 @@ def test_cxml_reverse_charge_detail_and_jpy_amounts():
 
     doc = parse(invoice_to_cxml(invoice))
 
-    rc = doc.xpath("/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary/Tax/TaxDetail[@exemptDetail='exempt']")
+    # reverse charge is coded as reverse charge (UNCL5305 AE), not as an exempt supply (issue 14)
+    summary = "/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary"
+    assert doc.xpath(f"{summary}/Tax/TaxDetail[@exemptDetail]") == []
+    rc = doc.xpath(f"{summary}/Tax/TaxDetail[TaxExemption/@exemptCode='AE']")
     assert len(rc) == 1
+    assert one(rc[0], "@percentageRate") == "0.00"
     assert one(rc[0], "TaxableAmount/Money") == "10000"
+    assert one(rc[0], "TaxAmount/Money") == "0"
     assert one(rc[0], "Description").startswith("Reverse charge")
+    assert one(rc[0], "TaxExemption/ExemptReason").startswith("Reverse charge")
     assert one(doc, "/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary/DueAmount/Money") == "24875"
     assert not [m.text for m in doc.xpath("//Money") if "." in m.text]
 
