@@ -2,11 +2,14 @@
 
 `tax_code_for` decides in this order (DESIGN.md, "Tax"):
 
-1. The customer is tax-exempt, or the product's category is exempt -> the exempt code. The
-   customer's exemption reference is printed at invoice level (see `invoice_legal_notes`).
+1. The customer is tax-exempt -> the exempt code. The customer's exemption reference is printed
+   at invoice level (see `invoice_legal_notes`).
 2. The customer is outside the seller's tax area (the EU for an EU seller, else the seller's
    country) -> the out-of-scope export code (0%, UBL category O): the seller country's own
    (US-EXPORT-OOS, GB-EXPORT-OOS, with that country's wording), else EXPORT-OOS (EU wording).
+   This comes before a product's exemption: a supply outside the territory is not subject to
+   the tax at all, and an e-invoice may not mix "not subject" with other categories (BR-O-11).
+   The product's category is exempt -> the exempt code.
 3. EU cross-border B2B: seller and customer in different EU member states and the customer has a
    VAT id that passes its checksum -> reverse charge (0%, UBL category AE, Article 196 note).
    Without a valid VAT id the supply is treated as B2C and taxed at the seller's domestic rate
@@ -116,11 +119,13 @@ def tax_code_for(*, seller_country: str, customer: Customer, category: str, on: 
                  table: TaxTable | None = None) -> TaxCode:
     """The tax code for one invoice line (rules in the module docstring); from `table` when given."""
     seller_country = seller_country.upper()
-    if customer.tax_exempt or category == EXEMPT_CATEGORY:
+    if customer.tax_exempt:
         return _special(TaxCode.Kind.EXEMPT, seller_country, category, on, table)
     buyer = (customer.country or "").upper()
     if buyer and buyer not in _tax_area(seller_country):
         return _special(TaxCode.Kind.OUT_OF_SCOPE, seller_country, category, on, table)
+    if category == EXEMPT_CATEGORY:
+        return _special(TaxCode.Kind.EXEMPT, seller_country, category, on, table)
     if (buyer != seller_country and buyer in EU_COUNTRIES and seller_country in EU_COUNTRIES
             and has_valid_vat_id(customer)):
         return _special(TaxCode.Kind.REVERSE_CHARGE, seller_country, category, on, table)
