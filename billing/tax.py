@@ -2,10 +2,14 @@
 
 `tax_code_for` decides in this order (DESIGN.md, "Tax"):
 
-1. The customer is tax-exempt, or the product's category is exempt -> the exempt code. The
-   customer's exemption reference is printed at invoice level (see `invoice_legal_notes`).
+1. The customer is tax-exempt -> the exempt code. The customer's exemption reference is printed
+   at invoice level (see `invoice_legal_notes`).
 2. The customer is outside the seller's tax area (the EU for an EU seller, else the seller's
-   country) -> the out-of-scope export code (0%, UBL category O).
+   country) -> the out-of-scope export code (0%, UBL category O): the seller country's own
+   (US-EXPORT-OOS, GB-EXPORT-OOS, with that country's wording), else EXPORT-OOS (EU wording).
+   This comes before a product's exemption: a supply outside the territory is not subject to
+   the tax at all, and an e-invoice may not mix "not subject" with other categories (BR-O-11).
+   The product's category is exempt -> the exempt code.
 3. EU cross-border B2B: seller and customer in different EU member states and the customer has a
    VAT id that passes its checksum -> reverse charge (0%, UBL category AE, Article 196 note).
    Without a valid VAT id the supply is treated as B2C and taxed at the seller's domestic rate
@@ -44,7 +48,19 @@ EXPORT_NOTE = (
     "(Article 44, Directive 2006/112/EC)"
 )
 EXEMPT_NOTE = "Exempt from VAT / sales tax"
-US_NOTE = "No US sales tax charged: SaaS supplied without nexus in the customer's state (placeholder)"
+# Customer-facing wording, reviewed per seller country (docs/billing.md, "Wording on documents").
+# Nothing here may claim what the company has not established (no nexus statements) or cite
+# another jurisdiction's law (a US invoice never cites the EU VAT Directive).
+US_NOTE = "No sales tax charged: the purchaser is responsible for any sales or use tax due in its state."
+US_EXPORT_NOTE = "No US sales tax: services supplied to a customer outside the United States."
+GB_EXPORT_NOTE = (
+    "Outside the scope of UK VAT: services supplied to a business customer belonging outside the UK "
+    "(section 7A, VAT Act 1994). The customer accounts for any VAT due in its own country."
+)
+# Wording replaced in existing rows by migration billing 0005 (kept here so a test can prove it is gone)
+SUPERSEDED_NOTES = {
+    "No US sales tax charged: SaaS supplied without nexus in the customer's state (placeholder)": US_NOTE,
+}
 
 
 class TaxCodeMissing(DomainError):
@@ -103,11 +119,13 @@ def tax_code_for(*, seller_country: str, customer: Customer, category: str, on: 
                  table: TaxTable | None = None) -> TaxCode:
     """The tax code for one invoice line (rules in the module docstring); from `table` when given."""
     seller_country = seller_country.upper()
-    if customer.tax_exempt or category == EXEMPT_CATEGORY:
+    if customer.tax_exempt:
         return _special(TaxCode.Kind.EXEMPT, seller_country, category, on, table)
     buyer = (customer.country or "").upper()
     if buyer and buyer not in _tax_area(seller_country):
         return _special(TaxCode.Kind.OUT_OF_SCOPE, seller_country, category, on, table)
+    if category == EXEMPT_CATEGORY:
+        return _special(TaxCode.Kind.EXEMPT, seller_country, category, on, table)
     if (buyer != seller_country and buyer in EU_COUNTRIES and seller_country in EU_COUNTRIES
             and has_valid_vat_id(customer)):
         return _special(TaxCode.Kind.REVERSE_CHARGE, seller_country, category, on, table)
@@ -195,6 +213,13 @@ def _reference_rows() -> list[dict]:
         {"code": "EXEMPT", "valid_from": _D(2000, 1, 1), "valid_to": _FOREVER, "name": "Exempt",
          "country": ANY_JURISDICTION, "category": ANY_CATEGORY, "kind": TaxCode.Kind.EXEMPT, "rate": Decimal(0),
          "ubl_category": "E", "legal_note": EXEMPT_NOTE},
+        {"code": "US-EXPORT-OOS", "valid_from": _D(2000, 1, 1), "valid_to": _FOREVER,
+         "name": "Export: no US sales tax", "country": "US", "category": ANY_CATEGORY,
+         "kind": TaxCode.Kind.OUT_OF_SCOPE, "rate": Decimal(0), "ubl_category": "O", "legal_note": US_EXPORT_NOTE},
+        {"code": "GB-EXPORT-OOS", "valid_from": _D(2000, 1, 1), "valid_to": _FOREVER,
+         "name": "Export: outside the scope of UK VAT", "country": "GB", "category": ANY_CATEGORY,
+         "kind": TaxCode.Kind.OUT_OF_SCOPE, "rate": Decimal(0), "ubl_category": "O", "legal_note": GB_EXPORT_NOTE},
+        # the fallback for any other seller; today only EU sellers reach it, so it cites EU law
         {"code": "EXPORT-OOS", "valid_from": _D(2000, 1, 1), "valid_to": _FOREVER,
          "name": "Export: outside the scope of tax", "country": ANY_JURISDICTION, "category": ANY_CATEGORY,
          "kind": TaxCode.Kind.OUT_OF_SCOPE, "rate": Decimal(0), "ubl_category": "O", "legal_note": EXPORT_NOTE},

@@ -26,6 +26,7 @@ urlpatterns = [
     path("credit-notes/<int:pk>/issue/", views.credit_note_issue_view, name="credit_note_issue"),
     path("credit-notes/<int:pk>/credit-note.pdf", views.credit_note_pdf, name="credit_note_pdf"),
     path("credit-notes/<int:pk>/ubl.xml", views.credit_note_ubl, name="credit_note_ubl"),
+    path("credit-notes/<int:pk>/cxml.xml", views.credit_note_cxml, name="credit_note_cxml"),
     path("portal/", views.portal_worklist_view, name="portal"),
     path("portal/<int:pk>/uploaded/", views.portal_mark_uploaded_view, name="portal_mark_uploaded"),
     path("portal/<int:pk>/accept/", views.portal_accept_view, name="portal_accept"),

@@ -1,1 +1,1 @@
-"""Collections: models arrive with their issue (see docs/ and ../shared/DESIGN.md)."""
+"""Collections: models arrive with their issue (see docs/ and docs/design.md)."""

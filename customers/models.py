@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 from otc.countries import country_choices, country_name
 from otc.money import MAX_DIGITS, STORAGE_PLACES
 
+from .peppol import EAS_CHOICES, validate_participant_id
 from .taxids import validate_tax_id
 
 
@@ -76,8 +77,16 @@ class Customer(models.Model):
     invoice_delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.EMAIL)
     procurement_portal = models.CharField(max_length=10, choices=Portal.choices, default=Portal.NONE)
     portal_supplier_id = models.CharField("our supplier id on the portal", max_length=60, blank=True)
-    einvoice_endpoint = models.CharField(
-        "e-invoice address", max_length=80, blank=True, help_text="Peppol endpoint, e.g. 0088:5790000436101",
+    portal_buyer_id = models.CharField(
+        "buyer's network id on the portal", max_length=60, blank=True,
+        help_text="The customer's own id on the network (e.g. AN01234567890 on SAP Ariba): the cXML recipient.",
+    )
+    peppol_scheme = models.CharField(
+        "Peppol scheme", max_length=4, blank=True, choices=EAS_CHOICES,
+        help_text="The EAS code of the customer's Peppol participant id, e.g. 0088 (GLN), 0192 (Norway), 9930 (DE VAT).",
+    )
+    peppol_id = models.CharField(
+        "Peppol participant id", max_length=50, blank=True, help_text="e.g. 5790000436101 for scheme 0088.",
     )
     po_required = models.BooleanField("PO required", default=False)
     external_crm_id = models.CharField("CRM id", max_length=64, null=True, blank=True, unique=True)
@@ -128,6 +137,11 @@ class Customer(models.Model):
                 self.tax_id = validate_tax_id(self.tax_id, self.country)
             except ValidationError as exc:
                 errors["tax_id"] = exc.messages[0]
+        if self.peppol_scheme or self.peppol_id:
+            try:
+                self.peppol_id = validate_participant_id(self.peppol_scheme, self.peppol_id)
+            except ValidationError as exc:
+                errors["peppol_scheme" if not self.peppol_scheme else "peppol_id"] = exc.messages[0]
         if self.invoice_delivery == self.Delivery.PORTAL and self.procurement_portal == self.Portal.NONE:
             errors["procurement_portal"] = "Choose the procurement portal that invoices are delivered to."
         if self.procurement_portal != self.Portal.NONE and not self.portal_supplier_id:

@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history
 from stdnum import get_cc_module
 
 from customers.models import Contact, Customer
+from customers.peppol import VAT_SCHEMES
 from otc.models import User
 from otc.services import counter_next
 
@@ -53,10 +54,39 @@ def _tax_id(r: random.Random, country: str, maker) -> str:
         candidate = maker(r)
         if module.is_valid(candidate):
             compact = module.compact(candidate)
-            if country in {"DE", "FR", "NL", "IE", "ES", "IT", "SE", "AT"} and not compact.startswith(country):
+            if country in {"DE", "FR", "NL", "IE", "ES", "IT", "SE", "AT", "GB"} and not compact.startswith(country):
                 compact = country + compact
             return compact
     return ""
+
+
+def _gln(r: random.Random) -> str:
+    """A Global Location Number with a valid GS1 check digit (company prefix 579...)."""
+    body = "579" + _digits(r, 9)
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(body), start=1))
+    return body + str((10 - total % 10) % 10)
+
+
+def _peppol(r: random.Random, country: str, tax_id: str) -> tuple[str, str]:
+    """The Peppol participant id a customer of this country would typically be registered under:
+    its VAT id in the country's VAT scheme (in about half the EU and UK cases left to the e-invoice
+    writer, which derives the same address from the VAT id), the Swedish organisation number, the
+    Italian partita IVA, the Australian ABN, the Japanese corporate number, else a GLN or a D-U-N-S
+    number. Validated like any customer file (customers.peppol)."""
+    vat_scheme = VAT_SCHEMES.get(tax_id[:2]) if tax_id[:2] == country else None
+    if vat_scheme:
+        return ("", "") if r.random() < 0.5 else (vat_scheme, tax_id)
+    if country == "SE" and tax_id:
+        return "0007", tax_id[2:12]
+    if country == "IT" and tax_id:
+        return "0211", tax_id[2:]
+    if country == "AU" and tax_id:
+        return "0151", tax_id
+    if country == "JP" and tax_id:
+        return "0188", tax_id
+    if country == "US" and r.random() < 0.5:
+        return "0060", _digits(r, 9)
+    return "0088", _gln(r)
 
 
 def seed_customers(*, count: int, owners: list[User], by: User, seed: int = 2026) -> list[Customer]:
@@ -119,6 +149,11 @@ def seed_customers(*, count: int, owners: list[User], by: User, seed: int = 2026
             external_crm_id=f"0016{r.randint(10**10, 10**11 - 1)}" if r.random() < 0.85 else None,
             notes="",
         ))
+    peppol = random.Random(seed + 1)  # its own sequence: the rest of the demo stays as it was
+    for customer in customers:
+        customer.peppol_scheme, customer.peppol_id = _peppol(peppol, customer.country, customer.tax_id)
+        if customer.procurement_portal in (Customer.Portal.ARIBA, Customer.Portal.COUPA):
+            customer.portal_buyer_id = f"AN{peppol.randint(10**10, 10**11 - 1)}"
     created = bulk_create_with_history(customers, Customer, batch_size=500, default_user=by,
                                        default_change_reason="demo data")
     _link_groups(r, created)

@@ -1,1 +1,1 @@
-"""Help desk: models arrive with their issue (see docs/ and ../shared/DESIGN.md)."""
+"""Help desk: models arrive with their issue (see docs/ and docs/design.md)."""

@@ -66,3 +66,13 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(scope="session")
+def einvoice_validator():
+    """The e-invoice validator (OASIS UBL 2.1 XSD, EN 16931 and Peppol BIS 3 rules, vendored in
+    tests/standards/), its stylesheets compiled once per test process (about 4 s)."""
+    from tests.standards.validate_einvoice import Validator
+
+    with Validator() as validator:
+        yield validator

@@ -8,10 +8,11 @@ of `ledger.LegalEntity` (seller) and `customers.Customer` (bill_to):
 
     seller:  legal_name, name, address_line1, address_line2, city, postal_code, region, country,
              tax_id, registration_number, einvoice_endpoint, iban, bic, bank_name,
-             bank_account_name, bank_account_number, email
+             bank_account_name, bank_account_number, bank_routing_number, email, phone
     bill_to: legal_name, address_line1, address_line2, city, postal_code, region, country,
-             tax_id, einvoice_endpoint, portal_supplier_id, procurement_portal, account_number,
-             buyer_reference (optional)
+             tax_id, peppol_scheme, peppol_id (einvoice_endpoint in snapshots taken before
+             participant ids), portal_supplier_id, portal_buyer_id, procurement_portal,
+             account_number, buyer_reference (optional)
 """
 
 from __future__ import annotations
@@ -21,18 +22,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from customers.peppol import EAS_SCHEMES, vat_participant_id
+from customers.taxids import VAT_PREFIXED
+from otc.countries import EU_COUNTRIES
 from otc.money import minor_units, quantize
 
-# Peppol EAS codes for VAT numbers (https://docs.peppol.eu/poacc/billing/3.0/codelist/eas/),
-# by the country prefix of the VAT id. Only where the VAT number itself is the Peppol address.
-VAT_SCHEMES = {
-    "AD": "9922", "AL": "9923", "BA": "9924", "BE": "9925", "BG": "9926", "CH": "9927", "CY": "9928",
-    "CZ": "9929", "DE": "9930", "EE": "9931", "GB": "9932", "GR": "9933", "EL": "9933", "HR": "9934",
-    "IE": "9935", "LI": "9936", "LT": "9937", "LU": "9938", "LV": "9939", "MC": "9940", "ME": "9941",
-    "MK": "9942", "MT": "9943", "NL": "9944", "PL": "9945", "PT": "9946", "RO": "9947", "RS": "9948",
-    "SI": "9949", "SK": "9950", "SM": "9951", "TR": "9952", "VA": "9953", "FR": "9957", "IT": "9906",
-    "ES": "9920", "AT": "9914", "HU": "9910",
-}
+# Countries whose tax ids are VAT ids written with a country prefix (EN 16931 BR-CO-09), and the
+# prefix where it differs from the ISO code. A tax id from anywhere else (a US EIN, an Australian
+# ABN, a Japanese corporate number) is not a VAT id and never goes out as one.
+VAT_PREFIX = {code: code for code in (*EU_COUNTRIES, *VAT_PREFIXED, "XI", "CH", "LI", "NO", "IS", "MC", "SM", "AD",
+                                      "AL", "BA", "ME", "MK", "RS", "TR", "VA")}
+VAT_PREFIX["GR"] = "EL"
+_PREFIXES = frozenset(VAT_PREFIX.values())
+
+# UNCL5305 categories with the VATEX exemption reason code Peppol receivers read (BT-121)
+EXEMPTION_CODES = {"AE": "VATEX-EU-AE", "O": "VATEX-EU-O"}
 
 EXEMPTION_REASONS = {
     "AE": "Reverse charge",
@@ -50,30 +54,57 @@ def text(snapshot: dict[str, Any], *keys: str) -> str:
     return ""
 
 
-def endpoint(snapshot: dict[str, Any]) -> tuple[str, str] | None:
-    """(schemeID, id) of a party's electronic address.
+def vat_id(snapshot: dict[str, Any]) -> str:
+    """The party's VAT id with its country prefix (GB980780684, EL094259216), or "" when its tax id
+    is not a VAT id (the party's country has no VAT prefix, e.g. a US EIN) or it has none."""
+    raw = text(snapshot, "tax_id").replace(" ", "").replace("-", "").replace(".", "").upper()
+    prefix = VAT_PREFIX.get(text(snapshot, "country").upper())
+    if not raw or not prefix:
+        return ""
+    if raw[:2] in _PREFIXES:  # already prefixed (also a party registered for VAT in another country)
+        return raw
+    return "EL" + raw[2:] if raw[:2] == "GR" else f"{prefix}{raw}"
 
-    1. `einvoice_endpoint` written "scheme:id" (e.g. "9930:DE136695976", "0088:5790000436101");
-    2. else the VAT id, with the Peppol VAT scheme of its country prefix (DE -> 9930, GB -> 9932,
-       FR -> 9957...), or of the party's country when the id carries no prefix;
-    3. else None: the EndpointID is left out (the schema allows it; a Peppol access point then
-       refuses the document, which is what should happen without an address).
+
+def endpoint(snapshot: dict[str, Any]) -> tuple[str, str] | None:
+    """(schemeID, id) of a party's electronic address (Peppol participant id).
+
+    1. the customer's Peppol participant id (`peppol_scheme`, `peppol_id`);
+    2. else `einvoice_endpoint` written "scheme:id" (the legal entity's field, and customer snapshots
+       from before participant ids), when its scheme is still on the EAS list (9906 is not);
+    3. else the VAT id with the Peppol VAT scheme of its prefix (DE -> 9930, GB -> 9932, FR -> 9957);
+    4. else None: the EndpointID is left out, and a Peppol access point refuses the document
+       (PEPPOL-EN16931-R010/R020), which is what should happen without an address.
 
     The customer's portal supplier id is not an electronic address but our account inside the
     customer's portal: it goes into the seller's PartyIdentification, not EndpointID.
     """
+    scheme, ident = text(snapshot, "peppol_scheme"), text(snapshot, "peppol_id")
+    if scheme in EAS_SCHEMES and ident:
+        return scheme, ident
     raw = text(snapshot, "einvoice_endpoint")
     if raw and ":" in raw:
         scheme, _, ident = raw.partition(":")
-        if scheme.strip() and ident.strip():
+        if scheme.strip() in EAS_SCHEMES and ident.strip():
             return scheme.strip(), ident.strip()
-    vat = text(snapshot, "tax_id").replace(" ", "").upper()
-    if vat:
-        prefix = vat[:2] if vat[:2].isalpha() else text(snapshot, "country").upper()
-        scheme = VAT_SCHEMES.get(prefix)
-        if scheme:
-            return scheme, vat if vat[:2].isalpha() else f"{prefix}{vat}"
-    return None
+    return vat_participant_id(vat_id(snapshot))
+
+
+def tax_schemes(snapshot: dict[str, Any], *, seller: bool, out_of_scope: bool) -> list[tuple[str, str]]:
+    """The party's (CompanyID, TaxScheme ID) pairs.
+
+    A VAT id goes out as the VAT identifier (BT-31 seller, BT-48 buyer), except on a document
+    "not subject to VAT" (category O), which must carry neither (EN 16931 BR-O-02): there the
+    seller's VAT id is its tax registration identifier (BT-32, scheme "TAX") and the buyer's is
+    left out. A seller's tax id that is not a VAT id (a US EIN) is always BT-32; a buyer's is left
+    out (EN 16931 has no buyer tax registration identifier; the PDF prints it)."""
+    vat = vat_id(snapshot)
+    if vat and not out_of_scope:
+        return [(vat, "VAT")]
+    if not seller:
+        return []
+    other = vat or text(snapshot, "tax_id")
+    return [(other, "TAX")] if other else []
 
 
 def amount(value: Decimal | int, currency: str) -> str:
@@ -101,6 +132,32 @@ def price(value: Decimal, currency: str) -> str:
     if -exact.as_tuple().exponent < places:
         exact = exact.quantize(Decimal(1).scaleb(-places))
     return f"{exact:f}"
+
+
+def line_price(net: Decimal, quantity: Decimal, currency: str, preferred: Decimal | None = None) -> str:
+    """The unit price to send with a line so that quantity x price, rounded to the currency, is the
+    line's net amount to the cent, and is within a cent of it before rounding even in a currency
+    without decimals (what Ariba, Coupa and PEPPOL-EN16931-R120 check).
+
+    The contract's net price (`preferred`: unit price less discount) when it does; else the net
+    amount divided by the quantity with as many decimals as it takes (a prorated line: 200 seats
+    at 45.00 for 12/31 of a month less 10% bill 3,135.48, sent as 15.6774 each)."""
+    net, quantity = Decimal(net), Decimal(quantity) or Decimal(1)
+
+    def fits(candidate: Decimal) -> bool:  # rounds to the net amount, and within a cent unrounded (R120)
+        product = quantity * candidate
+        return quantize(product, currency) == quantize(net, currency) and abs(product - net) <= Decimal("0.01")
+
+    if preferred is not None:
+        shown = price(preferred, currency)
+        if fits(Decimal(shown)):
+            return shown
+    exact = net / quantity
+    for places in range(minor_units(currency), 13):
+        candidate = exact.quantize(Decimal(1).scaleb(-places))
+        if fits(candidate):
+            return f"{candidate:f}"
+    return f"{exact.quantize(Decimal(1).scaleb(-12)):f}"
 
 
 @dataclass

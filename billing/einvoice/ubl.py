@@ -46,7 +46,8 @@ def _period(parent: etree._Element, start, end) -> None:
             _cbc(period, "EndDate", end.isoformat())
 
 
-def _party(parent: etree._Element, role: str, snap: dict[str, Any], *, identification: str = "") -> None:
+def _party(parent: etree._Element, role: str, snap: dict[str, Any], *, seller: bool, out_of_scope: bool,
+           identification: str = "") -> None:
     party = _cac(_cac(parent, role), "Party")
     address = c.endpoint(snap)
     if address:
@@ -62,22 +63,37 @@ def _party(parent: etree._Element, role: str, snap: dict[str, Any], *, identific
         if c.text(snap, key):
             _cbc(postal, tag, c.text(snap, key))
     _cbc(_cac(postal, "Country"), "IdentificationCode", c.text(snap, "country").upper() or "ZZ")
-    vat = c.text(snap, "tax_id")
-    if vat:
+    tax_ids = c.tax_schemes(snap, seller=seller, out_of_scope=out_of_scope)
+    for company_id, scheme_id in tax_ids:
         scheme = _cac(party, "PartyTaxScheme")
-        _cbc(scheme, "CompanyID", vat)
-        _cbc(_cac(scheme, "TaxScheme"), "ID", "VAT")
+        _cbc(scheme, "CompanyID", company_id)
+        _cbc(_cac(scheme, "TaxScheme"), "ID", scheme_id)
     legal = _cac(party, "PartyLegalEntity")
     _cbc(legal, "RegistrationName", c.text(snap, "legal_name", "name") or "-")
-    if c.text(snap, "registration_number"):
-        _cbc(legal, "CompanyID", c.text(snap, "registration_number"))
+    registration = c.text(snap, "registration_number")
+    if seller and not registration and not any(scheme == "VAT" for _, scheme in tax_ids):
+        # BR-CO-26: a seller needs BT-29, BT-30 or BT-31; without a register number or a VAT id sent
+        # (a US entity's EIN), its tax id is the legal registration identifier
+        registration = c.text(snap, "tax_id")
+    if registration:
+        _cbc(legal, "CompanyID", registration)
+    if seller and (c.text(snap, "phone") or c.text(snap, "email")):
+        # BG-6: XRechnung (DE-R-002) requires it between German parties; useful to every receiver
+        contact = _cac(party, "Contact")
+        _cbc(contact, "Name", "Accounts receivable")
+        if c.text(snap, "phone"):
+            _cbc(contact, "Telephone", c.text(snap, "phone"))
+        if c.text(snap, "email"):
+            _cbc(contact, "ElectronicMail", c.text(snap, "email"))
 
 
 def _tax_category(parent: etree._Element, tag: str, category: str, rate: Decimal, reason: str = "") -> None:
     cat = _cac(parent, tag)
     _cbc(cat, "ID", category)
-    if category != "O":  # Peppol: "not subject to VAT" carries no rate
+    if category != "O":  # "not subject to VAT" carries no rate (BR-O-05)
         _cbc(cat, "Percent", c.percent(rate))
+    if reason and category in c.EXEMPTION_CODES:
+        _cbc(cat, "TaxExemptionReasonCode", c.EXEMPTION_CODES[category])
     if reason:
         _cbc(cat, "TaxExemptionReason", reason)
     _cbc(_cac(cat, "TaxScheme"), "ID", "VAT")
@@ -103,7 +119,7 @@ def _monetary_total(root: etree._Element, net: Decimal, gross: Decimal, payable:
     _money(total, "PayableAmount", payable, currency)
 
 
-def _line(root: etree._Element, tag: str, qty_tag: str, line: Any, *, unit: str, price: Decimal,
+def _line(root: etree._Element, tag: str, qty_tag: str, line: Any, *, unit: str, price: str,
           start, end, currency: str) -> None:
     el = _cac(root, tag)
     _cbc(el, "ID", line.position)
@@ -114,7 +130,7 @@ def _line(root: etree._Element, tag: str, qty_tag: str, line: Any, *, unit: str,
     _cbc(item, "Name", line.description[:255] or "-")
     category = line.tax_code.ubl_category or "S"
     _tax_category(item, "ClassifiedTaxCategory", category, Decimal(line.tax_rate))
-    _cbc(_cac(el, "Price"), "PriceAmount", c.price(price, currency), currencyID=currency)
+    _cbc(_cac(el, "Price"), "PriceAmount", price, currencyID=currency)
 
 
 def _header(root: etree._Element, *, number: str, issue_date, type_tag: str, type_code: str,
@@ -126,8 +142,8 @@ def _header(root: etree._Element, *, number: str, issue_date, type_tag: str, typ
     if due_date and type_tag == "InvoiceTypeCode":  # CreditNote has no DueDate in UBL 2.1
         _cbc(root, "DueDate", due_date.isoformat())
     _cbc(root, type_tag, type_code)
-    for note in notes:
-        _cbc(root, "Note", note)
+    if notes:  # one note: Peppol allows more only between two German parties (PEPPOL-EN16931-R002)
+        _cbc(root, "Note", "\n".join(notes))
     _cbc(root, "DocumentCurrencyCode", currency)
     buyer_reference = c.text(snap_to, "buyer_reference") or po or c.text(snap_to, "account_number")
     if buyer_reference:
@@ -155,9 +171,11 @@ def invoice_to_ubl(invoice: Any) -> bytes:
             snap_to=buyer, po=invoice.po_number, start=invoice.service_start, end=invoice.service_end)
     if invoice.po_number:
         _cbc(_cac(root, "OrderReference"), "ID", invoice.po_number)
-    _party(root, "AccountingSupplierParty", seller, identification=c.text(buyer, "portal_supplier_id"))
-    _party(root, "AccountingCustomerParty", buyer)
-    _payment_means(root, invoice, seller)
+    out_of_scope = _out_of_scope(lines)
+    _party(root, "AccountingSupplierParty", seller, seller=True, out_of_scope=out_of_scope,
+           identification=c.text(buyer, "portal_supplier_id"))
+    _party(root, "AccountingCustomerParty", buyer, seller=False, out_of_scope=out_of_scope)
+    _payment_means(root, seller=seller, currency=currency, payment_id=invoice.number)
     terms = f"Payment within {invoice.payment_terms_days} days"
     if invoice.due_date:
         terms += f", due {invoice.due_date.isoformat()}"
@@ -165,27 +183,43 @@ def invoice_to_ubl(invoice: Any) -> bytes:
     _tax_total(root, c.tax_groups(lines), invoice.tax_total, currency)
     _monetary_total(root, invoice.net_total, invoice.gross_total, invoice.gross_total, currency)
     for line in lines:
-        price = line.unit_price * (1 - Decimal(line.discount_percent) / 100)
+        price = c.line_price(line.net_amount, line.quantity, currency,
+                             preferred=line.unit_price * (1 - Decimal(line.discount_percent) / 100))
         _line(root, "InvoiceLine", "InvoicedQuantity", line, unit=line.unit, price=price,
               start=line.service_start, end=line.service_end, currency=currency)
     return _to_bytes(root)
 
 
-def _payment_means(root: etree._Element, invoice: Any, seller: dict[str, Any]) -> None:
-    """58 (SEPA credit transfer) with the IBAN and BIC; 30 (credit transfer) with an account number."""
+def _out_of_scope(lines: list[Any]) -> bool:
+    return any((line.tax_code.ubl_category or "S") == "O" for line in lines)
+
+
+def _payment_means(root: etree._Element, *, seller: dict[str, Any], currency: str, payment_id: str,
+                   code: str = "") -> None:
+    """BG-16. 58 (SEPA credit transfer) only for a euro document paid to an IBAN; any other
+    currency is 30 (credit transfer): to the local account and its sort code or routing number
+    where the entity has them (a GBP invoice to the UK account, a USD one to the US account),
+    else to the IBAN and BIC. `code` forces one, e.g. 97 (clearing between partners) for a
+    credit note that is settled against the invoice, with the invoice number as reference."""
     iban = c.text(seller, "iban").replace(" ", "")
-    account = iban or c.text(seller, "bank_account_number")
+    local = c.text(seller, "bank_account_number").replace(" ", "")
     means = _cac(root, "PaymentMeans")
-    _cbc(means, "PaymentMeansCode", "58" if iban else "30")
-    _cbc(means, "PaymentID", invoice.number)
+    sepa = currency == "EUR" and bool(iban)
+    _cbc(means, "PaymentMeansCode", code or ("58" if sepa else "30"))
+    _cbc(means, "PaymentID", payment_id)
+    if code:
+        return
+    if sepa or not local:
+        account, branch = iban, c.text(seller, "bic")
+    else:
+        account, branch = local, c.text(seller, "bank_routing_number").replace("-", "").replace(" ", "")
     if account:
         fin = _cac(means, "PayeeFinancialAccount")
         _cbc(fin, "ID", account)
         if c.text(seller, "bank_account_name", "legal_name"):
             _cbc(fin, "Name", c.text(seller, "bank_account_name", "legal_name"))
-        branch_id = c.text(seller, "bic") if iban else c.text(seller, "bank_routing_number")
-        if branch_id:
-            _cbc(_cac(fin, "FinancialInstitutionBranch"), "ID", branch_id)
+        if branch:
+            _cbc(_cac(fin, "FinancialInstitutionBranch"), "ID", branch)
 
 
 def credit_note_to_ubl(credit_note: Any) -> bytes:
@@ -205,15 +239,18 @@ def credit_note_to_ubl(credit_note: Any) -> bytes:
     _cbc(ref, "ID", invoice.number)
     if invoice.issue_date:
         _cbc(ref, "IssueDate", invoice.issue_date.isoformat())
-    _party(root, "AccountingSupplierParty", seller, identification=c.text(buyer, "portal_supplier_id"))
-    _party(root, "AccountingCustomerParty", buyer)
+    out_of_scope = _out_of_scope(lines)
+    _party(root, "AccountingSupplierParty", seller, seller=True, out_of_scope=out_of_scope,
+           identification=c.text(buyer, "portal_supplier_id"))
+    _party(root, "AccountingCustomerParty", buyer, seller=False, out_of_scope=out_of_scope)
+    _payment_means(root, seller=seller, currency=currency, payment_id=invoice.number, code="97")
     _tax_total(root, c.tax_groups(lines), credit_note.tax_total, currency)
     _monetary_total(root, credit_note.net_total, credit_note.gross_total, credit_note.gross_total, currency)
     for line in lines:
         source = line.invoice_line
-        quantity = Decimal(line.quantity) or Decimal(1)
-        _line(root, "CreditNoteLine", "CreditedQuantity", line, unit=source.unit if source else "C62",
-              price=abs(line.net_amount) / quantity,
+        preferred = source.unit_price * (1 - Decimal(source.discount_percent) / 100) if source else None
+        price = c.line_price(abs(line.net_amount), line.quantity, currency, preferred=preferred)
+        _line(root, "CreditNoteLine", "CreditedQuantity", line, unit=source.unit if source else "C62", price=price,
               start=source.service_start if source else None, end=source.service_end if source else None,
               currency=currency)
     return _to_bytes(root)

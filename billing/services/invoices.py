@@ -263,8 +263,9 @@ def _bill_to(customer: Customer) -> dict[str, Any]:
         "region": customer.region, "postal_code": customer.postal_code, "country": customer.country,
         "tax_id": customer.tax_id, "tax_exempt": customer.tax_exempt,
         "tax_exemption_reference": customer.tax_exemption_reference,
-        "einvoice_endpoint": customer.einvoice_endpoint, "procurement_portal": customer.procurement_portal,
-        "portal_supplier_id": customer.portal_supplier_id,
+        "peppol_scheme": customer.peppol_scheme, "peppol_id": customer.peppol_id,
+        "procurement_portal": customer.procurement_portal, "portal_supplier_id": customer.portal_supplier_id,
+        "portal_buyer_id": customer.portal_buyer_id,
     }
 
 

@@ -7,6 +7,7 @@ message with nothing changed."""
 
 from .credit_notes import (
     credit_note_approve_view,
+    credit_note_cxml,
     credit_note_detail,
     credit_note_issue_view,
     credit_note_list,
@@ -37,7 +38,7 @@ from .portal import (
 from .runs import run_detail, run_issue_view, run_list, run_progress, run_start_view
 
 __all__ = [
-    "credit_note_approve_view", "credit_note_detail", "credit_note_issue_view", "credit_note_list",
+    "credit_note_approve_view", "credit_note_cxml", "credit_note_detail", "credit_note_issue_view", "credit_note_list",
     "credit_note_pdf", "credit_note_reject_view", "credit_note_request_view", "credit_note_ubl",
     "customer_options", "invoice_create", "invoice_cxml", "invoice_detail", "invoice_edit", "invoice_hold_view",
     "invoice_issue_view", "invoice_list", "invoice_pdf", "invoice_release_view", "invoice_ubl", "invoice_void_view",

@@ -23,11 +23,11 @@ from otc.history import history_rows
 from otc.money import ZERO, format_amount
 
 from .. import services
-from ..einvoice import credit_note_to_ubl
+from ..einvoice import credit_note_to_cxml, credit_note_to_ubl
 from ..forms import CreditNoteFilterForm, CreditNoteRequestForm, DecisionNoteForm
 from ..models import CreditNote
 from ..selectors import credit_notes_awaiting_approval, credit_notes_visible_to, invoice_lines_uncredited
-from .invoices import CREDITABLE, _visible_invoice
+from .invoices import CREDITABLE, _visible_invoice, cxml_credentials
 
 PAGE_SIZE = 50
 
@@ -178,5 +178,18 @@ def credit_note_ubl(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-__all__ = ["credit_note_approve_view", "credit_note_detail", "credit_note_issue_view", "credit_note_list",
+@login_required
+@permission_required("billing.view_creditnote", raise_exception=True)
+def credit_note_cxml(request: HttpRequest, pk: int) -> HttpResponse:
+    """The issued credit note as a cXML line-level credit memo (SAP Ariba, Coupa uploads)."""
+    note = _visible_note(request, pk)
+    if note.status != CreditNote.Status.ISSUED:
+        raise Http404("Only an issued credit note has an e-invoice.")
+    xml = credit_note_to_cxml(note, **cxml_credentials(request, note.invoice.bill_to))
+    response = HttpResponse(xml, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{note.number}.cxml.xml"'
+    return response
+
+
+__all__ = ["credit_note_approve_view", "credit_note_cxml", "credit_note_detail", "credit_note_issue_view", "credit_note_list",
            "credit_note_pdf", "credit_note_reject_view", "credit_note_request_view", "credit_note_ubl"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -191,6 +192,16 @@ def invoice_cxml(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _visible_invoice(request, pk)
     if invoice.status == Invoice.Status.DRAFT:
         raise Http404("A draft has no e-invoice.")
-    response = HttpResponse(invoice_to_cxml(invoice), content_type="application/xml")
+    response = HttpResponse(invoice_to_cxml(invoice, **cxml_credentials(request, invoice.bill_to)),
+                            content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.cxml.xml"'
     return response
+
+
+def cxml_credentials(request: HttpRequest, bill_to: dict) -> dict[str, str]:
+    """The sender identity, and the portal's shared secret from settings (the environment) for a
+    user who posts documents to portals (billing.change_portalsubmission); nobody else gets it."""
+    secret = ""
+    if request.user.has_perm("billing.change_portalsubmission"):
+        secret = settings.CXML_SHARED_SECRETS.get((bill_to or {}).get("procurement_portal") or "", "")
+    return {"sender_identity": settings.CXML_SENDER_IDENTITY, "shared_secret": secret}

@@ -57,7 +57,9 @@ class CustomerInputSerializer(serializers.Serializer):
     invoice_delivery = serializers.ChoiceField(choices=Customer.Delivery.choices, required=False)
     procurement_portal = serializers.ChoiceField(choices=Customer.Portal.choices, required=False)
     portal_supplier_id = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    einvoice_endpoint = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    portal_buyer_id = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    peppol_scheme = serializers.CharField(max_length=4, required=False, allow_blank=True)
+    peppol_id = serializers.CharField(max_length=50, required=False, allow_blank=True)
     po_required = serializers.BooleanField(required=False)
     external_crm_id = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
@@ -95,8 +97,8 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
             "address_line1", "address_line2", "city", "region", "postal_code", "tax_id", "tax_exempt",
             "tax_exemption_reference", "default_currency", "payment_terms_days", "credit_limit", "risk_rating",
             "status", "status_reason", "sales_owner", "sales_owner_username", "invoice_delivery",
-            "procurement_portal", "portal_supplier_id", "einvoice_endpoint", "po_required", "external_crm_id",
-            "notes", "contacts", "created_at", "updated_at",
+            "procurement_portal", "portal_supplier_id", "portal_buyer_id", "peppol_scheme", "peppol_id",
+            "po_required", "external_crm_id", "notes", "contacts", "created_at", "updated_at",
         ]
         read_only_fields = fields
 

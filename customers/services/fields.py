@@ -20,7 +20,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "legal_name", "display_name", "parent", "country", "address_line1", "address_line2", "city", "region",
     "postal_code", "tax_id", "tax_exempt", "tax_exemption_reference", "default_currency", "payment_terms_days",
     "credit_limit", "risk_rating", "status", "status_reason", "sales_owner", "invoice_delivery",
-    "procurement_portal", "portal_supplier_id", "einvoice_endpoint", "po_required", "external_crm_id", "notes",
+    "procurement_portal", "portal_supplier_id", "portal_buyer_id", "peppol_scheme", "peppol_id", "po_required", "external_crm_id", "notes",
 )
 CONTACT_FIELDS: tuple[str, ...] = ("name", "email", "phone", "role", "is_billing_contact")
 

@@ -220,6 +220,15 @@ SPECTACULAR_SETTINGS = {
 # Absolute links in e-mails and webhooks.
 OTC_BASE_URL = env.str("OTC_BASE_URL", default="http://127.0.0.1:8000")
 
+# cXML for procurement portals: our sender identity (UserAgent) and the shared secret per portal
+# (the supplier account's secret on SAP Ariba / Coupa), from the environment or a secret store
+# that sets it; empty means none is sent. Only users who post to portals get it in a download.
+CXML_SENDER_IDENTITY = env.str("CXML_SENDER_IDENTITY", default="otc")
+CXML_SHARED_SECRETS = {
+    "ariba": env.str("CXML_SHARED_SECRET_ARIBA", default=""),
+    "coupa": env.str("CXML_SHARED_SECRET_COUPA", default=""),
+}
+
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 

@@ -10,6 +10,7 @@ from lxml import etree
 
 from billing.einvoice import invoice_to_cxml
 from tests.billing.test_ubl import BUYER, issued_invoice
+from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -110,10 +111,16 @@ def test_cxml_reverse_charge_detail_and_jpy_amounts():
 
     doc = parse(invoice_to_cxml(invoice))
 
-    rc = doc.xpath("/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary/Tax/TaxDetail[@exemptDetail='exempt']")
+    # reverse charge is coded as reverse charge (UNCL5305 AE), not as an exempt supply (issue 14)
+    summary = "/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary"
+    assert doc.xpath(f"{summary}/Tax/TaxDetail[@exemptDetail]") == []
+    rc = doc.xpath(f"{summary}/Tax/TaxDetail[TaxExemption/@exemptCode='AE']")
     assert len(rc) == 1
+    assert one(rc[0], "@percentageRate") == "0.00"
     assert one(rc[0], "TaxableAmount/Money") == "10000"
+    assert one(rc[0], "TaxAmount/Money") == "0"
     assert one(rc[0], "Description").startswith("Reverse charge")
+    assert one(rc[0], "TaxExemption/ExemptReason").startswith("Reverse charge")
     assert one(doc, "/cXML/Request/InvoiceDetailRequest/InvoiceDetailSummary/DueAmount/Money") == "24875"
     assert not [m.text for m in doc.xpath("//Money") if "." in m.text]
 
@@ -122,3 +129,43 @@ def test_cxml_is_deterministic():
     invoice = issued_invoice()
 
     assert invoice_to_cxml(invoice) == invoice_to_cxml(invoice)
+
+
+def test_the_shared_secret_comes_from_settings_and_only_for_users_who_post_to_portals(client, settings):
+    # given the Ariba shared secret in the environment-backed settings (never in code)
+    settings.CXML_SHARED_SECRETS = {"ariba": "from-the-vault", "coupa": ""}
+    settings.CXML_SENDER_IDENTITY = "otc-eu"
+    invoice = issued_invoice()
+    url = f"/billing/invoices/{invoice.pk}/cxml.xml"
+
+    # the billing specialist, who uploads to portals, gets it in the Sender credential
+    client.force_login(user_with_role("Billing Specialist"))
+    doc = parse(client.get(url).content)
+    assert one(doc, "/cXML/Header/Sender/Credential/SharedSecret") == "from-the-vault"
+    assert one(doc, "/cXML/Header/Sender/UserAgent") == "otc-eu"
+
+    # someone who may read the invoice but does not post to portals gets the document without it
+    client.force_login(user_with_role("Help Desk Agent"))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert parse(response.content).xpath("/cXML/Header/Sender/Credential/SharedSecret") == []
+    assert b"from-the-vault" not in response.content
+
+
+def test_credit_note_cxml_download(client):
+    from tests.billing.test_ubl import issued_credit_note
+
+    note = issued_credit_note(issued_invoice())
+    client.force_login(user_with_role("Billing Specialist"))
+
+    response = client.get(f"/billing/credit-notes/{note.pk}/cxml.xml")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{note.number}.cxml.xml"'
+    doc = parse(response.content)
+    assert one(doc, "/cXML/Request/InvoiceDetailRequest/InvoiceDetailRequestHeader/@purpose") == "lineLevelCreditMemo"
+    assert one(doc, "//InvoiceDetailSummary/DueAmount/Money") == "-148.75"
+    # a credit note that is not issued has no e-document
+    note.status = "approved"
+    note.save(update_fields=["status"])
+    assert client.get(f"/billing/credit-notes/{note.pk}/cxml.xml").status_code == 404

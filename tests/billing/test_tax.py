@@ -8,7 +8,14 @@ from decimal import Decimal
 import pytest
 
 from billing.models import TaxCode
-from billing.tax import REVERSE_CHARGE_NOTE, TaxCodeMissing, invoice_legal_notes, seed_tax_codes, tax_code_for
+from billing.tax import (
+    REVERSE_CHARGE_NOTE,
+    US_NOTE,
+    TaxCodeMissing,
+    invoice_legal_notes,
+    seed_tax_codes,
+    tax_code_for,
+)
 from tests.factories.customers import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +60,9 @@ def test_eu_cross_border_without_or_with_invalid_vat_id_pays_seller_vat():
 def test_export_outside_tax_area_is_out_of_scope():
     code = tax_code_for(seller_country="DE", customer=CustomerFactory(country="US"), category="digital", on=ON)
     assert (code.code, code.kind, code.rate, code.ubl_category) == ("EXPORT-OOS", "out_of_scope", Decimal("0.0000"), "O")
+    # an exempt product exported is out of scope too: one invoice never mixes O with E (BR-O-11)
+    assert tax_code_for(seller_country="DE", customer=CustomerFactory(country="US"), category="exempt",
+                        on=ON).code == "EXPORT-OOS"
     # GB is outside the EU: a German seller's supply to a British business is an export
     assert tax_code_for(seller_country="DE", customer=CustomerFactory(country="GB"), category="services",
                         on=ON).code == "EXPORT-OOS"
@@ -87,3 +97,16 @@ def test_missing_code_names_country_category_and_date():
         tax_code_for(seller_country="PL", customer=CustomerFactory(country="PL"), category="digital",
                      on=dt.date(2026, 2, 1))
     assert "country PL, category 'digital' valid on 2026-02-01" in exc.value.message
+
+
+def test_export_codes_speak_the_sellers_law_and_no_note_is_a_placeholder():
+    # a US or UK seller's export never cites the EU VAT Directive; the US domestic note claims no nexus
+    us_export = tax_code_for(seller_country="US", customer=CustomerFactory(country="JP"), category="digital", on=ON)
+    assert (us_export.code, us_export.ubl_category) == ("US-EXPORT-OOS", "O")
+    assert "Directive" not in us_export.legal_note and "United States" in us_export.legal_note
+    gb_export = tax_code_for(seller_country="GB", customer=CustomerFactory(country="DE"), category="digital", on=ON)
+    assert (gb_export.code, gb_export.ubl_category) == ("GB-EXPORT-OOS", "O")
+    assert "Directive" not in gb_export.legal_note and "UK VAT" in gb_export.legal_note
+    us = tax_code_for(seller_country="US", customer=CustomerFactory(country="US"), category="digital", on=ON)
+    assert us.legal_note == US_NOTE and "nexus" not in us.legal_note
+    assert not TaxCode.objects.filter(legal_note__icontains="placeholder").exists()

@@ -21,7 +21,7 @@ from tests.factories.otc import UserFactory
 pytestmark = pytest.mark.django_db
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-STANDARDS = REPO_ROOT.parent / "shared" / "standards"
+STANDARDS = REPO_ROOT / "tests" / "standards"  # vendored: nothing outside the repository is read
 NS = {
     "inv": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
     "cn": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
@@ -102,8 +102,7 @@ def issued_credit_note(invoice: Invoice) -> CreditNote:
 def schema(name: str) -> etree.XMLSchema:
     path = STANDARDS / "ubl-2.1" / "xsd" / "maindoc" / name
     if not path.exists():
-        pytest.fail(f"OASIS UBL 2.1 schema not found at {path}: the shared/standards folder must sit beside "
-                    f"the repository root ({REPO_ROOT}).")
+        pytest.fail(f"OASIS UBL 2.1 schema not found at {path}: it is vendored in tests/standards/.")
     return etree.XMLSchema(etree.parse(str(path)))
 
 

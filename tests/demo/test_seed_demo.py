@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import F, Q, Sum
 
+from billing.einvoice import credit_note_to_cxml, credit_note_to_ubl, invoice_to_cxml, invoice_to_ubl
 from billing.models import BillingException, BillingRun, CreditNote, Invoice, InvoiceLine, PortalSubmission
 from billing.periods import add_months
 from contracts.models import Contract, ContractVersion, Finding
@@ -15,6 +16,7 @@ from demo.users import DEMO_PASSWORD, DEMO_USERS
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
 from ledger.selectors import ar_reconciliation
 from otc import dates
+from otc.countries import EU_COUNTRIES
 from otc.models import User
 from otc.roles import HUMAN_ROLES
 from receivables.models import BankAccount, BankStatement, Receipt, ReceiptApplication, StatementImport
@@ -23,7 +25,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("day", [None, dt.date(2027, 3, 1), dt.date(2026, 12, 31)])
-def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day):
+def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day, einvoice_validator):
     # given an empty database (seeded on any day: the first of a month, a year end), when the
     # demo is seeded twice
     if day:
@@ -86,8 +88,26 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
 
     assert_billing(this_month, m3, m2, m1)
     assert_receivables(this_month, m2)
+    if day is None:  # the documents do not depend on the day the demo was seeded: checked once
+        assert_einvoices(einvoice_validator)
     out = capsys.readouterr().out
     assert "Receivables: statements imported by format" in out and "applied automatically" in out
+
+
+def assert_einvoices(validator) -> None:
+    # every document the demo issued, in every entity and buyer country, is an e-invoice a Peppol
+    # access point accepts (OASIS XSD, EN 16931, Peppol BIS 3: no fatal rule), and neither it nor
+    # its cXML prints a placeholder
+    documents = [(i.number, invoice_to_ubl(i), invoice_to_cxml(i)) for i in Invoice.objects.exclude(number="")]
+    documents += [(c.number, credit_note_to_ubl(c), credit_note_to_cxml(c))
+                  for c in CreditNote.objects.exclude(number="").select_related("invoice")]
+    assert len(documents) > 30
+    refused = {number: [f"{e['id']}: {e['text'][:120]}" for e in validator.errors(ubl, fatal_only=True)]
+               for number, ubl, _ in documents}
+    assert {number: rules for number, rules in refused.items() if rules} == {}
+    assert [number for number, ubl, cxml in documents if b"placeholder" in (ubl + cxml).lower()] == []
+    countries = {i.bill_to["country"] for i in Invoice.objects.exclude(number="")}
+    assert {"US", "DE"} <= countries and countries - EU_COUNTRIES - {"US"}  # and other non-EU buyers
 
 
 def _period(entity: LegalEntity, month: dt.date) -> Period:
@@ -164,6 +184,7 @@ def assert_billing(this_month: dt.date, m3: dt.date, m2: dt.date, m1: dt.date) -
         assert [_period(entity, m).status for m in (m3, m2, m1, this_month)] == ["closed", "closed", "open", "open"]
     billed_and_closed = Period.objects.filter(Q(year=m3.year, month=m3.month) | Q(year=m2.year, month=m2.month))
     assert JournalLine.objects.filter(entry__period__in=billed_and_closed).exists()
+
 
 
 def test_demo_logins_lists_every_role(capsys):
