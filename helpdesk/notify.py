@@ -93,7 +93,7 @@ def notify(kind: str, *, ticket_id: int, **kw: Any) -> None:
             body += f"\n\nHow did we do? One click rates the answer:\n{links}"
         _send(ticket, [ticket.requester, *watchers], f"{label}: {ticket.subject}", body)
     elif kind == "sla":
-        breach = kw.get("kind") == TicketEvent.Kind.SLA_BREACH
+        breach = kw.get("sla_kind") == TicketEvent.Kind.SLA_BREACH
         to = [ticket.assignee] + ([ticket.queue.team_lead] if breach else [])
         if not ticket.assignee and ticket.queue.team_lead:
             to.append(ticket.queue.team_lead)

@@ -601,7 +601,7 @@ def tickets_sla_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
                 counts["warnings" if kind == TicketEvent.Kind.SLA_WARNING else "breaches"] += 1
                 from ..notify import after_commit
 
-                after_commit("sla", ticket_id=ticket.pk, kind=kind)
+                after_commit("sla", ticket_id=ticket.pk, sla_kind=kind)
     return counts
 
 
