@@ -8,6 +8,7 @@ can sort and filter on them), never counters moved in place.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
@@ -275,9 +276,24 @@ class Comment(models.Model):
         return f"{'Note' if self.internal else 'Reply'} on {self.ticket_id}"
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files under HELPDESK_ATTACHMENT_ROOT (read at each use), outside MEDIA_ROOT: the web
+    server never serves them; a view does, after the ticket's visibility check."""
+
+    @property
+    def base_location(self) -> str:  # type: ignore[override]
+        return str(settings.HELPDESK_ATTACHMENT_ROOT)
+
+    @property
+    def location(self) -> str:  # type: ignore[override]
+        return os.path.abspath(self.base_location)
+
+
+_PRIVATE = PrivateStorage()
+
+
 def private_storage() -> Storage:
-    """Attachments live outside MEDIA_ROOT (never served by the web server)."""
-    return FileSystemStorage(location=str(settings.HELPDESK_ATTACHMENT_ROOT), base_url=None)
+    return _PRIVATE
 
 
 def _attachment_path(instance: Attachment, filename: str) -> str:
