@@ -86,6 +86,7 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
 
     assert_billing(this_month, m3, m2, m1)
     assert_receivables(this_month, m2)
+    assert_helpdesk()
     out = capsys.readouterr().out
     assert "Receivables: statements imported by format" in out and "applied automatically" in out
 
@@ -215,3 +216,20 @@ def assert_receivables(this_month: dt.date, m2: dt.date) -> None:
     # and the books reconcile: AR and unapplied cash equal their open items
     reconciliation = ar_reconciliation()
     assert reconciliation and all(row["difference"] == 0 for row in reconciliation)
+
+
+def assert_helpdesk() -> None:
+    """A month of tickets by the three reps in every category and state, SLAs met and breached, a
+    credit request that became an issued credit note, a data change applied to the customer."""
+    from helpdesk.models import Category, DataChangeRequest, Ticket
+
+    tickets = Ticket.objects.all()
+    assert set(tickets.values_list("category", flat=True)) == set(Category.values)
+    assert set(tickets.values_list("status", flat=True)) == set(Ticket.Status.values)
+    assert set(tickets.values_list("requester__username", flat=True)) == {"sales1", "sales2", "sales3"}
+    assert tickets.filter(sla_resolution_met=True).exists() and tickets.filter(sla_state="breached").exists()
+    credited = tickets.get(category="credit_request", credit_note__status="issued")
+    assert credited.status in ("resolved", "closed") and credited.credit_note.number
+    applied = DataChangeRequest.objects.get(status="applied")
+    assert applied.customer.history.filter(history_change_reason__contains=applied.ticket.reference).exists()
+    assert tickets.exclude(satisfaction=None).exists()
