@@ -154,3 +154,17 @@ def test_the_mbox_command_reads_a_mailbox_twice_safely(world, ticket, tmp_path):
     assert list(Comment.objects.filter(source="email").values_list("body", flat=True)) == ["Payment reference 4711"]
     assert ticket.attachments.get().file_name == "remit.pdf"
     assert MailMessage.objects.get(message_id="mbox2@x").status == "held"
+
+
+def test_the_resolution_mail_rates_in_one_click(client, world, ticket, django_capture_on_commit_callbacks):
+    import re
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_transition(ticket_id=ticket.pk, by=world.agent, to="resolved")
+    resolved = mail.outbox[-1]
+    assert resolved.to == ["sam@otc.example"] and "Resolved" in resolved.subject
+    links = re.findall(r"http\S+/helpdesk/rate/(\S+)/", resolved.body)
+    assert len(links) == 5
+    response = client.get(reverse("helpdesk:rate", args=[links[3]]))  # the fourth: 4 of 5
+    assert response.status_code == 200 and Ticket.objects.get(pk=ticket.pk).satisfaction == 4
+    assert client.get(reverse("helpdesk:rate", args=[links[3][:-2] + "xx"])).status_code == 404
