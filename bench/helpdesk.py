@@ -43,6 +43,7 @@ from demo.ledger import seed_entities  # noqa: E402
 from demo.users import seed_users  # noqa: E402
 from helpdesk.models import Category, Queue, Ticket, TicketEvent  # noqa: E402
 from helpdesk.services.tickets import ROUTES  # noqa: E402
+from otc.models import User  # noqa: E402
 from otc.roles import ensure_roles  # noqa: E402
 
 STATUSES = ["new", "open", "waiting_requester", "waiting_customer", "resolved", "closed"]
@@ -88,7 +89,8 @@ def build(tickets: int) -> dict:
             reference=f"HD-{n:06d}", legal_entity=entity, queue=queues[(entity.pk, str(ROUTES[category]))],
             category=category, priority=r.choice(["low", "normal", "high", "urgent"]), status=status,
             subject=f"Question {n} about {customer.legal_name}", description="Bench ticket", customer=customer,
-            requester=customer.sales_owner, created_by=customer.sales_owner, created_at=created,
+            requester=customer.sales_owner or reps[n % 3], created_by=customer.sales_owner or reps[n % 3],
+            created_at=created,
             assignee=users["helpdesk"] if n % 3 else None,
             resolution_due=created + dt.timedelta(hours=r.randint(1, 96)) if active else None,
             sla_state=r.choice(["running", "warning", "breached", "paused"]) if active else "met",
@@ -129,10 +131,13 @@ def latency(label: str, client, url: str, runs: int = 40) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--reuse", action="store_true", help="Time the pages on the tickets already there")
     args = parser.parse_args()
     _ensure_database()
-    world = build(args.tickets)
-    users = world["users"]
+    if args.reuse and Ticket.objects.exists():
+        users = {u.username: u for u in User.objects.filter(username__in=["helpdesk", "sales1"])}
+    else:
+        users = build(args.tickets)["users"]
     agent, rep = Client(), Client()
     agent.force_login(users["helpdesk"])
     rep.force_login(users["sales1"])

@@ -49,6 +49,7 @@ from .selectors import (
     ticket_list,
     ticket_page,
     ticket_thread,
+    tickets_by_ids,
 )
 from .services.tickets import sla_result
 from .sla import humanize, humanize_business
@@ -80,7 +81,8 @@ def index(request: HttpRequest) -> HttpResponse:
     rows = ticket_list(user=request.user, scope=data.get("scope", ""), status=data.get("status", ""),
                        category=data.get("category", ""), search=(data.get("q") or "").strip(),
                        queue_id=int(queue_id) if queue_id and queue_id.isdigit() else None)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = tickets_by_ids(list(page.object_list))
     agent = is_agent(request.user)
     return render(request, "helpdesk/index.html", {
         "page_obj": page, "filter_form": form, "agent": agent,
