@@ -81,8 +81,11 @@ def ticket_list(*, user: User, scope: str = "", status: str = "", queue_id: int 
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
     if search:
-        qs = qs.filter(Q(reference__iexact=search) | Q(subject__icontains=search)
-                       | Q(customer__legal_name__icontains=search) | Q(customer__account_number__iexact=search))
+        from customers.models import Customer
+
+        customers = Customer.objects.filter(Q(legal_name__icontains=search) | Q(display_name__icontains=search)
+                                            | Q(account_number__iexact=search)).values("pk")
+        qs = qs.filter(Q(reference__iexact=search) | Q(subject__icontains=search) | Q(customer_id__in=customers))
     return qs.order_by("resolution_due", "-created_at", "id")
 
 

@@ -68,6 +68,9 @@ DEFAULT_SLA: dict[str, tuple[int, int]] = {
     Priority.URGENT: (60, 8 * 60), Priority.HIGH: (2 * 60, 16 * 60),
     Priority.NORMAL: (4 * 60, 32 * 60), Priority.LOW: (8 * 60, 48 * 60),
 }
+# The sweep looks at tickets due within this much wall-clock time: the latest warning point (20% of
+# the longest default target, 48 business hours = 9.6 h) is at most this far ahead, weekends included.
+SWEEP_HORIZON = dt.timedelta(days=5)
 NEEDS_INVOICE = {Category.INVOICE_COPY, Category.CREDIT_REQUEST, Category.DISPUTE, Category.PAYMENT_STATUS,
                  Category.PORTAL_PROBLEM}
 NEEDS_CUSTOMER = set(Category.values) - {Category.OTHER}
@@ -589,7 +592,10 @@ def tickets_sla_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Refresh running clocks; warn the assignee (and breach: the team lead too) once per ticket."""
     now = now or dates.now()
     counts = {"refreshed": 0, "warnings": 0, "breaches": 0}
-    ids = list(Ticket.objects.filter(status__in=Ticket.ACTIVE).exclude(sla_state=Ticket.SlaState.BREACHED)
+    horizon = now + SWEEP_HORIZON  # a warning falls at most this far before a due date
+    due_soon = Q(first_response_due__lte=horizon) | Q(resolution_due__lte=horizon)
+    ids = list(Ticket.objects.filter(due_soon, status__in=Ticket.ACTIVE)
+               .exclude(sla_state__in=[Ticket.SlaState.BREACHED, Ticket.SlaState.PAUSED])
                .values_list("pk", flat=True).order_by("pk"))
     for pk in ids:
         with transaction.atomic():
