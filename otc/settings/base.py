@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
         "ReceiptStatusEnum": "receivables.models.Receipt.Status",
         "ReceiptSourceEnum": "receivables.models.Receipt.Source",
         "ReceiptMatchEnum": "receivables.models.Receipt.Match",
+        "TicketStatusEnum": "helpdesk.models.Ticket.Status",
+        "TicketSlaStateEnum": "helpdesk.models.Ticket.SlaState",
+        "TicketPriorityEnum": "helpdesk.models.Priority",
+        "TicketCategoryEnum": "helpdesk.models.Category",
     },
 }
 # Absolute links in e-mails and webhooks.
