@@ -55,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_CONTRACTS_READ, "contracts.add_contract", "contracts.change_contract", "contracts.submit_contract",
         "contracts.add_contractcomment", "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote",
         "receivables.view_receipt", "receivables.view_receiptapplication",
+        "helpdesk.view_ticket", "helpdesk.file_ticket",
     ],
     CONTRACT_REVIEWER: [*_FINANCE_READ, *_CONTRACTS_REVIEW],
     FINANCE_MANAGER: [
@@ -82,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_BILLING_READ, "billing.add_invoice", "billing.change_invoice", "billing.issue_invoice", "billing.hold_invoice",
         "billing.start_billing_run", "billing.request_creditnote", "billing.approve_creditnote",
         "billing.issue_creditnote", "billing.change_portalsubmission",
+        "helpdesk.view_datachangerequest", "helpdesk.decide_datachange",
     ],
     CASH_APPLICATION: [
         *_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_READ, *_BILLING_READ, *_RECEIVABLES_READ,
@@ -90,7 +92,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     COLLECTOR: [*_FINANCE_READ, *_CONTRACTS_READ, "customers.add_contact", "customers.change_contact",
                 "billing.request_creditnote"],
-    HELP_DESK_AGENT: [*_FINANCE_READ, *_CONTRACTS_READ, "billing.request_creditnote"],
+    HELP_DESK_AGENT: [*_FINANCE_READ, *_CONTRACTS_READ, "billing.request_creditnote", "billing.view_delivery",
+                      "billing.view_portalsubmission", "helpdesk.view_ticket", "helpdesk.work_tickets",
+                      "helpdesk.view_helpdesk_metrics", "helpdesk.view_cannedreply", "helpdesk.view_datachangerequest"],
     AUDITOR: [],  # every view_* permission of the project apps, plus read-only exports: see below
     INTEGRATION: [
         "customers.view_customer", "customers.view_all_customers", "customers.add_customer",
@@ -100,11 +104,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.add_usagerecord", "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote",
         "billing.view_creditnoteline", "billing.request_creditnote",
         "receivables.view_receipt", "receivables.view_receiptapplication", "receivables.add_receipt",
+        "helpdesk.view_ticket", "helpdesk.file_ticket", "helpdesk.view_all_tickets",
     ],
 }
 AUDITOR_EXTRA = [
     "customers.view_all_customers", "customers.export_customers", "ledger.view_trial_balance",
-    "ledger.export_gl", "otc.view_audit_trail",
+    "ledger.export_gl", "otc.view_audit_trail", "helpdesk.view_all_tickets", "helpdesk.view_helpdesk_metrics",
 ]
 
 HUMAN_ROLES = [

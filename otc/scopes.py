@@ -11,4 +11,6 @@ SCOPES: dict[str, str] = {
     "credit_notes:write": "Request credit notes",
     "receipts:read": "Read receipts",
     "receipts:write": "Post receipts from a bank integration",
+    "tickets:read": "Read help-desk tickets and list a customer's tickets",
+    "tickets:write": "File help-desk tickets on a sales rep's behalf and add replies",
 }

@@ -21,6 +21,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("billing/", include("billing.urls")),
     path("receivables/", include("receivables.urls")),
+    path("helpdesk/", include("helpdesk.urls")),
     path("api/v1/", include("otc.api.urls")),
     path("admin/", admin.site.urls),
 ]

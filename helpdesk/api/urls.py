@@ -1,3 +1,10 @@
 """Help desk: API routes under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import TicketViewSet
+
+router = SimpleRouter()
+router.register("tickets", TicketViewSet, basename="ticket")
+
+urlpatterns = router.urls

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("contracts.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("receivables.api.urls")),
+    path("", include("helpdesk.api.urls")),
 ]

@@ -121,6 +121,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- help desk: attachments outside the web root; inbound mail signed with this key ---
+HELPDESK_ATTACHMENT_ROOT = Path(env.str("HELPDESK_ATTACHMENT_ROOT", default=str(DATA_DIR / "private" / "helpdesk")))
+HELPDESK_INBOUND_SIGNING_KEY = env.str("HELPDESK_INBOUND_SIGNING_KEY", default="")
+
 # --- cache (throttling, idempotency helpers) ---
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -215,6 +219,10 @@ SPECTACULAR_SETTINGS = {
         "ReceiptStatusEnum": "receivables.models.Receipt.Status",
         "ReceiptSourceEnum": "receivables.models.Receipt.Source",
         "ReceiptMatchEnum": "receivables.models.Receipt.Match",
+        "TicketStatusEnum": "helpdesk.models.Ticket.Status",
+        "TicketSlaStateEnum": "helpdesk.models.Ticket.SlaState",
+        "TicketPriorityEnum": "helpdesk.models.Priority",
+        "TicketCategoryEnum": "helpdesk.models.Category",
     },
 }
 # Absolute links in e-mails and webhooks.

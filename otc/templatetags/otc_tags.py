@@ -22,6 +22,9 @@ STATUS_COLOURS = {
     "hold": "warning", "skip": "secondary", "partially_applied": "warning", "on_account": "info", "refunded": "dark",
     "suggested": "info", "auto": "success", "manual": "primary",
     "warning": "warning", "info": "info", "low": "success", "medium": "warning",
+    "new": "info", "waiting_requester": "warning", "waiting_customer": "secondary", "resolved": "primary",
+    "breached": "danger", "running": "success", "paused": "secondary", "met": "primary", "normal": "secondary",
+    "urgent": "danger", "threaded": "success", "held": "warning", "refused": "danger", "sent": "info",
 }
 
 

@@ -90,6 +90,7 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
     assert_receivables(this_month, m2)
     if day is None:  # the documents do not depend on the day the demo was seeded: checked once
         assert_einvoices(einvoice_validator)
+    assert_helpdesk()
     out = capsys.readouterr().out
     assert "Receivables: statements imported by format" in out and "applied automatically" in out
 
@@ -159,7 +160,10 @@ def assert_billing(this_month: dt.date, m3: dt.date, m2: dt.date, m1: dt.date) -
     assert OpenItem.objects.filter(document_type="invoice", open_amount__gt=0).count() > 20
 
     # credit notes in every state, requested by the billing specialist and decided by someone else
-    notes = CreditNote.objects.all()
+    # (those the help-desk agent requested from tickets are checked in assert_helpdesk)
+    from helpdesk.models import Ticket
+
+    notes = CreditNote.objects.exclude(pk__in=Ticket.objects.exclude(credit_note=None).values("credit_note"))
     assert {"requested", "approved", "rejected", "issued"} == set(notes.values_list("status", flat=True))
     assert set(notes.values_list("requested_by", flat=True)) == {billing.pk}
     assert not notes.exclude(decided_by=None).filter(decided_by=billing).exists()
@@ -236,3 +240,22 @@ def assert_receivables(this_month: dt.date, m2: dt.date) -> None:
     # and the books reconcile: AR and unapplied cash equal their open items
     reconciliation = ar_reconciliation()
     assert reconciliation and all(row["difference"] == 0 for row in reconciliation)
+
+
+def assert_helpdesk() -> None:
+    """A month of tickets by the three reps in every category and state, SLAs met and breached, a
+    credit request that became an issued credit note, a data change applied to the customer."""
+    from helpdesk.models import Category, DataChangeRequest, Ticket
+
+    tickets = Ticket.objects.all()
+    assert set(tickets.values_list("category", flat=True)) == set(Category.values)
+    assert set(tickets.values_list("status", flat=True)) == set(Ticket.Status.values)
+    assert set(tickets.values_list("requester__username", flat=True)) == {"sales1", "sales2", "sales3"}
+    assert tickets.filter(sla_resolution_met=True).exists() and tickets.filter(sla_state="breached").exists()
+    credited = tickets.get(category="credit_request", credit_note__status="issued")
+    assert credited.status in ("resolved", "closed") and credited.credit_note.number
+    assert credited.credit_note.requested_by.username == "helpdesk"
+    assert credited.credit_note.decided_by.username == "manager"
+    applied = DataChangeRequest.objects.get(status="applied")
+    assert applied.customer.history.filter(history_change_reason__contains=applied.ticket.reference).exists()
+    assert tickets.exclude(satisfaction=None).exists()

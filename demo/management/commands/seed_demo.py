@@ -21,6 +21,7 @@ from customers.models import Customer
 from demo.billing import seed_billing
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
+from demo.helpdesk import seed_helpdesk
 from demo.ledger import seed_approval_limits, seed_entities, seed_fx_rates, seed_periods
 from demo.opening import seed_opening_balances
 from demo.receivables import seed_receivables
@@ -75,6 +76,8 @@ class Command(BaseCommand):
             lap("billing")
             cash = seed_receivables(users=users, today=today)
             lap("receivables")
+            desk = seed_helpdesk(users=users, today=today)
+            lap("help desk")
         self.stdout.write(self.style.SUCCESS(
             f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
             f"contract versions by status: {contracts}."
@@ -89,4 +92,5 @@ class Command(BaseCommand):
             f"{cash['auto_applied']} of {receipts} statement receipts applied automatically "
             f"({100 * cash['auto_applied'] / max(receipts, 1):.0f}%), {cash['reversed']} returned and reversed."
         ))
+        self.stdout.write(self.style.SUCCESS(f"Help desk: tickets by status {desk}."))
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")

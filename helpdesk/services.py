@@ -1,1 +1,0 @@
-"""Help desk: writes that matter (state transitions, postings, approvals)."""
