@@ -100,6 +100,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.add_usagerecord", "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote",
         "billing.view_creditnoteline", "billing.request_creditnote",
         "receivables.view_receipt", "receivables.view_receiptapplication", "receivables.add_receipt",
+        "otc.view_webhooksubscription", "otc.add_webhooksubscription", "otc.change_webhooksubscription",
+        "otc.delete_webhooksubscription", "otc.view_webhookdelivery",
     ],
 }
 AUDITOR_EXTRA = [

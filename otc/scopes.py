@@ -11,4 +11,5 @@ SCOPES: dict[str, str] = {
     "credit_notes:write": "Request credit notes",
     "receipts:read": "Read receipts",
     "receipts:write": "Post receipts from a bank integration",
+    "webhooks:manage": "Manage this client's own webhook subscriptions; read and replay their deliveries",
 }

@@ -2,6 +2,13 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from .webhooks import DeliveryViewSet, EventTypesView, SubscriptionViewSet
+
+router = SimpleRouter()
+router.register("webhooks/subscriptions", SubscriptionViewSet, basename="webhook-subscription")
+router.register("webhooks/deliveries", DeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -12,4 +19,6 @@ urlpatterns = [
     path("", include("contracts.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("receivables.api.urls")),
+    path("webhooks/event-types/", EventTypesView.as_view(), name="webhook-event-types"),
+    *router.urls,
 ]

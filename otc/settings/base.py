@@ -170,7 +170,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["otc.api.permissions.ActionPermission"],
     "DEFAULT_THROTTLE_CLASSES": ["otc.api.throttling.ClientRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"client": env.str("API_THROTTLE_RATE", default="600/min")},
+    "DEFAULT_THROTTLE_RATES": {"client": env.str("API_THROTTLE_RATE", default="600/min"),
+                               "anon": env.str("API_ANON_THROTTLE_RATE", default="60/min")},
     "DEFAULT_PAGINATION_CLASS": "otc.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -215,6 +216,7 @@ SPECTACULAR_SETTINGS = {
         "ReceiptStatusEnum": "receivables.models.Receipt.Status",
         "ReceiptSourceEnum": "receivables.models.Receipt.Source",
         "ReceiptMatchEnum": "receivables.models.Receipt.Match",
+        "WebhookDeliveryStatusEnum": "otc.models.WebhookDelivery.Status",
     },
 }
 # Absolute links in e-mails and webhooks.
