@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .webhooks import views as webhook_views
 
 handler403 = "otc.views.error_403"
 handler404 = "otc.views.error_404"
@@ -16,6 +17,11 @@ urlpatterns = [
     path("settings/approval-limits/", views.approval_limits, name="approval_limits"),
     path("settings/approval-limits/<int:pk>/", views.approval_limits, name="approval_limit_edit"),
     path("settings/approval-limits/<int:pk>/delete/", views.approval_limit_delete_view, name="approval_limit_delete"),
+    path("settings/webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("settings/webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("settings/webhooks/<int:pk>/<str:action>/", webhook_views.webhook_action, name="webhook_action"),
+    path("settings/webhooks/<int:pk>/deliveries/<int:delivery_id>/replay/", webhook_views.webhook_replay,
+         name="webhook_replay"),
     path("customers/", include("customers.urls")),
     path("ledger/", include("ledger.urls")),
     path("contracts/", include("contracts.urls")),

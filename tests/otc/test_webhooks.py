@@ -25,11 +25,10 @@ from otc.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubs
 from otc.webhooks import delivery as delivery_module
 from otc.webhooks import services as webhook_services
 from otc.webhooks import signing
-from otc.webhooks.services import webhook_secret_rotate, webhook_subscription_create
+from otc.webhooks.services import webhook_subscription_create
 from tests.billing.test_invoices import de_entity, issued
 from tests.factories.customers import CustomerFactory, customer_data
 from tests.factories.otc import admin_user, integration_client, user_with_role
-from tests.otc.receiver import receiver  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 SUBS, DELIVERIES = "/api/v1/webhooks/subscriptions/", "/api/v1/webhooks/deliveries/"
@@ -399,3 +398,52 @@ def test_admin_creates_a_subscription_for_a_client(crm):
                                 "event_types": ["invoice.issued"]}, format="json")
 
     assert created.status_code == 201 and created.json()["owner"] == "root"
+
+
+# --- the page for administrators and client owners ----------------------------------------------
+
+def test_admin_page_subscribes_shows_the_secret_once_and_replays(crm, receiver, clock, client,
+                                                                 django_capture_on_commit_callbacks):
+    api_client_row, _ = crm
+    admin = api_client_row.created_by
+    client.force_login(admin)
+
+    page = client.get("/settings/webhooks/")
+    assert page.status_code == 200 and b"Subscribe a client" in page.content
+    response = client.post("/settings/webhooks/", {"client": api_client_row.pk, "url": receiver.url,
+                                                   "event_types": ["customer.created"], "description": "CRM"})
+    subscription = WebhookSubscription.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/settings/webhooks/{subscription.pk}/"
+    first = client.get(response["Location"]).content.decode()
+    assert subscription.secret in first
+    assert subscription.secret not in client.get(response["Location"]).content.decode()  # shown once
+
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(created_at=T0 - dt.timedelta(days=1))
+    customer_create(data=customer_data(), by=user_with_role("Billing Specialist"))
+    dispatch()
+    delivery = WebhookDelivery.objects.get()
+    detail = client.get(f"/settings/webhooks/{subscription.pk}/").content.decode()
+    assert delivery.event_ref in detail and "delivered" in detail
+    with django_capture_on_commit_callbacks(execute=True):
+        replay = client.post(f"/settings/webhooks/{subscription.pk}/deliveries/{delivery.pk}/replay/")
+    assert replay.status_code == 302 and len(receiver.requests) == 2
+
+
+def test_page_refuses_sales_reps_and_lets_auditors_read_only(crm, receiver, clock, client):
+    subscription, _ = subscribe(crm, receiver.url, ["customer.created"])
+    customer_create(data=customer_data(), by=user_with_role("Billing Specialist"))
+    dispatch()
+    delivery = WebhookDelivery.objects.get()
+
+    client.force_login(user_with_role("Sales Rep"))
+    assert client.get("/settings/webhooks/").status_code == 403
+    assert client.get(f"/settings/webhooks/{subscription.pk}/").status_code == 404
+
+    client.force_login(user_with_role("Auditor"))
+    assert client.get("/settings/webhooks/").status_code == 200
+    detail = client.get(f"/settings/webhooks/{subscription.pk}/").content.decode()
+    assert "Rotate secret" not in detail and "Replay" not in detail
+    assert client.post(f"/settings/webhooks/{subscription.pk}/deliveries/{delivery.pk}/replay/").status_code == 403
+    assert client.post(f"/settings/webhooks/{subscription.pk}/rotate/").status_code == 403
+    subscription.refresh_from_db()
+    assert subscription.previous_secret == "" and len(receiver.requests) == 1
