@@ -25,6 +25,7 @@ from demo.ledger import seed_approval_limits, seed_entities, seed_fx_rates, seed
 from demo.opening import seed_opening_balances
 from demo.receivables import seed_receivables
 from demo.users import seed_users
+from demo.webhooks import seed_webhooks
 from otc import dates
 from otc.roles import ensure_roles
 
@@ -89,4 +90,10 @@ class Command(BaseCommand):
             f"{cash['auto_applied']} of {receipts} statement receipts applied automatically "
             f"({100 * cash['auto_applied'] / max(receipts, 1):.0f}%), {cash['reversed']} returned and reversed."
         ))
+        hooks = seed_webhooks(admin=users["admin"])
+        if hooks["token"]:
+            self.stdout.write(self.style.SUCCESS(
+                f"Webhooks: API client 'CRM (demo)' subscribed to customer, contract and invoice events, "
+                f"{hooks['queued']} of the last week's queued (see /settings/webhooks/).\n"
+                f"  token (shown once): {hooks['token']}\n  signing secret: {hooks['secret']}"))
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")
