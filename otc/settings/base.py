@@ -293,6 +293,7 @@ if env.bool("CSP_REPORT_ONLY", default=False):  # try a stricter policy without 
 # Webhooks (docs/api.md#webhooks)
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
 WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)
 
 # Company-wide defaults
 OTC_DEFAULT_PAYMENT_TERMS_DAYS = 30

@@ -8,8 +8,10 @@ a short lease (`locked_until`), sent, then its outcome recorded."""
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import logging
+import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -150,6 +152,26 @@ def build_body(delivery: WebhookDelivery) -> str:
 
 # --- sending ---------------------------------------------------------------------------------
 
+class PrivateAddress(Exception):
+    """The URL's host is (or resolves to) a loopback, private, link-local or reserved address."""
+
+
+def _refuse_private_address(url: str) -> None:
+    """Unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES (development, tests), refuse to POST into the
+    internal network (a subscriber must not use otc to probe it and read the answers in the
+    delivery log). Checked at send time, so a DNS change after subscribing does not get around it."""
+    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", True):
+        return
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except OSError as exc:
+        raise PrivateAddress(f"cannot resolve {parts.hostname}: {exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise PrivateAddress(f"{parts.hostname} resolves to a non-public address ({address})")
+
 def deliver(*, delivery_id: int, replay: bool = False) -> bool | None:
     """Send one delivery if it can be claimed. True delivered, False failed (retry scheduled or
     given up), None not sent (already done, leased elsewhere, or subscription disabled)."""
@@ -174,9 +196,10 @@ def deliver(*, delivery_id: int, replay: bool = False) -> bool | None:
     }
     started, status, excerpt, error = time.monotonic(), None, "", ""
     try:
+        _refuse_private_address(subscription.url)
         response = requests.post(subscription.url, data=raw, headers=headers, timeout=TIMEOUT, allow_redirects=False)
         status, excerpt = response.status_code, response.text[:EXCERPT]
-    except requests.RequestException as exc:
+    except (requests.RequestException, PrivateAddress) as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     elapsed_ms = int((time.monotonic() - started) * 1000)
     ok = status is not None and 200 <= status < 300

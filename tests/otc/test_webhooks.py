@@ -324,6 +324,18 @@ def test_unreachable_receiver_is_a_logged_failure(crm, clock):
     assert not attempt.succeeded and attempt.response_status is None and "ConnectionError" in attempt.error
 
 
+def test_private_addresses_are_refused_where_configured(crm, receiver, clock, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    subscribe(crm, receiver.url, ["customer.created"])
+    customer_create(data=customer_data(), by=user_with_role("Billing Specialist"))
+
+    dispatch()
+
+    attempt = WebhookAttempt.objects.get()
+    assert receiver.requests == [] and not attempt.succeeded
+    assert "PrivateAddress" in attempt.error and "127.0.0.1" in attempt.error
+
+
 # --- invoice events ------------------------------------------------------------------------------
 
 def test_invoice_paid_and_overdue_events(crm, receiver, clock, today):
