@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.db import transaction
 
 from billing.models import Invoice
 from billing.services import billing_run_issue, billing_run_start
@@ -79,7 +80,8 @@ def test_reference_client_walks_a_deal_and_verifies_webhooks(live_server, monkey
 
         # cash arrives and is applied (what receivables does on a matched receipt)
         invoice_row = Invoice.objects.get(contract_id=contract_id)
-        invoices_record_payments(changes={invoice_row.pk: Decimal("1190.00")}, by=None)
+        with transaction.atomic():  # inside the receipt application's transaction, in receivables
+            invoices_record_payments(changes={invoice_row.pk: Decimal("1190.00")}, by=None)
         [paid] = crm_client.deal_status(api, contract_id)["invoices"]
         assert (paid["payment_status"], paid["balance_due"]) == ("paid", "0.00")
 
