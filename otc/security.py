@@ -42,6 +42,14 @@ def has_confirmed_device(user) -> bool:
     return user_has_device(user, confirmed=True)
 
 
+def remember_two_factor_state(sender, request, user, **kwargs) -> None:
+    """At login (user_logged_in): note in the session when this person neither has a TOTP
+    device nor needs one, so the middleware costs no query on their requests."""
+    if request is not None and hasattr(request, "session") and not has_confirmed_device(user) \
+            and not two_factor_required(user):
+        request.session[NOT_NEEDED] = user.pk
+
+
 class TwoFactorMiddleware:
     """After django_otp.middleware.OTPMiddleware: send an unverified person who has (or needs) a
     TOTP device to the code page (or to set one up) before anything else."""

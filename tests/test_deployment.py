@@ -89,6 +89,7 @@ def test_compose_migrate_step_runs_first(compose):
     services = compose["services"]
     assert command_text(services["migrate"]).endswith(
         "python manage.py migrate --noinput && python manage.py ensure_roles && python manage.py contracts_schedule"
+        " && python manage.py webhooks_schedule"
     )
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"

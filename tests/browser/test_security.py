@@ -27,7 +27,7 @@ def test_scripts_run_under_the_policy_and_nothing_is_refused(page, live_server, 
     expect(page.get_by_test_id("split-total")).to_have_text("100.00")  # static/otc/receipt_split.js
     expect(page.get_by_test_id("split-left")).to_have_text("490.00")
     page.goto(f"{live_server.url}/api/v1/docs/")
-    expect(page.locator(".swagger-ui .info")).to_contain_text("otc API")  # the split view's script file ran
+    expect(page.locator(".swagger-ui .info")).to_contain_text("otc API", timeout=60_000)  # the split view's script file ran
 
     assert page.csp_violations == [] and not page.offsite_requests and not page.failed_responses
 
