@@ -6,11 +6,25 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from otc.registry import NavItem, Panel, registry
+        from otc.registry import NavItem, Panel, WebhookSubject, registry
 
         from .views import panels
 
         registry.register_nav(NavItem("Billing", "billing:invoices", "billing.view_invoice", order=30))
+        registry.register_webhook_subject(WebhookSubject("invoice", "invoice-detail", "invoices:read"))
+        registry.register_webhook_events("invoice", {
+            "invoice.issued": "An invoice was issued (numbered, posted).",
+            "invoice.paid": "Nothing is left to pay on an invoice (by payments or credit).",
+            "invoice.overdue": "An issued invoice passed its due date unpaid (once per invoice).",
+            "invoice.voided": "An issued invoice was voided.",
+        })
+        registry.register_webhook_subject(WebhookSubject("credit_note", "credit-note-detail", "credit_notes:read"))
+        registry.register_webhook_events("credit_note", {
+            "credit_note.requested": "A credit note was requested.",
+            "credit_note.approved": "A credit note was approved.",
+            "credit_note.rejected": "A credit note request was rejected.",
+            "credit_note.issued": "A credit note was issued (numbered, posted).",
+        })
         registry.register_dashboard_panel(Panel(
             key="billing-on-hold", title="Invoices on hold", template="billing/panels/on_hold.html",
             context=panels.on_hold_context, permission="billing.hold_invoice", order=40,

@@ -100,3 +100,11 @@ def billing_run_issue_chunk_task(*, run_id: int, legal_entity_id: int, chunks: l
         raise ValueError(f"User {by_id} no longer exists; nothing was issued.")
     return billing_run_issue_chunk(run_id=run_id, legal_entity_id=legal_entity_id, chunks=chunks, by=by,
                                    issue_date=dt.date.fromisoformat(issue_date) if issue_date else None)
+
+
+@shared_task(name="billing.overdue_events", acks_late=True)
+def billing_overdue_events() -> int:
+    """Daily: announce newly overdue invoices (`invoice.overdue`) once each."""
+    from billing.services.events import invoices_emit_overdue
+
+    return invoices_emit_overdue()

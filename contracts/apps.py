@@ -6,11 +6,17 @@ class ContractsConfig(AppConfig):
     verbose_name = "Contracts"
 
     def ready(self) -> None:
-        from otc.registry import NavItem, Panel, registry
+        from otc.registry import NavItem, Panel, WebhookSubject, registry
 
         from . import panels
 
         registry.register_nav(NavItem("Contracts", "contracts:list", "contracts.view_contract", order=20))
+        registry.register_webhook_subject(WebhookSubject("contract", "contract-detail", "contracts:read"))
+        registry.register_webhook_events("contract", {
+            f"contract.{state}": f"A contract (version) was {state.replace('_', ' ')}." for state in (
+                "submitted", "approved", "rejected", "changes_requested", "activated", "renewed", "expired",
+                "terminated")
+        })
         registry.register_nav(NavItem("Finance policy", "contracts:policy", "contracts.view_financepolicy", order=85))
         registry.register_nav(NavItem("Products", "contracts:products", "contracts.view_product", order=86))
         registry.register_dashboard_panel(Panel(

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from otc.exports import sheet_append
 from otc.money import quantize
 
 from .models import Customer
@@ -34,13 +35,13 @@ def customers_xlsx(customers: Iterable[Customer]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Customers"
-    sheet.append(list(EXPORT_COLUMNS))
+    sheet_append(sheet, EXPORT_COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     limit_column = EXPORT_COLUMNS.index("credit_limit") + 1
     for row, customer in enumerate(customers, start=2):
-        sheet.append([_value(customer, field) for field in EXPORT_COLUMNS])
+        sheet_append(sheet, [_value(customer, field) for field in EXPORT_COLUMNS])
         sheet.cell(row=row, column=limit_column).number_format = "#,##0.00"
     for column in ("A", "B", "C"):
         sheet.column_dimensions[column].width = 24

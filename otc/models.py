@@ -168,7 +168,9 @@ class IdempotencyKey(models.Model):
 
 class OutboxEvent(models.Model):
     """Webhook-ready domain events (contract approved, invoice issued...), written in the same
-    transaction as the change they announce; a later delivery worker signs and sends them."""
+    transaction as the change they announce. `delivered_at` is when the webhook dispatcher
+    handed the event to the subscriptions that want it (otc.webhooks.delivery.fan_out); each
+    subscription's delivery has its own state in WebhookDelivery."""
 
     topic = models.CharField(max_length=80)
     subject_type = models.CharField(max_length=40, help_text="e.g. contract")
@@ -188,3 +190,96 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.subject_type}#{self.subject_id}"
+
+
+class WebhookSubscription(models.Model):
+    """An integration client's subscription: the event types it wants at one HTTPS URL, signed
+    with a secret (two during a rotation's overlap). Deliveries come from the outbox."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="webhook_subscriptions")
+    url = models.URLField(max_length=500)
+    event_types = models.JSONField(default=list, help_text="Topics (invoice.issued) or families (invoice.*).")
+    description = models.CharField(max_length=200, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The person told by e-mail when the subscription is disabled.",
+    )
+    secret = models.CharField(max_length=80, editable=False)
+    previous_secret = models.CharField(max_length=80, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["secret", "previous_secret", "consecutive_failures"])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.client} -> {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One outbox event for one subscription: its state, the exact body sent and the retry
+    schedule. Attempts are logged in WebhookAttempt."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Delivered"
+        FAILED = "failed", "Gave up"
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="+")
+    topic = models.CharField(max_length=80)
+    subject_key = models.CharField(max_length=80, help_text="subject_type:subject_id; orders deliveries per object.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    body = models.TextField(blank=True, help_text="The exact JSON sent, fixed at the first attempt.")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    give_up_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event"], name="webhookdelivery_once_per_subscription"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["subscription", "subject_key", "event"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.event_id} -> {self.subscription_id}"
+
+    @property
+    def event_ref(self) -> str:
+        return f"evt_{self.event_id}"
+
+
+class WebhookAttempt(models.Model):
+    """The delivery log: one row per HTTP attempt, with its outcome."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    succeeded = models.BooleanField(default=False)
+    replay = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["delivery", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.response_status or self.error}"

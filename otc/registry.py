@@ -33,11 +33,33 @@ class Panel:
     width: str = "col-lg-6"
 
 
+@dataclass(frozen=True)
+class WebhookSubject:
+    """A kind of object webhooks carry: `detail_url_name` is its API detail route (the body holds
+    the object exactly as that endpoint shows it to the subscribing client), `scope` the API
+    scope a client needs to subscribe to its events."""
+
+    subject_type: str
+    detail_url_name: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class WebhookEventType:
+    """An outbox topic clients may subscribe to (`invoice.paid`), about one subject type."""
+
+    topic: str
+    subject_type: str
+    description: str
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
     dashboard: list[Panel] = field(default_factory=list)
     customer: list[Panel] = field(default_factory=list)
+    webhook_subjects: dict[str, WebhookSubject] = field(default_factory=dict)
+    webhook_events: dict[str, WebhookEventType] = field(default_factory=dict)
 
     def _add(self, items: list, item: Any) -> None:
         key = getattr(item, "key", None) or getattr(item, "url_name", None)
@@ -53,6 +75,14 @@ class Registry:
 
     def register_customer_panel(self, panel: Panel) -> None:
         self._add(self.customer, panel)
+
+    def register_webhook_subject(self, subject: WebhookSubject) -> None:
+        self.webhook_subjects[subject.subject_type] = subject
+
+    def register_webhook_events(self, subject_type: str, events: dict[str, str]) -> None:
+        """Register subscribable topics of one subject type: {topic: description}."""
+        for topic, description in events.items():
+            self.webhook_events[topic] = WebhookEventType(topic, subject_type, description)
 
 
 registry = Registry()

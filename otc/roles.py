@@ -105,6 +105,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "billing.view_creditnoteline", "billing.request_creditnote",
         "receivables.view_receipt", "receivables.view_receiptapplication", "receivables.add_receipt",
         "helpdesk.view_ticket", "helpdesk.file_ticket", "helpdesk.view_all_tickets",
+        "otc.view_webhooksubscription", "otc.add_webhooksubscription", "otc.change_webhooksubscription",
+        "otc.delete_webhooksubscription", "otc.view_webhookdelivery",
     ],
 }
 AUDITOR_EXTRA = [

@@ -13,4 +13,5 @@ SCOPES: dict[str, str] = {
     "receipts:write": "Post receipts from a bank integration",
     "tickets:read": "Read help-desk tickets and list a customer's tickets",
     "tickets:write": "File help-desk tickets on a sales rep's behalf and add replies",
+    "webhooks:manage": "Manage this client's own webhook subscriptions; read and replay their deliveries",
 }

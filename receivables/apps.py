@@ -6,12 +6,18 @@ class ReceivablesConfig(AppConfig):
     verbose_name = "Receivables"
 
     def ready(self) -> None:
-        from otc.registry import NavItem, Panel, registry
+        from otc.registry import NavItem, Panel, WebhookSubject, registry
 
         from .views import panels
         from .views._common import WORKBENCH
 
         registry.register_nav(NavItem("Cash", "receivables:workbench", WORKBENCH, order=40))
+        registry.register_webhook_subject(WebhookSubject("receipt", "receipt-detail", "receipts:read"))
+        registry.register_webhook_events("receipt", {
+            "receipt.recorded": "Cash arrived (statement import, manual entry or the API).",
+            "receipt.applied": "A receipt was applied to invoices.",
+            "receipt.reversed": "A receipt was reversed.",
+        })
         registry.register_dashboard_panel(Panel(
             key="receivables-unapplied-by-age", title="Unapplied cash by age",
             template="receivables/panels/unapplied_by_age.html", context=panels.unapplied_by_age_context,

@@ -46,7 +46,7 @@ from otc.models import User
 from otc.money import ZERO, format_amount, format_money, quantize, to_decimal
 from otc.services import approval_limit, ensure_transition, outbox_emit, record_status_change
 
-from .invoices import _bill_to, _seller, invoice_compute_line, lock_invoices
+from .invoices import _bill_to, _seller, emit_paid, invoice_compute_line, lock_invoices
 
 HUNDRED = Decimal(100)
 CREDITABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID)
@@ -320,6 +320,7 @@ def credit_note_issue(*, credit_note_id: int, by: User, issue_date: dt.date | No
         invoice.status = Invoice.Status.PAID
         invoice.save(update_fields=["status", "updated_at"])
         record_status_change(invoice, by=by, from_state=before, note=f"Credit note {number}")
+        emit_paid([invoice])
     note.number, note.issue_date, note.journal_entry = number, on, entry
     note.status, note.issued_by, note.issued_at = CreditNote.Status.ISSUED, by, dates.now()
     note.save(update_fields=["number", "issue_date", "journal_entry", "status", "issued_by", "issued_at"])

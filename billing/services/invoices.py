@@ -474,7 +474,16 @@ def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, no
     history_insert(invoices, created=False, by=by, reason=note or "payment", at=stamp)
     for before in {i._before for i in changed}:
         record_status_changes([i for i in changed if i._before == before], by=by, from_state=before, note=note)
+    emit_paid([i for i in changed if i.status == Invoice.Status.PAID])
     return invoices
+
+
+def emit_paid(invoices: list[Invoice]) -> None:
+    """`invoice.paid` for invoices that just reached nothing left to pay (cash or credit)."""
+    outbox_emit_many(topic="invoice.paid", subject_type="invoice", events=[(i.pk, {
+        "id": i.pk, "number": i.number, "customer_id": i.customer_id, "currency": i.currency,
+        "gross_total": str(i.gross_total), "amount_paid": str(i.amount_paid), "amount_credited": str(i.amount_credited),
+    }) for i in invoices])
 
 
 # --- void ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from otc.errors import NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.services import counter_next
+from otc.services import counter_next, outbox_emit
 
 from ..models import Contact, Customer
 from .fields import contact_errors, customer_errors, raise_if_errors
@@ -91,7 +91,18 @@ def _create(*, data: dict, by: User, reason: str) -> Customer:
     _save(customer, by=by, reason=reason)
     if contacts:
         _sync_contacts(customer, contacts, by=by, reason=reason)
+    _emit("customer.created", customer)
     return customer
+
+
+def _emit(topic: str, customer: Customer) -> None:
+    """The webhook-ready event (customer.created / customer.updated), in the changing transaction."""
+    outbox_emit(topic=topic, subject_type="customer", subject_id=customer.pk, payload=customer_event_payload(customer))
+
+
+def customer_event_payload(customer: Customer) -> dict[str, Any]:
+    return {"id": customer.pk, "account_number": customer.account_number, "external_crm_id": customer.external_crm_id,
+            "name": customer.name, "status": customer.status}
 
 
 @transaction.atomic(durable=True)
@@ -113,6 +124,7 @@ def _update(*, customer_id: int, data: dict, by: User, reason: str) -> Customer:
     _save(customer, by=by, reason=reason)
     if contacts:
         _sync_contacts(customer, contacts, by=by, reason=reason)
+    _emit("customer.updated", customer)
     return customer
 
 

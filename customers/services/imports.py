@@ -25,9 +25,10 @@ from simple_history.utils import bulk_update_with_history
 from otc.dates import now
 from otc.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
+from otc.services import outbox_emit_many
 
 from ..models import Customer, CustomerImport
-from .customers import lock_customers
+from .customers import customer_event_payload, lock_customers
 from .fields import EDITABLE_FIELDS, customer_errors, label
 
 KEY_COLUMNS = ("account_number", "external_crm_id")
@@ -211,4 +212,6 @@ def customers_import_apply(*, import_id: int, by: User) -> CustomerImport:
     )
     upload.status, upload.applied_by, upload.applied_at = CustomerImport.Status.APPLIED, by, stamp
     upload.save(update_fields=["status", "applied_by", "applied_at"])
+    outbox_emit_many(topic="customer.updated", subject_type="customer",
+                     events=[(c.pk, customer_event_payload(c)) for c in objs])
     return upload

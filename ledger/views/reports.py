@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+
+from otc.exports import csv_writer
 
 from ..forms import ArFilterForm, EntityPeriodForm, TrialBalanceForm
 from ..models import LegalEntity
@@ -50,7 +50,7 @@ def gl_export(request: HttpRequest) -> HttpResponse:
     if not request.GET or not form.is_valid():
         return render(request, "ledger/gl_export.html", {"form": form})
     entity, period = form.cleaned_data["entity"], form.cleaned_data["period"]
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # formula-safe: a memo like "=1+1" stays text
     rows = gl_export_rows(legal_entity_id=entity.id, period_id=period.id)
     stream = (writer.writerow(row) for row in _with_header(rows))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")

@@ -6,6 +6,8 @@ from rest_framework import authentication, exceptions
 
 from otc.services import api_client_authenticate
 
+from .throttling import FailedAuthThrottle
+
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer otc_<prefix>_<secret>` (or `Token ...`). request.auth is the ApiClient."""
@@ -16,6 +18,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
         if not header or header[0].lower() not in self.keywords:
             return None
+        wait = FailedAuthThrottle().wait_for(request)
+        if wait is not None:  # this IP sent too many bad or missing tokens: no lookup at all
+            raise exceptions.Throttled(wait)
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
         client = api_client_authenticate(header[1])

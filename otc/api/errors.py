@@ -10,6 +10,8 @@ from rest_framework.response import Response
 
 from otc.errors import DomainError
 
+from .throttling import FailedAuthThrottle
+
 _CODES = {
     exceptions.ValidationError: "validation_error",
     exceptions.ParseError: "parse_error",
@@ -49,6 +51,10 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if not isinstance(exc, exceptions.APIException):
         return None
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) and context.get("request"):
+        wait = FailedAuthThrottle().record(context["request"])  # per IP: docs/api.md#throttling
+        if wait is not None:
+            exc = exceptions.Throttled(wait)
     code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
     headers = {}
     if getattr(exc, "auth_header", None):

@@ -1,8 +1,10 @@
 """Settings shared by every mode. Everything that differs per machine comes from the environment."""
 
+import datetime as dt
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(environ.Env().str("OTC_DATA_DIR", default=str(BASE_DIR / "data")))
@@ -10,7 +12,8 @@ DATA_DIR = Path(environ.Env().str("OTC_DATA_DIR", default=str(BASE_DIR / "data")
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-otc-secret-key-change-me-in-production-0123456789")
+DEV_SECRET_KEY = "dev-insecure-otc-secret-key-change-me-in-production-0123456789"
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -32,6 +35,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tables2",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "rules.apps.AutodiscoverRulesConfig",
     "otc.apps.OtcConfig",
     "customers.apps.CustomersConfig",
@@ -46,21 +53,26 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "otc.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "otc.urls"
 WSGI_APPLICATION = "otc.wsgi.application"
 AUTH_USER_MODEL = "otc.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or IP before any password check
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -174,7 +186,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["otc.api.permissions.ActionPermission"],
     "DEFAULT_THROTTLE_CLASSES": ["otc.api.throttling.ClientRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"client": env.str("API_THROTTLE_RATE", default="600/min")},
+    "DEFAULT_THROTTLE_RATES": {"client": env.str("API_THROTTLE_RATE", default="600/min"),
+                               "anon": env.str("API_ANON_THROTTLE_RATE", default="60/min")},
     "DEFAULT_PAGINATION_CLASS": "otc.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -223,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "TicketSlaStateEnum": "helpdesk.models.Ticket.SlaState",
         "TicketPriorityEnum": "helpdesk.models.Priority",
         "TicketCategoryEnum": "helpdesk.models.Category",
+        "WebhookDeliveryStatusEnum": "otc.models.WebhookDelivery.Status",
     },
 }
 # Absolute links in e-mails and webhooks.
@@ -247,6 +261,56 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "PIL")},
 }
+
+# --- web security (docs/operations.md#security-settings) ---
+# Sessions last a working day from login by default.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+
+# Login throttling and lockout (django-axes): a username, or an IP address, is locked for
+# AXES_COOLOFF_MINUTES after AXES_FAILURE_LIMIT failed logins; each counts on its own.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Reverse proxies in front of the app that append to X-Forwarded-For (1 behind one nginx); 0: REMOTE_ADDR.
+OTC_PROXY_COUNT = env.int("OTC_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "otc.security.client_ip"
+
+# Two-factor (TOTP, django-otp): optional for everyone; required for the roles listed here (and
+# for superusers when OTC_2FA_REQUIRED_FOR_SUPERUSERS), which production sets.
+OTC_2FA_REQUIRED_ROLES = env.list("OTC_2FA_REQUIRED_ROLES", default=[])
+OTC_2FA_REQUIRED_FOR_SUPERUSERS = env.bool("OTC_2FA_REQUIRED_FOR_SUPERUSERS", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="otc")
+
+# Content-Security-Policy (django-csp). Scripts only from our own origin (vendored htmx,
+# Bootstrap, Chart.js, static/otc/*.js) or with the per-request nonce; no inline event handlers.
+# Inline style attributes are allowed (Bootstrap utilities, Swagger UI); they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],  # ReDoc's search worker
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env.bool("CSP_REPORT_ONLY", default=False):  # try a stricter policy without breaking pages
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
+
+# Webhooks (docs/api.md#webhooks)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)
 
 # Company-wide defaults
 OTC_DEFAULT_PAYMENT_TERMS_DAYS = 30

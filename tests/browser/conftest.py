@@ -62,7 +62,8 @@ def browser(playwright_instance):
 def page(browser, live_server):
     """A fresh browser context and page. Requests to any host but the live server are
     aborted (tests never reach the network) and recorded in `page.offsite_requests`;
-    responses >= 400 are recorded in `page.failed_responses`."""
+    responses >= 400 are recorded in `page.failed_responses`, and what the Content-Security-Policy
+    refused in `page.csp_violations`."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -78,6 +79,10 @@ def page(browser, live_server):
 
     context.route("**/*", guard)
     page.on("response", lambda r: r.status >= 400 and page.failed_responses.append(f"{r.status} {r.url}"))
+    # Content-Security-Policy refusals (a blocked inline script or style) appear as console errors.
+    page.csp_violations = []
+    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
+            and page.csp_violations.append(m.text))
     yield page
     context.close()
 

@@ -45,6 +45,13 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
 
     # the second run added nothing
     assert Customer.objects.count() == 60
+
+    # the demo CRM client subscribes to webhooks, with the last week's events queued (once)
+    from otc.models import WebhookDelivery, WebhookSubscription
+
+    subscription = WebhookSubscription.objects.get(client__name="CRM (demo)")
+    assert "invoice.*" in subscription.event_types and subscription.is_active
+    assert WebhookDelivery.objects.filter(subscription=subscription, status="pending").exists()
     assert LegalEntity.objects.count() == 3
     assert set(LegalEntity.objects.values_list("functional_currency", flat=True)) == {"USD", "EUR", "GBP"}
 

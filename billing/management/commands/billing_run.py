@@ -85,3 +85,9 @@ class Command(BaseCommand):
             name=SCHEDULE_NAME, defaults={"task": "billing.run_monthly", "crontab": crontab, "interval": None,
                                           "kwargs": "{}"})
         self.stdout.write(f"{'Created' if created else 'Updated'} '{task.name}': day 1 of each month at 02:00.")
+        daily, _ = CrontabSchedule.objects.get_or_create(
+            minute="15", hour="0", day_of_week="*", day_of_month="*", month_of_year="*", timezone=settings.TIME_ZONE)
+        PeriodicTask.objects.update_or_create(
+            name="billing: overdue invoice events", defaults={"task": "billing.overdue_events", "crontab": daily,
+                                                             "interval": None, "kwargs": "{}"})
+        self.stdout.write("Scheduled 'billing: overdue invoice events' daily at 00:15.")

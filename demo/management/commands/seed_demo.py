@@ -26,6 +26,7 @@ from demo.ledger import seed_approval_limits, seed_entities, seed_fx_rates, seed
 from demo.opening import seed_opening_balances
 from demo.receivables import seed_receivables
 from demo.users import seed_users
+from demo.webhooks import seed_webhooks
 from otc import dates
 from otc.roles import ensure_roles
 
@@ -93,4 +94,10 @@ class Command(BaseCommand):
             f"({100 * cash['auto_applied'] / max(receipts, 1):.0f}%), {cash['reversed']} returned and reversed."
         ))
         self.stdout.write(self.style.SUCCESS(f"Help desk: tickets by status {desk}."))
+        hooks = seed_webhooks(admin=users["admin"])
+        if hooks["token"]:
+            self.stdout.write(self.style.SUCCESS(
+                f"Webhooks: API client 'CRM (demo)' subscribed to customer, contract and invoice events, "
+                f"{hooks['queued']} of the last week's queued (see /settings/webhooks/).\n"
+                f"  token (shown once): {hooks['token']}\n  signing secret: {hooks['secret']}"))
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")
