@@ -134,7 +134,8 @@ def invoice_hold_view(request: HttpRequest, pk: int) -> HttpResponse:
 def invoice_release_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _invoice_action(
         request, pk, permission="billing.hold_invoice",
-        act=lambda invoice: services.invoice_release(invoice_id=invoice.pk, by=request.user),
+        act=lambda invoice: services.invoice_release(invoice_id=invoice.pk, by=request.user,
+                                                     reason=request.POST.get("reason", "")),
         done=lambda _result: "Invoice released from hold.",
     )
 
