@@ -227,7 +227,22 @@ class Invoice(models.Model):
 
     @property
     def balance_due(self) -> Decimal:
+        """What the customer still owes: nothing on a void invoice (its posting was reversed)."""
+        if self.status == self.Status.VOID:
+            return Decimal(0)
         return self.gross_total - self.amount_credited - self.amount_paid
+
+    @property
+    def settled_at_zero(self) -> bool:
+        """An issued 0.00 invoice (a free period): nothing was ever due, so it reads as settled."""
+        return self.status == self.Status.ISSUED and not self.gross_total
+
+    @property
+    def status_shown(self) -> tuple[str, str]:
+        """(status, label) for the badge: an issued 0.00 invoice shows as settled, not open."""
+        if self.settled_at_zero:
+            return self.Status.PAID, "Settled (nothing due)"
+        return self.status, self.get_status_display()
 
 
 class InvoiceLine(models.Model):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -22,8 +23,9 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from customers.selectors import customers_visible_to
 from otc import dates
@@ -133,24 +135,52 @@ def open_items(*, user: User | None = None) -> QuerySet[OpenItem]:
     return items
 
 
+def _functional_rates(items: QuerySet, on: dt.date) -> dict[tuple[str, str], Decimal]:
+    """{(document currency, functional currency): rate on `on`} for the pairs present in `items`
+    (one query for the pairs, one per pair for its dated rate; a pair without a rate counts at 0
+    and sorts last rather than failing the report)."""
+    from ledger.services.rates import fx_rate_for
+    from otc.errors import DomainError
+
+    pairs = items.values_list("currency", "legal_entity__functional_currency").distinct().order_by()
+    rates = {}
+    for currency, functional in pairs:
+        try:
+            rates[(currency, functional)] = fx_rate_for(from_currency=currency, to_currency=functional, on=on)
+        except DomainError:
+            rates[(currency, functional)] = ZERO
+    return rates
+
+
 def ar_by_customer(*, legal_entity_id: int | None = None, user: User, currency: str | None = None) -> QuerySet:
-    """Open items grouped by customer and currency: open total, overdue total, count, oldest
-    due date; largest open total first. Only customers `customers_visible_to(user)`."""
+    """Open items grouped by customer, currency and functional currency: open total, overdue
+    total (what is past due, never below zero nor above the open total: credits are not
+    overdue), count, oldest due date, and the open total in the entity's functional currency at
+    today's rate (`functional_open`), by which the rows rank, largest first, so amounts in
+    different currencies compare. Only customers `customers_visible_to(user)`."""
     today = dates.today()
     items = OpenItem.objects.filter(customer__in=customers_visible_to(user)).exclude(open_amount=0)
     if legal_entity_id is not None:
         items = items.filter(legal_entity_id=legal_entity_id)
     if currency:
         items = items.filter(currency=currency.upper())
+    rates = _functional_rates(items, today)
+    functional_open = Case(
+        *[When(currency=cur, legal_entity__functional_currency=fun, then=F("open_total") * Value(rate))
+          for (cur, fun), rate in rates.items()],
+        default=Value(ZERO), output_field=MONEY_FIELD)
+    overdue = Greatest(Least(_sum("open_amount", filter=Q(due_date__lt=today, open_amount__gt=0)),
+                             F("open_total")), Value(ZERO), output_field=MONEY_FIELD)
     return (
-        items.values("customer_id", "customer__account_number", "customer__legal_name", "customer__display_name", "currency")
+        items.values("customer_id", "customer__account_number", "customer__legal_name", "customer__display_name",
+                     "currency", "legal_entity__functional_currency")
         .annotate(
             open_total=_sum("open_amount"),
-            overdue_total=_sum("open_amount", filter=Q(due_date__lt=today)),
             item_count=Count("id"),
             oldest_due=Min("due_date"),
         )
-        .order_by("-open_total", "customer__legal_name", "currency")
+        .annotate(overdue_total=overdue, functional_open=functional_open)
+        .order_by("-functional_open", "-open_total", "customer__legal_name", "currency")
     )
 
 

@@ -59,6 +59,13 @@ def query_transform(context, **kwargs) -> str:
     return params.urlencode()
 
 
+@register.simple_tag(takes_context=True)
+def page_query(context, number: int, param: str | None = None) -> str:
+    """The current query with one page parameter (`page` unless the pager says otherwise, for a
+    page with two paged tables) set to `number`."""
+    return query_transform(context, **{param or "page": number})
+
+
 @register.filter
 def has_perm(user, perm: str) -> bool:
     return user.has_perm(perm)
