@@ -270,6 +270,13 @@ class InvoiceLine(models.Model):
     def __str__(self) -> str:
         return self.description
 
+    @property
+    def unit_name(self) -> str:
+        """The unit as people say it (each, month, transaction) rather than its UN/ECE code."""
+        from contracts.models import Product
+
+        return str(dict(Product.Unit.choices).get(self.unit, self.unit))
+
 
 class CreditNote(models.Model):
     class Status(models.TextChoices):
@@ -436,3 +443,9 @@ class PortalSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.portal} {self.status}"
+
+    def get_portal_display(self) -> str:
+        """The portal's name (SAP Ariba, Coupa...) rather than its code."""
+        from customers.models import Customer
+
+        return str(dict(Customer.Portal.choices).get(self.portal, self.portal))

@@ -38,6 +38,7 @@ class Registry:
     nav: list[NavItem] = field(default_factory=list)
     dashboard: list[Panel] = field(default_factory=list)
     customer: list[Panel] = field(default_factory=list)
+    invoice: list[Panel] = field(default_factory=list)  # the invoice page: payments (receivables)...
 
     def _add(self, items: list, item: Any) -> None:
         key = getattr(item, "key", None) or getattr(item, "url_name", None)
@@ -53,6 +54,10 @@ class Registry:
 
     def register_customer_panel(self, panel: Panel) -> None:
         self._add(self.customer, panel)
+
+    def register_invoice_panel(self, panel: Panel) -> None:
+        """A panel on billing's invoice page; `context(request, invoice=...)`."""
+        self._add(self.invoice, panel)
 
 
 registry = Registry()
