@@ -341,3 +341,42 @@ def periods_overview() -> QuerySet[LegalEntity]:
         )
         .order_by("code")
     )
+
+
+def currency_totals(rows: list[dict[str, Any]], *, on: dt.date, amount_keys: tuple[str, ...]) -> dict[str, Any]:
+    """Totals per currency of a list (rows of {legal_entity__functional_currency, currency,
+    count, <amount_keys>...}, e.g. a values().annotate() by entity and currency) and, where more
+    than one currency is summed into one functional currency, a converted total per functional
+    currency at the rate in force on `on` (`fx_rate_for`). A missing rate leaves that
+    conversion out and says which."""
+    from ledger.services.rates import fx_rate_for
+    from otc.errors import DomainError
+
+    by_currency: dict[str, dict[str, Any]] = {}
+    functional: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        cur = row["currency"]
+        entry = by_currency.setdefault(cur, {"currency": cur, "count": 0, **dict.fromkeys(amount_keys, ZERO)})
+        entry["count"] += row["count"]
+        for key in amount_keys:
+            entry[key] += money_value(row[key])
+        fun = row["legal_entity__functional_currency"]
+        target = functional.setdefault(fun, {"currency": fun, "currencies": set(), "missing": set(),
+                                             **dict.fromkeys(amount_keys, ZERO)})
+        target["currencies"].add(cur)
+        try:
+            rate = fx_rate_for(from_currency=cur, to_currency=fun, on=on)
+        except DomainError:
+            target["missing"].add(cur)
+            continue
+        for key in amount_keys:
+            target[key] += money_value(row[key]) * rate
+    from otc.money import quantize
+
+    converted = []
+    for fun, target in sorted(functional.items()):
+        if len(target["currencies"]) < 2:
+            continue  # one currency: its total is already above
+        converted.append({"currency": fun, "from": sorted(target["currencies"]), "missing": sorted(target["missing"]),
+                          **{k: quantize(target[k], fun) for k in amount_keys}})
+    return {"by_currency": [by_currency[c] for c in sorted(by_currency)], "converted": converted, "on": on}

@@ -8,15 +8,18 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledger.selectors import currency_totals
 from otc import dates, errors
 from otc.actions import button_action, domain_error_response, require
+from otc.aggregates import MONEY_FIELD, money_sum
 from otc.history import history_rows
+from otc.listing import sorted_by
 from otc.registry import registry, render_panels
 
 from .. import services
@@ -61,12 +64,26 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             queryset = queryset.filter(status__in=OPEN_STATUSES, due_date__lt=dates.today(), gross_total__gt=0)
         if data.get("on_hold"):
             queryset = queryset.filter(on_hold=True)
-    queryset = queryset.annotate(is_overdue=Case(
-        When(status__in=OPEN_STATUSES, due_date__lt=dates.today(), gross_total__gt=0, then=Value(True)),
-        default=Value(False), output_field=BooleanField()))
-    page_obj = Paginator(queryset.order_by("-issue_date", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    queryset = queryset.annotate(
+        is_overdue=Case(When(status__in=OPEN_STATUSES, due_date__lt=dates.today(), gross_total__gt=0, then=Value(True)),
+                        default=Value(False), output_field=BooleanField()),
+        balance=Case(When(status__in=(Invoice.Status.VOID, Invoice.Status.DRAFT), then=Value(Decimal(0))),
+                     default=F("gross_total") - F("amount_credited") - F("amount_paid"), output_field=MONEY_FIELD))
+    totals = currency_totals(
+        list(queryset.order_by().values("legal_entity__functional_currency", "currency")
+             .annotate(count=Count("id"), gross=money_sum("gross_total"), open=money_sum("balance"))),
+        on=dates.today(), amount_keys=("gross", "open"))
+    ordered, sort = sorted_by(request, queryset, INVOICE_SORTS, default="-issued")
+    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/invoice_list.html",
-                  {"filter_form": form, "page_obj": page_obj})
+                  {"filter_form": form, "page_obj": page_obj, "totals": totals, "sort": sort})
+
+
+INVOICE_SORTS = {
+    "number": ("number",), "entity": ("legal_entity__code",), "customer": ("customer__legal_name",),
+    "period": ("billing_period_start",), "issued": ("issue_date",), "due": ("due_date",), "status": ("status",),
+    "total": ("gross_total",), "balance": ("balance",),
+}
 
 
 def _tax_summary(lines: list) -> list[dict]:

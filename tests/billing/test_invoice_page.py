@@ -87,3 +87,28 @@ def test_unit_names_instead_of_codes(client):
     body = page(client, draft(de_entity()))
     lines = body.split('data-testid="lines"')[1].split("</table>")[0]
     assert 'title="UN/ECE unit MON">month</span>' in lines
+
+
+def test_the_list_sorts_by_any_column_and_totals_per_currency_with_a_converted_total(client, today):
+    from tests.factories.ledger import FxRateFactory
+
+    today(dt.date(2026, 4, 2))
+    entity = de_entity()  # functional EUR
+    FxRateFactory(date=dt.date(2026, 3, 31), from_currency="USD", to_currency="EUR", rate=D("0.9"))
+    small = issued(entity)  # 1,190.00 EUR
+    big = issued(entity, lines=[{"description": "Platform", "quantity": D("2"), "unit_price": D("1000.00"),
+                                 "tax_category": "digital", "unit": "MON"}])  # 2,380.00 EUR
+    dollars = issued(entity, currency="USD")  # 1,190.00 USD
+    client.force_login(specialist())
+    ascending = client.get(reverse("billing:invoices"), {"sort": "total"}).content.decode()
+    numbers = [small.number, dollars.number, big.number]
+    assert sorted(numbers, key=ascending.index) == [small.number, dollars.number, big.number] or \
+        sorted(numbers, key=ascending.index) == [dollars.number, small.number, big.number]
+    descending = client.get(reverse("billing:invoices"), {"sort": "-total"}).content.decode()
+    assert descending.index(big.number) < descending.index(small.number)
+    assert 'aria-sort="descending"' in descending
+    totals = descending.split('data-testid="currency-totals"')[1].split("</tfoot>")[0]
+    assert "Total EUR · 2 documents" in totals and "3,570.00 EUR" in totals
+    assert "Total USD · 1 document" in totals and "1,190.00 USD" in totals
+    converted = totals.split('data-testid="converted-total"')[1]
+    assert "In EUR (functional)" in converted and "4,641.00 EUR" in converted  # 3,570.00 + 1,190.00 x 0.9
