@@ -220,7 +220,7 @@ SPECTACULAR_SETTINGS = {
 # Absolute links in e-mails and webhooks.
 OTC_BASE_URL = env.str("OTC_BASE_URL", default="http://127.0.0.1:8000")
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/otc.html"  # bootstrap5 with the app's pagination
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 LOGGING = {
