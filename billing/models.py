@@ -227,7 +227,22 @@ class Invoice(models.Model):
 
     @property
     def balance_due(self) -> Decimal:
+        """What the customer still owes: nothing on a void invoice (its posting was reversed)."""
+        if self.status == self.Status.VOID:
+            return Decimal(0)
         return self.gross_total - self.amount_credited - self.amount_paid
+
+    @property
+    def settled_at_zero(self) -> bool:
+        """An issued 0.00 invoice (a free period): nothing was ever due, so it reads as settled."""
+        return self.status == self.Status.ISSUED and not self.gross_total
+
+    @property
+    def status_shown(self) -> tuple[str, str]:
+        """(status, label) for the badge: an issued 0.00 invoice shows as settled, not open."""
+        if self.settled_at_zero:
+            return self.Status.PAID, "Settled (nothing due)"
+        return self.status, self.get_status_display()
 
 
 class InvoiceLine(models.Model):
@@ -254,6 +269,13 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def unit_name(self) -> str:
+        """The unit as people say it (each, month, transaction) rather than its UN/ECE code."""
+        from contracts.models import Product
+
+        return str(dict(Product.Unit.choices).get(self.unit, self.unit))
 
 
 class CreditNote(models.Model):
@@ -421,3 +443,9 @@ class PortalSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.portal} {self.status}"
+
+    def get_portal_display(self) -> str:
+        """The portal's name (SAP Ariba, Coupa...) rather than its code."""
+        from customers.models import Customer
+
+        return str(dict(Customer.Portal.choices).get(self.portal, self.portal))

@@ -4,6 +4,7 @@ worklist, credit notes awaiting a person's approval, what remains uncredited on 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -22,6 +23,7 @@ from django.db.models.functions import TruncDate
 
 from customers.selectors import customers_visible_to
 from otc import dates
+from otc.aggregates import money_sum, money_value
 from otc.models import User
 from otc.money import ZERO
 
@@ -122,3 +124,36 @@ def invoice_lines_uncredited(invoice: Invoice) -> list[InvoiceLine]:
         line.remaining_net = line.net_amount - line.credited_net
         line.remaining_gross = line.net_amount + line.tax_amount - line.credited_net - line.credited_tax
     return lines
+
+
+def run_draft_totals(*, run_id: int) -> list[dict[str, Any]]:
+    """A run's drafts by legal entity and currency, in one aggregate query: how many will be
+    issued (not on hold) and their net, tax and gross totals, and how many are held."""
+    rows = (Invoice.objects.filter(billing_run_id=run_id, status=Invoice.Status.DRAFT)
+            .values("legal_entity__code", "legal_entity__name", "currency")
+            .annotate(to_issue=Count("id", filter=Q(on_hold=False)), held=Count("id", filter=Q(on_hold=True)),
+                      net=money_sum("net_total", filter=Q(on_hold=False)),
+                      tax=money_sum("tax_total", filter=Q(on_hold=False)),
+                      gross=money_sum("gross_total", filter=Q(on_hold=False)),
+                      held_gross=money_sum("gross_total", filter=Q(on_hold=True)))
+            .order_by("legal_entity__code", "currency"))
+    return [{**row, "net": money_value(row["net"]), "tax": money_value(row["tax"]),
+             "gross": money_value(row["gross"]), "held_gross": money_value(row["held_gross"])} for row in rows]
+
+
+def run_issue_preview(*, run_id: int) -> dict[str, Any]:
+    """What *Issue drafts* will do: the totals above, and how the invoices to issue will reach
+    their customers (e-mail, procurement-portal upload task, post), counted by the customers'
+    settings in one query."""
+    from customers.models import Customer
+
+    drafts = Invoice.objects.filter(billing_run_id=run_id, status=Invoice.Status.DRAFT, on_hold=False)
+    channels = drafts.aggregate(
+        portal=Count("id", filter=~Q(customer__procurement_portal=Customer.Portal.NONE)),
+        post=Count("id", filter=Q(customer__procurement_portal=Customer.Portal.NONE,
+                                  customer__invoice_delivery=Customer.Delivery.POST)),
+        total=Count("id"))
+    channels["email"] = channels["total"] - channels["portal"] - channels["post"]
+    totals = run_draft_totals(run_id=run_id)
+    return {"totals": totals, "channels": channels, "to_issue": channels["total"],
+            "held": sum(row["held"] for row in totals)}

@@ -14,6 +14,7 @@ urlpatterns = [
     path("invoices/<int:pk>/issue/", views.invoice_issue_view, name="invoice_issue"),
     path("invoices/<int:pk>/hold/", views.invoice_hold_view, name="invoice_hold"),
     path("invoices/<int:pk>/release/", views.invoice_release_view, name="invoice_release"),
+    path("invoices/<int:pk>/send-again/", views.invoice_send_again_view, name="invoice_send_again"),
     path("invoices/<int:pk>/void/", views.invoice_void_view, name="invoice_void"),
     path("invoices/<int:pk>/invoice.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/ubl.xml", views.invoice_ubl, name="invoice_ubl"),

@@ -24,7 +24,8 @@ The timeline (M is the month of "today"; every step pins otc.dates to its day):
   (except the one fully credited, which the credit note settles).
 
 Documents: issuing queues the PDF and delivery after commit (Celery, in-process in the embedded
-mode), exactly as in production, so every issued invoice has its stored PDF. Portal upload tasks
+mode), exactly as in production; while seeding, the PDFs themselves are left to the first download
+(`documents_on_first_download`, below: rendering them was most of the seed's time). Portal upload tasks
 are also ensured here with `invoice_deliver` (idempotent), because the demo moves them along and
 the queued delivery may not have run yet (a real broker, or a test transaction that never
 commits). Likewise a run whose generation chunks have not run yet is generated in-process with
@@ -36,13 +37,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
 
-from billing.models import BillingRun, CreditNote, Invoice, PortalSubmission
+from billing.models import BillingRun, CreditNote, Delivery, Invoice, PortalSubmission
 from billing.periods import add_months
 from billing.services import (
     billable_contract_ids,
@@ -412,3 +414,37 @@ def seed_billing(*, users: dict[str, User], today: dt.date, seed: int = 17) -> d
         "credit_notes": dict(Counter(CreditNote.objects.values_list("status", flat=True))),
         "portal_uploads": dict(Counter(PortalSubmission.objects.values_list("status", flat=True))),
     }
+
+
+@contextmanager
+def documents_on_first_download() -> Iterator[None]:
+    """While seeding, issued invoices and credit notes get no PDF: each is rendered and stored,
+    with its SHA-256, on its first download (the download views and the API already do this for
+    a document whose PDF is missing), from the same issue-time snapshots, so it reads exactly as
+    it would have. Rendering ~150 PDFs was nine tenths of the seed's time (WeasyPrint's font
+    subsetting). The invoice e-mails of the past months are recorded in each invoice's delivery log
+    as sent to its billing contacts, as they would have been; no message is built (the demo's
+    e-mails of those months went nowhere anyway). Portal uploads, and everything after the seed
+    (issuing from the run page, "send again"), go through the real services and render PDFs."""
+    from billing import tasks
+    from billing.services import credit_notes, delivery
+
+    def record_email(invoice: Invoice, customer: Customer) -> Delivery:
+        recipients = list(customer.contacts.filter(is_billing_contact=True).exclude(email="").order_by("id")
+                          .values_list("email", flat=True))
+        if not recipients:
+            return Delivery.objects.create(
+                invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
+                detail=f"{customer.legal_name} has no billing contact with an e-mail address.")
+        return Delivery.objects.create(
+            invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
+            recipients=", ".join(recipients), detail=f"Sent with {invoice.number}.pdf attached.")
+
+    saved = (delivery._email, credit_notes.credit_note_store_pdf, tasks.invoice_store_pdf_task)
+    delivery._email = record_email
+    credit_notes.credit_note_store_pdf = lambda **kwargs: None
+    tasks.invoice_store_pdf_task = lambda **kwargs: None
+    try:
+        yield
+    finally:
+        delivery._email, credit_notes.credit_note_store_pdf, tasks.invoice_store_pdf_task = saved

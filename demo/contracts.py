@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections import Counter
 from contextlib import contextmanager
 from decimal import Decimal
 from itertools import cycle
+
+from django.utils import timezone
 
 from contracts.models import Contract, ContractVersion, FinancePolicy, Product
 from customers.models import Customer
@@ -53,14 +56,32 @@ def seed_policies() -> None:
 
 @contextmanager
 def on_day(day: dt.date):
-    """Run the workflow as if on `day`: the demo's contracts were reviewed before they started."""
-    original_today, original_now = dates.today, dates.now
-    dates.today = lambda: day
-    dates.now = lambda: dt.datetime.combine(day, dt.time(10, 30), tzinfo=dt.UTC)
+    """Run the workflow as if on `day`: the demo's contracts were reviewed before they started,
+    its runs, imports and uploads happened on their business days.
+
+    Both clocks are pinned: `otc.dates` (what services read) and `django.utils.timezone.now`
+    (what `auto_now_add` columns and the audit history stamp), so every record the step writes
+    carries the day it would have happened on. Within a day the clock starts at 09:00 and moves
+    on with the real time spent (never backwards, even across several steps of the same day), so
+    the records keep their order."""
+    original_today, original_now, original_tz_now = dates.today, dates.now, timezone.now
+    started = time.monotonic()
+    opening = max(dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC), _day_clock.get(day, _EPOCH))
+
+    def now() -> dt.datetime:
+        stamp = opening + dt.timedelta(seconds=time.monotonic() - started)
+        _day_clock[day] = max(_day_clock.get(day, _EPOCH), stamp)
+        return stamp
+
+    dates.today, dates.now, timezone.now = (lambda: day), now, now
     try:
         yield
     finally:
-        dates.today, dates.now = original_today, original_now
+        dates.today, dates.now, timezone.now = original_today, original_now, original_tz_now
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_day_clock: dict[dt.date, dt.datetime] = {}  # the latest time handed out per demo day
 
 
 def _terms(r: random.Random, customer: Customer, start: dt.date, **overrides) -> dict:

@@ -61,6 +61,8 @@ LIMITS = {
                                       roles.CONTROLLER: 250_000},
     ApprovalLimit.Kind.WRITE_OFF: {roles.COLLECTOR: 500, roles.FINANCE_MANAGER: 10_000, roles.CONTROLLER: 100_000},
     ApprovalLimit.Kind.RESERVE: {roles.CONTROLLER: 10_000_000},
+    # Releasing a held draft of a customer on credit hold extends credit (billing/services/invoices.py).
+    ApprovalLimit.Kind.CREDIT_RELEASE: {roles.FINANCE_MANAGER: 100_000, roles.CONTROLLER: 5_000_000},
 }
 LIMIT_CURRENCIES = {"USD": 1, "EUR": 1, "GBP": 1, "JPY": 150}
 

@@ -331,7 +331,9 @@ class OpenItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document_number} {self.open_amount} {self.currency}"
+        from otc.money import money_text
+
+        return f"{self.document_number} ({money_text(self.open_amount, self.currency)} open)"
 
     @property
     def is_open(self) -> bool:

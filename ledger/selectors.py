@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -22,8 +23,9 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from customers.selectors import customers_visible_to
 from otc import dates
@@ -133,24 +135,52 @@ def open_items(*, user: User | None = None) -> QuerySet[OpenItem]:
     return items
 
 
+def _functional_rates(items: QuerySet, on: dt.date) -> dict[tuple[str, str], Decimal]:
+    """{(document currency, functional currency): rate on `on`} for the pairs present in `items`
+    (one query for the pairs, one per pair for its dated rate; a pair without a rate counts at 0
+    and sorts last rather than failing the report)."""
+    from ledger.services.rates import fx_rate_for
+    from otc.errors import DomainError
+
+    pairs = items.values_list("currency", "legal_entity__functional_currency").distinct().order_by()
+    rates = {}
+    for currency, functional in pairs:
+        try:
+            rates[(currency, functional)] = fx_rate_for(from_currency=currency, to_currency=functional, on=on)
+        except DomainError:
+            rates[(currency, functional)] = ZERO
+    return rates
+
+
 def ar_by_customer(*, legal_entity_id: int | None = None, user: User, currency: str | None = None) -> QuerySet:
-    """Open items grouped by customer and currency: open total, overdue total, count, oldest
-    due date; largest open total first. Only customers `customers_visible_to(user)`."""
+    """Open items grouped by customer, currency and functional currency: open total, overdue
+    total (what is past due, never below zero nor above the open total: credits are not
+    overdue), count, oldest due date, and the open total in the entity's functional currency at
+    today's rate (`functional_open`), by which the rows rank, largest first, so amounts in
+    different currencies compare. Only customers `customers_visible_to(user)`."""
     today = dates.today()
     items = OpenItem.objects.filter(customer__in=customers_visible_to(user)).exclude(open_amount=0)
     if legal_entity_id is not None:
         items = items.filter(legal_entity_id=legal_entity_id)
     if currency:
         items = items.filter(currency=currency.upper())
+    rates = _functional_rates(items, today)
+    functional_open = Case(
+        *[When(currency=cur, legal_entity__functional_currency=fun, then=F("open_total") * Value(rate))
+          for (cur, fun), rate in rates.items()],
+        default=Value(ZERO), output_field=MONEY_FIELD)
+    overdue = Greatest(Least(_sum("open_amount", filter=Q(due_date__lt=today, open_amount__gt=0)),
+                             F("open_total")), Value(ZERO), output_field=MONEY_FIELD)
     return (
-        items.values("customer_id", "customer__account_number", "customer__legal_name", "customer__display_name", "currency")
+        items.values("customer_id", "customer__account_number", "customer__legal_name", "customer__display_name",
+                     "currency", "legal_entity__functional_currency")
         .annotate(
             open_total=_sum("open_amount"),
-            overdue_total=_sum("open_amount", filter=Q(due_date__lt=today)),
             item_count=Count("id"),
             oldest_due=Min("due_date"),
         )
-        .order_by("-open_total", "customer__legal_name", "currency")
+        .annotate(overdue_total=overdue, functional_open=functional_open)
+        .order_by("-functional_open", "-open_total", "customer__legal_name", "currency")
     )
 
 
@@ -311,3 +341,42 @@ def periods_overview() -> QuerySet[LegalEntity]:
         )
         .order_by("code")
     )
+
+
+def currency_totals(rows: list[dict[str, Any]], *, on: dt.date, amount_keys: tuple[str, ...]) -> dict[str, Any]:
+    """Totals per currency of a list (rows of {legal_entity__functional_currency, currency,
+    count, <amount_keys>...}, e.g. a values().annotate() by entity and currency) and, where more
+    than one currency is summed into one functional currency, a converted total per functional
+    currency at the rate in force on `on` (`fx_rate_for`). A missing rate leaves that
+    conversion out and says which."""
+    from ledger.services.rates import fx_rate_for
+    from otc.errors import DomainError
+
+    by_currency: dict[str, dict[str, Any]] = {}
+    functional: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        cur = row["currency"]
+        entry = by_currency.setdefault(cur, {"currency": cur, "count": 0, **dict.fromkeys(amount_keys, ZERO)})
+        entry["count"] += row["count"]
+        for key in amount_keys:
+            entry[key] += money_value(row[key])
+        fun = row["legal_entity__functional_currency"]
+        target = functional.setdefault(fun, {"currency": fun, "currencies": set(), "missing": set(),
+                                             **dict.fromkeys(amount_keys, ZERO)})
+        target["currencies"].add(cur)
+        try:
+            rate = fx_rate_for(from_currency=cur, to_currency=fun, on=on)
+        except DomainError:
+            target["missing"].add(cur)
+            continue
+        for key in amount_keys:
+            target[key] += money_value(row[key]) * rate
+    from otc.money import quantize
+
+    converted = []
+    for fun, target in sorted(functional.items()):
+        if len(target["currencies"]) < 2:
+            continue  # one currency: its total is already above
+        converted.append({"currency": fun, "from": sorted(target["currencies"]), "missing": sorted(target["missing"]),
+                          **{k: quantize(target[k], fun) for k in amount_keys}})
+    return {"by_currency": [by_currency[c] for c in sorted(by_currency)], "converted": converted, "on": on}

@@ -21,7 +21,7 @@ def history_rows(obj: Any, limit: int = 50) -> list[dict[str, Any]]:
             delta = record.diff_against(previous)
             for change in delta.changes:
                 field = obj._meta.get_field(change.field)
-                changes.append((field.verbose_name, display_value(field, change.old), display_value(field, change.new)))
+                changes.extend(field_changes(field, change.old, change.new))
         rows.append({
             "when": record.history_date,
             "who": record.history_user,
@@ -30,6 +30,41 @@ def history_rows(obj: Any, limit: int = 50) -> list[dict[str, Any]]:
             "changes": changes,
         })
     return rows
+
+
+def field_changes(field: models.Field, old: Any, new: Any) -> list[tuple[str, str, str]]:
+    """One (field, old, new) row per change, in words. A structured value (a JSON snapshot such
+    as an invoice's seller or bill-to) becomes one row per key that changed, named in words
+    ("seller: legal name"), rather than two Python dicts side by side."""
+    name = str(field.verbose_name)
+    if isinstance(old, dict) or isinstance(new, dict):
+        before, after = old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
+        keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+        if not before and len(keys) > 4:  # a snapshot taken: say so rather than list every field
+            filled = [k for k in keys if after.get(k) not in (None, "", [], {})]
+            return [(name, "", f"recorded ({len(filled)} fields: {', '.join(_words(k) for k in filled[:4])}…)")]
+        return [(f"{name}: {_words(k)}", _plain(before.get(k)), _plain(after.get(k))) for k in keys]
+    if isinstance(old, list) or isinstance(new, list):
+        return [(name, _plain(old), _plain(new))]
+    return [(name, display_value(field, old), display_value(field, new))]
+
+
+def _words(key: Any) -> str:
+    return str(key).replace("_", " ")
+
+
+def _plain(value: Any) -> str:
+    """A JSON value as a person reads it: lists joined, booleans as yes/no, nested dicts as
+    'key: value' pairs."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_words(k)}: {_plain(v)}" for k, v in value.items() if v not in (None, ""))
+    return str(value)
 
 
 def display_value(field: models.Field, value: Any) -> str:

@@ -48,6 +48,7 @@ class ApprovalLimit(models.Model):
         WRITE_OFF = "write_off", "Write-off"
         RESERVE = "reserve", "Bad-debt reserve"
         JOURNAL = "journal", "Manual journal"
+        CREDIT_RELEASE = "credit_release", "Release from credit hold"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     legal_entity = models.ForeignKey(

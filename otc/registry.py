@@ -60,6 +60,7 @@ class Registry:
     customer: list[Panel] = field(default_factory=list)
     webhook_subjects: dict[str, WebhookSubject] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEventType] = field(default_factory=dict)
+    invoice: list[Panel] = field(default_factory=list)  # the invoice page: payments (receivables)...
 
     def _add(self, items: list, item: Any) -> None:
         key = getattr(item, "key", None) or getattr(item, "url_name", None)
@@ -83,6 +84,9 @@ class Registry:
         """Register subscribable topics of one subject type: {topic: description}."""
         for topic, description in events.items():
             self.webhook_events[topic] = WebhookEventType(topic, subject_type, description)
+    def register_invoice_panel(self, panel: Panel) -> None:
+        """A panel on billing's invoice page; `context(request, invoice=...)`."""
+        self._add(self.invoice, panel)
 
 
 registry = Registry()

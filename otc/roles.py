@@ -61,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     FINANCE_MANAGER: [
         *_FINANCE_READ, *_LEDGER_READ, *_CONTRACTS_REVIEW, "customers.export_customers", "customers.change_customer",
         "otc.view_approvallimit", *_BILLING_READ, "billing.approve_creditnote", "billing.void_invoice",
+        "billing.hold_invoice",  # releasing drafts of customers on credit hold, within a credit-release limit
         *_RECEIVABLES_READ, "receivables.refund_receipt",
     ],
     CONTROLLER: [
@@ -72,7 +73,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_CONTRACTS_REVIEW, "contracts.override_blocking_finding", "contracts.manage_finance_policy",
         "contracts.change_financepolicy", "contracts.terminate_contract", "contracts.add_product",
         "contracts.change_product", *_BILLING_READ, "billing.approve_creditnote", "billing.void_invoice",
-        "billing.add_taxcode", "billing.change_taxcode", "billing.start_billing_run",
+        "billing.hold_invoice", "billing.add_taxcode", "billing.change_taxcode", "billing.start_billing_run",
         *_RECEIVABLES_READ, "receivables.add_bankaccount", "receivables.change_bankaccount", "receivables.refund_receipt",
     ],
     BILLING_SPECIALIST: [

@@ -28,3 +28,7 @@ class ReceivablesConfig(AppConfig):
             template="receivables/panels/customer_cash.html", context=panels.customer_cash_context,
             permission="receivables.view_receipt", order=25, width="col-12",
         ))
+        registry.register_invoice_panel(Panel(
+            key="receivables-invoice-payments", title="Payments", template="receivables/panels/invoice_payments.html",
+            context=panels.invoice_payments_context, permission="receivables.view_receiptapplication", order=10,
+        ))

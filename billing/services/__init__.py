@@ -33,6 +33,7 @@ from .portal import (
     portal_submission_reject,
     portal_submission_resubmit,
 )
+from .resend import invoice_send_again
 from .run import (
     billable_contract_ids,
     billing_run_generate_chunk,
@@ -48,6 +49,7 @@ __all__ = [
     "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue", "lock_invoices",
     "invoices_record_payments", "payment_status",
     # delivery
+    "invoice_send_again",
     "invoice_deliver",
     # portal uploads
     "lock_portal_submission", "portal_submission_accept", "portal_submission_ensure", "portal_submission_mark_uploaded",

@@ -39,10 +39,11 @@ from ledger.services import (
 )
 from otc import dates
 from otc.bulk import bulk_update_rows, history_insert
-from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from otc.models import User
+from otc.errors import InvalidTransition, LimitExceeded, PermissionDenied, ValidationFailed
+from otc.models import ApprovalLimit, User
 from otc.money import ZERO, money_text, quantize, to_decimal, validate_currency
 from otc.services import (
+    approval_limit,
     ensure_transition,
     outbox_emit,
     outbox_emit_many,
@@ -228,6 +229,8 @@ def _hold_change(invoice_id: int, by: User, hold: bool, reason: str) -> Invoice:
     ensure_draft(invoice)
     if invoice.on_hold == hold:
         raise InvalidTransition(f"Invoice {invoice} is already {'on hold' if hold else 'released'}.")
+    if not hold:
+        _ensure_may_release(invoice, by)
     before = "on_hold" if invoice.on_hold else "released"
     invoice.on_hold, invoice.hold_reason = hold, reason if hold else ""
     invoice.save(update_fields=["on_hold", "hold_reason", "updated_at"])
@@ -243,9 +246,32 @@ def invoice_hold(*, invoice_id: int, by: User, reason: str) -> Invoice:
     return _hold_change(invoice_id, by, True, reason.strip())
 
 
+def _ensure_may_release(invoice: Invoice, by: User) -> None:
+    """While the invoice's customer is on credit hold (or blocked), releasing its draft means
+    extending credit: only someone whose credit-release approval limit covers the invoice may."""
+    customer = Customer.objects.get(pk=invoice.customer_id)
+    if customer.status not in (Customer.Status.ON_HOLD, Customer.Status.BLOCKED):
+        return
+    limit = approval_limit(user=by, kind=ApprovalLimit.Kind.CREDIT_RELEASE, currency=invoice.currency,
+                           legal_entity_id=invoice.legal_entity_id)
+    if invoice.gross_total > limit:
+        state = customer.get_status_display().lower()
+        why = f" ({customer.status_reason})" if customer.status_reason else ""
+        yours = (f"your credit-release limit is {money_text(limit, invoice.currency)}" if limit
+                 else "your role may not release invoices of customers on credit hold")
+        raise LimitExceeded(
+            f"{customer.name} is {state}{why}: releasing this {money_text(invoice.gross_total, invoice.currency)} "
+            f"invoice extends credit, and {yours}. Ask a Finance Manager or the Controller, or take the "
+            "customer off hold first.")
+
+
 @transaction.atomic
-def invoice_release(*, invoice_id: int, by: User) -> Invoice:
-    return _hold_change(invoice_id, by, False, "")
+def invoice_release(*, invoice_id: int, by: User, reason: str) -> Invoice:
+    """Release a held draft so it can be issued. Needs a reason (kept in the history); while the
+    customer is on credit hold, also a credit-release approval limit covering the invoice."""
+    if not (reason or "").strip():
+        raise ValidationFailed("Say why the invoice is released from hold.", fields={"reason": ["required"]})
+    return _hold_change(invoice_id, by, False, reason.strip())
 
 
 # --- issuing ------------------------------------------------------------------------------------

@@ -9,15 +9,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledger.selectors import currency_totals
 from otc import dates, errors
 from otc.actions import button_action, domain_error_response, require
+from otc.aggregates import MONEY_FIELD, money_sum
 from otc.history import history_rows
+from otc.listing import sorted_by
+from otc.registry import registry, render_panels
 
 from .. import services
 from ..einvoice import invoice_to_cxml, invoice_to_ubl
@@ -58,15 +62,29 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         if data.get("period"):
             queryset = queryset.filter(billing_period_start=data["period"].replace(day=1))
         if data.get("overdue"):
-            queryset = queryset.filter(status__in=OPEN_STATUSES, due_date__lt=dates.today())
+            queryset = queryset.filter(status__in=OPEN_STATUSES, due_date__lt=dates.today(), gross_total__gt=0)
         if data.get("on_hold"):
             queryset = queryset.filter(on_hold=True)
-    queryset = queryset.annotate(is_overdue=Case(
-        When(status__in=OPEN_STATUSES, due_date__lt=dates.today(), then=Value(True)),
-        default=Value(False), output_field=BooleanField()))
-    page_obj = Paginator(queryset.order_by("-issue_date", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    queryset = queryset.annotate(
+        is_overdue=Case(When(status__in=OPEN_STATUSES, due_date__lt=dates.today(), gross_total__gt=0, then=Value(True)),
+                        default=Value(False), output_field=BooleanField()),
+        balance=Case(When(status__in=(Invoice.Status.VOID, Invoice.Status.DRAFT), then=Value(Decimal(0))),
+                     default=F("gross_total") - F("amount_credited") - F("amount_paid"), output_field=MONEY_FIELD))
+    totals = currency_totals(
+        list(queryset.order_by().values("legal_entity__functional_currency", "currency")
+             .annotate(count=Count("id"), gross=money_sum("gross_total"), open=money_sum("balance"))),
+        on=dates.today(), amount_keys=("gross", "open"))
+    ordered, sort = sorted_by(request, queryset, INVOICE_SORTS, default="-issued")
+    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/invoice_list.html",
-                  {"filter_form": form, "page_obj": page_obj})
+                  {"filter_form": form, "page_obj": page_obj, "totals": totals, "sort": sort})
+
+
+INVOICE_SORTS = {
+    "number": ("number",), "entity": ("legal_entity__code",), "customer": ("customer__legal_name",),
+    "period": ("billing_period_start",), "issued": ("issue_date",), "due": ("due_date",), "status": ("status",),
+    "total": ("gross_total",), "balance": ("balance",),
+}
 
 
 def _tax_summary(lines: list) -> list[dict]:
@@ -93,8 +111,12 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "credit_notes": list(invoice.credit_notes.order_by("requested_at", "id")),
         "creditable": invoice.status in CREDITABLE,
         "void_form": ReasonForm(),
-        "overdue": invoice.status in OPEN_STATUSES and invoice.due_date and invoice.due_date < dates.today(),
+        "overdue": invoice.status in OPEN_STATUSES and invoice.balance_due > 0 and invoice.due_date
+        and invoice.due_date < dates.today(),
         "history": history_rows(invoice) if request.user.has_perm("otc.view_audit_trail") else None,
+        "invoice_panels": render_panels(request, registry.invoice, invoice=invoice),
+        "can_send_again": invoice.status not in (Invoice.Status.DRAFT, Invoice.Status.VOID)
+        and request.user.has_perm("billing.issue_invoice"),
     }
     return render(request, "billing/invoice_detail.html", context)
 
@@ -135,8 +157,24 @@ def invoice_hold_view(request: HttpRequest, pk: int) -> HttpResponse:
 def invoice_release_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _invoice_action(
         request, pk, permission="billing.hold_invoice",
-        act=lambda invoice: services.invoice_release(invoice_id=invoice.pk, by=request.user),
+        act=lambda invoice: services.invoice_release(invoice_id=invoice.pk, by=request.user,
+                                                     reason=request.POST.get("reason", "")),
         done=lambda _result: "Invoice released from hold.",
+    )
+
+
+@login_required
+@permission_required("billing.view_invoice", raise_exception=True)
+@require_POST
+def invoice_send_again_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def done(delivery) -> str:
+        if delivery.status == "sent":
+            return f"Invoice sent again to {delivery.recipients}."
+        return f"Not sent: {delivery.detail}"
+
+    return _invoice_action(
+        request, pk, permission="billing.issue_invoice",
+        act=lambda invoice: services.invoice_send_again(invoice_id=invoice.pk, by=request.user), done=done,
     )
 
 

@@ -314,14 +314,33 @@ def contract_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, error)
         return redirect(_detail_url(contract) + "#decision")
     decision = form.cleaned_data["decision"]
+    level, required = next_level(version), selectors.required_levels(version)
     try:
         services.contract_decide(version_id=version.pk, by=request.user, decision=decision,
                                  comment=form.cleaned_data["comment"].strip())
     except errors.DomainError as exc:
         return domain_error_response(request, exc, _detail_url(contract))
-    verb = {"approved": "approved", "rejected": "rejected", "changes_requested": "sent back for changes"}[decision]
-    messages.success(request, f"{contract.number} version {version.version} {verb}.")
+    messages.success(request, _decision_message(contract, version, decision, level, required))
     return redirect(_detail_url(contract))
+
+
+def _decision_message(contract: Contract, version: ContractVersion, decision: str, level: int | None,
+                      required: int) -> str:
+    """What the decision did, in words: which level of how many, and what comes next."""
+    version.refresh_from_db(fields=["status"])
+    name = f"{contract.number} version {version.version}"
+    of = f"level {level} of {required} ({Approval.LEVEL_ROLES.get(level, 'reviewer')})" if level else "the review"
+    if decision == "rejected":
+        return f"{name} rejected at {of}."
+    if decision == "changes_requested":
+        return f"{name} sent back for changes at {of}; the sales rep amends and resubmits it, and review starts again at level 1."
+    if version.status in (ContractVersion.Status.SUBMITTED, ContractVersion.Status.IN_REVIEW):
+        following = next_level(version)
+        role = Approval.LEVEL_ROLES.get(following, "next approver")
+        return (f"{name}: {of} approved. It stays in review until level {following} of {required}: "
+                f"a {role}'s approval.")
+    state = version.get_status_display().lower()
+    return f"{name}: {of} approved, the last level required; the version is now {state}."
 
 
 @login_required

@@ -154,7 +154,7 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@otc.example")
 
 # --- Celery: without a broker the tasks run in-process (the embedded default) ---
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # a hostname, or kombu warns "No hostname was supplied"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -251,7 +251,7 @@ CXML_SHARED_SECRETS = {
     "coupa": env.str("CXML_SHARED_SECRET_COUPA", default=""),
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/otc.html"  # bootstrap5 with the app's pagination
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 LOGGING = {
@@ -259,7 +259,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "PIL")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "PIL")},
+        # Django's own console handler would print every django.* line a second time through the
+        # root handler ("Watching for file changes with StatReloader" twice): the root prints them.
+        "django": {"level": "INFO"},
+    },
 }
 
 # --- web security (docs/operations.md#security-settings) ---

@@ -62,6 +62,27 @@ def query_transform(context, **kwargs) -> str:
     return params.urlencode()
 
 
+@register.simple_tag(takes_context=True)
+def page_query(context, number: int, param: str | None = None) -> str:
+    """The current query with one page parameter (`page` unless the pager says otherwise, for a
+    page with two paged tables) set to `number`."""
+    return query_transform(context, **{param or "page": number})
+
+
 @register.filter
 def has_perm(user, perm: str) -> bool:
     return user.has_perm(perm)
+
+
+@register.simple_tag(takes_context=True)
+def sort_th(context, key: str, label: str, css: str = "") -> str:
+    """A sortable column header: a link that sorts by `key`, or by `-key` when the list is already
+    sorted by it, keeping the filters and going back to page 1; an arrow marks the sorted column."""
+    current = context["request"].GET.get("sort", "")
+    descending = current == f"-{key}"
+    target = key if descending or current != key else f"-{key}"
+    arrow = " ▲" if current == key else (" ▼" if descending else "")
+    sort = "ascending" if current == key else ("descending" if descending else "none")
+    query = query_transform(context, sort=target, page=None)
+    return format_html('<th class="{}" aria-sort="{}"><a class="link-body-emphasis text-decoration-none" href="?{}">{}{}</a></th>',
+                       css, sort, query, label, arrow)

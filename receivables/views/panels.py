@@ -23,4 +23,20 @@ def customer_cash_context(request: Any, customer: Any) -> dict[str, Any]:
             "statements": statement_currencies(customer_id=customer.pk), **customer_cash(customer_id=customer.pk)}
 
 
-__all__ = ["customer_cash_context", "unapplied_by_age_context"]
+def invoice_payments_context(request: Any, invoice: Any) -> dict[str, Any] | None:
+    """The cash applied to an invoice (billing's invoice page), each application linked to its
+    receipt when the user may see that receipt; reversed applications shown struck through. One
+    query. Hidden on drafts."""
+    from ..models import ReceiptApplication
+    from ..selectors import receipts_visible_to
+
+    if invoice.status == "draft":
+        return None
+    applications = list(ReceiptApplication.objects.filter(invoice_id=invoice.pk)
+                        .select_related("receipt", "applied_by").order_by("applied_at", "id"))
+    visible = set(receipts_visible_to(request.user).filter(pk__in=[a.receipt_id for a in applications])
+                  .values_list("pk", flat=True)) if applications else set()
+    return {"invoice": invoice, "applications": applications, "visible_receipts": visible}
+
+
+__all__ = ["customer_cash_context", "invoice_payments_context", "unapplied_by_age_context"]

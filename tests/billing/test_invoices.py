@@ -276,7 +276,9 @@ def test_hold_and_release():
     invoice_hold(invoice_id=inv.pk, by=specialist(), reason="Waiting for PO")
     inv.refresh_from_db()
     assert (inv.on_hold, inv.hold_reason) == (True, "Waiting for PO")
-    invoice_release(invoice_id=inv.pk, by=specialist())
+    with pytest.raises(ValidationFailed, match="Say why"):
+        invoice_release(invoice_id=inv.pk, by=specialist(), reason="")
+    invoice_release(invoice_id=inv.pk, by=specialist(), reason="PO received")
     inv.refresh_from_db()
     assert (inv.on_hold, inv.hold_reason) == (False, "")
     assert list(StatusChange.objects.filter(object_id=inv.pk, field="hold_state").values_list("to_state", flat=True)

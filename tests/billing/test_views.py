@@ -147,7 +147,10 @@ def test_hold_and_release_through_the_view(client):
     invoice.refresh_from_db()
     assert invoice.status == "draft"
     assert response.status_code == 200
-    client.post(reverse("billing:invoice_release", args=[invoice.pk]))
+    client.post(reverse("billing:invoice_release", args=[invoice.pk]))  # no reason: refused
+    invoice.refresh_from_db()
+    assert invoice.on_hold is True
+    client.post(reverse("billing:invoice_release", args=[invoice.pk]), {"reason": "PO received"})
     invoice.refresh_from_db()
     assert invoice.on_hold is False
 

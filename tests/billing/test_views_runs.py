@@ -89,7 +89,7 @@ def test_the_page_enqueues_the_task_and_polls_until_the_worker_is_done(client, e
     body = client.get(location).content.decode()
     assert 'data-testid="queued"' in body and 'hx-trigger="every 2s"' in body
     assert "?issuing=" in body.split('hx-get="')[1].split('"')[0]
-    assert ">Issue drafts</button>" not in body
+    assert 'data-testid="issue-drafts"' not in body
     assert "0 issued · 3 drafts to issue" in body
     # when the worker runs the task
     since = location.split("?issuing=")[1]
@@ -126,7 +126,8 @@ def test_users_without_the_permission_cannot_issue(client, enqueued):
     for role in ("Auditor", "Finance Manager"):
         login(client, role)
         assert client.post(reverse("billing:run_issue", args=[run.pk])).status_code == 403
-        assert ">Issue drafts</button>" not in client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+        assert client.get(reverse("billing:run_issue", args=[run.pk])).status_code == 403
+        assert 'data-testid="issue-drafts"' not in client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
     login(client, "Collector")  # may not even see runs
     assert client.get(reverse("billing:run_detail", args=[run.pk])).status_code == 403
     assert enqueued == []
@@ -174,3 +175,61 @@ def test_a_stalled_issuing_run_offers_resume_and_resuming_issues_what_is_left(
     billing_run_issue_task(**enqueued[0])
     run.refresh_from_db()
     assert (run.status, run.invoices_issued) == ("issued", 2)
+
+
+def test_issue_drafts_first_confirms_what_will_happen_and_writes_nothing(client, enqueued):
+    # given three drafts of 1,190.00 EUR to issue and one held
+    run = generated_run(drafts=3, held=1)
+    login(client, "Billing Specialist")
+    page = client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    assert 'data-testid="issue-drafts"' in page and "Issue 3 drafts…" in page
+    # when the specialist opens the confirmation
+    body = client.get(reverse("billing:run_issue", args=[run.pk])).content.decode()
+    # then it says what will be issued, the totals by entity and currency and how it is delivered
+    assert '<strong data-testid="to-issue">3 invoices</strong>' in body and "<strong>1</strong> draft on hold" in body
+    totals = body.split('data-testid="issue-totals"')[1]
+    assert "DE01" in totals and "3,000.00 EUR" in totals and "570.00 EUR" in totals and "3,570.00 EUR" in totals
+    assert "<strong>3</strong> by e-mail" in body
+    # and nothing was issued or enqueued by looking
+    assert enqueued == [] and not Invoice.objects.filter(billing_run=run, status="issued").exists()
+
+
+def test_the_run_page_lists_its_drafts_with_totals_by_entity_and_currency(client):
+    run = generated_run(drafts=2, held=1)
+    login(client, "Billing Specialist")
+    body = client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    totals = body.split('data-testid="draft-totals"')[1].split("</table>")[0]
+    assert ">2<" in totals and "2,380.00 EUR" in totals and "1,190.00 EUR" in totals  # 2 to issue, 1 held
+    drafts = body.split('data-testid="draft-list"')[1].split("</table>")[0]
+    assert drafts.count("/billing/invoices/") == 3 and "PO missing" in drafts
+
+
+def test_a_second_click_issues_nothing_and_says_so(client, today, django_capture_on_commit_callbacks, settings,
+                                                   tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    today(ISSUE)
+    run = generated_run(drafts=2, held=1)
+    login(client, "Billing Specialist")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("billing:run_issue", args=[run.pk]))
+    run.refresh_from_db()
+    assert (run.status, run.invoices_issued) == ("issued", 2)
+    first = client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    # the page no longer offers to issue, and a second (stale) click issues nothing and counts nothing
+    assert 'data-testid="issue-drafts"' not in first
+    with django_capture_on_commit_callbacks(execute=True):
+        second = client.post(reverse("billing:run_issue", args=[run.pk]), follow=True).content.decode()
+    assert "invoice(s) issued" not in second
+    assert "nothing to issue. 1 draft(s) are on hold: release them first." in second
+    run.refresh_from_db()
+    assert run.invoices_issued == 2
+
+
+def test_the_exception_summary_matches_the_table(client):
+    run = generated_run(drafts=1, held=0, exceptions=2)
+    BillingException.objects.create(run=run, code="already_invoiced", severity="skip", message="Billed before")
+    BillingRun.objects.filter(pk=run.pk).update(exceptions_count=2)
+    login(client, "Billing Specialist")
+    body = client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    assert "2 need attention · 1 for information" in body
+    assert "(2 need attention, 1 for information; 3 in all)" in body

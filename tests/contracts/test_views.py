@@ -286,15 +286,19 @@ def test_high_finding_needs_the_manager(client, world):
     version = world.submitted(payment_terms_days=90)
     url = reverse("contracts:decide", args=[version.contract.pk])
     client.force_login(world.reviewer)
-    client.post(url, {"decision": "approved"})
+    page = client.post(url, {"decision": "approved"}, follow=True).content.decode()
     version.refresh_from_db()
     assert version.status == "in_review"
+    # the message says which level was approved and what comes next, not "version 1 approved"
+    assert (f"{version.contract.number} version 1: level 1 of 2 (Contract Reviewer) approved. It stays in review "
+            "until level 2 of 2: a Finance Manager&#x27;s approval.") in page
     html = client.get(detail(version)).content.decode()
     assert 'data-testid="decision-form"' not in html  # the reviewer approved level 1 already
 
     client.force_login(world.manager)
     assert "level 2 (Finance Manager)" in client.get(detail(version)).content.decode()
-    client.post(url, {"decision": "approved"})
+    page = client.post(url, {"decision": "approved"}, follow=True).content.decode()
+    assert "level 2 of 2 (Finance Manager) approved, the last level required; the version is now" in page
 
     version.refresh_from_db()
     assert version.status == "active"

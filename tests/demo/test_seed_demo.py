@@ -136,6 +136,18 @@ def assert_billing(this_month: dt.date, m3: dt.date, m2: dt.date, m1: dt.date) -
         assert not issued.filter(gross_total__gt=0).exclude(
             journal_entry__entry_date=run.period_start, journal_entry__period__month=run.period_start.month).exists()
     assert Invoice.objects.filter(billing_run=runs[3], status="draft").count() == runs[3].invoices_created > 0
+    # every record is dated on the business day it happened, not at the seed's clock time (issue 16):
+    # runs started on their 1st, voids and portal uploads on their days, history rows likewise
+    for run in runs[:3]:
+        assert run.started_at.date() == run.finished_at.date() == run.period_start
+        assert set(Invoice.objects.filter(billing_run=run).exclude(status="draft")
+                   .values_list("issued_at__date", flat=True)) == {run.period_start}
+    assert all(v.voided_at.date() < today and v.history.latest().history_date.date() == v.voided_at.date()
+               for v in Invoice.objects.filter(status="void"))
+    uploads = PortalSubmission.objects.exclude(uploaded_at=None)
+    assert uploads.exists() and all(s.created_at.date() <= s.uploaded_at.date() < today for s in uploads)
+    # the PDFs of the seeded documents are rendered on their first download, not while seeding
+    assert not Invoice.objects.exclude(pdf_sha256="").exists()
     # the latest issued run left the drafts of customers on hold on hold, and listed its exceptions
     held = Invoice.objects.filter(billing_run=runs[2], status="draft", on_hold=True)
     assert held.exists() and set(held.values_list("customer__status", flat=True)) == {"on_hold"}

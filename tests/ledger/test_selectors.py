@@ -16,7 +16,7 @@ from ledger.selectors import (
     journal_entries,
     trial_balance,
 )
-from ledger.services import LineSpec, journal_post, journal_reverse
+from ledger.services import LineSpec, OpenItemSpec, journal_post, journal_reverse
 from otc.roles import CONTROLLER, SALES_REP
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory, post_invoice, post_receipt
@@ -115,3 +115,31 @@ def test_gl_export_rows(books):
     assert [(r["account_code"], r["debit"], r["credit"], r["line"]) for r in reversal] == [
         ("1000", "", "400.0000", 1), ("1100", "400.0000", "", 2)]
     assert all(r["period"] == "2026-04" for r in by_header)
+
+
+def test_ar_by_customer_ranks_in_functional_currency_and_never_shows_negative_overdue(today):
+    """3,960,077 JPY (about 26,400 USD) ranks below 146,601.55 USD; a customer whose unapplied
+    cash exceeds its overdue invoices shows 0 overdue, not a negative amount (issue 16)."""
+    from tests.factories.ledger import FxRateFactory
+
+    today(dt.date(2026, 4, 15))
+    entity = LegalEntityFactory(functional_currency="USD")
+    FxRateFactory(date=dt.date(2026, 1, 31), from_currency="JPY", to_currency="USD", rate=Decimal("0.0066667"))
+    yen, dollars, credit = (CustomerFactory(legal_name=name) for name in ("Yen KK", "Dollar Inc", "Credit Ltd"))
+    post_invoice(entity, yen, "3960077", currency="JPY", date=dt.date(2026, 3, 1))
+    post_invoice(entity, dollars, "146601.55", currency="USD", date=dt.date(2026, 4, 1))
+    post_invoice(entity, credit, "100.00", currency="USD", date=dt.date(2026, 2, 1))   # overdue
+    journal_post(legal_entity_id=entity.id, kind="receipt", document_date=dt.date(2026, 3, 3), by=None,
+                 currency="USD", lines=[  # 250.00 on account: an open credit item
+                     LineSpec(Decimal("250.00"), role="cash"),
+                     LineSpec(Decimal("-250.00"), role="unapplied_cash", customer_id=credit.id,
+                              open_item=OpenItemSpec("receipt", "RCPT-1", dt.date(2026, 3, 3), dt.date(2026, 3, 3))),
+                 ])
+    rows = list(ar_by_customer(user=user_with_role(CONTROLLER)))
+    assert [(r["customer__legal_name"], r["open_total"], r["functional_open"].quantize(Decimal("0.01")))
+            for r in rows] == [
+        ("Dollar Inc", Decimal("146601.55"), Decimal("146601.55")),
+        ("Yen KK", Decimal("3960077.00"), Decimal("26400.65")),
+        ("Credit Ltd", Decimal("-150.00"), Decimal("-150.00")),
+    ]
+    assert rows[-1]["overdue_total"] == 0

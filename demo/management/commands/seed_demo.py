@@ -18,7 +18,7 @@ from django.test.utils import override_settings
 
 from billing.tax import seed_tax_codes
 from customers.models import Customer
-from demo.billing import seed_billing
+from demo.billing import documents_on_first_download, seed_billing
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.helpdesk import seed_helpdesk
@@ -70,7 +70,8 @@ class Command(BaseCommand):
         # e-mails (notifications, invoices with their PDFs) are kept in memory rather than printed.
         logging.getLogger("celery").setLevel(logging.WARNING)
         logging.getLogger("weasyprint").setLevel(logging.ERROR)  # font-subsetting notices, once per PDF
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), \
+                documents_on_first_download():
             contracts = seed_contracts(users=users, today=today, book=max(12, customers // 7))
             lap("contracts")
             billing = seed_billing(users=users, today=today)
