@@ -99,8 +99,14 @@ def _wrap(text: str, width: int) -> list[str]:
 BAI2_CREDIT, BAI2_RETURN = "195", "555"  # incoming money transfer; deposited item returned
 
 
+def bai2_remittance(line: BankLine) -> str:
+    """What the parser gives back as the remittance of a line written by `write_bai2` (the ORG=/OBI=
+    tags are read as fields, not kept in the text)."""
+    return " ".join(w for w in (word.rstrip("/") for word in line.remittance.split()) if w)
+
+
 def bai2_text(line: BankLine) -> str:
-    """The 16 record's text for a line (what the parser gives back as the remittance)."""
+    """The 16 record's text for a line: ``ORG=<payer> OBI=<remittance>``, as a wire."""
     name = _words(line.payer_name)
     remittance = " ".join(w for w in (word.rstrip("/") for word in line.remittance.split()) if w)  # "/" ends a record
     if name:
