@@ -45,6 +45,8 @@ class DbBook:
         self._prefixes = dict(LegalEntity.objects.values_list("pk", "invoice_prefix"))
         self._names: dict[int, list[tuple[int, str]]] = {}
         self._aliases: dict[tuple[str, str], list[int]] | None = None
+        self._domains: dict[str, list[int]] | None = None
+        self._parents: dict[int, int] | None = None
         self.consumed: dict[int, Decimal] = defaultdict(Decimal)
 
     def invoices_by_numbers(self, legal_entity_id: int, currency: str, candidates: list[NumberKey]) -> list[OpenInvoice]:
@@ -84,6 +86,38 @@ class DbBook:
                 Invoice.objects.filter(legal_entity_id=legal_entity_id).exclude(status=Invoice.Status.DRAFT)
                 .values_list("customer_id", "customer__legal_name").distinct().order_by("customer_id"))
         return self._names[legal_entity_id]
+
+    def customers_by_email_domain(self, domain: str) -> list[int]:
+        """Customers with a contact e-mail address at `domain` (remittance advices come from AP)."""
+        if self._domains is None:
+            from customers.models import Contact
+
+            self._domains = defaultdict(list)
+            for customer_id, email in Contact.objects.exclude(email="").values_list("customer_id", "email").order_by("pk"):
+                key = email.rpartition("@")[2].lower()
+                if customer_id not in self._domains[key]:
+                    self._domains[key].append(customer_id)
+        return list(self._domains.get(domain.lower(), []))
+
+    def group_of(self, customer_id: int) -> frozenset[int]:
+        """The customer's corporate group: everyone under the same top parent (customers.parent)."""
+        if self._parents is None:
+            from customers.models import Customer
+
+            self._parents = dict(Customer.objects.filter(parent__isnull=False).values_list("pk", "parent_id"))
+            self._groups: dict[int, set[int]] = defaultdict(set)
+            for child in self._parents:
+                self._groups[self._top(child)].add(child)
+        top = self._top(customer_id)
+        return frozenset({top, *self._groups.get(top, ())}) if top in self._groups else frozenset({customer_id})
+
+    def _top(self, customer_id: int) -> int:
+        seen = set()
+        assert self._parents is not None
+        while customer_id in self._parents and customer_id not in seen:
+            seen.add(customer_id)
+            customer_id = self._parents[customer_id]
+        return customer_id
 
     def currency_mismatch(self, customer_id: int, legal_entity_id: int, currency: str) -> bool:
         rows = _open_invoices().filter(customer_id=customer_id, legal_entity_id=legal_entity_id)
@@ -163,12 +197,15 @@ class PreloadedBook:
         return self._db.customers_by_alias(normalized_payer)
 
     def customer_names(self, legal_entity_id: int) -> list[tuple[int, str]]:
-        if legal_entity_id not in self._names:
-            from customers.models import Customer
+        # the same names as the database Book, so a receipt scores the same in a batch and alone
+        # (issue 16: the workbench's fresh suggestion contradicted the stored one)
+        return self._db.customer_names(legal_entity_id)
 
-            ids = self.customers.get(legal_entity_id, set())
-            self._names[legal_entity_id] = sorted(Customer.objects.filter(pk__in=ids).values_list("pk", "legal_name"))
-        return self._names[legal_entity_id]
+    def customers_by_email_domain(self, domain: str) -> list[int]:
+        return self._db.customers_by_email_domain(domain)
+
+    def group_of(self, customer_id: int) -> frozenset[int]:
+        return self._db.group_of(customer_id)
 
     def currency_mismatch(self, customer_id: int, legal_entity_id: int, currency: str) -> bool:
         held = {c for c in self.currencies.get((customer_id, legal_entity_id), set())
