@@ -533,7 +533,7 @@ def match_and_identify(receipt: ReceiptFacts, book: Book, policy: MatchPolicy = 
 
 
 def _match(run: _Run) -> list[Suggestion]:
-    receipt, book, policy, amount = run.receipt, run.book, run.policy, run.amount
+    receipt, book, amount = run.receipt, run.book, run.amount
     entity, currency = receipt.legal_entity_id, receipt.currency
 
     # 1. invoice numbers as written, then one-edit typos of them when nothing agreed with the amount
