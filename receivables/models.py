@@ -191,10 +191,14 @@ class Receipt(models.Model):
 
 
 class ReceiptApplication(models.Model):
-    """Part of a receipt applied to one invoice, with its own journal entry."""
+    """Part of a receipt applied to one invoice, or to an open item that has no invoice (an opening
+    balance migrated from the previous system, a manual debit), with its own journal entry."""
 
     receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="applications")
-    invoice = models.ForeignKey("billing.Invoice", on_delete=models.PROTECT, related_name="applications")
+    invoice = models.ForeignKey("billing.Invoice", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="applications")
+    open_item = models.ForeignKey("ledger.OpenItem", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", help_text="The open item paid when it has no invoice")
     amount = models.DecimalField(**MONEY)
     journal_entry = models.OneToOneField("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
     rule = models.CharField(max_length=40, default="manual", help_text="manual, or the matching rules that applied it")
@@ -211,10 +215,19 @@ class ReceiptApplication(models.Model):
 
     class Meta:
         ordering = ["applied_at", "id"]
-        constraints = [models.CheckConstraint(name="application_positive", condition=Q(amount__gt=0))]
+        constraints = [
+            models.CheckConstraint(name="application_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(name="application_pays_one_document",
+                                   condition=Q(invoice__isnull=False, open_item__isnull=True)
+                                   | Q(invoice__isnull=True, open_item__isnull=False)),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.receipt} -> {self.invoice}: {self.amount}"
+        return f"{self.receipt} -> {self.document_number}: {self.amount}"
+
+    @property
+    def document_number(self) -> str:
+        return self.invoice.number if self.invoice_id else self.open_item.document_number
 
 
 class PayerAlias(models.Model):

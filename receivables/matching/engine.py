@@ -539,8 +539,14 @@ def _match(run: _Run) -> list[Suggestion]:
     # 1. invoice numbers as written, then one-edit typos of them when nothing agreed with the amount
     keys = extract_invoice_numbers(receipt.remittance)
     seen: set[int] = set()
-    if keys:
-        hits = _number_hits(run, keys, book.invoices_by_numbers(entity, currency, keys))
+    # open items without invoices (opening balances "LEG-C00042-1", manual debits): named as written
+    finder = getattr(book, "items_by_text", None)
+    item_hits = [_Hit(item, NumberKey(sequence=item.id, raw=item.number), NUMBER_WEIGHT["full"],
+                      f"Remittance names open item {item.number}")
+                 for item in _clean(finder(entity, currency, receipt.remittance) if finder else [], currency)
+                 if item.legal_entity_id == entity]
+    if keys or item_hits:
+        hits = (_number_hits(run, keys, book.invoices_by_numbers(entity, currency, keys)) if keys else []) + item_hits
         seen = {h.invoice.id for h in hits}
         _by_numbers(run, hits, typo=False)
         if not any(c.amount_agrees for c in run.candidates):
