@@ -72,6 +72,7 @@ class DbBook:
         self._aliases: dict[tuple[str, str], list[int]] | None = None
         self._domains: dict[str, list[int]] | None = None
         self._parents: dict[int, int] | None = None
+        self._item_numbers: set[str] | None = None
         self.consumed: dict[int, Decimal] = defaultdict(Decimal)
 
     def invoices_by_numbers(self, legal_entity_id: int, currency: str, candidates: list[NumberKey]) -> list[OpenInvoice]:
@@ -96,7 +97,9 @@ class DbBook:
 
     def items_by_text(self, legal_entity_id: int, currency: str, text: str) -> list[OpenInvoice]:
         """Open items without invoices whose document number the remittance writes as it is."""
-        tokens = document_tokens(text)
+        if self._item_numbers is None:  # few (opening balances): known once per batch, asked only on a hit
+            self._item_numbers = {number.upper() for number in _open_items().values_list("document_number", flat=True)}
+        tokens = document_tokens(text) & self._item_numbers
         if not tokens:
             return []
         rows = (_open_items().filter(legal_entity_id=legal_entity_id, currency=currency, document_number__in=tokens)

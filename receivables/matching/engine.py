@@ -472,14 +472,22 @@ def _by_amount(run: _Run, who: Identified, open_invoices: list[OpenInvoice], tru
     value_date = run.receipt.value_date
     pool = sorted(eligible, key=lambda i: (abs((i.due_date - value_date).days), _age(i)))[:cap]
     if len(pool) >= 2:
-        result = subset_sums([run.cents(i.open_amount) for i in pool], run.cents(amount),
-                             max_items=run.policy.max_combination_invoices, max_solutions=2,
-                             budget=run.policy.combination_budget)
-        if result.solutions:
+        # fewest invoices first (a payer pays two or three invoices far more often than six, and with
+        # many open items some six always add up to any amount): the smallest size with an answer
+        # decides; two answers of that size are ambiguous
+        cents = [run.cents(i.open_amount) for i in pool]
+        result, budget_hit = None, False
+        for size in range(2, run.policy.max_combination_invoices + 1):
+            result = subset_sums(cents, run.cents(amount), max_items=size, max_solutions=2,
+                                 budget=run.policy.combination_budget)
+            budget_hit = budget_hit or result.budget_hit
+            if result.solutions:
+                break
+        if result is not None and result.solutions:
             chosen = [pool[i] for i in result.solutions[0]]
-            bounded = len(eligible) > cap or result.budget_hit or truncated
+            bounded = len(eligible) > cap or budget_hit or truncated
             if len(result.solutions) > 1:
-                choice, note = 0.55, "; another combination sums to the same amount: oldest chosen, ambiguous"
+                choice, note = 0.55, "; another combination sums to the same amount: the nearest due chosen, ambiguous"
             elif bounded:
                 choice, note = 0.75, f"; search bounded to the {len(pool)} invoices due nearest, another may exist"
             else:

@@ -460,7 +460,8 @@ CSV_CORRUPTIONS = [
     ("statement_signed.csv", "2450.75", '"2.450,75"', "Line 3: amount '2.450,75' is not a number"),
     ("statement_signed.csv", "2450.75", "2450.755", "Line 3: amount '2450.755' has more decimals than USD allows (2)"),
     ("statement_signed.csv", "-1250.00,USD", "-1250.00,US", "Line 4: currency 'US' is not an ISO 4217 code"),
-    ("statement_signed.csv", "Payer Account", "Account", "Line 1: column 'Payer Account' is missing"),
+    # only the date and amount columns are required (issue 13: a payer-account column is optional)
+    ("statement_signed.csv", "Value Date,Amount", "Value Date,Betrag", "Line 1: column 'Amount' is missing"),
     ("statement_signed.csv", ",Monthly account fee,TXN-0004", ",Monthly account fee", "Line 5: 8 columns where the header has 9"),
     ("statement_signed.csv", "2026-03-04,2026-03-04,980.10", "2026-03-04,2026-03-04,", "Line 7: the amount (Amount) is empty"),
     ("statement_de.csv", "980,00;;EUR", "980,00;5,00;EUR", "Line 4: both 'Haben' and 'Soll' hold an amount"),
@@ -533,3 +534,11 @@ def test_camt_related_parties_structured_and_unstructured_remittance_and_end_to_
         ("HOFFMANN MEDIA GMBH", "", "DE-RE-2026-000415 DE-RE-2026-000416 kreditoren@hoffmann-media.example", ""),
         ("ROSSI TEXTILES S.P.A.", "", "RF18DERE2026000417", "E2E-77120"),  # the ultimate debtor when no debtor
     ]
+
+
+def test_csv_optional_columns_the_file_lacks_are_left_out_and_named():
+    data = sample("statement_signed.csv").replace(b"Payer Account", b"Account")
+    [statement] = parse_statement(data, format="csv", csv_mapping=SIGNED_MAPPING)
+    assert statement.missing_columns == ("Payer Account",)
+    assert all(tx.payer_account == "" for tx in statement.transactions)
+    assert statement.transactions[0].payer_name  # the other columns are still read

@@ -222,3 +222,31 @@ def test_customer_page_panel_shows_unapplied_cash_and_payments(client, book):
     response = client.get(statement)  # the customer's only entity and currency
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content if response.streaming else [response.content]).startswith(b"%PDF")
+
+
+def test_a_bank_csv_with_only_date_amount_and_details_is_previewed_then_imported(client, book):
+    """Issue 13: every column but the date and the amount is optional; the page shows what it read
+    before importing, and Import takes the previewed file without a second upload."""
+    login(client, CASH_APP)
+    data = b"Date,Amount,Details\n2026-04-20,1190.00,DE01-INV-2026-000001 KUNDE EINS\n2026-04-20,-5.00,Fee\n"
+    response = upload(client, data, account=book["account"], action="preview", currency="-", remittance="Details")
+    body = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="preview"' in body
+    assert "1 money-in line (receipts), 1 money-out" in body and "DE01-INV-2026-000001 KUNDE EINS" in body
+    assert "Columns not in the file, left out: Payer, Payer Account, Transaction ID" in body
+    assert not StatementImport.objects.exists() and not Receipt.objects.exists()  # nothing written
+    token = response.context["preview"]["token"]
+    response = client.post(reverse("receivables:imports"), {
+        "token": token, "preset": "signed_iso", "bank_account": book["account"].pk, "currency": "-",
+        "remittance": "Details", "action": "import"}, follow=True)
+    assert "1 receipt recorded, 1 applied automatically" in response.content.decode()
+    assert Invoice.objects.get(pk=book["first"].pk).status == "paid"
+
+
+def test_an_empty_override_keeps_the_layout_and_a_dash_clears_it(client, book):
+    login(client, CASH_APP)
+    data = b"Date,Amount,Payer Account\n2026-04-20,10.00,DE02120300000000202051\n"
+    response = upload(client, data, account=book["account"], action="preview", payer_account="-", currency="-")
+    preview = response.context["preview"]
+    assert preview["mapping"].payer_account is None
+    assert preview["statements"][0]["rows"][0].payer_account == ""
