@@ -115,8 +115,18 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
                                f"Payer account {account} is used by {len(ids)} customers"))
     if normalized:
         ids = sorted(set(book.customers_by_alias(normalized)))
+        # an alias that is another customer's very name (once the bank's words are gone) proves little
+        namesakes = []
+        if ids:
+            names = name_index(receipt.legal_entity_id, book.customer_names(receipt.legal_entity_id))
+            namesakes = [cid for cid, norm in ((h.customer_id, names.by_id.get(h.customer_id))
+                                               for h in names.search(normalized, cutoff=95, limit=5))
+                         if norm == normalized and cid not in ids]
         for cid in ids:
-            if len(ids) == 1:
+            if len(ids) == 1 and namesakes:
+                add(Identified(cid, 0.6, "payer_alias", f"Payer '{receipt.payer_name}' is a learned alias, but also "
+                                                         f"the name of {len(namesakes)} other customer(s)"))
+            elif len(ids) == 1:
                 add(Identified(cid, 0.95, "payer_alias", f"Payer '{receipt.payer_name}' is a learned alias"))
             else:
                 add(Identified(cid, 0.6, "payer_alias",
@@ -143,7 +153,8 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
             top = hits[0]
             # token_set_ratio says 100 for "acme" in "acme widgets": rivals are as close on both measures
             rivals = [h for h in hits[1:] if h.score >= top.score - 5 and h.sort_score >= top.sort_score - 8]
-            if top.score >= 95 and top.sort_score >= 90 and not rivals:
+            aliased_elsewhere = any(c.rule == "payer_alias" and c.customer_id != top.customer_id for c in found.values())
+            if top.score >= 95 and top.sort_score >= 90 and not rivals and not aliased_elsewhere:
                 add(Identified(top.customer_id, 0.96 if top.sort_score == 100 else 0.93, "payer_name",
                                f"Payer '{receipt.payer_name}' matches customer name '{top.name}' "
                                f"({top.score:.0f}%)"))
