@@ -175,6 +175,8 @@ class AcceptForm(forms.Form):
     index = forms.IntegerField(min_value=0, max_value=50)
     fresh = forms.BooleanField(required=False)
     allocations = forms.CharField(max_length=2000)
+    # the second click a suggestion naming another customer's invoice than the payer's needs
+    confirm_other = forms.BooleanField(required=False)
 
 
 def allocations_key(allocations: list[dict[str, Any]]) -> str:

@@ -51,6 +51,12 @@ def receipts_visible_to(user: User) -> QuerySet[Receipt]:
     return Receipt.objects.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
+def unapplied_totals(receipts: QuerySet[Receipt]) -> list[dict[str, Any]]:
+    """What the (filtered) waiting receipts leave to apply, per currency: [{currency, count, total}]."""
+    return list(receipts.order_by().values("currency").annotate(count=Count("id"), total=money_sum("left"))
+                .order_by("currency"))
+
+
 def workbench_receipts(*, user: User, bank_account_id: int | None = None, status: str = "",
                        identified: str = "", amount_min: Decimal | None = None, amount_max: Decimal | None = None,
                        value_from: dt.date | None = None, value_to: dt.date | None = None,
@@ -248,6 +254,6 @@ def customer_cash(*, customer_id: int, history: int = 10) -> dict[str, Any]:
 
 __all__ = [
     "AGE_BUCKETS", "WAITING", "customer_cash", "invoices_by_id", "invoices_by_number", "open_invoices_for",
-    "receipt_applications", "receipt_for_page", "statement_imports", "suggested_customers",
+    "receipt_applications", "receipt_for_page", "unapplied_totals", "statement_imports", "suggested_customers",
     "unapplied_cash_by_age", "workbench_receipts",
 ]

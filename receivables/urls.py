@@ -10,6 +10,7 @@ urlpatterns = [
     path("receipts/new/", views.receipt_new, name="receipt_new"),
     path("receipts/<int:pk>/", views.receipt_detail, name="receipt_detail"),
     path("receipts/<int:pk>/accept/", views.receipt_accept, name="receipt_accept"),
+    path("receipts/accept-selected/", views.receipts_accept_selected, name="receipts_accept_selected"),
     path("receipts/<int:pk>/suggest/", views.receipt_suggest_again, name="receipt_suggest"),
     path("receipts/<int:pk>/invoices/", views.receipt_invoice_search, name="receipt_invoice_search"),
     path("receipts/<int:pk>/split/", views.receipt_split, name="receipt_split"),

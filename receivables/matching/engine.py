@@ -119,9 +119,7 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
         namesakes = []
         if ids:
             names = name_index(receipt.legal_entity_id, book.customer_names(receipt.legal_entity_id))
-            namesakes = [cid for cid, norm in ((h.customer_id, names.by_id.get(h.customer_id))
-                                               for h in names.search(normalized, cutoff=95, limit=5))
-                         if norm == normalized and cid not in ids]
+            namesakes = [cid for cid in names.by_norm.get(normalized, ()) if cid not in ids]
         for cid in ids:
             if len(ids) == 1 and namesakes:
                 add(Identified(cid, 0.6, "payer_alias", f"Payer '{receipt.payer_name}' is a learned alias, but also "

@@ -120,9 +120,11 @@ class NameIndex:
         self.by_id: dict[int, str] = {}
         self.display: dict[int, str] = dict(names)
         self.words: dict[str, list[int]] = {}
+        self.by_norm: dict[str, list[int]] = {}
         for customer_id, name in names:
             norm = normalize_payer(name)
             self.by_id[customer_id] = norm
+            self.by_norm.setdefault(norm, []).append(customer_id)
             for word in set(norm.split()):
                 self.words.setdefault(word, []).append(customer_id)
 
@@ -147,6 +149,9 @@ class NameIndex:
         else:  # no shared word ("muller" for "mueller"): a fast whole-name ratio over everyone
             found = process.extract(normalized_payer, self.by_id, scorer=fuzz.ratio,
                                     score_cutoff=max(cutoff, 88), limit=limit)
+        # names equal to the payer's always take part, whatever ties token_set_ratio's limit cut
+        exact = [cid for cid in self.by_norm.get(normalized_payer, ()) if cid not in {cid for _, _, cid in found}]
+        found = [*found, *((self.by_id[cid], 100.0, cid) for cid in exact)]
         hits = [NameHit(cid, self.display[cid], score, fuzz.token_sort_ratio(normalized_payer, name)) for name, score, cid in found]
         return sorted(hits, key=lambda h: (-h.score, -h.sort_score, h.customer_id))
 

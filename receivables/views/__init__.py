@@ -19,11 +19,11 @@ from .receipts import (
     receipt_suggest_again,
 )
 from .setup import bank_accounts, receipt_new
-from .workbench import receipt_accept, workbench
+from .workbench import receipt_accept, receipts_accept_selected, workbench
 
 __all__ = [
     "application_reverse_view", "bank_accounts", "customer_options", "import_detail", "import_list",
     "receipt_accept", "receipt_detail", "receipt_identify_view", "receipt_invoice_search", "receipt_new",
     "receipt_on_account_view", "receipt_refund_view", "receipt_reverse_view", "receipt_split",
-    "receipt_suggest_again", "workbench",
+    "receipt_suggest_again", "receipts_accept_selected", "workbench",
 ]
