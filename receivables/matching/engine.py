@@ -491,6 +491,12 @@ def _by_amount(run: _Run, who: Identified, open_invoices: list[OpenInvoice], tru
                                  budget=run.policy.combination_budget)
             budget_hit = budget_hit or result.budget_hit
             if result.solutions:
+                if len(result.solutions) == 1 and size < run.policy.max_combination_invoices:
+                    # one more invoice may fit as well (equal fees make that common): then it is ambiguous
+                    wider = subset_sums(cents, run.cents(amount), max_items=size + 1, max_solutions=2,
+                                        budget=run.policy.combination_budget)
+                    if len(wider.solutions) > 1:
+                        result = wider
                 break
         if result is not None and result.solutions:
             chosen = [pool[i] for i in result.solutions[0]]
