@@ -71,6 +71,20 @@ class StatementImport(models.Model):
     debits_skipped = models.PositiveIntegerField(default=0)
     auto_applied = models.PositiveIntegerField(default=0)
 
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        IMPORTING = "importing", "Reading and recording"
+        MATCHING = "matching", "Matching"
+        DONE = "done", "Done"
+        FAILED = "failed", "Refused"
+
+    # a large file is imported in the background (receivables.tasks): its progress and outcome
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    receipts_matched = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    pending_data = models.BinaryField(null=True, blank=True, editable=False)
+    pending_options = models.JSONField(default=dict, blank=True)
+
     class Meta:
         ordering = ["-imported_at", "-id"]
 

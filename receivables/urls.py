@@ -22,6 +22,7 @@ urlpatterns = [
     path("customers/", views.customer_options, name="customer_options"),
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("bank-accounts/", views.bank_accounts, name="bank_accounts"),
     path("customers/<int:customer_id>/statement.pdf", statements.statement_download, name="customer_statement"),
 ]

@@ -22,13 +22,14 @@ from ..forms import CSV_PRESETS, StatementUploadForm
 from ..models import BankStatement, Receipt, StatementImport
 from ..parsers import detect_format, parse_statement
 from ..selectors import statement_imports
-from ..services import statement_import
+from ..services import statement_import, statement_import_start
 from ._common import IMPORT
 
 PAGE_SIZE = 25
 MAX_BYTES = 20 * 1024 * 1024
 RECEIPTS_SHOWN = 500
 PREVIEW_ROWS = 10
+BACKGROUND_LINES = 2_000  # files with more lines are imported by a Celery job with a progress bar
 PREVIEW_SECONDS = 30 * 60
 
 
@@ -104,6 +105,9 @@ def _import(request: HttpRequest, form: StatementUploadForm) -> StatementImport 
         shape = _mapping(form, data)
         if shape is None:
             return None
+        if data.count(b"\n") > BACKGROUND_LINES:  # a large file must not hold the request: a Celery job
+            return statement_import_start(data=data, file_name=name, by=request.user, format=kind,
+                                          csv_mapping=shape[1])
         return statement_import(data=data, file_name=name, by=request.user, format=kind, csv_mapping=shape[1])
     except errors.PermissionDenied as exc:
         raise PermissionDenied(exc.message)
@@ -125,7 +129,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and request.POST.get("action") == "preview":
             preview = _preview(request, form)
         elif form.is_valid() and (run := _import(request, form)) is not None:
-            messages.success(request, summary(run))
+            if run.status == StatementImport.Status.DONE:
+                messages.success(request, summary(run))
             return redirect("receivables:import_detail", pk=run.pk)
         page_obj = Paginator(statement_imports(), PAGE_SIZE).get_page(request.GET.get("page"))
         return render(request, "receivables/imports.html", {
@@ -144,7 +149,27 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     receipts = list(Receipt.objects.filter(statement__statement_import=run).select_related("customer")
                     .order_by("value_date", "id")[:RECEIPTS_SHOWN])
     return render(request, "receivables/import_detail.html",
-                  {"run": run, "statements": statements, "receipts": receipts, "shown": RECEIPTS_SHOWN})
+                  {"run": run, "statements": statements, "receipts": receipts, "shown": RECEIPTS_SHOWN,
+                   **_progress(run)})
 
 
-__all__ = ["import_detail", "import_list"]
+def _progress(run: StatementImport) -> dict[str, Any]:
+    working = run.status in (StatementImport.Status.QUEUED, StatementImport.Status.IMPORTING,
+                             StatementImport.Status.MATCHING)
+    percent = (int(run.receipts_matched * 100 / run.receipts_created) if run.receipts_created else 0) \
+        if run.status == StatementImport.Status.MATCHING else (100 if not working else 0)
+    return {"working": working, "percent": percent}
+
+
+@login_required
+@permission_required("receivables.view_statementimport", raise_exception=True)
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress partial the import page polls while a background import runs (one query)."""
+    run = get_object_or_404(StatementImport, pk=pk)
+    response = render(request, "receivables/_import_progress.html", {"run": run, **_progress(run)})
+    if not _progress(run)["working"]:
+        response["HX-Refresh"] = "true"  # done: reload the page with its statements and receipts
+    return response
+
+
+__all__ = ["import_detail", "import_list", "import_progress"]

@@ -250,3 +250,47 @@ def test_an_empty_override_keeps_the_layout_and_a_dash_clears_it(client, book):
     preview = response.context["preview"]
     assert preview["mapping"].payer_account is None
     assert preview["statements"][0]["rows"][0].payer_account == ""
+
+
+def test_a_large_file_is_imported_in_the_background_with_its_progress(client, book, django_capture_on_commit_callbacks,
+                                                                       monkeypatch):
+    """Issue 13: a long file does not hold the request; a Celery job reads, records and matches it
+    (eager here), and the import page shows its progress until it is done."""
+    from receivables.views import imports
+
+    monkeypatch.setattr(imports, "BACKGROUND_LINES", 2)
+    login(client, CASH_APP)
+    data = csv("2026-04-20,1190.00,EUR,KUNDE EINS GMBH,,DE01-INV-2026-000001,,T-1",
+               "2026-04-20,77.00,EUR,Somebody Unknown,,,,T-3", "2026-04-20,-12.50,EUR,,,,Bank fee,T-4")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = upload(client, data, account=book["account"])
+    run = StatementImport.objects.get()
+    assert run.status == "queued" and not Receipt.objects.exists() and len(queued) == 1
+    body = response.content.decode()
+    assert 'data-testid="import-progress"' in body and "Queued" in body
+    queued[0]()  # the worker picks the job up
+    run.refresh_from_db()
+    assert (run.status, run.receipts_created, run.receipts_matched, run.auto_applied) == ("done", 2, 2, 1)
+    assert run.pending_data is None
+    assert Invoice.objects.get(pk=book["first"].pk).status == "paid"
+    progress = client.get(reverse("receivables:import_progress", args=[run.pk]))
+    assert progress["HX-Refresh"] == "true"
+
+
+def test_a_background_import_that_is_refused_says_why_and_writes_nothing(client, book, django_capture_on_commit_callbacks,
+                                                                         monkeypatch):
+    from receivables.views import imports
+
+    monkeypatch.setattr(imports, "BACKGROUND_LINES", 1)
+    login(client, CASH_APP)
+    data = csv("2026-04-20,12.505,EUR,A,,,,T-1", "2026-04-20,1.00,EUR,B,,,,T-2")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, data, account=book["account"])
+    run = StatementImport.objects.get()
+    assert run.status == "failed" and "more decimals than EUR allows" in run.error
+    assert not Receipt.objects.exists()
+    page = client.get(reverse("receivables:import_detail", args=[run.pk])).content.decode()
+    assert 'data-testid="import-error"' in page
+    with django_capture_on_commit_callbacks(execute=True):  # the same file again, corrected or not, is not "seen before"
+        upload(client, data, account=book["account"])
+    assert StatementImport.objects.count() == 2
