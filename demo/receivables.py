@@ -485,9 +485,26 @@ class DemoCash:
         return {invoice_id for p in self.payments for invoice_id, _ in p.truth}
 
 
+def _difference_limits() -> None:
+    """The cash application specialist may write off bank fees and small differences up to 100 (10,000 JPY)
+    when accepting a short payment (receivables.services.differences)."""
+    from django.contrib.auth.models import Group
+
+    from otc import roles
+    from otc.models import ApprovalLimit
+
+    group = Group.objects.filter(name=roles.CASH_APPLICATION).first()
+    if group is None:
+        return
+    for currency, amount in (("USD", 100), ("EUR", 100), ("GBP", 100), ("JPY", 10_000)):
+        ApprovalLimit.objects.get_or_create(kind=ApprovalLimit.Kind.WRITE_OFF, role=group, user=None, currency=currency,
+                                            legal_entity=None, defaults={"max_amount": Decimal(amount)})
+
+
 def seed_receivables(*, users: dict[str, User], today: dt.date, seed: int = 5) -> dict:
     """Bank accounts, three months of imported statements and the specialist's work; returns counts."""
     cash = DemoCash(users=users, today=today, seed=seed)
+    _difference_limits()
     with on_day(add_months(today.replace(day=1), -2)):
         cash.accounts = seed_bank_accounts(users["controller"])
     cash.plan()

@@ -177,6 +177,8 @@ class AcceptForm(forms.Form):
     allocations = forms.CharField(max_length=2000)
     # the second click a suggestion naming another customer's invoice than the payer's needs
     confirm_other = forms.BooleanField(required=False)
+    # a short payment within tolerance: write the difference off in the same step
+    write_off = forms.BooleanField(required=False)
 
 
 def allocations_key(allocations: list[dict[str, Any]]) -> str:

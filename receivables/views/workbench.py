@@ -27,6 +27,7 @@ from ..forms import AcceptForm, WorkbenchFilterForm, allocations_key
 from ..models import Receipt
 from ..selectors import invoices_by_id, suggested_customers, unapplied_totals, workbench_receipts
 from ..services import receipt_apply, receipt_suggestions
+from ..services.differences import difference_write_off
 from ..services.matching import suggestion_json
 from ._common import (
     APPLY,
@@ -84,8 +85,11 @@ def _chosen_suggestion(receipt: Receipt, form: AcceptForm) -> dict[str, Any]:
     return suggestion  # no longer fitting (an invoice or the receipt has less left) is refused by receipt_apply
 
 
+@transaction.atomic
 def _accept(receipt: Receipt, form: AcceptForm, by) -> Decimal:
-    """Apply the chosen suggestion exactly as shown (the service checks everything again)."""
+    """Apply the chosen suggestion exactly as shown (the service checks everything again); with
+    `write_off`, a short payment's difference is written off in the same transaction (refused whole
+    past the tolerance or the person's limit)."""
     suggestion = _chosen_suggestion(receipt, form)
     allocations = [(a["invoice_id"], Decimal(str(a["amount"]))) for a in suggestion["allocations"]]
     receipt_apply(receipt_id=receipt.pk, allocations=allocations, by=by,
@@ -93,6 +97,9 @@ def _accept(receipt: Receipt, form: AcceptForm, by) -> Decimal:
                   score=suggestion.get("score"),
                   reason="Suggestion accepted: " + "; ".join(suggestion.get("reasons") or []),
                   on_account=Decimal(str(suggestion.get("on_account") or 0)) > 0)
+    short = Decimal(str(suggestion.get("short") or 0))
+    if form.cleaned_data.get("write_off") and short > 0 and allocations[-1][0] > 0:
+        difference_write_off(receipt_id=receipt.pk, invoice_id=allocations[-1][0], amount=short, by=by)
     return sum((amount for _, amount in allocations), Decimal(0))
 
 

@@ -499,3 +499,42 @@ def test_another_customers_invoice_needs_a_second_click(client, book):
     response = client.post(reverse("receivables:receipt_accept", args=[receipt.pk]), accept_data(stored), follow=True)
     assert "confirm it explicitly" in response.content.decode()
     assert not ReceiptApplication.objects.exists()
+
+
+def _short(book):
+    receipt = record(book, "1175.00", customer=False, payer="Kunde Eins")
+    stored = suggest(receipt, (book["first"], "1175.00"))
+    stored[0]["short"] = "15.00"
+    Receipt.objects.filter(pk=receipt.pk).update(suggestions=stored)
+    return receipt, stored
+
+
+def test_a_bank_fee_is_written_off_within_tolerance_and_limit_in_the_accept_step(client, book):
+    from django.contrib.auth.models import Group
+
+    from ledger.models import JournalEntry
+    from otc.models import ApprovalLimit
+
+    ApprovalLimit.objects.create(kind="write_off", role=Group.objects.get(name=CASH_APP), currency="EUR",
+                                 max_amount=D("100.00"))
+    receipt, stored = _short(book)
+    login(client, CASH_APP)
+    page = client.get(reverse("receivables:receipt_detail", args=[receipt.pk])).content.decode()
+    assert 'data-testid="write-off"' in page
+    client.post(reverse("receivables:receipt_accept", args=[receipt.pk]), accept_data(stored, write_off="on"))
+    invoice = Invoice.objects.get(pk=book["first"].pk)
+    assert (invoice.status, invoice.balance_due) == ("paid", D("0"))
+    entry = JournalEntry.objects.filter(memo__startswith="Payment difference on").get()
+    lines = {(line.account.role, line.amount) for line in entry.lines.all()}
+    assert lines == {("rounding", D("15.0000")), ("ar", D("-15.0000"))}
+    assert reconciled(book["entity"])
+
+
+def test_a_write_off_beyond_the_limit_refuses_the_whole_accept(client, book):
+    receipt, stored = _short(book)  # no write-off limit for the specialist: zero
+    login(client, CASH_APP)
+    response = client.post(reverse("receivables:receipt_accept", args=[receipt.pk]),
+                           accept_data(stored, write_off="on"), follow=True)
+    assert "exceeds your write-off limit" in response.content.decode()
+    assert not ReceiptApplication.objects.filter(receipt=receipt).exists()
+    assert Invoice.objects.get(pk=book["first"].pk).status == "issued"
