@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -40,6 +41,13 @@ class BankLine:
     bank_reference: str = ""
     structured: bool = False  # camt: the remittance is a structured creditor reference
     end_to_end_id: str = ""
+    # how the bank writes the narrative (docs/bank-formats.md, "As banks write them"); "" is the default:
+    # MT940 "swift" (/ORDP//NAME/../REMI/USTD//..), "ordp" (/ORDP/<name>/REMI/..);
+    # BAI2 "unlabelled" (the name on its own 88, then an address), "fedwire" (B/O: 1/<name>/2/..),
+    # "ach" (ORIG CO NAME: cut at 16, RMR*IV*), "wrapped" (records filled to 80 and continued mid-word);
+    # camt "documents" (RfrdDocInf/Nb per number), "e2e" (the reference only in EndToEndId),
+    # "ultimate" (the payer only as UltmtDbtr)
+    style: str = ""
 
 
 @dataclass
@@ -99,13 +107,43 @@ def _wrap(text: str, width: int) -> list[str]:
 BAI2_CREDIT, BAI2_RETURN = "195", "555"  # incoming money transfer; deposited item returned
 
 
+def bai2_remittance(line: BankLine) -> str:
+    """What the parser gives back as the remittance of a line written by `write_bai2` (the ORG=/OBI=
+    tags are read as fields, not kept in the text)."""
+    return " ".join(w for w in (word.rstrip("/") for word in line.remittance.split()) if w)
+
+
 def bai2_text(line: BankLine) -> str:
-    """The 16 record's text for a line (what the parser gives back as the remittance)."""
+    """The 16 record's text for a line: ``ORG=<payer> OBI=<remittance>``, as a wire."""
     name = _words(line.payer_name)
     remittance = " ".join(w for w in (word.rstrip("/") for word in line.remittance.split()) if w)  # "/" ends a record
     if name:
         return _words(f"ORG={name} OBI={remittance}") if remittance else f"ORG={name}"
     return remittance
+
+
+def _bai2_detail(head: str, line: BankLine) -> list[str]:
+    """The 16 record and its 88 continuations in the line's style."""
+    name, remittance = _words(line.payer_name), bai2_remittance(line)
+    if line.style == "unlabelled" and name:
+        return [head + "/", f"88,{name}", "88,100 MAIN STREET SUITE 4 SPRINGFIELD IL 62701",
+                *([f"88,OBI={remittance}"] if remittance else [])]
+    if line.style == "fedwire" and name:
+        return [head + f"B/O: 1/{name}/2/SPRINGFIELD IL US", *([f"88,OBI: {remittance}"] if remittance else [])]
+    if line.style == "ach" and name:
+        rmr = f"RMR*IV*{remittance.replace('*', ' ')}*PI*{line.amount:.2f}\\" if remittance else ""
+        return [head + f"ORIG CO NAME:{name[:16]} ORIG ID:1{zlib.crc32(name.encode()) % 10 ** 9:09d} DESC DATE:"
+                f"{line.value_date:%y%m%d}", "88,CO ENTRY DESCR:PAYMENT SEC:CCD", *([f"88,{rmr}"] if rmr else [])]
+    if line.style == "wrapped":
+        text = head + bai2_text(line)
+        records = [text[:80]]
+        rest = text[80:]
+        while rest:
+            records.append("88," + rest[:77])
+            rest = rest[77:]
+        return records
+    text = _wrap(bai2_text(line), 70) or [""]
+    return [head + text[0], *(f"88,{piece}" for piece in text[1:])]
 
 
 def write_bai2(statement: BankStatementFile, *, created: dt.datetime | None = None, receiver: str = "OTC") -> bytes:
@@ -123,9 +161,7 @@ def write_bai2(statement: BankStatementFile, *, created: dt.datetime | None = No
         if "," in line.bank_reference or "/" in line.bank_reference:
             raise ValueError(f"A BAI2 bank reference cannot hold ',' or '/': {line.bank_reference!r}")
         head = f"16,{code},{units},V,{line.value_date:%y%m%d},0000,{line.bank_reference},,"
-        text = _wrap(bai2_text(line), 70) or [""]
-        account.append(head + text[0])
-        account += [f"88,{piece}" for piece in text[1:]]
+        account += _bai2_detail(head, line)
     account.append(f"49,{control},{len(account) + 1}/")
     group = [f"02,{receiver},{s.bank_id},1,{s.day:%y%m%d},{created:%H%M},{ccy},2/", *account]
     group.append(f"98,{control},1,{len(group) + 1}/")
@@ -153,11 +189,21 @@ def _entry_xml(line: BankLine, day: dt.date) -> str:
     parties = ""
     if line.payer_name or line.payer_account:
         name = f"<{role}><Pty><Nm>{escape(_words(line.payer_name)[:140])}</Nm></Pty></{role}>" if line.payer_name else ""
+        if line.style == "ultimate" and line.payer_name:
+            name = f"<Ultmt{role}><Pty><Nm>{escape(_words(line.payer_name)[:140])}</Nm></Pty></Ultmt{role}>"
         account = (f"<{role}Acct><Id><IBAN>{escape(line.payer_account)}</IBAN></Id></{role}Acct>"
                    if line.payer_account else "")
         parties = f"<RltdPties>{name}{account}</RltdPties>"
     remittance = _words(line.remittance)
-    if remittance and line.structured:
+    end_to_end = escape(line.end_to_end_id) or "NOTPROVIDED"
+    if line.style == "e2e" and remittance:
+        end_to_end, remittance = escape(remittance[:35]), ""
+    if remittance and line.style == "documents":
+        numbers = remittance.split()
+        info = "<RmtInf>" + "".join(
+            f"<Strd><RfrdDocInf><Tp><CdOrPrtry><Cd>CINV</Cd></CdOrPrtry></Tp><Nb>{escape(number[:35])}</Nb>"
+            f"</RfrdDocInf></Strd>" for number in numbers) + "</RmtInf>"
+    elif remittance and line.structured:
         if len(remittance) > 35:
             raise ValueError(f"A structured creditor reference has at most 35 characters: {remittance!r}")
         info = (f"<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{escape(remittance)}"
@@ -166,7 +212,6 @@ def _entry_xml(line: BankLine, day: dt.date) -> str:
         info = "<RmtInf>" + "".join(f"<Ustrd>{escape(piece)}</Ustrd>" for piece in _wrap(remittance, 140)) + "</RmtInf>"
     else:
         info = ""
-    end_to_end = escape(line.end_to_end_id) or "NOTPROVIDED"
     return (
         f"<Ntry><Amt Ccy=\"{ccy}\">{_plain(line.amount, ccy)}</Amt><CdtDbtInd>{side}</CdtDbtInd>"
         f"<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day.isoformat()}</Dt></BookgDt>"
@@ -262,6 +307,27 @@ def mt940_name(line: BankLine) -> str:
     return " ".join("".join(_chunks(_words(line.payer_name.replace("?", " ")), 27, 2)).split())
 
 
+def _swift_narrative(line: BankLine) -> list[str]:
+    """:86: in the SWIFT subfield style, filled to 65 characters a line (61 after the tag) and cut
+    mid-word, as ING or ABN AMRO write it."""
+    name, remittance = _words(line.payer_name)[:70], _words(line.remittance.replace("/", " "))
+    if line.style == "ordp":
+        text = f"/ORDP/{name}/REMI/{remittance}" if name else f"/REMI/{remittance}"
+    else:
+        text = "/TRTP/SEPA CREDIT TRANSFER"
+        if name:
+            text += f"/ORDP//NAME/{name}"
+        if line.payer_account:
+            text += f"/IBAN/{line.payer_account}"
+        text += f"/REMI/USTD//{remittance}/EREF/{line.end_to_end_id or 'NOTPROVIDED'}"
+    pieces = [text[:61]]
+    rest = text[61:]
+    while rest and len(pieces) < 6:
+        pieces.append(rest[:65])
+        rest = rest[65:]
+    return [f":86:{pieces[0]}", *pieces[1:]]
+
+
 def write_mt940(statement: BankStatementFile) -> bytes:
     """:20:, :25: (the IBAN), :28C:, :60F:, per line a :61: (value date, entry date, C/D, amount
     with a decimal comma, N-code, NONREF//bank reference) and a structured :86:, then :62F:."""
@@ -276,6 +342,9 @@ def write_mt940(statement: BankStatementFile) -> bytes:
         reference = (line.end_to_end_id or "NONREF")[:16]
         out.append(f":61:{line.value_date:%y%m%d}{s.day:%m%d}{'C' if credit else 'D'}"
                    f"{_mt940_amount(line.amount, ccy)}{code}{reference}//{line.bank_reference}")
+        if line.style in ("swift", "ordp"):
+            out += _swift_narrative(line)
+            continue
         subfields = [("00", "GUTSCHRIFT UEBERWEISUNG" if credit else "RUECKUEBERWEISUNG"), ("10", "9310")]
         purpose = _chunks(_words(line.remittance.replace("?", " ")), 27, 10)
         subfields += [(f"{20 + index}", piece) for index, piece in enumerate(purpose)]
@@ -301,6 +370,25 @@ def csv_mapping(account_number: str) -> CsvMapping:
     return CsvMapping(date="Posting Date", value_date="Value Date", amount="Amount", currency="Currency",
                       payer_name="Counterparty", payer_account="Counterparty Account", remittance="Reference",
                       bank_reference="Transaction ID", date_format="%d/%m/%Y", account_number=account_number)
+
+
+CSV_SHORT_LAYOUT = ("Date", "Amount", "Currency", "Name", "Details")
+
+
+def csv_short_mapping(account_number: str) -> CsvMapping:
+    """A bank CSV without a payer-account column or a transaction id (only date and amount are needed)."""
+    return CsvMapping(date="Date", amount="Amount", currency="Currency", payer_name="Name", remittance="Details",
+                      date_format="%d.%m.%Y", account_number=account_number)
+
+
+def write_csv_short(statement: BankStatementFile) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_SHORT_LAYOUT)
+    for line in statement.lines:
+        writer.writerow([f"{line.value_date:%d.%m.%Y}", f"{line.amount:.{minor_units(line.currency)}f}",
+                         line.currency, _words(line.payer_name), _words(line.remittance)])
+    return buffer.getvalue().encode("utf-8")
 
 
 def write_csv(statement: BankStatementFile) -> bytes:

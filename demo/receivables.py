@@ -76,6 +76,16 @@ def _format(entity: str, month: int) -> str:
     return "csv"
 
 
+STYLES = {"bai2": ["", "unlabelled", "fedwire", "ach"], "mt940": ["", "swift", "ordp"], "camt053": ["", "ultimate"]}
+
+
+def _style(fmt: str, n: int, payment: Payment) -> str:
+    """How the payer's bank writes this line (demo/bankfiles.py): every style banks use, in turn."""
+    styles = STYLES.get(fmt, [""])
+    style = styles[n % len(styles)]
+    return "" if payment.structured else style
+
+
 @dataclass
 class Payment:
     """What a payer sends (one statement line) and what it should pay (the truth)."""
@@ -226,7 +236,28 @@ class DemoCash:
             for invoice in mine:
                 self.single(invoice)
         self.unknown_payers()
+        self.legacy_payments()
         self.choose_returns()
+
+    def legacy_payments(self) -> None:
+        """Customers paying opening balances migrated from the previous system (LEG-...): with the
+        legacy number in the remittance, or without it (matched by payer and amount)."""
+        from ledger.models import OpenItem
+
+        codes = {entity.pk: entity.code for entity in LegalEntity.objects.all()}
+        items = (OpenItem.objects.filter(document_type="opening", open_amount__gt=0, account__role="ar")
+                 .select_related("customer").order_by("pk"))
+        chosen = [item for item in items if codes.get(item.legal_entity_id) in self.accounts
+                  and self.accounts[codes[item.legal_entity_id]].currency == item.currency][:8]
+        for n, item in enumerate(chosen):
+            day = self.today - dt.timedelta(days=self.r.randint(3, 50))
+            customer = item.customer
+            self.payments.append(Payment(
+                entity=codes[item.legal_entity_id], value_date=day, amount=item.open_amount,
+                payer_name=_payer_name(self.r, customer, codes[item.legal_entity_id] == "US01"),
+                payer_account=payer_account(customer) if n % 2 else "",
+                remittance=item.document_number if n % 3 else "", kind="legacy",
+                truth=[(-item.pk, item.open_amount)], customer_id=customer.pk))
 
     def _customer_line(self, invoice: Invoice, **kwargs) -> dict:
         customer = invoice.customer
@@ -323,10 +354,11 @@ class DemoCash:
                 continue
             currency = self.accounts[payment.entity].currency
             payment.reference = f"{payment.entity[:2]}{day:%y%m%d}{n:05d}"
+            fmt = _format(payment.entity, self.month_offset(day))
             lines[payment.entity, day].append((payment, BankLine(
                 value_date=payment.value_date, amount=payment.amount, currency=currency, payer_name=payment.payer_name,
                 payer_account=payment.payer_account, remittance=payment.remittance, bank_reference=payment.reference,
-                structured=payment.structured and _format(payment.entity, self.month_offset(day)) == "camt053")))
+                structured=payment.structured and fmt == "camt053", style=_style(fmt, n, payment))))
             if payment.returned:
                 back = self.day_for(day + dt.timedelta(days=4))
                 reference = f"RT{back:%y%m%d}{n:05d}"
@@ -400,9 +432,9 @@ class DemoCash:
             if payment is None or not payment.truth or payment.returned:
                 continue
             truth = list(payment.truth)
-            invoices = Invoice.objects.in_bulk([i for i, _ in truth])
+            invoices = Invoice.objects.in_bulk([i for i, _ in truth if i > 0])
             if any(i not in invoices or invoices[i].status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
-                   or invoices[i].balance_due < amount for i, amount in truth):
+                   or invoices[i].balance_due < amount for i, amount in truth if i > 0):
                 continue  # the matcher (or a person) already took it elsewhere: left for a person to sort out
             top = receipt.suggestions[0] if receipt.suggestions else None
             chosen = top and sorted((a["invoice_id"], Decimal(a["amount"])) for a in top["allocations"]) == sorted(truth)
@@ -453,9 +485,26 @@ class DemoCash:
         return {invoice_id for p in self.payments for invoice_id, _ in p.truth}
 
 
+def _difference_limits() -> None:
+    """The cash application specialist may write off bank fees and small differences up to 100 (10,000 JPY)
+    when accepting a short payment (receivables.services.differences)."""
+    from django.contrib.auth.models import Group
+
+    from otc import roles
+    from otc.models import ApprovalLimit
+
+    group = Group.objects.filter(name=roles.CASH_APPLICATION).first()
+    if group is None:
+        return
+    for currency, amount in (("USD", 100), ("EUR", 100), ("GBP", 100), ("JPY", 10_000)):
+        ApprovalLimit.objects.get_or_create(kind=ApprovalLimit.Kind.WRITE_OFF, role=group, user=None, currency=currency,
+                                            legal_entity=None, defaults={"max_amount": Decimal(amount)})
+
+
 def seed_receivables(*, users: dict[str, User], today: dt.date, seed: int = 5) -> dict:
     """Bank accounts, three months of imported statements and the specialist's work; returns counts."""
     cash = DemoCash(users=users, today=today, seed=seed)
+    _difference_limits()
     with on_day(add_months(today.replace(day=1), -2)):
         cash.accounts = seed_bank_accounts(users["controller"])
     cash.plan()

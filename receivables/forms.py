@@ -175,6 +175,10 @@ class AcceptForm(forms.Form):
     index = forms.IntegerField(min_value=0, max_value=50)
     fresh = forms.BooleanField(required=False)
     allocations = forms.CharField(max_length=2000)
+    # the second click a suggestion naming another customer's invoice than the payer's needs
+    confirm_other = forms.BooleanField(required=False)
+    # a short payment within tolerance: write the difference off in the same step
+    write_off = forms.BooleanField(required=False)
 
 
 def allocations_key(allocations: list[dict[str, Any]]) -> str:
@@ -273,8 +277,9 @@ DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
 
 class StatementUploadForm(forms.Form):
-    file = forms.FileField(label="Statement file", help_text="BAI2, camt.053/camt.054, MT940 or CSV; the format is "
-                                                             "recognised from the content.")
+    file = forms.FileField(label="Statement file", required=False,
+                           help_text="BAI2, camt.053/camt.054, MT940 or CSV; the format is recognised from the content.")
+    token = forms.CharField(required=False, widget=forms.HiddenInput)  # the previewed file, kept for 30 minutes
     format = forms.ChoiceField(required=False, choices=[("", "Recognise automatically")] + [
         (value, label) for value, label in StatementImport.Format.choices if value != StatementImport.Format.MANUAL])
     # CSV only
@@ -305,13 +310,22 @@ class StatementUploadForm(forms.Form):
         self.fields["bank_account"].queryset = BankAccount.objects.filter(is_active=True).order_by("name")
         bootstrap_style(self)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("file") and not data.get("token"):
+            self.add_error("file", "Choose the statement file.")
+        return data
+
     def csv_mapping(self) -> CsvMapping:
-        """The preset's mapping with every filled-in field overriding it."""
+        """The preset's mapping with every filled-in field overriding it ("-" means: no such column)."""
         data = self.cleaned_data
         mapping = dict(PRESETS[data.get("preset") or CSV_PRESETS[0].key].mapping)
         for name in MAPPING_FIELDS:
             value = (data.get(name) or "").strip() if name != "delimiter" else data.get(name)
             if not value:
+                continue
+            if value == "-":  # the file has no such column: clear the layout's
+                mapping[name] = "" if name == "amount" else (() if name == "remittance" else None)
                 continue
             if name == "remittance":
                 value = tuple(part.strip() for part in value.split("|") if part.strip())

@@ -71,6 +71,20 @@ class StatementImport(models.Model):
     debits_skipped = models.PositiveIntegerField(default=0)
     auto_applied = models.PositiveIntegerField(default=0)
 
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        IMPORTING = "importing", "Reading and recording"
+        MATCHING = "matching", "Matching"
+        DONE = "done", "Done"
+        FAILED = "failed", "Refused"
+
+    # a large file is imported in the background (receivables.tasks): its progress and outcome
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    receipts_matched = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    pending_data = models.BinaryField(null=True, blank=True, editable=False)
+    pending_options = models.JSONField(default=dict, blank=True)
+
     class Meta:
         ordering = ["-imported_at", "-id"]
 
@@ -191,10 +205,14 @@ class Receipt(models.Model):
 
 
 class ReceiptApplication(models.Model):
-    """Part of a receipt applied to one invoice, with its own journal entry."""
+    """Part of a receipt applied to one invoice, or to an open item that has no invoice (an opening
+    balance migrated from the previous system, a manual debit), with its own journal entry."""
 
     receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="applications")
-    invoice = models.ForeignKey("billing.Invoice", on_delete=models.PROTECT, related_name="applications")
+    invoice = models.ForeignKey("billing.Invoice", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="applications")
+    open_item = models.ForeignKey("ledger.OpenItem", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", help_text="The open item paid when it has no invoice")
     amount = models.DecimalField(**MONEY)
     journal_entry = models.OneToOneField("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
     rule = models.CharField(max_length=40, default="manual", help_text="manual, or the matching rules that applied it")
@@ -211,10 +229,19 @@ class ReceiptApplication(models.Model):
 
     class Meta:
         ordering = ["applied_at", "id"]
-        constraints = [models.CheckConstraint(name="application_positive", condition=Q(amount__gt=0))]
+        constraints = [
+            models.CheckConstraint(name="application_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(name="application_pays_one_document",
+                                   condition=Q(invoice__isnull=False, open_item__isnull=True)
+                                   | Q(invoice__isnull=True, open_item__isnull=False)),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.receipt} -> {self.invoice}: {self.amount}"
+        return f"{self.receipt} -> {self.document_number}: {self.amount}"
+
+    @property
+    def document_number(self) -> str:
+        return self.invoice.number if self.invoice_id else self.open_item.document_number
 
 
 class PayerAlias(models.Model):

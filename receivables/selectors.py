@@ -5,6 +5,7 @@ fixed number of queries, with aggregates computed in SQL."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from django.db.models.functions import Coalesce
 from billing.models import Invoice
 from customers.models import Customer
 from customers.selectors import customers_visible_to
+from ledger.models import OpenItem
 from otc import dates
 from otc.aggregates import MONEY_FIELD, money_sum, money_value
 from otc.models import User
@@ -47,6 +49,12 @@ def receipts_visible_to(user: User) -> QuerySet[Receipt]:
     if user.has_perm("customers.view_all_customers"):
         return Receipt.objects.all()
     return Receipt.objects.filter(customer__in=customers_visible_to(user).values("pk"))
+
+
+def unapplied_totals(receipts: QuerySet[Receipt]) -> list[dict[str, Any]]:
+    """What the (filtered) waiting receipts leave to apply, per currency: [{currency, count, total}]."""
+    return list(receipts.order_by().values("currency").annotate(count=Count("id"), total=money_sum("left"))
+                .order_by("currency"))
 
 
 def workbench_receipts(*, user: User, bank_account_id: int | None = None, status: str = "",
@@ -94,16 +102,41 @@ def receipt_for_page(*, user: User, pk: int) -> Receipt | None:
 
 
 def receipt_applications(receipt: Receipt) -> list[ReceiptApplication]:
-    return list(receipt.applications.select_related("invoice", "journal_entry", "reversal_entry", "applied_by",
+    return list(receipt.applications.select_related("invoice", "open_item", "journal_entry", "reversal_entry", "applied_by",
                                                     "reversed_by").order_by("applied_at", "id"))
 
 
-def invoices_by_id(ids: set[int]) -> dict[int, Invoice]:
-    """Invoices named by suggestions, with their current balance, in one query."""
+@dataclass(frozen=True)
+class OpenItemDocument:
+    """An open item without an invoice (an opening balance) where a page shows an invoice: the
+    suggestions name it by the negative open item id."""
+
+    pk: int
+    number: str
+    customer_id: int
+    currency: str
+    balance_due: Decimal
+    due_date: dt.date
+    status: str = "issued"  # open while something is due (the pages read OPEN statuses)
+    is_open_item: bool = True
+
+
+def invoices_by_id(ids: set[int]) -> dict[int, Any]:
+    """Invoices named by suggestions, with their current balance, in one query (and the open items
+    without invoices, named by negative ids, in a second when there are any)."""
     if not ids:
         return {}
-    return Invoice.objects.only("id", "number", "status", "currency", "gross_total", "amount_credited", "amount_paid",
-                                "customer_id", "due_date").in_bulk(ids)
+    found: dict[int, Any] = dict(Invoice.objects.only(
+        "id", "number", "status", "currency", "gross_total", "amount_credited", "amount_paid", "customer_id",
+        "due_date").in_bulk([i for i in ids if i > 0]))
+    items = [-i for i in ids if i < 0]
+    if items:
+        for pk, number, customer_id, currency, open_amount, due in OpenItem.objects.filter(pk__in=items).values_list(
+                "pk", "document_number", "customer_id", "currency", "open_amount", "due_date"):
+            found[-pk] = OpenItemDocument(pk=pk, number=number, customer_id=customer_id, currency=currency,
+                                          balance_due=open_amount, due_date=due,
+                                          status="issued" if open_amount > 0 else "paid")
+    return found
 
 
 def open_invoices_for(*, receipt: Receipt, customer_id: int | None = None, number: str = "",
@@ -119,7 +152,35 @@ def open_invoices_for(*, receipt: Receipt, customer_id: int | None = None, numbe
         rows = rows.filter(number__icontains=number)
     if amount is not None:
         rows = rows.filter(Q(due=amount) | Q(gross_total=amount))
-    return list(rows.select_related("customer").order_by("due_date", "id")[:limit])
+    found: list[Any] = list(rows.select_related("customer").order_by("due_date", "id")[:limit])
+    # open items without invoices (opening balances): payable too, listed after the invoices
+    items = OpenItem.objects.filter(legal_entity_id=receipt.legal_entity_id, currency=receipt.currency,
+                                    account__role="ar", open_amount__gt=0).exclude(document_type="invoice")
+    if customer_id:
+        items = items.filter(customer_id=customer_id)
+    if number:
+        items = items.filter(document_number__icontains=number)
+    if amount is not None:
+        items = items.filter(Q(open_amount=amount) | Q(original_amount=amount))
+    for item in items.select_related("customer").order_by("due_date", "id")[:max(0, limit - len(found))]:
+        found.append(OpenItemRow(pk=-item.pk, number=item.document_number, customer=item.customer,
+                                 due_date=item.due_date, gross_total=item.original_amount, due=item.open_amount,
+                                 currency=item.currency))
+    return found
+
+
+@dataclass(frozen=True)
+class OpenItemRow:
+    """An open item without an invoice in the manual search; `pk` is the allocation id (negative)."""
+
+    pk: int
+    number: str
+    customer: Customer
+    due_date: dt.date
+    gross_total: Decimal
+    due: Decimal
+    currency: str
+    is_open_item: bool = True
 
 
 def invoices_by_number(*, receipt: Receipt, numbers: list[str]) -> dict[str, Invoice]:
@@ -128,7 +189,19 @@ def invoices_by_number(*, receipt: Receipt, numbers: list[str]) -> dict[str, Inv
     if not wanted:
         return {}
     rows = Invoice.objects.filter(legal_entity_id=receipt.legal_entity_id, number__in=wanted).only("id", "number")
-    return {invoice.number.upper(): invoice for invoice in rows}
+    found: dict[str, Any] = {invoice.number.upper(): invoice for invoice in rows}
+    # open items without invoices, typed by their document number: the allocation id is negative
+    for pk, number in (OpenItem.objects.filter(legal_entity_id=receipt.legal_entity_id, document_number__in=wanted
+                                               - set(found), account__role="ar", original_amount__gt=0)
+                       .exclude(document_type="invoice").values_list("pk", "document_number")):
+        found.setdefault(number.upper(), Document(pk=-pk, number=number))
+    return found
+
+
+@dataclass(frozen=True)
+class Document:
+    pk: int  # the allocation id: an invoice's id, or minus an open item's
+    number: str
 
 
 def statement_imports() -> QuerySet[StatementImport]:
@@ -171,7 +244,7 @@ def customer_cash(*, customer_id: int, history: int = 10) -> dict[str, Any]:
     totals = list(waiting.values("currency").annotate(count=Count("id"), total=money_sum("left")).order_by("currency"))
     for row in totals:
         row["total"] = money_value(row["total"])
-    live_apps = ReceiptApplication.objects.filter(reversed_at__isnull=True).select_related("invoice").order_by("id")
+    live_apps = ReceiptApplication.objects.filter(reversed_at__isnull=True).select_related("invoice", "open_item").order_by("id")
     recent = list(Receipt.objects.filter(customer_id=customer_id)
                   .annotate(left=Coalesce(LEFT, Value(Decimal(0)), output_field=DecimalField()))
                   .prefetch_related(Prefetch("applications", queryset=live_apps, to_attr="live_applications"))
@@ -181,6 +254,6 @@ def customer_cash(*, customer_id: int, history: int = 10) -> dict[str, Any]:
 
 __all__ = [
     "AGE_BUCKETS", "WAITING", "customer_cash", "invoices_by_id", "invoices_by_number", "open_invoices_for",
-    "receipt_applications", "receipt_for_page", "statement_imports", "suggested_customers",
+    "receipt_applications", "receipt_for_page", "unapplied_totals", "statement_imports", "suggested_customers",
     "unapplied_cash_by_age", "workbench_receipts",
 ]

@@ -28,6 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Case, DateField, F, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
@@ -41,7 +43,7 @@ from otc.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import ZERO, format_amount, quantize, validate_currency
 from otc.services import outbox_emit
-from receivables.models import BankAccount
+from receivables.models import BankAccount, Receipt
 
 BUCKETS: list[tuple[str, str]] = [
     ("current", "Current"), ("1_30", "1-30 days"), ("31_60", "31-60 days"), ("61_90", "61-90 days"),
@@ -163,24 +165,32 @@ def customer_statement(*, customer_id: int, legal_entity_id: int, currency: str,
     if customer is None or entity is None:
         raise NotFound(f"{'Customer' if customer is None else 'Legal entity'} "
                        f"{customer_id if customer is None else legal_entity_id} does not exist.")
-    lines = _subledger_lines(customer_id, legal_entity_id, currency)
-    opening = money_value(lines.filter(entry__document_date__lt=date_from)
-                          .aggregate(total=money_sum("amount"))["total"])
+    # a receipt's entries (recording, identification, applications) are dated by its value date
+    # throughout, never by the day it was imported or identified (issue 14)
+    value_date = Receipt.objects.filter(legal_entity_id=legal_entity_id,
+                                        number=OuterRef("entry__source_reference")).values("value_date")[:1]
+    received = Q(entry__kind=JournalEntry.Kind.APPLICATION) | (
+        Q(entry__kind=JournalEntry.Kind.RECEIPT) & ~Q(entry__memo__startswith="Refund")
+        & ~Q(entry__memo__contains=" returned"))  # refunds and returns keep their own day
+    lines = _subledger_lines(customer_id, legal_entity_id, currency).annotate(on=Case(
+        When(received, then=Coalesce(Subquery(value_date, output_field=DateField()), F("entry__document_date"))),
+        default=F("entry__document_date"), output_field=DateField()))
+    opening = money_value(lines.filter(on__lt=date_from).aggregate(total=money_sum("amount"))["total"])
     per_entry = (
-        lines.filter(entry__document_date__gte=date_from, entry__document_date__lte=date_to)
-        .values("entry_id", "entry__kind", "entry__document_date", "entry__source_reference", "entry__memo")
-        .annotate(total=money_sum("amount")).order_by("entry__document_date", "entry_id")
+        lines.filter(on__gte=date_from, on__lte=date_to)
+        .values("entry_id", "entry__kind", "on", "entry__source_reference", "entry__memo")
+        .annotate(total=money_sum("amount")).order_by("on", "entry_id")
     )
     rows, balance = [], opening
     for group in per_entry:
         amount = quantize(money_value(group["total"]), currency)
         balance += amount
         kind, label = _kind(group["entry__kind"], amount)
-        rows.append(StatementLine(date=group["entry__document_date"], kind=kind, label=label,
+        rows.append(StatementLine(date=group["on"], kind=kind, label=label,
                                   reference=group["entry__source_reference"], description=group["entry__memo"],
                                   amount=amount, balance=quantize(balance, currency)))
     items = (
-        lines.filter(entry__document_date__lte=date_to, open_item__isnull=False)
+        lines.filter(on__lte=date_to, open_item__isnull=False)
         .values("open_item_id", "open_item__document_type", "open_item__document_number",
                 "open_item__document_date", "open_item__due_date", "open_item__original_amount")
         .annotate(open=money_sum("amount")).exclude(open=0).order_by("open_item__due_date", "open_item_id")

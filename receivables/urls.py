@@ -10,6 +10,7 @@ urlpatterns = [
     path("receipts/new/", views.receipt_new, name="receipt_new"),
     path("receipts/<int:pk>/", views.receipt_detail, name="receipt_detail"),
     path("receipts/<int:pk>/accept/", views.receipt_accept, name="receipt_accept"),
+    path("receipts/accept-selected/", views.receipts_accept_selected, name="receipts_accept_selected"),
     path("receipts/<int:pk>/suggest/", views.receipt_suggest_again, name="receipt_suggest"),
     path("receipts/<int:pk>/invoices/", views.receipt_invoice_search, name="receipt_invoice_search"),
     path("receipts/<int:pk>/split/", views.receipt_split, name="receipt_split"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("customers/", views.customer_options, name="customer_options"),
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("bank-accounts/", views.bank_accounts, name="bank_accounts"),
     path("customers/<int:customer_id>/statement.pdf", statements.statement_download, name="customer_statement"),
 ]

@@ -25,15 +25,42 @@ class ReceiptBankAccountSerializer(serializers.ModelSerializer):
 
 
 class ReceiptApplicationOutputSerializer(serializers.ModelSerializer):
-    """Part of the receipt applied to one invoice; `reversed_at` is set once it was taken back."""
+    """Part of the receipt applied to one invoice, or to an open item without an invoice (an opening
+    balance: `invoice` is null, `open_item` names it); `reversed_at` is set once it was taken back."""
 
-    invoice = InvoiceRefSerializer(read_only=True)
-    amount = MoneyField(currency_from="invoice.currency")
+    invoice = InvoiceRefSerializer(read_only=True, allow_null=True)
+    open_item = serializers.SerializerMethodField()
+    amount = MoneyField(currency_from="receipt.currency")
 
     class Meta:
         model = ReceiptApplication
-        fields = ["id", "invoice", "amount", "rule", "score", "reason", "applied_at", "reversed_at"]
+        fields = ["id", "invoice", "open_item", "amount", "rule", "score", "reason", "applied_at", "reversed_at"]
         read_only_fields = fields
+
+    def get_open_item(self, application: ReceiptApplication) -> dict | None:
+        if not application.open_item_id:
+            return None
+        return {"id": application.open_item_id, "document_number": application.open_item.document_number}
+
+
+class AllocationInputSerializer(serializers.Serializer):
+    invoice_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    open_item_id = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                            help_text="An open item without an invoice (an opening balance)")
+    amount = AmountField()
+
+    def validate(self, attrs):
+        if bool(attrs.get("invoice_id")) == bool(attrs.get("open_item_id")):
+            raise serializers.ValidationError("Give either invoice_id or open_item_id.")
+        return attrs
+
+
+class ReceiptApplyInputSerializer(serializers.Serializer):
+    """Apply a receipt: allocations to one customer's invoices or open items; `on_account` leaves the rest
+    as the customer's credit."""
+
+    allocations = AllocationInputSerializer(many=True, allow_empty=False)
+    on_account = serializers.BooleanField(required=False, default=False)
 
 
 class ReceiptOutputSerializer(serializers.ModelSerializer):

@@ -15,6 +15,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
@@ -28,10 +29,10 @@ from otc.errors import NotFound, ValidationFailed
 
 from ..models import BankAccount, Receipt, ReceiptApplication
 from ..selectors import receipts_visible_to
-from ..services import normalize_account, receipt_record, receipts_auto_match
+from ..services import normalize_account, receipt_apply, receipt_record, receipts_auto_match
 from ..statements import statement_currencies, statement_file_name, statement_pdf
 from .filters import ReceiptApiFilter
-from .serializers import ReceiptOutputSerializer, ReceiptPostSerializer
+from .serializers import ReceiptApplyInputSerializer, ReceiptOutputSerializer, ReceiptPostSerializer
 
 RECEIPTS_READ, RECEIPTS_WRITE = "receipts:read", "receipts:write"
 STATEMENT_SCOPE = "ledger:read"
@@ -41,7 +42,8 @@ _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, 
 
 def with_related(receipts: QuerySet[Receipt]) -> QuerySet[Receipt]:
     return receipts.select_related("legal_entity", "bank_account", "customer").prefetch_related(
-        Prefetch("applications", queryset=ReceiptApplication.objects.select_related("invoice").order_by("applied_at", "id")))
+        Prefetch("applications", queryset=ReceiptApplication.objects.select_related("invoice", "open_item")
+                 .order_by("applied_at", "id")))
 
 
 @extend_schema_view(
@@ -63,8 +65,9 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneri
     serializer_class = ReceiptOutputSerializer
 
     action_perms = {"list": "receivables.view_receipt", "retrieve": "receivables.view_receipt",
-                    "create": "receivables.add_receipt"}
-    action_scopes = {"list": RECEIPTS_READ, "retrieve": RECEIPTS_READ, "create": RECEIPTS_WRITE}
+                    "create": "receivables.add_receipt", "apply": "receivables.apply_receipt"}
+    action_scopes = {"list": RECEIPTS_READ, "retrieve": RECEIPTS_READ, "create": RECEIPTS_WRITE,
+                     "apply": RECEIPTS_WRITE}
 
     def get_queryset(self):
         return with_related(receipts_visible_to(self.request.user))
@@ -94,6 +97,29 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneri
         fresh = with_related(Receipt.objects.all()).get(pk=receipt.pk)
         return Response(ReceiptOutputSerializer(fresh, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Apply a receipt to invoices or open items",
+        description="Allocations `[{invoice_id | open_item_id, amount}]` of one customer (an `open_item_id` pays "
+        "an open item without an invoice, such as an opening balance migrated from a previous system). "
+        "Refused whole (400) past what is left on the receipt or on a document, across currencies, entities or "
+        "customers; nothing is written then.",
+        request=ReceiptApplyInputSerializer,
+        responses={200: ReceiptOutputSerializer, **_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        receipt = self.get_object()
+        shape = ReceiptApplyInputSerializer(data=request.data)
+        shape.is_valid(raise_exception=True)
+        data = shape.validated_data
+        allocations = [(a["invoice_id"] if a.get("invoice_id") else -a["open_item_id"], a["amount"])
+                       for a in data["allocations"]]
+        with transaction.atomic(durable=True):
+            receipt_apply(receipt_id=receipt.pk, allocations=allocations, by=request.user,
+                          on_account=data["on_account"], rule="api")
+        fresh = with_related(Receipt.objects.all()).get(pk=receipt.pk)
+        return Response(ReceiptOutputSerializer(fresh, context=self.get_serializer_context()).data)
 
     @staticmethod
     def _bank_account_id(data: dict) -> int:

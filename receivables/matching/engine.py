@@ -29,6 +29,7 @@ Scoring (docs/cash-application.md, "Matching rules", says the same for finance u
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,7 +37,7 @@ from decimal import Decimal
 from otc.money import format_amount, minor_units, quantize
 
 from .combine import subset_sums
-from .names import NameIndex, name_index, normalize_payer
+from .names import NameIndex, name_index, normalize_payer, truncated_match
 from .numbers import extract_invoice_numbers, parse_invoice_number, sequence_distance, typo_variants
 from .types import ZERO, Allocation, Book, MatchPolicy, NumberKey, OpenInvoice, ReceiptFacts, Suggestion
 
@@ -114,22 +115,44 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
                                f"Payer account {account} is used by {len(ids)} customers"))
     if normalized:
         ids = sorted(set(book.customers_by_alias(normalized)))
+        # an alias that is another customer's very name (once the bank's words are gone) proves little
+        namesakes = []
+        if ids:
+            names = name_index(receipt.legal_entity_id, book.customer_names(receipt.legal_entity_id))
+            namesakes = [cid for cid in names.by_norm.get(normalized, ()) if cid not in ids]
         for cid in ids:
-            if len(ids) == 1:
+            if len(ids) == 1 and namesakes:
+                add(Identified(cid, 0.6, "payer_alias", f"Payer '{receipt.payer_name}' is a learned alias, but also "
+                                                         f"the name of {len(namesakes)} other customer(s)"))
+            elif len(ids) == 1:
                 add(Identified(cid, 0.95, "payer_alias", f"Payer '{receipt.payer_name}' is a learned alias"))
             else:
                 add(Identified(cid, 0.6, "payer_alias",
                                f"Payer '{receipt.payer_name}' is an alias of {len(ids)} customers"))
+    for domain in _email_domains(receipt.remittance):
+        ids = sorted(set(getattr(book, "customers_by_email_domain", lambda _d: [])(domain)))
+        for cid in ids:
+            add(Identified(cid, 0.9 if len(ids) == 1 else 0.5, "payer_email",
+                           f"Remittance e-mail domain {domain} is this customer's"
+                           if len(ids) == 1 else f"Remittance e-mail domain {domain} is used by {len(ids)} customers"))
     if normalized:
         names = name_index(receipt.legal_entity_id, book.customer_names(receipt.legal_entity_id))
     best = max((c.confidence for c in found.values()), default=0.0)
+    if names is not None and best < STRONG_ID and len(receipt.payer_name) >= 18:
+        # a name the bank cut at 27/35 characters: the customer whose name it begins, if only one
+        cut = [cid for cid in names.words.get(normalized.split()[0], ()) if truncated_match(normalized, names.by_id[cid])]
+        if len(cut) == 1 and names.by_id[cut[0]] != normalized:
+            add(Identified(cut[0], 0.93, "payer_name",
+                           f"Payer '{receipt.payer_name}' is customer name '{names.display[cut[0]]}' cut short by the bank"))
+            best = max(best, 0.93)
     if names is not None and best < STRONG_ID:
         hits = names.search(normalized, cutoff=80, limit=5)
         if hits:
             top = hits[0]
             # token_set_ratio says 100 for "acme" in "acme widgets": rivals are as close on both measures
             rivals = [h for h in hits[1:] if h.score >= top.score - 5 and h.sort_score >= top.sort_score - 8]
-            if top.score >= 95 and top.sort_score >= 90 and not rivals:
+            aliased_elsewhere = any(c.rule == "payer_alias" and c.customer_id != top.customer_id for c in found.values())
+            if top.score >= 95 and top.sort_score >= 90 and not rivals and not aliased_elsewhere:
                 add(Identified(top.customer_id, 0.96 if top.sort_score == 100 else 0.93, "payer_name",
                                f"Payer '{receipt.payer_name}' matches customer name '{top.name}' "
                                f"({top.score:.0f}%)"))
@@ -144,6 +167,17 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
                                    f"({hit.score:.0f}%{', other names as close' if rivals else ''})"))
     ranked = sorted(found.values(), key=lambda c: (-c.confidence, c.customer_id))
     return Payer(normalized, ranked, names)
+
+
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+PUBLIC_MAIL = {"gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "icloud.com",
+               "aol.com", "gmx.de", "gmx.net", "web.de", "t-online.de", "mail.com", "proton.me", "protonmail.com"}
+
+
+def _email_domains(text: str) -> list[str]:
+    """Company e-mail domains in the remittance (a remittance advice address), public mail excluded."""
+    found = [m.group(1).lower() for m in _EMAIL_DOMAIN.finditer(text or "")]
+    return [d for d in dict.fromkeys(found) if d not in PUBLIC_MAIL]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -217,6 +251,9 @@ class _Run:
         if known is not None:
             return 0.9 * known.confidence, 1.0, [known.rule], [known.reason]
         other = self.payer.candidates[0] if self.payer.candidates else None
+        if other is not None and other.confidence >= STRONG_ID and customer_id in _group(self.book, other.customer_id):
+            return 0.85 * other.confidence, 1.0, ["payer_group"], [
+                f"{other.reason}; the invoice is of customer {customer_id}, in the same corporate group"]
         if other is not None and other.confidence >= 0.5:  # the payer points at someone else
             # an account, alias or given customer vetoes; a fuzzy name only doubts (bank names get cut)
             severity = 1 - CONFLICT_KEEP if other.rule != "payer_name" else FUZZY_CONFLICT
@@ -385,6 +422,11 @@ def _number_candidate(run: _Run, customer_id: int, group: list[_Hit], *, typo: b
         # the amount cannot tell a one-digit slip from the customer's other invoice of that amount
         score = min(score, 0.6)
         reasons.append("The customer has another open invoice of the same amount: the typo cannot tell which")
+    elif amount_rule == "overpayment" and amount_w == 0.0:
+        # much more than the named invoices: the rest probably pays invoices not named, so putting
+        # it on account is a guess, never an automatic answer (issue 16: 4,500 + 4,500 on account)
+        score = min(score, 0.6)
+        reasons.append("Pays far more than the invoices named: the rest is probably for other invoices")
     elif not agrees and number_w < NUMBER_WEIGHT["year"]:
         score = min(score, 0.85)
     rules = ["invoice_number_typo" if any(h.key.variant for h in chosen) else "invoice_number", amount_rule,
@@ -434,17 +476,35 @@ def _by_amount(run: _Run, who: Identified, open_invoices: list[OpenInvoice], tru
         return
     eligible = [i for i in invoices if i.open_amount < amount]
     cap = run.policy.max_combination_candidates
-    pool = eligible[:cap]
+    # a lump usually pays what fell due around the payment: nearest due date first, so the first
+    # combination found is the one closest in time (the tie-breaker), and the search stays bounded
+    value_date = run.receipt.value_date
+    pool = sorted(eligible, key=lambda i: (abs((i.due_date - value_date).days), _age(i)))[:cap]
     if len(pool) >= 2:
-        result = subset_sums([run.cents(i.open_amount) for i in pool], run.cents(amount),
-                             max_items=run.policy.max_combination_invoices, max_solutions=2)
-        if result.solutions:
+        # fewest invoices first (a payer pays two or three invoices far more often than six, and with
+        # many open items some six always add up to any amount): the smallest size with an answer
+        # decides; two answers of that size are ambiguous
+        cents = [run.cents(i.open_amount) for i in pool]
+        result, budget_hit = None, False
+        for size in range(2, run.policy.max_combination_invoices + 1):
+            result = subset_sums(cents, run.cents(amount), max_items=size, max_solutions=2,
+                                 budget=run.policy.combination_budget)
+            budget_hit = budget_hit or result.budget_hit
+            if result.solutions:
+                if len(result.solutions) == 1 and size < run.policy.max_combination_invoices:
+                    # one more invoice may fit as well (equal fees make that common): then it is ambiguous
+                    wider = subset_sums(cents, run.cents(amount), max_items=size + 1, max_solutions=2,
+                                        budget=run.policy.combination_budget)
+                    if len(wider.solutions) > 1:
+                        result = wider
+                break
+        if result is not None and result.solutions:
             chosen = [pool[i] for i in result.solutions[0]]
-            bounded = len(eligible) > cap or result.budget_hit or truncated
+            bounded = len(eligible) > cap or budget_hit or truncated
             if len(result.solutions) > 1:
-                choice, note = 0.55, "; another combination sums to the same amount: oldest chosen, ambiguous"
+                choice, note = 0.55, "; another combination sums to the same amount: the nearest due chosen, ambiguous"
             elif bounded:
-                choice, note = 0.75, f"; search bounded to the {len(pool)} oldest invoices, another may exist"
+                choice, note = 0.75, f"; search bounded to the {len(pool)} invoices due nearest, another may exist"
             else:
                 choice, note = 0.95, ""
             add(full(chosen), choice, ["combination"],
@@ -482,17 +542,34 @@ def match(receipt: ReceiptFacts, book: Book, policy: MatchPolicy = MatchPolicy()
 
     The caller applies the first automatically when its score reaches ``policy.auto_apply_threshold``.
     """
+    return match_and_identify(receipt, book, policy)[0]
+
+
+def match_and_identify(receipt: ReceiptFacts, book: Book, policy: MatchPolicy = MatchPolicy()  # noqa: B008
+                       ) -> tuple[list[Suggestion], Identified | None]:
+    """`match`, and the payer identified with confidence (>= 0.9), if any."""
     amount = quantize(receipt.amount, receipt.currency)
     if amount <= 0:
-        return []
+        return [], None
     run = _Run(receipt, book, policy, amount, identify_payer(receipt, book))
+    return _match(run), run.payer.strong
+
+
+def _match(run: _Run) -> list[Suggestion]:
+    receipt, book, amount = run.receipt, run.book, run.amount
     entity, currency = receipt.legal_entity_id, receipt.currency
 
     # 1. invoice numbers as written, then one-edit typos of them when nothing agreed with the amount
     keys = extract_invoice_numbers(receipt.remittance)
     seen: set[int] = set()
-    if keys:
-        hits = _number_hits(run, keys, book.invoices_by_numbers(entity, currency, keys))
+    # open items without invoices (opening balances "LEG-C00042-1", manual debits): named as written
+    finder = getattr(book, "items_by_text", None)
+    item_hits = [_Hit(item, NumberKey(sequence=item.id, raw=item.number), NUMBER_WEIGHT["full"],
+                      f"Remittance names open item {item.number}")
+                 for item in _clean(finder(entity, currency, receipt.remittance) if finder else [], currency)
+                 if item.legal_entity_id == entity]
+    if keys or item_hits:
+        hits = (_number_hits(run, keys, book.invoices_by_numbers(entity, currency, keys)) if keys else []) + item_hits
         seen = {h.invoice.id for h in hits}
         _by_numbers(run, hits, typo=False)
         if not any(c.amount_agrees for c in run.candidates):
@@ -533,7 +610,7 @@ def match(receipt: ReceiptFacts, book: Book, policy: MatchPolicy = MatchPolicy()
             continue
         _by_amount(run, person, open_invoices, truncated=len(fetched) >= limit)
 
-    suggestions = _rank(run)
+    suggestions = _hard_rules(run, _rank(run))
     if mismatch is not None and not any(s.score >= 0.5 for s in suggestions):
         refused = Suggestion(
             mismatch.customer_id, (), ZERO, ZERO, 0.0, ("currency_mismatch", mismatch.rule),
@@ -578,3 +655,50 @@ def _rank(run: _Run) -> list[Suggestion]:
             unapplied=unapplied))
     return out
 
+
+
+def _group(book: Book, customer_id: int) -> frozenset[int]:
+    group_of = getattr(book, "group_of", None)
+    return group_of(customer_id) if group_of is not None else frozenset({customer_id})
+
+
+def _hard_rules(run: _Run, suggestions: list[Suggestion]) -> list[Suggestion]:
+    """Never the wrong customer (docs/cash-application.md):
+
+    * with the payer identified (account, alias, e-mail domain, exact or cut name; >= 0.9), a
+      suggestion naming an invoice of a customer outside the payer's corporate group is never
+      applied automatically and says so (``other_customer``);
+    * a near-match reference (typo distance > 0) is applied automatically only when the payer is
+      identified as that customer (or its group), and never ranks above an amount-and-payer match
+      of another suggestion;
+    * without an identified payer a near-match reference goes to a person.
+    Blocked suggestions keep their order otherwise and are scored below the threshold."""
+    if not suggestions:
+        return suggestions
+    strong = run.payer.strong
+    group = _group(run.book, strong.customer_id) if strong is not None else frozenset()
+    ceiling = min(run.policy.auto_apply_threshold, 0.9) - 0.01
+    payer_matches = [s for s in suggestions if strong is not None and s.customer_id in group
+                     and "invoice_number_typo" not in s.rules and s.allocations
+                     and not {"overpayment", "partial_payment", "oldest_first"} & set(s.rules)]
+    out = []
+    for s in suggestions:
+        notes: list[str] = []
+        other = strong is not None and s.customer_id is not None and s.customer_id not in group
+        typo = "invoice_number_typo" in s.rules
+        score = s.score
+        if other:
+            notes.append("Names another customer's invoice than the payer's (identified: customer "
+                         f"{strong.customer_id}): never applied automatically, confirm twice")
+        if typo and (strong is None or other):
+            notes.append("A near-match reference without the payer identified as this customer: a person decides")
+        if typo and payer_matches and s not in payer_matches:
+            best_other = max(p.score for p in payer_matches)
+            score = min(score, best_other - 0.01)
+            notes.append("An amount-and-payer match elsewhere outranks this near-match reference")
+        if notes:
+            score = min(score, ceiling)
+            s = dataclasses.replace(s, score=round(max(score, 0.0), 3), auto=False, other_customer=other,
+                                    reasons=(*s.reasons, *notes))
+        out.append(s)
+    return sorted(out, key=lambda x: (-x.score, x.customer_id or 0))

@@ -43,8 +43,43 @@ def _fold(name: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+# What banks and payers' AP systems add around a payer's name: "PAYMENT FROM ACME LTD",
+# "ACME LTD AP DEPT", "ACME GMBH ACCOUNTS PAYABLE" (the last word possibly cut at 35 characters).
+_LEADING_NOISE = re.compile(
+    r"^(?:(?:payment|paymt|pmt|pymt|transfer|trf|wire|remittance|zahlung|virement) (?:from|by|von|de) |"
+    r"from |by order of |b o |ordering (?:party|customer) |remitter |on behalf of |obo )+")
+_TRAILING_NOISE = re.compile(
+    r"(?: (?:accounts? payables?|accts? payables?|acct payables?|ap|a p|payables?|kreditorenbuchhaltung|"
+    r"kreditoren|buchhaltung|treasury|finance|comptabilite fournisseurs|fournisseurs|tesoreria|"
+    r"proveedores)(?: (?:d|de|dep|dept|depart\w*|dpt|department|team|unit|office|off|ofc))?)+$")
+
+
+def strip_bank_noise(text: str) -> str:
+    """Folded payer text without the phrases banks and AP systems add around the name (never
+    the whole text: "Treasury" alone stays)."""
+    stripped = _TRAILING_NOISE.sub("", _LEADING_NOISE.sub("", text)).strip()
+    return stripped or text
+
+
+def truncated_match(payer: str, name: str) -> bool:
+    """The normalised payer is the customer's normalised name cut short, as banks cut names at 35
+    (or 27) characters: every word equal but the last, which begins the customer's word at that
+    place ("acme holdings intern" for "acme holdings international"); a dangling cut legal form
+    ("... limi") is ignored. At least 8 characters must remain so that short names do not match."""
+    if len(payer) < 8 or not name or payer == name:
+        return payer == name and bool(name)
+    words, target = payer.split(), name.split()
+    for candidate in (words, words[:-1]):
+        if not candidate or len(candidate) > len(target) or len(" ".join(candidate)) < 8:
+            continue
+        if candidate[:-1] == target[:len(candidate) - 1] and target[len(candidate) - 1].startswith(candidate[-1]):
+            return True
+    return False
+
+
 def normalize_payer(name: str) -> str:
-    """Lower-case ASCII words of a payer or customer name without punctuation, "the", "and" and the
+    """Lower-case ASCII words of a payer or customer name without punctuation, "the", "and", the
+    bank's and AP department's noise ("payment from", "AP dept", "accounts payable") and the
     legal form (Inc, LLC, Ltd, PLC, GmbH, AG, KG, SARL, SAS, S.A., B.V., N.V., S.p.A., S.L., Oy,
     AB, AS, ApS, Sp. z o.o., Pty...)."""
     text = _fold(name or "")
@@ -54,6 +89,7 @@ def normalize_payer(name: str) -> str:
     text = _SPACES.sub(" ", text).strip()
     if not text:
         return ""
+    text = strip_bank_noise(text)
     padded = f" {text} "
     for form in _MULTI:
         padded = padded.replace(f" {form} ", " ")
@@ -84,9 +120,11 @@ class NameIndex:
         self.by_id: dict[int, str] = {}
         self.display: dict[int, str] = dict(names)
         self.words: dict[str, list[int]] = {}
+        self.by_norm: dict[str, list[int]] = {}
         for customer_id, name in names:
             norm = normalize_payer(name)
             self.by_id[customer_id] = norm
+            self.by_norm.setdefault(norm, []).append(customer_id)
             for word in set(norm.split()):
                 self.words.setdefault(word, []).append(customer_id)
 
@@ -111,6 +149,9 @@ class NameIndex:
         else:  # no shared word ("muller" for "mueller"): a fast whole-name ratio over everyone
             found = process.extract(normalized_payer, self.by_id, scorer=fuzz.ratio,
                                     score_cutoff=max(cutoff, 88), limit=limit)
+        # names equal to the payer's always take part, whatever ties token_set_ratio's limit cut
+        exact = [cid for cid in self.by_norm.get(normalized_payer, ()) if cid not in {cid for _, _, cid in found}]
+        found = [*found, *((self.by_id[cid], 100.0, cid) for cid in exact)]
         hits = [NameHit(cid, self.display[cid], score, fuzz.token_sort_ratio(normalized_payer, name)) for name, score, cid in found]
         return sorted(hits, key=lambda h: (-h.score, -h.sort_score, h.customer_id))
 

@@ -19,6 +19,7 @@ _OUR_NUMBER = re.compile(r"^(?P<prefix>.*?)[-_ /.]?(?P<year>(?:19|20)\d{2})[-_ /
 
 # A year 2000-2099 followed by a sequence: "2026-000123", "2026/123", "2026000123".
 _YEAR_SEQ = re.compile(r"(?<![0-9])(?P<year>20\d{2})(?P<sep>[-_ /.]?)(?P<seq>\d{1,7})(?![0-9]|[.,]\d)")
+_CONTINUED = re.compile(r"\s*(?:/|,|;|&|\+|AND\b|UND\b|ET\b)\s*(?P<seq>\d{1,7})(?![0-9]|[.,]\d|[-/]\d)")
 _DATE = re.compile(r"(?<![0-9])20\d{2}([-/.])(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?![0-9])")
 # "Inv 123", "Invoice No. 123, 124 and 125", "Rechnung Nr 4711", "#123"
 _KEYWORD = re.compile(
@@ -31,6 +32,8 @@ _MORE = re.compile(r"\d{1,7}")
 # zero-padded or six-digit sequences standing alone: "000123", "012345", "123456"
 _BARE = re.compile(r"(?<![A-Z0-9.,/-])(?P<seq>0\d{4,6}|\d{6})(?![0-9A-Z]|[.,]\d)")
 _PREFIX_CHARS = re.compile(r"[A-Z0-9]")
+_CREDITOR_REF = re.compile(r"^RF\d\d")  # ISO 11649 "RF18" check digits before the reference
+_TAG_GLUED = re.compile(r"^(?:OBI|RFB|REF|REMI|EREF|INV(?=[#:]))[#:]?(?=[A-Z]{2})")
 _INVOICE_WORDS = {"INV", "INVOICE", "INVOICES", "RE", "RG", "RECHNUNG", "FACTURE", "FACTURA", "FATTURA", "FAKTURA",
                   "BILL", "INVNO", "RECHNR"}
 _OTHER_WORDS = {"PO", "ORDER", "ORD", "BESTELLUNG", "CUST", "CUSTOMER", "ACCOUNT", "ACCT", "KUNDE", "KUNDENNR",
@@ -51,10 +54,16 @@ def _prefix_before(text: str, start: int) -> tuple[str, str]:
     """The prefix written right before a year: the non-space run touching it ("US01-INV-", "US01INV"),
     else an invoice keyword as the previous word ("Inv 2026/123"). Returns (raw, normalised)."""
     i = start
-    while i > 0 and text[i - 1] not in " \t\n,;:()[]":
+    while i > 0 and text[i - 1] not in " \t\n,;:()[]=#*+'\"":
         i -= 1
     raw = text[i:start]
-    hint = "".join(_PREFIX_CHARS.findall(raw))
+    if "/" in raw.rstrip("/"):  # "/REMI/US-INV-": a subfield tag is not part of the number
+        cut = raw.rstrip("/").rindex("/") + 1
+        i, raw = i + cut, raw[cut:]
+    raw_tag = _TAG_GLUED.match(raw)
+    if raw_tag:  # "OBIUS-INV-", "INV#US-INV-" written without a separator after the tag
+        i, raw = i + raw_tag.end(), raw[raw_tag.end():]
+    hint = _CREDITOR_REF.sub("", "".join(_PREFIX_CHARS.findall(raw)))
     if hint:
         return raw, hint
     j = i
@@ -95,8 +104,16 @@ def extract_invoice_numbers(text: str) -> list[NumberKey]:
             continue  # "2026-03": a month, not an invoice
         start = m.start() - len(raw_prefix)
         taken.append((start, m.end()))
+        form = "full" if hint and hint != "INV" else "year"
         keys.append(NumberKey(sequence=int(seq), year=int(m["year"]), raw=up[start:m.end()].strip(),
-                              prefix_hint=hint, form="full" if hint and hint != "INV" else "year", digits=seq))
+                              prefix_hint=hint, form=form, digits=seq))
+        # "US-INV-2026-000141/000142", "...-000141, 142 AND 143": the same series, written short
+        position = m.end()
+        while (more := _CONTINUED.match(up, position)) is not None and len(more["seq"]) >= min(3, len(seq)):
+            taken.append((position, more.end()))
+            keys.append(NumberKey(sequence=int(more["seq"]), year=int(m["year"]), raw=more["seq"],
+                                  prefix_hint=hint, form=form, digits=more["seq"]))
+            position = more.end()
     for pattern, hint in ((_KEYWORD, "INV"), (_HASH, "")):
         for m in pattern.finditer(up):
             if overlaps(m.start(), m.end()):

@@ -83,6 +83,11 @@ class Suggestion:
     rules: tuple[str, ...]
     reasons: tuple[str, ...]
     unapplied: Decimal = ZERO
+    # False when a hard rule forbids applying it without a person (docs/cash-application.md,
+    # "Never the wrong customer"): it names another customer's invoice than the identified payer's,
+    # or rests on a near-match reference without the payer identified as that customer
+    auto: bool = True
+    other_customer: bool = False  # names an invoice of a customer other than the identified payer
 
     @property
     def allocated(self) -> Decimal:
@@ -106,6 +111,9 @@ class Book(Protocol):
 
     def currency_mismatch(self, customer_id: int, legal_entity_id: int, currency: str) -> bool: ...
 
+    # Optional (a Book without them answers "none"/"only itself"):
+    # customers_by_email_domain(domain) -> list[int]; group_of(customer_id) -> frozenset[int]
+
 
 @dataclass(frozen=True)
 class MatchPolicy:
@@ -113,4 +121,5 @@ class MatchPolicy:
     short_pay_tolerance_percent: Decimal = Decimal("2")
     short_pay_tolerance_amount: Decimal = Decimal("50")
     max_combination_invoices: int = 6
-    max_combination_candidates: int = 25
+    max_combination_candidates: int = 200  # a payer's open items searched for a lump (nearest due first)
+    combination_budget: int = 60_000  # subset-sum nodes per receipt

@@ -23,16 +23,14 @@ from .base import (
     from_minor_units,
     normalise_text,
 )
+from .narrative import is_swift_style, parse_swift, parse_us_text
 
+RECORD_WIDTH = 80  # banks that fill records to 80 characters continue the text mid-word on the 88
 RECORD_CODES = {"01", "02", "03", "16", "49", "88", "98", "99"}
 FUNDS_TYPES = {"", "0", "1", "2", "Z", "V", "S", "D"}
 _SIGNED = re.compile(r"^[+-]?\d+$")
 _UNSIGNED = re.compile(r"^\d+$")
 _TYPE_CODE = re.compile(r"^\d{3}$")
-_PAYER_PATTERNS = (
-    re.compile(r"ORIG CO NAME[:=]\s*(.+?)(?=\s+(?:ORIG ID|DESC DATE|CO ENTRY DESCR|SEC|IND ID|IND NAME|TRN)[:=]|$)"),
-    re.compile(r"\b(?:B/O|ORG|ORIGINATOR)[:=]\s*(.+?)(?=\s+[A-Z/]{2,}[:=]|$)"),
-)
 
 
 @dataclass
@@ -41,6 +39,7 @@ class _Record:
     line: int
     parts: list[str] = field(default_factory=list)  # the text after "NN," of the record and its 88s
     lines: int = 1
+    full: list[bool] = field(default_factory=list)  # a physical record filled to 80 characters (cut mid-word)
 
     @property
     def where(self) -> str:
@@ -97,9 +96,11 @@ def _records(text: str) -> list[_Record]:
             if not records:
                 raise fail(f"Line {number} (record 88)", "a continuation record cannot open the file")
             records[-1].parts.append(rest)
+            records[-1].full.append(len(raw.rstrip("\r\n")) == RECORD_WIDTH and not line.endswith("/"))
             records[-1].lines += 1
         else:
-            records.append(_Record(code=code, line=number, parts=[rest]))
+            records.append(_Record(code=code, line=number, parts=[rest],
+                                   full=[len(raw.rstrip("\r\n")) == RECORD_WIDTH and not line.endswith("/")]))
     if not records:
         raise fail("", "the file is empty")
     return records
@@ -190,37 +191,38 @@ class _Account:
         bank_ref, _, rest = rest.partition(",")
         customer_ref, _, text = rest.partition(",")
         bank_ref, customer_ref = bank_ref.strip().rstrip("/"), customer_ref.strip().rstrip("/")
-        texts = [text, *record.parts[1:]]
-        text = normalise_text(*(part.strip().removesuffix("/") for part in texts))
+        segments: list[str] = []
+        for index, part in enumerate([text, *record.parts[1:]]):
+            piece = part.strip().removesuffix("/").strip()
+            if index and record.full[index - 1] and segments:
+                segments[-1] += piece  # the previous record was filled to the width: cut mid-word
+            else:
+                segments.append(piece)
+        joined = normalise_text(*segments)
+        found = parse_swift(joined) if is_swift_style(joined) else parse_us_text(segments)
+        text = found.remittance
         assert units is not None
         self.control += units
         self.records += record.lines
         amount = sign * from_minor_units(units, self.currency)
+        hashed = normalise_text(customer_ref, joined) if customer_ref and customer_ref not in joined else joined
         if customer_ref and customer_ref not in text:
             text = normalise_text(customer_ref, text)
         self.transactions.append(
             ParsedTransaction(
-                bank_reference=bank_ref or self.hasher(self.as_of, amount, self.currency, text),
+                bank_reference=bank_ref or self.hasher(self.as_of, amount, self.currency, hashed),
                 value_date=value_date or self.as_of,
                 booking_date=self.as_of,
                 amount=amount,
                 currency=self.currency,
-                payer_name=_payer(text),
-                payer_account="",
+                payer_name=found.payer_name or found.ultimate_payer,
+                payer_account=found.payer_account,
                 remittance=text,
-                end_to_end_id="",
+                end_to_end_id=found.end_to_end_id,
                 type_code=type_code,
                 location=f"line {record.line}",
             )
         )
-
-
-def _payer(text: str) -> str:
-    for pattern in _PAYER_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            return match.group(1).strip()
-    return ""
 
 
 def _check(record: _Record, what: str, stated: int | None, counted: int) -> None:

@@ -37,6 +37,7 @@ class ParsedStatement:
     opening_balance: Decimal | None
     closing_balance: Decimal | None
     transactions: tuple[ParsedTransaction, ...]
+    missing_columns: tuple[str, ...] = ()  # CSV: mapped optional columns the file does not have (left out)
 
 
 class StatementParseError(ValidationFailed):

@@ -111,6 +111,10 @@ def _remittance(doc: _Doc, details: Element | None, entry: Element) -> str:
         parts += doc.texts(details, "RtrInf/AddtlInf")
         if not parts:
             parts += doc.texts(details, "AddtlTxInf")
+        # where the payer sent its remittance advice: its e-mail domain helps identify it
+        for path in ("RltdRmtInf/RmtLctnDtls/ElctrncAdr", "RltdRmtInf/RmtLctnElctrncAdr",
+                     "RltdPties/Dbtr/Pty/CtctDtls/EmailAdr", "RltdPties/Dbtr/CtctDtls/EmailAdr"):
+            parts += [text for text in doc.texts(details, path) if "@" in text]
     if not parts:
         parts += doc.texts(entry, "AddtlNtryInf")
     return normalise_text(*parts)

@@ -8,6 +8,7 @@ every column are skipped; any other row that cannot be read refuses the whole fi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from datetime import date, datetime
@@ -83,11 +84,23 @@ def parse_csv(data: bytes, mapping: CsvMapping) -> list[ParsedStatement]:
         raise fail("Line 1", f"the header cannot be read ({exc})")
     header = [name.strip() for name in header]
     remittance_columns = (mapping.remittance,) if isinstance(mapping.remittance, str) else (mapping.remittance or ())
-    wanted = [mapping.date, mapping.amount, mapping.credit, mapping.debit, mapping.currency, mapping.payer_name,
-              mapping.payer_account, mapping.bank_reference, mapping.value_date, *remittance_columns]
-    for column in filter(None, wanted):
+    # only the date and the amount (or credit and debit) are required; any other mapped column the
+    # file does not have is left out (missing_columns says which), so a layout fits files without them
+    required = [mapping.date, mapping.amount, mapping.credit, mapping.debit]
+    for column in filter(None, required):
         if column not in header:
             raise fail("Line 1", f"column {column!r} is missing (the file has {', '.join(header)})")
+    if mapping.currency and mapping.currency not in header and not mapping.default_currency:
+        raise fail("Line 1", f"column {mapping.currency!r} is missing and no currency is given for the file "
+                             f"(the file has {', '.join(header)})")
+    optional = {"currency": mapping.currency, "payer_name": mapping.payer_name,
+                "payer_account": mapping.payer_account, "bank_reference": mapping.bank_reference,
+                "value_date": mapping.value_date}
+    missing = [column for column in [*optional.values(), *remittance_columns] if column and column not in header]
+    if missing:
+        mapping = dataclasses.replace(mapping, **{name: None for name, column in optional.items() if column in missing},
+                                      remittance=tuple(c for c in remittance_columns if c not in missing))
+        remittance_columns = mapping.remittance
     index = {name: position for position, name in enumerate(header)}
     by_currency: dict[str, list[ParsedTransaction]] = {}
     hasher = ReferenceHasher(mapping.account_number)
@@ -152,6 +165,7 @@ def parse_csv(data: bytes, mapping: CsvMapping) -> list[ParsedStatement]:
         raise fail("", "the file holds no transactions")
     return [
         ParsedStatement(
+            missing_columns=tuple(missing),
             format="csv",
             account_number=mapping.account_number,
             currency=currency,

@@ -28,6 +28,7 @@ from .base import (
     fail,
     normalise_text,
 )
+from .narrative import is_swift_style, parse_swift
 
 _TAG = re.compile(r"^:(?P<tag>\d{2}[A-Z]?|NS):(?P<value>.*)$")
 _SWIFT_BLOCK = re.compile(r"^\{[1-5]:")
@@ -168,6 +169,10 @@ def _details(lines: list[str]) -> tuple[str, str, str, str]:
         account = "".join(fields.get("31", [])).strip()
     else:
         purpose = _unwrap(lines)
+        if is_swift_style(purpose):
+            found = parse_swift(purpose)
+            return (found.payer_name or found.ultimate_payer, found.payer_account, found.remittance,
+                    found.end_to_end_id)
         name, account = "", ""
     end_to_end = ""
     keywords = list(_SEPA_KEYWORD.finditer(purpose))
@@ -176,7 +181,8 @@ def _details(lines: list[str]) -> tuple[str, str, str, str]:
                     for i, m in enumerate(keywords)}
         end_to_end = normalise_text(segments.get("EREF", ""))
         remittance = normalise_text(purpose[: keywords[0].start()], segments.get("SVWZ", ""))
-        account = account or normalise_text(segments.get("IBAN", ""))
+        account = account or "".join(segments.get("IBAN", "").split())
+        name = name or normalise_text(segments.get("ABWA", ""))
     else:
         remittance = normalise_text(purpose)
     if end_to_end.upper() == "NOTPROVIDED":
@@ -185,10 +191,12 @@ def _details(lines: list[str]) -> tuple[str, str, str, str]:
 
 
 def _unwrap(lines: list[str]) -> str:
+    """Join :86: lines; a line filled to the width (65, or 61 after the ``:86:`` tag) was cut mid-word."""
     out = ""
     for index, line in enumerate(lines):
         out += line
-        if index + 1 < len(lines) and len(line) != _WRAP_WIDTH:
+        full = len(line) == _WRAP_WIDTH or (index == 0 and len(line) == _WRAP_WIDTH - 4)
+        if index + 1 < len(lines) and not full:
             out += " "
     return out
 

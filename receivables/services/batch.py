@@ -23,7 +23,7 @@ from otc.errors import InvalidTransition, ValidationFailed
 from otc.services import outbox_emit_many, record_status_changes
 from receivables.models import Receipt, ReceiptApplication
 
-from .receipts import LIVE, _application, _identification, _status_after
+from .receipts import LIVE, _application, _identification, _item_application, _status_after, payable_items
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,13 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
         return 0
     receipts = {r.pk: r for r in Receipt.objects.select_for_update(of=("self",))
                 .filter(pk__in=sorted({d.receipt_id for d in decisions})).order_by("pk")}
-    invoices = Invoice.objects.in_bulk({i for d in decisions for i, _ in d.allocations})
+    invoices = Invoice.objects.in_bulk({i for d in decisions for i, _ in d.allocations if i > 0})
+    item_amounts: dict[int, Decimal] = defaultdict(Decimal)
+    for d in decisions:
+        for i, amount in d.allocations:
+            if i < 0:
+                item_amounts[-i] += amount
+    items: dict | None = None if item_amounts else {}
     changes: dict[int, Decimal] = defaultdict(Decimal)
     for decision in decisions:
         receipt = receipts.get(decision.receipt_id)
@@ -57,6 +63,14 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
             raise ValidationFailed(f"{receipt.number}: {total} does not fit the {receipt.unapplied_amount} left.")
         owners = set()
         for invoice_id, amount in decision.allocations:
+            if invoice_id < 0:
+                if items is None:
+                    items = _items(receipts, decisions, item_amounts)
+                item = items[-invoice_id]
+                if amount <= 0:
+                    raise ValidationFailed(f"{receipt.number}: {amount} is not positive.")
+                owners.add(item.customer_id)
+                continue
             invoice = invoices.get(invoice_id)
             if invoice is None or invoice.currency != receipt.currency or invoice.legal_entity_id != receipt.legal_entity_id:
                 raise ValidationFailed(f"{receipt.number}: invoice {invoice_id} is not payable by it.")
@@ -67,7 +81,8 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
         if len(owners) != 1 or (receipt.customer_id and receipt.customer_id not in owners):
             raise ValidationFailed(f"{receipt.number}: the invoices are not its customer's.")
         receipt._owner = owners.pop()
-    invoices_record_payments(changes=dict(changes), by=None, note="automatic cash application")
+    if changes:
+        invoices_record_payments(changes=dict(changes), by=None, note="automatic cash application")
 
     today, stamp = dates.today(), dates.now()
     unidentified = [receipts[d.receipt_id] for d in decisions if receipts[d.receipt_id].customer_id is None]
@@ -82,11 +97,14 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
     by_receipt = {d.receipt_id: d for d in decisions}
     for (entity_id, on), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         entries = journal_post_batch(legal_entity_id=entity_id, kind=JournalEntry.Kind.APPLICATION, document_date=on,
-                                     by=None, entries=[_application(receipt, receipt._owner, invoices[i], amount)
+                                     by=None, entries=[_application(receipt, receipt._owner, invoices[i], amount) if i > 0
+                                                       else _item_application(receipt, receipt._owner, items[-i], amount)
                                                        for receipt, i, amount in group])
         for (receipt, invoice_id, amount), entry in zip(group, entries, strict=True):
             decision = by_receipt[receipt.pk]
-            rows.append(ReceiptApplication(receipt=receipt, invoice_id=invoice_id, amount=amount, journal_entry=entry,
+            rows.append(ReceiptApplication(receipt=receipt, invoice_id=invoice_id if invoice_id > 0 else None,
+                                           open_item_id=-invoice_id if invoice_id < 0 else None,
+                                           amount=amount, journal_entry=entry,
                                            rule=decision.rule[:40], score=decision.score, reason=decision.reason[:2000],
                                            applied_at=stamp))
     bulk_insert_rows(rows)
@@ -110,7 +128,8 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
         record_status_changes(group, by=None, from_state=before, note="automatic cash application")
     outbox_emit_many(topic="receipt.applied", subject_type="receipt", events=[(r.pk, {
         "id": r.pk, "number": r.number, "customer_id": r.customer_id,
-        "applications": [{"invoice_id": a.invoice_id, "amount": str(a.amount)} for a in rows if a.receipt_id == r.pk],
+        "applications": [{"invoice_id": a.invoice_id, "open_item_id": a.open_item_id, "amount": str(a.amount)}
+                         for a in rows if a.receipt_id == r.pk],
     }) for r in changed])
     return len(decisions)
 
@@ -126,3 +145,14 @@ def _identify_all(receipts: list[Receipt], today) -> None:
             entries=[_identification(r, r._owner, f"Receipt {r.number} identified by the matcher") for r in group])
         for receipt, entry in zip(group, entries, strict=True):
             receipt.customer_id, receipt.identify_entry, receipt.open_item = receipt._owner, entry, entry.opened_items[0]
+
+
+def _items(receipts: dict[int, Receipt], decisions: list[Decision], amounts: dict[int, Decimal]) -> dict:
+    """The open items without invoices the batch pays, checked per receipt (entity, currency, amount)."""
+    items: dict = {}
+    for decision in decisions:
+        mine = {-i: a for i, a in decision.allocations if i < 0}
+        if mine:
+            checked = payable_items(receipts[decision.receipt_id], {i: amounts[i] for i in mine})
+            items.update(checked)
+    return items

@@ -7,23 +7,21 @@ payment is handled on its receipt (reverse)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from django.db import transaction
+from django.db.models import F
 
-from otc.errors import Conflict, PermissionDenied, ValidationFailed
+from otc.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
 from receivables.models import BankAccount, BankStatement, Receipt, StatementImport
-from receivables.parsers import CsvMapping, parse_statement
+from receivables.parsers import CsvMapping, detect_format, parse_statement
 
 from .receipts import ReceiptInput, normalize_account, receipts_record
 
 
-@transaction.atomic
-def statement_import(*, data: bytes, file_name: str, by: User, format: str | None = None,  # noqa: A002
-                     csv_mapping: CsvMapping | None = None, auto_match: bool = True) -> StatementImport:
-    """Import one statement file (all or nothing). Returns the import with its counts; receipts
-    are then matched and, above the confidence threshold, applied (`auto_match`)."""
+def _check(data: bytes, file_name: str, by: User | None) -> str:
     if by is None or not by.has_perm("receivables.import_statement"):
         raise PermissionDenied("Your role may not import bank statements.")
     digest = hashlib.sha256(data).hexdigest()
@@ -31,10 +29,93 @@ def statement_import(*, data: bytes, file_name: str, by: User, format: str | Non
     if earlier is not None:
         raise Conflict(f"{file_name} was already imported on {earlier.imported_at:%Y-%m-%d %H:%M} as import "
                        f"#{earlier.pk} ({earlier.file_name}); nothing was imported again.", code="duplicate_file")
+    return digest
+
+
+@transaction.atomic
+def statement_import(*, data: bytes, file_name: str, by: User, format: str | None = None,  # noqa: A002
+                     csv_mapping: CsvMapping | None = None, auto_match: bool = True) -> StatementImport:
+    """Import one statement file (all or nothing). Returns the import with its counts; receipts
+    are then matched and, above the confidence threshold, applied (`auto_match`)."""
+    digest = _check(data, file_name, by)
     statements = parse_statement(data, format=format, csv_mapping=csv_mapping)
-    accounts = {account.account_number: account for account in BankAccount.objects.filter(is_active=True)}
     run = StatementImport.objects.create(file_name=file_name[:255], format=statements[0].format if statements else
                                          (format or "csv"), sha256=digest, imported_by=by)
+    recorded = _record(run, statements, by)
+    if auto_match and recorded:
+        from .matching import receipts_auto_match
+
+        run.auto_applied = receipts_auto_match(receipt_ids=[r.pk for r in recorded]).applied
+    run.save(update_fields=["statements", "receipts_created", "duplicates_skipped", "debits_skipped", "auto_applied"])
+    return run
+
+
+@transaction.atomic(durable=True)
+def statement_import_start(*, data: bytes, file_name: str, by: User, format: str | None = None,  # noqa: A002
+                           csv_mapping: CsvMapping | None = None) -> StatementImport:
+    """Queue a (large) file for import in the background: the import row says "queued" and keeps the
+    bytes until `statement_import_run` (a Celery task) has read, recorded and matched them, showing its
+    progress on the import page. Refused at once: the permission, a file seen before."""
+    digest = _check(data, file_name, by)
+    kind = format or detect_format(data)
+    options = {"format": format or "", "csv": dataclasses.asdict(csv_mapping) if csv_mapping else None}
+    run = StatementImport.objects.create(file_name=file_name[:255], format=kind, sha256=digest, imported_by=by,
+                                         status=StatementImport.Status.QUEUED, pending_data=data,
+                                         pending_options=options)
+    from receivables.tasks import statement_import_task
+
+    statement_import_task.delay_on_commit(import_id=run.pk)
+    return run
+
+
+MATCH_CHUNK = 500
+
+
+def statement_import_run(*, import_id: int) -> StatementImport:
+    """The background import: read and record all or nothing (a refusal marks the import refused with
+    the parser's message and frees its file hash), then match in chunks, counting progress. A
+    redelivered task does nothing for an import no longer queued."""
+    claimed = StatementImport.objects.filter(pk=import_id, status=StatementImport.Status.QUEUED).update(
+        status=StatementImport.Status.IMPORTING)
+    run = StatementImport.objects.get(pk=import_id)
+    if not claimed:
+        return run
+    options = run.pending_options or {}
+    mapping = None
+    if options.get("csv"):
+        raw = dict(options["csv"])
+        if isinstance(raw.get("remittance"), list):
+            raw["remittance"] = tuple(raw["remittance"])
+        mapping = CsvMapping(**raw)
+    try:
+        with transaction.atomic():
+            statements = parse_statement(bytes(run.pending_data or b""), format=options.get("format") or None,
+                                         csv_mapping=mapping)
+            recorded = _record(run, statements, run.imported_by)
+            run.status = StatementImport.Status.MATCHING
+            run.save(update_fields=["statements", "receipts_created", "duplicates_skipped", "debits_skipped",
+                                    "status"])
+    except DomainError as exc:
+        StatementImport.objects.filter(pk=run.pk).update(
+            status=StatementImport.Status.FAILED, error=exc.message, pending_data=None, sha256=f"refused-{run.pk}")
+        run.refresh_from_db()
+        return run
+    from .matching import receipts_auto_match
+
+    ids = [r.pk for r in recorded]
+    for start in range(0, len(ids), MATCH_CHUNK):
+        chunk = ids[start:start + MATCH_CHUNK]
+        applied = receipts_auto_match(receipt_ids=chunk).applied
+        StatementImport.objects.filter(pk=run.pk).update(receipts_matched=F("receipts_matched") + len(chunk),
+                                                         auto_applied=F("auto_applied") + applied)
+    StatementImport.objects.filter(pk=run.pk).update(status=StatementImport.Status.DONE, pending_data=None)
+    run.refresh_from_db()
+    return run
+
+
+def _record(run: StatementImport, statements, by: User | None) -> list:
+    """Check the statements against the bank accounts on file and record their money-in lines."""
+    accounts = {account.account_number: account for account in BankAccount.objects.filter(is_active=True)}
     items: list[ReceiptInput] = []
     debits = 0
     for parsed in statements:
@@ -64,9 +145,4 @@ def statement_import(*, data: bytes, file_name: str, by: User, format: str | Non
     recorded = receipts_record(items=items, by=by, source=Receipt.Source.STATEMENT)
     run.statements, run.receipts_created = len(statements), len(recorded)
     run.duplicates_skipped, run.debits_skipped = len(recorded.duplicates), debits
-    if auto_match and recorded:
-        from .matching import receipts_auto_match
-
-        run.auto_applied = receipts_auto_match(receipt_ids=[r.pk for r in recorded]).applied
-    run.save(update_fields=["statements", "receipts_created", "duplicates_skipped", "debits_skipped", "auto_applied"])
-    return run
+    return recorded

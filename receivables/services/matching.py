@@ -15,6 +15,7 @@ from customers.models import Customer
 from otc.bulk import bulk_update_rows
 from otc.errors import DomainError, ValidationFailed
 from receivables.matching import MatchPolicy, ReceiptFacts, Suggestion, match
+from receivables.matching.engine import match_and_identify
 from receivables.matching_book import DbBook, PreloadedBook
 from receivables.models import Receipt
 
@@ -22,6 +23,7 @@ from .batch import Decision, receipts_apply_batch
 from .receipts import LIVE, _identify
 
 MAX_STORED = 5
+IDENTIFY_AT = 0.93  # payer identification confident enough to move a receipt out of suspense
 
 
 @dataclass
@@ -36,7 +38,10 @@ def facts(receipt: Receipt) -> ReceiptFacts:
     return ReceiptFacts(
         id=receipt.pk, legal_entity_id=receipt.legal_entity_id, currency=receipt.currency,
         amount=receipt.unapplied_amount, value_date=receipt.value_date, payer_name=receipt.payer_name,
-        payer_account=receipt.payer_account, remittance=receipt.remittance, customer_id=receipt.customer_id)
+        payer_account=receipt.payer_account, customer_id=receipt.customer_id,
+        # the end-to-end id often is the invoice number the payer's system sent
+        remittance=(f"{receipt.remittance} {receipt.end_to_end_id}" if receipt.end_to_end_id
+                    and receipt.end_to_end_id not in receipt.remittance else receipt.remittance))
 
 
 def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
@@ -46,6 +51,7 @@ def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
                         for a in suggestion.allocations],
         "on_account": str(suggestion.on_account), "short": str(suggestion.short),
         "rules": list(suggestion.rules), "reasons": list(suggestion.reasons),
+        "auto": suggestion.auto, "other_customer": suggestion.other_customer,
     }
 
 
@@ -71,19 +77,20 @@ def receipts_auto_match(*, receipt_ids: list[int], policy: MatchPolicy | None = 
     stored: dict[int, tuple[list[dict[str, Any]], str, float | None]] = {}
     identify: list[tuple[int, int]] = []
     for receipt in receipts:
-        suggestions = match(facts(receipt), book, policy)
+        suggestions, payer = match_and_identify(facts(receipt), book, policy)
         best = suggestions[0] if suggestions else None
         kept = [suggestion_json(s) for s in suggestions[:MAX_STORED]]
-        if best is not None and best.score >= policy.auto_apply_threshold and best.allocations:
+        if best is not None and best.score >= policy.auto_apply_threshold and best.allocations and best.auto:
             allocations = tuple((a.invoice_id, a.amount) for a in best.allocations)
             decisions.append(Decision(receipt_id=receipt.pk, allocations=allocations, rule="+".join(best.rules),
                                       score=best.score, reason="; ".join(best.reasons), on_account=best.on_account > 0))
             book.consume(list(allocations))
             stored[receipt.pk] = (kept, Receipt.Match.AUTO, best.score)
             continue
-        if best is not None and best.customer_id and receipt.customer_id is None \
-                and best.score >= policy.auto_apply_threshold:
-            identify.append((receipt.pk, best.customer_id))
+        if receipt.customer_id is None and payer is not None and payer.confidence >= IDENTIFY_AT:
+            # the payer is known even though its invoices are not: out of suspense, onto the
+            # customer's unapplied cash (its balance, statement and dunning see the money)
+            identify.append((receipt.pk, payer.customer_id))
         stored[receipt.pk] = (kept, Receipt.Match.SUGGESTED if suggestions else Receipt.Match.NONE,
                               best.score if best is not None else None)
 

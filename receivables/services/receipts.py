@@ -27,7 +27,7 @@ from django.db import transaction
 from billing.models import Invoice
 from billing.services import invoices_record_payments
 from customers.models import Customer
-from ledger.models import Account, JournalEntry, LegalEntity
+from ledger.models import Account, JournalEntry, LegalEntity, OpenItem
 from ledger.services import (
     EntrySpec,
     LineSpec,
@@ -229,6 +229,39 @@ def _application(receipt: Receipt, customer_id: int, invoice: Invoice, amount: D
                      ])
 
 
+def _item_application(receipt: Receipt, customer_id: int, item: OpenItem, amount: Decimal) -> EntrySpec:
+    """Like `_application`, for an open item without an invoice (an opening balance, a manual debit)."""
+    return EntrySpec(currency=receipt.currency, source=receipt, source_reference=receipt.number,
+                     memo=f"Receipt {receipt.number} applied to {item.document_number}", lines=[
+                         LineSpec(amount=amount, role=UNAPPLIED, customer_id=customer_id,
+                                  settle_item_id=receipt.open_item_id, description=f"Receipt {receipt.number} applied"),
+                         LineSpec(amount=-amount, role=Account.Role.AR, customer_id=customer_id,
+                                  settle_item_id=item.pk, description=f"{item.document_number} paid"),
+                     ])
+
+
+def payable_items(receipt: Receipt, wanted: dict[int, Decimal]) -> dict[int, OpenItem]:
+    """The AR open items without an invoice that `wanted` ({open item id: amount}) pays, checked:
+    the receipt's entity and currency, something open, no more than is open. Locked in id order
+    (the ledger settles them in the same transaction)."""
+    if not wanted:
+        return {}
+    items = {item.pk: item for item in OpenItem.objects.select_for_update(of=("self",)).select_related("customer", "account")
+             .filter(pk__in=sorted(wanted)).order_by("pk")}
+    for item_id, amount in wanted.items():
+        item = items.get(item_id)
+        if item is None or item.account.role != Account.Role.AR or item.original_amount <= 0 \
+                or item.document_type == "invoice":
+            raise ValidationFailed(f"Open item {item_id} is not an open receivable without an invoice.")
+        if item.currency != receipt.currency or item.legal_entity_id != receipt.legal_entity_id:
+            raise ValidationFailed(f"{item.document_number} is in {item.currency} of another entity or currency than "
+                                   f"{receipt.number}.", fields={"currency": ["mismatch"]})
+        if amount > item.open_amount:
+            raise ValidationFailed(f"{item.document_number} has {money_text(item.open_amount, item.currency)} open; "
+                                   f"{money_text(amount, item.currency)} is too much.", fields={"amount": ["over"]})
+    return items
+
+
 def _recording(receipt: Receipt) -> EntrySpec:
     """Debit cash; credit unapplied cash (the customer's open item) or suspense."""
     cash = LineSpec(amount=receipt.amount, account_id=receipt.bank_account.gl_account_id,
@@ -334,8 +367,9 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
         raise ValidationFailed(
             f"{receipt.number} has {money_text(receipt.unapplied_amount, receipt.currency)} left to apply; "
             f"{money_text(total, receipt.currency)} is too much.", fields={"amount": ["over the receipt"]})
-    invoices = Invoice.objects.select_related("customer").in_bulk(list(wanted))
-    for invoice_id in wanted:
+    invoices = Invoice.objects.select_related("customer").in_bulk([i for i in wanted if i > 0])
+    items = payable_items(receipt, {-i: wanted[i] for i in wanted if i < 0})
+    for invoice_id in (i for i in wanted if i > 0):
         invoice = invoices.get(invoice_id)
         if invoice is None:
             raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
@@ -345,25 +379,33 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
                                    fields={"currency": ["mismatch"]})
         if invoice.legal_entity_id != receipt.legal_entity_id:
             raise ValidationFailed(f"{invoice.number} belongs to another legal entity than {receipt.number}.")
-    owners = {invoice.customer_id for invoice in invoices.values()}
+    owners = {invoice.customer_id for invoice in invoices.values()} | {item.customer_id for item in items.values()}
     if len(owners) != 1:
         raise ValidationFailed("One receipt pays one customer's invoices at a time; these belong to several.")
-    customer = next(iter(invoices.values())).customer
+    customer = (next(iter(invoices.values())) if invoices else next(iter(items.values()))).customer
     if receipt.customer_id is not None and receipt.customer_id != customer.pk:
         raise ValidationFailed(f"{receipt.number} is {receipt.customer}'s receipt; the invoices are "
                                f"{customer.legal_name}'s.", fields={"customer": ["mismatch"]})
     # Invoices first (locked in id order, balances checked), then the postings.
-    invoices_record_payments(changes=dict(wanted), by=by, note=f"Receipt {receipt.number}")
+    if invoices:
+        invoices_record_payments(changes={i: a for i, a in wanted.items() if i > 0}, by=by,
+                                 note=f"Receipt {receipt.number}")
     if receipt.customer_id is None:
         _identify(receipt, customer, by)
     on = max(dates.today(), receipt.value_date)
-    order = sorted(wanted)
+    order = sorted(wanted, key=lambda i: (i < 0, abs(i)))
+
+    def spec(i: int) -> EntrySpec:
+        return (_application(receipt, customer.pk, invoices[i], wanted[i]) if i > 0
+                else _item_application(receipt, customer.pk, items[-i], wanted[i]))
+
     entries = journal_post_batch(
         legal_entity_id=receipt.legal_entity_id, kind=JournalEntry.Kind.APPLICATION, document_date=on, by=by,
-        entries=[_application(receipt, customer.pk, invoices[i], wanted[i]) for i in order])
+        entries=[spec(i) for i in order])
     applications = bulk_insert_rows([
-        ReceiptApplication(receipt=receipt, invoice=invoices[i], amount=wanted[i], journal_entry=entry, rule=rule,
-                           score=score, reason=reason[:2000], applied_by=by)
+        ReceiptApplication(receipt=receipt, invoice=invoices.get(i) if i > 0 else None,
+                           open_item=items.get(-i) if i < 0 else None, amount=wanted[i], journal_entry=entry,
+                           rule=rule, score=score, reason=reason[:2000], applied_by=by)
         for i, entry in zip(order, entries, strict=True)])
     before = receipt.status
     receipt.amount_applied += total
@@ -380,7 +422,9 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
         _learn(receipt, customer)
     outbox_emit(topic="receipt.applied", subject_type="receipt", subject_id=receipt.pk, payload={
         "id": receipt.pk, "number": receipt.number, "customer_id": customer.pk,
-        "applications": [{"invoice_id": i, "invoice_number": invoices[i].number, "amount": str(wanted[i])} for i in order],
+        "applications": [{"invoice_id": i, "invoice_number": invoices[i].number, "amount": str(wanted[i])} if i > 0
+                         else {"open_item_id": -i, "document_number": items[-i].document_number,
+                               "amount": str(wanted[i])} for i in order],
     })
     return applications
 
@@ -406,8 +450,9 @@ def _reverse_applications(receipt: Receipt, ids: list[int], by: User | None, rea
         raise InvalidTransition("That application has already been reversed.")
     if not apps:
         return
-    invoices_record_payments(changes={a.invoice_id: -a.amount for a in apps}, by=by,
-                             note=f"Receipt {receipt.number}: {reason}"[:500])
+    if any(a.invoice_id for a in apps):
+        invoices_record_payments(changes={a.invoice_id: -a.amount for a in apps if a.invoice_id}, by=by,
+                                 note=f"Receipt {receipt.number}: {reason}"[:500])
     stamp = dates.now()
     for application in apps:
         application.reversal_entry = journal_reverse(
@@ -501,6 +546,6 @@ def receipt_reverse(*, receipt_id: int, by: User, reason: str) -> Receipt:
 
 __all__ = [
     "ReceiptInput", "RecordedReceipts", "application_reverse", "bank_account_create", "lock_receipt",
-    "normalize_account", "receipt_apply", "receipt_identify", "receipt_put_on_account", "receipt_record",
+    "normalize_account", "payable_items", "receipt_apply", "receipt_identify", "receipt_put_on_account", "receipt_record",
     "receipt_refund", "receipt_reverse", "receipts_record",
 ]

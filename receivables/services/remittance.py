@@ -24,12 +24,14 @@ import io
 import re
 import zipfile
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 
 from billing.models import Invoice
+from ledger.models import OpenItem
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import quantize
@@ -230,10 +232,21 @@ def receipt_apply_remittance(*, receipt_id: int, data: bytes, file_name: str, by
     if receipt.customer_id is not None:
         open_invoices = open_invoices.filter(customer_id=receipt.customer_id)
         whose = f"{receipt.customer.legal_name}'s open invoices"
-    resolved = _resolve([number for _, number, _ in rows], open_invoices)
+    resolved: dict = _resolve([number for _, number, _ in rows], open_invoices)
+    # open items without invoices (opening balances), written as their document number
+    missing = {number.strip().upper(): number for _, number, _ in rows if not resolved.get(number)}
+    if missing:
+        items = (OpenItem.objects.filter(legal_entity_id=receipt.legal_entity_id, currency=receipt.currency,
+                                         account__role="ar", open_amount__gt=0, document_number__in=list(missing))
+                 .exclude(document_type="invoice"))
+        if receipt.customer_id is not None:
+            items = items.filter(customer_id=receipt.customer_id)
+        for item in items:
+            resolved[missing[item.document_number.upper()]] = [_ItemDue(-item.pk, item.document_number,
+                                                                        item.open_amount, item.currency)]
     problems: list[str] = []
     wanted: dict[int, Decimal] = defaultdict(Decimal)
-    invoices: dict[int, Invoice] = {}
+    invoices: dict[int, Any] = {}
     for row, number, amount in rows:
         matches = resolved.get(number) or []
         if not matches:
@@ -264,6 +277,16 @@ def receipt_apply_remittance(*, receipt_id: int, data: bytes, file_name: str, by
             fields={"file": ["total above the receipt"]})
     return receipt_apply(receipt_id=receipt.pk, allocations=sorted(wanted.items()), by=by, rule="remittance",
                          reason=f"Remittance advice {file_name}: {len(rows)} row(s)")
+
+
+@dataclass(frozen=True)
+class _ItemDue:
+    """An open item without an invoice as the advice resolves it (pk: the negative allocation id)."""
+
+    pk: int
+    number: str
+    balance_due: Decimal
+    currency: str
 
 
 __all__ = ["receipt_apply_remittance", "remittance_parse"]

@@ -61,6 +61,7 @@ def suggestion_rows(suggestions: list[dict[str, Any]], *, left: Decimal, custome
             "short": Decimal(str(suggestion.get("short") or 0)),
             "rules": suggestion.get("rules") or [], "reasons": suggestion.get("reasons") or [],
             "fits": fits, "key": allocations_key(suggestion.get("allocations") or []),
+            "other_customer": bool(suggestion.get("other_customer")),
         })
     return rows
 

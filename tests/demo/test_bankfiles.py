@@ -9,7 +9,7 @@ import pytest
 from demo.bankfiles import (
     BankLine,
     BankStatementFile,
-    bai2_text,
+    bai2_remittance,
     csv_mapping,
     mt940_name,
     mt940_purpose,
@@ -63,7 +63,7 @@ def test_bai2_round_trip():
     assert (parsed.opening_balance, parsed.closing_balance) == (Decimal("10000.00"), written.closing_balance)
     assert [shape(tx) for tx in parsed.transactions] == [
         (line.value_date, DAY, line.amount, "USD", line.bank_reference,
-         " ".join(line.payer_name.split()), "", bai2_text(line)) for line in written.lines]
+         " ".join(line.payer_name.split()), "", bai2_remittance(line)) for line in written.lines]
     assert [tx.type_code for tx in parsed.transactions] == ["195", "195", "195", "555", "555"]
     assert b"\n88," in data  # the long text continues on 88 records
 

@@ -19,7 +19,11 @@ class FakeBook:
         accounts: dict[str, list[int]] | None = None,
         aliases: dict[str, list[int]] | None = None,
         entity_of: dict[int, set[int]] | None = None,
+        email_domains: dict[str, list[int]] | None = None,
+        groups: list[set[int]] | None = None,
     ) -> None:
+        self.email_domains = dict(email_domains or {})
+        self.groups = [frozenset(g) for g in (groups or [])]
         self.invoices: dict[int, OpenInvoice] = {}
         self.by_year_seq: dict[tuple, list[OpenInvoice]] = defaultdict(list)
         self.by_seq: dict[tuple, list[OpenInvoice]] = defaultdict(list)
@@ -53,6 +57,12 @@ class FakeBook:
         self.by_customer[(inv.customer_id, inv.legal_entity_id, inv.currency)].append(inv)
         self.customers_of_entity[inv.legal_entity_id].add(inv.customer_id)
         self._names_cache.pop(inv.legal_entity_id, None)
+
+    def customers_by_email_domain(self, domain: str) -> list[int]:
+        return list(self.email_domains.get(domain, []))
+
+    def group_of(self, customer_id: int) -> frozenset[int]:
+        return next((g for g in self.groups if customer_id in g), frozenset({customer_id}))
 
     def finish(self) -> FakeBook:
         for invoices in self.by_customer.values():

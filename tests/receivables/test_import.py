@@ -118,3 +118,32 @@ def test_two_payments_naming_one_invoice_pay_it_once(setup, monkeypatch, preload
     assert Invoice.objects.get(pk=setup["k1"].pk).amount_paid == D("1190.00")
     assert Invoice.objects.get(pk=setup["k2"].pk).status == "paid"
     assert all(row["difference"] == 0 for row in ar_reconciliation(legal_entity_id=setup["entity"].pk))
+
+
+def test_near_match_reference_for_another_customers_same_amount_invoice_is_never_applied(setup):
+    """Issue 13: a reference one swap away from another customer's open invoice of the same amount,
+    with no payer to veto it, goes to a person; nothing is applied or posted for it."""
+    twin = issue_for(setup["entity"], setup["other"], ["1000.00"])  # 1,190.00, DE01-INV-2026-000004
+    assert twin.number.endswith("000004")
+    clerk = user_with_role("Cash Application Specialist")
+    run = statement_import(data=csv("2026-04-20,1190.00,EUR,,,DE01-INV-2026-000040,,T-9"), file_name="t.csv",
+                           by=clerk, csv_mapping=MAPPING)
+    receipt = Receipt.objects.get(bank_reference="T-9")
+    assert run.auto_applied == 0 and not ReceiptApplication.objects.filter(receipt=receipt).exists()
+    assert (receipt.status, receipt.customer_id, receipt.amount_applied) == ("unapplied", None, D("0"))
+    twin.refresh_from_db()
+    assert (twin.status, twin.amount_paid) == ("issued", D("0"))
+    for suggestion in receipt.suggestions:
+        if "invoice_number_typo" in suggestion["rules"]:
+            assert suggestion["auto"] is False and suggestion["score"] < 0.9
+
+
+def test_an_identified_payer_leaves_suspense_even_when_its_invoices_are_unclear(setup):
+    clerk = user_with_role("Cash Application Specialist")
+    statement_import(data=csv("2026-04-20,333.00,EUR,PAYMENT FROM KUNDE EINS GMBH ACCOUNTS PAYABLE,,,,T-8"),
+                     file_name="t.csv", by=clerk, csv_mapping=MAPPING)
+    receipt = Receipt.objects.get(bank_reference="T-8")
+    assert receipt.customer_id == setup["kunde"].pk and receipt.status == "unapplied"
+    assert receipt.identify_entry is not None and receipt.open_item.open_amount == D("-333.00")
+    assert not ReceiptApplication.objects.filter(receipt=receipt).exists()
+    assert all(row["difference"] == 0 for row in ar_reconciliation())

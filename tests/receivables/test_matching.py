@@ -52,7 +52,7 @@ def book():
         ],
         names={ACME: "Acme, Inc", MUELLER: "Müller GmbH", GLOBEX: "Globex Corporation"},
         accounts={"US11 2233 4455": [ACME], "US99": [GLOBEX]},
-        aliases={"ACME AP DEPT": [ACME]},
+        aliases={"ROADRUNNER SUPPLY CO": [ACME]},  # a trading name ("AP Dept." is noise, normalised away)
     ).finish()
 
 
@@ -260,7 +260,7 @@ def test_unknown_payer_without_references_gets_nothing_automatic(book):
 
 
 def test_payer_by_alias(book):
-    s = best(match(receipt("", "400.00", payer="Acme AP Dept."), book))
+    s = best(match(receipt("", "400.00", payer="Roadrunner Supply Co."), book))
     assert s.score >= AUTO and s.customer_id == ACME and "payer_alias" in s.rules
 
 
@@ -410,3 +410,99 @@ def test_precision_at_benchmark_scale():
     assert wrong / n < 0.001
     assert matchable_auto / matchable >= 0.90
     assert elapsed < 30
+
+
+# --- never the wrong customer (issue 13) ------------------------------------------------------------
+
+INITECH, SUBSIDIARY = 40, 41
+
+
+@pytest.fixture
+def twins():
+    """Two customers each with an open invoice of 4,500.00 whose numbers are one digit apart."""
+    return FakeBook(
+        [inv(11, 19375, ACME, "4500.00"), inv(12, 19357, GLOBEX, "4500.00"), inv(13, 19400, ACME, "4500.00"),
+         inv(14, 500, INITECH, "800.00"), inv(15, 501, SUBSIDIARY, "1200.00")],
+        names={ACME: "Acme Holdings Ltd", GLOBEX: "Globex Corporation", INITECH: "Initech LLC",
+               SUBSIDIARY: "Initech Services Inc"},
+        accounts={"NL20INGB0001234567": [ACME]},
+        email_domains={"initech.example": [INITECH]},
+        groups=[{INITECH, SUBSIDIARY}],
+    ).finish()
+
+
+def test_near_match_reference_for_another_customers_same_amount_invoice_is_never_applied(twins):
+    """US-INV-2026-019357 is Globex's 4,500.00 invoice; the payer wrote ...019375 with two digits swapped
+    or Globex's number by mistake: without the payer, a near match goes to a person."""
+    typo = match(receipt("US01-INV-2026-019358", "4500.00"), twins)  # one digit off Globex's and none of Acme's
+    assert typo and all(not s.auto or "invoice_number_typo" not in s.rules for s in typo)
+    assert all(s.score < AUTO for s in typo if "invoice_number_typo" in s.rules)
+
+
+def test_payer_identified_vetoes_another_customers_exact_reference(twins):
+    """Acme (by its account) quotes Globex's number: never applied automatically, flagged for a second click."""
+    suggestions = match(receipt("US01-INV-2026-019357", "4500.00", payer="ACME HOLDINGS LTD",
+                                account="NL20 INGB 0001 2345 67"), twins)
+    globex = [s for s in suggestions if s.customer_id == GLOBEX]
+    assert globex and all(s.other_customer and not s.auto and s.score < AUTO for s in globex)
+    assert all(not (s.auto and s.score >= AUTO and s.customer_id != ACME) for s in suggestions)
+
+
+def test_typo_never_outranks_an_amount_and_payer_match(twins):
+    suggestions = match(receipt("INV 2026-019376", "4500.00", payer="PAYMENT FROM ACME HOLDINGS LTD",
+                                account="NL20INGB0001234567"), twins)
+    assert best(suggestions).customer_id == ACME
+    assert not any(s.customer_id == GLOBEX and s.auto and s.score >= AUTO for s in suggestions)
+
+
+def test_group_member_paying_for_its_subsidiary_is_not_another_customer(twins):
+    s = best(match(receipt("US01-INV-2026-000501", "1200.00", payer="Initech LLC AP DEPT"), twins))
+    assert s.customer_id == SUBSIDIARY and not s.other_customer and s.auto and s.score >= AUTO
+
+
+@pytest.mark.parametrize("payer", [
+    "PAYMENT FROM ACME HOLDINGS LTD", "ACME HOLDINGS LTD AP DEPT", "ACME HOLDINGS LIMITED ACCOUNTS PAYABLE",
+    "ACME HOLDINGS L.T.D.", "ACME HOLDINGS LIMITED ACCOUNTS PAYABLE DE",
+])
+def test_bank_noise_around_payer_names_is_ignored(twins, payer):
+    from receivables.matching.engine import identify_payer
+
+    found = identify_payer(receipt("", "1.00", payer=payer), twins)
+    assert found.strong is not None and found.strong.customer_id == ACME
+
+
+def test_name_cut_by_the_bank_and_email_domain_identify_the_payer():
+    from receivables.matching.engine import identify_payer
+    cut = FakeBook([inv(1, 1, ACME, "10.00"), inv(2, 2, GLOBEX, "10.00")],
+                   names={ACME: "Acme Holdings International Limited", GLOBEX: "Globex Corporation"}).finish()
+    assert identify_payer(receipt("", "1.00", payer="ACME HOLDINGS INTERNATIONAL LIMI"), cut).strong.customer_id == ACME
+    mail = FakeBook([inv(1, 1, INITECH, "10.00")], names={INITECH: "Initech LLC"},
+                    email_domains={"initech.example": [INITECH]}).finish()
+    found = identify_payer(receipt("remit advice to ap@initech.example", "1.00"), mail)
+    assert found.strong.customer_id == INITECH and found.strong.rule == "payer_email"
+
+
+def test_overpayment_split_never_ranks_above_the_two_invoice_answer(twins):
+    """Issue 16: 9,000.00 naming one of two 4,500.00 invoices of the payer: the two invoices, not
+    4,500 applied and 4,500 on account at 98%."""
+    suggestions = match(receipt("US01-INV-2026-019375", "9000.00", account="NL20INGB0001234567"), twins)
+    top = best(suggestions)
+    assert {a.invoice_id for a in top.allocations} == {11, 13} and top.on_account == 0
+    split = [s for s in suggestions if s.on_account > 0]
+    assert all(s.score <= 0.6 for s in split)
+
+
+def test_lump_searches_all_open_items_and_says_ambiguous():
+    many = [inv(100 + i, 100 + i, ACME, f"{1000 + i}.00", due=(2026, 1 + i % 3, 1 + i % 27)) for i in range(60)]
+    lump = FakeBook(many, names={ACME: "Acme, Inc"}, accounts={"US11": [ACME]}).finish()
+    # two invoices far down the list (the 25 oldest were all that was searched before)
+    s = best(match(receipt("", "2109.00", account="US11"), lump))  # 1050 + 1059 or 1051 + 1058 ...: ambiguous
+    assert "combination" in s.rules and s.score < AUTO and any("ambiguous" in r for r in s.reasons)
+    # 30 invoices of 600.00 due near the payment, and the two it pays due long before (beyond the 25
+    # that were searched before)
+    others = [inv(200 + i, 200 + i, ACME, "600.00", due=(2026, 3, 1 + i % 28)) for i in range(30)]
+    unique = FakeBook([*others, inv(300, 300, ACME, "777.77", due=(2025, 6, 1)),
+                       inv(301, 301, ACME, "333.33", due=(2025, 7, 1))],
+                      names={ACME: "Acme, Inc"}, accounts={"US11": [ACME]}).finish()
+    s = best(match(receipt("", "1111.10", account="US11"), unique))
+    assert {a.invoice_id for a in s.allocations} == {300, 301} and s.score >= AUTO

@@ -62,12 +62,12 @@ def test_bai2_two_accounts_with_continuations():
     assert wire.bank_reference == "FW26030200001"
     assert wire.type_code == "195"
     assert wire.payer_name == "ACME HOLDINGS, INC."
-    assert wire.remittance == ("INV US01-INV-2026-000123 ORG=ACME HOLDINGS, INC. OBI=PAYMENT "
-                               "US01-INV-2026-000123 MARCH SUBSCRIPTION")
+    # the wire tags (ORG=, OBI=) are read as fields and do not stay glued to the numbers (issue 16)
+    assert wire.remittance == "INV US01-INV-2026-000123 PAYMENT US01-INV-2026-000123 MARCH SUBSCRIPTION"
     assert (wire.value_date, wire.booking_date, wire.location) == (date(2026, 3, 2), date(2026, 3, 2), "line 4")
     ach = first.transactions[1]
     assert ach.payer_name == "GLOBEX CORPORATION"
-    assert ach.remittance.endswith("SEC:CCD RMR*IV*US01INV2026000124*PI*12345.50")
+    assert ach.remittance == "US01INV2026000124"  # RMR*IV*<invoice>*PI*<amount>: the invoice
     returned = first.transactions[4]
     assert (returned.type_code, returned.amount, returned.bank_reference) == ("555", Decimal("-1250.00"), "RET26030200004")
     assert returned.remittance == "DEPOSITED ITEM RETURNED INITECH LLC NSF US01-INV-2026-000098"
@@ -80,7 +80,7 @@ def test_bai2_two_accounts_with_continuations():
     value_dated = second.transactions[1]
     assert (value_dated.value_date, value_dated.booking_date) == (date(2026, 3, 3), date(2026, 3, 2))
     assert value_dated.payer_name == "WAYNE ENTERPRISES LTD"
-    assert value_dated.remittance == "B/O: WAYNE ENTERPRISES LTD OBI: INV US01-INV-2026-000130 AND US01-INV-2026-000131"
+    assert value_dated.remittance == "INV US01-INV-2026-000130 AND US01-INV-2026-000131"
     no_ref = second.transactions[2]
     assert no_ref.bank_reference.startswith("H-") and no_ref.payer_name == "STARK INDUSTRIES INC"
     assert parse_statement(sample("statement.bai2"))[1].transactions[2].bank_reference == no_ref.bank_reference
@@ -460,7 +460,8 @@ CSV_CORRUPTIONS = [
     ("statement_signed.csv", "2450.75", '"2.450,75"', "Line 3: amount '2.450,75' is not a number"),
     ("statement_signed.csv", "2450.75", "2450.755", "Line 3: amount '2450.755' has more decimals than USD allows (2)"),
     ("statement_signed.csv", "-1250.00,USD", "-1250.00,US", "Line 4: currency 'US' is not an ISO 4217 code"),
-    ("statement_signed.csv", "Payer Account", "Account", "Line 1: column 'Payer Account' is missing"),
+    # only the date and amount columns are required (issue 13: a payer-account column is optional)
+    ("statement_signed.csv", "Value Date,Amount", "Value Date,Betrag", "Line 1: column 'Amount' is missing"),
     ("statement_signed.csv", ",Monthly account fee,TXN-0004", ",Monthly account fee", "Line 5: 8 columns where the header has 9"),
     ("statement_signed.csv", "2026-03-04,2026-03-04,980.10", "2026-03-04,2026-03-04,", "Line 7: the amount (Amount) is empty"),
     ("statement_de.csv", "980,00;;EUR", "980,00;5,00;EUR", "Line 4: both 'Haben' and 'Soll' hold an amount"),
@@ -485,3 +486,59 @@ def test_csv_wrong_encoding_and_unclosed_quote_are_refused():
     with pytest.raises(StatementParseError, match="Line 2: the row cannot be read"):
         parse_statement(b'd,a,r\n2026-03-02,1.00,"open\n', format="csv",
                         csv_mapping=CsvMapping(date="d", amount="a", remittance="r", default_currency="EUR"))
+
+
+# --- structured payer and reference fields, as banks write them (issue 13) --------------------------
+
+def _lines(name: str) -> list[tuple[str, str, str, str]]:
+    return [(tx.payer_name, tx.payer_account, tx.remittance, tx.end_to_end_id)
+            for statement in parse_statement(sample(name)) for tx in statement.transactions]
+
+
+def test_mt940_swift_subfield_style_gives_payer_account_reference_and_end_to_end():
+    """``/NAME/`` (the counterparty), ``/ORDP//NAME/`` and ``/ORDP/`` (the ordering party), ``/REMI/USTD//``,
+    ``/EREF/`` (NOTPROVIDED is none), ``/BENM/`` (us: ignored), ``/ULTD/``; lines cut mid-word at 65."""
+    assert _lines("mt940_swift_subfields.mt940") == [
+        ("ACME HOLDINGS LTD AP DEPT", "NL20INGB0001234567", "INV US-INV-2026-019375", "E2E-ACME-7781"),
+        ("GLOBEX CORPORATION ACCOUNTS PAYABLE DE", "GB33BUKB20201555555555", "REF:US-INV-2026-000124", ""),
+        ("INITECH LLC", "", "INV#US-INV-2026-000130 AND 000131", ""),
+        ("", "", "SERVICE CHARGES MARCH", ""),
+    ]
+
+
+def test_mt940_german_subfields_wrapped_across_lines():
+    assert _lines("mt940_german_subfields.mt940") == [
+        ("SCHAEFER MASCHINENBAU GMBH UND CO KG", "DE44500105175407324931",
+         "DE-RE-2026-000412 DE-RE-2026-000413 KD 10044", "RE-2026-4471"),
+        ("KOEHLER LOGISTIK G.M.B.H.", "DE89370400440532013000", "Rechnung 2026/000418 abzgl. Gebuehren", ""),
+    ]
+
+
+def test_bai2_wire_and_ach_text_with_unlabelled_originator_and_us_tags():
+    """An originator name on its own 88 (its address line dropped), ``ORG=``/``OBI=``/``RFB=``/``REF=``
+    (tags stripped, ``BNF=`` dropped), a record filled to 80 characters continued mid-word, ACH
+    ``ORIG CO NAME:`` with ``RMR*IV*``, and the structured Fedwire ``B/O: 1/NAME/2/ADDRESS``."""
+    assert _lines("bai2_wires_ach.bai2") == [
+        ("WAYNE ENTERPRISES INC", "", "US-INV-2026-000140 PO 5531", ""),
+        ("STARK INDUSTRIES LLC", "", "20260302B6B7HU2R INVOICES US-INV-2026-000141/000142 PYMT 2026-03", ""),
+        ("PAYMENT FROM UMBRELLA CORP", "", "US-INV-2026-000143", ""),
+        ("HOOLI INCORPORATED", "", "US-INV-2026-000144 REMIT AP@HOOLI.EXAMPLE", ""),
+        ("", "", "INCOMING WIRE FEE", ""),
+    ]
+
+
+def test_camt_related_parties_structured_and_unstructured_remittance_and_end_to_end():
+    assert _lines("camt053_related_parties.xml") == [
+        ("BECKER ENERGIE GMBH KREDITORENBUCHHALTUNG", "DE02120300000000202051", "Sammelzahlung siehe Avis",
+         "DE-RE-2026-000412"),
+        ("HOFFMANN MEDIA GMBH", "", "DE-RE-2026-000415 DE-RE-2026-000416 kreditoren@hoffmann-media.example", ""),
+        ("ROSSI TEXTILES S.P.A.", "", "RF18DERE2026000417", "E2E-77120"),  # the ultimate debtor when no debtor
+    ]
+
+
+def test_csv_optional_columns_the_file_lacks_are_left_out_and_named():
+    data = sample("statement_signed.csv").replace(b"Payer Account", b"Account")
+    [statement] = parse_statement(data, format="csv", csv_mapping=SIGNED_MAPPING)
+    assert statement.missing_columns == ("Payer Account",)
+    assert all(tx.payer_account == "" for tx in statement.transactions)
+    assert statement.transactions[0].payer_name  # the other columns are still read

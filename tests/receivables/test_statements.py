@@ -233,3 +233,20 @@ def test_the_download_view_checks_the_user_and_the_customer(world, rf):
 
     with pytest.raises(Forbidden):
         get(UserFactory(), query)  # no role: no ledger.view_openitem
+
+
+def test_a_receipt_identified_later_shows_at_its_value_date_in_every_section(world, today):
+    """Issue 14: imported on the 18th unidentified, identified on the 22nd: its line in the activity
+    and its open item are both dated the 18th (its value date), never the day it was identified."""
+    from receivables.services import receipt_identify
+
+    today(dt.date(2026, 4, 18))
+    late = receipt_record(by=cash_app(), data={"bank_account_id": world["account"].pk, "value_date": dt.date(2026, 4, 18),
+                                               "amount": D("40.00"), "payer_name": "K1"})
+    today(dt.date(2026, 4, 22))
+    receipt_identify(receipt_id=late.pk, customer_id=world["customer"].pk, by=cash_app())
+    april = statement(world)
+    mine = [line for line in april.lines if line.reference == late.number]
+    assert [(line.date, line.amount) for line in mine] == [(dt.date(2026, 4, 18), D("-40.00"))]
+    item = next(i for i in april.open_items if i.number == late.number)
+    assert item.document_date == dt.date(2026, 4, 18)

@@ -445,3 +445,96 @@ def test_receipt_page_query_count_does_not_grow(client, book):
         response = client.get(url)
     assert response.content.decode().count('data-testid="reverse-application"') == 6
     assert len(many) == len(few)
+
+
+def test_workbench_shows_the_unapplied_total_reasons_folded_and_accept_disabled_when_it_no_longer_fits(client, book):
+    fits = record(book, "595.00", customer=False, payer="Kunde Eins")
+    suggest(fits, (book["second"], "595.00"))
+    stale = record(book, "1190.00", customer=False, payer="Kunde Eins")
+    suggest(stale, (book["first"], "1190.00"))
+    receipt_apply(receipt_id=record(book, "1190.00").pk, allocations=[(book["first"].pk, D("1190.00"))], by=None)
+    login(client, CASH_APP)
+    body = client.get(reverse("receivables:workbench")).content.decode()
+    assert "Left to apply:" in body and "1,785.00 EUR in 2 receipts" in body
+    assert "<details class=\"text-body-secondary\"><summary>Why</summary>" in body
+    row = body[body.index(f'data-receipt="{stale.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert "disabled" in row and 'data-testid="pick"' not in row
+
+
+def test_accept_selected_applies_each_ticked_suggestion_and_reports_refusals(client, book):
+    first = record(book, "1190.00", customer=False, payer="Kunde Eins")
+    s1 = suggest(first, (book["first"], "1190.00"))
+    second = record(book, "595.00", customer=False, payer="Kunde Eins")
+    s2 = suggest(second, (book["second"], "595.00"))
+    login(client, CASH_APP)
+    response = client.post(reverse("receivables:receipts_accept_selected"), {"pick": [
+        f"{first.pk}:0:{allocations_key(s1[0]['allocations'])}", f"{second.pk}:0:{second.pk}:1"]}, follow=True)
+    body = response.content.decode()
+    assert "1 suggestion(s) accepted" in body and "changed since the page was shown" in body
+    assert Invoice.objects.get(pk=book["first"].pk).status == "paid"
+    assert not ReceiptApplication.objects.filter(receipt=second).exists()
+    assert s2  # the second stays waiting with its suggestion
+
+
+def test_accept_selected_is_refused_without_the_permission(client, book):
+    receipt = record(book, "1190.00", customer=False)
+    stored = suggest(receipt, (book["first"], "1190.00"))
+    login(client, "Auditor")
+    response = client.post(reverse("receivables:receipts_accept_selected"),
+                           {"pick": [f"{receipt.pk}:0:{allocations_key(stored[0]['allocations'])}"]})
+    assert response.status_code == 403 and not ReceiptApplication.objects.exists()
+
+
+def test_another_customers_invoice_needs_a_second_click(client, book):
+    other = CustomerFactory(country="DE", legal_name="Zweite AG")
+    theirs = issue_for(book["entity"], other, ["100.00"])
+    receipt = record(book, "119.00")  # Kunde Eins' receipt
+    stored = suggest(receipt, (theirs, "119.00"), customer=other)
+    stored[0]["other_customer"] = True
+    Receipt.objects.filter(pk=receipt.pk).update(suggestions=stored)
+    login(client, CASH_APP)
+    page = client.get(reverse("receivables:receipt_detail", args=[receipt.pk])).content.decode()
+    assert 'data-testid="other-customer"' in page and 'data-testid="confirm-other"' in page
+    response = client.post(reverse("receivables:receipt_accept", args=[receipt.pk]), accept_data(stored), follow=True)
+    assert "confirm it explicitly" in response.content.decode()
+    assert not ReceiptApplication.objects.exists()
+
+
+def _short(book):
+    receipt = record(book, "1175.00", customer=False, payer="Kunde Eins")
+    stored = suggest(receipt, (book["first"], "1175.00"))
+    stored[0]["short"] = "15.00"
+    Receipt.objects.filter(pk=receipt.pk).update(suggestions=stored)
+    return receipt, stored
+
+
+def test_a_bank_fee_is_written_off_within_tolerance_and_limit_in_the_accept_step(client, book):
+    from django.contrib.auth.models import Group
+
+    from ledger.models import JournalEntry
+    from otc.models import ApprovalLimit
+
+    ApprovalLimit.objects.create(kind="write_off", role=Group.objects.get(name=CASH_APP), currency="EUR",
+                                 max_amount=D("100.00"))
+    receipt, stored = _short(book)
+    login(client, CASH_APP)
+    page = client.get(reverse("receivables:receipt_detail", args=[receipt.pk])).content.decode()
+    assert 'data-testid="write-off"' in page
+    client.post(reverse("receivables:receipt_accept", args=[receipt.pk]), accept_data(stored, write_off="on"))
+    invoice = Invoice.objects.get(pk=book["first"].pk)
+    assert (invoice.status, invoice.balance_due) == ("paid", D("0"))
+    entry = JournalEntry.objects.filter(memo__startswith="Payment difference on").get()
+    lines = {(line.account.role, line.amount) for line in entry.lines.all()}
+    assert lines == {("rounding", D("15.0000")), ("ar", D("-15.0000"))}
+    assert reconciled(book["entity"])
+
+
+def test_a_write_off_beyond_the_limit_refuses_the_whole_accept(client, book):
+    receipt, stored = _short(book)  # no write-off limit for the specialist: zero
+    login(client, CASH_APP)
+    response = client.post(reverse("receivables:receipt_accept", args=[receipt.pk]),
+                           accept_data(stored, write_off="on"), follow=True)
+    assert "exceeds your write-off limit" in response.content.decode()
+    assert not ReceiptApplication.objects.filter(receipt=receipt).exists()
+    assert Invoice.objects.get(pk=book["first"].pk).status == "issued"

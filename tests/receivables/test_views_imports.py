@@ -222,3 +222,75 @@ def test_customer_page_panel_shows_unapplied_cash_and_payments(client, book):
     response = client.get(statement)  # the customer's only entity and currency
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content if response.streaming else [response.content]).startswith(b"%PDF")
+
+
+def test_a_bank_csv_with_only_date_amount_and_details_is_previewed_then_imported(client, book):
+    """Issue 13: every column but the date and the amount is optional; the page shows what it read
+    before importing, and Import takes the previewed file without a second upload."""
+    login(client, CASH_APP)
+    data = b"Date,Amount,Details\n2026-04-20,1190.00,DE01-INV-2026-000001 KUNDE EINS\n2026-04-20,-5.00,Fee\n"
+    response = upload(client, data, account=book["account"], action="preview", currency="-", remittance="Details")
+    body = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="preview"' in body
+    assert "1 money-in line (receipts), 1 money-out" in body and "DE01-INV-2026-000001 KUNDE EINS" in body
+    assert "Columns not in the file, left out: Payer, Payer Account, Transaction ID" in body
+    assert not StatementImport.objects.exists() and not Receipt.objects.exists()  # nothing written
+    token = response.context["preview"]["token"]
+    response = client.post(reverse("receivables:imports"), {
+        "token": token, "preset": "signed_iso", "bank_account": book["account"].pk, "currency": "-",
+        "remittance": "Details", "action": "import"}, follow=True)
+    assert "1 receipt recorded, 1 applied automatically" in response.content.decode()
+    assert Invoice.objects.get(pk=book["first"].pk).status == "paid"
+
+
+def test_an_empty_override_keeps_the_layout_and_a_dash_clears_it(client, book):
+    login(client, CASH_APP)
+    data = b"Date,Amount,Payer Account\n2026-04-20,10.00,DE02120300000000202051\n"
+    response = upload(client, data, account=book["account"], action="preview", payer_account="-", currency="-")
+    preview = response.context["preview"]
+    assert preview["mapping"].payer_account is None
+    assert preview["statements"][0]["rows"][0].payer_account == ""
+
+
+def test_a_large_file_is_imported_in_the_background_with_its_progress(client, book, django_capture_on_commit_callbacks,
+                                                                       monkeypatch):
+    """Issue 13: a long file does not hold the request; a Celery job reads, records and matches it
+    (eager here), and the import page shows its progress until it is done."""
+    from receivables.views import imports
+
+    monkeypatch.setattr(imports, "BACKGROUND_LINES", 2)
+    login(client, CASH_APP)
+    data = csv("2026-04-20,1190.00,EUR,KUNDE EINS GMBH,,DE01-INV-2026-000001,,T-1",
+               "2026-04-20,77.00,EUR,Somebody Unknown,,,,T-3", "2026-04-20,-12.50,EUR,,,,Bank fee,T-4")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = upload(client, data, account=book["account"])
+    run = StatementImport.objects.get()
+    assert run.status == "queued" and not Receipt.objects.exists() and len(queued) == 1
+    body = response.content.decode()
+    assert 'data-testid="import-progress"' in body and "Queued" in body
+    queued[0]()  # the worker picks the job up
+    run.refresh_from_db()
+    assert (run.status, run.receipts_created, run.receipts_matched, run.auto_applied) == ("done", 2, 2, 1)
+    assert run.pending_data is None
+    assert Invoice.objects.get(pk=book["first"].pk).status == "paid"
+    progress = client.get(reverse("receivables:import_progress", args=[run.pk]))
+    assert progress["HX-Refresh"] == "true"
+
+
+def test_a_background_import_that_is_refused_says_why_and_writes_nothing(client, book, django_capture_on_commit_callbacks,
+                                                                         monkeypatch):
+    from receivables.views import imports
+
+    monkeypatch.setattr(imports, "BACKGROUND_LINES", 1)
+    login(client, CASH_APP)
+    data = csv("2026-04-20,12.505,EUR,A,,,,T-1", "2026-04-20,1.00,EUR,B,,,,T-2")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, data, account=book["account"])
+    run = StatementImport.objects.get()
+    assert run.status == "failed" and "more decimals than EUR allows" in run.error
+    assert not Receipt.objects.exists()
+    page = client.get(reverse("receivables:import_detail", args=[run.pk])).content.decode()
+    assert 'data-testid="import-error"' in page
+    with django_capture_on_commit_callbacks(execute=True):  # the same file again, corrected or not, is not "seen before"
+        upload(client, data, account=book["account"])
+    assert StatementImport.objects.count() == 2
