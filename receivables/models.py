@@ -237,3 +237,6 @@ class PayerAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value} -> {self.customer}"
+
+
+from .models_aging import AgingPolicy, AgingSnapshot, AgingSnapshotChunk, AgingSnapshotLine, AgingSnapshotRun  # noqa: E402, F401
