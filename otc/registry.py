@@ -38,6 +38,8 @@ class Registry:
     nav: list[NavItem] = field(default_factory=list)
     dashboard: list[Panel] = field(default_factory=list)
     customer: list[Panel] = field(default_factory=list)
+    # Called inside the period close / reopen transaction: hook(period=, by=, closing=).
+    period_close_hooks: list[Callable[..., None]] = field(default_factory=list)
 
     def _add(self, items: list, item: Any) -> None:
         key = getattr(item, "key", None) or getattr(item, "url_name", None)
@@ -53,6 +55,10 @@ class Registry:
 
     def register_customer_panel(self, panel: Panel) -> None:
         self._add(self.customer, panel)
+
+    def register_period_close_hook(self, hook: Callable[..., None]) -> None:
+        if hook not in self.period_close_hooks:
+            self.period_close_hooks.append(hook)
 
 
 registry = Registry()
