@@ -11,4 +11,5 @@ SCOPES: dict[str, str] = {
     "credit_notes:write": "Request credit notes",
     "receipts:read": "Read receipts",
     "receipts:write": "Post receipts from a bank integration",
+    "reports:read": "Read AR aging and KPI reports (of the customers the client may see)",
 }

@@ -239,4 +239,11 @@ class PayerAlias(models.Model):
         return f"{self.get_kind_display()} {self.value} -> {self.customer}"
 
 
-from .models_aging import AgingPolicy, AgingSnapshot, AgingSnapshotChunk, AgingSnapshotLine, AgingSnapshotRun  # noqa: E402, F401
+from .models_aging import (  # noqa: E402, F401
+    AgingPolicy,
+    AgingSnapshot,
+    AgingSnapshotChunk,
+    AgingSnapshotLine,
+    AgingSnapshotRun,
+    ArReportPack,
+)

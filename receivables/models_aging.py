@@ -126,6 +126,9 @@ class AgingSnapshotChunk(models.Model):
         ordering = ["snapshot", "index"]
         constraints = [models.UniqueConstraint(fields=["snapshot", "index"], name="agingsnapshotchunk_unique")]
 
+    def __str__(self) -> str:
+        return f"Chunk {self.index} of snapshot {self.snapshot_id}"
+
 
 class AgingSnapshotLine(models.Model):
     class Kind(models.TextChoices):
@@ -149,3 +152,28 @@ class AgingSnapshotLine(models.Model):
             models.UniqueConstraint(fields=["snapshot", "customer", "currency", "kind", "bucket"],
                                     name="agingsnapshotline_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.bucket_label} {self.amount} {self.currency}"
+
+
+class ArReportPack(models.Model):
+    """The monthly AR report pack ("highlight risks"): PDF and XLSX of one month-end, kept with
+    their SHA-256; one per month (regenerating replaces it)."""
+
+    month = models.DateField(unique=True, help_text="Last day of the reported month")
+    pdf = models.BinaryField()
+    xlsx = models.BinaryField()
+    pdf_sha256 = models.CharField(max_length=64)
+    exceptions = models.JSONField(default=list)
+    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    generated_at = models.DateTimeField()
+    emailed_to = models.JSONField(default=list, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"AR report pack {self.month:%Y-%m}"

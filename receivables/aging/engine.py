@@ -137,7 +137,10 @@ def check_params(params: AgingParams) -> AgingParams:
         raise ValidationFailed("Check the aging parameters: " + "; ".join(f"{k}: {v[0]}" for k, v in fields.items()),
                                fields=fields)
     if params.currency:
-        validate_currency(params.currency)
+        try:
+            validate_currency(params.currency)
+        except DomainError as exc:
+            raise ValidationFailed(exc.message, fields={"currency": ["unknown"]}) from exc
     if params.legal_entity_id is not None and not LegalEntity.objects.filter(pk=params.legal_entity_id).exists():
         raise ValidationFailed(f"There is no legal entity {params.legal_entity_id}.", fields={"entity": ["unknown"]})
     if params.buckets:
@@ -375,7 +378,7 @@ def _entity_aging(entity: LegalEntity, buckets: tuple[Bucket, ...], params: Agin
         t["credits"] += row.credits
         t["unapplied"] += row.unapplied
         t["total"] += row.total
-    for currency, t in totals.items():
+    for t in totals.values():
         rate = t["rate"]
         t["functional_buckets"] = [_functional(a, rate, functional) for a in t["buckets"]]
         t["functional_credits"] = _functional(t["credits"], rate, functional)
