@@ -5,8 +5,8 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from ledger.models import Account, JournalLine, OpenItem, Period
-from otc.aggregates import money_sum, money_value
 from otc import dates
+from otc.aggregates import money_sum, money_value
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import ZERO, money_text

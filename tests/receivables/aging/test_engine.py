@@ -9,11 +9,11 @@ from ledger.models import JournalLine, OpenItem
 from ledger.selectors import trial_balance
 from ledger.services import LineSpec, OpenItemSpec, journal_post
 from otc.errors import ValidationFailed
+from otc.roles import CONTROLLER, SALES_REP
 from receivables.aging.buckets import parse_buckets
 from receivables.aging.engine import AgingParams, aging_report, check_params, open_items_as_of
 from receivables.aging.services import aging_policy_set
 from receivables.models import AgingPolicy
-from otc.roles import CONTROLLER, SALES_REP
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import post_receipt
 from tests.factories.otc import user_with_role
