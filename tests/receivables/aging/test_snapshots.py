@@ -22,7 +22,7 @@ D = Decimal
 
 
 def _lines(snapshot):
-    return {(l.customer.legal_name, l.kind, l.bucket_label): l.amount for l in snapshot.lines.select_related("customer")}
+    return {(x.customer.legal_name, x.kind, x.bucket_label): x.amount for x in snapshot.lines.select_related("customer")}
 
 
 def test_a_snapshot_holds_every_customer_currency_kind_and_bucket_with_its_rates(aging_book, today):
