@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import Case, CharField, F, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from customers.models import Customer
@@ -165,12 +165,13 @@ def entity_buckets(entity_ids: list[int]) -> dict[int, tuple[Bucket, ...]]:
 
 # --- the core query ---------------------------------------------------------------------------
 
-def _kind_q(kind: str, p: str) -> Q:
-    unapplied = Q(**{f"{p}account__role": Account.Role.UNAPPLIED_CASH})
-    if kind == "unapplied":
-        return unapplied
-    sign = Q(**{f"{p}original_amount__gt": 0}) if kind == "debit" else Q(**{f"{p}original_amount__lt": 0})
-    return ~unapplied & sign
+def _kind(p: str) -> Case:
+    """debit / credit / unapplied of an open item (reached through `p`), as a SQL expression."""
+    return Case(
+        When(**{f"{p}account__role": Account.Role.UNAPPLIED_CASH}, then=Value("unapplied")),
+        When(**{f"{p}original_amount__gt": 0}, then=Value("debit")),
+        default=Value("credit"), output_field=CharField(),
+    )
 
 
 def _bucket_q(bucket: Bucket, as_of: dt.date, ref: str) -> Q:
@@ -184,11 +185,11 @@ def _bucket_q(bucket: Bucket, as_of: dt.date, ref: str) -> Q:
 
 
 def _columns(amount: str, p: str, buckets: tuple[Bucket, ...], as_of: dt.date, basis: str) -> dict[str, Any]:
+    """One SUM ... FILTER per bucket (exact NUMERIC sums on PostgreSQL; read back with money_value)."""
     ref = f"{p}{_REF[basis]}"
-    return {
-        f"{kind}_{i}": money_sum(amount, filter=_kind_q(kind, p) & _bucket_q(bucket, as_of, ref))
-        for kind in KINDS for i, bucket in enumerate(buckets)
-    }
+    return {f"b_{i}": Sum(amount, filter=_bucket_q(bucket, as_of, ref) if bucket.low is not None or bucket.high is not None
+                          else None)
+            for i, bucket in enumerate(buckets)}
 
 
 def _scoped(qs: QuerySet, p: str, *, legal_entity_id: int, currency: str | None, user: User | None,
@@ -212,13 +213,13 @@ def aging_groups(*, legal_entity_id: int, as_of: dt.date, buckets: tuple[Bucket,
     scope = {"legal_entity_id": legal_entity_id, "currency": currency, "user": user, "customer_ids": customer_ids}
     now = (
         _scoped(OpenItem.objects.exclude(open_amount=0), "", **scope)
-        .values(currency_key=F("currency"), **{f"g_{name}": fn("") for name, fn in keys.items()})
+        .values(currency_key=F("currency"), kind=_kind(""), **{f"g_{name}": fn("") for name, fn in keys.items()})
         .annotate(**_columns("open_amount", "", buckets, as_of, basis)).order_by()
     )
     p = "open_item__"
     later = (
         _scoped(JournalLine.objects.filter(open_item__isnull=False, entry__entry_date__gt=as_of), p, **scope)
-        .values(currency_key=F(f"{p}currency"), **{f"g_{name}": fn(p) for name, fn in keys.items()})
+        .values(currency_key=F(f"{p}currency"), kind=_kind(p), **{f"g_{name}": fn(p) for name, fn in keys.items()})
         .annotate(**_columns("amount", p, buckets, as_of, basis)).order_by()
     )
     rows: dict[tuple, dict[str, Any]] = {}
@@ -227,9 +228,11 @@ def aging_groups(*, legal_entity_id: int, as_of: dt.date, buckets: tuple[Bucket,
             key = (group["currency_key"], *(group[f"g_{name}"] for name in keys))
             row = rows.setdefault(key, {"currency": group["currency_key"], **{name: group[f"g_{name}"] for name in keys},
                                         **{kind: [ZERO] * len(buckets) for kind in KINDS}})
-            for kind in KINDS:
-                for i in range(len(buckets)):
-                    row[kind][i] += sign * money_value(group[f"{kind}_{i}"])
+            target = row[group["kind"]]
+            for i in range(len(buckets)):
+                value = group[f"b_{i}"]
+                if value:
+                    target[i] += sign * value
     out = []
     for row in rows.values():
         for kind in KINDS:
