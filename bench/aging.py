@@ -108,11 +108,11 @@ def setup(items: int, customers: int) -> None:
             cur.execute("""
                 INSERT INTO ledger_openitem (legal_entity_id, account_id, customer_id, currency, document_type,
                     document_number, document_date, due_date, original_amount, open_amount, created_at, updated_at)
-                SELECT %s, %s, %s + (i %% %s), %s, 'invoice', 'BI-' || %s || '-' || i,
-                       %s::date + ((i * 7919) %% %s), %s::date + ((i * 7919) %% %s) + 30,
+                SELECT %s, %s, %s + (i %% %s)::int, %s, 'invoice', 'BI-' || %s || '-' || i,
+                       %s::date + ((i * 7919) %% %s)::int, %s::date + ((i * 7919) %% %s)::int + 30,
                        round((100 + (i * 104729) %% 900000) / 100.0, 2),
                        round((100 + (i * 104729) %% 900000) / 100.0, 2), now(), now()
-                FROM generate_series(1, %s) i
+                FROM generate_series(1::bigint, %s::bigint) i
             """, [entity_id, ar, first_customer, customers, currency, entity_id, FIRST, days, FIRST, days, per_entity])
             cur.execute("""
                 INSERT INTO ledger_journalline (entry_id, account_id, customer_id, currency, amount, fx_rate,

@@ -164,7 +164,7 @@ class KpiReportView(OtcAPIView):
         summary="AR KPIs per legal entity with their monthly trend",
         description="From the month-end aging snapshots: total AR, overdue %, over-90 %, DSO (simple and count-back), "
         "best possible DSO, average days delinquent, CEI and unapplied cash per month, plus the top overdue customers "
-        "and the top-10 concentration. Definitions: docs/receivables/aging-kpis.md. Callers limited to some customers "
+        "and the top-10 concentration. Definitions: docs/aging-kpis.md. Callers limited to some customers "
         "get no DSO/CEI (they need the whole entity's sales).",
         parameters=[KpiQuerySerializer], responses={200: KpiEntitySerializer(many=True), **_ERRORS},
     )

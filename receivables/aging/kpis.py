@@ -1,6 +1,6 @@
 """AR KPIs read from the aging snapshots (never a replay of history): one published snapshot per
 entity and month (the month-end one; for the running month the latest). Definitions with worked
-examples: docs/receivables/aging-kpis.md. All amounts in the entity's functional currency.
+examples: docs/aging-kpis.md. All amounts in the entity's functional currency.
 
 - total AR: every open amount (documents less unapplied credits and cash), = the control accounts
 - receivables: the open debit documents only (what is aged)
