@@ -13,7 +13,7 @@ from otc import dates
 from otc.api.views import OtcAPIView
 from otc.errors import ValidationFailed
 
-from .engine import BASES, DIMENSIONS, MODES, AgingParams, aging_report
+from .engine import BASES, DIMENSIONS, MODES, AgingParams, aging_report_cached
 from .kpis import ar_kpis
 
 SCOPE = "reports:read"
@@ -103,7 +103,7 @@ class AgingReportView(OtcAPIView):
             legal_entity_id=_entity_id(q.get("entity")), currency=(q.get("currency") or "").upper() or None,
             buckets=q.get("buckets") or None,
         )
-        report = aging_report(params=params, user=request.user)
+        report = aging_report_cached(params=params, user=request.user)
         return Response({
             "as_of": params.as_of.isoformat(), "group_by": params.group_by, "basis": params.basis, "by": params.by,
             "net": params.net,

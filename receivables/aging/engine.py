@@ -35,7 +35,7 @@ from django.db.models.functions import Coalesce
 
 from customers.models import Customer
 from customers.selectors import customers_visible_to
-from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem
+from ledger.models import Account, FxRate, JournalEntry, JournalLine, LegalEntity, OpenItem
 from ledger.services.rates import fx_rate_for
 from otc.aggregates import money_sum, money_value
 from otc.errors import DomainError, ValidationFailed
@@ -332,17 +332,31 @@ def aging_report(*, params: AgingParams, user: User | None, tie_out: bool = True
         **({"pk": params.legal_entity_id} if params.legal_entity_id else {"is_active": True})).order_by("code"))
     configured = entity_buckets([e.id for e in entities])
     scoped = user is not None and not user.has_perm("customers.view_all_customers")
+    tie_out = tie_out and not scoped and params.customer_ids is None
+    ledger = _control_by_entity([e.id for e in entities], params.as_of, params.currency) if tie_out else {}
     blocks = []
     for entity in entities:
         buckets = parse_buckets(params.buckets) if params.buckets else configured[entity.id]
         blocks.append(_entity_aging(entity, buckets, params, dimension, user,
-                                    tie_out=tie_out and not scoped and params.customer_ids is None))
+                                    ledger=ledger.get(entity.id, {}) if tie_out else None))
     _label_rows(dimension, blocks)
     return AgingReport(params=params, dimension=dimension, entities=blocks)
 
 
+def _control_by_entity(entity_ids: list[int], as_of: dt.date, currency: str | None) -> dict[int, dict[str, Decimal]]:
+    """The control accounts' balances of every entity in one pass over the journal lines."""
+    lines = JournalLine.objects.filter(account__legal_entity_id__in=entity_ids, account__role__in=Account.SUBLEDGER_ROLES,
+                                       entry__entry_date__lte=as_of)
+    if currency:
+        lines = lines.filter(currency=currency.upper())
+    out: dict[int, dict[str, Decimal]] = {}
+    for row in lines.values("account__legal_entity_id", "currency").annotate(total=money_sum("amount")).order_by():
+        out.setdefault(row["account__legal_entity_id"], {})[row["currency"]] = money_value(row["total"])
+    return out
+
+
 def _entity_aging(entity: LegalEntity, buckets: tuple[Bucket, ...], params: AgingParams, dimension: Dimension,
-                  user: User | None, *, tie_out: bool) -> EntityAging:
+                  user: User | None, *, ledger: dict[str, Decimal] | None) -> EntityAging:
     keys: dict[str, Callable[[str], Any]] = {"key": dimension.key}
     if params.by == "customer":
         keys["customer_key"] = DIMENSIONS["customer"].key
@@ -395,8 +409,7 @@ def _entity_aging(entity: LegalEntity, buckets: tuple[Bucket, ...], params: Agin
         functional_unapplied=sum((t["functional_unapplied"] for t in totals.values()), ZERO),
         functional_total=sum((t["functional_total"] for t in totals.values()), ZERO),
     )
-    if tie_out:
-        ledger = control_balances(legal_entity_id=entity.id, as_of=params.as_of, currency=params.currency)
+    if ledger is not None:
         block.control = [
             {"currency": c, "aging_total": totals.get(c, {}).get("total", ZERO), "control_balance": ledger.get(c, ZERO),
              "difference": ledger.get(c, ZERO) - totals.get(c, {}).get("total", ZERO)}
@@ -461,3 +474,43 @@ def ensure_rate(entity: LegalEntity, currency: str, as_of: dt.date) -> Decimal:
         return fx_rate_for(from_currency=currency, to_currency=entity.functional_currency, on=as_of)
     except DomainError as exc:
         raise ValidationFailed(exc.message, fields={"as_of": [exc.message]}) from exc
+
+
+# --- cached reads for the page and the API ----------------------------------------------------
+
+CACHE_SECONDS = 600
+
+
+def _books_stamp() -> tuple:
+    """Changes whenever anything the aging reads changes: a journal line (every posting, settlement
+    and reversal writes one), a customer (names, groups, reps) or a bucket policy."""
+    from django.db.models import Max
+
+    from receivables.models import AgingPolicy
+
+    return (
+        JournalLine.objects.aggregate(m=Max("pk"))["m"],
+        Customer.history.aggregate(m=Max("history_id"))["m"],
+        AgingPolicy.history.aggregate(m=Max("history_id"))["m"],
+        FxRate.objects.aggregate(m=Max("pk"))["m"],
+    )
+
+
+def aging_report_cached(*, params: AgingParams, user: User | None) -> AgingReport:
+    """`aging_report` kept for ten minutes per parameters, caller's scope and state of the books:
+    any posting, customer change, bucket change or new FX rate makes a new key, so a cached
+    report is never stale; the first view after a posting pays the full cost."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    check_params(params)
+    scope = "all" if user is None or user.has_perm("customers.view_all_customers") else f"user:{user.pk}"
+    key = "aging:" + hashlib.sha256(repr((params, scope, _books_stamp())).encode()).hexdigest()
+    report = cache.get(key)
+    if report is None:
+        report = aging_report(params=params, user=user)
+        report.dimension = None  # functions do not pickle; put back below
+        cache.set(key, report, CACHE_SECONDS)
+    report.dimension = DIMENSIONS[params.group_by]
+    return report

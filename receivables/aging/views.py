@@ -16,7 +16,7 @@ from otc import dates
 from otc.errors import DomainError
 
 from .buckets import DEFAULT_BUCKETS, bucket_index
-from .engine import AgingReport, aging_report, entity_buckets, open_items_as_of
+from .engine import AgingReport, aging_report_cached, entity_buckets, open_items_as_of
 from .exports import XLSX, aging_pdf, aging_xlsx
 from .forms import AgingForm
 from .services import aging_policy_set
@@ -62,7 +62,7 @@ def aging(request: HttpRequest) -> HttpResponse:
     report = None
     if form.is_valid():
         try:
-            report = aging_report(params=form.cleaned_data["params"], user=request.user)
+            report = aging_report_cached(params=form.cleaned_data["params"], user=request.user)
         except DomainError as exc:
             form.add_error(None, exc.message)
     fmt = request.GET.get("format")

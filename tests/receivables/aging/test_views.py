@@ -5,6 +5,7 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -116,6 +117,7 @@ def test_query_count_does_not_grow_with_customers(client, aging_book):
     entity = aging_book["entity"]
 
     def count():
+        cache.clear()  # the uncached path: the page and API cache a report per state of the books
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(URL, {"as_of": AS_OF.isoformat()}).status_code == 200
         return len(ctx)
@@ -138,3 +140,21 @@ def test_bucket_settings_are_for_the_controller_and_refuse_gaps(client, aging_bo
     client.post(url, {"buckets": "..0, 1-60, 61.."})
     assert AgingPolicy.objects.get().buckets == "..0, 1-60, 61.."
     assert client.get(reverse("receivables:aging_buckets")).status_code == 200
+
+
+def test_a_cached_report_is_never_stale(client, aging_book):
+    from django.core.cache import cache
+
+    from tests.factories.ledger import post_receipt
+
+    from .conftest import item_of
+
+    cache.clear()
+    user = user_with_role(FINANCE_MANAGER)
+    first = _get(client, user).context["report"].entities[0].totals["EUR"]["total"]
+    with CaptureQueriesContext(connection) as cached:
+        assert _get(client, user).context["report"].entities[0].totals["EUR"]["total"] == first
+    post_receipt(item_of(aging_book["a1"]), "250.00", date=dt.date(2026, 6, 29))
+    with CaptureQueriesContext(connection) as fresh:
+        assert _get(client, user).context["report"].entities[0].totals["EUR"]["total"] == first - Decimal("250")
+    assert len(cached) < len(fresh)
