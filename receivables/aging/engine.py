@@ -218,7 +218,8 @@ def aging_groups(*, legal_entity_id: int, as_of: dt.date, buckets: tuple[Bucket,
     )
     p = "open_item__"
     later = (
-        _scoped(JournalLine.objects.filter(open_item__isnull=False, entry__entry_date__gt=as_of), p, **scope)
+        _scoped(JournalLine.objects.filter(open_item__isnull=False, entry__legal_entity_id=legal_entity_id,
+                                           entry__entry_date__gt=as_of), p, **scope)
         .values(currency_key=F(f"{p}currency"), kind=_kind(p), **{f"g_{name}": fn(p) for name, fn in keys.items()})
         .annotate(**_columns("amount", p, buckets, as_of, basis)).order_by()
     )

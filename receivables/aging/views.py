@@ -82,6 +82,7 @@ def aging(request: HttpRequest) -> HttpResponse:
         _sorted(report, sort)
         for block in report.entities:
             block.bucket_sorts = [(label, f"-b{i}") for i, label in enumerate(block.bucket_labels)]
+            block.shown_rows = block.rows[:limit] if limit else block.rows  # the template renders only these
     return render(request, "receivables/aging/aging.html", {
         "form": form, "report": report, "sort": sort, "limit": limit,
         "charts": _chart(report) if report else [],
