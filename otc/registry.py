@@ -61,6 +61,8 @@ class Registry:
     webhook_subjects: dict[str, WebhookSubject] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEventType] = field(default_factory=dict)
     invoice: list[Panel] = field(default_factory=list)  # the invoice page: payments (receivables)...
+    # Called inside the period close / reopen transaction: hook(period=, by=, closing=).
+    period_close_hooks: list[Callable[..., None]] = field(default_factory=list)
 
     def _add(self, items: list, item: Any) -> None:
         key = getattr(item, "key", None) or getattr(item, "url_name", None)
@@ -84,9 +86,14 @@ class Registry:
         """Register subscribable topics of one subject type: {topic: description}."""
         for topic, description in events.items():
             self.webhook_events[topic] = WebhookEventType(topic, subject_type, description)
+
     def register_invoice_panel(self, panel: Panel) -> None:
         """A panel on billing's invoice page; `context(request, invoice=...)`."""
         self._add(self.invoice, panel)
+
+    def register_period_close_hook(self, hook: Callable[..., None]) -> None:
+        if hook not in self.period_close_hooks:
+            self.period_close_hooks.append(hook)
 
 
 registry = Registry()

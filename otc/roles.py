@@ -27,7 +27,7 @@ _FINANCE_READ = [
     "customers.view_customer", "customers.view_all_customers", "customers.view_contact",
     "ledger.view_legalentity", "ledger.view_openitem", "otc.view_audit_trail",
     "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote", "billing.view_creditnoteline",
-    "receivables.view_receipt", "receivables.view_receiptapplication",
+    "receivables.view_receipt", "receivables.view_receiptapplication", "receivables.view_aging",
 ]
 _RECEIVABLES_READ = [
     "receivables.view_bankaccount", "receivables.view_statementimport", "receivables.view_bankstatement",
@@ -56,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.add_contractcomment", "billing.view_invoice", "billing.view_invoiceline", "billing.view_creditnote",
         "receivables.view_receipt", "receivables.view_receiptapplication",
         "helpdesk.view_ticket", "helpdesk.file_ticket",
+        "receivables.view_receipt", "receivables.view_receiptapplication", "receivables.view_aging",
     ],
     CONTRACT_REVIEWER: [*_FINANCE_READ, *_CONTRACTS_REVIEW],
     FINANCE_MANAGER: [
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "otc.view_approvallimit", *_BILLING_READ, "billing.approve_creditnote", "billing.void_invoice",
         "billing.hold_invoice",  # releasing drafts of customers on credit hold, within a credit-release limit
         *_RECEIVABLES_READ, "receivables.refund_receipt",
+        *_RECEIVABLES_READ, "receivables.refund_receipt", "receivables.generate_ar_report",
     ],
     CONTROLLER: [
         *_FINANCE_READ, *_LEDGER_READ, "customers.export_customers", "customers.change_customer",
@@ -75,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.change_product", *_BILLING_READ, "billing.approve_creditnote", "billing.void_invoice",
         "billing.hold_invoice", "billing.add_taxcode", "billing.change_taxcode", "billing.start_billing_run",
         *_RECEIVABLES_READ, "receivables.add_bankaccount", "receivables.change_bankaccount", "receivables.refund_receipt",
+        "receivables.run_aging_snapshot", "receivables.generate_ar_report",
     ],
     BILLING_SPECIALIST: [
         *_FINANCE_READ, "ledger.view_journalentry",
@@ -108,6 +111,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.view_ticket", "helpdesk.file_ticket", "helpdesk.view_all_tickets",
         "otc.view_webhooksubscription", "otc.add_webhooksubscription", "otc.change_webhooksubscription",
         "otc.delete_webhooksubscription", "otc.view_webhookdelivery",
+        "receivables.view_aging",
     ],
 }
 AUDITOR_EXTRA = [

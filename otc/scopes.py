@@ -14,4 +14,5 @@ SCOPES: dict[str, str] = {
     "tickets:read": "Read help-desk tickets and list a customer's tickets",
     "tickets:write": "File help-desk tickets on a sales rep's behalf and add replies",
     "webhooks:manage": "Manage this client's own webhook subscriptions; read and replay their deliveries",
+    "reports:read": "Read AR aging and KPI reports (of the customers the client may see)",
 }

@@ -23,6 +23,9 @@ class ReceivablesConfig(AppConfig):
             template="receivables/panels/unapplied_by_age.html", context=panels.unapplied_by_age_context,
             permission=WORKBENCH, order=45,
         ))
+        from .aging.apps import register as register_aging
+
+        register_aging()
         registry.register_customer_panel(Panel(
             key="receivables-cash", title="Cash: unapplied and payment history",
             template="receivables/panels/customer_cash.html", context=panels.customer_cash_context,

@@ -264,3 +264,13 @@ class PayerAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value} -> {self.customer}"
+
+
+from .models_aging import (  # noqa: E402, F401
+    AgingPolicy,
+    AgingSnapshot,
+    AgingSnapshotChunk,
+    AgingSnapshotLine,
+    AgingSnapshotRun,
+    ArReportPack,
+)

@@ -12,3 +12,4 @@ def statement_import_task(*, import_id: int) -> str:
     from receivables.services.imports import statement_import_run
 
     return statement_import_run(import_id=import_id).status
+from .aging.tasks import aging_snapshot_chunk_task, aging_snapshot_nightly_task, ar_report_monthly_task  # noqa: F401, E402

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import statements, views
+from .aging.urls import urlpatterns as aging_urlpatterns
 
 app_name = "receivables"
 urlpatterns = [
@@ -25,4 +26,5 @@ urlpatterns = [
     path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("bank-accounts/", views.bank_accounts, name="bank_accounts"),
     path("customers/<int:customer_id>/statement.pdf", statements.statement_download, name="customer_statement"),
+    *aging_urlpatterns,
 ]

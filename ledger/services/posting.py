@@ -67,7 +67,7 @@ class OpenItemSpec:
     document_type: str
     document_number: str
     document_date: dt.date
-    due_date: dt.date
+    due_date: dt.date | None  # None: due on the document date, and the line says so (aging never drops it)
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,8 @@ def _check_subledger(index: int, spec: LineSpec, account: Account) -> None:
             raise _fail(index, f"a line on {account.code} {account.name} needs a customer.")
         if (spec.open_item is None) == (spec.settle_item_id is None):
             raise _fail(index, f"a line on {account.code} must open a new open item or settle an existing one.")
-        if spec.open_item is not None and spec.open_item.due_date < spec.open_item.document_date:
+        if (spec.open_item is not None and spec.open_item.due_date is not None
+                and spec.open_item.due_date < spec.open_item.document_date):
             raise _fail(index, "the open item's due date is before its document date.")
     elif spec.open_item is not None or spec.settle_item_id is not None:
         raise _fail(index, "only AR and unapplied-cash lines carry open items.")
@@ -369,7 +370,8 @@ def _write(
                 opened.append((line, OpenItem(
                     legal_entity=entity, account=line.account, customer_id=line.spec.customer_id, currency=line.currency,
                     document_type=item.document_type, document_number=item.document_number,
-                    document_date=item.document_date, due_date=item.due_date, source_type=entry.source_type,
+                    document_date=item.document_date, due_date=item.due_date or item.document_date,
+                    source_type=entry.source_type,
                     source_id=entry.source_id, original_amount=line.amount, open_amount=line.amount,
                 )))
     bulk_insert_rows([item for _, item in opened])
@@ -381,8 +383,11 @@ def _write(
         for line in work:
             spec = line.spec
             open_item = new_items.get(id(line)) or (moves[spec.settle_item_id][0] if spec.settle_item_id else None)
+            description = spec.description
+            if spec.open_item is not None and spec.open_item.due_date is None:
+                description = f"{description} (no due date: due on the document date)".strip()
             new_lines.append((entry.pk, line.account.pk, spec.customer_id, line.currency, line.amount, line.rate,
-                              line.functional, spec.description[:255], open_item.pk if open_item else None))
+                              line.functional, description[:255], open_item.pk if open_item else None))
     stamp = dates.now()
     for item_id, (item, delta) in moves.items():
         # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in

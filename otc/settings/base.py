@@ -319,3 +319,15 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", de
 
 # Company-wide defaults
 OTC_DEFAULT_PAYMENT_TERMS_DAYS = 30
+
+# --- AR aging and the monthly report pack (receivables/aging) ---
+AR_REPORT_RECIPIENTS = env.list("AR_REPORT_RECIPIENTS", default=[])
+AR_REPORT_BUSINESS_DAY = env.int("AR_REPORT_BUSINESS_DAY", default=3)  # business day after month-end
+AR_REPORT_THRESHOLDS = {  # the exception rules of the report pack (receivables/aging/reports.py)
+    "overdue_pct": env.str("AR_REPORT_OVERDUE_PCT", default="25"),
+    "over_90_pct": env.str("AR_REPORT_OVER_90_PCT", default="10"),
+    "dso_rise_days": env.str("AR_REPORT_DSO_RISE_DAYS", default="5"),
+    "concentration_pct": env.str("AR_REPORT_CONCENTRATION_PCT", default="50"),
+    "customer_overdue_rise": env.str("AR_REPORT_CUSTOMER_OVERDUE_RISE", default="10000"),
+    "unapplied_cash_pct": env.str("AR_REPORT_UNAPPLIED_CASH_PCT", default="5"),
+}

@@ -98,6 +98,7 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
     if day is None:  # the documents do not depend on the day the demo was seeded: checked once
         assert_einvoices(einvoice_validator)
     assert_helpdesk()
+    assert_aging(dates.today())
     out = capsys.readouterr().out
     assert "Receivables: statements imported by format" in out and "applied automatically" in out
 
@@ -278,3 +279,19 @@ def assert_helpdesk() -> None:
     applied = DataChangeRequest.objects.get(status="applied")
     assert applied.customer.history.filter(history_change_reason__contains=applied.ticket.reference).exists()
     assert tickets.exclude(satisfaction=None).exists()
+def assert_aging(today: dt.date) -> None:
+    """A year of month-end snapshots per entity (the books' closed months frozen), Driftwood
+    Logistics sliding into over 90, and last month's report pack."""
+    from receivables.models import AgingSnapshot, AgingSnapshotLine, ArReportPack
+
+    published = AgingSnapshot.objects.filter(status="complete")
+    for entity in LegalEntity.objects.all():
+        month_ends = {s.as_of for s in published.filter(legal_entity=entity)
+                      if (s.as_of + dt.timedelta(days=1)).day == 1}
+        assert len(month_ends) == 12, entity.code
+        assert published.filter(legal_entity=entity, frozen_at__isnull=False).count() == 2
+    slide = list(AgingSnapshotLine.objects.filter(customer__legal_name="Driftwood Logistics Inc.", kind="debit",
+                                                  snapshot__status="complete", amount=Decimal("38400.00"))
+                 .order_by("snapshot__as_of").values_list("bucket", flat=True))
+    assert slide == sorted(slide) and slide[0] == 0 and slide[-1] >= 4
+    assert ArReportPack.objects.filter(month=today.replace(day=1) - dt.timedelta(days=1)).exists()

@@ -3,7 +3,8 @@ charts, periods and FX rates, approval limits, a few hundred customers with cont
 AR balances, contracts in every state with their risk findings, and three closed months of billing
 (runs, manual invoices, voids, credit notes and portal uploads in every state; demo/billing.py),
 then the bank accounts and three months of imported bank statements with the cash application
-specialist's work (demo/receivables.py).
+specialist's work (demo/receivables.py), and a year of AR aging snapshots with last month's report
+pack (demo/aging.py).
 Idempotent: a second run leaves an existing demo alone (use --reset)."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.test.utils import override_settings
 
 from billing.tax import seed_tax_codes
 from customers.models import Customer
+from demo.aging import seed_aging, seed_story_invoice
 from demo.billing import documents_on_first_download, seed_billing
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
@@ -65,6 +67,7 @@ class Command(BaseCommand):
             owners = [users["sales1"], users["sales2"], users["sales3"]]
             created = seed_customers(count=customers, owners=owners, by=users["billing"])
             items = seed_opening_balances(today=today, by=users["controller"])
+            seed_story_invoice(today=today, by=users["controller"])
         lap("master data")
         # Contracts and billing go through the services, which are durable entry points. Their
         # e-mails (notifications, invoices with their PDFs) are kept in memory rather than printed.
@@ -80,6 +83,8 @@ class Command(BaseCommand):
             lap("receivables")
             desk = seed_helpdesk(users=users, today=today)
             lap("help desk")
+            aging = seed_aging(today=today)
+            lap("aging")
         self.stdout.write(self.style.SUCCESS(
             f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
             f"contract versions by status: {contracts}."
@@ -101,4 +106,8 @@ class Command(BaseCommand):
                 f"Webhooks: API client 'CRM (demo)' subscribed to customer, contract and invoice events, "
                 f"{hooks['queued']} of the last week's queued (see /settings/webhooks/).\n"
                 f"  token (shown once): {hooks['token']}\n  signing secret: {hooks['secret']}"))
+        self.stdout.write(self.style.SUCCESS(
+            f"AR aging: {aging['snapshots']} published snapshots ({aging['demo_history']} of them demo history before "
+            f"the books start), last month's report pack generated."
+        ))
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")

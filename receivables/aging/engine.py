@@ -1,0 +1,517 @@
+"""The one aging engine: open items aged as of any date, set-based in SQL.
+
+What was open on a date D is worked out from the subledger, never from a second copy of
+balances: an item's amount open at the end of D is its `open_amount` today minus every
+journal line on it posted after D (by posting date, the same date the trial balance uses, so
+the aging as of D ties to the AR control accounts as of D to the cent). Because that is linear
+in the lines, a whole bucket is
+
+    SUM(open_amount of items, by bucket) - SUM(amount of lines posted after D, by item bucket)
+
+two GROUP BY queries per legal entity with one `SUM ... FILTER` column per (kind, bucket):
+the first reads only items open today (a partial index), the second only the lines posted
+after D (none for an aging as of today). Items issued after D cancel out exactly (all their
+lines are after D); items settled since D come back through the second query.
+
+Kinds: `debit` (invoices and other debits on AR), `credit` (credit notes and other credits on
+AR not yet applied) and `unapplied` (unapplied cash). Each is aged by its own due date (or
+document date) into the entity's buckets; a report shows credits and unapplied cash beside the
+buckets, or nets them into the buckets (`net=True`).
+
+Two ways to age: `by="document"` puts each document in its own bucket; `by="customer"` puts
+a customer's whole debit balance in the bucket of its oldest overdue open document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, CharField, F, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from customers.models import Customer
+from customers.selectors import customers_visible_to
+from ledger.models import Account, FxRate, JournalEntry, JournalLine, LegalEntity, OpenItem
+from ledger.services.rates import fx_rate_for
+from otc.aggregates import money_sum, money_value
+from otc.errors import DomainError, ValidationFailed
+from otc.models import User
+from otc.money import ZERO, quantize, validate_currency
+
+from .buckets import DEFAULT_BUCKETS, Bucket, parse_buckets
+
+KINDS = ("debit", "credit", "unapplied")
+BASES = ("due", "document")
+MODES = ("document", "customer")
+_REF = {"due": "due_date", "document": "document_date"}
+
+
+# --- dimensions -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dimension:
+    """A way to group the aging. `key(prefix)` is the SQL expression over an open item (reached
+    through `prefix`); `labels(keys)` names the keys in one query."""
+
+    name: str
+    title: str
+    key: Callable[[str], Any]
+    labels: Callable[[set], dict[Any, dict[str, Any]]]
+
+
+def _customer_labels(keys: set) -> dict[Any, dict[str, Any]]:
+    rows = Customer.objects.filter(pk__in=keys).values_list(
+        "pk", "account_number", "legal_name", "display_name", "credit_limit", "default_currency")
+    return {pk: {"label": display or name, "number": number, "customer_id": pk, "credit_limit": limit,
+                 "credit_currency": limit_currency}
+            for pk, number, name, display, limit, limit_currency in rows}
+
+
+def _user_labels(keys: set) -> dict[Any, dict[str, Any]]:
+    users = User.objects.filter(pk__in={k for k in keys if k}).values_list("pk", "first_name", "last_name", "username")
+    out: dict[Any, dict[str, Any]] = {pk: {"label": f"{first} {last}".strip() or username} for pk, first, last, username in users}
+    out[None] = {"label": "(no sales rep)"}
+    return out
+
+
+def _choice_labels(choices: dict[str, str]) -> Callable[[set], dict[Any, dict[str, Any]]]:
+    return lambda keys: {k: {"label": choices.get(k, k or "(none)")} for k in keys}
+
+
+def _country_labels(keys: set) -> dict[Any, dict[str, Any]]:
+    from otc.countries import country_choices
+
+    names = dict(country_choices())
+    return {k: {"label": f"{names.get(k, k)} ({k})"} for k in keys}
+
+
+DIMENSIONS: dict[str, Dimension] = {}
+
+
+def register_dimension(dimension: Dimension) -> None:
+    """Higher apps add groupings here in their AppConfig.ready() (collections adds "collector")."""
+    DIMENSIONS[dimension.name] = dimension
+
+
+register_dimension(Dimension("customer", "Customer", lambda p: F(f"{p}customer_id"), _customer_labels))
+register_dimension(Dimension("group", "Corporate group",
+                             lambda p: Coalesce(F(f"{p}customer__parent_id"), F(f"{p}customer_id")), _customer_labels))
+register_dimension(Dimension("country", "Country", lambda p: F(f"{p}customer__country"), _country_labels))
+register_dimension(Dimension("risk", "Risk rating", lambda p: F(f"{p}customer__risk_rating"),
+                             _choice_labels(dict(Customer.RiskRating.choices))))
+register_dimension(Dimension("sales_rep", "Sales rep", lambda p: F(f"{p}customer__sales_owner_id"), _user_labels))
+register_dimension(Dimension("currency", "Currency", lambda p: F(f"{p}currency"), lambda keys: {k: {"label": k} for k in keys}))
+register_dimension(Dimension("entity", "Legal entity", lambda p: F(f"{p}legal_entity_id"),
+                             lambda keys: {pk: {"label": str(e)} for pk, e in LegalEntity.objects.in_bulk(keys).items()}))
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgingParams:
+    as_of: dt.date
+    basis: str = "due"
+    by: str = "document"
+    group_by: str = "customer"
+    net: bool = False
+    legal_entity_id: int | None = None
+    currency: str | None = None
+    customer_ids: tuple[int, ...] | None = None
+    buckets: str | None = None  # overrides the entities' own bucket definitions
+
+
+def check_params(params: AgingParams) -> AgingParams:
+    """Refuse what cannot be answered, naming it (the API answers 400, the page a form error)."""
+    fields: dict[str, list[str]] = {}
+    if params.basis not in BASES:
+        fields["basis"] = [f"one of {', '.join(BASES)}"]
+    if params.by not in MODES:
+        fields["by"] = [f"one of {', '.join(MODES)}"]
+    if params.group_by not in DIMENSIONS:
+        fields["group_by"] = [f"one of {', '.join(DIMENSIONS)}"]
+    if fields:
+        raise ValidationFailed("Check the aging parameters: " + "; ".join(f"{k}: {v[0]}" for k, v in fields.items()),
+                               fields=fields)
+    if params.currency:
+        try:
+            validate_currency(params.currency)
+        except DomainError as exc:
+            raise ValidationFailed(exc.message, fields={"currency": ["unknown"]}) from exc
+    if params.legal_entity_id is not None and not LegalEntity.objects.filter(pk=params.legal_entity_id).exists():
+        raise ValidationFailed(f"There is no legal entity {params.legal_entity_id}.", fields={"entity": ["unknown"]})
+    if params.buckets:
+        parse_buckets(params.buckets)
+    first = JournalEntry.objects.filter(
+        **({"legal_entity_id": params.legal_entity_id} if params.legal_entity_id else {})).aggregate(d=Min("entry_date"))["d"]
+    if first is None:
+        raise ValidationFailed("Nothing has been posted yet: there is nothing to age.", fields={"as_of": ["no postings"]})
+    if params.as_of < first:
+        raise ValidationFailed(f"{params.as_of:%Y-%m-%d} is before the first posting ({first:%Y-%m-%d}); "
+                               "choose a later as-of date.", fields={"as_of": ["before the first posting"]})
+    return params
+
+
+def entity_buckets(entity_ids: list[int]) -> dict[int, tuple[Bucket, ...]]:
+    """Each entity's configured buckets (the default where none is set)."""
+    from receivables.models import AgingPolicy
+
+    texts = dict(AgingPolicy.objects.filter(legal_entity_id__in=entity_ids).values_list("legal_entity_id", "buckets"))
+    return {pk: parse_buckets(texts.get(pk) or DEFAULT_BUCKETS) for pk in entity_ids}
+
+
+# --- the core query ---------------------------------------------------------------------------
+
+def _kind(p: str) -> Case:
+    """debit / credit / unapplied of an open item (reached through `p`), as a SQL expression."""
+    return Case(
+        When(**{f"{p}account__role": Account.Role.UNAPPLIED_CASH}, then=Value("unapplied")),
+        When(**{f"{p}original_amount__gt": 0}, then=Value("debit")),
+        default=Value("credit"), output_field=CharField(),
+    )
+
+
+def _bucket_q(bucket: Bucket, as_of: dt.date, ref: str) -> Q:
+    earliest, latest = bucket.date_range(as_of)
+    q = Q()
+    if earliest is not None:
+        q &= Q(**{f"{ref}__gte": earliest})
+    if latest is not None:
+        q &= Q(**{f"{ref}__lte": latest})
+    return q
+
+
+def _columns(amount: str, p: str, buckets: tuple[Bucket, ...], as_of: dt.date, basis: str) -> dict[str, Any]:
+    """One SUM ... FILTER per bucket (exact NUMERIC sums on PostgreSQL; read back with money_value)."""
+    ref = f"{p}{_REF[basis]}"
+    return {f"b_{i}": Sum(amount, filter=_bucket_q(bucket, as_of, ref) if bucket.low is not None or bucket.high is not None
+                          else None)
+            for i, bucket in enumerate(buckets)}
+
+
+def _scoped(qs: QuerySet, p: str, *, legal_entity_id: int, currency: str | None, user: User | None,
+            customer_ids: tuple[int, ...] | None) -> QuerySet:
+    qs = qs.filter(**{f"{p}legal_entity_id": legal_entity_id})
+    if currency:
+        qs = qs.filter(**{f"{p}currency": currency.upper()})
+    if customer_ids is not None:
+        qs = qs.filter(**{f"{p}customer_id__in": customer_ids})
+    if user is not None and not user.has_perm("customers.view_all_customers"):
+        qs = qs.filter(**{f"{p}customer__in": customers_visible_to(user)})
+    return qs
+
+
+def aging_groups(*, legal_entity_id: int, as_of: dt.date, buckets: tuple[Bucket, ...], basis: str = "due",
+                 keys: dict[str, Callable[[str], Any]], currency: str | None = None, user: User | None = None,
+                 customer_ids: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
+    """Amounts open at the end of `as_of` per (currency, *keys), kind and bucket, in document
+    currency: [{"currency", <key>..., "debit": [..], "credit": [..], "unapplied": [..]}].
+    Two queries whatever the number of customers or items."""
+    scope = {"legal_entity_id": legal_entity_id, "currency": currency, "user": user, "customer_ids": customer_ids}
+    now = (
+        _scoped(OpenItem.objects.exclude(open_amount=0), "", **scope)
+        .values(currency_key=F("currency"), kind=_kind(""), **{f"g_{name}": fn("") for name, fn in keys.items()})
+        .annotate(**_columns("open_amount", "", buckets, as_of, basis)).order_by()
+    )
+    p = "open_item__"
+    later = (
+        _scoped(JournalLine.objects.filter(open_item__isnull=False, entry__legal_entity_id=legal_entity_id,
+                                           entry__entry_date__gt=as_of), p, **scope)
+        .values(currency_key=F(f"{p}currency"), kind=_kind(p), **{f"g_{name}": fn(p) for name, fn in keys.items()})
+        .annotate(**_columns("amount", p, buckets, as_of, basis)).order_by()
+    )
+    rows: dict[tuple, dict[str, Any]] = {}
+    for sign, query in ((1, now), (-1, later)):
+        for group in query:
+            key = (group["currency_key"], *(group[f"g_{name}"] for name in keys))
+            row = rows.setdefault(key, {"currency": group["currency_key"], **{name: group[f"g_{name}"] for name in keys},
+                                        **{kind: [ZERO] * len(buckets) for kind in KINDS}})
+            target = row[group["kind"]]
+            for i in range(len(buckets)):
+                value = group[f"b_{i}"]
+                if value:
+                    target[i] += sign * value
+    out = []
+    for row in rows.values():
+        for kind in KINDS:
+            row[kind] = [money_value(v) for v in row[kind]]
+        if any(v for kind in KINDS for v in row[kind]):
+            out.append(row)
+    return out
+
+
+def oldest_overdue_index(debit: list[Decimal], buckets: tuple[Bucket, ...]) -> int:
+    """The bucket of a customer's oldest overdue open document (0 when nothing is overdue).
+    Every debit item's open amount is positive, so a bucket holds an open one iff its sum is."""
+    for i in range(len(buckets) - 1, -1, -1):
+        if buckets[i].is_overdue and debit[i] > 0:
+            return i
+    return 0
+
+
+# --- the report -------------------------------------------------------------------------------
+
+@dataclass
+class AgingRow:
+    key: Any
+    label: str
+    currency: str
+    buckets: list[Decimal]
+    credits: Decimal
+    unapplied: Decimal
+    total: Decimal
+    functional_total: Decimal
+    functional_buckets: list[Decimal]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum(self.buckets[1:], ZERO)
+
+
+@dataclass
+class EntityAging:
+    entity: LegalEntity
+    buckets: tuple[Bucket, ...]
+    rows: list[AgingRow]
+    fx_rates: dict[str, Decimal]
+    totals: dict[str, dict[str, Any]]  # per currency: buckets, credits, unapplied, total, functional_total
+    functional_buckets: list[Decimal]
+    functional_credits: Decimal
+    functional_unapplied: Decimal
+    functional_total: Decimal
+    control: list[dict[str, Any]] | None = None  # tie-out to the AR control accounts (unscoped reports only)
+
+    @property
+    def functional_currency(self) -> str:
+        return self.entity.functional_currency
+
+    @property
+    def bucket_labels(self) -> list[str]:
+        return [b.label for b in self.buckets]
+
+    @property
+    def control_difference(self) -> Decimal:
+        return sum((c["difference"] for c in self.control or []), ZERO)
+
+
+@dataclass
+class AgingReport:
+    params: AgingParams
+    dimension: Dimension
+    entities: list[EntityAging]
+
+
+def _rates(entity: LegalEntity, currencies: set[str], as_of: dt.date) -> dict[str, Decimal]:
+    return {c: fx_rate_for(from_currency=c, to_currency=entity.functional_currency, on=as_of) for c in sorted(currencies)}
+
+
+def _functional(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    return quantize(amount * rate, currency)
+
+
+def control_balances(*, legal_entity_id: int, as_of: dt.date, currency: str | None = None) -> dict[str, Decimal]:
+    """The AR and unapplied-cash control accounts' balance at the end of `as_of`, per currency."""
+    lines = JournalLine.objects.filter(account__legal_entity_id=legal_entity_id, account__role__in=Account.SUBLEDGER_ROLES,
+                                       entry__entry_date__lte=as_of)
+    if currency:
+        lines = lines.filter(currency=currency.upper())
+    return {row["currency"]: money_value(row["total"])
+            for row in lines.values("currency").annotate(total=money_sum("amount")).order_by()}
+
+
+def aging_report(*, params: AgingParams, user: User | None, tie_out: bool = True) -> AgingReport:
+    """The aging as of `params.as_of`, one block per legal entity (each with its own buckets),
+    rows grouped by `params.group_by` and currency. Raises ValidationFailed on bad parameters and
+    DomainError when an FX rate to the functional currency is missing on the as-of date."""
+    check_params(params)
+    dimension = DIMENSIONS[params.group_by]
+    entities = list(LegalEntity.objects.filter(
+        **({"pk": params.legal_entity_id} if params.legal_entity_id else {"is_active": True})).order_by("code"))
+    configured = entity_buckets([e.id for e in entities])
+    scoped = user is not None and not user.has_perm("customers.view_all_customers")
+    tie_out = tie_out and not scoped and params.customer_ids is None
+    ledger = _control_by_entity([e.id for e in entities], params.as_of, params.currency) if tie_out else {}
+    blocks = []
+    for entity in entities:
+        buckets = parse_buckets(params.buckets) if params.buckets else configured[entity.id]
+        blocks.append(_entity_aging(entity, buckets, params, dimension, user,
+                                    ledger=ledger.get(entity.id, {}) if tie_out else None))
+    _label_rows(dimension, blocks)
+    return AgingReport(params=params, dimension=dimension, entities=blocks)
+
+
+def _control_by_entity(entity_ids: list[int], as_of: dt.date, currency: str | None) -> dict[int, dict[str, Decimal]]:
+    """The control accounts' balances of every entity in one pass over the journal lines."""
+    lines = JournalLine.objects.filter(account__legal_entity_id__in=entity_ids, account__role__in=Account.SUBLEDGER_ROLES,
+                                       entry__entry_date__lte=as_of)
+    if currency:
+        lines = lines.filter(currency=currency.upper())
+    out: dict[int, dict[str, Decimal]] = {}
+    for row in lines.values("account__legal_entity_id", "currency").annotate(total=money_sum("amount")).order_by():
+        out.setdefault(row["account__legal_entity_id"], {})[row["currency"]] = money_value(row["total"])
+    return out
+
+
+def _entity_aging(entity: LegalEntity, buckets: tuple[Bucket, ...], params: AgingParams, dimension: Dimension,
+                  user: User | None, *, ledger: dict[str, Decimal] | None) -> EntityAging:
+    keys: dict[str, Callable[[str], Any]] = {"key": dimension.key}
+    if params.by == "customer":
+        keys["customer_key"] = DIMENSIONS["customer"].key
+    groups = aging_groups(legal_entity_id=entity.id, as_of=params.as_of, buckets=buckets, basis=params.basis, keys=keys,
+                          currency=params.currency, user=user, customer_ids=params.customer_ids)
+    if params.by == "customer":
+        groups = _by_oldest_overdue(groups, buckets)
+    n = len(buckets)
+    rates = _rates(entity, {g["currency"] for g in groups}, params.as_of)
+    functional = entity.functional_currency
+    rows: dict[tuple, AgingRow] = {}
+    totals: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        if params.net:
+            amounts = [g["debit"][i] + g["credit"][i] + g["unapplied"][i] for i in range(n)]
+            credits = unapplied = ZERO
+        else:
+            amounts, credits, unapplied = list(g["debit"]), sum(g["credit"], ZERO), sum(g["unapplied"], ZERO)
+        row = rows.get((g["key"], g["currency"]))
+        if row is None:
+            row = rows[g["key"], g["currency"]] = AgingRow(
+                key=g["key"], label="", currency=g["currency"], buckets=[ZERO] * n, credits=ZERO, unapplied=ZERO,
+                total=ZERO, functional_total=ZERO, functional_buckets=[ZERO] * n)
+        row.buckets = [a + b for a, b in zip(row.buckets, amounts, strict=True)]
+        row.credits += credits
+        row.unapplied += unapplied
+    for row in rows.values():
+        rate = rates[row.currency]
+        row.total = sum(row.buckets, ZERO) + row.credits + row.unapplied
+        row.functional_buckets = [_functional(a, rate, functional) for a in row.buckets]
+        row.functional_total = (sum(row.functional_buckets, ZERO) + _functional(row.credits, rate, functional)
+                                + _functional(row.unapplied, rate, functional))
+        t = totals.setdefault(row.currency, {"buckets": [ZERO] * n, "credits": ZERO, "unapplied": ZERO, "total": ZERO,
+                                             "rate": rate})
+        t["buckets"] = [a + b for a, b in zip(t["buckets"], row.buckets, strict=True)]
+        t["credits"] += row.credits
+        t["unapplied"] += row.unapplied
+        t["total"] += row.total
+    for t in totals.values():
+        rate = t["rate"]
+        t["functional_buckets"] = [_functional(a, rate, functional) for a in t["buckets"]]
+        t["functional_credits"] = _functional(t["credits"], rate, functional)
+        t["functional_unapplied"] = _functional(t["unapplied"], rate, functional)
+        t["functional_total"] = sum(t["functional_buckets"], ZERO) + t["functional_credits"] + t["functional_unapplied"]
+    block = EntityAging(
+        entity=entity, buckets=buckets, rows=sorted(rows.values(), key=lambda r: (-r.functional_total, str(r.key))),
+        fx_rates=rates, totals=dict(sorted(totals.items())),
+        functional_buckets=[sum((t["functional_buckets"][i] for t in totals.values()), ZERO) for i in range(n)],
+        functional_credits=sum((t["functional_credits"] for t in totals.values()), ZERO),
+        functional_unapplied=sum((t["functional_unapplied"] for t in totals.values()), ZERO),
+        functional_total=sum((t["functional_total"] for t in totals.values()), ZERO),
+    )
+    if ledger is not None:
+        block.control = [
+            {"currency": c, "aging_total": totals.get(c, {}).get("total", ZERO), "control_balance": ledger.get(c, ZERO),
+             "difference": ledger.get(c, ZERO) - totals.get(c, {}).get("total", ZERO)}
+            for c in sorted(set(ledger) | set(totals))
+        ]
+    return block
+
+
+def _by_oldest_overdue(groups: list[dict[str, Any]], buckets: tuple[Bucket, ...]) -> list[dict[str, Any]]:
+    """Per customer: the whole debit balance moves to the bucket of its oldest overdue document
+    (per currency; credits and unapplied cash stay where they are)."""
+    n = len(buckets)
+    for g in groups:
+        total = sum(g["debit"], ZERO)
+        target = oldest_overdue_index(g["debit"], buckets)
+        g["debit"] = [total if i == target else ZERO for i in range(n)]
+    return groups
+
+
+def _label_rows(dimension: Dimension, blocks: list[EntityAging]) -> None:
+    keys = {row.key for block in blocks for row in block.rows}
+    labels = dimension.labels(keys) if keys else {}
+    for block in blocks:
+        for row in block.rows:
+            row.info = labels.get(row.key, {})
+            row.label = row.info.get("label") or ("(none)" if row.key in (None, "") else str(row.key))
+
+
+# --- drill-down -------------------------------------------------------------------------------
+
+def open_items_as_of(*, customer_id: int, as_of: dt.date, legal_entity_id: int | None = None,
+                     currency: str | None = None, basis: str = "due") -> list[dict[str, Any]]:
+    """One customer's items open at the end of `as_of` with the amount then open and their age
+    in days: one query (the later lines summed per item in a subquery)."""
+    from django.db.models import OuterRef, Subquery, Sum
+
+    from otc.aggregates import MONEY_FIELD
+
+    later = (JournalLine.objects.filter(open_item=OuterRef("pk"), entry__entry_date__gt=as_of).order_by()
+             .values("open_item").annotate(s=Sum("amount")).values("s"))
+    items = OpenItem.objects.filter(customer_id=customer_id)
+    if legal_entity_id:
+        items = items.filter(legal_entity_id=legal_entity_id)
+    if currency:
+        items = items.filter(currency=currency.upper())
+    rows = (
+        items.annotate(later=Coalesce(Subquery(later, output_field=MONEY_FIELD), ZERO, output_field=MONEY_FIELD))
+        .annotate(open_at=F("open_amount") - F("later")).exclude(open_at=0)
+        .select_related("legal_entity", "account", "source_type").order_by("legal_entity__code", _REF[basis], "id")
+    )
+    out = []
+    for item in rows:
+        reference = getattr(item, _REF[basis])
+        kind = ("unapplied" if item.account.role == Account.Role.UNAPPLIED_CASH
+                else "debit" if item.original_amount > 0 else "credit")
+        out.append({"item": item, "open_at": money_value(item.open_at), "days": (as_of - reference).days, "kind": kind})
+    return out
+
+
+def ensure_rate(entity: LegalEntity, currency: str, as_of: dt.date) -> Decimal:
+    try:
+        return fx_rate_for(from_currency=currency, to_currency=entity.functional_currency, on=as_of)
+    except DomainError as exc:
+        raise ValidationFailed(exc.message, fields={"as_of": [exc.message]}) from exc
+
+
+# --- cached reads for the page and the API ----------------------------------------------------
+
+CACHE_SECONDS = 600
+
+
+def _books_stamp() -> tuple:
+    """Changes whenever anything the aging reads changes: a journal line (every posting, settlement
+    and reversal writes one), a customer (names, groups, reps) or a bucket policy."""
+    from django.db.models import Max
+
+    from receivables.models import AgingPolicy
+
+    return (
+        JournalLine.objects.aggregate(m=Max("pk"))["m"],
+        Customer.history.aggregate(m=Max("history_id"))["m"],
+        AgingPolicy.history.aggregate(m=Max("history_id"))["m"],
+        FxRate.objects.aggregate(m=Max("pk"))["m"],
+    )
+
+
+def aging_report_cached(*, params: AgingParams, user: User | None) -> AgingReport:
+    """`aging_report` kept for ten minutes per parameters, caller's scope and state of the books:
+    any posting, customer change, bucket change or new FX rate makes a new key, so a cached
+    report is never stale; the first view after a posting pays the full cost."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    check_params(params)
+    scope = "all" if user is None or user.has_perm("customers.view_all_customers") else f"user:{user.pk}"
+    key = "aging:" + hashlib.sha256(repr((params, scope, _books_stamp())).encode()).hexdigest()
+    report = cache.get(key)
+    if report is None:
+        report = aging_report(params=params, user=user)
+        report.dimension = None  # functions do not pickle; put back below
+        cache.set(key, report, CACHE_SECONDS)
+    report.dimension = DIMENSIONS[params.group_by]
+    return report
