@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from . import views
 
+handler400 = "otc.views.error_400"
 handler403 = "otc.views.error_403"
 handler404 = "otc.views.error_404"
 handler500 = "otc.views.error_500"

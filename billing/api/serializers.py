@@ -10,8 +10,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.api.serializers import AmountField
 from otc import dates
+from otc.api.fields import AmountField
+from otc.api.serializers import InputSerializer
 from otc.money import quantize
 
 from ..models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
@@ -251,13 +252,13 @@ class CreditNoteOutputSerializer(CreditNoteListSerializer):
         read_only_fields = fields
 
 
-class CreditNoteLineInputSerializer(serializers.Serializer):
+class CreditNoteLineInputSerializer(InputSerializer):
     invoice_line_id = serializers.IntegerField()
     quantity = AmountField(required=False, allow_null=True, help_text="Units to credit at the line's price")
     net_amount = AmountField(required=False, allow_null=True, help_text="Or a net amount on this line")
 
 
-class CreditNoteRequestSerializer(serializers.Serializer):
+class CreditNoteRequestSerializer(InputSerializer):
     """The whole invoice (neither `lines` nor `amount`), some lines, or a net `amount` spread over
     the lines pro rata. Tax is added at the original lines' rates."""
 

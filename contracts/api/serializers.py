@@ -7,13 +7,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.api.serializers import AmountField
+from otc.api.fields import AmountField
+from otc.api.serializers import InputSerializer
 
 from ..models import Approval, Contract, ContractLine, ContractVersion, Finding, UsageRecord
 from ..values import contract_values
 
 
-class LineInputSerializer(serializers.Serializer):
+class LineInputSerializer(InputSerializer):
     line_key = serializers.UUIDField(required=False, help_text="Keep a line's identity when updating")
     product_id = serializers.IntegerField(required=False)
     product_sku = serializers.CharField(required=False, max_length=40, help_text="Instead of product_id")
@@ -28,7 +29,7 @@ class LineInputSerializer(serializers.Serializer):
     end_date = serializers.DateField(required=False, allow_null=True)
 
 
-class ContractInputSerializer(serializers.Serializer):
+class ContractInputSerializer(InputSerializer):
     """A contract with its version terms and lines. The customer by `customer_id` or by its CRM
     id (`customer_crm_id`); products by `product_id` or `product_sku`."""
 
@@ -59,7 +60,7 @@ class ContractUpsertSerializer(ContractInputSerializer):
     crm_opportunity_id = serializers.CharField(max_length=64)
 
 
-class UsageInputSerializer(serializers.Serializer):
+class UsageInputSerializer(InputSerializer):
     line_key = serializers.UUIDField()
     period_start = serializers.DateField(help_text="Any day of the month; stored as the 1st")
     quantity = AmountField()

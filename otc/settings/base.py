@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "otc.middleware.CommonMiddleware",  # no slash-appending redirects under /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -219,6 +219,9 @@ SPECTACULAR_SETTINGS = {
 }
 # Absolute links in e-mails and webhooks.
 OTC_BASE_URL = env.str("OTC_BASE_URL", default="http://127.0.0.1:8000")
+# Accounting periods are opened (by a Controller or the schedule) up to this many months after
+# the current one; a posting dated past the last open period is refused (docs/decisions/0010).
+LEDGER_OPEN_HORIZON_MONTHS = env.int("LEDGER_OPEN_HORIZON_MONTHS", default=3)
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

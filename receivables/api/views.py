@@ -34,7 +34,7 @@ from .filters import ReceiptApiFilter
 from .serializers import ReceiptOutputSerializer, ReceiptPostSerializer
 
 RECEIPTS_READ, RECEIPTS_WRITE = "receipts:read", "receipts:write"
-STATEMENT_SCOPE = "ledger:read"
+STATEMENT_SCOPE = "statements:read"  # not ledger:read: a statement reader need not see the general ledger
 _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, fields}"),
            403: OpenApiResponse(description="permission_denied"), 404: OpenApiResponse(description="not_found")}
 

@@ -1,0 +1,48 @@
+"""Input fields shared by every API serializer."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from otc.money import MAX_DIGITS, STORAGE_PLACES
+
+# Plain ASCII decimal notation only: an optional minus, digits, an optional '.' and digits. No
+# grouping ("1,234.56"), no '+', no exponent, no non-ASCII digits, no spaces.
+_STRICT_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+                      "example": "1190.00", "maxLength": 40})
+class AmountField(serializers.Field):
+    """An amount as a JSON string ("50000.00") or a JSON integer. Refused: floats (binary
+    floating point cannot hold most decimal amounts exactly), grouping separators, a plus sign,
+    exponents, non-ASCII digits and more than 16 integer digits. Whether the places fit the
+    currency is the service's check (it knows the currency)."""
+
+    default_error_messages = {
+        "float": 'Send amounts as strings, e.g. "1234.50", not as floating-point numbers.',
+        "invalid": '{value!r} is not an amount: use plain digits with an optional "-" and "." for decimals, '
+                   'e.g. "1234.50" (no grouping separators, no "+").',
+        "too_large": "{value!r} is too large: at most {digits} digits before the decimal point.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid", value=data)
+        if isinstance(data, float):
+            self.fail("float")
+        if isinstance(data, int):
+            data = str(data)
+        if not isinstance(data, str) or len(data) > 60 or not _STRICT_AMOUNT.fullmatch(data):
+            self.fail("invalid", value=data if isinstance(data, str) else type(data).__name__)
+        integer = data.lstrip("-").split(".")[0].lstrip("0")
+        if len(integer) > MAX_DIGITS - STORAGE_PLACES:
+            self.fail("too_large", value=data, digits=MAX_DIGITS - STORAGE_PLACES)
+        return data  # a string: the service parses it with the currency's rules
+
+    def to_representation(self, value):
+        return str(value) if isinstance(value, Decimal | int | str) else value
