@@ -21,7 +21,7 @@ STORAGE_PLACES = 4
 MAX_DIGITS = 20
 ZERO = Decimal("0")
 
-_AMOUNT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_AMOUNT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$", re.ASCII)  # ASCII digits only
 
 
 @lru_cache(maxsize=512)
@@ -89,6 +89,25 @@ def parse_amount(text: str, currency: str | None = None) -> Decimal:
     if integer_digits > MAX_DIGITS - STORAGE_PLACES:
         raise InvalidAmount(f"{text!r} is too large.")
     return value
+
+
+# The largest amount that is plausible for one document, line or receipt: a trillion in a currency
+# with two decimals, scaled by its minor unit (JPY 10^14, KWD 10^11). Anything larger is a typing
+# or integration error, refused with a clear message rather than posted.
+PLAUSIBLE_MAJOR_UNITS_EXPONENT = 12
+
+
+def plausible_max(currency: str) -> Decimal:
+    return Decimal(10) ** (PLAUSIBLE_MAJOR_UNITS_EXPONENT + 2 - minor_units(currency))
+
+
+def check_plausible(amount: Decimal, currency: str, *, what: str = "The amount", field: str | None = None) -> Decimal:
+    """Refuse an amount whose size is beyond plausible_max(currency), naming the limit."""
+    limit = plausible_max(currency)
+    if abs(amount) >= limit:
+        raise InvalidAmount(f"{what} {amount} {currency.upper()} is beyond the plausible maximum of "
+                            f"{limit:,} {currency.upper()}.", fields={field: ["implausibly large"]} if field else None)
+    return amount
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,8 @@ def _related(model: type[models.Model], value: Any, *, key: str) -> models.Model
 
 def _parent(customer: Customer, parent: Customer | None) -> Customer | None:
     """Refuse a parent that would make a loop (the customer itself or one of its descendants)."""
+    if parent is not None and customer.pk and parent.pk == customer.pk:
+        raise ValueError("A customer cannot be its own parent.")
     seen: set[int] = set()
     node = parent
     while node is not None:

@@ -111,7 +111,7 @@ def period_open(*, legal_entity_id: int, by: User | None, today: dt.date | None 
     return _open_months(entity.pk, key, by, first=key)[0]
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # not durable: the demo seeding calls it inside its own transaction
 def periods_open_ahead(*, by: User | None = None, today: dt.date | None = None) -> int:
     """The month-end schedule: every active entity gets its periods opened, in order, through
     the open horizon (an entity without periods starts at the current month). Idempotent: a
