@@ -11,49 +11,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from otc import dates
-from otc.api.fields import AmountField
+from otc.api.fields import AmountField, MoneyField, PriceField
 from otc.api.serializers import InputSerializer
-from otc.money import quantize
 
 from ..models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from .filters import OPEN_STATUSES
-
-_AMOUNT_SCHEMA = {"type": "string", "format": "decimal", "example": "1190.00",
-                  "description": "Decimal string in the document currency's minor unit"}
-
-
-def _dotted(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-@extend_schema_field(_AMOUNT_SCHEMA)
-class MoneyField(serializers.Field):
-    """An amount quantised to its document's currency, as a string. `currency_from` is the dotted
-    path from the serialized object to the currency code (a line reads its document's)."""
-
-    def __init__(self, *, currency_from: str = "currency", **kwargs) -> None:
-        self.currency_from = currency_from
-        super().__init__(read_only=True, **kwargs)
-
-    def get_attribute(self, instance):
-        return super().get_attribute(instance), _dotted(instance, self.currency_from)
-
-    def to_representation(self, value) -> str:
-        amount, currency = value
-        return str(quantize(amount, currency))
-
-
-@extend_schema_field({**_AMOUNT_SCHEMA, "description": "Decimal string; more places than the currency's "
-                      "minor unit only when the price has them"})
-class PriceField(MoneyField):
-    """A unit price: in the currency's minor unit unless it is more precise (a price of 33.335)."""
-
-    def to_representation(self, value) -> str:
-        amount, currency = value
-        rounded = quantize(amount, currency)
-        return str(rounded) if rounded == amount else f"{amount.normalize():f}"
 
 
 class DocumentCustomerSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from otc.api.fields import AmountField
+from otc.api.fields import AmountField, MoneyField, PriceField
 from otc.api.serializers import InputSerializer
 
 from ..models import Approval, Contract, ContractLine, ContractVersion, Finding, UsageRecord
@@ -76,6 +76,8 @@ class UsageOutputSerializer(serializers.ModelSerializer):
 
 class LineOutputSerializer(serializers.ModelSerializer):
     product_sku = serializers.CharField(source="product.sku", read_only=True)
+    unit_price = PriceField(currency_from="version.currency")
+    minimum_commitment = MoneyField(currency_from="version.currency")
 
     class Meta:
         model = ContractLine
@@ -93,8 +95,8 @@ class FindingOutputSerializer(serializers.ModelSerializer):
 
 class AssessmentOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
-    contract_value = serializers.DecimalField(max_digits=20, decimal_places=4)
-    annual_value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    contract_value = MoneyField(currency_from="version.currency")
+    annual_value = MoneyField(currency_from="version.currency")
     highest_severity = serializers.CharField()
     required_levels = serializers.IntegerField()
     exposure = serializers.JSONField()
@@ -115,11 +117,13 @@ class ApprovalOutputSerializer(serializers.ModelSerializer):
 
 
 class ValuesOutputSerializer(serializers.Serializer):
+    """Contract values as strings in the currency's minor unit ("12000.00")."""
+
     currency = serializers.CharField()
-    total = serializers.DecimalField(max_digits=20, decimal_places=4)
-    first_year = serializers.DecimalField(max_digits=20, decimal_places=4)
-    annualised = serializers.DecimalField(max_digits=20, decimal_places=4)
-    monthly_recurring = serializers.DecimalField(max_digits=20, decimal_places=4)
+    total = MoneyField()
+    first_year = MoneyField()
+    annualised = MoneyField()
+    monthly_recurring = MoneyField()
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):

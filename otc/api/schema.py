@@ -35,6 +35,7 @@ ERRORS: dict[str, str] = {
     "429": "Too many requests (throttled); retry after Retry-After seconds",
 }
 _WITH_BODY = {"POST", "PUT", "PATCH"}
+_BLANKABLE_FORMATS = {"email", "uri", "url", "uuid", "ipv4", "ipv6", "hostname"}
 
 
 class OtcAutoSchema(AutoSchema):
@@ -76,6 +77,28 @@ class OtcAutoSchema(AutoSchema):
             operation["x-required-scope"] = scope
             operation["description"] = (operation.get("description", "") + f"\n\nToken scope: `{scope}`.").strip()
         return operation
+
+    def _map_basic_serializer(self, serializer, direction):
+        """A field that may be blank ("" for no e-mail) cannot promise a format: "" is not an
+        e-mail address. Such fields (and read-only ones, whose blankness DRF does not carry over
+        from the model) keep the format in their description instead."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        for name, prop in schema.get("properties", {}).items():
+            field = serializer.fields.get(name)
+            if field is None or prop.get("format") not in _BLANKABLE_FORMATS:
+                continue
+            if getattr(field, "allow_blank", False) or (direction == "response" and field.read_only):
+                fmt = prop.pop("format")
+                prop["description"] = (prop.get("description", "") + f" ({fmt}, or empty)").strip()
+        return schema
+
+    def _get_serializer_field_meta(self, field, direction):
+        """A read-only field that falls back to None (`source="parent.account_number", default=None`)
+        answers null: say so (nullable)."""
+        meta = super()._get_serializer_field_meta(field, direction)
+        if isinstance(field, serializers.Field) and field.read_only and field.default is None:
+            meta["nullable"] = True
+        return meta
 
     def _scope(self) -> str | None:
         action = getattr(self.view, "action", None) or self.method.lower()
