@@ -60,6 +60,27 @@ class ContractUpsertSerializer(ContractInputSerializer):
     crm_opportunity_id = serializers.CharField(max_length=64)
 
 
+class AmendInputSerializer(InputSerializer):
+    """An amendment of an active contract: from when, and what changes. Terms left out and lines
+    left out (no `lines`) stay as in the version in force; `lines` replaces all lines (send each
+    line's `line_key` to keep its identity)."""
+
+    effective_date = serializers.DateField(help_text="From when the amended terms apply")
+    end_date = serializers.DateField(required=False, allow_null=True)
+    auto_renew = serializers.BooleanField(required=False)
+    renewal_notice_days = serializers.IntegerField(required=False, min_value=0)
+    billing_frequency = serializers.ChoiceField(choices=ContractVersion.Frequency.choices, required=False)
+    billing_timing = serializers.ChoiceField(choices=ContractVersion.Timing.choices, required=False)
+    payment_terms_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    discount_percent = AmountField(required=False)
+    po_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    late_fee_percent = AmountField(required=False)
+    prepayment_percent = AmountField(required=False)
+    free_periods = serializers.IntegerField(required=False, min_value=0)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    lines = LineInputSerializer(many=True, required=False)
+
+
 class UsageInputSerializer(InputSerializer):
     line_key = serializers.UUIDField()
     period_start = serializers.DateField(help_text="Any day of the month; stored as the 1st")

@@ -43,7 +43,9 @@ class CustomerInputSerializer(InputSerializer):
     risk_rating = serializers.ChoiceField(choices=Customer.RiskRating.choices, required=False)
     status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
     status_reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    sales_owner = serializers.IntegerField(required=False, allow_null=True)
+    sales_owner = serializers.IntegerField(required=False, allow_null=True, help_text="User id of an active sales rep")
+    sales_owner_email = serializers.EmailField(required=False, help_text="Or the sales rep's e-mail "
+                                               "(see /api/v1/sales-reps/); not together with sales_owner")
     invoice_delivery = serializers.ChoiceField(choices=Customer.Delivery.choices, required=False)
     procurement_portal = serializers.ChoiceField(choices=Customer.Portal.choices, required=False)
     portal_supplier_id = serializers.CharField(max_length=60, required=False, allow_blank=True)
@@ -51,6 +53,11 @@ class CustomerInputSerializer(InputSerializer):
     po_required = serializers.BooleanField(required=False)
     external_crm_id = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
+    def validate(self, attrs):
+        if "sales_owner_email" in attrs and "sales_owner" in attrs:
+            raise serializers.ValidationError({"sales_owner_email": ["Give sales_owner or sales_owner_email, not both."]})
+        return attrs
+
     contacts = ContactInputSerializer(many=True, required=False, max_length=100,
                                       help_text="At most 100 per request; matched by e-mail, else name")
 

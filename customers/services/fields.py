@@ -11,7 +11,7 @@ from django.db import models
 
 from otc.errors import InvalidAmount, ValidationFailed
 from otc.models import User
-from otc.money import parse_amount, quantize, validate_currency
+from otc.money import check_plausible, parse_amount, quantize, validate_currency
 
 from ..models import Contact, Customer
 
@@ -113,7 +113,8 @@ def money_value(value: Any, currency: str) -> Decimal:
         return value
     if isinstance(value, float):
         raise InvalidAmount("Send amounts as text, e.g. \"1234.50\", not as a floating-point number.")
-    return parse_amount(_text(value) if not isinstance(value, int) else str(value), currency)
+    amount = parse_amount(_text(value) if not isinstance(value, int) else str(value), currency)
+    return check_plausible(amount, currency)
 
 
 def _related(model: type[models.Model], value: Any, *, key: str) -> models.Model | None:

@@ -7,12 +7,15 @@ from the view's filter backends (the filterset's filters, `ordering`, `search`),
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 ALWAYS = frozenset({"format"})  # DRF's renderer override (?format=json)
 _BOOLEAN = {"true", "false"}
+_NUMBER = re.compile(r"-?[0-9]{1,18}(?:\.[0-9]{1,6})?", re.ASCII)  # fits a bigint; no exponents
 
 
 def _filterset_class(view, backend):
@@ -94,6 +97,9 @@ def check_query_params(request, view) -> None:
         elif isinstance(filters.get(name), django_filters.BooleanFilter) and any(
                 value.lower() not in _BOOLEAN for value in values):
             errors[name] = ['Use "true" or "false".']
+        elif isinstance(filters.get(name), django_filters.NumberFilter) and any(
+                not _NUMBER.fullmatch(value) for value in values):
+            errors[name] = ["Use a plain number of at most 18 digits, e.g. 42."]
         elif isinstance(filters.get(name), django_filters.DateTimeFilter) and any(
                 not _plausible_datetime(value) for value in values):
             errors[name] = ["Use an ISO 8601 date-time with a UTC offset within ±15:59, e.g. 2026-04-01T00:00:00Z."]

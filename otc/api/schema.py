@@ -72,10 +72,13 @@ class OtcAutoSchema(AutoSchema):
                 "description": "Why the record changes; kept in its history."})
         if not parameters:
             del operation["parameters"]
-        scope = self._scope()
-        if scope:
-            operation["x-required-scope"] = scope
-            operation["description"] = (operation.get("description", "") + f"\n\nToken scope: `{scope}`.").strip()
+        scopes = self._scopes()
+        if scopes:
+            operation["x-required-scope"] = scopes[0]
+            if len(scopes) > 1:
+                operation["x-accepted-scopes"] = list(scopes)
+            text = " or ".join(f"`{scope}`" for scope in scopes)
+            operation["description"] = (operation.get("description", "") + f"\n\nToken scope: {text}.").strip()
         return operation
 
     def _map_basic_serializer(self, serializer, direction):
@@ -100,6 +103,9 @@ class OtcAutoSchema(AutoSchema):
             meta["nullable"] = True
         return meta
 
-    def _scope(self) -> str | None:
+    def _scopes(self) -> tuple[str, ...]:
         action = getattr(self.view, "action", None) or self.method.lower()
-        return (getattr(self.view, "action_scopes", None) or {}).get(action)
+        scope = (getattr(self.view, "action_scopes", None) or {}).get(action)
+        if not scope:
+            return ()
+        return tuple(scope) if isinstance(scope, tuple | list) else (scope,)

@@ -2,6 +2,12 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from .lookups import SalesRepViewSet
+
+router = SimpleRouter()
+router.register("sales-reps", SalesRepViewSet, basename="sales-rep")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -12,4 +18,5 @@ urlpatterns = [
     path("", include("contracts.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("receivables.api.urls")),
+    *router.urls,
 ]

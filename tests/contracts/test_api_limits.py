@@ -33,3 +33,16 @@ def test_the_contract_form_refuses_a_date_at_the_end_of_the_calendar(world, fiel
     assert "outside the dates this system accepts" in form.errors[field][0]
     line = LineForm(data={field: "9999-12-31"}, currency="EUR")
     assert not line.is_valid() and "outside the dates" in line.errors[field][0]
+
+
+@pytest.mark.parametrize(("line", "field", "message"), [
+    ({"quantity": "1000000000"}, "lines[0].quantity", "beyond the plausible maximum"),
+    ({"unit_price": "1000000000000"}, "lines[0].unit_price", "beyond the plausible maximum"),
+])
+def test_implausible_quantities_and_prices_are_refused(crm, world, line, field, message):  # noqa: F811
+    body = _body(world)
+    body["lines"][0].update(line)
+    response = crm.post(URL, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert message in response.json()["fields"][field][0]
+    assert not Contract.objects.exists()

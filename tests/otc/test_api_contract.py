@@ -262,3 +262,62 @@ def test_the_ledger_scope_no_longer_opens_statements(api_client):
     client = _client(api_client, "ledger:read", name="Ledger")
     body = _shape(client.get(f"{CUSTOMERS}{customer.pk}/statement.pdf"), 403, "permission_denied")
     assert "statements:read" in body["message"]
+
+
+# --- lookups a CRM needs ----------------------------------------------------------------------------------
+
+def test_a_crm_names_the_sales_owner_by_e_mail(crm):
+    rep = user_with_role(SALES_REP, email="Rita.Rep@otc.example")
+    found = crm.get("/api/v1/sales-reps/?email=rita.rep@otc.example").json()["results"]
+    assert [r["id"] for r in found] == [rep.pk]
+    data = {**customer_data(external_crm_id="REP-1"), "sales_owner_email": "rita.rep@OTC.example"}
+    del data["credit_limit"]
+    response = _post(crm, f"{CUSTOMERS}upsert/", data)
+    assert response.status_code == 201, response.content
+    assert response.json()["sales_owner"] == rep.pk
+    body = _shape(_post(crm, f"{CUSTOMERS}upsert/", {"external_crm_id": "REP-1", "sales_owner_email": "nobody@x.example"}),
+                  400, "validation_error")
+    assert body["fields"] == {"sales_owner_email": ["unknown"]}
+    auditor = user_with_role(AUDITOR, email="audit@otc.example")
+    assert crm.get(f"/api/v1/sales-reps/?email={auditor.email}").json()["results"] == []
+
+
+def test_products_lookup_by_sku(api_client):
+    from contracts.models import Product
+
+    Product.objects.create(sku="PLAT", name="Platform", default_price="1200.5", currency="EUR")
+    client = _client(api_client, "contracts:read", name="Quotes")
+    [product] = client.get("/api/v1/products/?sku=plat").json()["results"]
+    assert (product["sku"], product["name"], product["default_price"], product["currency"]) == (
+        "PLAT", "Platform", "1200.50", "EUR")
+
+
+def test_legal_entities_are_readable_with_the_contracts_scope(api_client):
+    from tests.factories.ledger import LegalEntityFactory
+
+    LegalEntityFactory(code="DE01", periods=[])
+    client = _client(api_client, "contracts:read", name="Deals")
+    assert [e["code"] for e in client.get("/api/v1/legal-entities/").json()["results"]] == ["DE01"]
+    _shape(client.get("/api/v1/accounts/"), 403, "permission_denied")
+
+
+@pytest.mark.parametrize("value", ["-1.7700082659767112e+103", "99999999999999999999", "1e3", "٣"])
+def test_a_number_filter_refuses_what_no_id_can_be(api_client, value):
+    from urllib.parse import quote
+
+    client = _client(api_client, "ledger:read", name="Ledger")
+    _shape(client.get("/api/v1/open-items/?customer=" + quote(value)), 400, "validation_error")
+    assert client.get("/api/v1/open-items/?customer=42").status_code == 200
+
+
+@pytest.mark.parametrize(("value", "message"), [("1" * 30, "is too large"),
+                                                ("5000000000000", "beyond the plausible maximum")])
+def test_a_huge_credit_limit_from_a_form_is_refused(value, message):
+    from customers.services import customer_update
+    from otc.errors import ValidationFailed
+
+    customer = CustomerFactory()
+    with pytest.raises(ValidationFailed, match=message):
+        customer_update(customer_id=customer.pk, data={"credit_limit": value}, by=user_with_role("Billing Specialist"))
+    customer.refresh_from_db()
+    assert customer.credit_limit == 50000
