@@ -17,6 +17,7 @@ from customers.models import Customer
 from customers.selectors import customers_visible_to
 from ledger.models import LegalEntity
 from otc import dates
+from otc.dates import validate_business_date
 from otc.errors import InvalidAmount
 from otc.forms import bootstrap_style, parse_decimal
 from otc.models import User
@@ -50,7 +51,7 @@ class InvoiceFilterForm(forms.Form):
     legal_entity = forms.ModelChoiceField(LegalEntity.objects.order_by("code"), required=False, label="Entity")
     q = forms.CharField(required=False, label="Customer or number")
     status = forms.ChoiceField(choices=[("", "Any status"), *Invoice.Status.choices], required=False)
-    period = forms.DateField(required=False, label="Billing period", input_formats=["%Y-%m"],
+    period = forms.DateField(validators=[validate_business_date], required=False, label="Billing period", input_formats=["%Y-%m"],
                              widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
     overdue = forms.BooleanField(required=False)
     on_hold = forms.BooleanField(required=False, label="On hold")
@@ -67,7 +68,7 @@ class ReasonForm(forms.Form):
 
 
 class RunStartForm(forms.Form):
-    period = forms.DateField(input_formats=["%Y-%m"], widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+    period = forms.DateField(validators=[validate_business_date], input_formats=["%Y-%m"], widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
 
     @staticmethod
     def default_period() -> dt.date:
@@ -83,8 +84,8 @@ class ManualInvoiceForm(forms.Form):
     currency = forms.CharField(max_length=3, required=False, help_text="Empty: the customer's currency.",
                                widget=forms.TextInput(attrs={"style": "text-transform: uppercase", "maxlength": 3}))
     po_number = forms.CharField(label="PO number", max_length=60, required=False)
-    service_start = forms.DateField(required=False, label="Service from", **DATE)
-    service_end = forms.DateField(required=False, label="Service to", **DATE)
+    service_start = forms.DateField(validators=[validate_business_date], required=False, label="Service from", **DATE)
+    service_end = forms.DateField(validators=[validate_business_date], required=False, label="Service to", **DATE)
     payment_terms_days = forms.IntegerField(label="Payment terms (days)", min_value=0, max_value=365, required=False,
                                             help_text="Empty: the customer's terms.")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -165,8 +166,8 @@ class InvoiceLineForm(forms.Form):
     quantity = _decimal_field("Quantity", initial="1")
     unit_price = _decimal_field("Unit price")
     discount_percent = _decimal_field("Discount %", initial="0")
-    service_start = forms.DateField(required=False, label="From", **DATE)
-    service_end = forms.DateField(required=False, label="To", **DATE)
+    service_start = forms.DateField(validators=[validate_business_date], required=False, label="From", **DATE)
+    service_end = forms.DateField(validators=[validate_business_date], required=False, label="To", **DATE)
 
     def __init__(self, *args: Any, products=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

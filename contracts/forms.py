@@ -14,6 +14,7 @@ from django import forms
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from ledger.models import LegalEntity
+from otc.dates import validate_business_date
 from otc.errors import InvalidAmount
 from otc.forms import bootstrap_style
 from otc.models import User
@@ -82,10 +83,10 @@ class ContractForm(BootstrapMixin, forms.Form):
     crm_opportunity_id = forms.CharField(label="CRM opportunity id", max_length=64, required=False)
     currency = forms.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.",
                                widget=forms.TextInput(attrs={"style": "text-transform: uppercase", "maxlength": 3}))
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    effective_date = forms.DateField(label="Amendment effective from", widget=forms.DateInput(attrs={"type": "date"}),
+    start_date = forms.DateField(validators=[validate_business_date], widget=forms.DateInput(attrs={"type": "date"}))
+    effective_date = forms.DateField(validators=[validate_business_date], label="Amendment effective from", widget=forms.DateInput(attrs={"type": "date"}),
                                      help_text="From this date the amended terms replace the version in force.")
-    end_date = forms.DateField(required=False, help_text="Empty: evergreen.",
+    end_date = forms.DateField(validators=[validate_business_date], required=False, help_text="Empty: evergreen.",
                                widget=forms.DateInput(attrs={"type": "date"}))
     billing_frequency = forms.ChoiceField(choices=ContractVersion.Frequency.choices,
                                           initial=ContractVersion.Frequency.MONTHLY)
@@ -205,9 +206,9 @@ class LineForm(BootstrapMixin, forms.Form):
                                 required=True)
     discount_percent = _decimal_field("Discount %", initial="0")
     minimum_commitment = _decimal_field("Minimum / month", "Usage lines: the minimum charge per month.", initial="0")
-    milestone_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    start_date = forms.DateField(required=False, label="Line start", widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(required=False, label="Line end", widget=forms.DateInput(attrs={"type": "date"}))
+    milestone_date = forms.DateField(validators=[validate_business_date], required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(validators=[validate_business_date], required=False, label="Line start", widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(validators=[validate_business_date], required=False, label="Line end", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, currency: str | None = None, products=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -308,12 +309,12 @@ class OverrideForm(forms.Form):
 
 
 class TerminateForm(forms.Form):
-    on = forms.DateField(label="Termination date", widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(validators=[validate_business_date], label="Termination date", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AmendForm(forms.Form):
-    effective_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    effective_date = forms.DateField(validators=[validate_business_date], widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class CommentForm(forms.Form):

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 
 from ledger.models import FxRate, LegalEntity, Period
 from ledger.services.chart import chart_create_default
+from ledger.services.periods import periods_open_ahead
 from otc import roles
 from otc.models import ApprovalLimit, User
 from otc.services import record_status_change
@@ -77,7 +78,8 @@ def seed_entities() -> list[LegalEntity]:
 
 
 def seed_periods(entities: list[LegalEntity], *, today: dt.date, controller: User) -> None:
-    """Every month of this year and last; months before the demo's three billed months (M-3 to
+    """Every month of this year and last, then the months the schedule opens up to the open
+    horizon (postings never create periods); months before the demo's three billed months (M-3 to
     M-1) are closed. demo/billing.py closes M-3 and M-2 through the close service once billed."""
     first_billed = today.replace(day=1)
     for _ in range(3):
@@ -91,6 +93,7 @@ def seed_periods(entities: list[LegalEntity], *, today: dt.date, controller: Use
                     period.closed_at = dt.datetime.combine(period.end + dt.timedelta(days=8), dt.time(17), tzinfo=dt.UTC)
                     period.save()
                     record_status_change(period, by=controller, from_state="open", note="Month-end close")
+    periods_open_ahead(by=None, today=today)  # what the month-end schedule keeps open (the open horizon)
 
 
 def seed_fx_rates(*, year: int) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 
 from otc import dates
+from otc.dates import validate_business_date
 from otc.errors import InvalidAmount
 from otc.money import parse_amount, validate_currency
 
@@ -29,16 +30,16 @@ class JournalFilterForm(forms.Form):
     entity = _entity_field(required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *JournalEntry.Kind.choices], required=False,
                              widget=forms.Select(attrs=_SELECT))
-    date_from = forms.DateField(required=False, widget=_DATE, label="Posted from")
-    date_to = forms.DateField(required=False, widget=_DATE, label="Posted to")
+    date_from = forms.DateField(validators=[validate_business_date], required=False, widget=_DATE, label="Posted from")
+    date_to = forms.DateField(validators=[validate_business_date], required=False, widget=_DATE, label="Posted to")
     q = forms.CharField(required=False, label="Search", widget=forms.TextInput(
         attrs={**_TEXT, "placeholder": "Number, memo or reference"}))
 
 
 class TrialBalanceForm(forms.Form):
     entity = _entity_field()
-    date_from = forms.DateField(required=False, widget=_DATE, label="From (optional)")
-    date_to = forms.DateField(required=False, widget=_DATE, label="To")
+    date_from = forms.DateField(validators=[validate_business_date], required=False, widget=_DATE, label="From (optional)")
+    date_to = forms.DateField(validators=[validate_business_date], required=False, widget=_DATE, label="To")
 
     def clean(self):
         data = super().clean()
@@ -80,7 +81,7 @@ class ArFilterForm(forms.Form):
 
 
 class FxRateForm(forms.Form):
-    date = forms.DateField(widget=_DATE, initial=dates.today)
+    date = forms.DateField(validators=[validate_business_date], widget=_DATE, initial=dates.today)
     from_currency = forms.CharField(max_length=3, widget=forms.TextInput(attrs={**_TEXT, "placeholder": "USD"}))
     to_currency = forms.CharField(max_length=3, widget=forms.TextInput(attrs={**_TEXT, "placeholder": "EUR"}))
     rate = forms.CharField(max_length=30, widget=forms.TextInput(attrs={**_TEXT, "inputmode": "decimal"}),
@@ -121,7 +122,7 @@ class ManualJournalForm(forms.Form):
     """The header of a manual journal; its lines come from ManualLineFormSet."""
 
     entity = _entity_field()
-    document_date = forms.DateField(widget=_DATE, label="Date", initial=dates.today)
+    document_date = forms.DateField(validators=[validate_business_date], widget=_DATE, label="Date", initial=dates.today)
     currency = forms.CharField(max_length=3, widget=forms.TextInput(attrs={**_TEXT, "placeholder": "functional"}),
                                required=False, help_text="Empty: the entity's functional currency.")
     memo = forms.CharField(max_length=255, widget=forms.TextInput(attrs=_TEXT), help_text="Why this journal is posted.")

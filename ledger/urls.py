@@ -9,6 +9,7 @@ urlpatterns = [
     path("entities/<int:pk>/", views.entity_detail, name="entity_detail"),
     path("entities/<int:pk>/accounts/", views.accounts, name="accounts"),
     path("entities/<int:pk>/periods/", views.periods, name="periods"),
+    path("entities/<int:pk>/periods/open/", views.period_open, name="period_open"),
     path("periods/<int:pk>/close/", views.period_close, name="period_close"),
     path("periods/<int:pk>/reopen/", views.period_reopen, name="period_reopen"),
     path("fx-rates/", views.fx_rates, name="fx_rates"),

@@ -21,7 +21,7 @@ STORAGE_PLACES = 4
 MAX_DIGITS = 20
 ZERO = Decimal("0")
 
-_AMOUNT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_AMOUNT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$", re.ASCII)  # ASCII digits only
 
 
 @lru_cache(maxsize=512)
@@ -85,10 +85,45 @@ def parse_amount(text: str, currency: str | None = None) -> Decimal:
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > places:
             raise InvalidAmount(f"{text!r} has more than {places} decimal places, which {currency.upper()} does not allow.")
-    integer_digits = len(value.quantize(Decimal(1), rounding=ROUND_HALF_UP).copy_abs().as_tuple().digits)
+    # adjusted() counts digits before the point without quantize(), which raises past 28 digits
+    integer_digits = max(value.adjusted() + 1, 1)
     if integer_digits > MAX_DIGITS - STORAGE_PLACES:
         raise InvalidAmount(f"{text!r} is too large.")
     return value
+
+
+# The largest amount that is plausible for one document, line or receipt: a trillion in a currency
+# with two decimals, scaled by its minor unit (JPY 10^14, KWD 10^11). Anything larger is a typing
+# or integration error, refused with a clear message rather than posted.
+PLAUSIBLE_MAJOR_UNITS_EXPONENT = 12
+
+
+def plausible_max(currency: str) -> Decimal:
+    return Decimal(10) ** (PLAUSIBLE_MAJOR_UNITS_EXPONENT + 2 - minor_units(currency))
+
+
+def check_plausible(amount: Decimal, currency: str, *, what: str = "The amount", field: str | None = None) -> Decimal:
+    """Refuse an amount whose size is beyond plausible_max(currency), naming the limit."""
+    limit = plausible_max(currency)
+    if abs(amount) >= limit:
+        raise InvalidAmount(f"{what} {amount} {currency.upper()} is beyond the plausible maximum of "
+                            f"{limit:,} {currency.upper()}.", fields={field: ["implausibly large"]} if field else None)
+    return amount
+
+
+# Quantities: at most this many units on one contract line or usage record, per UN/ECE unit code
+# (transactions and gigabytes are counted in the billions; seats and hours are not).
+PLAUSIBLE_QUANTITY: dict[str, Decimal] = {"default": Decimal(10) ** 9, "E48": Decimal(10) ** 12,
+                                          "E34": Decimal(10) ** 12}
+
+
+def check_plausible_quantity(quantity: Decimal, unit: str | None = None) -> Decimal:
+    """Refuse a quantity beyond the plausible maximum for its unit, naming the limit."""
+    limit = PLAUSIBLE_QUANTITY.get(unit or "default", PLAUSIBLE_QUANTITY["default"])
+    if abs(quantity) >= limit:
+        raise InvalidAmount(f"A quantity of {quantity} is beyond the plausible maximum of {limit:,}"
+                            f"{' ' + unit if unit else ''} per line.")
+    return quantity
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 SCOPES: dict[str, str] = {
     "customers:read": "Read customers and contacts",
     "customers:write": "Create, update and upsert customers",
-    "ledger:read": "Read legal entities, accounts, journal entries and open items",
+    "ledger:read": "Read legal entities, accounts, journal entries and open items (the general ledger)",
+    "statements:read": "Read customer statements (PDF) and nothing else of the ledger",
     "contracts:read": "Read contracts, findings and approvals",
     "contracts:write": "Create, upsert and submit contracts; post usage",
     "invoices:read": "Read invoices, PDFs and payment status",

@@ -8,6 +8,7 @@ from . import auth_views as two_factor
 from . import views
 from .webhooks import views as webhook_views
 
+handler400 = "otc.views.error_400"
 handler403 = "otc.views.error_403"
 handler404 = "otc.views.error_404"
 handler500 = "otc.views.error_500"

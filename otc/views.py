@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from .api.errors import api_not_found, is_api_request, json_error
 from .errors import DomainError
 from .forms import ApprovalLimitForm
 from .models import ApprovalLimit
@@ -19,15 +20,34 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "otc/home.html", {"panels": panels})
 
 
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exception, RequestDataTooBig):
+        if is_api_request(request):
+            return json_error("payload_too_large", "The request body is too large.", 413)
+        return HttpResponse("Request body too large.", status=413, content_type="text/plain")
+    if is_api_request(request):
+        return json_error("parse_error", "The request could not be read.", 400)
+    return HttpResponse("Bad request.", status=400, content_type="text/plain")
+
+
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_request(request):
+        return json_error("permission_denied", str(exception or "") or "You do not have permission to do this.", 403)
     return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_request(request):
+        return api_not_found(request)
     return render(request, "404.html", status=404)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    if is_api_request(request):
+        return json_error("server_error", "Something went wrong on our side; it has been logged. Retry later "
+                          "(a request with an Idempotency-Key may be retried with the same key).", 500)
     return render(request, "500.html", status=500)
 
 

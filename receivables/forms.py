@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from ledger.models import Account, LegalEntity
+from otc.dates import validate_business_date
 from otc.forms import bootstrap_style, parse_decimal
 from receivables.parsers import CsvMapping
 
@@ -41,8 +42,8 @@ class WorkbenchFilterForm(forms.Form):
         ("", "Identified or not"), ("yes", "Identified"), ("no", "Not identified")])
     amount_min = _amount_field("Left from")
     amount_max = _amount_field("Left to")
-    value_from = forms.DateField(required=False, label="Value date from", **DATE)
-    value_to = forms.DateField(required=False, label="to", **DATE)
+    value_from = forms.DateField(validators=[validate_business_date], required=False, label="Value date from", **DATE)
+    value_to = forms.DateField(validators=[validate_business_date], required=False, label="to", **DATE)
     q = forms.CharField(required=False, label="Payer, remittance or number")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -189,7 +190,7 @@ def allocations_key(allocations: list[dict[str, Any]]) -> str:
 
 class ManualReceiptForm(forms.Form):
     bank_account = forms.ModelChoiceField(BankAccount.objects.none(), label="Bank account")
-    value_date = forms.DateField(label="Value date", **DATE)
+    value_date = forms.DateField(validators=[validate_business_date], label="Value date", **DATE)
     amount = _amount_field("Amount", required=True)
     payer_name = forms.CharField(required=False, max_length=200, label="Payer")
     payer_account = forms.CharField(required=False, max_length=60, label="Payer's account")

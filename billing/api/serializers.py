@@ -10,49 +10,12 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.api.serializers import AmountField
 from otc import dates
-from otc.money import quantize
+from otc.api.fields import AmountField, MoneyField, PriceField
+from otc.api.serializers import InputSerializer
 
 from ..models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from .filters import OPEN_STATUSES
-
-_AMOUNT_SCHEMA = {"type": "string", "format": "decimal", "example": "1190.00",
-                  "description": "Decimal string in the document currency's minor unit"}
-
-
-def _dotted(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-@extend_schema_field(_AMOUNT_SCHEMA)
-class MoneyField(serializers.Field):
-    """An amount quantised to its document's currency, as a string. `currency_from` is the dotted
-    path from the serialized object to the currency code (a line reads its document's)."""
-
-    def __init__(self, *, currency_from: str = "currency", **kwargs) -> None:
-        self.currency_from = currency_from
-        super().__init__(read_only=True, **kwargs)
-
-    def get_attribute(self, instance):
-        return super().get_attribute(instance), _dotted(instance, self.currency_from)
-
-    def to_representation(self, value) -> str:
-        amount, currency = value
-        return str(quantize(amount, currency))
-
-
-@extend_schema_field({**_AMOUNT_SCHEMA, "description": "Decimal string; more places than the currency's "
-                      "minor unit only when the price has them"})
-class PriceField(MoneyField):
-    """A unit price: in the currency's minor unit unless it is more precise (a price of 33.335)."""
-
-    def to_representation(self, value) -> str:
-        amount, currency = value
-        rounded = quantize(amount, currency)
-        return str(rounded) if rounded == amount else f"{amount.normalize():f}"
 
 
 class DocumentCustomerSerializer(serializers.Serializer):
@@ -251,13 +214,13 @@ class CreditNoteOutputSerializer(CreditNoteListSerializer):
         read_only_fields = fields
 
 
-class CreditNoteLineInputSerializer(serializers.Serializer):
+class CreditNoteLineInputSerializer(InputSerializer):
     invoice_line_id = serializers.IntegerField()
     quantity = AmountField(required=False, allow_null=True, help_text="Units to credit at the line's price")
     net_amount = AmountField(required=False, allow_null=True, help_text="Or a net amount on this line")
 
 
-class CreditNoteRequestSerializer(serializers.Serializer):
+class CreditNoteRequestSerializer(InputSerializer):
     """The whole invoice (neither `lines` nor `amount`), some lines, or a net `amount` spread over
     the lines pro rata. Tax is added at the original lines' rates."""
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.api.serializers import AmountField
+from otc.api.fields import AmountField, MoneyField, PriceField
+from otc.api.serializers import InputSerializer
 
 from ..models import Approval, Contract, ContractLine, ContractVersion, Finding, UsageRecord
 from ..values import contract_values
 
 
-class LineInputSerializer(serializers.Serializer):
+class LineInputSerializer(InputSerializer):
     line_key = serializers.UUIDField(required=False, help_text="Keep a line's identity when updating")
     product_id = serializers.IntegerField(required=False)
     product_sku = serializers.CharField(required=False, max_length=40, help_text="Instead of product_id")
@@ -28,7 +29,7 @@ class LineInputSerializer(serializers.Serializer):
     end_date = serializers.DateField(required=False, allow_null=True)
 
 
-class ContractInputSerializer(serializers.Serializer):
+class ContractInputSerializer(InputSerializer):
     """A contract with its version terms and lines. The customer by `customer_id` or by its CRM
     id (`customer_crm_id`); products by `product_id` or `product_sku`."""
 
@@ -59,7 +60,28 @@ class ContractUpsertSerializer(ContractInputSerializer):
     crm_opportunity_id = serializers.CharField(max_length=64)
 
 
-class UsageInputSerializer(serializers.Serializer):
+class AmendInputSerializer(InputSerializer):
+    """An amendment of an active contract: from when, and what changes. Terms left out and lines
+    left out (no `lines`) stay as in the version in force; `lines` replaces all lines (send each
+    line's `line_key` to keep its identity)."""
+
+    effective_date = serializers.DateField(help_text="From when the amended terms apply")
+    end_date = serializers.DateField(required=False, allow_null=True)
+    auto_renew = serializers.BooleanField(required=False)
+    renewal_notice_days = serializers.IntegerField(required=False, min_value=0)
+    billing_frequency = serializers.ChoiceField(choices=ContractVersion.Frequency.choices, required=False)
+    billing_timing = serializers.ChoiceField(choices=ContractVersion.Timing.choices, required=False)
+    payment_terms_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    discount_percent = AmountField(required=False)
+    po_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    late_fee_percent = AmountField(required=False)
+    prepayment_percent = AmountField(required=False)
+    free_periods = serializers.IntegerField(required=False, min_value=0)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    lines = LineInputSerializer(many=True, required=False)
+
+
+class UsageInputSerializer(InputSerializer):
     line_key = serializers.UUIDField()
     period_start = serializers.DateField(help_text="Any day of the month; stored as the 1st")
     quantity = AmountField()
@@ -75,6 +97,8 @@ class UsageOutputSerializer(serializers.ModelSerializer):
 
 class LineOutputSerializer(serializers.ModelSerializer):
     product_sku = serializers.CharField(source="product.sku", read_only=True)
+    unit_price = PriceField(currency_from="version.currency")
+    minimum_commitment = MoneyField(currency_from="version.currency")
 
     class Meta:
         model = ContractLine
@@ -92,8 +116,8 @@ class FindingOutputSerializer(serializers.ModelSerializer):
 
 class AssessmentOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
-    contract_value = serializers.DecimalField(max_digits=20, decimal_places=4)
-    annual_value = serializers.DecimalField(max_digits=20, decimal_places=4)
+    contract_value = MoneyField(currency_from="version.currency")
+    annual_value = MoneyField(currency_from="version.currency")
     highest_severity = serializers.CharField()
     required_levels = serializers.IntegerField()
     exposure = serializers.JSONField()
@@ -114,11 +138,13 @@ class ApprovalOutputSerializer(serializers.ModelSerializer):
 
 
 class ValuesOutputSerializer(serializers.Serializer):
+    """Contract values as strings in the currency's minor unit ("12000.00")."""
+
     currency = serializers.CharField()
-    total = serializers.DecimalField(max_digits=20, decimal_places=4)
-    first_year = serializers.DecimalField(max_digits=20, decimal_places=4)
-    annualised = serializers.DecimalField(max_digits=20, decimal_places=4)
-    monthly_recurring = serializers.DecimalField(max_digits=20, decimal_places=4)
+    total = MoneyField()
+    first_year = MoneyField()
+    annualised = MoneyField()
+    monthly_recurring = MoneyField()
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):

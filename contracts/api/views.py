@@ -10,7 +10,12 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -25,6 +30,7 @@ from ..models import Assessment, Contract, ContractLine, ContractVersion, Findin
 from ..selectors import contracts_visible_to
 from .filters import ContractApiFilter
 from .serializers import (
+    AmendInputSerializer,
     ContractInputSerializer,
     ContractListSerializer,
     ContractOutputSerializer,
@@ -62,6 +68,15 @@ def service_input(fields: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
         data["customer_id"] = customer_id
     elif "customer_id" not in data:
         errors["customer_id"] = ["Give the customer by customer_id or customer_crm_id."]
+    _resolve_products(lines, errors)
+    if errors:
+        raise ValidationFailed("Please correct: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
+                               fields=errors)
+    return data, lines
+
+
+def _resolve_products(lines: list[dict[str, Any]], errors: dict[str, list[str]]) -> None:
+    """Lines name their product by product_id or product_sku: SKUs become ids."""
     skus = {line["product_sku"] for line in lines if line.get("product_sku")}
     by_sku = dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk")) if skus else {}
     for index, line in enumerate(lines):
@@ -74,10 +89,6 @@ def service_input(fields: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
             errors[f"lines[{index}].product_sku"] = [f"No product with SKU {sku!r}."]
         else:
             line["product_id"] = by_sku[sku]
-    if errors:
-        raise ValidationFailed("Please correct: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
-                               fields=errors)
-    return data, lines
 
 
 @extend_schema_view(
@@ -101,10 +112,12 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
         "upsert": "contracts.add_contract",
         "submit": "contracts.submit_contract",
         "usage": "contracts.add_usagerecord",
+        "amend": "contracts.change_contract",
     }
     action_scopes = {"list": READ, "retrieve": READ, "create": WRITE, "upsert": WRITE, "submit": WRITE,
-                     "usage": WRITE}
+                     "usage": WRITE, "amend": WRITE}
     object_perms = {
+        "amend": "contracts.edit_contract",
         "retrieve": "contracts.access_contract",
         "submit": "contracts.edit_contract",
         "usage": "contracts.access_contract",
@@ -167,11 +180,40 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
         return self._output(contract, status.HTTP_200_OK)
 
     @extend_schema(
+        summary="Amend an active contract: a new draft version with the changed terms and lines",
+        description="All or nothing: the amendment (the next version, effective from effective_date, starting from "
+        "the terms and lines in force) with the given changes, assessed. 201 with the contract; the new version is a "
+        "draft: submit it with POST .../submit/ for review like any version. 409 when the contract is not active or "
+        "already has an open amendment.",
+        request=AmendInputSerializer, responses={201: ContractOutputSerializer, **_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def amend(self, request, *args, **kwargs):
+        contract = self.get_object()
+        data = dict(validated(AmendInputSerializer, request.data))
+        effective_date = data.pop("effective_date")
+        lines = [dict(line) for line in data.pop("lines")] if "lines" in data else None
+        if lines is not None:
+            errors: dict[str, list[str]] = {}
+            _resolve_products(lines, errors)
+            if errors:
+                raise ValidationFailed("Please correct: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
+                                       fields=errors)
+        services.contract_amend_with_terms(contract_id=contract.pk, by=request.user, effective_date=effective_date,
+                                           data=data, lines=lines)
+        return self._output(contract, status.HTTP_201_CREATED)
+
+    @extend_schema(
         summary="Post usage for usage lines (one record or a list)",
         description="Idempotent by source_id: 201 when at least one record was created, 200 when every record "
         "already existed. A list is stored all or nothing. The body may be one object or a list of them.",
-        request=UsageInputSerializer,
-        responses={200: UsageOutputSerializer(many=True), 201: UsageOutputSerializer(many=True), **_ERRORS},
+        request=PolymorphicProxySerializer(component_name="UsagePost", resource_type_field_name=None,
+                                           serializers=[UsageInputSerializer, UsageInputSerializer(many=True)],
+                                           many=False),
+        responses={code: PolymorphicProxySerializer(
+            component_name="UsageRecords", resource_type_field_name=None,
+            serializers=[UsageOutputSerializer, UsageOutputSerializer(many=True)], many=False)
+            for code in (200, 201)} | _ERRORS,
     )
     @action(detail=True, methods=["post"])
     def usage(self, request, *args, **kwargs):

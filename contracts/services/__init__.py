@@ -7,6 +7,7 @@ from .documents import contract_document_attach
 from .drafts import contract_create, contract_upsert_by_crm_id, contract_version_update
 from .lifecycle import (
     contract_amend,
+    contract_amend_with_terms,
     contract_terminate,
     contracts_activate_due,
     contracts_expire_due,
@@ -15,7 +16,7 @@ from .usage import usage_record_post, usage_records_post_batch
 from .workflow import contract_decide, contract_override_blocking, contract_submit
 
 __all__ = [
-    "contract_amend", "contract_comment_add", "contract_create", "contract_decide", "contract_document_attach", "contract_override_blocking",
+    "contract_amend", "contract_amend_with_terms", "contract_comment_add", "contract_create", "contract_decide", "contract_document_attach", "contract_override_blocking",
     "contract_submit", "contract_terminate", "contract_upsert_by_crm_id", "contract_version_update",
     "contracts_activate_due", "contracts_expire_due", "lock_contracts", "lock_versions", "usage_record_post",
     "usage_records_post_batch",

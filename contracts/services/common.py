@@ -12,7 +12,7 @@ from django.db import models
 
 from otc.errors import InvalidAmount, NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import parse_amount
+from otc.money import check_plausible, check_plausible_quantity, parse_amount
 
 from ..models import Contract, ContractLine, ContractVersion
 
@@ -125,6 +125,17 @@ def _value(field: models.Field, value: Any) -> Any:
     return str(value).strip()
 
 
+def _plausible(name: str, value, instance: models.Model) -> None:
+    """Quantities and prices beyond plausible sizes are typing or integration errors."""
+    try:
+        if name == "quantity":
+            check_plausible_quantity(value)
+        elif name in ("unit_price", "minimum_commitment"):
+            check_plausible(value, "XTS" if not getattr(instance, "currency", None) else instance.currency)
+    except InvalidAmount as exc:
+        raise ValueError(exc.message) from None
+
+
 def assign(instance: models.Model, data: dict[str, Any], names: tuple[str, ...], *, prefix: str = "") -> Errors:
     """Set the given fields of `instance` from `data` (keys by input name: `customer_id`);
     fields not in `data` keep their values. Returns conversion errors keyed `<prefix><name>`."""
@@ -138,7 +149,10 @@ def assign(instance: models.Model, data: dict[str, Any], names: tuple[str, ...],
         if isinstance(raw, models.Model):
             raw = raw.pk
         try:
-            setattr(instance, field.attname, _value(field, raw))
+            value = _value(field, raw)
+            if isinstance(field, models.DecimalField) and value is not None:
+                _plausible(name, value, instance)
+            setattr(instance, field.attname, value)
         except ValueError as exc:
             errors[f"{prefix}{key}"] = [str(exc)]
     return errors

@@ -168,6 +168,24 @@ def contract_terminate(*, contract_id: int, by: User, on: dt.date, reason: str) 
 def contract_amend(*, contract_id: int, by: User, effective_date: dt.date) -> ContractVersion:
     """Start an amendment of an active contract: the next version as a draft with the terms and
     lines of the version in force (same line keys), effective from `effective_date`."""
+    return start_amendment(contract_id=contract_id, by=by, effective_date=effective_date)
+
+
+@transaction.atomic(durable=True)
+def contract_amend_with_terms(*, contract_id: int, by: User, effective_date: dt.date, data: dict,
+                              lines: list[dict] | None) -> ContractVersion:
+    """An amendment with its changed terms and lines in one step, all or nothing (the CRM's
+    `POST /api/v1/contracts/{id}/amend/`): the draft is then submitted like any version."""
+    from .drafts import update_version
+
+    amendment = start_amendment(contract_id=contract_id, by=by, effective_date=effective_date)
+    if data or lines is not None:
+        update_version(version=amendment, data={**data, "effective_date": effective_date}, lines=lines, by=by)
+    return amendment
+
+
+def start_amendment(*, contract_id: int, by: User, effective_date: dt.date) -> ContractVersion:
+    """The work of contract_amend inside the caller's transaction."""
     if not by.has_perm("contracts.change_contract"):
         raise PermissionDenied("Your role may not amend contracts.")
     contract = lock_contract(contract_id)

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from otc.errors import InvalidAmount, InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import parse_amount
+from otc.money import check_plausible_quantity, parse_amount
 
 from ..models import Contract, ContractLine, UsageRecord
 from .common import ensure_access, lock_contract
@@ -45,6 +45,10 @@ def _parse(item: dict[str, Any], prefix: str) -> tuple[uuid.UUID, dt.date, Decim
         raise _fail(f"{prefix}quantity", exc.message) from None
     if quantity < 0:
         raise _fail(f"{prefix}quantity", "A quantity cannot be negative.")
+    try:
+        check_plausible_quantity(quantity, "E48")  # usage counts (transactions, gigabytes) run to billions
+    except InvalidAmount as exc:
+        raise _fail(f"{prefix}quantity", exc.message) from None
     source_id = str(item.get("source_id") or "").strip()
     if not source_id or len(source_id) > 120:
         raise _fail(f"{prefix}source_id", "Enter the source id (at most 120 characters) so a resend changes nothing.")

@@ -5,24 +5,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from otc.api.fields import AmountField
+from otc.api.serializers import InputSerializer
 from otc.money import quantize
 
 from ..models import Contact, Customer
 
 
-class AmountField(serializers.CharField):
-    """An amount as a JSON string ("50000.00") or an integer; a JSON float is refused because
-    binary floating point cannot hold most decimal amounts exactly."""
-
-    default_error_messages = {"float": 'Send amounts as strings, e.g. "1234.50", not as floating-point numbers.'}
-
-    def to_internal_value(self, data):
-        if isinstance(data, float):
-            self.fail("float")
-        return super().to_internal_value(data)
-
-
-class ContactInputSerializer(serializers.Serializer):
+class ContactInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=150)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -30,7 +20,7 @@ class ContactInputSerializer(serializers.Serializer):
     is_billing_contact = serializers.BooleanField(required=False)
 
 
-class CustomerInputSerializer(serializers.Serializer):
+class CustomerInputSerializer(InputSerializer):
     """Create (POST) and full update (PUT) need the mandatory fields; PATCH any subset. Fields
     left out keep their current value. `parent` and `sales_owner` are ids. `contacts` (create and
     upsert) are matched to existing contacts by e-mail, else name; contacts not listed stay."""
@@ -53,7 +43,9 @@ class CustomerInputSerializer(serializers.Serializer):
     risk_rating = serializers.ChoiceField(choices=Customer.RiskRating.choices, required=False)
     status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
     status_reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    sales_owner = serializers.IntegerField(required=False, allow_null=True)
+    sales_owner = serializers.IntegerField(required=False, allow_null=True, help_text="User id of an active sales rep")
+    sales_owner_email = serializers.EmailField(required=False, help_text="Or the sales rep's e-mail "
+                                               "(see /api/v1/sales-reps/); not together with sales_owner")
     invoice_delivery = serializers.ChoiceField(choices=Customer.Delivery.choices, required=False)
     procurement_portal = serializers.ChoiceField(choices=Customer.Portal.choices, required=False)
     portal_supplier_id = serializers.CharField(max_length=60, required=False, allow_blank=True)
@@ -63,7 +55,13 @@ class CustomerInputSerializer(serializers.Serializer):
     po_required = serializers.BooleanField(required=False)
     external_crm_id = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
-    contacts = ContactInputSerializer(many=True, required=False)
+    def validate(self, attrs):
+        if "sales_owner_email" in attrs and "sales_owner" in attrs:
+            raise serializers.ValidationError({"sales_owner_email": ["Give sales_owner or sales_owner_email, not both."]})
+        return attrs
+
+    contacts = ContactInputSerializer(many=True, required=False, max_length=100,
+                                      help_text="At most 100 per request; matched by e-mail, else name")
 
 
 class CustomerUpsertSerializer(CustomerInputSerializer):

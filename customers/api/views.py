@@ -14,7 +14,9 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from otc.api.lookups import sales_reps
 from otc.api.views import OtcGenericViewSet
+from otc.errors import ValidationFailed
 
 from .. import services
 from ..models import Contact, Customer
@@ -63,6 +65,19 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
             .prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_billing_contact", "name", "id")))
         )
 
+    @staticmethod
+    def _fields(data) -> dict:
+        """The validated fields, with a sales rep named by e-mail turned into their id."""
+        fields = dict(data.validated_data)
+        email = fields.pop("sales_owner_email", None)
+        if email is not None:
+            rep = sales_reps().filter(email__iexact=email).values_list("pk", flat=True).first()
+            if rep is None:
+                raise ValidationFailed(f"No active sales rep has the e-mail {email}.",
+                                       fields={"sales_owner_email": ["unknown"]})
+            fields["sales_owner"] = rep
+        return fields
+
     def _output(self, customer: Customer, code: int) -> Response:
         fresh = self.get_queryset().get(pk=customer.pk)
         return Response(CustomerOutputSerializer(fresh, context=self.get_serializer_context()).data, status=code)
@@ -72,7 +87,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
     def create(self, request, *args, **kwargs):
         data = CustomerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = services.customer_create(data=dict(data.validated_data), by=request.user)
+        customer = services.customer_create(data=self._fields(data), by=request.user)
         return self._output(customer, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Replace a customer's fields", request=CustomerInputSerializer,
@@ -90,7 +105,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
         data = CustomerInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         customer = services.customer_update(
-            customer_id=customer.pk, data=dict(data.validated_data), by=request.user,
+            customer_id=customer.pk, data=self._fields(data), by=request.user,
             reason=request.headers.get("X-Change-Reason", "")[:200],
         )
         return self._output(customer, status.HTTP_200_OK)
@@ -106,7 +121,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
     def upsert(self, request, *args, **kwargs):
         data = CustomerUpsertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = self._fields(data)
         crm_id = fields.pop("external_crm_id")
         customer, created = services.customer_upsert_by_crm_id(external_crm_id=crm_id, data=fields, by=request.user)
         return self._output(customer, status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -16,7 +16,9 @@ from otc.models import User
 from otc.services import counter_next, outbox_emit
 
 from ..models import Contact, Customer
-from .fields import contact_errors, customer_errors, raise_if_errors
+from .fields import FINANCE_FIELDS, contact_errors, customer_errors, finance_field_changes, raise_if_errors
+
+MAX_CONTACTS = 100  # per create, update or upsert: thousands of contacts in one request is a client bug
 
 
 def lock_customers(ids: list[int]) -> list[Customer]:
@@ -38,7 +40,25 @@ def _ensure_may_edit(customer: Customer, by: User) -> None:
 def _split_contacts(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     data = dict(data)
     contacts = data.pop("contacts", None)
+    if contacts is not None and len(contacts) > MAX_CONTACTS:
+        raise_if_errors({"contacts": [f"At most {MAX_CONTACTS} contacts per request ({len(contacts)} sent)."]})
     return data, contacts
+
+
+def _without_finance_fields(customer: Customer, fields: dict[str, Any], by: User) -> dict[str, Any]:
+    """Integrations never write finance-controlled fields: unchanged values are dropped, a
+    change is refused naming the fields (nothing is written)."""
+    if not by.is_integration:
+        return fields
+    changed = finance_field_changes(customer, fields)
+    if changed:
+        raise ValidationFailed(
+            f"{', '.join(changed)} {'is' if len(changed) == 1 else 'are'} controlled by finance and read-only for "
+            "integrations; send the current value or leave the field out.",
+            fields={name: ["Controlled by finance: read-only for integrations."] for name in changed},
+            code="finance_controlled",
+        )
+    return {name: value for name, value in fields.items() if name not in FINANCE_FIELDS}
 
 
 def _sync_contacts(customer: Customer, contacts: list[dict[str, Any]], *, by: User, reason: str) -> None:
@@ -86,6 +106,7 @@ def customer_create(*, data: dict, by: User) -> Customer:
 
 def _create(*, data: dict, by: User, reason: str) -> Customer:
     fields, contacts = _split_contacts(data)
+    fields = _without_finance_fields(Customer(), fields, by)
     customer = Customer(account_number=next_account_number())
     raise_if_errors(customer_errors(customer, fields))
     _save(customer, by=by, reason=reason)
@@ -120,6 +141,7 @@ def _update(*, customer_id: int, data: dict, by: User, reason: str) -> Customer:
     customer = locked[0]
     _ensure_may_edit(customer, by)
     fields, contacts = _split_contacts(data)
+    fields = _without_finance_fields(customer, fields, by)
     raise_if_errors(customer_errors(customer, fields))
     _save(customer, by=by, reason=reason)
     if contacts:

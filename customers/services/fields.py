@@ -11,7 +11,7 @@ from django.db import models
 
 from otc.errors import InvalidAmount, ValidationFailed
 from otc.models import User
-from otc.money import parse_amount, quantize, validate_currency
+from otc.money import check_plausible, parse_amount, quantize, validate_currency
 
 from ..models import Contact, Customer
 
@@ -23,6 +23,15 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "procurement_portal", "portal_supplier_id", "portal_buyer_id", "peppol_scheme", "peppol_id", "po_required", "external_crm_id", "notes",
 )
 CONTACT_FIELDS: tuple[str, ...] = ("name", "email", "phone", "role", "is_billing_contact")
+# Finance owns these (DESIGN.md "Finance owns finance fields"): they change only in the app,
+# through their roles, with history. Integrations read them and never write them: a value sent
+# unchanged is accepted (a CRM syncing whole records), a change is refused naming the fields.
+FINANCE_FIELDS: tuple[str, ...] = (
+    "status", "status_reason", "credit_limit", "risk_rating", "tax_exempt", "tax_exemption_reference",
+    "payment_terms_days", "dunning_excluded", "dunning_exclusion_reason",
+)
+# A customer hierarchy deeper than this is a data error (and the loop check stops there).
+MAX_PARENT_DEPTH = 20
 
 Errors = dict[str, list[str]]
 _TRUE = {"1", "true", "yes", "y", "x", "ja", "oui"}
@@ -104,7 +113,8 @@ def money_value(value: Any, currency: str) -> Decimal:
         return value
     if isinstance(value, float):
         raise InvalidAmount("Send amounts as text, e.g. \"1234.50\", not as a floating-point number.")
-    return parse_amount(_text(value) if not isinstance(value, int) else str(value), currency)
+    amount = parse_amount(_text(value) if not isinstance(value, int) else str(value), currency)
+    return check_plausible(amount, currency)
 
 
 def _related(model: type[models.Model], value: Any, *, key: str) -> models.Model | None:
@@ -118,6 +128,47 @@ def _related(model: type[models.Model], value: Any, *, key: str) -> models.Model
     if found is None:
         raise ValueError(f"{text!r} does not exist.")
     return found
+
+
+def _parent(customer: Customer, parent: Customer | None) -> Customer | None:
+    """Refuse a parent that would make a loop (the customer itself or one of its descendants)."""
+    if parent is not None and customer.pk and parent.pk == customer.pk:
+        raise ValueError("A customer cannot be its own parent.")
+    seen: set[int] = set()
+    node = parent
+    while node is not None:
+        if customer.pk and node.pk == customer.pk:
+            raise ValueError("A customer cannot be its own parent or the parent of one of its parents.")
+        if node.pk in seen or len(seen) >= MAX_PARENT_DEPTH:
+            raise ValueError(f"The customer hierarchy above {parent.account_number} is too deep or loops.")
+        seen.add(node.pk)
+        node = node.parent
+    return parent
+
+
+def _sales_owner(user: User | None) -> User | None:
+    """A sales owner is an active person with the Sales Rep role (never an auditor or an integration)."""
+    from otc.roles import SALES_REP
+
+    if user is None:
+        return None
+    if not user.is_active or user.is_integration or not user.groups.filter(name=SALES_REP).exists():
+        raise ValueError(f"{user.username} is not an active sales rep.")
+    return user
+
+
+def finance_field_changes(customer: Customer, data: dict[str, Any]) -> list[str]:
+    """The finance-controlled fields whose value in `data` differs from the customer's (a new
+    customer's defaults). Values that do not convert are left to the normal validation."""
+    given = [name for name in FINANCE_FIELDS if name in data]
+    if not given:
+        return []
+    probe = Customer(**{f.attname: getattr(customer, f.attname) for f in Customer._meta.concrete_fields})
+    if "default_currency" in data and not customer.pk:
+        probe.default_currency = _text(data["default_currency"]).upper() or probe.default_currency
+    errors = assign_customer_fields(probe, {name: data[name] for name in given if name in EDITABLE_FIELDS})
+    return [name for name in given if name not in errors and (
+        name not in EDITABLE_FIELDS or getattr(probe, name) != getattr(customer, name))]
 
 
 def assign_customer_fields(customer: Customer, data: dict[str, Any]) -> Errors:
@@ -142,9 +193,9 @@ def assign_customer_fields(customer: Customer, data: dict[str, Any]) -> Errors:
         field = Customer._meta.get_field(name)
         try:
             if name == "parent":
-                customer.parent = _related(Customer, value, key="account_number")
+                customer.parent = _parent(customer, _related(Customer, value, key="account_number"))
             elif name == "sales_owner":
-                customer.sales_owner = _related(User, value, key="username")
+                customer.sales_owner = _sales_owner(_related(User, value, key="username"))
             elif name == "credit_limit":
                 if currency is not None:
                     customer.credit_limit = money_value(value, currency)

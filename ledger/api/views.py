@@ -32,10 +32,16 @@ class _ReadOnly(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGenericView
 
 @extend_schema_view(list=extend_schema(summary="List legal entities"), retrieve=extend_schema(summary="Get a legal entity"))
 class LegalEntityViewSet(_ReadOnly):
+    """Also readable with `contracts:read`: a CRM submitting contracts names the entity."""
+
     permission_name = "ledger.view_legalentity"
     serializer_class = LegalEntitySerializer
     queryset = LegalEntity.objects.order_by("code")
     ordering_fields = ["code", "name"]
+
+
+# after the class: _ReadOnly.__init_subclass__ sets the ledger scope, this widens it
+LegalEntityViewSet.action_scopes = {"list": (READ, "contracts:read"), "retrieve": (READ, "contracts:read")}
 
 
 @extend_schema_view(list=extend_schema(summary="List accounts (chart of accounts)"), retrieve=extend_schema(summary="Get an account"))

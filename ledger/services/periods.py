@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
 
-from ledger.models import Account, JournalLine, OpenItem, Period
+from ledger.models import Account, JournalLine, LegalEntity, OpenItem, Period
 from otc import dates
 from otc.aggregates import money_sum, money_value
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
@@ -14,37 +16,116 @@ from otc.registry import registry
 from otc.services import ensure_transition, record_status_change
 
 
-def _get_or_create_period(legal_entity_id: int, year: int, month: int) -> Period:
-    period = Period.objects.filter(legal_entity_id=legal_entity_id, year=year, month=month).first()
-    if period is not None:
-        return period
-    try:
-        with transaction.atomic():
-            return Period.objects.create(legal_entity_id=legal_entity_id, year=year, month=month)
-    except IntegrityError:  # created concurrently
-        return Period.objects.get(legal_entity_id=legal_entity_id, year=year, month=month)
+def open_horizon_months() -> int:
+    """How many months after the current one periods are kept open (setting LEDGER_OPEN_HORIZON_MONTHS)."""
+    return max(0, int(getattr(settings, "LEDGER_OPEN_HORIZON_MONTHS", 3)))
+
+
+def _month_key(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def _month(key: int) -> tuple[int, int]:
+    return key // 12, key % 12 + 1
+
+
+def horizon_end(*, today: dt.date | None = None) -> tuple[int, int]:
+    """The last month (year, month) that may be open: the current month plus the horizon."""
+    today = today or dates.today()
+    return _month(_month_key(today.year, today.month) + open_horizon_months())
 
 
 def period_for_posting(*, legal_entity_id: int, date: dt.date, roll_forward: bool = True) -> tuple[Period, dt.date]:
     """The open period a posting dated `date` goes to, and the posting date.
 
-    Periods are open until a Controller closes them (a missing month is created open). A date in
-    a closed period rolls forward to the first day of the next open period, keeping the
-    document date on the entry; with roll_forward=False (manual journals) it is refused."""
-    period = _get_or_create_period(legal_entity_id, date.year, date.month)
-    if period.status == Period.Status.OPEN:
+    Periods are never created here: a Controller or the month-end schedule opens them
+    (`period_open`, `periods_open_ahead`). A date in a closed period, before the entity's first
+    period, or in a month with no period between two that exist, rolls forward to the first day
+    of the next open period, keeping the document date on the entry; with roll_forward=False
+    (manual journals) it is refused. A date after the last opened period is past the open horizon
+    and refused."""
+    periods = Period.objects.filter(legal_entity_id=legal_entity_id)
+    period = periods.filter(year=date.year, month=date.month).first()
+    if period is not None and period.status == Period.Status.OPEN:
         return period, date
+    label = f"{date.year}-{date.month:02d}"
+    if period is None:
+        latest = periods.order_by("-year", "-month").first()
+        if latest is None:
+            raise DomainError("No accounting period is open for this legal entity yet; a Controller opens one.",
+                              code="period_not_open")
+        if _month_key(date.year, date.month) > _month_key(latest.year, latest.month):
+            raise DomainError(
+                f"{date.isoformat()} is past the open horizon: periods are open up to {latest.label}. Periods open "
+                f"{open_horizon_months()} months ahead (a Controller or the month-end schedule opens them); "
+                "check the date.", fields={"date": ["past the open horizon"]}, code="period_not_open")
     if not roll_forward:
+        if period is None:
+            raise DomainError(f"There is no accounting period {label}; post into an open period.", code="period_not_open")
         raise DomainError(f"The period {period.label} is closed; post into an open period.")
-    year, month = date.year, date.month
-    for _ in range(120):
-        month += 1
-        if month == 13:
-            year, month = year + 1, 1
-        candidate = _get_or_create_period(legal_entity_id, year, month)
-        if candidate.status == Period.Status.OPEN:
-            return candidate, candidate.start
-    raise DomainError("No open accounting period found in the next ten years.")
+    candidate = (
+        periods.filter(status=Period.Status.OPEN)
+        .filter(Q(year__gt=date.year) | Q(year=date.year, month__gt=date.month))
+        .order_by("year", "month").first()
+    )
+    if candidate is None:
+        raise DomainError(f"No accounting period after {label} is open; a Controller opens the next period.",
+                          code="period_not_open")
+    return candidate, candidate.start
+
+
+def _ensure_opener(by: User | None) -> None:
+    if by is not None and not by.has_perm("ledger.manage_periods"):
+        raise PermissionDenied("Only a Controller may open accounting periods.")
+
+
+def _open_months(entity_id: int, through: int, by: User | None, *, first: int) -> list[Period]:
+    latest = Period.objects.filter(legal_entity_id=entity_id).order_by("-year", "-month").first()
+    start = _month_key(latest.year, latest.month) + 1 if latest else first
+    created = []
+    for key in range(start, through + 1):
+        year, month = _month(key)
+        period = Period(legal_entity_id=entity_id, year=year, month=month)
+        period._history_user = by
+        period._change_reason = "Opened" if by else "Opened by the month-end schedule"
+        period.save()
+        created.append(period)
+    return created
+
+
+@transaction.atomic(durable=True)
+def period_open(*, legal_entity_id: int, by: User | None, today: dt.date | None = None) -> Period:
+    """Open the month after the entity's latest period (the current month for an entity with
+    none). Months open in order, never past the open horizon (the current month plus
+    LEDGER_OPEN_HORIZON_MONTHS). `by` None is the schedule."""
+    _ensure_opener(by)
+    entity = LegalEntity.objects.select_for_update(of=("self",)).filter(pk=legal_entity_id).first()
+    if entity is None:
+        raise ValidationFailed(f"Legal entity {legal_entity_id} does not exist.")
+    today = today or dates.today()
+    latest = Period.objects.filter(legal_entity_id=entity.pk).order_by("-year", "-month").first()
+    key = _month_key(latest.year, latest.month) + 1 if latest else _month_key(today.year, today.month)
+    limit = _month_key(*horizon_end(today=today))
+    if key > limit:
+        year, month = _month(limit)
+        raise DomainError(f"{entity.code}: periods may be opened up to {year}-{month:02d} "
+                          f"({open_horizon_months()} months ahead); {_month(key)[0]}-{_month(key)[1]:02d} is past the "
+                          "open horizon.", code="period_not_open")
+    return _open_months(entity.pk, key, by, first=key)[0]
+
+
+@transaction.atomic  # not durable: the demo seeding calls it inside its own transaction
+def periods_open_ahead(*, by: User | None = None, today: dt.date | None = None) -> int:
+    """The month-end schedule: every active entity gets its periods opened, in order, through
+    the open horizon (an entity without periods starts at the current month). Idempotent: a
+    second run opens nothing. Returns how many periods were opened."""
+    _ensure_opener(by)
+    today = today or dates.today()
+    through = _month_key(*horizon_end(today=today))
+    opened = 0
+    for entity in LegalEntity.objects.filter(is_active=True).select_for_update(of=("self",)).order_by("pk"):
+        opened += len(_open_months(entity.pk, through, by, first=_month_key(today.year, today.month)))
+    return opened
 
 
 def _change_period(*, period_id: int, to: str, by: User, note: str = "") -> Period:

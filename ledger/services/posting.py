@@ -46,7 +46,15 @@ from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_insert_values
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import MAX_DIGITS, STORAGE_PLACES, ZERO, minor_units, quantize, validate_currency
+from otc.money import (
+    MAX_DIGITS,
+    STORAGE_PLACES,
+    ZERO,
+    minor_units,
+    plausible_max,
+    quantize,
+    validate_currency,
+)
 
 from .numbering import number_series_take
 from .periods import period_for_posting
@@ -157,6 +165,8 @@ def _check_amount(index: int, value: Any, currency: str) -> Decimal:
         raise _fail(index, "the amount is zero.")
     if abs(amount) >= _MAX_ABS:
         raise _fail(index, "the amount is too large.")
+    if abs(amount) >= plausible_max(currency):
+        raise _fail(index, f"{amount} {currency} is beyond the plausible maximum of {plausible_max(currency):,} {currency}.")
     return quantize(amount, currency)
 
 

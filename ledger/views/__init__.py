@@ -10,6 +10,7 @@ from .masters import (
     fx_rates,
     index,
     period_close,
+    period_open,
     period_reopen,
     periods,
 )
@@ -17,5 +18,5 @@ from .reports import ar_by_customer, ar_reconciliation, gl_export, trial_balance
 
 __all__ = [
     "accounts", "ar_by_customer", "ar_reconciliation", "entity_detail", "entity_list", "fx_rates", "gl_export", "index",
-    "journal_detail", "journal_list", "journal_new", "journal_reverse_view", "open_item_detail", "period_close", "period_reopen", "periods", "trial_balance",
+    "journal_detail", "journal_list", "journal_new", "journal_reverse_view", "open_item_detail", "period_close", "period_open", "period_reopen", "periods", "trial_balance",
 ]

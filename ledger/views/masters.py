@@ -19,7 +19,9 @@ from ..forms import FxRateForm, PeriodReopenForm
 from ..models import Account, FxRate, LegalEntity, Period
 from ..services import fx_rate_set
 from ..services import period_close as close_service
+from ..services import period_open as open_service
 from ..services import period_reopen as reopen_service
+from ..services.periods import open_horizon_months
 from .common import paginate
 
 LINKS = [
@@ -87,7 +89,7 @@ def periods(request: HttpRequest, pk: int) -> HttpResponse:
         period.changes = by_period.get(period.pk, [])
     return render(request, "ledger/periods.html", {
         "entity": entity, "page_obj": page, "can_manage": request.user.has_perm("ledger.manage_periods"),
-        "reopen_form": PeriodReopenForm(),
+        "reopen_form": PeriodReopenForm(), "horizon": open_horizon_months(),
     })
 
 
@@ -105,6 +107,23 @@ def period_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Period {period.legal_entity.code} {period.label} closed.")
     return redirect("ledger:periods", pk=period.legal_entity_id)
+
+
+@login_required
+@permission_required("ledger.manage_periods", raise_exception=True)
+@require_POST
+def period_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """A Controller opens the entity's next month (never past the open horizon)."""
+    entity = get_object_or_404(LegalEntity, pk=pk)
+    try:
+        period = open_service(legal_entity_id=entity.pk, by=request.user)
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(exc.message)
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Period {entity.code} {period.label} opened.")
+    return redirect("ledger:periods", pk=entity.pk)
 
 
 @login_required

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -40,9 +42,23 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+_CODES[PayloadTooLarge] = "payload_too_large"
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return error_response(exc.code, exc.message, exc.http_status, exc.fields)
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+                              "an API request may carry.")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(str(exc) or "The request could not be read.")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -65,3 +81,22 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return error_response(code, "Invalid input. " + _flatten(detail), status.HTTP_400_BAD_REQUEST, detail, headers)
     return error_response(code, _flatten(exc.detail), exc.status_code, None, headers)
+
+
+# --- outside DRF views: Django's error handlers and middleware answer API paths in the same shape
+
+def is_api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(code: str, message: str, http_status: int, fields: dict | None = None):
+    from django.http import JsonResponse
+
+    return JsonResponse({"error": code, "message": message, "fields": fields or {}}, status=http_status)
+
+
+def api_not_found(request):
+    message = f"There is no API route {request.path}."
+    if not request.path.endswith("/"):
+        message += " API routes end with a slash: did you mean " + request.path + "/ ?"
+    return json_error("not_found", message, 404)

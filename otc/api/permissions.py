@@ -43,8 +43,9 @@ class ActionPermission(BasePermission):
             return False
         if isinstance(request.auth, ApiClient):
             scope = getattr(view, "action_scopes", {}).get(action)
-            if scope is None or scope not in request.auth.scopes:
-                self.message = f"This API client lacks the scope '{scope}'."
+            accepted = scope if isinstance(scope, tuple | list) else (scope,)  # a tuple: any one of them
+            if scope is None or not set(accepted) & set(request.auth.scopes):
+                self.message = f"This API client lacks the scope '{' or '.join(map(str, accepted))}'."
                 return False
         needed = perms[action]
         if needed and not user.has_perm(needed):

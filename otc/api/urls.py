@@ -4,9 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from .lookups import SalesRepViewSet
 from .webhooks import DeliveryViewSet, EventTypesView, SubscriptionViewSet
 
 router = SimpleRouter()
+router.register("sales-reps", SalesRepViewSet, basename="sales-rep")
 router.register("webhooks/subscriptions", SubscriptionViewSet, basename="webhook-subscription")
 router.register("webhooks/deliveries", DeliveryViewSet, basename="webhook-delivery")
 

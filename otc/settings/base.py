@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "otc.middleware.CommonMiddleware",  # no slash-appending redirects under /api/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -195,7 +195,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "otc.api.schema.OtcAutoSchema",
     "EXCEPTION_HANDLER": "otc.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -241,6 +241,9 @@ SPECTACULAR_SETTINGS = {
 }
 # Absolute links in e-mails and webhooks.
 OTC_BASE_URL = env.str("OTC_BASE_URL", default="http://127.0.0.1:8000")
+# Accounting periods are opened (by a Controller or the schedule) up to this many months after
+# the current one; a posting dated past the last open period is refused (docs/decisions/0010).
+LEDGER_OPEN_HORIZON_MONTHS = env.int("LEDGER_OPEN_HORIZON_MONTHS", default=3)
 
 # cXML for procurement portals: our sender identity (UserAgent) and the shared secret per portal
 # (the supplier account's secret on SAP Ariba / Coupa), from the environment or a secret store

@@ -12,7 +12,8 @@ from billing.api.serializers import (
     InvoiceRefSerializer,
     MoneyField,
 )
-from customers.api.serializers import AmountField
+from otc.api.fields import AmountField
+from otc.api.serializers import InputSerializer
 
 from ..models import BankAccount, Receipt, ReceiptApplication
 
@@ -83,7 +84,7 @@ class ReceiptOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReceiptPostSerializer(serializers.Serializer):
+class ReceiptPostSerializer(InputSerializer):
     """A receipt from a bank integration. The account by id or by its number/IBAN; the customer,
     when the bank already knows it, by id or account number (else matching identifies the payer)."""
 

@@ -8,7 +8,7 @@ then `receipts_auto_match` in the same transaction, so a clear payment comes bac
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -30,12 +30,13 @@ from otc.errors import NotFound, ValidationFailed
 from ..models import BankAccount, Receipt, ReceiptApplication
 from ..selectors import receipts_visible_to
 from ..services import normalize_account, receipt_apply, receipt_record, receipts_auto_match
+from ..services.receipts import duplicate_bank_reference
 from ..statements import statement_currencies, statement_file_name, statement_pdf
 from .filters import ReceiptApiFilter
 from .serializers import ReceiptApplyInputSerializer, ReceiptOutputSerializer, ReceiptPostSerializer
 
 RECEIPTS_READ, RECEIPTS_WRITE = "receipts:read", "receipts:write"
-STATEMENT_SCOPE = "ledger:read"
+STATEMENT_SCOPE = "statements:read"  # not ledger:read: a statement reader need not see the general ledger
 _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, fields}"),
            403: OpenApiResponse(description="permission_denied"), 404: OpenApiResponse(description="not_found")}
 
@@ -77,8 +78,8 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneri
         description="Records the receipt (source `api`): cash against the customer's unapplied cash, or suspense "
         "while nobody knows who paid. Automatic matching runs at once, so a clear payment (invoice number in the "
         "remittance, amount agreeing) comes back `applied` with its applications; anything less waits for a "
-        "person with ranked suggestions. A bank reference already recorded on the account is a 400 "
-        "(`fields.bank_reference`). Send an Idempotency-Key header: a retry with the same key gets the same "
+        "person with ranked suggestions. A bank reference already recorded on the account is a 409 `conflict` "
+        "naming the receipt that holds it (`fields.receipt`, header `Location`), also when concurrent posts race. Send an Idempotency-Key header: a retry with the same key gets the same "
         "answer and records nothing twice.",
         request=ReceiptPostSerializer,
         responses={201: ReceiptOutputSerializer, **_ERRORS},
@@ -91,9 +92,18 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneri
                                                            "bank_reference", "end_to_end_id")}
         values |= {"bank_account_id": self._bank_account_id(data), "value_date": data["value_date"],
                    "amount": data["amount"], "customer_id": self._customer_id(data), "source": Receipt.Source.API}
-        with transaction.atomic(durable=True):
-            receipt = receipt_record(data=values, by=request.user)
-            receipts_auto_match(receipt_ids=[receipt.pk])
+        try:
+            with transaction.atomic(durable=True):
+                receipt = receipt_record(data=values, by=request.user)
+                receipts_auto_match(receipt_ids=[receipt.pk])
+        except IntegrityError:
+            # A concurrent POST recorded the same bank reference first (the unique index decided):
+            # answer as for any duplicate, 409 naming the receipt that holds it.
+            if not values["bank_reference"] or not Receipt.objects.filter(
+                    bank_account_id=values["bank_account_id"], bank_reference=values["bank_reference"]).exists():
+                raise
+            raise duplicate_bank_reference(bank_account_id=values["bank_account_id"],
+                                           bank_reference=values["bank_reference"])
         fresh = with_related(Receipt.objects.all()).get(pk=receipt.pk)
         return Response(ReceiptOutputSerializer(fresh, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
@@ -167,6 +177,7 @@ class CustomerStatementView(OtcAPIView):
 
     action_perms = {"get": "ledger.view_openitem"}
     action_scopes = {"get": STATEMENT_SCOPE}
+    extra_query_params = ("from", "to", "legal_entity", "currency")
     content_negotiation_class = DocumentNegotiation
 
     @extend_schema(

@@ -41,7 +41,7 @@ from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import money_text, quantize, to_decimal, validate_currency
+from otc.money import check_plausible, minor_units, money_text, quantize, to_decimal, validate_currency
 from otc.services import outbox_emit, outbox_emit_many, record_status_change
 from receivables.matching import normalize_payer
 from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
@@ -155,9 +155,13 @@ def receipts_record(*, items: list[ReceiptInput], by: User | None, source: str =
             raise ValidationFailed(f"Receipt {index}: {currency} does not go into {account} ({account.currency}).",
                                    fields={"currency": ["not the account's currency"]})
         amount = to_decimal(item.amount)
-        if amount <= 0 or quantize(amount, currency) != amount:
+        if amount <= 0:
             raise ValidationFailed(f"Receipt {index}: {amount} is not a positive amount in {currency}.",
                                    fields={"amount": ["invalid"]})
+        if quantize(amount, currency) != amount:
+            raise ValidationFailed(f"Receipt {index}: {amount} has more than {minor_units(currency)} decimal places, "
+                                   f"which {currency} does not allow.", fields={"amount": ["too many decimals"]})
+        check_plausible(amount, currency, what=f"Receipt {index}: the amount", field="amount")
         if item.customer_id and item.customer_id not in customers:
             raise ValidationFailed(f"Receipt {index}: customer {item.customer_id} does not exist.")
         key = (account.pk, item.bank_reference)
@@ -290,9 +294,27 @@ def receipt_record(*, data: dict[str, Any], by: User) -> Receipt:
     item = ReceiptInput(**{k: v for k, v in data.items() if k in fields and v is not None})
     recorded = receipts_record(items=[item], by=by, source=data.get("source") or Receipt.Source.MANUAL)
     if recorded.duplicates:
-        raise ValidationFailed(f"Bank reference {item.bank_reference} is already recorded on this account.",
-                               fields={"bank_reference": ["duplicate"]})
+        raise duplicate_bank_reference(bank_account_id=item.bank_account_id, bank_reference=item.bank_reference)
     return recorded[0]
+
+
+class DuplicateBankReference(ValidationFailed):
+    """A bank reference already recorded on the account: 409 naming the receipt it is on."""
+
+    code = "conflict"
+    http_status = 409
+
+    def __init__(self, message: str, *, receipt: Receipt | None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.receipt = receipt
+
+
+def duplicate_bank_reference(*, bank_account_id: int, bank_reference: str) -> DuplicateBankReference:
+    existing = Receipt.objects.filter(bank_account_id=bank_account_id, bank_reference=bank_reference).first()
+    on = f" as receipt {existing.number} (id {existing.pk})" if existing else ""
+    return DuplicateBankReference(
+        f"Bank reference {bank_reference} is already recorded on this account{on}.", receipt=existing,
+        fields={"bank_reference": ["duplicate"], **({"receipt": [str(existing.pk)]} if existing else {})})
 
 
 # --- identifying the payer ------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_create_returns_the_contract_with_terms_values_and_findings(crm, world):
     assert (body["number"], body["status"], body["version"]) == (contract.number, "draft", 1)
     version = body["current_version"]
     assert (version["payment_terms_days"], version["lines"][0]["product_sku"]) == (45, "PLAT")
-    assert version["values"]["total"] == "12000.0000"
+    assert version["values"]["total"] == "12000.00"  # issue 15: amounts in the minor unit
     assert [(f["rule"], f["severity"]) for f in version["assessment"]["findings"]] == [("payment_terms", "warning")]
     assert body["customer"]["id"] == world.customer.id
 
@@ -96,7 +96,7 @@ def test_upsert_by_crm_ids_creates_then_updates_then_refuses_once_submitted(crm,
     assert (first.status_code, second.status_code) == (201, 200)
     assert Contract.objects.count() == 1 and ContractVersion.objects.count() == 1
     line = second.json()["current_version"]["lines"][0]
-    assert (line["line_key"], line["unit_price"]) == (key, "600.0000")
+    assert (line["line_key"], line["unit_price"]) == (key, "600.00")
 
     contract = Contract.objects.get()
     submitted = _post(crm, f"{URL}{contract.pk}/submit/", {})

@@ -66,8 +66,16 @@ def test_filters(crm):
     assert crm.get(URL + "?status=nonsense").status_code == 400
 
 
+def crm_data(**overrides):
+    """What a CRM sends: the customer without finance-controlled values (issue 15: integrations
+    never write credit limits, terms, status or tax status)."""
+    data = customer_data(**overrides)
+    data.pop("credit_limit", None)
+    return data
+
+
 def test_create_returns_201_and_writes_history(crm):
-    response = _post(crm, URL, customer_data(contacts=[{"name": "Ann", "email": "ann@acme.example", "is_billing_contact": True}]))
+    response = _post(crm, URL, crm_data(contacts=[{"name": "Ann", "email": "ann@acme.example", "is_billing_contact": True}]))
 
     assert response.status_code == 201, response.json()
     customer = Customer.objects.get()
@@ -77,13 +85,13 @@ def test_create_returns_201_and_writes_history(crm):
 
 
 def test_validation_error_shape(crm):
-    response = _post(crm, URL, customer_data(tax_id="DE136695977", credit_limit="1,2,3"))
+    response = _post(crm, URL, crm_data(tax_id="DE136695977", default_currency="ABC"))
 
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "validation_error"
     assert body["message"].startswith("Please correct:")
-    assert set(body["fields"]) == {"tax_id", "credit_limit"}
+    assert set(body["fields"]) == {"tax_id", "default_currency"}
     assert Customer.objects.count() == 0
 
 
@@ -97,12 +105,12 @@ def test_float_amount_refused_by_shape(crm):
 def test_patch_and_put(crm):
     customer = CustomerFactory()
 
-    patched = crm.patch(f"{URL}{customer.pk}/", data={"credit_limit": "70000"}, format="json")
-    put = crm.put(f"{URL}{customer.pk}/", data=customer_data(legal_name="Renamed AG"), format="json")
-    put_missing = crm.put(f"{URL}{customer.pk}/", data={"credit_limit": "1"}, format="json")
+    patched = crm.patch(f"{URL}{customer.pk}/", data={"city": "Potsdam"}, format="json")
+    put = crm.put(f"{URL}{customer.pk}/", data=crm_data(legal_name="Renamed AG"), format="json")
+    put_missing = crm.put(f"{URL}{customer.pk}/", data={"region": "BB"}, format="json")
 
     assert patched.status_code == 200
-    assert patched.json()["credit_limit"] == "70000.00"
+    assert patched.json()["city"] == "Potsdam"
     assert put.status_code == 200
     assert put.json()["legal_name"] == "Renamed AG"
     assert put_missing.status_code == 400
@@ -110,17 +118,17 @@ def test_patch_and_put(crm):
 
 
 def test_upsert_created_then_updated_same_id(crm):
-    first = _post(crm, URL + "upsert/", customer_data(external_crm_id="0061A"))
-    second = _post(crm, URL + "upsert/", {"external_crm_id": "0061A", "payment_terms_days": 60})
+    first = _post(crm, URL + "upsert/", crm_data(external_crm_id="0061A"))
+    second = _post(crm, URL + "upsert/", {"external_crm_id": "0061A", "city": "Bonn"})
 
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["id"] == second.json()["id"]
-    assert second.json()["payment_terms_days"] == 60
+    assert second.json()["city"] == "Bonn"
     assert Customer.objects.count() == 1
 
 
 def test_upsert_idempotency_key_replays(crm):
-    body = customer_data(external_crm_id="0061B")
+    body = crm_data(external_crm_id="0061B")
 
     first = _post(crm, URL + "upsert/", body, HTTP_IDEMPOTENCY_KEY="key-1")
     replay = _post(crm, URL + "upsert/", body, HTTP_IDEMPOTENCY_KEY="key-1")

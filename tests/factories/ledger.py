@@ -5,12 +5,15 @@ import itertools
 from decimal import Decimal
 
 import factory
+from simple_history.utils import bulk_create_with_history
 
 from customers.models import Customer
-from ledger.models import Account, FxRate, JournalEntry, LegalEntity, OpenItem
+from ledger.models import Account, FxRate, JournalEntry, LegalEntity, OpenItem, Period
 from ledger.services import LineSpec, OpenItemSpec, journal_post
 from ledger.services.chart import chart_create_default
 from otc.models import User
+
+TEST_PERIODS = [(year, month) for year in range(2024, 2029) for month in range(1, 13)]
 
 
 class LegalEntityFactory(factory.django.DjangoModelFactory):
@@ -36,6 +39,16 @@ class LegalEntityFactory(factory.django.DjangoModelFactory):
     def chart(self, create, extracted, **kwargs):
         if create:
             chart_create_default(legal_entity=self)
+
+    @factory.post_generation
+    def periods(self, create, extracted, **kwargs):
+        """Open periods for the months tests post into (TEST_PERIODS, all open); `periods=[]`
+        for none, or a list of (year, month). Postings never create periods."""
+        if not create:
+            return
+        months = TEST_PERIODS if extracted is None else extracted
+        have = set(Period.objects.filter(legal_entity=self).values_list("year", "month"))
+        bulk_create_with_history([Period(legal_entity=self, year=y, month=m) for y, m in months if (y, m) not in have], Period)
 
 
 def account(entity: LegalEntity, role: str) -> Account:

@@ -72,7 +72,7 @@ def test_bad_manual_journals_are_refused_and_write_nothing(client, lines, messag
 
 def test_manual_journal_into_a_closed_period_is_refused(client):
     entity = LegalEntityFactory(code="IE01", functional_currency="EUR")
-    Period.objects.create(legal_entity=entity, year=2026, month=9, status="closed")
+    Period.objects.filter(legal_entity=entity, year=2026, month=9).update(status="closed")
     client.force_login(user_with_role("Controller"))
 
     response = _post(client, entity, [("7900", "5.00", ""), ("1000", "", "5.00")], date=str(dt.date(2026, 9, 30)))

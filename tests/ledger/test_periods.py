@@ -5,9 +5,19 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
 
 from ledger.models import JournalEntry, Period
-from ledger.services import LineSpec, journal_post_manual, period_close, period_for_posting, period_reopen
+from ledger.services import (
+    LineSpec,
+    journal_post_manual,
+    period_close,
+    period_for_posting,
+    period_open,
+    period_reopen,
+    periods_open_ahead,
+)
+from ledger.tasks import periods_open_ahead_task
 from otc.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import StatusChange
 from otc.roles import AUDITOR, BILLING_SPECIALIST, CONTROLLER, FINANCE_MANAGER
@@ -72,3 +82,83 @@ def test_close_and_reopen_record_status_changes_with_reason():
     assert period.history.count() == 3  # created, closed, reopened
     with pytest.raises(InvalidTransition):
         period_reopen(period_id=period.id, by=controller, note="again")
+
+
+# --- periods are never created by a posting (issue 15) ------------------------------------------------------
+
+
+def test_a_posting_never_creates_a_period():
+    entity = LegalEntityFactory(periods=[(2026, 3), (2026, 4)])
+    post_invoice(entity, CustomerFactory(), "10.00", date=dt.date(2026, 3, 10))
+    assert sorted(Period.objects.filter(legal_entity=entity).values_list("year", "month")) == [(2026, 3), (2026, 4)]
+
+
+@pytest.mark.parametrize("date", [dt.date(1, 1, 1), dt.date(1900, 1, 15), dt.date(2024, 12, 31)])
+def test_a_date_before_the_first_period_rolls_to_the_first_open_period(date):
+    entity = LegalEntityFactory(periods=[(2025, 1), (2025, 2)])
+    period_close(period_id=Period.objects.get(legal_entity=entity, year=2025, month=1).pk, by=user_with_role(CONTROLLER))
+    entry = post_invoice(entity, CustomerFactory(), "10.00", date=date, due=dt.date(2025, 3, 1))
+    assert (entry.period.label, entry.entry_date, entry.document_date) == ("2025-02", dt.date(2025, 2, 1), date)
+    assert Period.objects.filter(legal_entity=entity).count() == 2
+
+
+@pytest.mark.parametrize("date", [dt.date(2026, 5, 1), dt.date(9999, 12, 31)])
+def test_a_date_past_the_last_open_period_is_refused_and_nothing_is_written(date):
+    entity = LegalEntityFactory(periods=[(2026, 3), (2026, 4)])
+    with pytest.raises(DomainError, match="past the open horizon: periods are open up to 2026-04") as caught:
+        post_invoice(entity, CustomerFactory(), "10.00", date=date, due=date)
+    assert caught.value.code == "period_not_open"
+    assert not JournalEntry.objects.exists()
+    assert Period.objects.filter(legal_entity=entity).count() == 2
+
+
+def test_a_manual_journal_before_the_first_period_is_refused():
+    entity = LegalEntityFactory(periods=[(2026, 3)])
+    with pytest.raises(DomainError, match="no accounting period 2026-02"):
+        journal_post_manual(legal_entity_id=entity.id, document_date=dt.date(2026, 2, 10), by=user_with_role(CONTROLLER),
+                            memo="early", lines=[LineSpec(Decimal("1.00"), role="cash"), LineSpec(Decimal("-1.00"), role="suspense")])
+    assert not JournalEntry.objects.exists()
+
+
+def test_a_controller_opens_the_next_period_up_to_the_horizon(today, settings):
+    settings.LEDGER_OPEN_HORIZON_MONTHS = 2
+    today(dt.date(2026, 11, 20))
+    entity, controller = LegalEntityFactory(periods=[(2026, 11)]), user_with_role(CONTROLLER)
+    assert period_open(legal_entity_id=entity.id, by=controller).label == "2026-12"
+    assert period_open(legal_entity_id=entity.id, by=controller).label == "2027-01"
+    with pytest.raises(DomainError, match="up to 2027-01 .2 months ahead.; 2027-02 is past the open horizon"):
+        period_open(legal_entity_id=entity.id, by=controller)
+    assert Period.objects.filter(legal_entity=entity).count() == 3
+    assert Period.objects.get(legal_entity=entity, year=2027, month=1).history.get().history_user == controller
+
+
+@pytest.mark.parametrize("role", [FINANCE_MANAGER, BILLING_SPECIALIST, AUDITOR])
+def test_only_a_controller_opens_periods(role):
+    entity = LegalEntityFactory(periods=[])
+    with pytest.raises(PermissionDenied):
+        period_open(legal_entity_id=entity.id, by=user_with_role(role))
+    assert not Period.objects.filter(legal_entity=entity).exists()
+
+
+def test_the_schedule_opens_every_entity_through_the_horizon_once(today, settings):
+    settings.LEDGER_OPEN_HORIZON_MONTHS = 3
+    today(dt.date(2026, 12, 31))
+    fresh, running = LegalEntityFactory(periods=[]), LegalEntityFactory(periods=[(2026, 10)])
+    assert periods_open_ahead_task.delay().get() == 4 + 5
+    assert periods_open_ahead(by=None) == 0
+    labels = lambda e: [p.label for p in Period.objects.filter(legal_entity=e).order_by("year", "month")]  # noqa: E731
+    assert labels(fresh) == ["2026-12", "2027-01", "2027-02", "2027-03"]
+    assert labels(running) == ["2026-10", "2026-11", "2026-12", "2027-01", "2027-02", "2027-03"]
+    today(dt.date(2027, 1, 1))  # the month turns over: the next one opens
+    assert periods_open_ahead(by=None) == 2
+
+
+def test_the_open_next_period_button(client):
+    entity, controller = LegalEntityFactory(periods=[(2026, 3)]), user_with_role(CONTROLLER)
+    client.force_login(controller)
+    response = client.post(reverse("ledger:period_open", args=[entity.pk]))
+    assert response.status_code == 302
+    assert Period.objects.filter(legal_entity=entity, year=2026, month=4, status="open").exists()
+    client.force_login(user_with_role(BILLING_SPECIALIST))
+    assert client.post(reverse("ledger:period_open", args=[entity.pk])).status_code == 403
+    assert Period.objects.filter(legal_entity=entity).count() == 2

@@ -217,10 +217,12 @@ def test_duplicate_bank_reference_is_refused_in_the_error_shape(bank, book):  # 
 
     refused = _post(bank, body, HTTP_IDEMPOTENCY_KEY="b")
 
-    assert refused.status_code == 400
-    assert refused.json() == {"error": "validation_error",
-                              "message": "Bank reference DUP-1 is already recorded on this account.",
-                              "fields": {"bank_reference": ["duplicate"]}}
+    existing = Receipt.objects.get()
+    assert refused.status_code == 409  # issue 15: a conflict naming the receipt that holds the reference
+    assert refused.json() == {"error": "conflict",
+                              "message": f"Bank reference DUP-1 is already recorded on this account as receipt "
+                                         f"{existing.number} (id {existing.pk}).",
+                              "fields": {"bank_reference": ["duplicate"], "receipt": [str(existing.pk)]}}
     assert Receipt.objects.count() == 1
 
 

@@ -113,7 +113,8 @@ def test_duplicate_bank_references_are_skipped_in_a_batch_and_refused_by_hand(bo
 
 @pytest.mark.parametrize(("amount", "currency", "message"), [
     ("0", "EUR", "not a positive amount"), ("-5.00", "EUR", "not a positive amount"),
-    ("10.001", "EUR", "not a positive amount"), ("10.00", "USD", "does not go into"),
+    ("10.001", "EUR", "10.001 has more than 2 decimal places, which EUR does not allow"),
+    ("10.00", "USD", "does not go into"), ("1000000000000.00", "EUR", "beyond the plausible maximum"),
 ])
 def test_bad_receipts_are_refused_and_write_nothing(book, amount, currency, message):
     with pytest.raises(ValidationFailed, match=message):
