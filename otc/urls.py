@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from . import auth_views as two_factor
 from . import views
@@ -17,7 +17,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links: answer with the app's icon, not a 404.
-    path("favicon.ico", RedirectView.as_view(url=static("otc/favicon.svg"), permanent=True)),
+    path("favicon.ico", lambda request: redirect(static("otc/favicon.svg"), permanent=True)),  # resolved per request
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -31,7 +31,8 @@ def test_reviewer_approves_from_the_queue(page, live_server, world):
     page.fill("#id_decision_comment", "Net 45 is acceptable for this customer.")
     page.get_by_role("button", name="Approve").click()
 
-    expect(page.locator(".alert-success")).to_contain_text(f"{number} version 1 approved.")
+    expect(page.locator(".alert-success")).to_contain_text(
+        f"{number} version 1: level 1 of 1 (Contract Reviewer) approved, the last level required")
     expect(page.locator("[data-testid=contract-status]")).to_have_text("Active")
     expect(page.locator("[data-testid=approval-history]")).to_contain_text("Net 45 is acceptable")
     expect(page.locator("[data-testid=decision-form]")).to_have_count(0)
