@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Case, Q, Value, When
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,8 +22,9 @@ from .. import services
 from ..einvoice import invoice_to_cxml, invoice_to_ubl
 from ..forms import InvoiceFilterForm, ReasonForm
 from ..models import Invoice
-from ..pdf import invoice_store_pdf
+from ..pdf import invoice_pdf_download
 from ..selectors import invoices_visible_to
+from .documents import stored_pdf_response
 
 PAGE_SIZE = 50
 OPEN_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
@@ -160,16 +161,22 @@ def invoice_void_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("billing.view_invoice", raise_exception=True)
-def invoice_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    """The stored PDF bytes exactly as issued; rendered and stored now if its task has not run yet
-    (a draft has no PDF)."""
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored PDF bytes exactly as issued (a void invoice: its stored VOID copy), served only
+    when they match their SHA-256; rendered and stored now if the task has not run yet (a draft
+    has no PDF). A mismatch answers 500 and logs an alert."""
     invoice = _visible_invoice(request, pk)
     if invoice.status == Invoice.Status.DRAFT:
         raise Http404("A draft has no PDF: issue it first.")
-    if not invoice.pdf:
-        invoice = invoice_store_pdf(invoice_id=invoice.pk)
-    return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number or invoice.pk}.pdf",
-                        content_type="application/pdf")
+    return stored_pdf_response(lambda: invoice_pdf_download(invoice_id=invoice.pk))
+
+
+def _void_einvoice(invoice: Invoice) -> HttpResponse:
+    """An e-invoice cannot carry a VOID mark: a void invoice's UBL and cXML are gone (410); the
+    cancelling credit note is the document to exchange, the PDF download serves the VOID copy."""
+    cancelled_by = f" It is cancelled by credit note {invoice.void_credit_note}." if invoice.void_credit_note_id else ""
+    return HttpResponse(f"Invoice {invoice.number} is void: it is no longer issued as an e-invoice.{cancelled_by}",
+                        status=410, content_type="text/plain; charset=utf-8")
 
 
 @login_required
@@ -179,6 +186,8 @@ def invoice_ubl(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _visible_invoice(request, pk)
     if invoice.status == Invoice.Status.DRAFT:
         raise Http404("A draft has no e-invoice.")
+    if invoice.status == Invoice.Status.VOID:
+        return _void_einvoice(invoice)
     response = HttpResponse(invoice_to_ubl(invoice), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
     return response
@@ -191,6 +200,8 @@ def invoice_cxml(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _visible_invoice(request, pk)
     if invoice.status == Invoice.Status.DRAFT:
         raise Http404("A draft has no e-invoice.")
+    if invoice.status == Invoice.Status.VOID:
+        return _void_einvoice(invoice)
     response = HttpResponse(invoice_to_cxml(invoice), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.cxml.xml"'
     return response
