@@ -24,7 +24,7 @@ from django.db.models import Sum
 
 from billing.models import CreditNote, Invoice
 from ledger.models import Account, JournalEntry, JournalLine
-from otc.money import ZERO
+from otc.money import ZERO, money_text
 
 logger = logging.getLogger("otc.documents")
 
@@ -119,7 +119,8 @@ def _compare(label: str, document: Any, sums: dict[str, Any] | None, sign: Decim
                 "tax": -sign * document.tax_total}
     for key, name in (("ar", "total (AR)"), ("revenue", "net (revenue)"), ("tax", "tax")):
         if sums[key] != expected[key]:
-            yield Problem(label, f"{name} {expected[key]:f} on the document, {sums[key]:f} in the posting")
+            yield Problem(label, f"{name} {money_text(expected[key], document.currency)} on the document, "
+                                 f"{money_text(sums[key], document.currency)} in the posting")
     if sums["customers"] != {document.customer_id}:
         yield Problem(label, f"customer {document.customer_id} on the document, {sorted(map(str, sums['customers']))} "
                              "on the posting's AR lines")
@@ -154,7 +155,7 @@ def _check_batch(batch: list[Any], sign: Decimal) -> Iterator[Problem]:
         label = _label(document)
         if not document.journal_entry_id:
             if document.gross_total != 0:
-                yield Problem(label, f"total {document.gross_total:f} but no journal entry")
+                yield Problem(label, f"total {money_text(document.gross_total, document.currency)} but no journal entry")
             continue
         yield from _compare(label, document, sums.get(document.journal_entry_id), sign)
         if (isinstance(document, Invoice) and document.status == Invoice.Status.VOID
