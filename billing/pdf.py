@@ -26,19 +26,12 @@ from django.utils import timezone
 from billing.models import Invoice
 from billing.services.invoices import _bill_to, _seller, lock_invoices
 from billing.tax import invoice_legal_notes
+from billing.wording import bank_rows, postal_address, tax_label
 from contracts.models import Product
-from otc.countries import country_name
 from otc.errors import InvalidTransition, ValidationFailed
 from otc.money import ZERO, format_amount, quantize
 
 UNIT_LABELS = dict(Product.Unit.choices)
-
-
-def _address(party: dict[str, Any]) -> list[str]:
-    city = " ".join(p for p in (party.get("postal_code"), party.get("city")) if p)
-    rows = [party.get("address_line1"), party.get("address_line2"), city, party.get("region"),
-            country_name(party["country"]) if party.get("country") else ""]
-    return [row for row in rows if row]
 
 
 def _rate(value: Decimal) -> str:
@@ -46,36 +39,48 @@ def _rate(value: Decimal) -> str:
     return f"{text}%"
 
 
-def invoice_pdf_context(invoice: Invoice) -> dict[str, Any]:
-    cur = invoice.currency
-    seller = invoice.seller or _seller(invoice.legal_entity)
-    bill_to = invoice.bill_to or _bill_to(invoice.customer)
-    lines = list(invoice.lines.select_related("tax_code").order_by("position"))
+def tax_summary_rows(lines: list[Any], currency: str) -> list[dict[str, Any]]:
+    """The taxable amount and the tax per rate and category (art. 226 (8) and (10)), highest rate
+    first. `lines`: rows with tax_rate, tax_code (name, ubl_category), net_amount, tax_amount."""
     summary: dict[tuple[Decimal, str], dict[str, Any]] = defaultdict(lambda: {"net": ZERO, "tax": ZERO})
     for line in lines:
         row = summary[(line.tax_rate, line.tax_code.ubl_category)]
         row["name"] = line.tax_code.name
         row["net"] += line.net_amount
         row["tax"] += line.tax_amount
-    tax_summary = [
+    return [
         {"rate": _rate(rate), "name": row["name"], "category": category,
-         "net": format_amount(row["net"], cur), "tax": format_amount(row["tax"], cur)}
+         "net": format_amount(row["net"], currency), "tax": format_amount(row["tax"], currency)}
         for (rate, category), row in sorted(summary.items(), key=lambda kv: (-kv[0][0], kv[0][1]))
     ]
+
+
+def price_text(price: Decimal, currency: str) -> str:
+    """A unit price as printed: the currency's decimals when it has no more, else all it has."""
+    return format_amount(price, currency) if price == quantize(price, currency) else f"{price.normalize():f}"
+
+
+def invoice_pdf_context(invoice: Invoice) -> dict[str, Any]:
+    cur = invoice.currency
+    seller = invoice.seller or _seller(invoice.legal_entity)
+    bill_to = invoice.bill_to or _bill_to(invoice.customer)
+    lines = list(invoice.lines.select_related("tax_code").order_by("position"))
+    tax_summary = tax_summary_rows(lines, cur)
     reverse_charge = any(line.tax_code.kind == "reverse_charge" for line in lines)
     notes = invoice_legal_notes(
         tax_codes=[line.tax_code for line in lines], customer_exempt=bool(bill_to.get("tax_exempt")),
         exemption_reference=bill_to.get("tax_exemption_reference", ""),
     )
     return {
-        "invoice": invoice, "currency": cur, "seller": seller, "seller_address": _address(seller),
-        "bill_to": bill_to, "bill_to_address": _address(bill_to), "reverse_charge": reverse_charge,
+        "invoice": invoice, "currency": cur, "seller": seller, "seller_address": postal_address(seller),
+        "bill_to": bill_to, "bill_to_address": postal_address(bill_to), "reverse_charge": reverse_charge,
+        "tax_label": tax_label(seller.get("country", "")), "customer_tax_label": tax_label(bill_to.get("country", "")),
+        "bank_rows": bank_rows(seller, seller.get("country", "")),
         # The stored PDF is the invoice as issued; a void invoice is served as its stamped VOID copy.
         "is_draft": invoice.status == Invoice.Status.DRAFT,
         "lines": [{
             "line": line, "quantity": f"{line.quantity.normalize():f}", "unit": UNIT_LABELS.get(line.unit, line.unit),
-            "unit_price": format_amount(line.unit_price, cur) if line.unit_price == quantize(line.unit_price, cur)
-            else f"{line.unit_price.normalize():f}",
+            "unit_price": price_text(line.unit_price, cur),
             "discount": _rate(line.discount_percent) if line.discount_percent else "",
             "net": format_amount(line.net_amount, cur), "tax_rate": _rate(line.tax_rate),
         } for line in lines],

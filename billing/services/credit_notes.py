@@ -397,17 +397,46 @@ def credit_note_cancel_invoice(*, invoice: Invoice, by: User, reason: str, on: d
 # --- PDF -----------------------------------------------------------------------------------------
 
 def credit_note_pdf_context(note: CreditNote) -> dict[str, Any]:
-    """From the credited invoice's issue-time snapshots (seller, bill_to), like the invoice PDF."""
+    """At the invoice's standard (art. 226 of the VAT Directive), from the credited invoice's
+    issue-time snapshots (seller, bill_to): both parties with full addresses and countries, tax
+    ids, the credited invoice, per line the quantity, unit price, discount, service period and
+    rate, the taxable amount and tax per rate, and the invoice's legal notes (the reverse-charge
+    or exemption wording) for the tax codes credited."""
+    from billing.pdf import UNIT_LABELS, price_text, tax_summary_rows
+    from billing.tax import invoice_legal_notes
+    from billing.wording import postal_address, tax_label
+
     cur, invoice = note.currency, note.invoice
     seller = invoice.seller or _seller(invoice.legal_entity)
     bill_to = invoice.bill_to or _bill_to(invoice.customer)
-    lines = list(note.lines.select_related("tax_code").order_by("position"))
+    lines = list(note.lines.select_related("tax_code", "invoice_line").order_by("position"))
+    rows = []
+    for ln in lines:
+        source = ln.invoice_line
+        unit_price, discount = ln.net_amount / ln.quantity if ln.quantity else ln.net_amount, ZERO
+        if source is not None:
+            # The invoice line's price and discount when the credited quantity reproduces the net.
+            exact = quantize(ln.quantity * source.unit_price * (HUNDRED - source.discount_percent) / HUNDRED, cur)
+            if exact == ln.net_amount:
+                unit_price, discount = source.unit_price, source.discount_percent
+        rows.append({
+            "line": ln, "quantity": f"{ln.quantity.normalize():f}",
+            "unit": UNIT_LABELS.get(source.unit, source.unit) if source is not None else "",
+            "unit_price": price_text(unit_price.quantize(Decimal("0.0001")), cur),
+            "discount": f"{discount.normalize():f}%" if discount else "",
+            "service_start": source.service_start if source is not None else None,
+            "service_end": source.service_end if source is not None else None,
+            "net": format_amount(ln.net_amount, cur), "tax_rate": f"{ln.tax_rate.normalize():f}%",
+            "tax": format_amount(ln.tax_amount, cur),
+        })
     return {
         "note": note, "invoice": invoice, "currency": cur, "seller": seller, "bill_to": bill_to,
-        "reason": note.get_reason_display(),
-        "lines": [{"line": ln, "quantity": f"{ln.quantity.normalize():f}", "net": format_amount(ln.net_amount, cur),
-                   "tax_rate": f"{ln.tax_rate.normalize():f}%", "tax": format_amount(ln.tax_amount, cur)}
-                  for ln in lines],
+        "seller_address": postal_address(seller), "bill_to_address": postal_address(bill_to),
+        "tax_label": tax_label(seller.get("country", "")), "customer_tax_label": tax_label(bill_to.get("country", "")),
+        "reason": note.get_reason_display(), "lines": rows, "tax_summary": tax_summary_rows(lines, cur),
+        "legal_notes": invoice_legal_notes(
+            tax_codes=[ln.tax_code for ln in lines], customer_exempt=bool(bill_to.get("tax_exempt")),
+            exemption_reference=bill_to.get("tax_exemption_reference", "")),
         "net_total": format_amount(note.net_total, cur), "tax_total": format_amount(note.tax_total, cur),
         "gross_total": format_amount(note.gross_total, cur),
     }
