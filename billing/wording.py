@@ -53,7 +53,7 @@ def bank_rows(bank: dict[str, Any], country: str) -> list[tuple[str, str]]:
     elif country == "US":
         rows += [("Routing number (ABA)", routing), ("Account number", number), ("SWIFT (international wires)", bic)]
     elif country in SEPA_COUNTRIES or iban:
-        rows += [("IBAN", iban), ("BIC", bic), ("Account number", number), ("Bank code", routing)]
+        rows += [("IBAN", iban), ("BIC / SWIFT", bic), ("Account number", number), ("Bank code", routing)]
     else:
         rows += [("Account number", number), ("Bank code", routing), ("SWIFT", bic)]
     return [(label, value) for label, value in rows if value]

@@ -129,4 +129,4 @@ def test_bank_details_are_labelled_as_the_country_names_them():
     assert "Routing number (ABA) 121000248" in text and "Account number 000123456789" in text
     assert "IBAN" not in text and "Sort code" not in text
     text = text_of(invoice_render_pdf(issued(de_entity("DE02"), lines=LINES[:1])))
-    assert "IBAN DE89370400440532013000" in text and "BIC COBADEFFXXX" in text and "Routing" not in text
+    assert "IBAN DE89370400440532013000" in text and "BIC / SWIFT COBADEFFXXX" in text and "Routing" not in text
