@@ -28,6 +28,7 @@ from billing.services.invoices import _bill_to, _seller, lock_invoices
 from billing.tax import invoice_legal_notes
 from billing.wording import bank_rows, postal_address, tax_label
 from contracts.models import Product
+from otc import dates
 from otc.errors import InvalidTransition, ValidationFailed
 from otc.money import ZERO, format_amount, quantize
 
@@ -112,6 +113,7 @@ def invoice_store_pdf(*, invoice_id: int) -> Invoice:
     content = invoice_render_pdf(invoice)
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(content), save=False)
     invoice.pdf_sha256 = hashlib.sha256(content).hexdigest()
+    invoice._change_reason, invoice._history_date = "PDF stored", dates.now()
     invoice.save(update_fields=["pdf", "pdf_sha256", "updated_at"])
     return invoice
 
@@ -154,6 +156,7 @@ def invoice_store_void_pdf(*, invoice_id: int) -> Invoice:
     content = stamp_void(verified_pdf(invoice), invoice=invoice)
     invoice.void_pdf.save(f"{invoice.number}-VOID.pdf", ContentFile(content), save=False)
     invoice.void_pdf_sha256 = hashlib.sha256(content).hexdigest()
+    invoice._change_reason, invoice._history_date = "VOID copy stored", dates.now()
     invoice.save(update_fields=["void_pdf", "void_pdf_sha256", "updated_at"])
     return invoice
 
