@@ -247,3 +247,15 @@ def test_an_issued_credit_note_is_emailed_with_its_pdf_once(limits, django_captu
 
     assert credit_note_deliver(credit_note_id=note.pk) is None  # already sent
     assert len(mail.outbox) == 1
+
+
+def test_a_pending_upload_of_an_invoice_voided_before_upload_leaves_the_worklist(pinned):
+    from billing.selectors import portal_worklist, portal_worklist_counts
+
+    invoice = issued(de_entity(), customer=customer(procurement_portal="coupa", portal_supplier_id="SUP-1"))
+    invoice_deliver(invoice_id=invoice.pk)  # queued for upload, not uploaded: not delivered
+    assert portal_worklist().filter(invoice=invoice).exists()
+    voided = invoice_void(invoice_id=invoice.pk, by=user_with_role("Finance Manager"), reason="Wrong customer")
+    assert (voided.void_credit_note_id, voided.void_entry.kind) == (None, "reversal")
+    assert not portal_worklist().filter(invoice=invoice).exists()
+    assert portal_worklist_counts()["pending"] == 0
