@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Round
 from simple_history.models import HistoricalRecords
 
+from otc.errors import InvalidTransition
 from otc.money import MAX_DIGITS, STORAGE_PLACES
 
 MONEY = {"max_digits": MAX_DIGITS, "decimal_places": STORAGE_PLACES}
@@ -62,6 +63,128 @@ class TaxCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.rate.normalize()}%"
+
+
+# --- issued documents are immutable -------------------------------------------------------------
+#
+# The model and queryset refuse ORM changes to the printed columns of issued documents; on
+# PostgreSQL the triggers of migration 0005 refuse them for any SQL as well (and TRUNCATE).
+# `MOVABLE` are the columns the services may still move after issue (status, paid and credited
+# amounts, void stamps); `ONCE` are set once after issue (the stored PDFs and their SHA-256).
+
+class ImmutableDocumentError(InvalidTransition):
+    code = "immutable_document"
+
+
+class DocumentQuerySet(models.QuerySet):
+    """`update()`, `delete()` and `bulk_update()` refuse to touch frozen (issued) rows' printed
+    columns; drafts and the movable columns pass."""
+
+    def _frozen(self) -> models.QuerySet:
+        return self.filter(self.model.frozen_q())
+
+    def _refuse(self, what: str) -> None:
+        raise ImmutableDocumentError(
+            f"Issued {self.model._meta.verbose_name_plural} are immutable: {what} refused "
+            "(correct them with a credit note or a void).")
+
+    def update(self, **kwargs):
+        if set(kwargs) - self.model.MOVABLE and self._frozen().exists():
+            self._refuse(f"changing {', '.join(sorted(set(kwargs) - self.model.MOVABLE))}")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self._frozen().exists():
+            self._refuse("deleting them")
+        return super().delete()
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        if set(fields) - self.model.MOVABLE and self.model._default_manager.filter(
+                pk__in=[obj.pk for obj in objs]).filter(self.model.frozen_q()).exists():
+            self._refuse(f"changing {', '.join(sorted(set(fields) - self.model.MOVABLE))}")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        parent = getattr(self.model, "PARENT", None)
+        if parent and objs:
+            ids = {getattr(obj, f"{parent}_id") for obj in objs}
+            model = self.model._meta.get_field(parent).related_model
+            if model._default_manager.filter(pk__in=ids).filter(model.frozen_q(prefix="")).exists():
+                self._refuse("adding lines")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class DocumentGuard(models.Model):
+    """`save()` and `delete()` of a frozen row refuse printed columns (see DocumentQuerySet)."""
+
+    MOVABLE: frozenset[str] = frozenset()
+    ONCE: frozenset[str] = frozenset()
+    PARENT: str = ""
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding or self.pk is None:
+            if self.PARENT and self._parent_frozen():
+                raise ImmutableDocumentError(f"The document is issued: no {self._meta.verbose_name} can be added to it.")
+        else:
+            refused = self._refused_changes(kwargs.get("update_fields"))
+            if refused:
+                raise ImmutableDocumentError(
+                    f"{self} is issued and immutable: {', '.join(refused)} cannot change "
+                    "(correct it with a credit note or a void).")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and self._frozen_row([]) is not None:
+            raise ImmutableDocumentError(f"{self} is issued and cannot be deleted (correct it with a credit note or a void).")
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def frozen_q(cls, prefix: str | None = None) -> Q:  # pragma: no cover - each model says
+        raise NotImplementedError
+
+    def _frozen_row(self, attnames: list[str]) -> dict | None:
+        """The stored values of `attnames` when the stored row is frozen, else None (one query)."""
+        manager = type(self)._default_manager
+        return manager.filter(pk=self.pk).filter(self.frozen_q()).values("pk", *attnames).first()
+
+    def _parent_frozen(self) -> bool:
+        parent = self._meta.get_field(self.PARENT).related_model
+        return parent._default_manager.filter(pk=getattr(self, f"{self.PARENT}_id")).filter(
+            parent.frozen_q(prefix="")).exists()
+
+    def _refused_changes(self, update_fields) -> list[str]:
+        """Printed columns this save would change on a frozen row (value by value, so a full
+        save() that changes nothing printed passes); a ONCE column only while it is still empty."""
+        names = set(update_fields) if update_fields is not None else None
+        printed = [field for field in self._meta.concrete_fields if not field.primary_key
+                   and field.name not in self.MOVABLE and (names is None or field.name in names)]
+        if not printed:
+            return []
+        row = self._frozen_row([field.attname for field in printed])
+        if row is None:
+            return []
+        refused = []
+        for field in printed:
+            stored, value = row[field.attname], getattr(self, field.attname)
+            try:
+                value = field.to_python(value) if value is not None and not hasattr(value, "name") else value
+            except Exception:  # noqa: BLE001 - an unparseable value is a change
+                refused.append(field.name)
+                continue
+            if hasattr(value, "name") and not isinstance(value, str):  # a FieldFile compares by name
+                value = value.name or ""
+            if value != stored and not (field.name in self.ONCE and not stored):
+                refused.append(field.name)
+        return refused
+
+
+def _draft_q(prefix: str | None, status_field: str = "status") -> Q:
+    return ~Q(**{f"{prefix or ''}{status_field}": "draft"})
 
 
 class BillingRun(models.Model):
@@ -122,7 +245,13 @@ class BillingException(models.Model):
         return f"{self.code}: {self.message}"
 
 
-class Invoice(models.Model):
+class Invoice(DocumentGuard):
+    # After issue only these move (through the services): status, paid and credited amounts, the
+    # void stamps; the PDFs and their SHA-256 are stored once.
+    MOVABLE = frozenset({"status", "amount_paid", "amount_credited", "updated_at", "voided_by", "voided_at",
+                         "void_reason", "void_entry", "void_credit_note"})
+    ONCE = frozenset({"pdf", "pdf_sha256", "void_pdf", "void_pdf_sha256"})
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         ISSUED = "issued", "Issued"
@@ -183,10 +312,17 @@ class Invoice(models.Model):
     void_reason = models.TextField(blank=True)
     void_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+")
+    void_credit_note = models.OneToOneField(
+        "CreditNote", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The credit note that cancelled the invoice when it had reached the customer")
+    void_pdf = models.FileField(upload_to="invoices/void/%Y/%m/", blank=True,
+                                help_text="The issued PDF stamped VOID, served after the void")
+    void_pdf_sha256 = models.CharField(max_length=64, blank=True)
     # History is read per invoice (id) and by date: no index on the other keys, which would cost
     # every insert (two history rows per invoice in a month-end run) for lookups nobody makes.
     history = HistoricalRecords(no_db_index=["legal_entity", "customer", "contract", "billing_run", "created_by",
-                                             "issued_by", "voided_by", "journal_entry", "open_item", "void_entry"])
+                                             "issued_by", "voided_by", "journal_entry", "open_item", "void_entry",
+                                             "void_credit_note"])
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -225,6 +361,10 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or f"Draft invoice #{self.pk}"
 
+    @classmethod
+    def frozen_q(cls, prefix: str | None = None) -> Q:
+        return _draft_q(prefix)
+
     @property
     def balance_due(self) -> Decimal:
         """What the customer still owes: nothing on a void invoice (its posting was reversed)."""
@@ -245,7 +385,9 @@ class Invoice(models.Model):
         return self.status, self.get_status_display()
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(DocumentGuard):
+    PARENT = "invoice"
+
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField()
     contract_line_key = models.UUIDField(null=True, blank=True, help_text="The contract line billed")
@@ -277,8 +419,14 @@ class InvoiceLine(models.Model):
 
         return str(dict(Product.Unit.choices).get(self.unit, self.unit))
 
+    @classmethod
+    def frozen_q(cls, prefix: str | None = None) -> Q:
+        return _draft_q("invoice__" if prefix is None else prefix)
 
-class CreditNote(models.Model):
+
+class CreditNote(DocumentGuard):
+    ONCE = frozenset({"pdf", "pdf_sha256"})
+
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         APPROVED = "approved", "Approved"
@@ -340,8 +488,14 @@ class CreditNote(models.Model):
     def __str__(self) -> str:
         return self.number or f"Credit note request #{self.pk}"
 
+    @classmethod
+    def frozen_q(cls, prefix: str | None = None) -> Q:
+        return Q(**{f"{prefix or ''}status": "issued"})
 
-class CreditNoteLine(models.Model):
+
+class CreditNoteLine(DocumentGuard):
+    PARENT = "credit_note"
+
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField()
     invoice_line = models.ForeignKey(InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -360,9 +514,14 @@ class CreditNoteLine(models.Model):
     def __str__(self) -> str:
         return self.description
 
+    @classmethod
+    def frozen_q(cls, prefix: str | None = None) -> Q:
+        return Q(**{f"{'credit_note__' if prefix is None else prefix}status": "issued"})
 
-class Delivery(models.Model):
-    """One attempt to deliver an issued document to the customer."""
+
+class Delivery(DocumentGuard):
+    """One attempt to deliver an issued document to the customer: the delivery log, written once
+    (every row is frozen; a retry writes its own row)."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -393,6 +552,10 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.status}"
+
+    @classmethod
+    def frozen_q(cls, prefix: str | None = None) -> Q:
+        return Q(pk__isnull=False) if not prefix else Q(**{f"{prefix}pk__isnull": False})
 
 
 class PortalSubmission(models.Model):

@@ -1,5 +1,9 @@
 """Invoice PDFs with WeasyPrint.
 
+A void invoice is served as its VOID copy: the issued PDF's exact bytes (checked against their
+SHA-256) with a VOID watermark and a banner stamped over every page, stored once with its own
+SHA-256 (`invoice_store_void_pdf`). The issued bytes themselves never change.
+
 `invoice_render_pdf` renders from the invoice's issue-time snapshots (seller, bill_to), so a later
 change to the customer or the entity never changes what the invoice says. `invoice_store_pdf`
 stores the bytes and their SHA-256 once, after issue; later template changes never alter an
@@ -9,6 +13,7 @@ issued invoice's stored PDF.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -16,23 +21,18 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from billing.models import Invoice
 from billing.services.invoices import _bill_to, _seller, lock_invoices
 from billing.tax import invoice_legal_notes
+from billing.wording import bank_rows, postal_address, tax_label
 from contracts.models import Product
-from otc.countries import country_name
+from otc import dates
 from otc.errors import InvalidTransition, ValidationFailed
 from otc.money import ZERO, format_amount, quantize
 
 UNIT_LABELS = dict(Product.Unit.choices)
-
-
-def _address(party: dict[str, Any]) -> list[str]:
-    city = " ".join(p for p in (party.get("postal_code"), party.get("city")) if p)
-    rows = [party.get("address_line1"), party.get("address_line2"), city, party.get("region"),
-            country_name(party["country"]) if party.get("country") else ""]
-    return [row for row in rows if row]
 
 
 def _rate(value: Decimal) -> str:
@@ -40,35 +40,48 @@ def _rate(value: Decimal) -> str:
     return f"{text}%"
 
 
-def invoice_pdf_context(invoice: Invoice) -> dict[str, Any]:
-    cur = invoice.currency
-    seller = invoice.seller or _seller(invoice.legal_entity)
-    bill_to = invoice.bill_to or _bill_to(invoice.customer)
-    lines = list(invoice.lines.select_related("tax_code").order_by("position"))
+def tax_summary_rows(lines: list[Any], currency: str) -> list[dict[str, Any]]:
+    """The taxable amount and the tax per rate and category (art. 226 (8) and (10)), highest rate
+    first. `lines`: rows with tax_rate, tax_code (name, ubl_category), net_amount, tax_amount."""
     summary: dict[tuple[Decimal, str], dict[str, Any]] = defaultdict(lambda: {"net": ZERO, "tax": ZERO})
     for line in lines:
         row = summary[(line.tax_rate, line.tax_code.ubl_category)]
         row["name"] = line.tax_code.name
         row["net"] += line.net_amount
         row["tax"] += line.tax_amount
-    tax_summary = [
+    return [
         {"rate": _rate(rate), "name": row["name"], "category": category,
-         "net": format_amount(row["net"], cur), "tax": format_amount(row["tax"], cur)}
+         "net": format_amount(row["net"], currency), "tax": format_amount(row["tax"], currency)}
         for (rate, category), row in sorted(summary.items(), key=lambda kv: (-kv[0][0], kv[0][1]))
     ]
+
+
+def price_text(price: Decimal, currency: str) -> str:
+    """A unit price as printed: the currency's decimals when it has no more, else all it has."""
+    return format_amount(price, currency) if price == quantize(price, currency) else f"{price.normalize():f}"
+
+
+def invoice_pdf_context(invoice: Invoice) -> dict[str, Any]:
+    cur = invoice.currency
+    seller = invoice.seller or _seller(invoice.legal_entity)
+    bill_to = invoice.bill_to or _bill_to(invoice.customer)
+    lines = list(invoice.lines.select_related("tax_code").order_by("position"))
+    tax_summary = tax_summary_rows(lines, cur)
     reverse_charge = any(line.tax_code.kind == "reverse_charge" for line in lines)
     notes = invoice_legal_notes(
         tax_codes=[line.tax_code for line in lines], customer_exempt=bool(bill_to.get("tax_exempt")),
         exemption_reference=bill_to.get("tax_exemption_reference", ""),
     )
     return {
-        "invoice": invoice, "currency": cur, "seller": seller, "seller_address": _address(seller),
-        "bill_to": bill_to, "bill_to_address": _address(bill_to), "reverse_charge": reverse_charge,
-        "is_draft": invoice.status == Invoice.Status.DRAFT, "is_void": invoice.status == Invoice.Status.VOID,
+        "invoice": invoice, "currency": cur, "seller": seller, "seller_address": postal_address(seller),
+        "bill_to": bill_to, "bill_to_address": postal_address(bill_to), "reverse_charge": reverse_charge,
+        "tax_label": tax_label(seller.get("country", "")), "customer_tax_label": tax_label(bill_to.get("country", "")),
+        "bank_rows": bank_rows(seller, seller.get("country", "")),
+        # The stored PDF is the invoice as issued; a void invoice is served as its stamped VOID copy.
+        "is_draft": invoice.status == Invoice.Status.DRAFT,
         "lines": [{
             "line": line, "quantity": f"{line.quantity.normalize():f}", "unit": UNIT_LABELS.get(line.unit, line.unit),
-            "unit_price": format_amount(line.unit_price, cur) if line.unit_price == quantize(line.unit_price, cur)
-            else f"{line.unit_price.normalize():f}",
+            "unit_price": price_text(line.unit_price, cur),
             "discount": _rate(line.discount_percent) if line.discount_percent else "",
             "net": format_amount(line.net_amount, cur), "tax_rate": _rate(line.tax_rate),
         } for line in lines],
@@ -100,5 +113,67 @@ def invoice_store_pdf(*, invoice_id: int) -> Invoice:
     content = invoice_render_pdf(invoice)
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(content), save=False)
     invoice.pdf_sha256 = hashlib.sha256(content).hexdigest()
+    invoice._change_reason, invoice._history_date = "PDF stored", dates.now()
     invoice.save(update_fields=["pdf", "pdf_sha256", "updated_at"])
     return invoice
+
+
+# --- void copies ---------------------------------------------------------------------------------
+
+def stamp_void(content: bytes, *, invoice: Invoice) -> bytes:
+    """`content` (the issued PDF) with the VOID watermark and banner merged onto every page."""
+    from pypdf import PdfReader, PdfWriter
+    from weasyprint import HTML
+
+    credit_note = invoice.void_credit_note if invoice.void_credit_note_id else None
+    voided_on = timezone.localtime(invoice.voided_at).date() if invoice.voided_at else None
+    stamp_html = render_to_string("billing/pdf/void_stamp.html",
+                                  {"invoice": invoice, "credit_note": credit_note, "voided_on": voided_on})
+    stamp = PdfReader(io.BytesIO(HTML(string=stamp_html).write_pdf())).pages[0]
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(content)))
+    for page in writer.pages:
+        page.merge_page(stamp, over=True)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@transaction.atomic
+def invoice_store_void_pdf(*, invoice_id: int) -> Invoice:
+    """Store a void invoice's VOID copy once (idempotent): the issued PDF (stored first if it was
+    not yet, and verified against its SHA-256) stamped VOID, with its own SHA-256."""
+    from billing.integrity import verified_pdf
+
+    invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer", "void_credit_note").first()
+    if invoice is None:
+        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
+    if invoice.void_pdf_sha256:
+        return invoice
+    if invoice.status != Invoice.Status.VOID:
+        raise InvalidTransition(f"Invoice {invoice} is not void; only a void invoice has a VOID copy.")
+    if not invoice.pdf_sha256:
+        invoice = invoice_store_pdf(invoice_id=invoice.pk)
+    content = stamp_void(verified_pdf(invoice), invoice=invoice)
+    invoice.void_pdf.save(f"{invoice.number}-VOID.pdf", ContentFile(content), save=False)
+    invoice.void_pdf_sha256 = hashlib.sha256(content).hexdigest()
+    invoice._change_reason, invoice._history_date = "VOID copy stored", dates.now()
+    invoice.save(update_fields=["void_pdf", "void_pdf_sha256", "updated_at"])
+    return invoice
+
+
+def invoice_pdf_download(*, invoice_id: int) -> tuple[bytes, str]:
+    """(bytes, file name) of what a download serves: the issued PDF, or for a void invoice its
+    VOID copy; rendered and stored first when missing; always checked against the stored SHA-256
+    (billing.integrity.DocumentIntegrityError when they differ: never served)."""
+    from billing.integrity import verified_pdf
+
+    invoice = Invoice.objects.get(pk=invoice_id)
+    if invoice.status == Invoice.Status.DRAFT:
+        raise InvalidTransition(f"Draft invoice #{invoice.pk} is not issued yet: it has no PDF.")
+    if invoice.status == Invoice.Status.VOID:
+        if not invoice.void_pdf_sha256:
+            invoice = invoice_store_void_pdf(invoice_id=invoice.pk)
+        return verified_pdf(invoice, file_field="void_pdf", sha_field="void_pdf_sha256"), f"{invoice.number}-VOID.pdf"
+    if not invoice.pdf_sha256:
+        invoice = invoice_store_pdf(invoice_id=invoice.pk)
+    return verified_pdf(invoice), f"{invoice.number}.pdf"

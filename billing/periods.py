@@ -26,10 +26,13 @@ effective date (and never beyond its end date or the contract's termination date
 last day billed). A line (by its stable `line_key`) is billed once per period per slice, so an
 amendment mid-period gives two lines with the same key, each for its own days.
 
-Amounts: unit price per period = monthly price x months in the period x the day fraction, kept
-to the four storage places; the discount is the line's then the contract's, multiplied; the net
-is quantity x unit price x (1 - discount) rounded ONCE per line to the currency's minor unit
-(ROUND_HALF_UP) - exactly what `invoice_compute_line` computes from the same three values.
+Amounts: unit price per period = monthly price x months in the period x the day fraction; the
+discount is the line's then the contract's, multiplied; the net is quantity x the UNROUNDED unit
+price x (1 - discount), rounded ONCE per line to the currency's minor unit (ROUND_HALF_UP). The
+unit price printed and stored is kept to the four storage places, so on a prorated line
+quantity x printed price may differ from the net by the rounding of the price (200 seats x 45.00
+x 12/31 less 10% bills 3,135.48, where 200 x 17.4194 x 0.9 would give 3,135.49). The run stores
+this net as it is and computes the tax from it.
 """
 
 from __future__ import annotations
@@ -266,7 +269,8 @@ def bill_month(*, slices: list[VersionSlice], month: dt.date, usage: Mapping[Any
                 continue
             used = days(*service)
             free = period.index < s.free_periods
-            unit_price = ZERO if free else _storage(line.unit_price * months * used / period.days)
+            exact_price = ZERO if free else line.unit_price * months * used / period.days
+            unit_price = _storage(exact_price)
             disc = discount(s, line)
             text = f"{line.name}, {_period_text(*service)}"
             if used != period.days:
@@ -276,7 +280,7 @@ def bill_month(*, slices: list[VersionSlice], month: dt.date, usage: Mapping[Any
             bill.lines.append(LineSpec(
                 line_key=line.line_key, kind=line.kind, product_id=line.product_id, description=text[:255],
                 service_start=service[0], service_end=service[1], quantity=line.quantity, unit_price=unit_price,
-                discount_percent=disc, net=_net(line.quantity, unit_price, disc, currency), unit=line.unit,
+                discount_percent=disc, net=_net(line.quantity, exact_price, disc, currency), unit=line.unit,
                 version_id=s.version_id,
             ))
 
@@ -302,18 +306,19 @@ def bill_month(*, slices: list[VersionSlice], month: dt.date, usage: Mapping[Any
         if reported is None:
             bill.warnings.append(("usage_missing", f"{line.name}: no usage reported for {prev:%B %Y}."))
         quantity = reported if reported is not None else ZERO
-        minimum = _storage(line.minimum_commitment * days(start, end) / days(prev, prev_end))
+        exact_minimum = line.minimum_commitment * days(start, end) / days(prev, prev_end)
+        minimum = _storage(exact_minimum)
         label = f"usage {_fmt_qty(quantity)} {line.unit_label}"
         if line.minimum_commitment and quantity * line.unit_price < minimum:
             text = f"{line.name}, {_period_text(start, end)}: {label}, minimum {format_amount(minimum, currency)} applies"
-            qty, price = Decimal(1), minimum
+            qty, price, exact = Decimal(1), minimum, exact_minimum
         else:
             text = f"{line.name}, {_period_text(start, end)}: {label}"
-            qty, price = quantity, line.unit_price
+            qty, price, exact = quantity, line.unit_price, line.unit_price
         bill.lines.append(LineSpec(
             line_key=key, kind=line.kind, product_id=line.product_id, description=text[:255], service_start=start,
             service_end=end, quantity=qty, unit_price=price, discount_percent=disc,
-            net=_net(qty, price, disc, currency), unit=line.unit, version_id=s.version_id,
+            net=_net(qty, exact, disc, currency), unit=line.unit, version_id=s.version_id,
         ))
 
     # milestones dated in the previous month and one-time fees with their first period

@@ -32,6 +32,9 @@ from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, PortalSubm
 PortalStatus = PortalSubmission.Status
 # Statuses that need our action by the due date: not yet uploaded, or rejected and to be corrected.
 PORTAL_ACTION_NEEDED = (PortalStatus.PENDING, PortalStatus.REJECTED)
+# An upload never made of an invoice voided since is nobody's task: the void cancelled it (the
+# customer got a cancellation notice instead).
+WITHDRAWN = Q(status=PortalStatus.PENDING, invoice__status="void")
 
 
 class DaysBetween(Func):
@@ -68,7 +71,7 @@ def portal_worklist(*, status: str | None = None, portal: str | None = None,
     rejected). Without `status`: every task not yet accepted. Invoice, credit note, customer and
     uploader come in the same query. `customer_search` matches the customer's name or account."""
     today = dates.today()
-    rows = PortalSubmission.objects.select_related("invoice", "credit_note", "customer", "uploaded_by")
+    rows = PortalSubmission.objects.select_related("invoice", "credit_note", "customer", "uploaded_by").exclude(WITHDRAWN)
     rows = rows.filter(status=status) if status else rows.exclude(status=PortalStatus.ACCEPTED)
     if portal:
         rows = rows.filter(portal=portal)
@@ -86,7 +89,7 @@ def portal_worklist(*, status: str | None = None, portal: str | None = None,
 def portal_worklist_counts() -> dict[str, int]:
     """Number of portal upload tasks per status (every status present, zero when none)."""
     counts = dict.fromkeys(PortalStatus.values, 0)
-    for row in PortalSubmission.objects.order_by().values("status").annotate(n=Count("id")):
+    for row in PortalSubmission.objects.exclude(WITHDRAWN).order_by().values("status").annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
     return counts
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from otc.errors import DomainError
 
-@shared_task(name="billing.invoice_store_pdf", acks_late=True, reject_on_worker_lost=True)
+# Document work (PDFs, delivery) survives a killed worker and retries transient failures (a
+# storage or database hiccup) with backoff; a domain refusal (e.g. a draft) is not retried.
+DOCUMENT_TASK = {"acks_late": True, "reject_on_worker_lost": True, "autoretry_for": (Exception,),
+                 "dont_autoretry_for": (DomainError,), "retry_backoff": True, "max_retries": 5}
+
+
+@shared_task(name="billing.invoice_store_pdf", **DOCUMENT_TASK)
 def invoice_store_pdf_task(*, invoice_id: int) -> str:
     """Render and store an issued invoice's PDF once; returns its SHA-256."""
     from billing.pdf import invoice_store_pdf
@@ -15,7 +22,7 @@ def invoice_store_pdf_task(*, invoice_id: int) -> str:
     return invoice_store_pdf(invoice_id=invoice_id).pdf_sha256
 
 
-@shared_task(name="billing.invoice_deliver", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="billing.invoice_deliver", **DOCUMENT_TASK)
 def invoice_deliver_task(*, invoice_id: int) -> str:
     """Deliver an issued invoice (e-mail or portal upload task) once; returns the outcome."""
     from billing.services.delivery import invoice_deliver
@@ -39,6 +46,44 @@ def invoices_publish_task(*, invoice_ids: list[int]) -> int:
     for invoice_id in invoice_ids:
         invoice_publish_task(invoice_id=invoice_id)
     return len(invoice_ids)
+
+
+# --- credit notes and voids -------------------------------------------------------------------
+
+@shared_task(name="billing.credit_note_publish", **DOCUMENT_TASK)
+def credit_note_publish_task(*, credit_note_id: int) -> str:
+    """After a credit note is issued: render and store its PDF once, then deliver it once (e-mail
+    with the PDF, portal upload task or post, by the customer's channel). Idempotent steps."""
+    from billing.services.credit_notes import credit_note_store_pdf
+    from billing.services.delivery import credit_note_deliver
+
+    credit_note_store_pdf(credit_note_id=credit_note_id)
+    delivery = credit_note_deliver(credit_note_id=credit_note_id)
+    return "already delivered" if delivery is None else f"{delivery.channel} {delivery.status}"
+
+
+@shared_task(name="billing.invoice_void_publish", **DOCUMENT_TASK)
+def invoice_void_publish_task(*, invoice_id: int, notify_customer: bool) -> str:
+    """After a void: store the VOID copy once; for an invoice that never reached the customer,
+    e-mail the cancellation notice with it (a delivered one is cancelled by its credit note, which
+    `credit_note_publish_task` delivers)."""
+    from billing.pdf import invoice_store_void_pdf
+    from billing.services.delivery import invoice_void_notice_deliver
+
+    invoice_store_void_pdf(invoice_id=invoice_id)
+    if not notify_customer:
+        return "void copy stored"
+    delivery = invoice_void_notice_deliver(invoice_id=invoice_id)
+    return "already notified" if delivery is None else f"{delivery.channel} {delivery.status}"
+
+
+@shared_task(name="billing.notify_credit_note_awaiting_approval", acks_late=True, autoretry_for=(OSError,),
+             retry_backoff=True, max_retries=5)
+def notify_credit_note_awaiting_approval(*, credit_note_id: int) -> int:
+    """E-mail the people who may approve a requested credit note (once)."""
+    from billing.services.notifications import send_credit_note_awaiting_approval
+
+    return send_credit_note_awaiting_approval(credit_note_id)
 
 
 # --- billing runs ---------------------------------------------------------------------------------

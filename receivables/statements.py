@@ -33,12 +33,12 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from billing.wording import bank_rows, postal_address, tax_label
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity
 from otc import dates
 from otc.aggregates import money_sum, money_value
-from otc.countries import country_name
 from otc.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import ZERO, format_amount, quantize, validate_currency
@@ -228,18 +228,12 @@ def statement_file_name(*, customer: Customer, currency: str, date_to: dt.date) 
     return f"statement-{customer.account_number}-{currency}-{date_to:%Y-%m-%d}.pdf"
 
 
-def _address(customer: Customer) -> list[str]:
-    city = " ".join(p for p in (customer.postal_code, customer.city) if p)
-    rows = [customer.address_line1, customer.address_line2, city, customer.region,
-            country_name(customer.country) if customer.country else ""]
-    return [row for row in rows if row]
+ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "region", "postal_code", "country")
 
 
-def _entity_address(entity: LegalEntity) -> list[str]:
-    city = " ".join(p for p in (entity.postal_code, entity.city) if p)
-    rows = [entity.address_line1, entity.address_line2, city, entity.region,
-            country_name(entity.country) if entity.country else ""]
-    return [row for row in rows if row]
+def _address(party: Customer | LegalEntity) -> list[str]:
+    """In the country's order, as on the invoice (billing.wording.postal_address)."""
+    return postal_address({name: getattr(party, name) for name in ADDRESS_FIELDS})
 
 
 def statement_pdf_context(statement: Statement) -> dict[str, Any]:
@@ -250,10 +244,12 @@ def statement_pdf_context(statement: Statement) -> dict[str, Any]:
 
     return {
         "statement": statement, "currency": cur, "customer": statement.customer, "entity": statement.legal_entity,
-        "customer_address": _address(statement.customer), "entity_address": _entity_address(statement.legal_entity),
+        "customer_address": _address(statement.customer), "entity_address": _address(statement.legal_entity),
         "opening_balance": fmt(statement.opening_balance), "closing_balance": fmt(statement.closing_balance),
         "total_debits": fmt(statement.total_debits), "total_credits": fmt(statement.total_credits),
         "overdue": fmt(statement.overdue), "remit": statement.remittance,
+        "bank_rows": bank_rows(statement.remittance, statement.legal_entity.country),
+        "tax_label": tax_label(statement.legal_entity.country),
         "lines": [{"line": line, "debit": fmt(line.debit), "credit": fmt(line.credit), "balance": fmt(line.balance)}
                   for line in statement.lines],
         "open_items": [{"item": item, "original": fmt(item.original_amount), "open": fmt(item.open_amount),

@@ -16,6 +16,24 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def pytest_configure(config):
+    """The billing tables refuse TRUNCATE (issued documents are immutable, billing migration 0006)
+    unless the session says `otc.allow_truncate`: the flush between transactional tests says so,
+    inside the flush's own transaction."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+    if getattr(original, "allows_truncate", False):
+        return
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return ["SET LOCAL otc.allow_truncate = 'on'", *statements] if statements else statements
+
+    sql_flush.allows_truncate = True
+    DatabaseOperations.sql_flush = sql_flush
+
+
 def pytest_collection_modifyitems(config, items):
     is_postgres = connection.vendor == "postgresql"
     for item in items:

@@ -9,7 +9,7 @@ in the one error shape."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -25,8 +25,9 @@ from otc.errors import InvalidTransition, ValidationFailed
 from .. import services
 from ..einvoice import invoice_to_ubl
 from ..models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
-from ..pdf import invoice_store_pdf
+from ..pdf import invoice_pdf_download
 from ..selectors import credit_notes_visible_to, invoices_visible_to
+from ..views.documents import stored_pdf_response
 from .filters import CreditNoteApiFilter, InvoiceApiFilter
 from .serializers import (
     CreditNoteListSerializer,
@@ -94,16 +95,14 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneri
 
     @extend_schema(
         summary="The invoice's PDF",
-        description="The bytes stored at issue (rendered and stored now if they are missing). 409 for a draft.",
+        description="The bytes stored at issue (a void invoice: its stored VOID copy), rendered and stored now if "
+                    "missing, served only when they match their SHA-256 (500 and a logged alert otherwise). 409 for a draft.",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, **_ERRORS},
     )
     @action(detail=True, methods=["get"], content_negotiation_class=DocumentNegotiation)
     def pdf(self, request, *args, **kwargs):
         invoice = self._issued()
-        if not invoice.pdf_sha256:
-            invoice = invoice_store_pdf(invoice_id=invoice.pk)
-        return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number}.pdf",
-                            content_type="application/pdf")
+        return stored_pdf_response(lambda: invoice_pdf_download(invoice_id=invoice.pk), api=True)
 
     @extend_schema(
         summary="The invoice as a UBL 2.1 e-invoice (Peppol BIS Billing 3.0)",
@@ -113,6 +112,9 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneri
     @action(detail=True, methods=["get"], content_negotiation_class=DocumentNegotiation)
     def ubl(self, request, *args, **kwargs):
         invoice = self._issued()
+        if invoice.status == Invoice.Status.VOID:  # an e-invoice cannot carry a VOID mark
+            return JsonResponse({"error": "void", "fields": {}, "message": f"Invoice {invoice.number} is void: it is "
+                                 "no longer issued as an e-invoice; the cancelling credit note is."}, status=410)
         response = HttpResponse(invoice_to_ubl(invoice), content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
         return response

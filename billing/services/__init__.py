@@ -4,12 +4,14 @@ An explicit re-export list: each module appends its own imports and names below.
 
 from .credit_notes import (
     credit_note_approve,
+    credit_note_cancel_invoice,
     credit_note_issue,
+    credit_note_pdf_download,
     credit_note_reject,
     credit_note_request,
     lock_credit_notes,
 )
-from .delivery import invoice_deliver
+from .delivery import credit_note_deliver, invoice_deliver, invoice_void_notice_deliver, invoice_was_delivered
 from .invoices import (
     IssuedInvoices,
     ensure_draft,
@@ -22,6 +24,7 @@ from .invoices import (
     invoice_void,
     invoices_issue,
     invoices_record_payments,
+    line_tax,
     lock_invoices,
     payment_status,
 )
@@ -45,12 +48,12 @@ from .run import (
 
 __all__ = [
     # invoices
-    "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual", "invoice_hold",
+    "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual", "line_tax", "invoice_hold",
     "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue", "lock_invoices",
     "invoices_record_payments", "payment_status",
     # delivery
     "invoice_send_again",
-    "invoice_deliver",
+    "credit_note_deliver", "invoice_deliver", "invoice_void_notice_deliver", "invoice_was_delivered",
     # portal uploads
     "lock_portal_submission", "portal_submission_accept", "portal_submission_ensure", "portal_submission_mark_uploaded",
     "portal_submission_reject", "portal_submission_resubmit",
@@ -59,5 +62,5 @@ __all__ = [
     "billing_run_resume",
     "billing_run_start",
     # credit notes
-    "credit_note_approve", "credit_note_issue", "credit_note_reject", "credit_note_request", "lock_credit_notes",
+    "credit_note_approve", "credit_note_cancel_invoice", "credit_note_issue", "credit_note_pdf_download", "credit_note_reject", "credit_note_request", "lock_credit_notes",
 ]

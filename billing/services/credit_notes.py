@@ -208,6 +208,8 @@ def credit_note_request(
         for i, (line, quantity, n, t) in enumerate(wanted, start=1)
     ])
     record_status_change(note, by=by, from_state="")
+    note_id = note.pk
+    transaction.on_commit(lambda: _queue_approver_notice(note_id))
     outbox_emit(topic="credit_note.requested", subject_type="credit_note", subject_id=note.pk, payload={
         "id": note.pk, "invoice_id": invoice.pk, "invoice_number": invoice.number, "reason": reason,
         "currency": note.currency, "gross_total": str(note.gross_total),
@@ -293,7 +295,8 @@ def _posting_lines(note: CreditNote, invoice: Invoice, lines: list[CreditNoteLin
 @transaction.atomic(durable=True)
 def credit_note_issue(*, credit_note_id: int, by: User, issue_date: dt.date | None = None) -> CreditNote:
     """Issue an approved credit note: gapless number, reversal posting, invoice balance (rules in
-    the module docstring). A credit note on an invoice voided since is refused."""
+    the module docstring). A credit note on an invoice voided since is refused. After commit its
+    PDF is rendered and it is delivered to the customer by a task (documents queue)."""
     _require(by, "billing.issue_creditnote", "issue credit notes")
     note = _locked_note(credit_note_id)
     ensure_transition(note, to=CreditNote.Status.ISSUED)
@@ -301,7 +304,12 @@ def credit_note_issue(*, credit_note_id: int, by: User, issue_date: dt.date | No
     if invoice.status not in CREDITABLE:
         raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}; "
                                 "the credit note cannot be issued. Reject it instead.")
-    on = issue_date or dates.today()
+    return _issue(note, invoice, by=by, on=issue_date or dates.today())
+
+
+def _issue(note: CreditNote, invoice: Invoice, *, by: User, on: dt.date, mark_paid: bool = True) -> CreditNote:
+    """Number, post and stamp a locked, approved note on its locked invoice (inside the caller's
+    transaction); `mark_paid=False` when the caller (a void) sets the invoice's status itself."""
     entity = invoice.legal_entity
     n = number_series_take(legal_entity_id=entity.pk, doc_type="credit_note", fiscal_year=on.year)[0]
     number = f"{entity.credit_note_prefix}-{on.year}-{n:06d}"
@@ -312,17 +320,20 @@ def credit_note_issue(*, credit_note_id: int, by: User, issue_date: dt.date | No
         lines=_posting_lines(note, invoice, lines, accounts, number, on),
         memo=f"Credit note {number} on invoice {invoice.number}", source=note, source_reference=number,
     )
+    stamp = dates.now()
     Invoice.objects.filter(pk=invoice.pk).update(amount_credited=F("amount_credited") + note.gross_total,
-                                                 updated_at=dates.now())
+                                                 updated_at=stamp)
     invoice.refresh_from_db(fields=["amount_credited", "amount_paid", "gross_total", "status"])
-    if invoice.balance_due <= 0 and invoice.status != Invoice.Status.PAID:
+    if mark_paid and invoice.balance_due <= 0 and invoice.status != Invoice.Status.PAID:
         before = invoice.status
         invoice.status = Invoice.Status.PAID
+        invoice._history_user, invoice._history_date = by, stamp
         invoice.save(update_fields=["status", "updated_at"])
         record_status_change(invoice, by=by, from_state=before, note=f"Credit note {number}")
         emit_paid([invoice])
     note.number, note.issue_date, note.journal_entry = number, on, entry
-    note.status, note.issued_by, note.issued_at = CreditNote.Status.ISSUED, by, dates.now()
+    note.status, note.issued_by, note.issued_at = CreditNote.Status.ISSUED, by, stamp
+    note._history_user, note._history_date = by, stamp
     note.save(update_fields=["number", "issue_date", "journal_entry", "status", "issued_by", "issued_at"])
     record_status_change(note, by=by, from_state=CreditNote.Status.APPROVED)
     outbox_emit(topic="credit_note.issued", subject_type="credit_note", subject_id=note.pk, payload={
@@ -330,24 +341,103 @@ def credit_note_issue(*, credit_note_id: int, by: User, issue_date: dt.date | No
         "customer_id": note.customer_id, "currency": note.currency, "gross_total": str(note.gross_total),
         "issue_date": on.isoformat(),
     })
-    transaction.on_commit(lambda: credit_note_store_pdf(credit_note_id=note.pk), robust=True)
+    note_id = note.pk
+    transaction.on_commit(lambda: _queue_publish(note_id))
     return note
+
+
+def _queue_approver_notice(credit_note_id: int) -> None:
+    from billing.tasks import notify_credit_note_awaiting_approval
+
+    notify_credit_note_awaiting_approval.delay(credit_note_id=credit_note_id)
+
+
+def _queue_publish(credit_note_id: int) -> None:
+    from billing.tasks import credit_note_publish_task
+
+    credit_note_publish_task.delay(credit_note_id=credit_note_id)
+
+
+def credit_note_cancel_invoice(*, invoice: Invoice, by: User, reason: str, on: dt.date) -> CreditNote:
+    """The credit note that cancels a delivered invoice being voided: the whole invoice, every
+    line's full amount at its rate, reason "cancellation", requested, approved and issued by the
+    person voiding (their void permission is the approval; each step has its status row), inside
+    the void's transaction. `invoice` is locked by the caller; it must have nothing credited or
+    pending."""
+    if CreditNote.objects.filter(invoice=invoice, status__in=PENDING).exists():
+        raise InvalidTransition(f"Invoice {invoice.number} has credit note requests pending: approve and issue or "
+                                "reject them before voiding it.")
+    all_lines = list(invoice.lines.select_related("tax_code").order_by("position"))
+    remaining = _remaining_by_line(invoice, all_lines)
+    wanted = _requested_lines(invoice, None, None, all_lines, remaining)
+    net = sum((w[2] for w in wanted), ZERO)
+    tax = sum((w[3] for w in wanted), ZERO)
+    stamp = dates.now()
+    note = CreditNote(
+        legal_entity_id=invoice.legal_entity_id, customer_id=invoice.customer_id, invoice=invoice,
+        reason=CreditNote.Reason.CANCELLATION, explanation=f"Cancels invoice {invoice.number}: {reason}",
+        currency=invoice.currency, net_total=net, tax_total=tax, gross_total=net + tax, requested_by=by,
+        status=CreditNote.Status.APPROVED, decided_by=by, decided_at=stamp,
+        decision_note=f"Void of invoice {invoice.number} (approved by the void)",
+    )
+    note._history_user, note._history_date = by, stamp
+    note.save()
+    CreditNoteLine.objects.bulk_create([
+        CreditNoteLine(credit_note=note, position=i, invoice_line=line, description=line.description,
+                       quantity=quantity, net_amount=n, tax_code_id=line.tax_code_id, tax_rate=line.tax_rate,
+                       tax_amount=t, revenue_account_code=line.revenue_account_code)
+        for i, (line, quantity, n, t) in enumerate(wanted, start=1)
+    ])
+    note.status = CreditNote.Status.REQUESTED  # the status rows walk the workflow: requested, approved, issued
+    record_status_change(note, by=by, from_state="")
+    note.status = CreditNote.Status.APPROVED
+    record_status_change(note, by=by, from_state=CreditNote.Status.REQUESTED, note=note.decision_note)
+    return _issue(note, invoice, by=by, on=on, mark_paid=False)
 
 
 # --- PDF -----------------------------------------------------------------------------------------
 
 def credit_note_pdf_context(note: CreditNote) -> dict[str, Any]:
-    """From the credited invoice's issue-time snapshots (seller, bill_to), like the invoice PDF."""
+    """At the invoice's standard (art. 226 of the VAT Directive), from the credited invoice's
+    issue-time snapshots (seller, bill_to): both parties with full addresses and countries, tax
+    ids, the credited invoice, per line the quantity, unit price, discount, service period and
+    rate, the taxable amount and tax per rate, and the invoice's legal notes (the reverse-charge
+    or exemption wording) for the tax codes credited."""
+    from billing.pdf import UNIT_LABELS, price_text, tax_summary_rows
+    from billing.tax import invoice_legal_notes
+    from billing.wording import postal_address, tax_label
+
     cur, invoice = note.currency, note.invoice
     seller = invoice.seller or _seller(invoice.legal_entity)
     bill_to = invoice.bill_to or _bill_to(invoice.customer)
-    lines = list(note.lines.select_related("tax_code").order_by("position"))
+    lines = list(note.lines.select_related("tax_code", "invoice_line").order_by("position"))
+    rows = []
+    for ln in lines:
+        source = ln.invoice_line
+        unit_price, discount = ln.net_amount / ln.quantity if ln.quantity else ln.net_amount, ZERO
+        if source is not None:
+            # The invoice line's price and discount when the credited quantity reproduces the net.
+            exact = quantize(ln.quantity * source.unit_price * (HUNDRED - source.discount_percent) / HUNDRED, cur)
+            if exact == ln.net_amount:
+                unit_price, discount = source.unit_price, source.discount_percent
+        rows.append({
+            "line": ln, "quantity": f"{ln.quantity.normalize():f}",
+            "unit": UNIT_LABELS.get(source.unit, source.unit) if source is not None else "",
+            "unit_price": price_text(unit_price.quantize(Decimal("0.0001")), cur),
+            "discount": f"{discount.normalize():f}%" if discount else "",
+            "service_start": source.service_start if source is not None else None,
+            "service_end": source.service_end if source is not None else None,
+            "net": format_amount(ln.net_amount, cur), "tax_rate": f"{ln.tax_rate.normalize():f}%",
+            "tax": format_amount(ln.tax_amount, cur),
+        })
     return {
         "note": note, "invoice": invoice, "currency": cur, "seller": seller, "bill_to": bill_to,
-        "reason": note.get_reason_display(),
-        "lines": [{"line": ln, "quantity": f"{ln.quantity.normalize():f}", "net": format_amount(ln.net_amount, cur),
-                   "tax_rate": f"{ln.tax_rate.normalize():f}%", "tax": format_amount(ln.tax_amount, cur)}
-                  for ln in lines],
+        "seller_address": postal_address(seller), "bill_to_address": postal_address(bill_to),
+        "tax_label": tax_label(seller.get("country", "")), "customer_tax_label": tax_label(bill_to.get("country", "")),
+        "reason": note.get_reason_display(), "lines": rows, "tax_summary": tax_summary_rows(lines, cur),
+        "legal_notes": invoice_legal_notes(
+            tax_codes=[ln.tax_code for ln in lines], customer_exempt=bool(bill_to.get("tax_exempt")),
+            exemption_reference=bill_to.get("tax_exemption_reference", "")),
         "net_total": format_amount(note.net_total, cur), "tax_total": format_amount(note.tax_total, cur),
         "gross_total": format_amount(note.gross_total, cur),
     }
@@ -362,7 +452,8 @@ def credit_note_render_pdf(note: CreditNote) -> bytes:
 @transaction.atomic
 def credit_note_store_pdf(*, credit_note_id: int) -> CreditNote:
     """Render and store an issued credit note's PDF and SHA-256 once (idempotent: a stored PDF is
-    never re-rendered). Scheduled after the issue commits."""
+    never re-rendered). Run by the documents task after the issue commits, or on demand by a
+    download that finds it missing."""
     note = _locked_note(credit_note_id)
     if note.pdf_sha256:
         return note
@@ -375,5 +466,18 @@ def credit_note_store_pdf(*, credit_note_id: int) -> CreditNote:
     return note
 
 
-__all__ = ["credit_note_approve", "credit_note_issue", "credit_note_pdf_context", "credit_note_reject",
+def credit_note_pdf_download(*, credit_note_id: int) -> tuple[bytes, str]:
+    """(bytes, file name) of an issued credit note's PDF: rendered and stored first when missing,
+    always checked against the stored SHA-256 (billing.integrity.DocumentIntegrityError if not)."""
+    from billing.integrity import verified_pdf
+
+    note = CreditNote.objects.get(pk=credit_note_id)
+    if note.status != CreditNote.Status.ISSUED:
+        raise InvalidTransition(f"{note} is not issued; only issued credit notes have a PDF.")
+    if not note.pdf_sha256:
+        note = credit_note_store_pdf(credit_note_id=note.pk)
+    return verified_pdf(note), f"{note.number}.pdf"
+
+
+__all__ = ["credit_note_approve", "credit_note_cancel_invoice", "credit_note_issue", "credit_note_pdf_download", "credit_note_pdf_context", "credit_note_reject",
            "credit_note_render_pdf", "credit_note_request", "credit_note_store_pdf", "lock_credit_notes"]

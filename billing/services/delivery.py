@@ -1,19 +1,24 @@
-"""Delivering issued invoices: e-mail to the customer's billing contacts with the PDF attached,
-or a pending procurement-portal upload. Every attempt writes a Delivery row (the delivery log).
+"""Delivering issued documents: e-mail to the customer's billing contacts with the PDF attached,
+or a pending procurement-portal upload, or a note to print and post. Every attempt writes a
+Delivery row (the delivery log). Invoices, credit notes (`credit_note_deliver`) and the notice
+that a never-delivered invoice was cancelled (`invoice_void_notice_deliver`) go the same way.
 
-Idempotent: an invoice already sent by e-mail, or already queued for its portal (the unique
-constraint on PortalSubmission decides), is not delivered again. Skipped and failed attempts may
-be retried and each retry writes its own row.
+Idempotent: a document already sent by e-mail, or already queued for its portal (the unique
+constraints on PortalSubmission decide), is not delivered again. Skipped and failed attempts may
+be retried and each retry writes its own row. The attached PDF is the stored one, checked
+against its SHA-256 first: a mismatch is logged as an incident and the e-mail is not sent.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from billing.models import Delivery, Invoice
+from billing.models import CreditNote, Delivery, Invoice, PortalSubmission
 from customers.models import Customer
 from otc.errors import InvalidTransition, ValidationFailed
 from otc.money import format_amount
@@ -21,52 +26,89 @@ from otc.money import format_amount
 from .invoices import lock_invoices
 from .portal import portal_submission_ensure
 
+DELIVERED_UPLOADS = (PortalSubmission.Status.UPLOADED, PortalSubmission.Status.ACCEPTED,
+                     PortalSubmission.Status.REJECTED, PortalSubmission.Status.RESUBMITTED)
 
-def _portal(invoice: Invoice, customer: Customer) -> Delivery | None:
+
+def _document_kwargs(document: Invoice | CreditNote) -> dict[str, Any]:
+    return {"invoice": document} if isinstance(document, Invoice) else {"credit_note": document}
+
+
+def _portal(document: Invoice | CreditNote, customer: Customer) -> Delivery | None:
     """Queue the upload through the portal workflow (status row and event included), once."""
-    submission, created = portal_submission_ensure(invoice_id=invoice.id)
+    submission, created = portal_submission_ensure(**(
+        {"invoice_id": document.pk} if isinstance(document, Invoice) else {"credit_note_id": document.pk}))
     if not created:
         return None
     return Delivery.objects.create(
-        invoice=invoice, channel=Delivery.Channel.PORTAL, status=Delivery.Status.SKIPPED,
+        **_document_kwargs(document), channel=Delivery.Channel.PORTAL, status=Delivery.Status.SKIPPED,
         detail=f"Queued for upload to the customer's {customer.get_procurement_portal_display()} portal "
                f"by {submission.due_date:%Y-%m-%d}; no e-mail sent.",
     )
 
 
-def _email(invoice: Invoice, customer: Customer) -> Delivery:
-    from billing.pdf import invoice_store_pdf
+def _recipients(customer: Customer) -> list[str]:
+    return list(customer.contacts.filter(is_billing_contact=True).exclude(email="").order_by("id")
+                .values_list("email", flat=True))
 
-    recipients = list(
-        customer.contacts.filter(is_billing_contact=True).exclude(email="").order_by("id").values_list("email", flat=True)
-    )
+
+def _send(document: Invoice | CreditNote, customer: Customer, *, template: str, context: dict[str, Any],
+          attachment: tuple[str, Any], what: str = "") -> Delivery:
+    """E-mail `template` with the attachment (name, a function returning the verified bytes)."""
+    from billing.integrity import DocumentIntegrityError
+
+    recipients = _recipients(customer)
+    log = _document_kwargs(document)
     if not recipients:
-        return Delivery.objects.create(
-            invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
-            detail=f"{customer.legal_name} has no billing contact with an e-mail address.",
-        )
-    if not invoice.pdf_sha256:
-        invoice = invoice_store_pdf(invoice_id=invoice.pk)
-    context = {"invoice": invoice, "seller": invoice.seller, "customer_name": invoice.bill_to.get("legal_name", ""),
-               "gross_total": format_amount(invoice.gross_total, invoice.currency)}
+        return Delivery.objects.create(**log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
+                                       detail=f"{customer.legal_name} has no billing contact with an e-mail address.")
+    name, read = attachment
+    try:
+        content = read()
+    except DocumentIntegrityError as exc:  # logged as an incident by the check; never sent
+        return Delivery.objects.create(**log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.FAILED,
+                                       recipients=", ".join(recipients), detail=f"{what}Not sent: {exc}"[:2000])
+    seller = context["seller"]
     message = EmailMessage(
-        subject=render_to_string("billing/email/invoice_subject.txt", context).strip(),
-        body=render_to_string("billing/email/invoice_body.txt", context),
-        from_email=invoice.seller.get("email") or settings.DEFAULT_FROM_EMAIL, to=recipients,
+        subject=render_to_string(f"billing/email/{template}_subject.txt", context).strip(),
+        body=render_to_string(f"billing/email/{template}_body.txt", context),
+        from_email=seller.get("email") or settings.DEFAULT_FROM_EMAIL, to=recipients,
     )
-    with invoice.pdf.open("rb") as handle:
-        message.attach(f"{invoice.number}.pdf", handle.read(), "application/pdf")
+    message.attach(name, content, "application/pdf")
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - any transport error is logged on the delivery row
+        return Delivery.objects.create(**log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.FAILED,
+                                       recipients=", ".join(recipients),
+                                       detail=f"{what}{type(exc).__name__}: {exc}"[:2000])
+    return Delivery.objects.create(**log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
+                                   recipients=", ".join(recipients), detail=f"{what}Sent with {name} attached.")
+
+
+def _email_invoice(invoice: Invoice, customer: Customer) -> Delivery:
+    from billing.integrity import verified_pdf
+    from billing.pdf import invoice_store_pdf
+
+    if not invoice.pdf_sha256 and _recipients(customer):
+        invoice = invoice_store_pdf(invoice_id=invoice.pk)
+    context = {"invoice": invoice, "seller": invoice.seller, "customer_name": invoice.bill_to.get("legal_name", ""),
+               "gross_total": format_amount(invoice.gross_total, invoice.currency)}
+    return _send(invoice, customer, template="invoice", context=context,
+                 attachment=(f"{invoice.number}.pdf", lambda: verified_pdf(invoice)))
+
+
+def _deliver(document: Invoice | CreditNote, customer: Customer, email) -> Delivery | None:
+    if customer.procurement_portal != Customer.Portal.NONE:
+        return _portal(document, customer)
+    if customer.invoice_delivery == Customer.Delivery.POST:
+        if document.deliveries.filter(channel=Delivery.Channel.POST).exists():
+            return None
+        kind = "invoices" if isinstance(document, Invoice) else "credit notes"
         return Delivery.objects.create(
-            invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.FAILED,
-            recipients=", ".join(recipients), detail=f"{type(exc).__name__}: {exc}"[:2000],
+            **_document_kwargs(document), channel=Delivery.Channel.POST, status=Delivery.Status.SKIPPED,
+            detail=f"{customer.legal_name} receives {kind} by post: print and mail the PDF.",
         )
-    return Delivery.objects.create(
-        invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
-        recipients=", ".join(recipients), detail=f"Sent with {invoice.number}.pdf attached.",
-    )
+    return email(document, customer)
 
 
 @transaction.atomic
@@ -84,13 +126,70 @@ def invoice_deliver(*, invoice_id: int) -> Delivery | None:
     if invoice.status == Invoice.Status.VOID:
         return Delivery.objects.create(invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
                                        detail="The invoice is void; it is not delivered.")
-    if customer.procurement_portal != Customer.Portal.NONE:
-        return _portal(invoice, customer)
-    if customer.invoice_delivery == Customer.Delivery.POST:
-        if invoice.deliveries.filter(channel=Delivery.Channel.POST).exists():
-            return None
-        return Delivery.objects.create(
-            invoice=invoice, channel=Delivery.Channel.POST, status=Delivery.Status.SKIPPED,
-            detail=f"{customer.legal_name} receives invoices by post: print and mail the PDF.",
-        )
-    return _email(invoice, customer)
+    return _deliver(invoice, customer, _email_invoice)
+
+
+def invoice_was_delivered(invoice: Invoice) -> bool:
+    """Whether the invoice reached the customer: e-mailed, uploaded to their portal (whatever the
+    portal decided since), or handed to the post."""
+    return (invoice.deliveries.filter(status=Delivery.Status.SENT).exists()
+            or invoice.deliveries.filter(channel=Delivery.Channel.POST).exists()
+            or PortalSubmission.objects.filter(invoice=invoice, status__in=DELIVERED_UPLOADS).exists())
+
+
+# --- credit notes --------------------------------------------------------------------------------
+
+def _email_credit_note(note: CreditNote, customer: Customer) -> Delivery:
+    from billing.integrity import verified_pdf
+    from billing.services.credit_notes import credit_note_store_pdf
+
+    if not note.pdf_sha256 and _recipients(customer):
+        note = credit_note_store_pdf(credit_note_id=note.pk)
+    invoice = note.invoice
+    context = {"note": note, "invoice": invoice, "seller": invoice.seller,
+               "customer_name": invoice.bill_to.get("legal_name", ""),
+               "gross_total": format_amount(note.gross_total, note.currency)}
+    return _send(note, customer, template="credit_note", context=context,
+                 attachment=(f"{note.number}.pdf", lambda: verified_pdf(note)))
+
+
+@transaction.atomic
+def credit_note_deliver(*, credit_note_id: int) -> Delivery | None:
+    """Deliver an issued credit note once, by the customer's channel (portal upload task, post,
+    else e-mail to the billing contacts with the PDF). None when already delivered."""
+    from billing.services.credit_notes import lock_credit_notes
+
+    note = lock_credit_notes([credit_note_id]).select_related("invoice").first()
+    if note is None:
+        raise ValidationFailed(f"Credit note {credit_note_id} does not exist.")
+    if note.status != CreditNote.Status.ISSUED:
+        raise InvalidTransition(f"{note} is not issued; only issued credit notes are delivered.")
+    if note.deliveries.filter(status=Delivery.Status.SENT).exists():
+        return None
+    return _deliver(note, Customer.objects.get(pk=note.customer_id), _email_credit_note)
+
+
+# --- the cancellation notice of a never-delivered void invoice ---------------------------------------
+
+@transaction.atomic
+def invoice_void_notice_deliver(*, invoice_id: int) -> Delivery | None:
+    """Tell the customer that a void invoice they never received is cancelled and not owed, with
+    its VOID copy, by e-mail (once). Only for a void invoice cancelled without a credit note."""
+    from billing.integrity import verified_pdf
+    from billing.pdf import invoice_store_void_pdf
+
+    invoice = lock_invoices([invoice_id]).first()
+    if invoice is None:
+        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
+    if invoice.status != Invoice.Status.VOID or invoice.void_credit_note_id:
+        raise InvalidTransition(f"Invoice {invoice} has no cancellation notice to deliver.")
+    if invoice.deliveries.filter(status=Delivery.Status.SENT, detail__startswith="Cancellation notice").exists():
+        return None
+    customer = Customer.objects.get(pk=invoice.customer_id)
+    if not invoice.void_pdf_sha256 and _recipients(customer):
+        invoice = invoice_store_void_pdf(invoice_id=invoice.pk)
+    context = {"invoice": invoice, "seller": invoice.seller, "customer_name": invoice.bill_to.get("legal_name", ""),
+               "gross_total": format_amount(invoice.gross_total, invoice.currency)}
+    return _send(invoice, customer, template="void_notice", context=context, what="Cancellation notice: ",
+                 attachment=(f"{invoice.number}-VOID.pdf",
+                             lambda: verified_pdf(invoice, file_field="void_pdf", sha_field="void_pdf_sha256")))

@@ -68,8 +68,16 @@ def invoice_compute_line(
     if tax_rate < 0:
         raise ValidationFailed(f"A tax rate cannot be negative ({tax_rate}%).")
     net = quantize(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED, currency)
-    tax = quantize(net * tax_rate / HUNDRED, currency)
-    return net, tax
+    return net, line_tax(net=net, tax_rate=tax_rate, currency=currency)
+
+
+def line_tax(*, net: Decimal, tax_rate: Decimal, currency: str) -> Decimal:
+    """The tax of a line whose net is known (rounded once, ROUND_HALF_UP). The billing run uses
+    it for prorated lines, whose net comes from the unrounded unit price (billing/periods.py)."""
+    tax_rate = to_decimal(tax_rate)
+    if tax_rate < 0:
+        raise ValidationFailed(f"A tax rate cannot be negative ({tax_rate}%).")
+    return quantize(to_decimal(net) * tax_rate / HUNDRED, currency)
 
 
 def _recompute_totals(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> None:
@@ -187,7 +195,9 @@ def invoice_create_manual(*, data: dict[str, Any], lines: list[dict[str, Any]], 
         currency=validate_currency(data.get("currency") or customer.default_currency),
         po_number=data.get("po_number", ""), service_start=data.get("service_start"),
         service_end=data.get("service_end"), notes=data.get("notes", ""),
-        payment_terms_days=data.get("payment_terms_days") or customer.payment_terms_days, created_by=by,
+        # 0 days ("due on receipt") is a choice, not a missing value: only an absent value defaults.
+        payment_terms_days=(customer.payment_terms_days if data.get("payment_terms_days") in (None, "")
+                            else data["payment_terms_days"]), created_by=by,
     )
     _check_header(invoice)
     invoice.save()
@@ -516,12 +526,24 @@ def emit_paid(invoices: list[Invoice]) -> None:
 
 @transaction.atomic
 def invoice_void(*, invoice_id: int, by: User, reason: str) -> Invoice:
-    """Void an issued invoice that nothing has been paid or credited against: post the exact
-    reversal of its journal entry (closing the open item), keep its number, record the reason."""
+    """Void an issued invoice that nothing has been paid or credited against, keeping its number
+    and recording who voided it, when and why:
+
+    - delivered to the customer (e-mailed, uploaded to their portal or posted): a credit note for
+      the full amount cancels it (numbered in its series and posted: it settles the open item),
+      and is delivered to the customer like any credit note (e-mail with the PDF, portal upload);
+    - never delivered: the exact reversal of its journal entry closes the open item, and the
+      customer's billing contacts get a cancellation notice with the VOID copy.
+
+    Either way the invoice is served from then on as its VOID copy (billing.pdf)."""
+    from .credit_notes import credit_note_cancel_invoice
+    from .delivery import invoice_was_delivered
+
     _require(by, "billing.void_invoice", "void invoices")
     if not (reason or "").strip():
         raise ValidationFailed("Say why the invoice is voided.", fields={"reason": ["required"]})
-    invoice = lock_invoices([invoice_id]).first()
+    reason = reason.strip()
+    invoice = lock_invoices([invoice_id]).select_related("legal_entity").first()
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     ensure_transition(invoice, to=Invoice.Status.VOID)
@@ -535,23 +557,41 @@ def invoice_void(*, invoice_id: int, by: User, reason: str) -> Invoice:
             raise InvalidTransition(
                 f"Invoice {invoice.number} is partly settled in the ledger; unapply the receipt or credit first."
             )
-    before = invoice.status
-    if invoice.journal_entry_id:
+    before, on = invoice.status, max(dates.today(), invoice.issue_date)
+    delivered = invoice_was_delivered(invoice)
+    fields = ["status", "voided_by", "voided_at", "void_reason", "updated_at"]
+    if delivered and invoice.gross_total:
+        invoice.void_credit_note = credit_note_cancel_invoice(invoice=invoice, by=by, reason=reason, on=on)
+        fields.append("void_credit_note")
+    elif invoice.journal_entry_id:
         invoice.void_entry = journal_reverse(
-            entry_id=invoice.journal_entry_id, by=by, memo=f"Void of invoice {invoice.number}: {reason.strip()}"[:255],
-            document_date=max(dates.today(), invoice.issue_date),
+            entry_id=invoice.journal_entry_id, by=by, memo=f"Void of invoice {invoice.number}: {reason}"[:255],
+            document_date=on,
         )
-    invoice.status, invoice.voided_by, invoice.voided_at = Invoice.Status.VOID, by, dates.now()
-    invoice.void_reason = reason.strip()
-    invoice.save(update_fields=["status", "voided_by", "voided_at", "void_reason", "void_entry", "updated_at"])
-    record_status_change(invoice, by=by, from_state=before, note=invoice.void_reason)
-    outbox_emit(topic="invoice.voided", subject_type="invoice", subject_id=invoice.pk,
-                payload={"id": invoice.pk, "number": invoice.number, "reason": invoice.void_reason})
+        fields.append("void_entry")
+    stamp = dates.now()
+    invoice.status, invoice.voided_by, invoice.voided_at, invoice.void_reason = Invoice.Status.VOID, by, stamp, reason
+    invoice.updated_at = stamp
+    # The history row names the person and the (possibly pinned) business time, not "system".
+    invoice._history_user, invoice._history_date = by, stamp
+    invoice.save(update_fields=fields)
+    record_status_change(invoice, by=by, from_state=before, note=reason)
+    outbox_emit(topic="invoice.voided", subject_type="invoice", subject_id=invoice.pk, payload={
+        "id": invoice.pk, "number": invoice.number, "reason": reason,
+        "cancelled_by_credit_note": invoice.void_credit_note.number if invoice.void_credit_note_id else None})
+    invoice_id, notify = invoice.pk, not delivered
+    transaction.on_commit(lambda: _queue_void_documents(invoice_id, notify))
     return invoice
 
 
+def _queue_void_documents(invoice_id: int, notify_customer: bool) -> None:
+    from billing.tasks import invoice_void_publish_task
+
+    invoice_void_publish_task.delay(invoice_id=invoice_id, notify_customer=notify_customer)
+
+
 __all__ = [
-    "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual",
+    "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual", "line_tax",
     "invoice_hold", "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue",
     "invoices_record_payments", "lock_invoices", "payment_status",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from billing.models import Invoice, PortalSubmission
+from billing.models import CreditNote, Invoice, PortalSubmission
 from customers.models import Customer
 from otc import dates
 from otc.errors import NotFound, PermissionDenied, ValidationFailed
@@ -121,29 +121,39 @@ def portal_submission_reject(*, submission_id: int, by: User, reason: str) -> Po
 
 
 @transaction.atomic
-def portal_submission_ensure(*, invoice_id: int) -> tuple[PortalSubmission, bool]:
-    """The upload task of an issued invoice whose customer uses a procurement portal, created once
-    (the unique constraint decides under concurrency): (task, created). Due five business days
-    after the issue date. Not durable: issuing and delivery call it inside their transaction."""
-    existing = PortalSubmission.objects.filter(invoice_id=invoice_id).first()
+def portal_submission_ensure(*, invoice_id: int | None = None,
+                             credit_note_id: int | None = None) -> tuple[PortalSubmission, bool]:
+    """The upload task of an issued invoice or credit note whose customer uses a procurement
+    portal, created once (the unique constraints decide under concurrency): (task, created). Due
+    five business days after the issue date. Not durable: issuing and delivery call it inside
+    their transaction."""
+    if (invoice_id is None) == (credit_note_id is None):
+        raise ValueError("Give an invoice or a credit note.")
+    key = {"invoice_id": invoice_id} if invoice_id is not None else {"credit_note_id": credit_note_id}
+    existing = PortalSubmission.objects.filter(**key).first()
     if existing is not None:
         return existing, False
-    invoice = Invoice.objects.select_related("customer").filter(pk=invoice_id).first()
-    if invoice is None:
-        raise NotFound("No such invoice.")
-    if invoice.status not in ISSUED_STATES or invoice.issue_date is None:
-        raise ValidationFailed(f"Invoice {invoice} is not issued: only issued invoices are uploaded to portals.")
-    customer = invoice.customer
+    if invoice_id is not None:
+        document = Invoice.objects.select_related("customer").filter(pk=invoice_id).first()
+        issued = document is not None and document.status in ISSUED_STATES
+    else:
+        document = CreditNote.objects.select_related("customer").filter(pk=credit_note_id).first()
+        issued = document is not None and document.status == CreditNote.Status.ISSUED
+    if document is None:
+        raise NotFound("No such document.")
+    if not issued or document.issue_date is None:
+        raise ValidationFailed(f"{document} is not issued: only issued documents are uploaded to portals.")
+    customer = document.customer
     if customer.procurement_portal == Customer.Portal.NONE:
         raise ValidationFailed(f"{customer.legal_name} does not use a procurement portal.")
     try:
         with transaction.atomic():
             submission = PortalSubmission.objects.create(
-                invoice=invoice, customer=customer, portal=customer.procurement_portal, status=Status.PENDING,
-                due_date=add_business_days(invoice.issue_date, PORTAL_DUE_BUSINESS_DAYS),
+                **key, customer=customer, portal=customer.procurement_portal, status=Status.PENDING,
+                due_date=add_business_days(document.issue_date, PORTAL_DUE_BUSINESS_DAYS),
             )
     except IntegrityError:  # created concurrently
-        return PortalSubmission.objects.get(invoice_id=invoice_id), False
+        return PortalSubmission.objects.get(**key), False
     record_status_change(submission, by=None, from_state="")
     _emit(submission, "created", due_date=submission.due_date.isoformat())
     return submission, True

@@ -39,7 +39,7 @@ from django.db.models import F, Q, QuerySet, Sum
 
 from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
 from billing.periods import add_months, bill_month, month_end, month_start, slices_from_versions
-from billing.services.invoices import invoice_compute_line, invoices_issue
+from billing.services.invoices import invoices_issue, line_tax
 from billing.tax import TaxCodeMissing, TaxTable, has_valid_vat_id, tax_code_for
 from contracts.models import Contract, ContractLine, ContractVersion, Product, UsageRecord
 from customers.models import Customer
@@ -218,9 +218,9 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
             chunk.exception(contract, "tax_code_missing", SKIP, f"{contract.number}: {code}")
             chunk.skipped += 1
             return
-        net, tax = invoice_compute_line(quantity=spec.quantity, unit_price=spec.unit_price,
-                                        discount_percent=spec.discount_percent, tax_rate=code.rate,
-                                        currency=bill.currency)
+        # The net as billing/periods.py computed it (from the unrounded prorated price), rounded once.
+        net = spec.net
+        tax = line_tax(net=net, tax_rate=code.rate, currency=bill.currency)
         invoice_lines.append(_DraftLine(
             position=position, contract_line_key=spec.line_key, product_id=product.pk if product else None,
             description=spec.description, unit=spec.unit, service_start=spec.service_start,

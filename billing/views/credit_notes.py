@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,6 +27,7 @@ from ..einvoice import credit_note_to_cxml, credit_note_to_ubl
 from ..forms import CreditNoteFilterForm, CreditNoteRequestForm, DecisionNoteForm
 from ..models import CreditNote
 from ..selectors import credit_notes_awaiting_approval, credit_notes_visible_to, invoice_lines_uncredited
+from .documents import stored_pdf_response
 from .invoices import CREDITABLE, _visible_invoice, cxml_credentials
 
 PAGE_SIZE = 50
@@ -157,13 +158,14 @@ def credit_note_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("billing.view_creditnote", raise_exception=True)
-def credit_note_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    """The stored PDF bytes exactly as issued; 404 until rendered."""
+def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored PDF bytes exactly as issued, served only when they match their SHA-256 (500
+    and a logged alert otherwise); rendered and stored now if its task has not run yet. 404
+    before issue."""
     note = _visible_note(request, pk)
-    if not note.pdf:
-        raise Http404("The PDF has not been rendered yet.")
-    return FileResponse(note.pdf.open("rb"), as_attachment=True, filename=f"{note.number}.pdf",
-                        content_type="application/pdf")
+    if note.status != CreditNote.Status.ISSUED:
+        raise Http404("Only an issued credit note has a PDF.")
+    return stored_pdf_response(lambda: services.credit_note_pdf_download(credit_note_id=note.pk))
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Case, Count, F, Q, Value, When
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -27,8 +27,9 @@ from .. import services
 from ..einvoice import invoice_to_cxml, invoice_to_ubl
 from ..forms import InvoiceFilterForm, ReasonForm
 from ..models import Invoice
-from ..pdf import invoice_store_pdf
+from ..pdf import invoice_pdf_download
 from ..selectors import invoices_visible_to
+from .documents import stored_pdf_response
 
 PAGE_SIZE = 50
 OPEN_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
@@ -38,7 +39,7 @@ CREDITABLE = (*OPEN_STATUSES, Invoice.Status.PAID)
 def _visible_invoice(request: HttpRequest, pk: int) -> Invoice:
     """The invoice if the user may see its customer; 404 otherwise."""
     queryset = invoices_visible_to(request.user).select_related(
-        "customer", "legal_entity", "contract", "billing_run", "journal_entry", "open_item", "void_entry",
+        "customer", "legal_entity", "contract", "billing_run", "journal_entry", "open_item", "void_entry", "void_credit_note",
         "issued_by", "voided_by", "created_by")
     return get_object_or_404(queryset, pk=pk)
 
@@ -199,16 +200,22 @@ def invoice_void_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("billing.view_invoice", raise_exception=True)
-def invoice_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    """The stored PDF bytes exactly as issued; rendered and stored now if its task has not run yet
-    (a draft has no PDF)."""
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored PDF bytes exactly as issued (a void invoice: its stored VOID copy), served only
+    when they match their SHA-256; rendered and stored now if the task has not run yet (a draft
+    has no PDF). A mismatch answers 500 and logs an alert."""
     invoice = _visible_invoice(request, pk)
     if invoice.status == Invoice.Status.DRAFT:
         raise Http404("A draft has no PDF: issue it first.")
-    if not invoice.pdf:
-        invoice = invoice_store_pdf(invoice_id=invoice.pk)
-    return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number or invoice.pk}.pdf",
-                        content_type="application/pdf")
+    return stored_pdf_response(lambda: invoice_pdf_download(invoice_id=invoice.pk))
+
+
+def _void_einvoice(invoice: Invoice) -> HttpResponse:
+    """An e-invoice cannot carry a VOID mark: a void invoice's UBL and cXML are gone (410); the
+    cancelling credit note is the document to exchange, the PDF download serves the VOID copy."""
+    cancelled_by = f" It is cancelled by credit note {invoice.void_credit_note}." if invoice.void_credit_note_id else ""
+    return HttpResponse(f"Invoice {invoice.number} is void: it is no longer issued as an e-invoice.{cancelled_by}",
+                        status=410, content_type="text/plain; charset=utf-8")
 
 
 @login_required
@@ -218,6 +225,8 @@ def invoice_ubl(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _visible_invoice(request, pk)
     if invoice.status == Invoice.Status.DRAFT:
         raise Http404("A draft has no e-invoice.")
+    if invoice.status == Invoice.Status.VOID:
+        return _void_einvoice(invoice)
     response = HttpResponse(invoice_to_ubl(invoice), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
     return response
@@ -230,6 +239,8 @@ def invoice_cxml(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _visible_invoice(request, pk)
     if invoice.status == Invoice.Status.DRAFT:
         raise Http404("A draft has no e-invoice.")
+    if invoice.status == Invoice.Status.VOID:
+        return _void_einvoice(invoice)
     response = HttpResponse(invoice_to_cxml(invoice, **cxml_credentials(request, invoice.bill_to)),
                             content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.cxml.xml"'

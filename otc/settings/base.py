@@ -175,6 +175,8 @@ CELERY_TASK_ROUTES = {
     "billing.invoices_publish": {"queue": "documents"},
     "billing.invoice_store_pdf": {"queue": "documents"},
     "billing.invoice_deliver": {"queue": "documents"},
+    "billing.credit_note_publish": {"queue": "documents"},
+    "billing.invoice_void_publish": {"queue": "documents"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import CreditNote, CreditNoteLine, Invoice
-from billing.services import invoice_hold
+from billing.services import invoice_hold, invoices_issue
 from customers.models import Customer
 from otc.models import IdempotencyKey
 from tests.billing.test_invoices import de_entity, draft, issued
@@ -135,18 +135,22 @@ def test_draft_has_no_document_links_and_reads_as_draft(erp, entity):
     assert (body["pdf_url"], body["ubl_url"], body["gross_total"]) == (None, None, "1190.00")
 
 
-def test_filters(erp, entity):
+def issue_on(invoice: Invoice, day: dt.date, **draft_fields) -> Invoice:
+    """Set `draft_fields` while the invoice is a draft (issued invoices are immutable), then issue it on `day`."""
+    Invoice.objects.filter(pk=invoice.pk).update(**draft_fields)
+    return invoices_issue(invoice_ids=[invoice.pk], by=None, issue_date=day, queue_documents=False)[0]
+
+
+def test_filters(erp, entity, today):
     other_entity = de_entity("DE02")
     acme, globex = customer(account_number="C-ACME"), customer(account_number="C-GLOBEX")
-    march = issued(entity, customer=acme)
-    november = issued(entity, customer=globex)
+    march = issue_on(draft(entity, customer=acme), dt.date(2026, 3, 31), billing_period_start=dt.date(2026, 3, 1))
+    november = issue_on(draft(entity, customer=globex), dt.date(2026, 11, 30),
+                        billing_period_start=dt.date(2026, 11, 1))  # due 2026-12-30
     elsewhere = issued(other_entity, customer=acme)
     a_draft = draft(entity, customer=globex)
     held = draft(entity, customer=acme)
     invoice_hold(invoice_id=held.pk, by=user_with_role("Billing Specialist"), reason="PO missing")
-    Invoice.objects.filter(pk=november.pk).update(billing_period_start=dt.date(2026, 11, 1),
-                                                  issue_date=dt.date(2026, 11, 30), due_date=dt.date(2026, 12, 30))
-    Invoice.objects.filter(pk=march.pk).update(billing_period_start=dt.date(2026, 3, 1))
     Invoice.objects.filter(status="draft").update(updated_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     Invoice.objects.exclude(status="draft").update(updated_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
 
@@ -163,9 +167,10 @@ def test_filters(erp, entity):
     assert ids(erp, f"{INVOICES}?updated_since=2026-04-01T00:00:01%2B00:00") == []
     assert ids(erp, f"{INVOICES}?on_hold=true") == [held.pk]
     assert ids(erp, f"{INVOICES}?overdue=true") == []  # today is 2026-04-15, the March invoices fall due 04-30
-    Invoice.objects.filter(pk=march.pk).update(due_date=dt.date(2026, 4, 14))
-    assert ids(erp, f"{INVOICES}?overdue=true") == [march.pk]
+    today(dt.date(2026, 5, 1))  # the March invoices' due date (2026-04-30) has passed; November's has not
+    assert ids(erp, f"{INVOICES}?overdue=true") == sorted([march.pk, elsewhere.pk])
     assert march.pk not in ids(erp, f"{INVOICES}?overdue=false")
+    assert november.pk in ids(erp, f"{INVOICES}?overdue=false")
 
 
 def test_bad_filter_values_answer_400_in_the_error_shape(erp, entity):

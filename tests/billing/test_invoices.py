@@ -118,6 +118,17 @@ def test_manual_invoice_takes_tax_category_and_account_from_the_product():
         "Handbook", "DE-VAT-RED", D("7.0000"), "4300")
 
 
+def test_manual_invoice_with_zero_day_terms_is_due_on_receipt(today):
+    today(ISSUE)
+    entity = de_entity()
+    customer = CustomerFactory(country="DE", legal_name="Kunde Eins GmbH", payment_terms_days=45)
+    invoice = draft(entity, customer=customer, payment_terms_days=0)
+    assert invoice.payment_terms_days == 0
+    issued_invoice = invoices_issue(invoice_ids=[invoice.pk], by=None, issue_date=ISSUE, queue_documents=False)[0]
+    assert (issued_invoice.issue_date, issued_invoice.due_date) == (ISSUE, ISSUE)
+    assert draft(entity, customer=customer).payment_terms_days == 45  # absent: the customer's default
+
+
 def test_manual_invoice_needs_permission_and_writes_nothing():
     entity = de_entity()
     with pytest.raises(PermissionDenied):

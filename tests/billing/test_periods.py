@@ -57,6 +57,17 @@ def test_design_example_mid_month_start_bills_22_of_31_days():
         D("3100.00")]
 
 
+def test_prorated_net_is_computed_from_the_unrounded_price_and_rounded_once():
+    """200 seats x 45.00 x 12/31 less 10%: 3,135.48 (3,135.4838...); rounding the prorated price
+    to 17.4194 first would bill 3,135.49."""
+    seats = line(price="45.00", quantity=D(200), discount_percent=D(10))
+    result = bill(version(seats, start=dt.date(2026, 1, 20), end=None), month=dt.date(2026, 1, 1))
+    [spec] = result.lines
+    assert (spec.service_start, spec.service_end) == (dt.date(2026, 1, 20), dt.date(2026, 1, 31))  # 12 of 31 days
+    assert (spec.quantity, spec.unit_price, spec.discount_percent, spec.net) == (
+        D(200), D("17.4194"), D(10), D("3135.48"))
+
+
 def test_leap_year_february_has_29_days():
     start = dt.date(2028, 2, 10)
     result = bill(version(line(price="2900.00"), start=start, end=None), month=dt.date(2028, 2, 1))

@@ -66,6 +66,19 @@ def invoice_of(c: Contract, month=MARCH) -> Invoice:
 
 # --- drafts ------------------------------------------------------------------------------------
 
+def test_run_bills_a_prorated_line_from_the_unrounded_price(django_capture_on_commit_callbacks):
+    """DESIGN's proration rule end to end: 200 seats x 45.00 x 12/31 less 10% = 3,135.48 (the
+    4-place price 17.4194 would give 3,135.49); tax on that net, rounded once."""
+    entity = de_entity()
+    seats = contract(entity, start_date=dt.date(2026, 3, 20),
+                     lines=[{"unit_price": D("45.00"), "quantity": D("200"), "discount_percent": D("10")}])
+    run(capture=django_capture_on_commit_callbacks)
+    [line] = invoice_of(seats).lines.all()
+    assert (line.quantity, line.unit_price, line.discount_percent, line.net_amount, line.tax_amount) == (
+        D("200"), D("17.4194"), D("10"), D("3135.48"), D("595.74"))
+    assert invoice_of(seats).gross_total == D("3731.22")
+
+
 def test_run_creates_drafts_with_exact_totals_and_counts(django_capture_on_commit_callbacks):
     entity = de_entity()
     prorated = contract(entity, start_date=dt.date(2026, 3, 10))

@@ -52,8 +52,9 @@ def issued_invoice(*, currency: str = "EUR", reverse_charge: bool = True, seller
                    po_number: str = "PO-4711", number: str = "E01-INV-2026-000042") -> Invoice:
     """Issued, two lines: 19% standard (10 x 12.50 = 125.00, tax 23.75) and either a reverse-charge
     line (3 x 33.3333 = 100.00, tax 0) or a 7% reduced line (100.00, tax 7.00)."""
+    # Built as a draft (lines first), then issued: the lines of an issued invoice are immutable.
     invoice = InvoiceFactory(
-        currency=currency, status=Invoice.Status.ISSUED, number=number, issue_date=dt.date(2026, 3, 31),
+        currency=currency, status=Invoice.Status.DRAFT, number=number, issue_date=dt.date(2026, 3, 31),
         due_date=dt.date(2026, 4, 30), po_number=po_number, service_start=dt.date(2026, 3, 1),
         service_end=dt.date(2026, 3, 31), seller=SELLER if seller is None else seller,
         bill_to=BUYER if bill_to is None else bill_to,
@@ -79,6 +80,7 @@ def issued_invoice(*, currency: str = "EUR", reverse_charge: bool = True, seller
     invoice.net_total = first["net_amount"] + second["net_amount"]
     invoice.tax_total = first["tax_amount"] + second["tax_amount"]
     invoice.gross_total = invoice.net_total + invoice.tax_total
+    invoice.status = Invoice.Status.ISSUED
     invoice.save()
     return invoice
 
@@ -88,13 +90,15 @@ def issued_credit_note(invoice: Invoice) -> CreditNote:
     line = invoice.lines.get(position=1)
     note = CreditNote.objects.create(
         legal_entity=invoice.legal_entity, customer=invoice.customer, invoice=invoice, number="E01-CN-2026-000007",
-        status=CreditNote.Status.ISSUED, reason=CreditNote.Reason.BILLING_ERROR, explanation="Seats billed twice",
+        status=CreditNote.Status.APPROVED, reason=CreditNote.Reason.BILLING_ERROR, explanation="Seats billed twice",
         currency=invoice.currency, net_total=line.net_amount, tax_total=line.tax_amount,
         gross_total=line.net_amount + line.tax_amount, issue_date=dt.date(2026, 4, 10), requested_by=UserFactory(),
     )
     CreditNoteLine.objects.create(credit_note=note, position=1, invoice_line=line, description=line.description,
                                   quantity=line.quantity, net_amount=line.net_amount, tax_code=line.tax_code,
                                   tax_rate=line.tax_rate, tax_amount=line.tax_amount)
+    note.status = CreditNote.Status.ISSUED  # issued after its lines: an issued note's lines are immutable
+    note.save(update_fields=["status"])
     return note
 
 

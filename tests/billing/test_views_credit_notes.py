@@ -5,6 +5,7 @@ invoice balance), reject with a note, the list with its filters, downloads, who 
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -299,7 +300,9 @@ def test_pdf_download_returns_the_stored_bytes(client, invoice, settings, tmp_pa
     assert client.get(reverse("billing:credit_note_ubl", args=[note.pk])).status_code == 404
     CreditNote.objects.filter(pk=note.pk).update(status="issued", number="DE01-CN-2026-000001")
     note.refresh_from_db()
-    note.pdf.save("x.pdf", ContentFile(b"%PDF-1.7 credit note"), save=True)
+    note.pdf.save("x.pdf", ContentFile(b"%PDF-1.7 credit note"), save=False)
+    note.pdf_sha256 = hashlib.sha256(b"%PDF-1.7 credit note").hexdigest()  # as credit_note_store_pdf stores it
+    note.save(update_fields=["pdf", "pdf_sha256"])
     response = client.get(reverse("billing:credit_note_pdf", args=[note.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"%PDF-1.7 credit note"

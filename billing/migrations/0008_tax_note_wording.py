@@ -16,7 +16,7 @@ def reword(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("billing", "0004_fewer_redundant_indexes"),
+        ("billing", "0007_line_insert_guard_per_statement"),
     ]
 
     operations = [
