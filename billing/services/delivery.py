@@ -85,7 +85,7 @@ def _send(document: Invoice | CreditNote, customer: Customer, *, template: str, 
                                    recipients=", ".join(recipients), detail=f"{what}Sent with {name} attached.")
 
 
-def _email_invoice(invoice: Invoice, customer: Customer) -> Delivery:
+def _email_invoice(invoice: Invoice, customer: Customer, *, what: str = "") -> Delivery:
     from billing.integrity import verified_pdf
     from billing.pdf import invoice_store_pdf
 
@@ -93,7 +93,7 @@ def _email_invoice(invoice: Invoice, customer: Customer) -> Delivery:
         invoice = invoice_store_pdf(invoice_id=invoice.pk)
     context = {"invoice": invoice, "seller": invoice.seller, "customer_name": invoice.bill_to.get("legal_name", ""),
                "gross_total": format_amount(invoice.gross_total, invoice.currency)}
-    return _send(invoice, customer, template="invoice", context=context,
+    return _send(invoice, customer, template="invoice", context=context, what=what,
                  attachment=(f"{invoice.number}.pdf", lambda: verified_pdf(invoice)))
 
 

@@ -12,7 +12,7 @@ from customers.models import Customer
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 
-from .delivery import _email
+from .delivery import _email_invoice
 from .invoices import lock_invoices
 
 
@@ -26,10 +26,9 @@ def invoice_send_again(*, invoice_id: int, by: User) -> Delivery:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     if invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID):
         raise InvalidTransition(f"{invoice} is {invoice.get_status_display().lower()}: only issued invoices are sent.")
-    delivery = _email(invoice, Customer.objects.get(pk=invoice.customer_id))
-    delivery.detail = f"Sent again at {by.get_full_name() or by.username}'s request. {delivery.detail}".strip()
-    delivery.save(update_fields=["detail"])
-    return delivery
+    # Delivery rows are written once (issued-document integrity): the request goes into the row as it is made.
+    return _email_invoice(invoice, Customer.objects.get(pk=invoice.customer_id),
+                          what=f"Sent again at {by.get_full_name() or by.username}'s request. ")
 
 
 __all__ = ["invoice_send_again"]
