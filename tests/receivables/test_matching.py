@@ -401,7 +401,7 @@ def test_precision_on_synthetic_receipts():
     assert wrong / n < 0.001
     assert auto / n >= 0.85
     assert matchable_auto / matchable >= 0.93
-    assert elapsed < 10
+    # speed is measured by bench/cash_application.py, not asserted against the wall clock of a shared CI machine
 
 
 @pytest.mark.slow
@@ -409,7 +409,6 @@ def test_precision_at_benchmark_scale():
     n, auto, wrong, matchable, matchable_auto, elapsed = _measure(200_000, 10_000, seed=3)
     assert wrong / n < 0.001
     assert matchable_auto / matchable >= 0.90
-    assert elapsed < 30
 
 
 # --- never the wrong customer (issue 13) ------------------------------------------------------------

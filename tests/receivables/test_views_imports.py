@@ -136,7 +136,9 @@ def test_manual_receipt_is_recorded_and_opens_its_page(client, book):
     assert (receipt.source, receipt.amount, receipt.customer_id) == ("manual", D("1190.00"), book["customer"].pk)
     again = client.post(reverse("receivables:receipt_new"), {
         "bank_account": book["account"].pk, "value_date": "2026-04-20", "amount": "5", "bank_reference": "CHQ-100"})
-    assert "Bank reference CHQ-100 is already recorded on this account." in again.content.decode()
+    assert (f"Bank reference CHQ-100 is already recorded on this account as receipt {receipt.number} (id {receipt.pk})."
+            in again.content.decode())
+    assert Receipt.objects.count() == 1
     bad = client.post(reverse("receivables:receipt_new"), {
         "bank_account": book["account"].pk, "value_date": "2026-04-20", "amount": "1.234"})
     assert "more than 2 decimal places" in bad.content.decode()
