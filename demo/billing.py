@@ -429,7 +429,7 @@ def documents_on_first_download() -> Iterator[None]:
     from billing import tasks
     from billing.services import credit_notes, delivery
 
-    def record_email(invoice: Invoice, customer: Customer) -> Delivery:
+    def record_email(invoice: Invoice, customer: Customer, *, what: str = "") -> Delivery:
         recipients = list(customer.contacts.filter(is_billing_contact=True).exclude(email="").order_by("id")
                           .values_list("email", flat=True))
         if not recipients:
@@ -440,11 +440,11 @@ def documents_on_first_download() -> Iterator[None]:
             invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
             recipients=", ".join(recipients), detail=f"Sent with {invoice.number}.pdf attached.")
 
-    saved = (delivery._email, credit_notes.credit_note_store_pdf, tasks.invoice_store_pdf_task)
-    delivery._email = record_email
+    saved = (delivery._email_invoice, credit_notes.credit_note_store_pdf, tasks.invoice_store_pdf_task)
+    delivery._email_invoice = record_email
     credit_notes.credit_note_store_pdf = lambda **kwargs: None
     tasks.invoice_store_pdf_task = lambda **kwargs: None
     try:
         yield
     finally:
-        delivery._email, credit_notes.credit_note_store_pdf, tasks.invoice_store_pdf_task = saved
+        delivery._email_invoice, credit_notes.credit_note_store_pdf, tasks.invoice_store_pdf_task = saved
