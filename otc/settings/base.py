@@ -187,6 +187,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["otc.api.permissions.ActionPermission"],
+    "DEFAULT_PARSER_CLASSES": ["otc.api.parsers.StrictJSONParser"],  # JSON bodies only (issue 15)
     "DEFAULT_THROTTLE_CLASSES": ["otc.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": env.str("API_THROTTLE_RATE", default="600/min"),
                                "anon": env.str("API_ANON_THROTTLE_RATE", default="60/min")},

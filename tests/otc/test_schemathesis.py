@@ -45,7 +45,21 @@ schema.app = WSGIHandler()
 
 
 @pytest.fixture
-def tokens(db):
+def in_process():
+    """The WSGI handler is called in the test's own thread and database transaction: keep Django
+    from closing that connection at the end of each request (as its test Client does)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(db, in_process):
     """A token per scope (one client each), and a little data for ids to find."""
     LegalEntityFactory(code="US01")
     CustomerFactory(external_crm_id="CRM-1")
