@@ -326,24 +326,26 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 def metrics_export(request: HttpRequest) -> HttpResponse:
     from openpyxl import Workbook
 
+    from otc.exports import sheet_append
+
     since, until = _period(request)
     by = "category" if request.GET.get("by") == "category" else "queue"
     data = metrics(since=since, until=until, by=by)
     book = Workbook()
     sheet = book.active
     sheet.title = "By " + by
-    sheet.append([by.title(), "Volume", "First response median (business min)", "First response p90",
-                  "Resolution median (business min)", "Resolution p90", "First response SLA %", "Resolution SLA %",
-                  "Satisfaction", "Rated"])
+    sheet_append(sheet, [by.title(), "Volume", "First response median (business min)", "First response p90",
+                         "Resolution median (business min)", "Resolution p90", "First response SLA %",
+                         "Resolution SLA %", "Satisfaction", "Rated"])
     for r in data["rows"]:
-        sheet.append([r["label"], r["volume"], r["fr_median"], r["fr_p90"], r["res_median"], r["res_p90"],
-                      float(r["fr_attainment"]) if r["fr_attainment"] is not None else None,
-                      float(r["res_attainment"]) if r["res_attainment"] is not None else None,
-                      r["satisfaction"], r["rated"]])
+        sheet_append(sheet, [r["label"], r["volume"], r["fr_median"], r["fr_p90"], r["res_median"], r["res_p90"],
+                             float(r["fr_attainment"]) if r["fr_attainment"] is not None else None,
+                             float(r["res_attainment"]) if r["res_attainment"] is not None else None,
+                             r["satisfaction"], r["rated"]])
     backlog = book.create_sheet("Backlog by age")
-    backlog.append(["Age", "Open tickets"])
+    sheet_append(backlog, ["Age", "Open tickets"])
     for b in data["backlog"]:
-        backlog.append([b["label"], b["count"]])
+        sheet_append(backlog, [b["label"], b["count"]])
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(out.getvalue(),
