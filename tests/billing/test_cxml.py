@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 
 from billing.einvoice import invoice_to_cxml
+from billing.models import CreditNote
 from tests.billing.test_ubl import BUYER, issued_invoice
 from tests.factories.otc import user_with_role
 
@@ -165,7 +166,9 @@ def test_credit_note_cxml_download(client):
     doc = parse(response.content)
     assert one(doc, "/cXML/Request/InvoiceDetailRequest/InvoiceDetailRequestHeader/@purpose") == "lineLevelCreditMemo"
     assert one(doc, "//InvoiceDetailSummary/DueAmount/Money") == "-148.75"
-    # a credit note that is not issued has no e-document
-    note.status = "approved"
-    note.save(update_fields=["status"])
-    assert client.get(f"/billing/credit-notes/{note.pk}/cxml.xml").status_code == 404
+    # a credit note that is not issued has no e-document (an issued one cannot go back: a second, approved one)
+    pending = CreditNote.objects.create(
+        legal_entity=note.legal_entity, customer=note.customer, invoice=note.invoice, status=CreditNote.Status.APPROVED,
+        reason=note.reason, explanation="Not issued yet", currency=note.currency, net_total=note.net_total,
+        tax_total=note.tax_total, gross_total=note.gross_total, requested_by=note.requested_by)
+    assert client.get(f"/billing/credit-notes/{pending.pk}/cxml.xml").status_code == 404

@@ -4,6 +4,7 @@ permission and transition refusals (nothing written), and the worklist selectors
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -35,8 +36,14 @@ def issued_portal_invoice(*, portal: str = "ariba", issue_date: dt.date = dt.dat
                           issue_date=issue_date, due_date=issue_date + dt.timedelta(days=30))
 
 
-def task(**kwargs) -> PortalSubmission:
-    submission, _ = portal_submission_ensure(invoice_id=issued_portal_invoice(**kwargs).id)
+def task(*, created: dt.date | None = None, **kwargs) -> PortalSubmission:
+    """A portal task, created (its created_at, which the database freezes) on `created` if given."""
+    invoice = issued_portal_invoice(**kwargs)
+    if created is None:
+        submission, _ = portal_submission_ensure(invoice_id=invoice.id)
+        return submission
+    with mock.patch("django.utils.timezone.now", return_value=dt.datetime.combine(created, dt.time(12), tzinfo=dt.UTC)):
+        submission, _ = portal_submission_ensure(invoice_id=invoice.id)
     return submission
 
 
@@ -181,20 +188,12 @@ def test_a_sales_rep_cannot_mark_uploaded_and_nothing_is_written():
 
 # --- worklist -------------------------------------------------------------------------------
 
-def created_on(submission: PortalSubmission, day: dt.date) -> None:
-    PortalSubmission.objects.filter(pk=submission.pk).update(
-        created_at=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC))
-
-
 def test_worklist_orders_by_due_date_with_age_and_overdue_flag(today, specialist):
     today(dt.date(2026, 4, 10))
-    late = task(issue_date=dt.date(2026, 3, 2), n=1)              # due 2026-03-09, pending: overdue
-    created_on(late, dt.date(2026, 3, 2))
-    uploaded = task(issue_date=dt.date(2026, 3, 3), n=2)          # due 2026-03-10, uploaded: waiting, not overdue
-    created_on(uploaded, dt.date(2026, 3, 3))
+    late = task(issue_date=dt.date(2026, 3, 2), n=1, created=dt.date(2026, 3, 2))  # due 2026-03-09, pending: overdue
+    uploaded = task(issue_date=dt.date(2026, 3, 3), n=2, created=dt.date(2026, 3, 3))  # due 03-10, uploaded: not overdue
     portal_submission_mark_uploaded(submission_id=uploaded.id, by=specialist, portal_reference="ARB-1")
-    fresh = task(issue_date=dt.date(2026, 4, 8), portal="coupa", n=3)  # due 2026-04-15: not yet due
-    created_on(fresh, dt.date(2026, 4, 8))
+    fresh = task(issue_date=dt.date(2026, 4, 8), portal="coupa", n=3, created=dt.date(2026, 4, 8))  # due 04-15
     done = task(issue_date=dt.date(2026, 3, 1), n=4)
     portal_submission_mark_uploaded(submission_id=done.id, by=specialist, portal_reference="ARB-2")
     portal_submission_accept(submission_id=done.id, by=specialist)

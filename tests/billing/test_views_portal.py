@@ -5,6 +5,7 @@ downloads, who is refused, the dashboard panel, and a query count that does not 
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -55,8 +56,9 @@ def row(body: str, submission: PortalSubmission) -> str:
 
 
 def test_worklist_shows_due_date_age_and_overdue(client, entity, today):
-    task = upload_task(entity)
-    PortalSubmission.objects.filter(pk=task.pk).update(created_at=dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC))
+    # created on 2026-03-31 (created_at is frozen by the database once written)
+    with mock.patch("django.utils.timezone.now", return_value=dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC)):
+        task = upload_task(entity)
     login(client, "Billing Specialist")
     today(dt.date(2026, 4, 7))
     line = row(worklist(client), task)
