@@ -10,6 +10,7 @@ from otc.api.serializers import InputSerializer
 from otc.money import quantize
 
 from ..models import Contact, Customer
+from ..peppol import EAS_CHOICES
 
 
 class ContactInputSerializer(InputSerializer):
@@ -86,6 +87,8 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
     parent_account_number = serializers.CharField(source="parent.account_number", default=None, read_only=True)
     sales_owner_username = serializers.CharField(source="sales_owner.username", default=None, read_only=True)
     credit_limit = serializers.SerializerMethodField()
+    # Read-only fields lose the model's blank=True (DRF): say that "" (no Peppol id) is an answer.
+    peppol_scheme = serializers.ChoiceField(choices=EAS_CHOICES, allow_blank=True, read_only=True)
     contacts = ContactOutputSerializer(many=True, read_only=True)
 
     class Meta:

@@ -11,7 +11,7 @@ from ..models import Category, Comment, Ticket
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None)
+    author = serializers.CharField(source="author.username", default=None, read_only=True)
 
     class Meta:
         model = Comment
@@ -20,10 +20,10 @@ class CommentSerializer(serializers.ModelSerializer):
 
 class TicketListSerializer(serializers.ModelSerializer):
     customer_id = serializers.IntegerField(allow_null=True)
-    customer_account_number = serializers.CharField(source="customer.account_number", default=None)
-    invoice_number = serializers.CharField(source="invoice.number", default=None)
+    customer_account_number = serializers.CharField(source="customer.account_number", default=None, read_only=True)
+    invoice_number = serializers.CharField(source="invoice.number", default=None, read_only=True)
     requester = serializers.CharField(source="requester.username")
-    assignee = serializers.CharField(source="assignee.username", default=None)
+    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
     queue = serializers.CharField(source="queue.get_kind_display")
     legal_entity = serializers.CharField(source="legal_entity.code")
     url = serializers.SerializerMethodField()

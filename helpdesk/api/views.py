@@ -6,7 +6,8 @@ it listed. Internal notes never leave through the API."""
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ from otc.models import User
 from .. import services
 from ..models import Comment
 from ..selectors import tickets_visible_to
+from .filters import TicketApiFilter
 from .serializers import (
     TicketCommentSerializer,
     TicketCreateSerializer,
@@ -48,15 +50,15 @@ def _acting(request, identity: str | None) -> User:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List tickets", parameters=[
-        OpenApiParameter("customer", int, description="A customer's id: that customer's tickets"),
-        OpenApiParameter("customer_crm_id", str), OpenApiParameter("status", str),
-        OpenApiParameter("category", str)], responses={200: TicketListSerializer(many=True)}),
+    list=extend_schema(summary="List tickets", description="Filter by customer (id), customer_crm_id, status and "
+                       "category.", responses={200: TicketListSerializer(many=True)}),
     retrieve=extend_schema(summary="Get one ticket with its replies (never internal notes)",
                            responses={200: TicketOutputSerializer, **_ERRORS}),
 )
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGenericViewSet):
     lookup_field = "reference"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TicketApiFilter
     action_perms = {"list": "helpdesk.view_ticket", "retrieve": "helpdesk.view_ticket",
                     "create": "helpdesk.file_ticket", "comments": "helpdesk.view_ticket"}
     action_scopes = {"list": READ, "retrieve": READ, "create": WRITE, "comments": WRITE}
@@ -68,16 +70,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneric
         qs = tickets_visible_to(self.request.user).select_related(
             "customer", "invoice", "requester", "assignee", "queue", "legal_entity").order_by("-created_at", "-id")
         if self.action == "list":
-            params = self.request.query_params
-            if params.get("customer", "").isdigit():
-                qs = qs.filter(customer_id=int(params["customer"]))
-            if params.get("customer_crm_id"):
-                qs = qs.filter(customer__external_crm_id=params["customer_crm_id"])
-            if params.get("status"):
-                qs = qs.filter(status=params["status"])
-            if params.get("category"):
-                qs = qs.filter(category=params["category"])
-            return qs
+            return qs  # filtered by TicketApiFilter
         return qs.prefetch_related(Prefetch("comments", queryset=Comment.objects.filter(internal=False)
                                             .select_related("author").order_by("created_at", "id"),
                                             to_attr="public_comments"))

@@ -14,6 +14,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from otc.errors import NotFound
 from otc.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from otc.registry import registry
 from otc.webhooks import services
@@ -23,6 +24,13 @@ from .views import OtcAPIView, OtcGenericViewSet
 SCOPE = "webhooks:manage"
 _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, fields}"),
            403: OpenApiResponse(description="permission_denied"), 404: OpenApiResponse(description="not_found")}
+
+
+def _id(pk: str) -> int:
+    """The id in the path: anything but plain digits names no record (404, not a 500)."""
+    if not (pk.isascii() and pk.isdigit()):
+        raise NotFound(f"No record {pk}.")
+    return int(pk)
 
 
 class EventTypeSerializer(serializers.Serializer):
@@ -161,12 +169,12 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcG
     def partial_update(self, request, pk=None):
         data = SubscriptionPatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = services.webhook_subscription_update(subscription_id=int(pk), by=request.user,
+        subscription = services.webhook_subscription_update(subscription_id=_id(pk), by=request.user,
                                                             **data.validated_data)
         return self._out(subscription)
 
     def destroy(self, request, pk=None):
-        services.webhook_subscription_delete(subscription_id=int(pk), by=request.user)
+        services.webhook_subscription_delete(subscription_id=_id(pk), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="Rotate the signing secret (the old one stays valid during the overlap)",
@@ -176,20 +184,20 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcG
         data = RotateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         subscription, secret = services.webhook_secret_rotate(
-            subscription_id=int(pk), by=request.user, overlap_hours=data.validated_data["overlap_hours"])
+            subscription_id=_id(pk), by=request.user, overlap_hours=data.validated_data["overlap_hours"])
         return self._out(subscription, secret=secret)
 
     @extend_schema(summary="Enable a subscription again (pending deliveries resume)", request=None,
                    responses={200: SubscriptionSerializer, **_ERRORS})
     @action(detail=True, methods=["post"])
     def enable(self, request, pk=None):
-        return self._out(services.webhook_subscription_set_active(subscription_id=int(pk), by=request.user, active=True))
+        return self._out(services.webhook_subscription_set_active(subscription_id=_id(pk), by=request.user, active=True))
 
     @extend_schema(summary="Disable a subscription (events queue until it is enabled)", request=None,
                    responses={200: SubscriptionSerializer, **_ERRORS})
     @action(detail=True, methods=["post"])
     def disable(self, request, pk=None):
-        return self._out(services.webhook_subscription_set_active(subscription_id=int(pk), by=request.user,
+        return self._out(services.webhook_subscription_set_active(subscription_id=_id(pk), by=request.user,
                                                                   active=False))
 
     @extend_schema(summary="Queue past events of the subscribed types (the backlog since a date-time)",
@@ -200,7 +208,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcG
     def replay_events(self, request, pk=None):
         data = ReplayEventsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        queued = services.webhook_events_replay(subscription_id=int(pk), by=request.user,
+        queued = services.webhook_events_replay(subscription_id=_id(pk), by=request.user,
                                                 since=data.validated_data["since"])
         return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
@@ -238,5 +246,5 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
                    responses={202: DeliverySerializer, **_ERRORS})
     @action(detail=True, methods=["post"])
     def replay(self, request, pk=None):
-        delivery = services.webhook_delivery_replay(delivery_id=int(pk), by=request.user)
+        delivery = services.webhook_delivery_replay(delivery_id=_id(pk), by=request.user)
         return Response(DeliverySerializer(self.get_queryset().get(pk=delivery.pk)).data, status=status.HTTP_202_ACCEPTED)

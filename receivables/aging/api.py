@@ -26,7 +26,7 @@ def _entity_id(value: str | None) -> int | None:
     if not value:
         return None
     entity = LegalEntity.objects.filter(code=value).values_list("pk", flat=True).first()
-    if entity is None and value.isdigit():
+    if entity is None and value.isascii() and value.isdigit():  # "²".isdigit() too, but no int
         entity = LegalEntity.objects.filter(pk=int(value)).values_list("pk", flat=True).first()
     if entity is None:
         raise ValidationFailed(f"Unknown legal entity '{value}'.", fields={"entity": ["unknown"]})
@@ -83,6 +83,7 @@ def _s(value) -> str:
 class AgingReportView(OtcAPIView):
     action_perms = {"get": VIEW_AGING}
     action_scopes = {"get": SCOPE}
+    extra_query_params = tuple(AgingQuerySerializer().fields)  # the same names the schema declares
 
     @extend_schema(
         summary="AR aging as of a date",
@@ -159,6 +160,7 @@ class KpiEntitySerializer(serializers.Serializer):
 class KpiReportView(OtcAPIView):
     action_perms = {"get": VIEW_AGING}
     action_scopes = {"get": SCOPE}
+    extra_query_params = tuple(KpiQuerySerializer().fields)  # the same names the schema declares
 
     @extend_schema(
         summary="AR KPIs per legal entity with their monthly trend",
