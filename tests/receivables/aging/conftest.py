@@ -13,6 +13,17 @@ from tests.factories.ledger import LegalEntityFactory, post_invoice, post_receip
 AS_OF = dt.date(2026, 6, 30)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_aging_cache():
+    """The page and API cache reports per state of the books, keyed by row ids; a rolled-back test
+    database hands the same ids out again, so each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def item_of(entry):
     return entry.lines.get(account__role="ar").open_item
 
