@@ -89,7 +89,8 @@ def test_compose_migrate_step_runs_first(compose):
     services = compose["services"]
     assert command_text(services["migrate"]).endswith(
         "python manage.py migrate --noinput && python manage.py ensure_roles && python manage.py contracts_schedule"
-        " && python manage.py webhooks_schedule"
+        " && python manage.py webhooks_schedule && python manage.py ledger_schedule && python manage.py billing_run --schedule"
+        " && python manage.py age_receivables --schedule && python manage.py helpdesk_schedule"
     )
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
