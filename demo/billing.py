@@ -429,32 +429,21 @@ def documents_on_first_download() -> Iterator[None]:
     from billing import tasks
     from billing.services import credit_notes, delivery
 
-    def record_email(invoice: Invoice, customer: Customer, *, what: str = "") -> Delivery:
-        recipients = list(customer.contacts.filter(is_billing_contact=True).exclude(email="").order_by("id")
-                          .values_list("email", flat=True))
+    def record_email(document, customer: Customer, *, what: str = "") -> Delivery:
+        """An invoice's or credit note's e-mail as billing would log it, without building the message."""
+        recipients, log = delivery._recipients(customer), delivery._document_kwargs(document)
         if not recipients:
             return Delivery.objects.create(
-                invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
+                **log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
                 detail=f"{customer.legal_name} has no billing contact with an e-mail address.")
         return Delivery.objects.create(
-            invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
-            recipients=", ".join(recipients), detail=f"Sent with {invoice.number}.pdf attached.")
-
-    def record_credit_note_email(note, customer: Customer) -> Delivery:
-        recipients = list(customer.contacts.filter(is_billing_contact=True).exclude(email="").order_by("id")
-                          .values_list("email", flat=True))
-        if not recipients:
-            return Delivery.objects.create(
-                credit_note=note, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
-                detail=f"{customer.legal_name} has no billing contact with an e-mail address.")
-        return Delivery.objects.create(
-            credit_note=note, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
-            recipients=", ".join(recipients), detail=f"Sent with {note.number}.pdf attached.")
+            **log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
+            recipients=", ".join(recipients), detail=f"{what}Sent with {document.number}.pdf attached.")
 
     saved = (delivery._email_invoice, delivery._email_credit_note, credit_notes.credit_note_store_pdf,
              tasks.invoice_store_pdf_task)
     delivery._email_invoice = record_email
-    delivery._email_credit_note = record_credit_note_email
+    delivery._email_credit_note = record_email
     credit_notes.credit_note_store_pdf = lambda **kwargs: None
     tasks.invoice_store_pdf_task = lambda **kwargs: None
     try:
