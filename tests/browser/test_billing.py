@@ -96,6 +96,9 @@ def test_manual_invoice_with_customer_search_and_an_added_line(page, live_server
     login(page, live_server, "bella")
     page.goto(f"{live_server.url}/billing/invoices/")
     page.get_by_role("link", name="New invoice").click()
+    page.wait_for_url("**/billing/invoices/new/")
+    page.wait_for_load_state("load")  # htmx is loaded with `defer`: type only once it listens
+    page.wait_for_function("() => window.htmx !== undefined")
     page.select_option("#id_legal_entity", str(entity.pk))
     with page.expect_response(lambda r: "/billing/invoices/new/customers/" in r.url):
         page.locator("#customer-q").press_sequentially("suchbar")  # htmx replaces the options

@@ -1,1 +1,0 @@
-"""Collections: models arrive with their issue (see docs/ and docs/design.md)."""

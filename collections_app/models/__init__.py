@@ -1,0 +1,8 @@
+"""Collections models, one module per concern; each module's models are re-exported here.
+
+Disputes and promises to pay are shared by the worklist, dunning, the reserve and write-offs:
+they are the amounts that are not chased (dunning) or not written off while open.
+"""
+
+from .disputes import Dispute, DisputeLine, DisputeReason, DisputeStatus  # noqa: F401
+from .promises import PromiseItem, PromiseStatus, PromiseToPay  # noqa: F401

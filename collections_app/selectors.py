@@ -1,1 +1,0 @@
-"""Collections: reads, reports and querysets."""

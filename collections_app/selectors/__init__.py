@@ -1,0 +1,1 @@
+"""Collections reads, one module per concern."""

@@ -1,1 +1,0 @@
-"""Collections: writes that matter (state transitions, postings, approvals)."""

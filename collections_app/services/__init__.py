@@ -1,0 +1,1 @@
+"""Collections writes, one module per concern (disputes, promises, dunning, reserve, write-offs)."""
