@@ -1,4 +1,5 @@
-"""Collections: HTML routes."""
+"""Collections: HTML routes under /collections/. Each area keeps its routes in its own module
+(`urls_<area>.py`) and adds one line here."""
 
 app_name = "collections_app"
 urlpatterns: list = []

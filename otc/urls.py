@@ -45,6 +45,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("receivables/", include("receivables.urls")),
     path("helpdesk/", include("helpdesk.urls")),
+    path("collections/", include("collections_app.urls")),
     path("api/v1/", include("otc.api.urls")),
     path("admin/", admin.site.urls),
 ]

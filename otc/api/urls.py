@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("billing.api.urls")),
     path("", include("receivables.api.urls")),
     path("", include("helpdesk.api.urls")),
+    path("", include("collections_app.api.urls")),
     path("webhooks/event-types/", EventTypesView.as_view(), name="webhook-event-types"),
     *router.urls,
 ]

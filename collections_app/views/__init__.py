@@ -1,0 +1,1 @@
+"""Collections: thin HTML views, one module per area (worklist, dunning, reserve, write-offs...)."""
