@@ -155,3 +155,23 @@ def ensure_roles() -> dict[str, int]:
         group.permissions.set(perms)
         counts[role] = len(set(perms))
     return counts
+
+
+# --- collections: portfolios, worklist, activities, disputes, promises (issue 10, i10a) ----------
+_COLLECTIONS_WORK = [
+    "collections_app.view_worklist", "collections_app.view_collectorassignment",
+    "collections_app.view_assignmentrule", "collections_app.view_collectorassignmentchange",
+    "collections_app.view_dispute", "collections_app.view_disputeline", "collections_app.manage_dispute",
+    "collections_app.view_promisetopay", "collections_app.view_promiseitem", "collections_app.manage_promise",
+    "receivables.view_aging",
+]
+ROLE_PERMISSIONS[COLLECTOR] += [*_COLLECTIONS_WORK, "billing.view_delivery"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_COLLECTIONS_WORK, "collections_app.manage_portfolio",
+                                      "collections_app.view_collections_manager"]
+ROLE_PERMISSIONS[CONTROLLER] += ["collections_app.view_worklist", "collections_app.manage_portfolio",
+                                 "collections_app.view_collections_manager", "collections_app.view_dispute",
+                                 "collections_app.view_promisetopay"]
+ROLE_PERMISSIONS[BILLING_SPECIALIST] += ["collections_app.view_dispute", "collections_app.manage_dispute"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_dispute", "collections_app.manage_dispute",
+                                  "collections_app.view_promisetopay", "collections_app.manage_promise",
+                                  "collections_app.view_worklist"]

@@ -5,4 +5,5 @@ they are the amounts that are not chased (dunning) or not written off while open
 """
 
 from .disputes import Dispute, DisputeLine, DisputeReason, DisputeStatus  # noqa: F401
+from .portfolio import AssignmentRule, CollectorAssignment, CollectorAssignmentChange, CustomerSize  # noqa: F401
 from .promises import PromiseItem, PromiseStatus, PromiseToPay  # noqa: F401
