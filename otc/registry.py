@@ -95,6 +95,22 @@ class Registry:
         if hook not in self.period_close_hooks:
             self.period_close_hooks.append(hook)
 
+    # --- named hooks (issue 10): a lower app calls what a higher app registered, without importing it.
+    # "credit_note_issued" (billing, inside the issue transaction: credit_note=, by=) closes the
+    # disputes it resolves; "customer_collections_hold" (customer_id=) -> dict | None is read by the
+    # collections API (credit holds fill it); "collections_timeline" (customer_id=, limit=) -> list of
+    # entries for the customer's collections page (help-desk tickets, dunning letters).
+    hooks: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+
+    def register_hook(self, name: str, hook: Callable[..., Any]) -> None:
+        items = self.hooks.setdefault(name, [])
+        if hook not in items:
+            items.append(hook)
+
+    def call_hooks(self, name: str, **kwargs: Any) -> list[Any]:
+        """Call every hook registered under `name`; their results in registration order."""
+        return [hook(**kwargs) for hook in self.hooks.get(name, [])]
+
 
 registry = Registry()
 

@@ -163,7 +163,7 @@ _COLLECTIONS_WORK = [
     "collections_app.view_assignmentrule", "collections_app.view_collectorassignmentchange",
     "collections_app.view_dispute", "collections_app.view_disputeline", "collections_app.manage_dispute",
     "collections_app.view_promisetopay", "collections_app.view_promiseitem", "collections_app.manage_promise",
-    "receivables.view_aging",
+    "receivables.view_aging", "collections_app.view_activity", "collections_app.add_activity",
 ]
 ROLE_PERMISSIONS[COLLECTOR] += [*_COLLECTIONS_WORK, "billing.view_delivery"]
 ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_COLLECTIONS_WORK, "collections_app.manage_portfolio",

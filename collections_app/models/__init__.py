@@ -4,6 +4,7 @@ Disputes and promises to pay are shared by the worklist, dunning, the reserve an
 they are the amounts that are not chased (dunning) or not written off while open.
 """
 
+from .activities import Activity, ActivityKind, ActivityOutcome  # noqa: F401
 from .disputes import Dispute, DisputeLine, DisputeReason, DisputeStatus  # noqa: F401
 from .portfolio import AssignmentRule, CollectorAssignment, CollectorAssignmentChange, CustomerSize  # noqa: F401
 from .promises import PromiseItem, PromiseStatus, PromiseToPay  # noqa: F401

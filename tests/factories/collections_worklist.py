@@ -37,3 +37,19 @@ def book(**customer_kwargs):
     entity = de_entity()
     customer = CustomerFactory(country="DE", legal_name="Kunde Eins GmbH", **customer_kwargs)
     return entity, customer, issued_for(entity, customer, "1000.00"), issued_for(entity, customer, "500.00")
+
+
+def pay(entity, invoice, amount: str, *, on: dt.date = dt.date(2026, 4, 20)):
+    """Record a receipt from the invoice's customer and apply it to the invoice."""
+    from receivables.models import BankAccount
+    from receivables.services import bank_account_create, receipt_apply, receipt_record
+
+    account = BankAccount.objects.filter(legal_entity=entity, currency=invoice.currency).first() or bank_account_create(
+        legal_entity_id=entity.pk, name=f"Operating {invoice.currency}", account_number=f"ACC-{entity.code}",
+        currency=invoice.currency, by=user_with_role("Controller"))
+    cash = user_with_role("Cash Application Specialist")
+    receipt = receipt_record(by=cash, data={
+        "bank_account_id": account.pk, "value_date": on, "amount": D(amount), "customer_id": invoice.customer_id,
+        "bank_reference": f"REF-{invoice.pk}-{amount}-{on}", "payer_name": "Payer", "payer_account": "",
+        "remittance": invoice.number})
+    return receipt_apply(receipt_id=receipt.pk, allocations=[(invoice.pk, D(amount))], by=cash)
