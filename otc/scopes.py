@@ -17,3 +17,9 @@ SCOPES: dict[str, str] = {
     "webhooks:manage": "Manage this client's own webhook subscriptions; read and replay their deliveries",
     "reports:read": "Read AR aging and KPI reports (of the customers the client may see)",
 }
+
+# --- collections: worklist, disputes, promises (issue 10, i10a) ---
+SCOPES.update({
+    "collections:read": "Read a customer's collections status, disputes and promises to pay",
+    "collections:write": "Open disputes and record promises to pay (and payment plans)",
+})
