@@ -21,6 +21,7 @@ from billing.tax import seed_tax_codes
 from customers.models import Customer
 from demo.aging import seed_aging, seed_story_invoice
 from demo.billing import documents_on_first_download, seed_billing
+from demo.collections import seed_collections
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.helpdesk import seed_helpdesk
@@ -85,6 +86,7 @@ class Command(BaseCommand):
             lap("help desk")
             aging = seed_aging(today=today)
             lap("aging")
+            seed_collections(users=users, today=today)  # the collector's month (worklist, disputes, promises)
         self.stdout.write(self.style.SUCCESS(
             f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
             f"contract versions by status: {contracts}."
