@@ -25,7 +25,13 @@ class _Styled(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.style()
+
+    def style(self) -> None:
         bootstrap_style(self, small=self.small)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxSelectMultiple):
+                field.widget.attrs["class"] = "form-check-input"
 
 
 class WorklistFilterForm(_Styled):
@@ -69,7 +75,7 @@ class ActivityForm(_Styled):
         self.fields["contact"].widget.choices = [("", "—")] + [(c.pk, f"{c.name} ({c.role or c.email})")
                                                                for c in customer.contacts.all()]
         self.fields["promise_invoices"].choices = [(i.pk, i.number) for i in invoices]
-        bootstrap_style(self)
+        self.style()
 
     def clean(self):
         data = super().clean()
@@ -92,7 +98,7 @@ class DisputeForm(_Styled):
     def __init__(self, *args, invoices: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["invoice"].choices = [(i.pk, i.number) for i in invoices]
-        bootstrap_style(self)
+        self.style()
 
 
 class PlanForm(_Styled):
@@ -105,7 +111,7 @@ class PlanForm(_Styled):
     def __init__(self, *args, invoices: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["invoices"].choices = [(i.pk, i.number) for i in invoices]
-        bootstrap_style(self)
+        self.style()
 
 
 class StatementForm(_Styled):

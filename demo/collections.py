@@ -64,7 +64,7 @@ def _candidates(today: dt.date) -> list[list[Invoice]]:
 
     touched = set(CreditNote.objects.values_list("invoice_id", flat=True))
     rows = (Invoice.objects.filter(status=Invoice.Status.ISSUED, amount_paid=0, amount_credited=0,
-                                   due_date__lt=today - dt.timedelta(days=10), gross_total__gt=100)
+                                   due_date__lt=today, gross_total__gt=100)
             .exclude(pk__in=touched).select_related("customer", "legal_entity").order_by("due_date", "pk"))
     by_customer: dict[int, list[Invoice]] = {}
     for invoice in rows:
@@ -91,7 +91,7 @@ def seed_collections(*, users: dict[str, User], today: dt.date) -> dict[str, int
     portfolio_apply_rules(by=manager)
 
     groups = _candidates(today)
-    if len(groups) < 8:
+    if len(groups) < 6:
         return {"activities": 0}
     a, b, c, d, e, f, *others = groups
     start = today - dt.timedelta(days=27)
@@ -160,7 +160,7 @@ def seed_collections(*, users: dict[str, User], today: dt.date) -> dict[str, int
                                                 (day(18) + dt.timedelta(days=60), total - 2 * share)],
                                    note="Cash-flow difficulties after a lost contract; plan agreed with the CFO.",
                                    channel="meeting")
-    log(14, e, "meeting", "promised", f"Payment plan {plan[0].plan_reference} agreed: three monthly instalments.",
+    log(14, e, "meeting", "reached", f"Payment plan {plan[0].plan_reference} agreed: three monthly instalments.",
         next_action="Check the first instalment", next_action_date=day(19))
     with _on(day(18)):
         _pay(e[0], min(share, e[0].balance_due), day(18), cashapp, f"PLAN-{e[0].number}")
