@@ -32,7 +32,9 @@ def register() -> None:
     from . import panels_worklist
 
     registry.register_hook("credit_note_issued", _credit_note_issued)
-    registry.register_nav(NavItem("Collections", "collections_app:worklist", "collections_app.view_worklist", order=60))
+    # Shown to those who work collections (collectors, finance managers); readers such as the auditor,
+    # whose menu is already full, reach /collections/ from the customer page's Collections panel.
+    registry.register_nav(NavItem("Collections", "collections_app:worklist", "collections_app.add_activity", order=60))
     registry.register_customer_panel(Panel(
         key="collections-summary", title="Collections", template="collections_app/worklist/panel_customer.html",
         context=panels_worklist.customer_context, permission="collections_app.view_worklist", order=30,
