@@ -6,3 +6,13 @@ they are the amounts that are not chased (dunning) or not written off while open
 
 from .disputes import Dispute, DisputeLine, DisputeReason, DisputeStatus  # noqa: F401
 from .promises import PromiseItem, PromiseStatus, PromiseToPay  # noqa: F401
+from .reserve import (  # noqa: F401
+    ProvisionPolicy,
+    ProvisionRate,
+    ReserveLine,
+    ReserveMethod,
+    ReserveRun,
+    ReserveSegment,
+    SpecificReason,
+    SpecificReserve,
+)
