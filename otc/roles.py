@@ -114,6 +114,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "receivables.view_aging",
     ],
 }
+# --- bad-debt reserve (issue 11, collections_app "reserve") ---
+_RESERVE_VIEW = ["collections_app.view_reserve", "collections_app.view_provisionpolicy",
+                 "collections_app.view_reserverun", "collections_app.view_specificreserve"]
+ROLE_PERMISSIONS[CONTROLLER] += [*_RESERVE_VIEW, "collections_app.manage_provision_policy",
+                                 "collections_app.prepare_reserve", "collections_app.approve_reserve",
+                                 "collections_app.post_reserve"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_RESERVE_VIEW, "collections_app.prepare_reserve",
+                                      "collections_app.approve_reserve"]
+ROLE_PERMISSIONS[COLLECTOR] += ["collections_app.view_reserve"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_reserve"]
+
 AUDITOR_EXTRA = [
     "customers.view_all_customers", "customers.export_customers", "ledger.view_trial_balance",
     "ledger.export_gl", "otc.view_audit_trail", "helpdesk.view_all_tickets", "helpdesk.view_helpdesk_metrics",
