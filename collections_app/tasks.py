@@ -1,1 +1,2 @@
 """Collections: thin, idempotent Celery tasks calling services."""
+from collections_app.tasks_reserve import reserve_monthly_task  # noqa: E402, F401

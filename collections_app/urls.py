@@ -3,3 +3,7 @@
 
 app_name = "collections_app"
 urlpatterns: list = []
+
+from collections_app import urls_reserve  # noqa: E402
+
+urlpatterns += urls_reserve.urlpatterns

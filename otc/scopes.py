@@ -17,3 +17,6 @@ SCOPES: dict[str, str] = {
     "webhooks:manage": "Manage this client's own webhook subscriptions; read and replay their deliveries",
     "reports:read": "Read AR aging and KPI reports (of the customers the client may see)",
 }
+
+# --- bad-debt reserve (issue 11) ---
+SCOPES["reserve:read"] = "Read the bad-debt reserve per legal entity and date with its lines (the calculation)"

@@ -1,3 +1,9 @@
 """Collections: API routes under /api/v1/."""
 
 urlpatterns: list = []
+
+from django.urls import path  # noqa: E402
+
+from collections_app.api.reserve import ReserveView  # noqa: E402
+
+urlpatterns += [path("reserve/", ReserveView.as_view(), name="reserve")]
