@@ -4,7 +4,7 @@ result keeps every term with the snapshot it came from, so a person can follow i
 derivation page, its Excel export and the calculation sheet show the same table).
 
 Roll-rate (migration) method, over `lookback_months` month-ends before the as-of date:
-    roll rate of bucket b (b < last) = sum over months t of B[t+1](b+1) / sum of B[t](b)
+    roll rate of bucket b (b < last) = sum over months t of B[t+1](b+1) / sum of B[t](b), capped at 1
     roll rate of the last bucket     = sum of write-offs in month t+1 / sum of B[t](last)
                                        (or the policy's terminal rate, a judgment, when set)
     loss rate of bucket b            = roll rate b x roll rate b+1 x ... x roll rate last
@@ -124,7 +124,9 @@ def derive_rates(*, legal_entity_id: int, as_of: dt.date, method: str, lookback_
                          "to_snapshot": snaps[end].id, "balances": [str(v) for v in row_den],
                          "rolled": [str(v) for v in row_num],
                          "rates": [_r(_ratio(row_num[b], row_den[b])) for b in range(n)]})
-        roll = [_ratio(num[b], den[b]) for b in range(n)]
+        # capped at 100 %: more arriving in a bucket than left the one before (new customers' older
+        # items, credits applied) is not a roll from it
+        roll = [min(ONE, _ratio(num[b], den[b])) for b in range(n)]
         observed_terminal = roll[-1]
         if terminal_rate is not None:
             roll[-1] = Decimal(terminal_rate).quantize(RATE_PLACES)
