@@ -8,4 +8,6 @@ class CollectionsAppConfig(AppConfig):
     def ready(self) -> None:
         # Each area registers its navigation, panels and registry hooks in its own module
         # (`registrations_<area>.py`, a `register()` function) and adds one import line here.
-        pass
+        from . import registrations_writeoffs
+
+        registrations_writeoffs.register()

@@ -17,3 +17,7 @@ SCOPES: dict[str, str] = {
     "webhooks:manage": "Manage this client's own webhook subscriptions; read and replay their deliveries",
     "reports:read": "Read AR aging and KPI reports (of the customers the client may see)",
 }
+
+# --- write-offs (issue 11) ---
+SCOPES["write_offs:read"] = "Read write-off requests, their lines, approvals and recoveries"
+SCOPES["write_offs:write"] = "Request write-offs (they are approved and posted in the app)"

@@ -6,3 +6,15 @@ they are the amounts that are not chased (dunning) or not written off while open
 
 from .disputes import Dispute, DisputeLine, DisputeReason, DisputeStatus  # noqa: F401
 from .promises import PromiseItem, PromiseStatus, PromiseToPay  # noqa: F401
+from .writeoffs import (  # noqa: F401
+    RecoveryMode,
+    WriteOff,
+    WriteOffApproval,
+    WriteOffAttachment,
+    WriteOffBatch,
+    WriteOffLine,
+    WriteOffPolicy,
+    WriteOffReason,
+    WriteOffRecovery,
+    WriteOffStatus,
+)
