@@ -5,8 +5,10 @@ from __future__ import annotations
 
 
 def register() -> None:
-    from otc.registry import registry
+    from otc.registry import NavItem, registry
 
     from .services.writeoffs import writeoff_recover_for_receipt
 
+    registry.register_nav(NavItem(label="Write-offs", url_name="collections_app:writeoffs-list",
+                                  permission="collections_app.view_writeoff", order=75))
     registry.register_receipt_application_hook(writeoff_recover_for_receipt)

@@ -3,3 +3,7 @@
 
 app_name = "collections_app"
 urlpatterns: list = []
+
+from . import urls_writeoffs  # noqa: E402
+
+urlpatterns += urls_writeoffs.urlpatterns
