@@ -157,3 +157,34 @@ def test_the_monthly_task_proposes_for_every_entity_with_a_policy_and_limits_app
         batch_approve(batch_id=batch.pk, by=b["manager"])
     batch_reject(batch_id=batch.pk, by=b["controller"], note="Customer paying by instalments")
     assert set(WriteOff.objects.values_list("status", flat=True)) == {"rejected"}
+
+
+def test_the_schedule_command_registers_the_monthly_task_once():
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("writeoffs_schedule")
+    call_command("writeoffs_schedule")
+    task = PeriodicTask.objects.get(task="collections.small_balance_batches_propose")
+    assert (task.crontab.day_of_month, task.crontab.hour, task.crontab.minute, task.enabled) == ("1", "6", "0", True)
+
+
+def test_the_receipt_page_finds_a_written_off_invoice_and_applying_it_recovers(client, b):
+    from django.urls import reverse
+
+    invoice = b["invoices"][0]
+    written_off(b, [invoice])
+    receipt = receipt_record(by=b["clerk"], data={"bank_account_id": b["bank"].pk, "value_date": ON,
+                                                  "amount": D("1190.00"), "customer_id": b["customer"].pk})
+    client.force_login(b["clerk"])
+    found = client.get(reverse("receivables:receipt_invoice_search", args=[receipt.pk]),
+                       {"number": invoice.number}).content.decode()
+    assert invoice.number in found and "written off: cash recovers it" in found and "1,190.00 EUR" in found
+    data = {"alloc-TOTAL_FORMS": "5", "alloc-INITIAL_FORMS": "0", "alloc-MIN_NUM_FORMS": "0",
+            "alloc-MAX_NUM_FORMS": "30", "alloc-0-invoice": invoice.number, "alloc-0-amount": "1190.00"}
+    response = client.post(reverse("receivables:receipt_split", args=[receipt.pk]), data)
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid, invoice.amount_written_off) == ("paid", D("1190.00"), 0)
+    assert WriteOffRecovery.objects.get().receipt_id == receipt.pk
+    assert reconciled(b["entity"])
