@@ -8,5 +8,7 @@ class CollectionsAppConfig(AppConfig):
     def ready(self) -> None:
         # Each area registers its navigation, panels and registry hooks in its own module
         # (`registrations_<area>.py`, a `register()` function) and adds one import line here.
-        pass
-        __import__("collections_app.registrations_reserve").registrations_reserve.register()
+        from . import registrations_reserve, registrations_writeoffs
+
+        registrations_reserve.register()
+        registrations_writeoffs.register()

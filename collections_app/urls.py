@@ -7,3 +7,6 @@ urlpatterns: list = []
 from collections_app import urls_reserve  # noqa: E402
 
 urlpatterns += urls_reserve.urlpatterns
+from . import urls_writeoffs  # noqa: E402
+
+urlpatterns += urls_writeoffs.urlpatterns

@@ -63,6 +63,10 @@ class Registry:
     invoice: list[Panel] = field(default_factory=list)  # the invoice page: payments (receivables)...
     # Called inside the period close / reopen transaction: hook(period=, by=, closing=).
     period_close_hooks: list[Callable[..., None]] = field(default_factory=list)
+    # Called by receivables' cash application before it applies cash, inside its transaction, with
+    # the receipt locked: hook(receipt=, invoice_amounts={invoice id: amount},
+    # item_amounts={open item id: amount}, by=). Write-offs reinstate what was written off there.
+    receipt_application_hooks: list[Callable[..., None]] = field(default_factory=list)
 
     def _add(self, items: list, item: Any) -> None:
         key = getattr(item, "key", None) or getattr(item, "url_name", None)
@@ -94,6 +98,10 @@ class Registry:
     def register_period_close_hook(self, hook: Callable[..., None]) -> None:
         if hook not in self.period_close_hooks:
             self.period_close_hooks.append(hook)
+
+    def register_receipt_application_hook(self, hook: Callable[..., None]) -> None:
+        if hook not in self.receipt_application_hooks:
+            self.receipt_application_hooks.append(hook)
 
 
 registry = Registry()

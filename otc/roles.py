@@ -166,3 +166,14 @@ def ensure_roles() -> dict[str, int]:
         group.permissions.set(perms)
         counts[role] = len(set(perms))
     return counts
+
+
+# --- write-offs (collections_app, issue 11) ----------------------------------------------------
+_WRITEOFF_READ = ["collections_app.view_writeoff", "collections_app.view_writeoffbatch",
+                  "collections_app.view_writeoffpolicy"]
+ROLE_PERMISSIONS[COLLECTOR] += [*_WRITEOFF_READ, "collections_app.request_writeoff"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_WRITEOFF_READ, "collections_app.request_writeoff",
+                                      "collections_app.approve_writeoff", "collections_app.post_writeoff"]
+ROLE_PERMISSIONS[CONTROLLER] += [*_WRITEOFF_READ, "collections_app.approve_writeoff", "collections_app.post_writeoff",
+                                 "collections_app.manage_writeoff_policy"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_writeoff", "collections_app.request_writeoff"]

@@ -20,3 +20,6 @@ SCOPES: dict[str, str] = {
 
 # --- bad-debt reserve (issue 11) ---
 SCOPES["reserve:read"] = "Read the bad-debt reserve per legal entity and date with its lines (the calculation)"
+# --- write-offs (issue 11) ---
+SCOPES["write_offs:read"] = "Read write-off requests, their lines, approvals and recoveries"
+SCOPES["write_offs:write"] = "Request write-offs (they are approved and posted in the app)"

@@ -16,3 +16,15 @@ from .reserve import (  # noqa: F401
     SpecificReason,
     SpecificReserve,
 )
+from .writeoffs import (  # noqa: F401
+    RecoveryMode,
+    WriteOff,
+    WriteOffApproval,
+    WriteOffAttachment,
+    WriteOffBatch,
+    WriteOffLine,
+    WriteOffPolicy,
+    WriteOffReason,
+    WriteOffRecovery,
+    WriteOffStatus,
+)
