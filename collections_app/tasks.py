@@ -1,3 +1,4 @@
 """Collections: thin, idempotent Celery tasks calling services."""
 from collections_app.tasks_reserve import reserve_monthly_task  # noqa: E402, F401
+
 from .tasks_writeoffs import small_balance_batches_propose  # noqa: F401,E402
