@@ -114,6 +114,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "receivables.view_aging",
     ],
 }
+# --- collections: dunning, credit holds, agency and legal placements (i10b) ---
+_I10B_PERMISSIONS = {
+    COLLECTOR: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                "collections_app.view_dunningletter", "collections_app.run_dunning",
+                "collections_app.exclude_from_dunning"],
+    FINANCE_MANAGER: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                      "collections_app.view_dunningletter", "collections_app.run_dunning",
+                      "collections_app.exclude_from_dunning"],
+    CONTROLLER: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                 "collections_app.view_dunningletter", "collections_app.run_dunning",
+                 "collections_app.manage_dunning_policy", "collections_app.exclude_from_dunning"],
+}
+for _role, _perms in _I10B_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
+
 AUDITOR_EXTRA = [
     "customers.view_all_customers", "customers.export_customers", "ledger.view_trial_balance",
     "ledger.export_gl", "otc.view_audit_trail", "helpdesk.view_all_tickets", "helpdesk.view_helpdesk_metrics",

@@ -5,4 +5,13 @@ they are the amounts that are not chased (dunning) or not written off while open
 """
 
 from .disputes import Dispute, DisputeLine, DisputeReason, DisputeStatus  # noqa: F401
+from .dunning import (  # noqa: F401,E501
+    DunningExclusion,
+    DunningLetter,
+    DunningLetterItem,
+    DunningLevel,
+    DunningPolicy,
+    DunningRun,
+    DunningSkip,
+)
 from .promises import PromiseItem, PromiseStatus, PromiseToPay  # noqa: F401
