@@ -9,3 +9,4 @@ class CollectionsAppConfig(AppConfig):
         # Each area registers its navigation, panels and registry hooks in its own module
         # (`registrations_<area>.py`, a `register()` function) and adds one import line here.
         pass
+        __import__("collections_app.registrations_dunning", fromlist=["register"]).register()  # i10b

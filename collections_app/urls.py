@@ -3,3 +3,7 @@
 
 app_name = "collections_app"
 urlpatterns: list = []
+
+from collections_app import urls_dunning  # noqa: E402 - dunning, credit holds, agency (i10b)
+
+urlpatterns += urls_dunning.urlpatterns

@@ -140,16 +140,34 @@ def _active_policy(legal_entity_id: int) -> DunningPolicy:
     return policy
 
 
-def _enqueue(run_id: int, chunks: list[list[int]]) -> None:
+def _enqueue(run_id: int, chunks: list[list[int]], background: bool = False) -> None:
+    """One task per chunk. `background` (a page, with an eager Celery: the embedded demo): the
+    chunks run in a thread so the page answers at once and shows the progress bar."""
+    from django.conf import settings
+
     from collections_app.tasks_dunning import dunning_run_chunk_task
 
+    if background and settings.CELERY_TASK_ALWAYS_EAGER and getattr(settings, "OTC_EAGER_TASKS_IN_THREAD", False):
+        import threading
+
+        from django.db import close_old_connections
+
+        def work() -> None:
+            try:
+                for ids in chunks:
+                    dunning_run_chunk(run_id=run_id, customer_ids=ids)
+            finally:
+                close_old_connections()
+
+        threading.Thread(target=work, name=f"dunning-run-{run_id}", daemon=True).start()
+        return
     for ids in chunks:
         dunning_run_chunk_task.delay(run_id=run_id, customer_ids=ids)
 
 
 @transaction.atomic(durable=True)
 def dunning_run_start(*, legal_entity_id: int, by: User | None, run_date: dt.date | None = None,
-                      chunk_size: int = CHUNK_SIZE) -> DunningRun:
+                      chunk_size: int = CHUNK_SIZE, background: bool = False) -> DunningRun:
     """Start the entity's dunning run for `run_date` (default today). A refused run is stored with
     the reason and sends nothing."""
     _require(by, "collections_app.run_dunning", "start dunning runs")
@@ -174,7 +192,7 @@ def dunning_run_start(*, legal_entity_id: int, by: User | None, run_date: dt.dat
         run.refresh_from_db()
         return run
     chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
-    transaction.on_commit(lambda: _enqueue(run.pk, chunks))
+    transaction.on_commit(lambda: _enqueue(run.pk, chunks, background))
     return run
 
 

@@ -1,0 +1,9 @@
+"""Dunning, credit holds and placements plug into the navigation and the registry here."""
+
+from __future__ import annotations
+
+from otc.registry import NavItem, registry
+
+
+def register() -> None:
+    registry.register_nav(NavItem("Dunning", "collections_app:dunning", "collections_app.view_dunningrun", order=52))

@@ -1,0 +1,19 @@
+"""Dunning routes under /collections/dunning/."""
+
+from django.urls import path
+
+from collections_app.views import dunning as views
+
+urlpatterns = [
+    path("dunning/", views.dunning_home, name="dunning"),
+    path("dunning/start/", views.dunning_run_start_view, name="dunning_run_start"),
+    path("dunning/runs/<int:pk>/", views.dunning_run_detail, name="dunning_run"),
+    path("dunning/runs/<int:pk>/progress/", views.dunning_run_progress, name="dunning_run_progress"),
+    path("dunning/runs/<int:pk>/send/", views.dunning_run_send_view, name="dunning_run_send"),
+    path("dunning/letters/<int:pk>/", views.dunning_letter_detail, name="dunning_letter"),
+    path("dunning/letters/<int:pk>/letter.pdf", views.dunning_letter_pdf, name="dunning_letter_pdf"),
+    path("dunning/letters/<int:pk>/cancel/", views.dunning_letter_cancel_view, name="dunning_letter_cancel"),
+    path("dunning/policies/<int:entity_id>/", views.dunning_policy_edit, name="dunning_policy"),
+    path("dunning/exclusions/add/", views.dunning_exclusion_add, name="dunning_exclusion_add"),
+    path("dunning/exclusions/<int:pk>/lift/", views.dunning_exclusion_lift_view, name="dunning_exclusion_lift"),
+]
