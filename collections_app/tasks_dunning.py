@@ -31,3 +31,11 @@ def dunning_letters_publish_task(*, letter_ids: list[int]) -> int:
     from collections_app.services.dunning_letters import dunning_letters_publish
 
     return dunning_letters_publish(letter_ids=letter_ids)
+
+
+@shared_task(name="collections.credit_holds_daily")
+def credit_holds_daily_task() -> dict:
+    """Beat: place credit holds past each entity's policy and release those paid (idempotent)."""
+    from collections_app.services.credit_holds import credit_holds_daily
+
+    return credit_holds_daily()

@@ -17,3 +17,12 @@ urlpatterns = [
     path("dunning/exclusions/add/", views.dunning_exclusion_add, name="dunning_exclusion_add"),
     path("dunning/exclusions/<int:pk>/lift/", views.dunning_exclusion_lift_view, name="dunning_exclusion_lift"),
 ]
+
+from collections_app.views import credit_holds as hold_views  # noqa: E402
+
+urlpatterns += [
+    path("dunning/holds/", hold_views.credit_hold_list, name="credit_holds"),
+    path("dunning/holds/check/", hold_views.credit_holds_check_view, name="credit_holds_check"),
+    path("dunning/holds/<int:pk>/release/", hold_views.credit_hold_release_view, name="credit_hold_release"),
+    path("dunning/holds/policy/<int:entity_id>/", hold_views.credit_hold_policy_view, name="credit_hold_policy"),
+]

@@ -118,13 +118,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 _I10B_PERMISSIONS = {
     COLLECTOR: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
                 "collections_app.view_dunningletter", "collections_app.run_dunning",
-                "collections_app.exclude_from_dunning"],
+                "collections_app.exclude_from_dunning", "collections_app.view_credithold"],
     FINANCE_MANAGER: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
                       "collections_app.view_dunningletter", "collections_app.run_dunning",
-                      "collections_app.exclude_from_dunning"],
+                      "collections_app.exclude_from_dunning", "collections_app.view_credithold",
+                      "collections_app.release_credit_hold"],
     CONTROLLER: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
                  "collections_app.view_dunningletter", "collections_app.run_dunning",
-                 "collections_app.manage_dunning_policy", "collections_app.exclude_from_dunning"],
+                 "collections_app.manage_dunning_policy", "collections_app.exclude_from_dunning",
+                 "collections_app.view_credithold", "collections_app.release_credit_hold"],
 }
 for _role, _perms in _I10B_PERMISSIONS.items():
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
