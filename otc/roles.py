@@ -128,6 +128,10 @@ _I10B_PERMISSIONS = {
                  "collections_app.manage_dunning_policy", "collections_app.exclude_from_dunning",
                  "collections_app.view_credithold", "collections_app.release_credit_hold"],
 }
+_I10B_AGENCY = ["collections_app.view_agency", "collections_app.view_placement", "collections_app.view_recovery",
+                "collections_app.place_with_agency"]
+for _role in (COLLECTOR, FINANCE_MANAGER, CONTROLLER):
+    _I10B_PERMISSIONS[_role] += _I10B_AGENCY
 for _role, _perms in _I10B_PERMISSIONS.items():
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
 

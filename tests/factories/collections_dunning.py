@@ -65,3 +65,14 @@ def bank_statement(entity, on: dt.date, *, account=None):
     upload = StatementImport.objects.create(file_name="s.xml", format="camt053", sha256=f"{next(_sha):064d}")
     BankStatement.objects.create(statement_import=upload, bank_account=account, statement_date=on)
     return account
+
+
+def agency_for(entity, *, name: str = "Inkasso Nord GmbH", fee_percent: str = "20"):
+    """An agency of the entity with a collection-fee expense account (6200)."""
+    from collections_app.services.agency import agency_save
+    from ledger.models import Account
+
+    account, _ = Account.objects.get_or_create(legal_entity=entity, code="6200", defaults={
+        "name": "Collection agency fees", "type": Account.Type.EXPENSE})
+    return agency_save(legal_entity_id=entity.pk, name=name, fee_percent=D(fee_percent), fee_account_id=account.pk,
+                       by=None, contact_name="Frau Berger", email="fall@inkasso-nord.example")
