@@ -26,3 +26,15 @@ urlpatterns += [
     path("dunning/holds/<int:pk>/release/", hold_views.credit_hold_release_view, name="credit_hold_release"),
     path("dunning/holds/policy/<int:entity_id>/", hold_views.credit_hold_policy_view, name="credit_hold_policy"),
 ]
+
+from collections_app.views import agency as agency_views  # noqa: E402
+
+urlpatterns += [
+    path("dunning/placements/", agency_views.placement_list, name="placements"),
+    path("dunning/placements/new/", agency_views.placement_create_view, name="placement_create"),
+    path("dunning/placements/<int:pk>/", agency_views.placement_detail, name="placement"),
+    path("dunning/placements/<int:pk>/status/", agency_views.placement_transition_view, name="placement_transition"),
+    path("dunning/placements/<int:pk>/recovery/", agency_views.recovery_record_view, name="placement_recovery"),
+    path("dunning/placements/<int:pk>/pack.zip", agency_views.placement_pack, name="placement_pack"),
+    path("dunning/agencies/new/", agency_views.agency_create_view, name="agency_create"),
+]

@@ -125,3 +125,30 @@ def test_documents_pack_zips_the_statement_and_the_invoice_pdfs(book):
     assert set(names) == {f"statement-{cust.account_number}.pdf", *(f"{i.number}.pdf" for i in invoices),
                           "placement.txt"}
     assert zipfile.ZipFile(io.BytesIO(content)).read(f"{invoices[0].number}.pdf").startswith(b"%PDF")
+
+
+def test_placement_pages_place_change_status_record_recovery_and_download_the_pack(client, book):
+    from django.urls import reverse
+
+    from collections_app.models import Placement
+
+    cust = customer()
+    inv = invoice(book, cust, "1000.00")
+    agency = agency_for(book)
+    client.force_login(user_with_role("Collector"))
+    assert client.get(reverse("collections_app:placements")).status_code == 200
+    response = client.post(reverse("collections_app:placement_create"),
+                           {"customer": cust.account_number, "agency": agency.pk, "invoices": inv.number})
+    placement = Placement.objects.get()
+    assert response["Location"] == reverse("collections_app:placement", args=[placement.pk])
+    twice = client.post(reverse("collections_app:placement_create"),
+                        {"customer": cust.account_number, "agency": agency.pk, "invoices": inv.number}, follow=True)
+    assert "Already placed" in twice.content.decode() and Placement.objects.count() == 1
+    client.post(reverse("collections_app:placement_transition", args=[placement.pk]), {"to": "negotiating"})
+    client.post(reverse("collections_app:placement_recovery", args=[placement.pk]), {"invoice": inv.pk, "amount": "100"})
+    page = client.get(reverse("collections_app:placement", args=[placement.pk])).content.decode()
+    assert "Negotiating" in page and "80.00 EUR" in page and "20.00 EUR" in page
+    pack = client.get(reverse("collections_app:placement_pack", args=[placement.pk]))
+    assert pack["Content-Type"] == "application/zip"
+    client.force_login(user_with_role("Sales Rep"))
+    assert client.get(reverse("collections_app:placements")).status_code == 403
