@@ -170,8 +170,8 @@ def compose(*, policy: DunningPolicy, levels: list[DunningLevel], as_of: dt.date
     placed = placed_invoices(invoice_ids=invoice_ids)
     excluded = excluded_customers(policy=policy, customer_ids=customer_ids, as_of=as_of)
     waiting = waiting_receipts(legal_entity_id=entity_id, customer_ids=customer_ids)
-    sent_levels = dict(DunningLetterItem.objects.filter(
-        open_item_id__in=[row[0] for row in items], included=True,
+    sent_levels = dict(DunningLetterItem.objects.filter(  # the chunk's customers, not its thousands of items
+        letter__legal_entity_id=entity_id, letter__customer_id__in=customer_ids, included=True,
         letter__status__in=(DunningLetter.Status.DRAFT, DunningLetter.Status.SENT))
         .values("open_item_id").annotate(top=Max("level")).order_by().values_list("open_item_id", "top"))
     today_letters = set(DunningLetter.objects.filter(

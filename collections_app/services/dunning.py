@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 
 from collections_app.models import (
     DunningExclusion,
@@ -34,11 +34,15 @@ from collections_app.selectors import dunning as sel
 from customers.models import Customer
 from ledger.models import LegalEntity
 from otc import dates
+from otc.bulk import bulk_insert_rows, bulk_insert_values
 from otc.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import validate_currency
 
 CHUNK_SIZE = 1000
+ITEM_FIELDS = ("letter_id", "open_item_id", "invoice_id", "document_number", "due_date", "days_overdue", "level",
+               "currency", "open_amount", "disputed", "promised", "collectible", "interest", "fee", "included",
+               "excluded_reason")
 
 
 def _require(by: User | None, perm: str, what: str) -> None:
@@ -197,9 +201,10 @@ def dunning_run_start(*, legal_entity_id: int, by: User | None, run_date: dt.dat
 
 
 def _finish(run_id: int) -> None:
-    """Close the run once every customer was processed: preview, or done (letters sent)."""
-    run = DunningRun.objects.get(pk=run_id)
-    status = DunningRun.Status.PREVIEW if run.preview and run.letters_created else DunningRun.Status.DONE
+    """Close the run once every customer was processed: preview (letters waiting), or done. One
+    conditional UPDATE, so of chunks finishing together exactly the last one closes it."""
+    status = Case(When(preview=True, letters_created__gt=0, then=Value(DunningRun.Status.PREVIEW)),
+                  default=Value(DunningRun.Status.DONE))
     DunningRun.objects.filter(pk=run_id, status=DunningRun.Status.RUNNING,
                               customers_done__gte=F("customers_total")).update(status=status, finished_at=dates.now())
 
@@ -223,27 +228,35 @@ def _letter_rows(run: DunningRun, policy: DunningPolicy, specs: list[sel.LetterS
 def dunning_run_chunk(*, run_id: int, customer_ids: list[int]) -> int:
     """Compose and write one chunk's letters (and skips); returns the letters written. Safe to
     retry: customers already reminded today at their level are skipped by the composer."""
+    try:
+        return _chunk(run_id, customer_ids)
+    except IntegrityError:
+        # Another run of the same day wrote some of these customers' letters first (the unique
+        # constraint decided): compose again, now skipping what that run sent.
+        return _chunk(run_id, customer_ids)
+
+
+def _chunk(run_id: int, customer_ids: list[int]) -> int:
+    # Chunks of one run run in parallel (no lock on the run or the policy while composing); the
+    # counters move with F() and the last chunk closes the run.
     with transaction.atomic():
-        run = DunningRun.objects.select_for_update().get(pk=run_id)
+        run = DunningRun.objects.get(pk=run_id)
         if run.status != DunningRun.Status.RUNNING:
             return 0
-        # One chunk of an entity at a time: the composer's "already reminded today" read stays true.
-        policy = DunningPolicy.objects.select_for_update().select_related("legal_entity").get(
-            legal_entity_id=run.legal_entity_id)
+        policy = DunningPolicy.objects.select_related("legal_entity").get(legal_entity_id=run.legal_entity_id)
         levels = sel.policy_levels(policy)
         specs, skips = sel.compose(policy=policy, levels=levels, as_of=run.run_date, customer_ids=customer_ids)
         customers = Customer.objects.in_bulk([s.customer_id for s in specs])
         status = DunningLetter.Status.DRAFT if run.preview else DunningLetter.Status.SENT
-        letters = DunningLetter.objects.bulk_create(_letter_rows(run, policy, specs, customers, status))
-        DunningLetterItem.objects.bulk_create([
-            DunningLetterItem(letter=letter, open_item_id=i.open_item_id, invoice_id=i.invoice_id,
-                              document_number=i.document_number, due_date=i.due_date, days_overdue=i.days_overdue,
-                              level=i.level, currency=i.currency, open_amount=i.open_amount, disputed=i.disputed,
-                              promised=i.promised, collectible=i.collectible, interest=i.interest, fee=i.fee,
-                              included=i.included, excluded_reason=i.excluded_reason[:255])
-            for letter, spec in zip(letters, specs, strict=True) for i in spec.items], batch_size=2000)
-        DunningSkip.objects.bulk_create([DunningSkip(run=run, customer_id=s.customer_id, code=s.code,
-                                                     reason=s.reason[:400]) for s in skips], batch_size=2000)
+        # COPY on PostgreSQL (otc.bulk): a chunk writes about ten item rows per letter.
+        letters = bulk_insert_rows(_letter_rows(run, policy, specs, customers, status))
+        bulk_insert_values(DunningLetterItem, ITEM_FIELDS, [
+            (letter.pk, i.open_item_id, i.invoice_id, i.document_number, i.due_date, i.days_overdue, i.level,
+             i.currency, i.open_amount, i.disputed, i.promised, i.collectible, i.interest, i.fee, i.included,
+             i.excluded_reason[:255])
+            for letter, spec in zip(letters, specs, strict=True) for i in spec.items])
+        bulk_insert_values(DunningSkip, ("run_id", "customer_id", "code", "reason"),
+                           [(run.pk, s.customer_id, s.code, s.reason[:400]) for s in skips])
         sent = 0 if run.preview else len(letters)
         DunningRun.objects.filter(pk=run_id).update(
             customers_done=F("customers_done") + len(customer_ids), letters_created=F("letters_created") + len(letters),
