@@ -124,6 +124,26 @@ ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_RESERVE_VIEW, "collections_app.prepare_r
                                       "collections_app.approve_reserve"]
 ROLE_PERMISSIONS[COLLECTOR] += ["collections_app.view_reserve"]
 ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_reserve"]
+# --- collections: dunning, credit holds, agency and legal placements (i10b) ---
+_I10B_PERMISSIONS = {
+    COLLECTOR: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                "collections_app.view_dunningletter", "collections_app.run_dunning",
+                "collections_app.exclude_from_dunning", "collections_app.view_credithold"],
+    FINANCE_MANAGER: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                      "collections_app.view_dunningletter", "collections_app.run_dunning",
+                      "collections_app.exclude_from_dunning", "collections_app.view_credithold",
+                      "collections_app.release_credit_hold"],
+    CONTROLLER: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                 "collections_app.view_dunningletter", "collections_app.run_dunning",
+                 "collections_app.manage_dunning_policy", "collections_app.exclude_from_dunning",
+                 "collections_app.view_credithold", "collections_app.release_credit_hold"],
+}
+_I10B_AGENCY = ["collections_app.view_agency", "collections_app.view_placement", "collections_app.view_recovery",
+                "collections_app.place_with_agency"]
+for _role in (COLLECTOR, FINANCE_MANAGER, CONTROLLER):
+    _I10B_PERMISSIONS[_role] += _I10B_AGENCY
+for _role, _perms in _I10B_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
 
 AUDITOR_EXTRA = [
     "customers.view_all_customers", "customers.export_customers", "ledger.view_trial_balance",

@@ -42,6 +42,7 @@ from otc.bulk import bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, LimitExceeded, PermissionDenied, ValidationFailed
 from otc.models import ApprovalLimit, User
 from otc.money import ZERO, money_text, quantize, to_decimal, validate_currency
+from otc.registry import credit_holds
 from otc.services import (
     approval_limit,
     ensure_transition,
@@ -260,13 +261,14 @@ def _ensure_may_release(invoice: Invoice, by: User) -> None:
     """While the invoice's customer is on credit hold (or blocked), releasing its draft means
     extending credit: only someone whose credit-release approval limit covers the invoice may."""
     customer = Customer.objects.get(pk=invoice.customer_id)
-    if customer.status not in (Customer.Status.ON_HOLD, Customer.Status.BLOCKED):
+    credit_hold = credit_holds(customer_ids=[customer.pk]).get(customer.pk)  # collections' holds
+    if customer.status not in (Customer.Status.ON_HOLD, Customer.Status.BLOCKED) and not credit_hold:
         return
     limit = approval_limit(user=by, kind=ApprovalLimit.Kind.CREDIT_RELEASE, currency=invoice.currency,
                            legal_entity_id=invoice.legal_entity_id)
     if invoice.gross_total > limit:
-        state = customer.get_status_display().lower()
-        why = f" ({customer.status_reason})" if customer.status_reason else ""
+        state = credit_hold if credit_hold else customer.get_status_display().lower()
+        why = f" ({customer.status_reason})" if customer.status_reason and not credit_hold else ""
         yours = (f"your credit-release limit is {money_text(limit, invoice.currency)}" if limit
                  else "your role may not release invoices of customers on credit hold")
         raise LimitExceeded(

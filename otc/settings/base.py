@@ -344,3 +344,6 @@ AR_REPORT_THRESHOLDS = {  # the exception rules of the report pack (receivables/
     "customer_overdue_rise": env.str("AR_REPORT_CUSTOMER_OVERDUE_RISE", default="10000"),
     "unapplied_cash_pct": env.str("AR_REPORT_UNAPPLIED_CASH_PCT", default="5"),
 }
+
+# --- collections: dunning letters' PDFs and e-mails on the documents queue (i10b) ---
+CELERY_TASK_ROUTES["collections.dunning_letters_publish"] = {"queue": "documents"}
