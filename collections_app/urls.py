@@ -13,3 +13,6 @@ urlpatterns += urls_writeoffs.urlpatterns
 from collections_app import urls_dunning  # noqa: E402 - dunning, credit holds, agency (i10b)
 
 urlpatterns += urls_dunning.urlpatterns
+from . import urls_worklist  # noqa: E402
+
+urlpatterns += urls_worklist.urlpatterns

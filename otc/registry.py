@@ -108,6 +108,21 @@ class Registry:
         """Collections tells lower apps (contract review, the billing run) who is on credit hold."""
         if reader not in self.credit_hold_readers:
             self.credit_hold_readers.append(reader)
+    # --- named hooks (issue 10): a lower app calls what a higher app registered, without importing it.
+    # "credit_note_issued" (billing, inside the issue transaction: credit_note=, by=) closes the
+    # disputes it resolves; "customer_collections_hold" (customer_id=) -> dict | None is read by the
+    # collections API (credit holds fill it); "collections_timeline" (customer_id=, limit=) -> list of
+    # entries for the customer's collections page (help-desk tickets, dunning letters).
+    hooks: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+
+    def register_hook(self, name: str, hook: Callable[..., Any]) -> None:
+        items = self.hooks.setdefault(name, [])
+        if hook not in items:
+            items.append(hook)
+
+    def call_hooks(self, name: str, **kwargs: Any) -> list[Any]:
+        """Call every hook registered under `name`; their results in registration order."""
+        return [hook(**kwargs) for hook in self.hooks.get(name, [])]
 
 
 registry = Registry()

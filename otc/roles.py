@@ -197,3 +197,21 @@ ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_WRITEOFF_READ, "collections_app.request_
 ROLE_PERMISSIONS[CONTROLLER] += [*_WRITEOFF_READ, "collections_app.approve_writeoff", "collections_app.post_writeoff",
                                  "collections_app.manage_writeoff_policy"]
 ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_writeoff", "collections_app.request_writeoff"]
+# --- collections: portfolios, worklist, activities, disputes, promises (issue 10, i10a) ----------
+_COLLECTIONS_WORK = [
+    "collections_app.view_worklist", "collections_app.view_collectorassignment",
+    "collections_app.view_assignmentrule", "collections_app.view_collectorassignmentchange",
+    "collections_app.view_dispute", "collections_app.view_disputeline", "collections_app.manage_dispute",
+    "collections_app.view_promisetopay", "collections_app.view_promiseitem", "collections_app.manage_promise",
+    "receivables.view_aging", "collections_app.view_activity", "collections_app.add_activity",
+]
+ROLE_PERMISSIONS[COLLECTOR] += [*_COLLECTIONS_WORK, "billing.view_delivery"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_COLLECTIONS_WORK, "collections_app.manage_portfolio",
+                                      "collections_app.view_collections_manager"]
+ROLE_PERMISSIONS[CONTROLLER] += ["collections_app.view_worklist", "collections_app.manage_portfolio",
+                                 "collections_app.view_collections_manager", "collections_app.view_dispute",
+                                 "collections_app.view_promisetopay"]
+ROLE_PERMISSIONS[BILLING_SPECIALIST] += ["collections_app.view_dispute", "collections_app.manage_dispute"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_dispute", "collections_app.manage_dispute",
+                                  "collections_app.view_promisetopay", "collections_app.manage_promise",
+                                  "collections_app.view_worklist"]

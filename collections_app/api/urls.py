@@ -14,3 +14,6 @@ from .writeoffs import WriteOffViewSet  # noqa: E402
 _writeoffs = SimpleRouter()
 _writeoffs.register("write-offs", WriteOffViewSet, basename="write-off")
 urlpatterns += _writeoffs.urls
+from . import urls_worklist  # noqa: E402
+
+urlpatterns += urls_worklist.urlpatterns

@@ -240,6 +240,7 @@ SPECTACULAR_SETTINGS = {
         "TicketPriorityEnum": "helpdesk.models.Priority",
         "TicketCategoryEnum": "helpdesk.models.Category",
         "WebhookDeliveryStatusEnum": "otc.models.WebhookDelivery.Status",
+        "DisputeReasonEnum": "collections_app.models.disputes.DisputeReason",  # issue 10 (i10a)
     },
 }
 # Collections' choice sets named once (several share a field name such as "reason" or "status").
