@@ -47,6 +47,16 @@ def button_action(request: HttpRequest, *, permission: str, back: str, act: Call
     return redirect(back)
 
 
+def form_data(form: forms.Form) -> dict[str, Any]:
+    """The form's cleaned data, or its first error as a refusal (ValidationFailed) that
+    `button_action` shows: an over-long optional note is refused with its limit, never dropped."""
+    if not form.is_valid():
+        name, field_errors = next(iter(form.errors.items()))
+        label = "" if name == "__all__" else f"{form.fields[name].label or name.replace('_', ' ').capitalize()}: "
+        raise errors.ValidationFailed(f"{label}{field_errors[0]}", fields={name: list(field_errors)})
+    return form.cleaned_data
+
+
 def safe_next(request: HttpRequest, default: str) -> str:
     """The `next` the form posted when it is a URL of this site, else `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""

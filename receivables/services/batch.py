@@ -20,7 +20,7 @@ from ledger.services import journal_post_batch
 from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, ValidationFailed
-from otc.services import outbox_emit_many, record_status_changes
+from otc.services import ensure_transition, outbox_emit_many, record_status_changes
 from receivables.models import Receipt, ReceiptApplication
 
 from .receipts import LIVE, _application, _identification, _item_application, _status_after, payable_items
@@ -114,9 +114,12 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
         receipt = receipts[decision.receipt_id]
         before = receipt.status
         receipt.amount_applied += sum((amount for _, amount in decision.allocations), Decimal(0))
-        receipt.status = _status_after(receipt)
-        if decision.on_account and receipt.status == Receipt.Status.PARTIALLY_APPLIED:
-            receipt.status = Receipt.Status.ON_ACCOUNT
+        status = _status_after(receipt)
+        if decision.on_account and status == Receipt.Status.PARTIALLY_APPLIED:
+            status = Receipt.Status.ON_ACCOUNT
+        if status != before:
+            ensure_transition(receipt, to=status)
+        receipt.status = status
         receipt.match_status, receipt.match_score, receipt.updated_at = Receipt.Match.AUTO, decision.score, stamp
         if receipt.status != before:
             moved[before].append(receipt)

@@ -42,11 +42,12 @@ from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import check_plausible, minor_units, money_text, quantize, to_decimal, validate_currency
-from otc.services import outbox_emit, outbox_emit_many, record_status_change
+from otc.services import outbox_emit, outbox_emit_many, status_move, text_within
 from receivables.matching import normalize_payer
 from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
 
 UNAPPLIED, SUSPENSE, CASH = Account.Role.UNAPPLIED_CASH, Account.Role.SUSPENSE, Account.Role.CASH
+ON_ACCOUNT_NOTE_LIMIT = 500  # characters of the optional note when cash is left on account
 LIVE = (Receipt.Status.UNAPPLIED, Receipt.Status.PARTIALLY_APPLIED, Receipt.Status.APPLIED, Receipt.Status.ON_ACCOUNT)
 
 
@@ -429,17 +430,15 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
                            open_item=items.get(-i) if i < 0 else None, amount=wanted[i], journal_entry=entry,
                            rule=rule, score=score, reason=reason[:2000], applied_by=by)
         for i, entry in zip(order, entries, strict=True)])
-    before = receipt.status
     receipt.amount_applied += total
-    receipt.status = _status_after(receipt)
-    if on_account and receipt.status == Receipt.Status.PARTIALLY_APPLIED:
-        receipt.status = Receipt.Status.ON_ACCOUNT
+    status = _status_after(receipt)
+    if on_account and status == Receipt.Status.PARTIALLY_APPLIED:
+        status = Receipt.Status.ON_ACCOUNT
     receipt.match_status = Receipt.Match.MANUAL if by is not None else Receipt.Match.AUTO
     if score is not None:
         receipt.match_score = score
-    receipt.save(update_fields=["amount_applied", "status", "match_status", "match_score", "updated_at"])
-    if receipt.status != before:
-        record_status_change(receipt, by=by, from_state=before, note=reason[:500])
+    status_move(receipt, to=status, by=by, note=reason[:500],
+                update_fields=["amount_applied", "match_status", "match_score"])
     if by is not None:
         _learn(receipt, customer)
     outbox_emit(topic="receipt.applied", subject_type="receipt", subject_id=receipt.pk, payload={
@@ -482,12 +481,8 @@ def _reverse_applications(receipt: Receipt, ids: list[int], by: User | None, rea
             memo=f"Application of {receipt.number} reversed: {reason}"[:255])
         application.reversed_at, application.reversed_by, application.reversal_reason = stamp, by, reason
     bulk_update_rows(apps, ["reversal_entry", "reversed_at", "reversed_by", "reversal_reason"])
-    before = receipt.status
     receipt.amount_applied -= sum((a.amount for a in apps), Decimal(0))
-    receipt.status = _status_after(receipt)
-    receipt.save(update_fields=["amount_applied", "status", "updated_at"])
-    if receipt.status != before:
-        record_status_change(receipt, by=by, from_state=before, note=reason[:500])
+    status_move(receipt, to=_status_after(receipt), by=by, note=reason[:500], update_fields=["amount_applied"])
 
 
 # --- on account, refunds, returns --------------------------------------------------------------
@@ -496,14 +491,13 @@ def _reverse_applications(receipt: Receipt, ids: list[int], by: User | None, rea
 def receipt_put_on_account(*, receipt_id: int, by: User, note: str = "") -> Receipt:
     """Leave what remains of an identified receipt as the customer's credit (on account)."""
     _require(by, "receivables.apply_receipt", "put receipts on account")
+    note = text_within(note, limit=ON_ACCOUNT_NOTE_LIMIT)
     receipt = lock_receipt(receipt_id)
     if receipt.customer_id is None:
         raise InvalidTransition(f"Identify who paid {receipt.number} before putting it on account.")
     if receipt.status not in (Receipt.Status.UNAPPLIED, Receipt.Status.PARTIALLY_APPLIED):
         raise InvalidTransition(f"{receipt.number} is {receipt.get_status_display().lower()}.")
-    before, receipt.status = receipt.status, Receipt.Status.ON_ACCOUNT
-    receipt.save(update_fields=["status", "updated_at"])
-    record_status_change(receipt, by=by, from_state=before, note=note)
+    status_move(receipt, to=Receipt.Status.ON_ACCOUNT, by=by, note=note)
     return receipt
 
 
@@ -529,12 +523,8 @@ def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -
                      description=f"Refund {receipt.number}"),
             LineSpec(amount=-amount, account_id=receipt.bank_account.gl_account_id, description=f"Refund {receipt.number}"),
         ])
-    before = receipt.status
     receipt.amount_refunded += amount
-    receipt.status = _status_after(receipt)
-    receipt.save(update_fields=["amount_refunded", "status", "updated_at"])
-    if receipt.status != before:
-        record_status_change(receipt, by=by, from_state=before, note=reason.strip())
+    status_move(receipt, to=_status_after(receipt), by=by, note=reason.strip(), update_fields=["amount_refunded"])
     return receipt
 
 
@@ -557,10 +547,8 @@ def receipt_reverse(*, receipt_id: int, by: User, reason: str) -> Receipt:
         if entry_id:
             journal_reverse(entry_id=entry_id, by=by, document_date=dates.today(),
                             memo=f"Receipt {receipt.number} returned: {reason.strip()}"[:255])
-    before = receipt.status
-    receipt.status, receipt.reversal_reason = Receipt.Status.REVERSED, reason.strip()
-    receipt.save(update_fields=["status", "reversal_reason", "updated_at"])
-    record_status_change(receipt, by=by, from_state=before, note=reason.strip())
+    receipt.reversal_reason = reason.strip()
+    status_move(receipt, to=Receipt.Status.REVERSED, by=by, note=reason.strip(), update_fields=["reversal_reason"])
     outbox_emit(topic="receipt.reversed", subject_type="receipt", subject_id=receipt.pk,
                 payload={"id": receipt.pk, "number": receipt.number, "reason": receipt.reversal_reason})
     return receipt
