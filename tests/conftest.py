@@ -1,5 +1,6 @@
-"""Shared fixtures. Reference rows (roles) come from the idempotent `ensure_roles`, which the
-user factories call, so they survive TransactionTestCase flushes."""
+"""Shared fixtures. Reference rows (roles) come from the idempotent `ensure_roles`: seeded once per
+test database (`django_db_setup` below), and again by the user factories after a transactional
+test's flush removed them."""
 
 from __future__ import annotations
 
@@ -65,6 +66,17 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         report.longrepr = f"CI must run this test ({', '.join(m for m in CI_ONLY_MARKERS if m in item.keywords)}), " \
                           f"but it skipped: {reason}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the roles once per test database (each xdist worker has its own): the tests roll back
+    to it, so `role_group` finds them without running `ensure_roles` per test. A transactional
+    test's flush removes them; the factories seed them again when such a test asks for a role."""
+    from otc.roles import ensure_roles
+
+    with django_db_blocker.unblock():
+        ensure_roles()
 
 
 @pytest.fixture
