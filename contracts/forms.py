@@ -16,7 +16,7 @@ from customers.selectors import customers_visible_to
 from ledger.models import LegalEntity
 from otc.dates import validate_business_date
 from otc.errors import InvalidAmount
-from otc.forms import bootstrap_style
+from otc.forms import BootstrapMixin
 from otc.models import User
 from otc.money import parse_amount, validate_currency
 
@@ -29,18 +29,6 @@ LINE_FIELDS = (
     "product_id", "kind", "description", "quantity", "unit_price", "discount_percent", "minimum_commitment",
     "milestone_date", "start_date", "end_date",
 )
-
-
-class BootstrapMixin:
-    def _style(self) -> None:
-        bootstrap_style(self)
-
-    def mark_invalid(self) -> None:
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                if "is-invalid" not in widget.attrs.get("class", ""):
-                    widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
 
 
 def _decimal_field(label: str, help_text: str = "", required: bool = False, initial: str = "") -> forms.CharField:

@@ -23,15 +23,27 @@ def require(request: HttpRequest, perm: str) -> None:
         raise PermissionDenied("Your role may not do this.")
 
 
-def domain_error_response(request: HttpRequest, exc: errors.DomainError, back: str) -> HttpResponse:
+def domain_error_response(request: HttpRequest, exc: errors.DomainError, back: str, *,
+                          with_fields: bool = False) -> HttpResponse:
     """Plain PermissionDenied answers 403; NotFound 404; everything else (segregation of duties,
-    limits, invalid transitions, validation) comes back to the page as a message."""
+    limits, invalid transitions, validation) comes back to the page as a message, with the field
+    details when `with_fields` (services whose field errors are sentences, e.g. contracts')."""
     if isinstance(exc, errors.NotFound):
         raise Http404(exc.message)
     if type(exc) is errors.PermissionDenied:
         raise PermissionDenied(exc.message)
-    messages.error(request, exc.message)
+    messages.error(request, error_text(exc) if with_fields else exc.message)
     return redirect(back)
+
+
+def error_text(exc: errors.DomainError) -> str:
+    """The refusal with its field details: "message (field: detail; ...)"."""
+    if exc.fields:
+        details = "; ".join(
+            f"{name.replace('_', ' ')}: {' '.join(map(str, msgs)) if isinstance(msgs, list | tuple) else msgs}"
+            for name, msgs in exc.fields.items())
+        return f"{exc.message} ({details})"
+    return exc.message
 
 
 def button_action(request: HttpRequest, *, permission: str, back: str, act: Callable[[], Any],
