@@ -80,7 +80,7 @@ def normalize_account(value: str) -> str:
 
 # --- bank accounts -----------------------------------------------------------------------------
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def bank_account_create(*, legal_entity_id: int, name: str, account_number: str, currency: str,
                         gl_account_id: int | None = None, bank_name: str = "", bic: str = "",
                         by: User | None) -> BankAccount:
@@ -333,7 +333,7 @@ def _identify(receipt: Receipt, customer: Customer, by: User | None) -> None:
     receipt.save(update_fields=["customer", "identify_entry", "open_item", "updated_at"])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def receipt_identify(*, receipt_id: int, customer_id: int, by: User) -> Receipt:
     """Say who paid an unidentified receipt (without applying it yet)."""
     _require(by, "receivables.apply_receipt", "identify receipts")
@@ -450,7 +450,7 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
     return applications
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_reverse(*, application_id: int, by: User, reason: str) -> ReceiptApplication:
     """Take back one application: post the exact reversal, re-open the invoice by that amount."""
     _require(by, "receivables.apply_receipt", "reverse applications")
@@ -487,7 +487,7 @@ def _reverse_applications(receipt: Receipt, ids: list[int], by: User | None, rea
 
 # --- on account, refunds, returns --------------------------------------------------------------
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def receipt_put_on_account(*, receipt_id: int, by: User, note: str = "") -> Receipt:
     """Leave what remains of an identified receipt as the customer's credit (on account)."""
     _require(by, "receivables.apply_receipt", "put receipts on account")
@@ -501,7 +501,7 @@ def receipt_put_on_account(*, receipt_id: int, by: User, note: str = "") -> Rece
     return receipt
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -> Receipt:
     """Pay unapplied cash back to the customer: debit unapplied cash, credit the bank account."""
     _require(by, "receivables.refund_receipt", "refund receipts")
@@ -528,7 +528,7 @@ def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -
     return receipt
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def receipt_reverse(*, receipt_id: int, by: User, reason: str) -> Receipt:
     """A returned or NSF receipt: reverse every live application (re-opening the invoices), then
     the identification and the recording; the receipt stays, reversed, with the reason."""

@@ -211,7 +211,7 @@ def test_the_download_view_checks_the_user_and_the_customer(world, rf):
     from django.contrib.auth.models import AnonymousUser
     from django.http import Http404
 
-    from receivables.statements import statement_download
+    from receivables.views.statements import statement_download
 
     def get(user, query: str):
         request = rf.get(f"/receivables/customers/{world['customer'].pk}/statement.pdf{query}")
