@@ -31,7 +31,6 @@ from ledger.models import Account, JournalEntry, LegalEntity, OpenItem
 from ledger.services import (
     EntrySpec,
     LineSpec,
-    OpenItemSpec,
     journal_post,
     journal_post_batch,
     journal_reverse,
@@ -46,12 +45,22 @@ from otc.services import outbox_emit, outbox_emit_many, status_move, text_within
 from receivables.matching import normalize_payer
 from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
 
-UNAPPLIED, SUSPENSE, CASH = Account.Role.UNAPPLIED_CASH, Account.Role.SUSPENSE, Account.Role.CASH
+from .postings import (  # noqa: F401 - SUSPENSE, UNAPPLIED: still importable from here
+    CASH,
+    SUSPENSE,
+    UNAPPLIED,
+    application_entry,
+    identification_entry,
+    item_application_entry,
+    recording_entry,
+    status_after,
+)
+
 ON_ACCOUNT_NOTE_LIMIT = 500  # characters of the optional note when cash is left on account
 LIVE = (Receipt.Status.UNAPPLIED, Receipt.Status.PARTIALLY_APPLIED, Receipt.Status.APPLIED, Receipt.Status.ON_ACCOUNT)
 
 
-def _require(by: User | None, perm: str, what: str) -> None:
+def require_perm(by: User | None, perm: str, what: str) -> None:
     if by is None or not by.has_perm(perm):
         raise PermissionDenied(f"Your role may not {what}.")
 
@@ -61,16 +70,6 @@ def lock_receipt(receipt_id: int) -> Receipt:
     if receipt is None:
         raise ValidationFailed(f"Receipt {receipt_id} does not exist.")
     return receipt
-
-
-def _status_after(receipt: Receipt) -> str:
-    if receipt.unapplied_amount == 0:
-        if receipt.amount_applied > 0:
-            return Receipt.Status.APPLIED
-        return Receipt.Status.REFUNDED
-    if receipt.amount_applied > 0:
-        return Receipt.Status.PARTIALLY_APPLIED
-    return Receipt.Status.ON_ACCOUNT if receipt.status == Receipt.Status.ON_ACCOUNT else Receipt.Status.UNAPPLIED
 
 
 def normalize_account(value: str) -> str:
@@ -86,7 +85,7 @@ def bank_account_create(*, legal_entity_id: int, name: str, account_number: str,
                         by: User | None) -> BankAccount:
     """A bank account of an entity; its cash account defaults to the entity's lowest-code cash
     account (it must be a cash account of the same entity)."""
-    _require(by, "receivables.add_bankaccount", "add bank accounts")
+    require_perm(by, "receivables.add_bankaccount", "add bank accounts")
     entity = LegalEntity.objects.filter(pk=legal_entity_id).first()
     if entity is None:
         raise ValidationFailed(f"Legal entity {legal_entity_id} does not exist.")
@@ -200,7 +199,7 @@ def receipts_record(*, items: list[ReceiptInput], by: User | None, source: str =
         batches[receipt.legal_entity_id, receipt.value_date].append(receipt)
     for (entity_id, on), group in sorted(batches.items()):
         entries = journal_post_batch(legal_entity_id=entity_id, kind=JournalEntry.Kind.RECEIPT, document_date=on, by=by,
-                                     entries=[_recording(receipt) for receipt in group])
+                                     entries=[recording_entry(receipt) for receipt in group])
         for receipt, entry in zip(group, entries, strict=True):
             receipt.journal_entry = entry
             receipt.open_item = entry.opened_items[0] if entry.opened_items else None
@@ -211,38 +210,6 @@ def receipts_record(*, items: list[ReceiptInput], by: User | None, source: str =
         "value_date": r.value_date.isoformat(), "customer_id": r.customer_id}) for r in receipts])
     result.extend(receipts)
     return result
-
-
-def _identification(receipt: Receipt, customer_id: int, memo: str) -> EntrySpec:
-    """Suspense to the customer's unapplied cash, opening the receipt's open item."""
-    return EntrySpec(currency=receipt.currency, source=receipt, source_reference=receipt.number, memo=memo[:255], lines=[
-        LineSpec(amount=receipt.unapplied_amount, role=SUSPENSE, description=f"Identified {receipt.number}"),
-        LineSpec(amount=-receipt.unapplied_amount, role=UNAPPLIED, customer_id=customer_id,
-                 description=f"Unapplied cash {receipt.number}",
-                 open_item=OpenItemSpec("receipt", receipt.number, receipt.value_date, receipt.value_date)),
-    ])
-
-
-def _application(receipt: Receipt, customer_id: int, invoice: Invoice, amount: Decimal) -> EntrySpec:
-    """Debit unapplied cash (settling the receipt's item), credit AR (settling the invoice's)."""
-    return EntrySpec(currency=receipt.currency, source=receipt, source_reference=receipt.number,
-                     memo=f"Receipt {receipt.number} applied to {invoice.number}", lines=[
-                         LineSpec(amount=amount, role=UNAPPLIED, customer_id=customer_id,
-                                  settle_item_id=receipt.open_item_id, description=f"Receipt {receipt.number} applied"),
-                         LineSpec(amount=-amount, role=Account.Role.AR, customer_id=customer_id,
-                                  settle_item_id=invoice.open_item_id, description=f"Invoice {invoice.number} paid"),
-                     ])
-
-
-def _item_application(receipt: Receipt, customer_id: int, item: OpenItem, amount: Decimal) -> EntrySpec:
-    """Like `_application`, for an open item without an invoice (an opening balance, a manual debit)."""
-    return EntrySpec(currency=receipt.currency, source=receipt, source_reference=receipt.number,
-                     memo=f"Receipt {receipt.number} applied to {item.document_number}", lines=[
-                         LineSpec(amount=amount, role=UNAPPLIED, customer_id=customer_id,
-                                  settle_item_id=receipt.open_item_id, description=f"Receipt {receipt.number} applied"),
-                         LineSpec(amount=-amount, role=Account.Role.AR, customer_id=customer_id,
-                                  settle_item_id=item.pk, description=f"{item.document_number} paid"),
-                     ])
 
 
 def payable_items(receipt: Receipt, wanted: dict[int, Decimal]) -> dict[int, OpenItem]:
@@ -267,26 +234,12 @@ def payable_items(receipt: Receipt, wanted: dict[int, Decimal]) -> dict[int, Ope
     return items
 
 
-def _recording(receipt: Receipt) -> EntrySpec:
-    """Debit cash; credit unapplied cash (the customer's open item) or suspense."""
-    cash = LineSpec(amount=receipt.amount, account_id=receipt.bank_account.gl_account_id,
-                    description=f"Receipt {receipt.number} {receipt.payer_name}"[:255])
-    if receipt.customer_id:
-        credit = LineSpec(amount=-receipt.amount, role=UNAPPLIED, customer_id=receipt.customer_id,
-                          description=f"Unapplied cash {receipt.number}",
-                          open_item=OpenItemSpec("receipt", receipt.number, receipt.value_date, receipt.value_date))
-    else:
-        credit = LineSpec(amount=-receipt.amount, role=SUSPENSE, description=f"Unidentified receipt {receipt.number}")
-    return EntrySpec(lines=[cash, credit], currency=receipt.currency, source=receipt, source_reference=receipt.number,
-                     memo=f"Receipt {receipt.number} {receipt.payer_name}"[:255])
-
-
 @transaction.atomic
 def receipt_record(*, data: dict[str, Any], by: User) -> Receipt:
     """One manual receipt (a cheque, a lockbox item): bank_account_id, value_date, amount and
     optionally payer_name, payer_account, remittance, bank_reference, customer_id. A bank
     reference already recorded on the account is refused (not silently skipped)."""
-    _require(by, "receivables.add_receipt", "record receipts")
+    require_perm(by, "receivables.add_receipt", "record receipts")
     missing = [name for name in ("bank_account_id", "value_date", "amount") if data.get(name) in (None, "")]
     if missing:
         raise ValidationFailed(f"Give the {', '.join(m.replace('_id', '').replace('_', ' ') for m in missing)}.",
@@ -320,7 +273,7 @@ def duplicate_bank_reference(*, bank_account_id: int, bank_reference: str) -> Du
 
 # --- identifying the payer ------------------------------------------------------------------------
 
-def _identify(receipt: Receipt, customer: Customer, by: User | None) -> None:
+def identify_payer(receipt: Receipt, customer: Customer, by: User | None) -> None:
     """Give an unidentified receipt its customer: suspense to unapplied cash (opening the item)."""
     if receipt.customer_id == customer.pk:
         return
@@ -328,7 +281,7 @@ def _identify(receipt: Receipt, customer: Customer, by: User | None) -> None:
         raise InvalidTransition(f"{receipt.number} is already {receipt.customer}'s receipt.")
     [entry] = journal_post_batch(
         legal_entity_id=receipt.legal_entity_id, kind=JournalEntry.Kind.RECEIPT, document_date=dates.today(), by=by,
-        entries=[_identification(receipt, customer.pk, f"Receipt {receipt.number} identified as {customer.legal_name}")])
+        entries=[identification_entry(receipt, customer.pk, f"Receipt {receipt.number} identified as {customer.legal_name}")])
     receipt.customer, receipt.identify_entry, receipt.open_item = customer, entry, entry.opened_items[0]
     receipt.save(update_fields=["customer", "identify_entry", "open_item", "updated_at"])
 
@@ -336,14 +289,14 @@ def _identify(receipt: Receipt, customer: Customer, by: User | None) -> None:
 @transaction.atomic(durable=True)
 def receipt_identify(*, receipt_id: int, customer_id: int, by: User) -> Receipt:
     """Say who paid an unidentified receipt (without applying it yet)."""
-    _require(by, "receivables.apply_receipt", "identify receipts")
+    require_perm(by, "receivables.apply_receipt", "identify receipts")
     receipt = lock_receipt(receipt_id)
     if receipt.status not in LIVE:
         raise InvalidTransition(f"{receipt.number} is {receipt.get_status_display().lower()}.")
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise ValidationFailed(f"Customer {customer_id} does not exist.")
-    _identify(receipt, customer, by)
+    identify_payer(receipt, customer, by)
     _learn(receipt, customer)
     return receipt
 
@@ -372,7 +325,7 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
     receivables.apply_receipt, and what they apply teaches the matcher the payer's name and account.
     `on_account`: leave what remains as the customer's credit (an accepted overpayment)."""
     if by is not None:
-        _require(by, "receivables.apply_receipt", "apply receipts")
+        require_perm(by, "receivables.apply_receipt", "apply receipts")
     receipt = lock_receipt(receipt_id)
     if receipt.status not in LIVE:
         raise InvalidTransition(f"{receipt.number} is {receipt.get_status_display().lower()}: nothing can be applied.")
@@ -414,13 +367,13 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
         invoices_record_payments(changes={i: a for i, a in wanted.items() if i > 0}, by=by,
                                  note=f"Receipt {receipt.number}")
     if receipt.customer_id is None:
-        _identify(receipt, customer, by)
+        identify_payer(receipt, customer, by)
     on = max(dates.today(), receipt.value_date)
     order = sorted(wanted, key=lambda i: (i < 0, abs(i)))
 
     def spec(i: int) -> EntrySpec:
-        return (_application(receipt, customer.pk, invoices[i], wanted[i]) if i > 0
-                else _item_application(receipt, customer.pk, items[-i], wanted[i]))
+        return (application_entry(receipt, customer.pk, invoices[i], wanted[i]) if i > 0
+                else item_application_entry(receipt, customer.pk, items[-i], wanted[i]))
 
     entries = journal_post_batch(
         legal_entity_id=receipt.legal_entity_id, kind=JournalEntry.Kind.APPLICATION, document_date=on, by=by,
@@ -431,7 +384,7 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
                            rule=rule, score=score, reason=reason[:2000], applied_by=by)
         for i, entry in zip(order, entries, strict=True)])
     receipt.amount_applied += total
-    status = _status_after(receipt)
+    status = status_after(receipt)
     if on_account and status == Receipt.Status.PARTIALLY_APPLIED:
         status = Receipt.Status.ON_ACCOUNT
     receipt.match_status = Receipt.Match.MANUAL if by is not None else Receipt.Match.AUTO
@@ -453,7 +406,7 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
 @transaction.atomic(durable=True)
 def application_reverse(*, application_id: int, by: User, reason: str) -> ReceiptApplication:
     """Take back one application: post the exact reversal, re-open the invoice by that amount."""
-    _require(by, "receivables.apply_receipt", "reverse applications")
+    require_perm(by, "receivables.apply_receipt", "reverse applications")
     if not (reason or "").strip():
         raise ValidationFailed("Say why the application is reversed.", fields={"reason": ["required"]})
     application = ReceiptApplication.objects.filter(pk=application_id).first()
@@ -482,7 +435,7 @@ def _reverse_applications(receipt: Receipt, ids: list[int], by: User | None, rea
         application.reversed_at, application.reversed_by, application.reversal_reason = stamp, by, reason
     bulk_update_rows(apps, ["reversal_entry", "reversed_at", "reversed_by", "reversal_reason"])
     receipt.amount_applied -= sum((a.amount for a in apps), Decimal(0))
-    status_move(receipt, to=_status_after(receipt), by=by, note=reason[:500], update_fields=["amount_applied"])
+    status_move(receipt, to=status_after(receipt), by=by, note=reason[:500], update_fields=["amount_applied"])
 
 
 # --- on account, refunds, returns --------------------------------------------------------------
@@ -490,7 +443,7 @@ def _reverse_applications(receipt: Receipt, ids: list[int], by: User | None, rea
 @transaction.atomic(durable=True)
 def receipt_put_on_account(*, receipt_id: int, by: User, note: str = "") -> Receipt:
     """Leave what remains of an identified receipt as the customer's credit (on account)."""
-    _require(by, "receivables.apply_receipt", "put receipts on account")
+    require_perm(by, "receivables.apply_receipt", "put receipts on account")
     note = text_within(note, limit=ON_ACCOUNT_NOTE_LIMIT)
     receipt = lock_receipt(receipt_id)
     if receipt.customer_id is None:
@@ -504,7 +457,7 @@ def receipt_put_on_account(*, receipt_id: int, by: User, note: str = "") -> Rece
 @transaction.atomic(durable=True)
 def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -> Receipt:
     """Pay unapplied cash back to the customer: debit unapplied cash, credit the bank account."""
-    _require(by, "receivables.refund_receipt", "refund receipts")
+    require_perm(by, "receivables.refund_receipt", "refund receipts")
     if not (reason or "").strip():
         raise ValidationFailed("Say why the cash is refunded.", fields={"reason": ["required"]})
     receipt = lock_receipt(receipt_id)
@@ -524,7 +477,7 @@ def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -
             LineSpec(amount=-amount, account_id=receipt.bank_account.gl_account_id, description=f"Refund {receipt.number}"),
         ])
     receipt.amount_refunded += amount
-    status_move(receipt, to=_status_after(receipt), by=by, note=reason.strip(), update_fields=["amount_refunded"])
+    status_move(receipt, to=status_after(receipt), by=by, note=reason.strip(), update_fields=["amount_refunded"])
     return receipt
 
 
@@ -532,7 +485,7 @@ def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -
 def receipt_reverse(*, receipt_id: int, by: User, reason: str) -> Receipt:
     """A returned or NSF receipt: reverse every live application (re-opening the invoices), then
     the identification and the recording; the receipt stays, reversed, with the reason."""
-    _require(by, "receivables.reverse_receipt", "reverse returned receipts")
+    require_perm(by, "receivables.reverse_receipt", "reverse returned receipts")
     if not (reason or "").strip():
         raise ValidationFailed("Say why the receipt is reversed (e.g. returned: insufficient funds).",
                                fields={"reason": ["required"]})
@@ -553,6 +506,10 @@ def receipt_reverse(*, receipt_id: int, by: User, reason: str) -> Receipt:
                 payload={"id": receipt.pk, "number": receipt.number, "reason": receipt.reversal_reason})
     return receipt
 
+
+# The old private names, for code that still imports them (their homes: .postings and above).
+_identification, _application, _item_application = identification_entry, application_entry, item_application_entry
+_recording, _status_after, _identify, _require = recording_entry, status_after, identify_payer, require_perm
 
 __all__ = [
     "ReceiptInput", "RecordedReceipts", "application_reverse", "bank_account_create", "lock_receipt",
