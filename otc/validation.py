@@ -13,7 +13,7 @@ from .errors import ValidationFailed
 Errors = dict[str, list[str]]
 
 
-def input_name(field: models.Field) -> str:
+def input_name(field: models.Field | models.ForeignObjectRel) -> str:
     """The name callers use: foreign keys by id (`customer_id`), others by their name."""
     return field.attname if isinstance(field, models.ForeignKey) else field.name
 
