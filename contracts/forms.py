@@ -14,6 +14,7 @@ from django import forms
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from ledger.models import LegalEntity
+from otc.actions import place_field_messages
 from otc.dates import validate_business_date
 from otc.errors import InvalidAmount
 from otc.forms import BootstrapMixin
@@ -331,20 +332,13 @@ class ContractFilterForm(forms.Form):
             field.widget.attrs["class"] = f"{css} form-control-sm" if css == "form-control" else f"{css} form-select-sm"
 
 
-def apply_service_errors(form: forms.BaseForm, fields: dict, *, formset: BaseLineFormSet | None = None) -> None:
-    """Show a service's ValidationFailed field errors next to the fields. Line errors come as
-    `lines` -> {index: {field: [messages]}} or `lines.<index>.<field>`; others go to the form."""
-    for name, messages in (fields or {}).items():
-        if formset is not None and _line_error(formset, name, messages):
-            continue
-        field = name[:-3] if name.endswith("_id") and name[:-3] in form.fields else name
-        for message in messages if isinstance(messages, list | tuple) else [messages]:
-            form.add_error(field if field in form.fields and not form.fields[field].disabled else None,
-                           f"{message}" if field in form.fields else _label(name, message))
-
-
-def _label(name: str, message: Any) -> str:
-    return str(message) if name in ("__all__", "non_field_errors") else f"{name.replace('_', ' ').capitalize()}: {message}"
+def apply_contract_errors(form: forms.BaseForm, fields: dict, *, formset: BaseLineFormSet | None = None) -> None:
+    """Show a contract service's field errors: line errors (`lines` -> {index: {field: [messages]}}
+    or `lines.<index>.<field>`) on the formset's lines, the others next to the form's fields
+    (otc.actions.place_field_messages)."""
+    rest = {name: messages for name, messages in (fields or {}).items()
+            if formset is None or not _line_error(formset, name, messages)}
+    place_field_messages(form, rest)
 
 
 def _line_error(formset: BaseLineFormSet, name: str, messages: Any) -> bool:

@@ -122,10 +122,3 @@ class CustomerImportForm(BootstrapMixin, forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB: split it.")
         return upload
-
-
-def apply_service_errors(form: forms.BaseForm, fields: dict) -> None:
-    """Show a service's ValidationFailed field errors next to the form's fields."""
-    for name, messages in fields.items():
-        for message in messages if isinstance(messages, list) else [messages]:
-            form.add_error(name if name in form.fields else None, str(message))

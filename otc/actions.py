@@ -78,9 +78,32 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def apply_service_errors(form: forms.Form, exc: errors.ValidationFailed, *, line_forms: list | None = None) -> None:
-    """Show a service's ValidationFailed on the form: on the fields it names (`lines: [position]`
-    on those lines, 1-based, when `line_forms` is given), otherwise at the top of the form."""
+def place_field_messages(form: forms.BaseForm, fields: dict[str, Any]) -> bool:
+    """Put each field's own messages (services that write a sentence per field: customers,
+    contracts) next to the field: `customer_id` on `customer`; a disabled or unknown field's at
+    the top, labelled. Returns whether anything was placed."""
+    placed = False
+    for name, field_messages in (fields or {}).items():
+        field = name[:-3] if name.endswith("_id") and name[:-3] in form.fields else name
+        for message in field_messages if isinstance(field_messages, list | tuple) else [field_messages]:
+            known = field in form.fields
+            if not known and name not in ("__all__", "non_field_errors"):
+                message = f"{name.replace('_', ' ').capitalize()}: {message}"
+            form.add_error(field if known and not form.fields[field].disabled else None, str(message))
+            placed = True
+    return placed
+
+
+def apply_service_errors(form: forms.Form, exc: errors.ValidationFailed, *, line_forms: list | None = None,
+                         field_messages: bool = False) -> None:
+    """Show a service's ValidationFailed on the form. By default the refusal's message goes on
+    the fields it names (`lines: [position]` on those lines, 1-based, when `line_forms` is given);
+    with `field_messages` each named field gets its own messages (`place_field_messages`).
+    Otherwise, or when nothing was placed, the message goes at the top of the form."""
+    if field_messages:
+        if not place_field_messages(form, exc.fields or {}):
+            form.add_error(None, exc.message)
+        return
     placed = False
     for name, details in (exc.fields or {}).items():
         if name == "lines" and line_forms is not None:
