@@ -14,7 +14,7 @@ from django.urls import reverse
 from billing.models import BillingException, BillingRun, Invoice
 from billing.tasks import billing_run_issue_task
 from otc.models import User
-from tests.billing.test_invoices import ISSUE, de_entity, draft
+from tests.factories.billing import ISSUE, de_entity, draft
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

@@ -37,7 +37,7 @@ from ledger.models import JournalEntry
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition
 from otc.models import ApprovalLimit, StatusChange
-from tests.billing.test_invoices import de_entity, issued
+from tests.factories.billing import de_entity, issued
 from tests.factories.customers import ContactFactory, CustomerFactory
 from tests.factories.otc import user_with_role
 
