@@ -211,7 +211,7 @@ class BillingRun(models.Model):
     error = models.TextField(blank=True)
     issue_pending = models.JSONField(
         default=list, blank=True,
-        help_text="Legal entities whose issuing is still under way (the last to finish marks the run issued)")
+        help_text="Chunks still issuing, by their first draft's id (the last to finish marks the run issued)")
 
     class Meta:
         ordering = ["-period_start", "-id"]
@@ -276,6 +276,9 @@ class Invoice(DocumentGuard):
     billing_run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
     currency = models.CharField(max_length=3)
     number = models.CharField(max_length=40, blank=True, help_text="Assigned at issue: gapless per entity and year")
+    journal_number = models.CharField(
+        max_length=40, blank=True,
+        help_text="Journal entry number reserved with the invoice number; a draft with a number is being issued")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     on_hold = models.BooleanField(default=False)
     hold_reason = models.CharField(max_length=255, blank=True)

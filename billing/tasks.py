@@ -130,11 +130,13 @@ def billing_run_issue_task(*, run_id: int, by_id: int | None = None) -> int:
     return billing_run_issue(run_id=run_id, by=by).invoices_issued
 
 
-@shared_task(name="billing.run_issue_chunk", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="billing.run_issue_chunk", **DOCUMENT_TASK)
 def billing_run_issue_chunk_task(*, run_id: int, legal_entity_id: int, chunks: list[list[int]],
                                  by_id: int | None = None, issue_date: str | None = None) -> int:
-    """Issue one chunk of one legal entity's drafts, then enqueue the entity's next chunk (see
-    `billing_run_issue`). Idempotent: a redelivered task issues only what is still a draft."""
+    """Issue one chunk of one legal entity's drafts, in parallel with the others (see
+    `billing_run_issue`). Idempotent: a redelivered or retried task (a killed worker, a database
+    error: retried with backoff) posts the drafts it numbered with the same numbers and issues
+    only what is still a draft; a domain refusal is listed on the run, not retried."""
     import datetime as dt
 
     from billing.services.run import billing_run_issue_chunk
