@@ -209,6 +209,9 @@ class BillingRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    documents_done_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the last issued invoice was rendered and delivered (e-mailed, queued for its portal or to post)")
     issue_pending = models.JSONField(
         default=list, blank=True,
         help_text="Chunks still issuing, by their first draft's id (the last to finish marks the run issued)")

@@ -481,7 +481,27 @@ def _finish_issue(run_id: int, chunk_key: int | None) -> None:
             run.status, run.finished_at = BillingRun.Status.ISSUED, dates.now()
             run.error = f"{failed} draft(s) could not be issued: see the exceptions." if failed else ""
         run.save(update_fields=["issue_pending", "status", "finished_at", "error"])
+    billing_run_documents_check(run_id)
 
 
-__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_chunk",
+def billing_run_documents_check(run_id: int) -> bool:
+    """The month-end is finished when the run is issued and every invoice it issued has its PDF
+    and a delivery outcome (e-mailed, queued for its portal or to post, or a failure listed on
+    the invoice): then `documents_done_at` is stamped, once. Called by each documents task after
+    its chunk and when issuing ends (whichever is last). Returns whether the run is finished."""
+    from billing.selectors import run_documents_progress
+
+    run = BillingRun.objects.only("status", "documents_done_at").get(pk=run_id)
+    if run.documents_done_at is not None:
+        return True
+    if run.status != BillingRun.Status.ISSUED:
+        return False
+    progress = run_documents_progress(run_id=run_id)
+    if progress["done"] < progress["issued"] or progress["rendered"] < progress["issued"]:
+        return False
+    BillingRun.objects.filter(pk=run_id, documents_done_at=None).update(documents_done_at=dates.now())
+    return True
+
+
+__all__ = ["billable_contract_ids", "billing_run_documents_check", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_chunk",
            "billing_run_resume", "billing_run_start"]

@@ -11,20 +11,26 @@ import signal
 import threading
 
 import pytest
+from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import OperationalError, connection, connections
+from django.urls import reverse
 
 from billing.models import BillingRun, Invoice
+from billing.selectors import run_documents_progress
 from billing.services import (
     billing_run_generate_chunk,
     billing_run_issue,
     billing_run_issue_chunk,
     invoice_hold,
 )
+from billing.services.run import billing_run_documents_check
 from ledger.models import JournalEntry, NumberSeries
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition
 from tests.billing.test_invoices import de_entity, specialist
-from tests.billing.test_run import MARCH, contract
+from tests.billing.test_run import MARCH, VAT_ID, contract, run
+from tests.factories.customers import ContactFactory, CustomerFactory
 
 ISSUE = dt.date(2026, 3, 31)
 
@@ -199,3 +205,63 @@ def test_run_issue_enqueues_every_chunk_round_robin_over_the_entities(monkeypatc
     assert (run.status, run.invoices_issued, run.issue_pending) == ("issued", 7, [])
     assert sorted(Invoice.objects.filter(legal_entity=de).values_list("number", flat=True)) == [
         f"DE01-INV-2026-{n:06d}" for n in range(1, 6)]
+
+
+class CountingBackend(locmem.EmailBackend):
+    """locmem that counts the connections made (one per e-mail without batching)."""
+
+    made = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        CountingBackend.made += 1
+
+
+@pytest.mark.django_db
+def test_month_end_finishes_when_every_invoice_is_rendered_and_delivered(settings, tmp_path, client,
+                                                                          django_capture_on_commit_callbacks):
+    """Issued, rendered, e-mailed (one mail connection per documents chunk), portal-ready and
+    to post: the run page counts each, and the month-end is finished only when all are done."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.made = 0
+    entity = de_entity()
+    emailed = []
+    for _ in range(3):
+        c = contract(entity)
+        ContactFactory(customer=c.customer, email=f"ap{c.pk}@kunde.example")
+        emailed.append(c)
+    contract(entity, cust=CustomerFactory(country="DE", tax_id=VAT_ID, procurement_portal="ariba",
+                                          invoice_delivery="portal"))
+    contract(entity, cust=CustomerFactory(country="DE", tax_id=VAT_ID, invoice_delivery="post"))
+    started = run(capture=django_capture_on_commit_callbacks)
+    assert started.documents_done_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_run_issue(run_id=started.pk, by=None, issue_date=ISSUE, chunk_size=10)
+    started.refresh_from_db()
+    assert started.status == "issued" and started.documents_done_at is not None
+    progress = run_documents_progress(run_id=started.pk)
+    assert progress == {"issued": 5, "rendered": 5, "delivered": 3, "post": 1, "failed": 0, "portal_ready": 1,
+                        "done": 5}
+    assert len(mail.outbox) == 3 and CountingBackend.made == 1  # three e-mails, one connection
+    client.force_login(specialist())
+    partial = client.get(reverse("billing:run_progress", args=[started.pk])).content.decode()
+    assert "5 rendered · 3 e-mailed · 1 portal-ready · 1 to post · 5 of 5 done" in partial
+    assert "month-end finished" in partial and "hx-trigger" not in partial  # no more polling
+
+
+@pytest.mark.django_db
+def test_month_end_is_not_finished_while_documents_are_outstanding(monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)  # the queue is behind
+    entity = de_entity()
+    contract(entity)
+    started = run(capture=django_capture_on_commit_callbacks)
+    billing_run_issue(run_id=started.pk, by=None, issue_date=ISSUE)
+    started.refresh_from_db()
+    assert started.status == "issued" and started.documents_done_at is None
+    assert billing_run_documents_check(started.pk) is False
+    from billing.tasks import invoices_publish_task
+
+    invoices_publish_task(invoice_ids=list(Invoice.objects.filter(billing_run=started).values_list("pk", flat=True)))
+    started.refresh_from_db()
+    assert started.documents_done_at is not None
