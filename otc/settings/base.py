@@ -337,3 +337,10 @@ AR_REPORT_THRESHOLDS = {  # the exception rules of the report pack (receivables/
     "customer_overdue_rise": env.str("AR_REPORT_CUSTOMER_OVERDUE_RISE", default="10000"),
     "unapplied_cash_pct": env.str("AR_REPORT_UNAPPLIED_CASH_PCT", default="5"),
 }
+
+# --- Scale-out: workers through pgbouncer in transaction mode (docs/operations.md#scale-out) ---
+# A transaction pooler hands each transaction to any server connection: no server-side cursors
+# (they live across transactions). Production repeats this after its own DATABASES.
+DATABASE_POOL_MODE = env.str("DATABASE_POOL_MODE", default="")
+if DATABASE_POOL_MODE == "transaction" and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
