@@ -503,13 +503,17 @@ def invoices_post_numbered(*, invoices: list[Invoice], by: User | None) -> list[
     return locked
 
 
+DOCUMENTS_CHUNK = 100
+
+
 def _queue_documents(invoice_ids: list[int]) -> None:
-    """One message per issued chunk (not one per invoice): the documents queue renders and
-    delivers its invoices."""
+    """One message per 100 issued invoices (not one per invoice, nor one per issue chunk of
+    1,000): every documents worker gets a share of a chunk, and each message's e-mails share
+    one mail connection."""
     from billing.tasks import invoices_publish_task
 
-    if invoice_ids:
-        invoices_publish_task.delay(invoice_ids=invoice_ids)
+    for i in range(0, len(invoice_ids), DOCUMENTS_CHUNK):
+        invoices_publish_task.delay(invoice_ids=invoice_ids[i:i + DOCUMENTS_CHUNK])
 
 
 def queue_documents_on_commit(invoices: list[Invoice]) -> None:
