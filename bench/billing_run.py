@@ -58,7 +58,7 @@ from django.db import connection  # noqa: E402
 
 from bench.foundation import _ensure_database  # noqa: E402
 from billing.models import BillingRun, Invoice  # noqa: E402
-from billing.pdf import invoice_store_pdf  # noqa: E402
+from billing.pdf import invoice_render_pdf  # noqa: E402
 from billing.services import billing_run_issue, billing_run_start  # noqa: E402
 from billing.services import invoices as invoices_module  # noqa: E402
 from billing.tax import seed_tax_codes  # noqa: E402
@@ -306,6 +306,7 @@ def main() -> None:
               f"({issued / issue:,.0f}/s)")
         total = generate + issue
         db_cpu_run = database_cpu() if workers else 0.0  # generation and issuing only
+        worker_cpu_run = [cpu_seconds(w.pid) for w in workers]
         print(f"{'whole run (generate and issue)':<52} {total:8.2f} s  ({issued / total:,.0f} invoices/s end to end)")
         if args.documents:
             wait_for_documents(run.pk, time.perf_counter())
@@ -333,6 +334,7 @@ def main() -> None:
             (OUT / "billing_costs.json").write_text(json.dumps({
                 "contracts": args.contracts, "invoices": issued, "entities": args.entities, "workers": len(workers),
                 "documents": args.documents, "medians_s": medians, "database_cpu_s": round(db_cpu, 2), "database_cpu_run_s": round(db_cpu_run, 2),
+                "worker_cpu_run_s": [round(c, 2) for c in worker_cpu_run],
                 "worker_cpu_s": [round(c, 2) for c in worker_cpu], "generate_s": round(generate, 2),
                 "issue_s": round(issue, 2), "load_average": os.getloadavg()[0]}, indent=2))
         rss = [peak_rss_of(w.pid) for w in workers] if workers else [peak_rss_mb()]
@@ -349,15 +351,16 @@ def main() -> None:
     print(f"{'raw COPY of the same invoice/line/journal rows':<52} {copy_seconds:8.2f} s  {copied:,} invoices  "
           f"({copied / copy_seconds:,.0f}/s); the run is {total / copy_seconds:.1f}x the raw COPY")
     if args.pdfs:
-        ids = list(Invoice.objects.filter(billing_run=run, status="issued").order_by("pk")
-                   .values_list("pk", flat=True)[:args.pdfs])
-        invoice_store_pdf(invoice_id=ids[0])  # warm-up: fonts and templates load once per worker
-        started = time.perf_counter()
-        for invoice_id in ids[1:]:
-            invoice_store_pdf(invoice_id=invoice_id)
-        seconds = time.perf_counter() - started
-        print(f"{'PDF rendering and storing, one worker':<52} {seconds:8.2f} s  {len(ids) - 1} PDFs  "
-              f"({(len(ids) - 1) / seconds:,.1f}/s)")
+        # Rendering only (the workers stored the PDFs with --documents): wall and CPU time.
+        invoices = list(Invoice.objects.filter(billing_run=run, status="issued").order_by("pk")
+                        .select_related("legal_entity", "customer")[:args.pdfs])
+        invoice_render_pdf(invoices[0])  # warm-up: the worker's renderer is built once
+        started, cpu = time.perf_counter(), time.process_time()
+        for invoice in invoices[1:]:
+            invoice_render_pdf(invoice)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"{'PDF rendering, one process':<52} {seconds:8.2f} s  {len(invoices) - 1} PDFs  "
+              f"({(len(invoices) - 1) / seconds:,.1f}/s; {1000 * cpu / (len(invoices) - 1):.0f} ms CPU each)")
     if args.profile:
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
     assert all(row["difference"] == 0 for row in ar_reconciliation()), "AR control != open items"

@@ -61,10 +61,10 @@ def load_costs(path: Path) -> dict[str, float]:
             costs[key] = medians[name]
     if measured.get("invoices") and measured.get("contracts"):
         costs["invoices_per_contract"] = measured["invoices"] / measured["contracts"]
-    busy = measured.get("generate_s", 0) + measured.get("issue_s", 0)
-    if measured.get("database_cpu_run_s") and busy:
-        # database CPU seconds per worker-second of generation and issuing
-        costs["db_share"] = min(0.95, measured["database_cpu_run_s"] / (busy * measured["workers"]))
+    worker_cpu = sum(measured.get("worker_cpu_run_s") or [])
+    if measured.get("database_cpu_run_s") and worker_cpu:
+        # the database's share of the CPU that generation and issuing took
+        costs["db_share"] = measured["database_cpu_run_s"] / (measured["database_cpu_run_s"] + worker_cpu)
     return costs
 
 
