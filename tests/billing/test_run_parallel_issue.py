@@ -265,3 +265,64 @@ def test_month_end_is_not_finished_while_documents_are_outstanding(monkeypatch, 
     invoices_publish_task(invoice_ids=list(Invoice.objects.filter(billing_run=started).values_list("pk", flat=True)))
     started.refresh_from_db()
     assert started.documents_done_at is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_period_close_waits_for_the_postings_that_share_the_period(monkeypatch):
+    """Postings lock the period FOR SHARE (so chunks post side by side); a close locks it FOR
+    UPDATE, so it still waits for a posting under way and finds the books tied."""
+    import time
+
+    from ledger.models import Period
+    from ledger.services import period_close
+    from tests.factories.otc import user_with_role
+
+    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)
+    entity = de_entity()
+    run, ids = _drafts(entity, 2)
+    BillingRun.objects.filter(pk=run.pk).update(issue_pending=[ids[0]])
+    period = Period.objects.get(legal_entity=entity, year=2026, month=3)
+    controller = user_with_role("Controller")
+    import billing.services.invoices as invoices
+
+    real, posting, finished = invoices.journal_post_batch, threading.Event(), {}
+    errors: list[BaseException] = []
+
+    def slow_post(**kwargs):
+        entries = real(**kwargs)
+        posting.set()
+        time.sleep(1.5)  # the close is waiting meanwhile
+        finished["posted"] = time.monotonic()  # the commit follows
+        return entries
+
+    monkeypatch.setattr(invoices, "journal_post_batch", slow_post)
+
+    def issue() -> None:
+        try:
+            billing_run_issue_chunk(run_id=run.pk, legal_entity_id=entity.pk, chunks=[ids], by=None, issue_date=ISSUE)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def close() -> None:
+        try:
+            assert posting.wait(timeout=30)
+            period_close(period_id=period.pk, by=controller)
+            finished["close"] = time.monotonic()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue), threading.Thread(target=close)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert finished["close"] > finished["posted"]  # the close waited for the posting's commit
+    period.refresh_from_db()
+    assert period.status == "closed"
+    assert set(JournalEntry.objects.values_list("period_id", flat=True)) == {period.pk}
