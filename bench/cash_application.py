@@ -63,7 +63,7 @@ from demo.bankfiles import (  # noqa: E402
 from demo.customers import seed_customers  # noqa: E402
 from demo.ledger import seed_entities, seed_fx_rates  # noqa: E402
 from demo.users import seed_users  # noqa: E402
-from ledger.models import Account  # noqa: E402
+from ledger.models import Account, Period  # noqa: E402
 from ledger.selectors import ar_reconciliation  # noqa: E402
 from ledger.services import EntrySpec, LineSpec, OpenItemSpec, journal_post_batch, number_series_take  # noqa: E402
 from otc import dates  # noqa: E402
@@ -87,7 +87,7 @@ def make_invoices(n: int, customers: list, entity) -> list[Invoice]:
         tax = (net * Decimal("0.19")).quantize(CENT)
         customer = r.choice(customers)
         invoices.append(Invoice(
-            legal_entity=entity, customer=customer, currency="EUR", status=Invoice.Status.ISSUED,
+            legal_entity=entity, customer=customer, currency="EUR", status=Invoice.Status.DRAFT,
             number=f"{entity.invoice_prefix}-2026-{seq:06d}", issue_date=ISSUED - dt.timedelta(days=r.randint(0, 150)),
             payment_terms_days=30, net_total=net, tax_total=tax, gross_total=net + tax))
     for invoice in invoices:
@@ -105,7 +105,8 @@ def make_invoices(n: int, customers: list, entity) -> list[Invoice]:
             ]) for i in chunk])
         for invoice, entry in zip(chunk, entries, strict=True):
             invoice.journal_entry, invoice.open_item = entry, entry.opened_items[0]
-        bulk_update_rows(chunk, ["journal_entry", "open_item"])
+            invoice.status = Invoice.Status.ISSUED  # written as drafts: an issued invoice's columns are immutable
+        bulk_update_rows(chunk, ["journal_entry", "open_item", "status"])
     return invoices
 
 
@@ -306,12 +307,18 @@ def main() -> None:
     args = parser.parse_args()
     _ensure_database()
     call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:  # issued documents refuse TRUNCATE unless the session says so
+        cursor.execute("SET otc.allow_truncate = 'on'")
     call_command("flush", "--noinput", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("RESET otc.allow_truncate")
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}  mix: {args.mix}")
     ensure_roles()
     users = seed_users()
     seed_fx_rates(year=2026)
     entity = next(e for e in seed_entities() if e.code == "DE01")
+    Period.objects.bulk_create([Period(legal_entity=entity, year=2026, month=m) for m in range(1, 13)],
+                               ignore_conflicts=True)  # postings never create periods
     dates.today = lambda: PAID  # the statement's day
     started = time.perf_counter()
     with transaction.atomic():
