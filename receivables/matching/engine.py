@@ -36,8 +36,8 @@ from decimal import Decimal
 
 from otc.money import format_amount, minor_units, quantize
 
-from .combine import subset_sums
-from .names import NameIndex, name_index, normalize_payer, truncated_match
+from .combine import SubsetResult, fewest_subsets, subset_sums
+from .names import NameIndex, name_index, normalize_payer, strip_cut_noise, truncated_match
 from .numbers import extract_invoice_numbers, parse_invoice_number, sequence_distance, typo_variants
 from .types import ZERO, Allocation, Book, MatchPolicy, NumberKey, OpenInvoice, ReceiptFacts, Suggestion
 
@@ -137,6 +137,8 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
                            if len(ids) == 1 else f"Remittance e-mail domain {domain} is used by {len(ids)} customers"))
     if normalized:
         names = name_index(receipt.legal_entity_id, book.customer_names(receipt.legal_entity_id))
+        if len(" ".join(receipt.payer_name.split())) >= 27:  # cut by the bank: maybe inside "ACCOUNTS PAYABLE"
+            normalized = normalize_payer(strip_cut_noise(normalized))
     best = max((c.confidence for c in found.values()), default=0.0)
     if names is not None and best < STRONG_ID and len(receipt.payer_name) >= 18:
         # a name the bank cut at 27/35 characters: the customer whose name it begins, if only one
@@ -485,19 +487,12 @@ def _by_amount(run: _Run, who: Identified, open_invoices: list[OpenInvoice], tru
         # many open items some six always add up to any amount): the smallest size with an answer
         # decides; two answers of that size are ambiguous
         cents = [run.cents(i.open_amount) for i in pool]
-        result, budget_hit = None, False
-        for size in range(2, run.policy.max_combination_invoices + 1):
-            result = subset_sums(cents, run.cents(amount), max_items=size, max_solutions=2,
-                                 budget=run.policy.combination_budget)
-            budget_hit = budget_hit or result.budget_hit
-            if result.solutions:
-                if len(result.solutions) == 1 and size < run.policy.max_combination_invoices:
-                    # one more invoice may fit as well (equal fees make that common): then it is ambiguous
-                    wider = subset_sums(cents, run.cents(amount), max_items=size + 1, max_solutions=2,
-                                        budget=run.policy.combination_budget)
-                    if len(wider.solutions) > 1:
-                        result = wider
-                break
+        share = run.policy.combination_budget // max(run.policy.max_combination_invoices - 3, 1)
+        result, wider = fewest_subsets(cents, run.cents(amount), max_items=run.policy.max_combination_invoices,
+                                       budget=share)
+        budget_hit = result.budget_hit
+        if wider:
+            result = SubsetResult((*result.solutions, ()), budget_hit)  # one more invoice fits as well
         if result is not None and result.solutions:
             chosen = [pool[i] for i in result.solutions[0]]
             bounded = len(eligible) > cap or budget_hit or truncated
@@ -634,8 +629,18 @@ def _rank(run: _Run) -> list[Suggestion]:
         best.reasons = list(dict.fromkeys([*best.reasons, *other.reasons]))
         merged[cand.key()] = best
     ranked = sorted(merged.values(), key=lambda c: (-c.score, c.customer_id or 0))
-    if len(ranked) > 1 and ranked[1].score >= RIVAL:  # two credible answers: neither is applied blindly
-        first, second = ranked[0], ranked[1]
+    # a near-match reference (or one the amount does not agree with) to another customer's invoice
+    # than the identified payer's is no rival to the payer's own: the hard rules never let it be
+    # applied, so it must not demote the right answer either. An exact reference with the exact
+    # amount still is (a third party paying another customer's invoice): then a person chooses.
+    strong = run.payer.strong
+    group = _group(run.book, strong.customer_id) if strong is not None else None
+    contenders = ranked
+    if group is not None and ranked and ranked[0].customer_id in group:
+        contenders = [c for c in ranked if c.customer_id is None or c.customer_id in group
+                      or (c.amount_agrees and "invoice_number" in c.rules)]
+    if len(contenders) > 1 and contenders[1].score >= RIVAL:  # two credible answers: neither is applied blindly
+        first, second = contenders[0], contenders[1]
         s1, s2 = first.score, second.score
         for cand, rival, rival_score in ((first, second, s2), (second, first, s1)):
             cand.score *= 1 - (rival_score - 0.5)

@@ -61,6 +61,25 @@ def strip_bank_noise(text: str) -> str:
     return stripped or text
 
 
+_CUT_NOISE = ("accounts payable", "accounts payables", "account payable", "accts payable", "acct payable",
+              "accounts payable dept", "accounts payable department", "ap dept", "ap department",
+              "kreditorenbuchhaltung", "buchhaltung", "treasury", "finance", "payables", "payment from")
+
+
+def strip_cut_noise(normalized: str) -> str:
+    """A normalised payer without the bank's or AP's phrase that the bank cut at 35 characters
+    ("acme accounts payab" -> "acme"): the last one to three words begin one of the phrases.
+    Only for names that were cut: the caller checks the length as the bank printed it."""
+    words = normalized.split()
+    for count in (3, 2, 1):
+        if len(words) <= count:
+            continue
+        tail = " ".join(words[-count:])
+        if len(tail) >= 3 and any(phrase.startswith(tail) and phrase != tail for phrase in _CUT_NOISE):
+            return " ".join(words[:-count])
+    return normalized
+
+
 def truncated_match(payer: str, name: str) -> bool:
     """The normalised payer is the customer's normalised name cut short, as banks cut names at 35
     (or 27) characters: every word equal but the last, which begins the customer's word at that
