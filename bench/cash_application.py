@@ -158,6 +158,7 @@ def number_variant(r: random.Random, number: str, kind: str) -> str:
     return f"{prefix}-{year}-{''.join(digits)}"
 
 
+NO_PAYER: set[str] = set()  # bank references of lines of a known customer that carry neither name nor account
 KINDS = ["clean", "tagged", "noprefix", "typo", "typo_trap", "multi", "name_amount", "account_amount", "combination",
          "short", "over", "partial", "opening", "unknown"]
 MIXES = {  # weights per kind: the bench's default, and the same noise in other proportions
@@ -275,6 +276,8 @@ def make_receipts(n: int, invoices: list[Invoice], names: dict[int, str], accoun
             allocation = [(first.pk, amount)]
         lines[fmt].append(BankLine(PAID, amount, "EUR", payer, payer_account, remittance, ref, style=style))
         truth[ref], kinds_of[ref], format_of[ref] = allocation, kind, fmt
+        if not (payer or payer_account):
+            NO_PAYER.add(ref)
     return lines, truth, kinds_of, format_of
 
 
@@ -458,23 +461,41 @@ def report(truth: dict, kinds: dict, formats: dict, contents: dict, show: tuple 
         return sorted((a["invoice_id"], Decimal(a["amount"])) for a in top["allocations"]) == sorted(truth[ref])
 
     def line(label: str, refs: list[str]) -> str:
-        known = [ref for ref in refs if kinds[ref] != "unknown"]
+        # known payers: the line names a customer (by name or account); a line without a payer, or an
+        # unknown one, should apply nothing, and its top suggestion cannot be known to be right
+        known = [ref for ref in refs if kinds[ref] != "unknown" and ref not in NO_PAYER]
         auto = [ref for ref in known if ref in applied]
         left = [ref for ref in known if ref not in applied]
         right = sum(top_right(ref) for ref in left)
         identified = sum(1 for ref in left if by_ref.get(ref))
-        return (f"    {label:<16} {len(refs):6,}  auto {len(auto) / max(len(known), 1):6.1%} of known  "
+        return (f"    {label:<22} {len(refs):6,} known {len(known):6,}  auto {len(auto) / max(len(known), 1):6.1%}  "
                 f"wrong {sum(ref in wrong for ref in refs):3}  left {len(left):5,}  top right "
                 f"{right / max(len(left), 1):6.1%}  out of suspense {identified / max(len(left), 1):6.1%}")
 
+    def without(label: str, refs: list[str]) -> str:
+        nobody = [ref for ref in refs if kinds[ref] == "unknown" or ref in NO_PAYER]
+        done = [ref for ref in nobody if ref in applied]
+        right = sum(top_right(ref) for ref in nobody if ref not in applied and truth[ref])
+        return (f"    {label:<22} {len(nobody):6,}  applied {len(done):4,} (right {len(done) - len(wrong & set(done)):,})"
+                f"  wrong {len(wrong & set(nobody)):3}  top suggestion the truth {right:,}")
+
     refs = list(truth)
+    print("receipts of known payers (the line names a customer by name or account):")
     print(line("all", refs))
     print("  per format")
     for fmt in FORMATS:
         print(line(fmt, [ref for ref in refs if formats[ref] == fmt]))
     print("  per kind")
     for kind in KINDS:
-        print(line(kind, [ref for ref in refs if kinds[ref] == kind]))
+        if kind != "unknown":
+            print(line(kind, [ref for ref in refs if kinds[ref] == kind]))
+    print("receipts without a known payer (nothing should be applied; 'wrong' counts any application "
+          "but the truth):")
+    print(without("all", refs))
+    for fmt in FORMATS:
+        print(without(fmt, [ref for ref in refs if formats[ref] == fmt]))
+    print(without("typo trap, no payer", [ref for ref in refs if kinds[ref] == "typo_trap"]))
+    print(without("unknown payer", [ref for ref in refs if kinds[ref] == "unknown"]))
     for kind in show:
         left = [ref for ref in refs if kinds[ref] == kind and ref not in applied][:12]
         for ref in left:

@@ -37,7 +37,7 @@ from decimal import Decimal
 from otc.money import format_amount, minor_units, quantize
 
 from .combine import SubsetResult, fewest_subsets, subset_sums
-from .names import NameIndex, name_index, normalize_payer, strip_cut_noise, truncated_match
+from .names import NameIndex, legal_form, name_index, normalize_payer, strip_cut_noise, truncated_match
 from .numbers import extract_invoice_numbers, parse_invoice_number, sequence_distance, typo_variants
 from .types import ZERO, Allocation, Book, MatchPolicy, NumberKey, OpenInvoice, ReceiptFacts, Suggestion
 
@@ -140,13 +140,33 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
         if len(" ".join(receipt.payer_name.split())) >= 27:  # cut by the bank: maybe inside "ACCOUNTS PAYABLE"
             normalized = normalize_payer(strip_cut_noise(normalized))
     best = max((c.confidence for c in found.values()), default=0.0)
-    if names is not None and best < STRONG_ID and len(receipt.payer_name) >= 18:
-        # a name the bank cut at 27/35 characters: the customer whose name it begins, if only one
+    cut_ambiguous = False
+    if names is not None and best < STRONG_ID and normalized:
+        # customers whose names are equal but for the legal form: the payer's legal form decides
+        same = names.by_norm.get(normalized, [])
+        form = legal_form(receipt.payer_name)
+        if len(same) == 1 and not any(c.rule == "payer_alias" and c.customer_id != same[0] for c in found.values()):
+            # the name of exactly one customer, once legal form and bank words are gone: a customer whose
+            # name is a letter away ("Ulrich Foods" for "Ullrich Foods") does not make it doubtful
+            add(Identified(same[0], 0.96, "payer_name",
+                           f"Payer '{receipt.payer_name}' is customer name '{names.display[same[0]]}'"))
+            best = max(best, 0.96)
+        if len(same) > 1 and form:
+            formed = [cid for cid in same if names.forms.get(cid) == form]
+            if len(formed) == 1:
+                add(Identified(formed[0], 0.95, "payer_name",
+                               f"Payer '{receipt.payer_name}' is customer name '{names.display[formed[0]]}' "
+                               f"(the legal form tells it from {len(same) - 1} other customer(s) of that name)"))
+                best = max(best, 0.95)
+    if names is not None and best < STRONG_ID and len(receipt.payer_name) >= 16 and normalized:
+        # a name the bank cut (ACH at 16, SEPA at 27/35 characters): the customer whose name it begins,
+        # if only one; if several, no fuzzy score may call it identified either ("SCOTT MOBILITY R")
         cut = [cid for cid in names.words.get(normalized.split()[0], ()) if truncated_match(normalized, names.by_id[cid])]
         if len(cut) == 1 and names.by_id[cut[0]] != normalized:
             add(Identified(cut[0], 0.93, "payer_name",
                            f"Payer '{receipt.payer_name}' is customer name '{names.display[cut[0]]}' cut short by the bank"))
             best = max(best, 0.93)
+        cut_ambiguous = len(cut) > 1 and not names.by_norm.get(normalized)
     if names is not None and best < STRONG_ID:
         hits = names.search(normalized, cutoff=80, limit=5)
         if hits:
@@ -154,14 +174,14 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
             # token_set_ratio says 100 for "acme" in "acme widgets": rivals are as close on both measures
             rivals = [h for h in hits[1:] if h.score >= top.score - 5 and h.sort_score >= top.sort_score - 8]
             aliased_elsewhere = any(c.rule == "payer_alias" and c.customer_id != top.customer_id for c in found.values())
-            if top.score >= 95 and top.sort_score >= 90 and not rivals and not aliased_elsewhere:
+            if top.score >= 95 and top.sort_score >= 90 and not rivals and not aliased_elsewhere and not cut_ambiguous:
                 add(Identified(top.customer_id, 0.96 if top.sort_score == 100 else 0.93, "payer_name",
                                f"Payer '{receipt.payer_name}' matches customer name '{top.name}' "
                                f"({top.score:.0f}%)"))
             else:
                 for hit in hits[:3]:
                     conf = 0.3 + 0.4 * (hit.score - 80) / 20
-                    if rivals:
+                    if rivals or cut_ambiguous:
                         conf = min(conf, 0.5)
                     conf *= 0.5 + 0.5 * hit.sort_score / 100
                     add(Identified(hit.customer_id, round(conf, 3), "payer_name",
@@ -639,6 +659,7 @@ def _rank(run: _Run) -> list[Suggestion]:
     if group is not None and ranked and ranked[0].customer_id in group:
         contenders = [c for c in ranked if c.customer_id is None or c.customer_id in group
                       or (c.amount_agrees and "invoice_number" in c.rules)]
+
     if len(contenders) > 1 and contenders[1].score >= RIVAL:  # two credible answers: neither is applied blindly
         first, second = contenders[0], contenders[1]
         s1, s2 = first.score, second.score

@@ -96,6 +96,25 @@ def truncated_match(payer: str, name: str) -> bool:
     return False
 
 
+_FORM_CANON = {"incorporated": "inc", "limited": "ltd", "corporation": "corp", "company": "co", "gesmbh": "gmbh",
+               "mbh": "gmbh", "lp": "lp", "plc": "plc"}
+
+
+def legal_form(name: str) -> str:
+    """The legal form a name ends with, spelled one way ("Acme Incorporated" and "ACME INC." -> "inc",
+    "G.M.B.H." -> "gmbh", "Acme Ltd AP Dept" -> "ltd"); "" without one. Tells apart customers whose
+    names are equal without it ("Watson Health LLP" and "Watson Health Corp.")."""
+    text = _fold(name or "")
+    text = re.sub(r"(?<=\b[a-z])\.(?=[a-z]\b)", "", text)
+    text = _SPACES.sub(" ", _NON_WORD.sub(" ", text.replace(".", "").replace("/", ""))).strip()
+    words = strip_bank_noise(text).split()
+    form: list[str] = []
+    while len(words) > 1 and (words[-1] in _ANYWHERE or words[-1] in _EDGE) and words[-1] not in ("the", "and"):
+        form.insert(0, _FORM_CANON.get(words[-1], words[-1]))
+        words.pop()
+    return " ".join(form)
+
+
 def normalize_payer(name: str) -> str:
     """Lower-case ASCII words of a payer or customer name without punctuation, "the", "and", the
     bank's and AP department's noise ("payment from", "AP dept", "accounts payable") and the
@@ -140,8 +159,10 @@ class NameIndex:
         self.display: dict[int, str] = dict(names)
         self.words: dict[str, list[int]] = {}
         self.by_norm: dict[str, list[int]] = {}
+        self.forms: dict[int, str] = {}
         for customer_id, name in names:
             norm = normalize_payer(name)
+            self.forms[customer_id] = legal_form(name)
             self.by_id[customer_id] = norm
             self.by_norm.setdefault(norm, []).append(customer_id)
             for word in set(norm.split()):
