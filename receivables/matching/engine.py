@@ -153,6 +153,8 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
             best = max(best, 0.96)
         if len(same) > 1 and form:
             formed = [cid for cid in same if names.forms.get(cid) == form]
+            if not formed and len(receipt.payer_name) >= 27:  # the legal form cut too: "CO.," of "Co., Ltd."
+                formed = [cid for cid in same if names.forms.get(cid, "").startswith(form)]
             if len(formed) == 1:
                 add(Identified(formed[0], 0.95, "payer_name",
                                f"Payer '{receipt.payer_name}' is customer name '{names.display[formed[0]]}' "
@@ -163,7 +165,9 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
         # if only one; if several, no fuzzy score may call it identified either ("SCOTT MOBILITY R")
         cut = [cid for cid in names.words.get(normalized.split()[0], ()) if truncated_match(normalized, names.by_id[cid])]
         if len(cut) == 1 and names.by_id[cut[0]] != normalized:
-            add(Identified(cut[0], 0.93, "payer_name",
+            # two whole words and more before the cut ("becker manufacturing s") leave little doubt
+            whole = normalized.split()[:-1]
+            add(Identified(cut[0], 0.95 if len(whole) >= 2 and len(" ".join(whole)) >= 12 else 0.93, "payer_name",
                            f"Payer '{receipt.payer_name}' is customer name '{names.display[cut[0]]}' cut short by the bank"))
             best = max(best, 0.93)
         cut_ambiguous = len(cut) > 1 and not names.by_norm.get(normalized)
@@ -649,7 +653,7 @@ def _rank(run: _Run) -> list[Suggestion]:
         best.reasons = list(dict.fromkeys([*best.reasons, *other.reasons]))
         merged[cand.key()] = best
     ranked = sorted(merged.values(), key=lambda c: (-c.score, c.customer_id or 0))
-    # a near-match reference (or one the amount does not agree with) to another customer's invoice
+    # a near-match reference (or one the amount does not agree with exactly) to another customer's invoice
     # than the identified payer's is no rival to the payer's own: the hard rules never let it be
     # applied, so it must not demote the right answer either. An exact reference with the exact
     # amount still is (a third party paying another customer's invoice): then a person chooses.
@@ -658,7 +662,7 @@ def _rank(run: _Run) -> list[Suggestion]:
     contenders = ranked
     if group is not None and ranked and ranked[0].customer_id in group:
         contenders = [c for c in ranked if c.customer_id is None or c.customer_id in group
-                      or (c.amount_agrees and "invoice_number" in c.rules)]
+                      or ("exact_amount" in c.rules and "invoice_number" in c.rules)]
 
     if len(contenders) > 1 and contenders[1].score >= RIVAL:  # two credible answers: neither is applied blindly
         first, second = contenders[0], contenders[1]
