@@ -43,7 +43,7 @@ from django.db import connection, transaction
 from customers.models import Customer
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
 from otc import dates
-from otc.bulk import bulk_insert_rows, bulk_insert_values
+from otc.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import (
@@ -415,10 +415,11 @@ def _write(
             new_lines.append((entry.pk, line.account.pk, spec.customer_id, line.currency, line.amount, line.rate,
                               line.functional, description[:255], open_item.pk if open_item else None))
     stamp = dates.now()
-    for item_id, (item, delta) in moves.items():
-        # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
-        # floating point and could leave -0.0000000001 behind.
-        OpenItem.objects.filter(pk=item_id).update(open_amount=item.open_amount + delta, updated_at=stamp)
+    # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
+    # floating point and could leave -0.0000000001 behind. One UPDATE per 500 items, not one per item
+    # (a statement's automatic applications settle thousands).
+    bulk_update_rows([OpenItem(pk=item_id, open_amount=item.open_amount + delta, updated_at=stamp)
+                      for item_id, (item, delta) in moves.items()], ["open_amount", "updated_at"])
     bulk_insert_values(JournalLine, ["entry_id", "account_id", "customer_id", "currency", "amount", "fx_rate",
                                      "functional_amount", "description", "open_item_id"], new_lines)
     return created
