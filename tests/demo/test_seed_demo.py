@@ -99,6 +99,7 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
         assert_einvoices(einvoice_validator)
     assert_helpdesk()
     assert_aging(dates.today())
+    assert_reserve(dates.today())
     assert_collections(dates.today())
     out = capsys.readouterr().out
     assert "Receivables: statements imported by format" in out and "applied automatically" in out
@@ -312,6 +313,29 @@ def assert_aging(today: dt.date) -> None:
     assert slide == sorted(slide) and slide[0] == 0 and slide[-1] >= 4
     assert ArReportPack.objects.filter(month=today.replace(day=1) - dt.timedelta(days=1)).exists()
 
+
+def assert_reserve(today: dt.date) -> None:
+    """Roll rates derived from the twelve month-end snapshots; last month's reserve of every entity
+    prepared by the manager, approved and posted by the Controller, recomputing to the cent; the
+    agency-placed Driftwood Logistics reserved specifically, not in the matrix."""
+    from collections_app.models import ReserveRun
+    from collections_app.selectors.reserve import allowance_balance
+    from collections_app.services.reserve import reserve_run_recompute
+
+    last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+    runs = ReserveRun.objects.filter(as_of=last_month_end, status="posted").select_related("legal_entity")
+    assert {r.legal_entity.code for r in runs} == set(LegalEntity.objects.values_list("code", flat=True))
+    for run in runs:
+        assert (run.prepared_by.username, run.approved_by.username, run.posted_by.username) == (
+            "manager", "controller", "controller")
+        assert run.policy.method == "roll_rate" and len(run.derivation["rows"]) >= 10
+        assert allowance_balance(legal_entity_id=run.legal_entity_id, as_of=last_month_end) == run.required_total
+        assert reserve_run_recompute(run_id=run.id).total == run.required_total
+    us = runs.get(legal_entity__code="US01")
+    assert us.required_total > 0 and us.journal_entry.kind == "reserve"
+    [specific] = us.lines.filter(kind="specific")
+    assert specific.customer.legal_name == "Driftwood Logistics Inc." and specific.allowance > 0
+    assert runs.get(legal_entity__code="DE01").policy.overlay_factor == Decimal("1.25")
 
 def assert_collections(today: dt.date) -> None:
     """The collector's month (demo/collections.py): every customer assigned by the rules, contacts
