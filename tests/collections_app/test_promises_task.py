@@ -33,6 +33,17 @@ def test_the_daily_task_decides_promises_and_the_timeline_tells_the_story(today)
     assert "Promise to pay 1,190.00 EUR by 2026-04-15" in titles
 
 
+def test_a_promise_is_kept_as_soon_as_the_cash_is_applied(today, django_capture_on_commit_callbacks):
+    today(dt.date(2026, 4, 10))
+    entity, customer, first, _ = book()
+    promise = promise_take(customer_id=customer.pk, by=collector(), promised_date=dt.date(2026, 4, 15),
+                           invoice_ids=[first.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(entity, first, "1190.00")
+    promise.refresh_from_db()
+    assert (promise.status, promise.paid_amount) == ("kept", D("1190.00"))
+
+
 def test_the_schedule_command_registers_the_daily_task_once():
     call_command("collections_worklist_schedule")
     call_command("collections_worklist_schedule", hour=5)
