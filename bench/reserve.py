@@ -126,6 +126,9 @@ def main() -> None:
     _ensure_database()
     call_command("migrate", verbosity=0)
     if not args.no_setup:
+        from tests.conftest import pytest_configure
+
+        pytest_configure(None)  # the flush says otc.allow_truncate, as the test suite's does (immutable tables)
         call_command("flush", "--noinput", verbosity=0)
         timed(f"set-up: {args.items:,} open items, {args.customers:,} customers, 3 entities (SQL)",
               lambda: base.setup(args.items, args.customers))
