@@ -92,6 +92,8 @@ def test_compose_migrate_step_runs_first(compose):
         " && python manage.py webhooks_schedule && python manage.py ledger_schedule && python manage.py billing_run --schedule"
         " && python manage.py age_receivables --schedule && python manage.py helpdesk_schedule"
         " && python manage.py reserve_run --schedule"
+        " && python manage.py writeoffs_schedule"
+        " && python manage.py collections_worklist_schedule"
     )
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"

@@ -21,6 +21,7 @@ from billing.tax import seed_tax_codes
 from customers.models import Customer
 from demo.aging import seed_aging, seed_story_invoice
 from demo.billing import documents_on_first_download, seed_billing
+from demo.collections import seed_collections
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.helpdesk import seed_helpdesk
@@ -86,6 +87,8 @@ class Command(BaseCommand):
             lap("help desk")
             aging = seed_aging(today=today)
             lap("aging")
+            seed_collections(users=users, today=today)  # the collector's month (worklist, disputes, promises)
+            lap("collections")
             reserve = seed_reserve(users=users, today=today)
             lap("reserve")
         self.stdout.write(self.style.SUCCESS(
