@@ -29,6 +29,7 @@ from demo.opening import seed_opening_balances
 from demo.receivables import seed_receivables
 from demo.users import seed_users
 from demo.webhooks import seed_webhooks
+from demo.writeoffs import seed_writeoffs
 from otc import dates
 from otc.roles import ensure_roles
 
@@ -85,6 +86,8 @@ class Command(BaseCommand):
             lap("help desk")
             aging = seed_aging(today=today)
             lap("aging")
+            writeoffs = seed_writeoffs(users=users, today=today)
+            lap("write-offs")
         self.stdout.write(self.style.SUCCESS(
             f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
             f"contract versions by status: {contracts}."
@@ -110,4 +113,5 @@ class Command(BaseCommand):
             f"AR aging: {aging['snapshots']} published snapshots ({aging['demo_history']} of them demo history before "
             f"the books start), last month's report pack generated."
         ))
+        self.stdout.write(self.style.SUCCESS(f"Write-offs: {writeoffs}."))
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")
