@@ -28,7 +28,7 @@ from otc.models import User
 from receivables.models import BankAccount
 from receivables.services import receipt_apply, receipt_record
 
-MAX_SINGLE = Decimal("9000")  # within the Finance Manager's 10,000 write-off limit
+MAX_SINGLE = Decimal("30000")  # above 5,000 a second approver (the Controller, limit 100,000) decides
 
 
 def _policies() -> None:
@@ -43,14 +43,12 @@ def _policies() -> None:
 
 
 def _candidates(today: dt.date, exclude: set[int]) -> list[Invoice]:
-    """Overdue invoices in the functional currency, not disputed, with their whole gross open."""
+    """Overdue invoices (oldest first), not disputed, with something left due."""
     disputed = set(Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES).values_list("invoice_id", flat=True))
-    rows = (Invoice.objects.filter(status=Invoice.Status.ISSUED, due_date__lt=today - dt.timedelta(days=45),
-                                   gross_total__gt=Decimal("300"), gross_total__lte=MAX_SINGLE, amount_paid=0,
-                                   amount_credited=0)
-            .select_related("legal_entity").order_by("due_date", "pk"))
-    return [i for i in rows if i.pk not in disputed and i.pk not in exclude
-            and i.currency == i.legal_entity.functional_currency]
+    rows = (Invoice.objects.filter(status=Invoice.Status.ISSUED, amount_paid=0,  # the partly paid stay for cash
+                                   due_date__lt=today, gross_total__gt=Decimal("300"), gross_total__lte=MAX_SINGLE)
+            .select_related("legal_entity", "customer").order_by("due_date", "pk"))
+    return [i for i in rows if i.pk not in disputed and i.pk not in exclude and i.balance_due > 0]
 
 
 def seed_writeoffs(*, users: dict[str, User], today: dt.date) -> dict[str, int]:
@@ -92,14 +90,15 @@ def seed_writeoffs(*, users: dict[str, User], today: dt.date) -> dict[str, int]:
             writeoff_approve(write_off_id=wo.pk, by=controller)
         writeoff_post(write_off_id=wo.pk, by=controller)
         counts["posted"] += 1
+        due = invoice.balance_due
         bank = BankAccount.objects.filter(legal_entity_id=invoice.legal_entity_id, currency=invoice.currency,
                                           is_active=True).order_by("pk").first()
         if bank is not None:
             receipt = receipt_record(by=users["cashapp"], data={
-                "bank_account_id": bank.pk, "value_date": today, "amount": invoice.gross_total,
+                "bank_account_id": bank.pk, "value_date": today, "amount": due,
                 "customer_id": invoice.customer_id, "payer_name": invoice.customer.legal_name[:200],
                 "remittance": f"Liquidator distribution {invoice.number}", "bank_reference": f"LIQ-{invoice.number}"})
-            receipt_apply(receipt_id=receipt.pk, allocations=[(invoice.pk, invoice.gross_total)], by=users["cashapp"],
+            receipt_apply(receipt_id=receipt.pk, allocations=[(invoice.pk, due)], by=users["cashapp"],
                           reason="Liquidator's distribution: recovery of a written-off invoice")
             counts["recovered"] += 1
     # awaiting approval: for the demo's Finance Manager to decide
