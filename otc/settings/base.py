@@ -337,3 +337,9 @@ AR_REPORT_THRESHOLDS = {  # the exception rules of the report pack (receivables/
     "customer_overdue_rise": env.str("AR_REPORT_CUSTOMER_OVERDUE_RISE", default="10000"),
     "unapplied_cash_pct": env.str("AR_REPORT_UNAPPLIED_CASH_PCT", default="5"),
 }
+
+# --- write-offs (collections_app, issue 11) ---
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "WriteOffReasonEnum": "collections_app.models.writeoffs.WriteOffReason",
+    "WriteOffStatusEnum": "collections_app.models.writeoffs.WriteOffStatus",
+})
