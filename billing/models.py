@@ -221,9 +221,12 @@ class BillingRun(models.Model):
         default=False, help_text="Started by the monthly schedule: at most one such run a month (a constraint decides)")
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    documents_done_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the last issued invoice was rendered and delivered (e-mailed, queued for its portal or to post)")
     issue_pending = models.JSONField(
         default=list, blank=True,
-        help_text="Legal entities whose issuing is still under way (the last to finish marks the run issued)")
+        help_text="Chunks still issuing, by their first draft's id (the last to finish marks the run issued)")
 
     class Meta:
         ordering = ["-period_start", "-id"]
@@ -305,6 +308,9 @@ class Invoice(DocumentGuard):
     billing_run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
     currency = models.CharField(max_length=3)
     number = models.CharField(max_length=40, blank=True, help_text="Assigned at issue: gapless per entity and year")
+    journal_number = models.CharField(
+        max_length=40, blank=True,
+        help_text="Journal entry number reserved with the invoice number; a draft with a number is being issued")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     on_hold = models.BooleanField(default=False)
     hold_reason = models.CharField(max_length=255, blank=True)

@@ -29,7 +29,6 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, QuerySet, Sum
-from django.template.loader import render_to_string
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from ledger.models import Account, OpenItem
@@ -444,9 +443,9 @@ def credit_note_pdf_context(note: CreditNote) -> dict[str, Any]:
 
 
 def credit_note_render_pdf(note: CreditNote) -> bytes:
-    from weasyprint import HTML  # heavy import: only where PDFs are made
+    from billing.pdf import renderer  # the worker's shared templates, stylesheet and fonts
 
-    return HTML(string=render_to_string("billing/pdf/credit_note.html", credit_note_pdf_context(note))).write_pdf()
+    return renderer().render("billing/pdf/credit_note.html", credit_note_pdf_context(note))
 
 
 @transaction.atomic
