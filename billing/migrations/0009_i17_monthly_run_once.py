@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0009_i11b_invoice_written_off'),
+        ('billing', '0008_tax_note_wording'),
         ('ledger', '0004_openitem_open_aging_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
