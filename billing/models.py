@@ -195,8 +195,9 @@ class BillingRun(models.Model):
         ISSUED = "issued", "Issued"
         FAILED = "failed", "Failed"
 
-    # Every status change of a run (billing/services/run.py) goes through otc.services.ensure_transition.
-    # Issuing again (drafts released from hold since) moves an issued or issuing run to issuing.
+    # The moves a run may make (billing/services/run.py; otc.services.status_move enforces them and
+    # writes the status rows). Issuing again (drafts released from hold since) moves an issued or
+    # issuing run back to issuing.
     TRANSITIONS = {
         "generating": ("generated", "failed"),
         "generated": ("issuing", "failed"),

@@ -28,7 +28,7 @@ from ..forms import CreditNoteFilterForm, CreditNoteRequestForm, DecisionNoteFor
 from ..models import CreditNote
 from ..selectors import credit_notes_awaiting_approval, credit_notes_visible_to, invoice_lines_uncredited
 from .documents import stored_pdf_response
-from .invoices import CREDITABLE, _visible_invoice, cxml_credentials
+from .invoices import CREDITABLE, cxml_credentials, visible_invoice
 
 PAGE_SIZE = 50
 
@@ -44,7 +44,7 @@ def _visible_note(request: HttpRequest, pk: int) -> CreditNote:
 @require_http_methods(["GET", "POST"])
 def credit_note_request_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Request a credit note on invoice `pk`: the whole invoice, chosen lines or an amount."""
-    invoice = _visible_invoice(request, pk)
+    invoice = visible_invoice(request, pk)
     back = reverse("billing:invoice_detail", args=[invoice.pk])
     if invoice.status not in CREDITABLE:
         messages.error(request, f"Invoice {invoice} is {invoice.get_status_display().lower()}: only issued invoices "

@@ -46,3 +46,10 @@ def test_manual_runs_of_the_same_month_are_not_limited(django_capture_on_commit_
     BillingRun.objects.create(period_start=MARCH, scheduled=True)
     first, second = run(capture=django_capture_on_commit_callbacks), run(capture=django_capture_on_commit_callbacks)
     assert (first.scheduled, second.scheduled, BillingRun.objects.filter(period_start=MARCH).count()) == (False, False, 3)
+
+
+def test_the_run_state_map_names_every_status_and_failed_is_final():
+    statuses = set(BillingRun.Status.values)
+    assert set(BillingRun.TRANSITIONS) == statuses
+    assert all(set(targets) <= statuses for targets in BillingRun.TRANSITIONS.values())
+    assert BillingRun.TRANSITIONS["failed"] == () and "generating" not in BillingRun.TRANSITIONS["issued"]
