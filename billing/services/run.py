@@ -57,6 +57,7 @@ from otc.countries import EU_COUNTRIES
 from otc.errors import DomainError, InvalidTransition, PermissionDenied
 from otc.models import User
 from otc.money import ZERO
+from otc.registry import credit_holds
 
 logger = logging.getLogger("otc.billing.run")
 CHUNK_SIZE = 1000
@@ -246,6 +247,10 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
         reason = f"Customer on hold: {customer.status_reason}" if customer.status_reason else "Customer on hold"
         holds.append(reason)
         chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
+    elif getattr(customer, "_credit_hold", ""):
+        reason = f"Customer {customer._credit_hold}"
+        holds.append(reason)
+        chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
     terms = max(versions, key=lambda v: v.version)
     if customer.po_required and not terms.po_number:
         holds.append("PO number required")
@@ -310,6 +315,8 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         entities = LegalEntity.objects.in_bulk({c.legal_entity_id for c in contracts.values()})
         for contract in contracts.values():
             contract.customer, contract.legal_entity = customers[contract.customer_id], entities[contract.legal_entity_id]
+        for customer_id, hold in credit_holds(customer_ids=set(customers)).items():  # collections' credit holds
+            customers[customer_id]._credit_hold = hold
         existing = dict(Invoice.objects.filter(contract_id__in=todo, billing_period_start=month)
                         .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
         versions: dict[int, list[ContractVersion]] = defaultdict(list)
