@@ -126,7 +126,10 @@ def seed_collections(*, users: dict[str, User], today: dt.date) -> dict[str, int
         next_action="Call the CFO", next_action_date=today)
 
     # C: a price dispute resolved by a 10% credit note
-    credit = quantize(c[0].gross_total / 10, c[0].currency)
+    # 10% of the net with its VAT (a gross a credit note can carry: tax is rounded per line)
+    from billing.services import credit_note_gross_for_amount
+
+    credit = credit_note_gross_for_amount(invoice=c[0], amount=quantize(c[0].net_total / 10, c[0].currency))
     activity_c = log(3, c, "email", "disputed", "Customer says the renewal price ignores the agreed 10% discount.",
                      dispute={"invoice_id": c[0].pk, "reason": "price", "amount": credit,
                               "description": "Agreed 10% renewal discount missing"})

@@ -5,6 +5,7 @@ An explicit re-export list: each module appends its own imports and names below.
 from .credit_notes import (
     credit_note_approve,
     credit_note_cancel_invoice,
+    credit_note_gross_for_amount,
     credit_note_issue,
     credit_note_pdf_download,
     credit_note_reject,
@@ -63,7 +64,7 @@ __all__ = [
     "billing_run_resume",
     "billing_run_start",
     # credit notes
-    "credit_note_approve", "credit_note_cancel_invoice", "credit_note_issue", "credit_note_pdf_download", "credit_note_reject", "credit_note_request", "lock_credit_notes",
+    "credit_note_approve", "credit_note_cancel_invoice", "credit_note_issue", "credit_note_pdf_download", "credit_note_reject", "credit_note_request", "credit_note_gross_for_amount", "lock_credit_notes",
 ]
 
 from .monthly import billing_run_monthly_start  # noqa: E402 - the monthly schedule's run (one a month)

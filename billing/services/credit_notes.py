@@ -98,6 +98,15 @@ def _spread(amount: Decimal, lines: list[InvoiceLine], remaining: dict[int, tupl
     return [(line, net, _tax(net, line, currency)) for (line, _), net in zip(weights, nets, strict=True) if net]
 
 
+def credit_note_gross_for_amount(*, invoice: Invoice, amount: Decimal) -> Decimal:
+    """The gross a credit note requested now for this NET `amount` would carry: the amount spread
+    over the lines' uncredited net, each share taxed at its line's rate. Lets a caller that knows
+    a gross (a dispute) find the net amount that credits exactly that gross."""
+    lines = list(invoice.lines.all())
+    spread = _spread(to_decimal(amount), lines, _remaining_by_line(invoice, lines), invoice.currency)
+    return sum((net + tax for _, net, tax in spread), ZERO)
+
+
 def _requested_lines(invoice: Invoice, lines: list[dict[str, Any]] | None, amount: Decimal | None,
                      all_lines: list[InvoiceLine], remaining: dict[int, tuple[Decimal, Decimal]]
                      ) -> list[tuple[InvoiceLine, Decimal, Decimal, Decimal]]:

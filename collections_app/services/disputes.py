@@ -20,7 +20,7 @@ from billing.models import CreditNote, Invoice, InvoiceLine
 from otc import dates
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import ZERO, money_text, quantize, to_decimal
+from otc.money import ZERO, minor_units, money_text, quantize, to_decimal
 from otc.services import record_status_change
 
 from ..models import Dispute, DisputeLine, DisputeReason, DisputeStatus
@@ -182,7 +182,18 @@ def _credit_request_shape(dispute: Dispute, amount: Decimal | None) -> dict[str,
         return {"lines": rows}
     if gross == invoice.gross_total and not invoice.amount_credited:
         return {}
-    net = quantize(gross * invoice.net_total / invoice.gross_total, cur) if invoice.gross_total else gross
+    if not invoice.gross_total:
+        return {"amount": gross}
+    # The net whose credit note carries exactly the disputed gross: tax is rounded per line, so the
+    # proportional net can land a cent off; the neighbouring minor units are tried first.
+    from billing.services import credit_note_gross_for_amount
+
+    net = quantize(gross * invoice.net_total / invoice.gross_total, cur)
+    unit = Decimal(1).scaleb(-minor_units(cur))
+    for step in (0, 1, -1, 2, -2):
+        candidate = net + step * unit
+        if candidate > 0 and credit_note_gross_for_amount(invoice=invoice, amount=candidate) == gross:
+            return {"amount": candidate}
     return {"amount": net}
 
 

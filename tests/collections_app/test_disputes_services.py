@@ -134,3 +134,18 @@ def test_start_then_withdraw(setup):
     assert Dispute.objects.get(pk=dispute.pk).status == "withdrawn"
     assert list(StatusChange.objects.filter(object_id=dispute.pk, content_type__model="dispute")
                 .values_list("to_state", flat=True)) == ["open", "in_progress", "withdrawn"]
+
+
+@pytest.mark.parametrize("gross, net", [(D("10.42"), D("8.75")), (D("10.63"), D("8.94"))])
+def test_an_amount_dispute_is_credited_to_the_cent_when_tax_is_rounded_per_line(setup, gross, net):
+    """Two 19% lines (1,000.00 and 333.33): the proportional net (8.76, 8.93) would credit a cent
+    more or less than disputed, because each line's tax is rounded; the request uses the
+    neighbouring net whose credit note carries exactly the disputed gross."""
+    entity, customer, _, _ = setup
+    from tests.factories.collections_worklist import issued_for
+
+    invoice = issued_for(entity, customer, "1000.00", "333.33")
+    by = collector()
+    dispute = dispute_open(invoice_id=invoice.pk, by=by, reason="price", amount=gross)
+    note = dispute_resolve_by_credit_note(dispute_id=dispute.pk, by=by, explanation="Agreed discount")
+    assert (note.net_total, note.gross_total) == (net, gross)
