@@ -91,6 +91,7 @@ def test_compose_migrate_step_runs_first(compose):
         "python manage.py migrate --noinput && python manage.py ensure_roles && python manage.py contracts_schedule"
         " && python manage.py webhooks_schedule && python manage.py ledger_schedule && python manage.py billing_run --schedule"
         " && python manage.py age_receivables --schedule && python manage.py helpdesk_schedule"
+        " && python manage.py dunning_schedule"
     )
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
