@@ -21,6 +21,7 @@ from billing.tax import seed_tax_codes
 from customers.models import Customer
 from demo.aging import seed_aging, seed_story_invoice
 from demo.billing import documents_on_first_download, seed_billing
+from demo.collections_dunning import seed_collections_dunning
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.helpdesk import seed_helpdesk
@@ -85,6 +86,7 @@ class Command(BaseCommand):
             lap("help desk")
             aging = seed_aging(today=today)
             lap("aging")
+            dunning = seed_collections_dunning(users=users, today=today)  # dunning, credit holds, agency (i10b)
         self.stdout.write(self.style.SUCCESS(
             f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
             f"contract versions by status: {contracts}."
@@ -110,4 +112,7 @@ class Command(BaseCommand):
             f"AR aging: {aging['snapshots']} published snapshots ({aging['demo_history']} of them demo history before "
             f"the books start), last month's report pack generated."
         ))
+        self.stdout.write(self.style.SUCCESS(f"Dunning: {dunning['runs']} runs, {dunning['letters']} letters (levels "
+                                             f"{dunning['levels_sent']} sent), {dunning['holds']} customers on credit "
+                                             f"hold, {dunning['placements']} agency placement with a recovery."))
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")
