@@ -121,6 +121,7 @@ def seed_collections_dunning(*, users: dict[str, User], today: dt.date) -> dict:
             for back in (28, 14, 0):
                 run = dunning_services.dunning_run_start(legal_entity_id=entity.pk, by=users["collector"],
                                                          run_date=final - dt.timedelta(days=back))
+                run.refresh_from_db()  # the chunks ran after the start committed
                 if run.status == run.Status.PREVIEW and back:  # earlier previews were sent by the collector
                     dunning_services.dunning_run_send(run_id=run.pk, by=users["collector"])
                 runs.append(run.pk)
