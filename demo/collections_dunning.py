@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Max
 
 from billing.models import Invoice
 from collections_app.models import CreditHold, DunningLetter, DunningPolicy
+from collections_app.selectors import dunning as dunning_selectors
 from collections_app.services import agency as agency_services
 from collections_app.services import credit_holds as hold_services
 from collections_app.services import dunning as dunning_services
@@ -98,6 +100,22 @@ def _place_with_agency(entity: LegalEntity, users: dict[str, User], today: dt.da
     return {"placements": 1, "recovered": recovered}
 
 
+def _run(entity: LegalEntity, on: dt.date, by: User, queued: list) -> Any:
+    """A run and its chunk tasks, taken in-process here (the start enqueues them after its commit;
+    inside a test's transaction nothing commits, so the chunks are found again)."""
+    queued.clear()
+    run = dunning_services.dunning_run_start(legal_entity_id=entity.pk, by=by, run_date=on)
+    chunks = [ids for _run_id, batch in queued for ids in batch]
+    if not chunks and run.status == run.Status.RUNNING:
+        policy = DunningPolicy.objects.get(legal_entity=entity)
+        first = min(level.days_after_due for level in policy.levels.all())
+        chunks = [dunning_selectors.due_customer_ids(legal_entity_id=entity.pk, as_of=on, first_days=first)]
+    for ids in chunks:
+        dunning_services.dunning_run_chunk(run_id=run.pk, customer_ids=ids)
+    run.refresh_from_db()
+    return run
+
+
 def seed_collections_dunning(*, users: dict[str, User], today: dt.date) -> dict:
     entities = {e.code: e for e in LegalEntity.objects.filter(code__in=LEVELS)}
     for code, entity in entities.items():
@@ -107,8 +125,10 @@ def seed_collections_dunning(*, users: dict[str, User], today: dt.date) -> dict:
         hold_services.credit_hold_policy_save(legal_entity_id=entity.pk, by=users["controller"], overdue_days=days,
                                               overdue_amount=amount)
     placed = _place_with_agency(entities["DE01"], users, today) if "DE01" in entities else {"placements": 0}
-    saved = dunning_services._publish
-    dunning_services._publish = _record_emails
+    saved = dunning_services._publish, dunning_services._enqueue
+    queued: list[tuple[int, list[list[int]]]] = []
+    dunning_services._publish = lambda ids: None  # the e-mails are recorded below, once per sent letter
+    dunning_services._enqueue = lambda run_id, chunks, background=False: queued.append((run_id, chunks))
     runs = []
     try:
         for entity in entities.values():
@@ -119,14 +139,13 @@ def seed_collections_dunning(*, users: dict[str, User], today: dt.date) -> dict:
                 continue
             final = min(today, min(lasts) + dt.timedelta(days=1))
             for back in (28, 14, 0):
-                run = dunning_services.dunning_run_start(legal_entity_id=entity.pk, by=users["collector"],
-                                                         run_date=final - dt.timedelta(days=back))
-                run.refresh_from_db()  # the chunks ran after the start committed
+                run = _run(entity, final - dt.timedelta(days=back), users["collector"], queued)
                 if run.status == run.Status.PREVIEW and back:  # earlier previews were sent by the collector
                     dunning_services.dunning_run_send(run_id=run.pk, by=users["collector"])
+                _record_emails(list(run.letters.filter(status="sent").values_list("pk", flat=True)))
                 runs.append(run.pk)
     finally:
-        dunning_services._publish = saved
+        dunning_services._publish, dunning_services._enqueue = saved
     holds = hold_services.credit_holds_daily(as_of=today)
     if not CreditHold.objects.filter(status="active").exists() and "DE01" in entities:
         manager = users["manager"]
