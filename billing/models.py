@@ -249,7 +249,7 @@ class Invoice(DocumentGuard):
     # After issue only these move (through the services): status, paid and credited amounts, the
     # void stamps; the PDFs and their SHA-256 are stored once.
     MOVABLE = frozenset({"status", "amount_paid", "amount_credited", "updated_at", "voided_by", "voided_at",
-                         "void_reason", "void_entry", "void_credit_note"})
+                         "void_reason", "void_entry", "void_credit_note", "amount_written_off"})
     ONCE = frozenset({"pdf", "pdf_sha256", "void_pdf", "void_pdf_sha256"})
 
     class Status(models.TextChoices):
@@ -258,13 +258,16 @@ class Invoice(DocumentGuard):
         PARTIALLY_PAID = "partially_paid", "Partially paid"
         PAID = "paid", "Paid"
         VOID = "void", "Void"
+        WRITTEN_OFF = "written_off", "Written off"
 
     TRANSITIONS = {
         "draft": ("issued",),
-        "issued": ("partially_paid", "paid", "void"),
-        "partially_paid": ("paid", "issued"),
+        "issued": ("partially_paid", "paid", "void", "written_off"),
+        "partially_paid": ("paid", "issued", "written_off"),
         "paid": ("partially_paid", "issued"),
         "void": (),
+        # a write-off approved and posted (collections_app); a recovery reinstates it
+        "written_off": ("issued", "partially_paid", "paid"),
     }
 
     legal_entity = models.ForeignKey("ledger.LegalEntity", on_delete=models.PROTECT, related_name="invoices")
@@ -290,6 +293,8 @@ class Invoice(DocumentGuard):
     gross_total = models.DecimalField(**MONEY, default=0)
     amount_credited = models.DecimalField(**MONEY, default=0)
     amount_paid = models.DecimalField(**MONEY, default=0)
+    amount_written_off = models.DecimalField(**MONEY, default=0,
+                                             help_text="Written off as uncollectible (less what was recovered)")
     bill_to = models.JSONField(default=dict, blank=True, help_text="Customer name, address, tax id as issued")
     seller = models.JSONField(default=dict, blank=True, help_text="Entity name, address, tax id, bank as issued")
     notes = models.TextField(blank=True)
@@ -350,6 +355,10 @@ class Invoice(DocumentGuard):
                 & Q(amount_credited__lte=F("gross_total")) & Q(amount_paid__lte=F("gross_total")),
                 name="invoice_not_over_credited_or_paid",
             ),
+            models.CheckConstraint(
+                condition=Q(amount_written_off__gte=0) & Q(amount_written_off__lte=F("gross_total")),
+                name="invoice_not_over_written_off",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_date"]),
@@ -370,7 +379,7 @@ class Invoice(DocumentGuard):
         """What the customer still owes: nothing on a void invoice (its posting was reversed)."""
         if self.status == self.Status.VOID:
             return Decimal(0)
-        return self.gross_total - self.amount_credited - self.amount_paid
+        return self.gross_total - self.amount_credited - self.amount_paid - self.amount_written_off
 
     @property
     def settled_at_zero(self) -> bool:

@@ -114,6 +114,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "receivables.view_aging",
     ],
 }
+# --- bad-debt reserve (issue 11, collections_app "reserve") ---
+_RESERVE_VIEW = ["collections_app.view_reserve", "collections_app.view_provisionpolicy",
+                 "collections_app.view_reserverun", "collections_app.view_specificreserve"]
+ROLE_PERMISSIONS[CONTROLLER] += [*_RESERVE_VIEW, "collections_app.manage_provision_policy",
+                                 "collections_app.prepare_reserve", "collections_app.approve_reserve",
+                                 "collections_app.post_reserve"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_RESERVE_VIEW, "collections_app.prepare_reserve",
+                                      "collections_app.approve_reserve"]
+ROLE_PERMISSIONS[COLLECTOR] += ["collections_app.view_reserve"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_reserve"]
 # --- collections: dunning, credit holds, agency and legal placements (i10b) ---
 _I10B_PERMISSIONS = {
     COLLECTOR: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
@@ -176,3 +186,32 @@ def ensure_roles() -> dict[str, int]:
         group.permissions.set(perms)
         counts[role] = len(set(perms))
     return counts
+
+
+# --- write-offs (collections_app, issue 11) ----------------------------------------------------
+_WRITEOFF_READ = ["collections_app.view_writeoff", "collections_app.view_writeoffbatch",
+                  "collections_app.view_writeoffpolicy"]
+ROLE_PERMISSIONS[COLLECTOR] += [*_WRITEOFF_READ, "collections_app.request_writeoff"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_WRITEOFF_READ, "collections_app.request_writeoff",
+                                      "collections_app.approve_writeoff", "collections_app.post_writeoff"]
+ROLE_PERMISSIONS[CONTROLLER] += [*_WRITEOFF_READ, "collections_app.approve_writeoff", "collections_app.post_writeoff",
+                                 "collections_app.manage_writeoff_policy"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_writeoff", "collections_app.request_writeoff"]
+# --- collections: portfolios, worklist, activities, disputes, promises (issue 10, i10a) ----------
+_COLLECTIONS_WORK = [
+    "collections_app.view_worklist", "collections_app.view_collectorassignment",
+    "collections_app.view_assignmentrule", "collections_app.view_collectorassignmentchange",
+    "collections_app.view_dispute", "collections_app.view_disputeline", "collections_app.manage_dispute",
+    "collections_app.view_promisetopay", "collections_app.view_promiseitem", "collections_app.manage_promise",
+    "receivables.view_aging", "collections_app.view_activity", "collections_app.add_activity",
+]
+ROLE_PERMISSIONS[COLLECTOR] += [*_COLLECTIONS_WORK, "billing.view_delivery"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_COLLECTIONS_WORK, "collections_app.manage_portfolio",
+                                      "collections_app.view_collections_manager"]
+ROLE_PERMISSIONS[CONTROLLER] += ["collections_app.view_worklist", "collections_app.manage_portfolio",
+                                 "collections_app.view_collections_manager", "collections_app.view_dispute",
+                                 "collections_app.view_promisetopay"]
+ROLE_PERMISSIONS[BILLING_SPECIALIST] += ["collections_app.view_dispute", "collections_app.manage_dispute"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_dispute", "collections_app.manage_dispute",
+                                  "collections_app.view_promisetopay", "collections_app.manage_promise",
+                                  "collections_app.view_worklist"]

@@ -91,6 +91,9 @@ def test_compose_migrate_step_runs_first(compose):
         "python manage.py migrate --noinput && python manage.py ensure_roles && python manage.py contracts_schedule"
         " && python manage.py webhooks_schedule && python manage.py ledger_schedule && python manage.py billing_run --schedule"
         " && python manage.py age_receivables --schedule && python manage.py helpdesk_schedule"
+        " && python manage.py reserve_run --schedule"
+        " && python manage.py writeoffs_schedule"
+        " && python manage.py collections_worklist_schedule"
         " && python manage.py dunning_schedule"
     )
     assert services["migrate"]["restart"] == "no"
@@ -197,6 +200,7 @@ def test_migrate_step_as_compose_runs_it(compose, tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Auditor: " in result.stdout
+    assert "'Bad-debt reserve (monthly, after the month-end aging snapshot)': daily at 03:0" in result.stdout
 
 
 def _free_port() -> int:

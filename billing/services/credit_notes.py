@@ -44,6 +44,7 @@ from otc.errors import (
 )
 from otc.models import User
 from otc.money import ZERO, format_amount, format_money, quantize, to_decimal
+from otc.registry import registry
 from otc.services import approval_limit, ensure_transition, outbox_emit, record_status_change
 
 from .invoices import _bill_to, _seller, emit_paid, invoice_compute_line, lock_invoices
@@ -341,6 +342,7 @@ def _issue(note: CreditNote, invoice: Invoice, *, by: User, on: dt.date, mark_pa
         "customer_id": note.customer_id, "currency": note.currency, "gross_total": str(note.gross_total),
         "issue_date": on.isoformat(),
     })
+    registry.call_hooks("credit_note_issued", credit_note=note, by=by)  # collections closes the disputes it resolves
     note_id = note.pk
     transaction.on_commit(lambda: _queue_publish(note_id))
     return note

@@ -475,7 +475,7 @@ def payment_status(invoice: Invoice) -> str:
     """The status an issued invoice's amounts call for: paid when nothing is left due, partially
     paid when some cash was applied, else issued."""
     if invoice.balance_due <= 0:
-        return Invoice.Status.PAID
+        return Invoice.Status.WRITTEN_OFF if invoice.amount_written_off > 0 else Invoice.Status.PAID
     return Invoice.Status.PARTIALLY_PAID if invoice.amount_paid > 0 else Invoice.Status.ISSUED
 
 
@@ -489,14 +489,15 @@ def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, no
     changed, stamp = [], dates.now()
     for invoice in invoices:
         delta = changes[invoice.pk]
-        if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID):
+        if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID,
+                                  Invoice.Status.WRITTEN_OFF):
             raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}: "
                                     "cash is applied only to issued invoices.")
         paid = invoice.amount_paid + delta
         if paid < 0:
             raise ValidationFailed(f"Invoice {invoice.number}: only {money_text(invoice.amount_paid, invoice.currency)} "
                                    f"is applied; {money_text(-delta, invoice.currency)} cannot be taken back.")
-        if paid + invoice.amount_credited > invoice.gross_total:
+        if paid + invoice.amount_credited + invoice.amount_written_off > invoice.gross_total:
             raise ValidationFailed(
                 f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} left to pay; "
                 f"{money_text(delta, invoice.currency)} would pay it past its balance.", fields={"amount": ["over the balance due"]})
@@ -513,6 +514,45 @@ def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, no
     for before in {i._before for i in changed}:
         record_status_changes([i for i in changed if i._before == before], by=by, from_state=before, note=note)
     emit_paid([i for i in changed if i.status == Invoice.Status.PAID])
+    return invoices
+
+
+def invoices_record_write_offs(*, changes: dict[int, Decimal], by: User | None, note: str = "") -> list[Invoice]:
+    """Add (a posted write-off) or subtract (a write-off reinstated or recovered) amounts written
+    off, inside the caller's transaction (the write-off's posting): locks the invoices in id order,
+    refuses writing off past the balance due or taking back more than was written off, moves the
+    status (written off when nothing is left due) and records each move. Collections calls it
+    through a registry hook (billing never imports collections_app)."""
+    invoices = list(lock_invoices(list(changes)))
+    if len(invoices) != len(set(changes)):
+        raise ValidationFailed("An invoice to write off does not exist.")
+    changed, stamp = [], dates.now()
+    for invoice in invoices:
+        delta = changes[invoice.pk]
+        if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID,
+                                  Invoice.Status.WRITTEN_OFF):
+            raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}: "
+                                    "only issued invoices are written off.")
+        written = invoice.amount_written_off + delta
+        if written < 0:
+            raise ValidationFailed(f"Invoice {invoice.number}: only {money_text(invoice.amount_written_off, invoice.currency)}"
+                                   f" is written off; {money_text(-delta, invoice.currency)} cannot be reinstated.")
+        if delta > 0 and delta > invoice.balance_due:
+            raise ValidationFailed(f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} "
+                                   f"left to pay; {money_text(delta, invoice.currency)} cannot be written off.",
+                                   fields={"amount": ["over the balance due"]})
+        before = invoice.status
+        invoice.amount_written_off, invoice.updated_at = written, stamp
+        invoice.status = payment_status(invoice)
+        if invoice.status != before:
+            if invoice.status not in Invoice.TRANSITIONS[before]:
+                raise InvalidTransition(f"Invoice {invoice.number} cannot move from {before} to {invoice.status}.")
+            invoice._before = before
+            changed.append(invoice)
+    bulk_update_rows(invoices, ["amount_written_off", "status", "updated_at"])
+    history_insert(invoices, created=False, by=by, reason=note or "write-off", at=stamp)
+    for before in {i._before for i in changed}:
+        record_status_changes([i for i in changed if i._before == before], by=by, from_state=before, note=note)
     return invoices
 
 

@@ -240,8 +240,16 @@ SPECTACULAR_SETTINGS = {
         "TicketPriorityEnum": "helpdesk.models.Priority",
         "TicketCategoryEnum": "helpdesk.models.Category",
         "WebhookDeliveryStatusEnum": "otc.models.WebhookDelivery.Status",
+        "DisputeReasonEnum": "collections_app.models.disputes.DisputeReason",  # issue 10 (i10a)
     },
 }
+# Collections' choice sets named once (several share a field name such as "reason" or "status").
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "DisputeReasonEnum": "collections_app.models.DisputeReason",
+    "SpecificReserveReasonEnum": "collections_app.models.SpecificReason",
+    "WriteOffReasonEnum": "collections_app.models.WriteOffReason",
+    "WriteOffStatusEnum": "collections_app.models.WriteOffStatus",
+})
 # Absolute links in e-mails and webhooks.
 OTC_BASE_URL = env.str("OTC_BASE_URL", default="http://127.0.0.1:8000")
 # Accounting periods are opened (by a Controller or the schedule) up to this many months after

@@ -42,6 +42,7 @@ from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import check_plausible, minor_units, money_text, quantize, to_decimal, validate_currency
+from otc.registry import registry
 from otc.services import outbox_emit, outbox_emit_many, record_status_change
 from receivables.matching import normalize_payer
 from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
@@ -389,6 +390,10 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
         raise ValidationFailed(
             f"{receipt.number} has {money_text(receipt.unapplied_amount, receipt.currency)} left to apply; "
             f"{money_text(total, receipt.currency)} is too much.", fields={"amount": ["over the receipt"]})
+    # Higher apps act first (collections reinstates written-off invoices and items the cash pays).
+    for hook in registry.receipt_application_hooks:
+        hook(receipt=receipt, invoice_amounts={i: a for i, a in wanted.items() if i > 0},
+             item_amounts={-i: a for i, a in wanted.items() if i < 0}, by=by)
     invoices = Invoice.objects.select_related("customer").in_bulk([i for i in wanted if i > 0])
     items = payable_items(receipt, {-i: wanted[i] for i in wanted if i < 0})
     for invoice_id in (i for i in wanted if i > 0):

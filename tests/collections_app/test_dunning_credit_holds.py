@@ -171,3 +171,20 @@ def test_the_billing_run_holds_the_drafts_of_a_customer_on_credit_hold(entity, d
     assert (draft.on_hold, draft.hold_reason) == (True, "Customer on credit hold (DE01): Cheque bounced")
     assert not invoice_of(free).on_hold
     assert BillingException.objects.filter(run=result, contract=held, code="customer_on_hold").exists()
+
+
+def test_collections_api_hold_and_timeline_hooks(entity, today):
+    """The collections API's `hold` and the customer's collections timeline come from these hooks."""
+    from otc.registry import registry
+
+    today(DAY)
+    cust = customer()
+    invoice(entity, cust, "100.00")
+    assert [v for v in registry.call_hooks("customer_collections_hold", customer_id=cust.pk) if v] == []
+    credit_holds_apply(legal_entity_id=entity.pk, as_of=DAY)
+    [hold] = [v for v in registry.call_hooks("customer_collections_hold", customer_id=cust.pk) if v]
+    assert hold["reason"] == "oldest invoice 46 days overdue (policy: over 45)" and hold["legal_entity"] == "DE01"
+    entries = [e for batch in registry.call_hooks("collections_timeline", customer_id=cust.pk, limit=10)
+               for e in batch]
+    assert [(e["kind"], e["title"]) for e in entries if e["kind"] == "credit_hold"] == [
+        ("credit_hold", "Put on credit hold")]
