@@ -12,6 +12,7 @@ def register() -> None:
     register_credit_holds()
     registry.register_hook("customer_collections_hold", customer_hold)
     registry.register_hook("collections_timeline", dunning_timeline)
+    register_panel()
 
 
 def register_credit_holds() -> None:
@@ -58,3 +59,27 @@ def dunning_timeline(*, customer_id: int, limit: int = 100) -> list[dict[str, An
                     "title": f"Placed with {placement.agency.name} ({placement.get_status_display().lower()})",
                     "detail": placement.note, "url": reverse("collections_app:placement", args=[placement.pk])})
     return out
+
+
+def customer_panel_context(request: Any, customer: Any) -> dict[str, Any] | None:
+    """The customer page's "Dunning and credit" panel: holds, exclusions, placements, last reminders."""
+    from collections_app.models import CreditHold, DunningExclusion, DunningLetter, Placement
+
+    return {
+        "customer": customer,
+        "holds": list(CreditHold.objects.filter(customer=customer, status="active").select_related("legal_entity")),
+        "exclusions": list(DunningExclusion.objects.filter(customer=customer, lifted_at__isnull=True)
+                           .select_related("invoice")),
+        "placements": list(Placement.objects.filter(customer=customer).exclude(status__in=Placement.ENDED)
+                           .select_related("agency")),
+        "letters": list(DunningLetter.objects.filter(customer=customer).exclude(status="cancelled")
+                        .select_related("legal_entity").order_by("-letter_date", "-id")[:3]),
+    }
+
+
+def register_panel() -> None:
+    from otc.registry import Panel
+
+    registry.register_customer_panel(Panel(
+        key="collections-dunning", title="Dunning and credit", template="collections_app/dunning/panel_customer.html",
+        context=customer_panel_context, permission="collections_app.view_dunningletter", order=31))
