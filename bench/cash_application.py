@@ -63,7 +63,7 @@ from demo.bankfiles import (  # noqa: E402
 from demo.customers import seed_customers  # noqa: E402
 from demo.ledger import seed_entities, seed_fx_rates  # noqa: E402
 from demo.users import seed_users  # noqa: E402
-from ledger.models import Account  # noqa: E402
+from ledger.models import Account, Period  # noqa: E402
 from ledger.selectors import ar_reconciliation  # noqa: E402
 from ledger.services import EntrySpec, LineSpec, OpenItemSpec, journal_post_batch, number_series_take  # noqa: E402
 from otc import dates  # noqa: E402
@@ -87,7 +87,7 @@ def make_invoices(n: int, customers: list, entity) -> list[Invoice]:
         tax = (net * Decimal("0.19")).quantize(CENT)
         customer = r.choice(customers)
         invoices.append(Invoice(
-            legal_entity=entity, customer=customer, currency="EUR", status=Invoice.Status.ISSUED,
+            legal_entity=entity, customer=customer, currency="EUR", status=Invoice.Status.DRAFT,
             number=f"{entity.invoice_prefix}-2026-{seq:06d}", issue_date=ISSUED - dt.timedelta(days=r.randint(0, 150)),
             payment_terms_days=30, net_total=net, tax_total=tax, gross_total=net + tax))
     for invoice in invoices:
@@ -105,7 +105,8 @@ def make_invoices(n: int, customers: list, entity) -> list[Invoice]:
             ]) for i in chunk])
         for invoice, entry in zip(chunk, entries, strict=True):
             invoice.journal_entry, invoice.open_item = entry, entry.opened_items[0]
-        bulk_update_rows(chunk, ["journal_entry", "open_item"])
+            invoice.status = Invoice.Status.ISSUED  # written as drafts: an issued invoice's columns are immutable
+        bulk_update_rows(chunk, ["journal_entry", "open_item", "status"])
     return invoices
 
 
@@ -157,6 +158,7 @@ def number_variant(r: random.Random, number: str, kind: str) -> str:
     return f"{prefix}-{year}-{''.join(digits)}"
 
 
+NO_PAYER: set[str] = set()  # bank references of lines of a known customer that carry neither name nor account
 KINDS = ["clean", "tagged", "noprefix", "typo", "typo_trap", "multi", "name_amount", "account_amount", "combination",
          "short", "over", "partial", "opening", "unknown"]
 MIXES = {  # weights per kind: the bench's default, and the same noise in other proportions
@@ -274,6 +276,8 @@ def make_receipts(n: int, invoices: list[Invoice], names: dict[int, str], accoun
             allocation = [(first.pk, amount)]
         lines[fmt].append(BankLine(PAID, amount, "EUR", payer, payer_account, remittance, ref, style=style))
         truth[ref], kinds_of[ref], format_of[ref] = allocation, kind, fmt
+        if not (payer or payer_account):
+            NO_PAYER.add(ref)
     return lines, truth, kinds_of, format_of
 
 
@@ -297,78 +301,139 @@ def make_openings(customers: list, entity, share: float = 0.05) -> dict[int, lis
     return out
 
 
+def setup(args, users) -> None:
+    """Customers, open invoices, opening balances, known payer accounts and the four bank accounts."""
+    entity = next(e for e in seed_entities() if e.code == "DE01")
+    Period.objects.bulk_create([Period(legal_entity=entity, year=2026, month=m) for m in range(1, 13)],
+                               ignore_conflicts=True)  # postings never create periods
+    started = time.perf_counter()
+    with transaction.atomic():
+        customers = seed_customers(count=max(500, args.invoices // 50), owners=[users["sales1"]], by=users["billing"])
+        invoices = make_invoices(args.invoices, customers, entity)
+        openings = make_openings(customers, entity)
+        r = random.Random(3)
+        accounts = {c.pk: f"DE{r.randint(10**19, 10**20 - 1)}" for c in customers if r.random() < 0.4}
+        PayerAlias.objects.bulk_create([PayerAlias(kind="account", value=v, customer_id=k) for k, v in accounts.items()])
+        for number, fmt in enumerate(FORMATS):
+            bank_account_create(legal_entity_id=entity.pk, name=f"Operating EUR {fmt}", account_number=_iban(number),
+                                currency="EUR", by=users["controller"])
+    print(f"{'set-up: customers and open invoices (bulk)':<52} {time.perf_counter() - started:8.2f} s  "
+          f"{len(invoices):,} invoices, {len(customers):,} customers, {sum(map(len, openings.values())):,} opening items")
+
+
+def _iban(number: int) -> str:
+    return f"DE1250010517064848989{number}"
+
+
+def load():
+    """What the set-up wrote, read back in the order it was written (the receipts' truth depends on it)."""
+    from customers.models import Customer
+    from ledger.models import OpenItem
+
+    invoices = list(Invoice.objects.order_by("pk"))
+    names = dict(Customer.objects.order_by("pk").values_list("pk", "legal_name"))
+    accounts = dict(PayerAlias.objects.filter(kind="account").order_by("pk").values_list("customer_id", "value"))
+    openings: dict[int, list] = {}
+    for item in OpenItem.objects.filter(document_type="opening").order_by("pk"):
+        openings.setdefault(item.customer_id, []).append(item)
+    return invoices, names, accounts, openings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--receipts", type=int, default=10_000)
     parser.add_argument("--invoices", type=int, default=200_000)
     parser.add_argument("--mix", choices=sorted(MIXES), default="default",
                         help="the proportions of the kinds of receipt (the same noise, other proportions)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the customers and invoices of an earlier run (the imports are rolled back "
+                             "at the end of every run, so runs can be repeated)")
+    parser.add_argument("--show", action="append", default=[], choices=KINDS,
+                        help="print receipts of this kind left for a person, with their suggestions")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the imports")
     args = parser.parse_args()
     _ensure_database()
     call_command("migrate", verbosity=0)
-    call_command("flush", "--noinput", verbosity=0)
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}  mix: {args.mix}")
+    reuse = args.reuse and Invoice.objects.exists()
+    if not reuse:
+        with connection.cursor() as cursor:  # issued documents refuse TRUNCATE unless the session says so
+            cursor.execute("SET otc.allow_truncate = 'on'")
+        call_command("flush", "--noinput", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET otc.allow_truncate")
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}  mix: {args.mix}"
+          f"{'  (set-up reused)' if reuse else ''}")
     ensure_roles()
     users = seed_users()
     seed_fx_rates(year=2026)
-    entity = next(e for e in seed_entities() if e.code == "DE01")
     dates.today = lambda: PAID  # the statement's day
-    started = time.perf_counter()
-    with transaction.atomic():
-        customers = seed_customers(count=max(500, args.invoices // 50), owners=[users["sales1"]], by=users["billing"])
-        invoices = make_invoices(args.invoices, customers, entity)
-        openings = make_openings(customers, entity)
-    print(f"{'set-up: customers and open invoices (bulk)':<52} {time.perf_counter() - started:8.2f} s  "
-          f"{len(invoices):,} invoices, {len(customers):,} customers, {sum(map(len, openings.values())):,} opening items")
-
-    r = random.Random(3)
-    names = {c.pk: c.legal_name for c in customers}
-    accounts = {c.pk: f"DE{r.randint(10**19, 10**20 - 1)}" for c in customers if r.random() < 0.4}
-    PayerAlias.objects.bulk_create([PayerAlias(kind="account", value=v, customer_id=k) for k, v in accounts.items()])
+    if not reuse:
+        setup(args, users)
+    invoices, names, accounts, openings = load()
     lines, truth, kinds, formats = make_receipts(args.receipts, invoices, names, accounts, openings, args.mix)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    with transaction.atomic():  # rolled back at the end: --reuse runs again on the same open invoices
+        seconds = run_imports(lines, users, profiler)
+        print(f"{'import, match and apply (all files)':<52} {seconds:8.2f} s  {len(truth):,} receipts "
+              f"({len(truth) / seconds:,.0f}/s)")
+        contents = {line.bank_reference: (line.amount.quantize(CENT), " ".join(line.payer_name.split()),
+                                          " ".join(line.remittance.split()))
+                    for fmt_lines in lines.values() for line in fmt_lines if line.style == "short"}
+        report(truth, kinds, formats, contents, show=tuple(args.show), names=names)
+        print(f"{'peak RSS':<52} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f} MB")
+        assert all(row["difference"] == 0 for row in ar_reconciliation()), "AR control != open items"
+        transaction.set_rollback(True)
+    if profiler is not None:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
+def run_imports(lines: dict, users: dict, profiler=None) -> float:
+    """Each format's file through the real import; the seconds they took together."""
     seconds = 0.0
+
+    def timed(**kwargs):
+        nonlocal seconds
+        begun = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        run = statement_import(by=users["cashapp"], **kwargs)
+        if profiler is not None:
+            profiler.disable()
+        took = time.perf_counter() - begun
+        seconds += took
+        print(f"{'import, match and apply ' + kwargs['file_name']:<52} {took:8.2f} s  {run.receipts_created:,} receipts",
+              flush=True)
+
     for number, fmt in enumerate(FORMATS):
-        iban = f"DE1250010517064848989{number}"
-        bank_account_create(legal_entity_id=entity.pk, name=f"Operating EUR {fmt}", account_number=iban,
-                            currency="EUR", by=users["controller"])
+        iban = _iban(number)
         if not lines[fmt]:
             continue
         statement = BankStatementFile(account_number=iban, currency="EUR", day=PAID, statement_id=f"B{number}",
                                       opening_balance=Decimal(0), lines=lines[fmt])
-        mapping = None
         if fmt == "csv":  # two exports: one with every column, one with only date, amount, name and details
             short = [line for line in lines[fmt] if line.style == "short"]
             statement.lines = [line for line in lines[fmt] if line.style != "short"]
-            data, mapping = write_csv(statement), csv_mapping(iban)
             if short:
                 extra = BankStatementFile(account_number=iban, currency="EUR", day=PAID, statement_id="B9",
                                           opening_balance=Decimal(0), lines=short)
-                begun = time.perf_counter()
-                statement_import(data=write_csv_short(extra), file_name="short.csv", by=users["cashapp"],
-                                 csv_mapping=csv_short_mapping(iban))
-                seconds += time.perf_counter() - begun
+                timed(data=write_csv_short(extra), file_name="short.csv", csv_mapping=csv_short_mapping(iban))
+            timed(data=write_csv(statement), file_name="bench.csv", csv_mapping=csv_mapping(iban))
         else:
-            data = write_statement(fmt, statement)
-        begun = time.perf_counter()
-        run = statement_import(data=data, file_name=f"bench.{fmt}", by=users["cashapp"], csv_mapping=mapping)
-        seconds += time.perf_counter() - begun
-        print(f"{'import, match and apply ' + fmt:<52} {time.perf_counter() - begun:8.2f} s  "
-              f"{run.receipts_created:,} receipts")
-    print(f"{'import, match and apply (all files)':<52} {seconds:8.2f} s  {len(truth):,} receipts "
-          f"({len(truth) / seconds:,.0f}/s)")
-    contents = {line.bank_reference: (line.amount.quantize(CENT), " ".join(line.payer_name.split()),
-                                      " ".join(line.remittance.split()))
-                for fmt_lines in lines.values() for line in fmt_lines if line.style == "short"}
-    report(truth, kinds, formats, contents)
-    print(f"{'peak RSS':<52} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f} MB")
-    assert all(row["difference"] == 0 for row in ar_reconciliation()), "AR control != open items"
+            timed(data=write_statement(fmt, statement), file_name=f"bench.{fmt}", csv_mapping=None)
+    return seconds
 
 
 def _key(invoice_id, open_item_id) -> int:
     return invoice_id if invoice_id else -open_item_id
 
 
-def report(truth: dict, kinds: dict, formats: dict, contents: dict) -> None:
+def report(truth: dict, kinds: dict, formats: dict, contents: dict, show: tuple = (), names: dict | None = None) -> None:
     """Per format and per kind: receipts of known payers applied automatically, wrongly applied, and
     for what is left the top stored suggestion right."""
     # a CSV without a transaction id gets hashed references: find each one's line by what it carries
@@ -396,23 +461,58 @@ def report(truth: dict, kinds: dict, formats: dict, contents: dict) -> None:
         return sorted((a["invoice_id"], Decimal(a["amount"])) for a in top["allocations"]) == sorted(truth[ref])
 
     def line(label: str, refs: list[str]) -> str:
-        known = [ref for ref in refs if kinds[ref] != "unknown"]
+        # known payers: the line names a customer (by name or account); a line without a payer, or an
+        # unknown one, should apply nothing, and its top suggestion cannot be known to be right
+        known = [ref for ref in refs if kinds[ref] != "unknown" and ref not in NO_PAYER]
         auto = [ref for ref in known if ref in applied]
         left = [ref for ref in known if ref not in applied]
         right = sum(top_right(ref) for ref in left)
         identified = sum(1 for ref in left if by_ref.get(ref))
-        return (f"    {label:<16} {len(refs):6,}  auto {len(auto) / max(len(known), 1):6.1%} of known  "
+        return (f"    {label:<22} {len(refs):6,} known {len(known):6,}  auto {len(auto) / max(len(known), 1):6.1%}  "
                 f"wrong {sum(ref in wrong for ref in refs):3}  left {len(left):5,}  top right "
                 f"{right / max(len(left), 1):6.1%}  out of suspense {identified / max(len(left), 1):6.1%}")
 
+    def without(label: str, refs: list[str]) -> str:
+        nobody = [ref for ref in refs if kinds[ref] == "unknown" or ref in NO_PAYER]
+        done = [ref for ref in nobody if ref in applied]
+        right = sum(top_right(ref) for ref in nobody if ref not in applied and truth[ref])
+        return (f"    {label:<22} {len(nobody):6,}  applied {len(done):4,} (right {len(done) - len(wrong & set(done)):,})"
+                f"  wrong {len(wrong & set(nobody)):3}  top suggestion the truth {right:,}")
+
     refs = list(truth)
+    print("receipts of known payers (the line names a customer by name or account):")
     print(line("all", refs))
     print("  per format")
     for fmt in FORMATS:
         print(line(fmt, [ref for ref in refs if formats[ref] == fmt]))
     print("  per kind")
     for kind in KINDS:
-        print(line(kind, [ref for ref in refs if kinds[ref] == kind]))
+        if kind != "unknown":
+            print(line(kind, [ref for ref in refs if kinds[ref] == kind]))
+    print("receipts without a known payer (nothing should be applied; 'wrong' counts any application "
+          "but the truth):")
+    print(without("all", refs))
+    for fmt in FORMATS:
+        print(without(fmt, [ref for ref in refs if formats[ref] == fmt]))
+    print(without("typo trap, no payer", [ref for ref in refs if kinds[ref] == "typo_trap"]))
+    print(without("unknown payer", [ref for ref in refs if kinds[ref] == "unknown"]))
+    for kind in show:
+        left = [ref for ref in refs if kinds[ref] == kind and ref not in applied][:12]
+        for ref in left:
+            receipt = Receipt.objects.filter(bank_reference=ref).first()
+            top = next((s for s in stored.get(ref, []) if s.get("allocations")), None)
+            owner = Invoice.objects.filter(pk__in=[k for k, _ in truth[ref] if k > 0]).values_list("customer_id",
+                                                                                                  flat=True).first()
+            print(f"  left {kind} {formats[ref]}: payer={getattr(receipt, 'payer_name', '?')!r} "
+                  f"account={getattr(receipt, 'payer_account', '?')!r} remittance={getattr(receipt, 'remittance', '?')!r} "
+                  f"amount={getattr(receipt, 'amount', '?')} truth={truth[ref]} (customer {owner}, "
+                  f"{names.get(owner)!r})")
+            for s in stored.get(ref, [])[:3]:
+                print(f"      {s.get('score')} c{s.get('customer_id')} auto={s.get('auto')} "
+                      f"{[(a['invoice_id'], a['amount']) for a in s.get('allocations', [])]} {s.get('rules')} "
+                      f"{s.get('reasons')}")
+            if top is None:
+                print("      (no suggestion with invoices)")
     for ref in sorted(wrong)[:8]:
         receipt = Receipt.objects.get(bank_reference=ref)
         print(f"  wrong: {ref} {kinds.get(ref)} {formats.get(ref)} remittance={receipt.remittance!r} "

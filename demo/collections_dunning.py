@@ -83,18 +83,20 @@ def _place_with_agency(entity: LegalEntity, users: dict[str, User], today: dt.da
                                 contact_name="Dr. Wolf", email="forderung@recht-partner.example")
     waiting = Receipt.objects.filter(status__in=("unapplied", "partially_applied"), customer__isnull=False) \
         .values_list("customer_id", flat=True)
-    invoice = (Invoice.objects.filter(legal_entity=entity, status=Invoice.Status.ISSUED, due_date__lt=today - dt.timedelta(days=30))
+    invoice = (Invoice.objects.filter(legal_entity=entity, status=Invoice.Status.ISSUED, open_item__open_amount__gt=0,
+                                      due_date__lt=today - dt.timedelta(days=30))
                .exclude(customer_id__in=waiting).order_by("due_date", "id").first())
     if invoice is None:
         return {"placements": 0, "recovered": Decimal(0)}
     others = list(Invoice.objects.filter(customer=invoice.customer, legal_entity=entity, currency=invoice.currency,
-                                         status=Invoice.Status.ISSUED, due_date__lt=today).values_list("pk", flat=True))
+                                         status=Invoice.Status.ISSUED, due_date__lt=today,
+                                         open_item__open_amount__gt=0).values_list("pk", flat=True))
     placement = agency_services.placement_create(
         agency_id=agency.pk, customer_id=invoice.customer_id, invoice_ids=others, by=users["collector"],
         placed_on=today - dt.timedelta(days=20), note="Three reminders unanswered; phone number disconnected.")
     agency_services.placement_transition(placement_id=placement.pk, to="negotiating", by=users["collector"],
                                          note="Agency reached the managing director")
-    recovered = (invoice.balance_due / 2).quantize(Decimal("0.01"))
+    recovered = (min(invoice.balance_due, invoice.open_item.open_amount) / 2).quantize(Decimal("0.01"))
     agency_services.recovery_record(placement_id=placement.pk, invoice_id=invoice.pk, amount=recovered,
                                     by=users["collector"], received_on=today - dt.timedelta(days=3))
     return {"placements": 1, "recovered": recovered}

@@ -7,8 +7,12 @@ they own) live in each app's `rules.py`, next to the matching queryset scoping i
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 SALES_REP = "Sales Rep"
 CONTRACT_REVIEWER = "Contract Reviewer"
@@ -156,36 +160,57 @@ HUMAN_ROLES = [
 ]
 
 
-def _permission_index() -> dict[str, Permission]:
-    """Every permission of the installed apps by "app_label.codename", read in one query."""
-    rows = Permission.objects.select_related("content_type")
-    return {f"{p.content_type.app_label}.{p.codename}": p for p in rows}
+def _permission_index() -> dict[str, int]:
+    """The id of every permission of the installed apps by "app_label.codename", in one query."""
+    rows = Permission.objects.values_list("pk", "content_type__app_label", "codename")
+    return {f"{app_label}.{codename}": pk for pk, app_label, codename in rows}
 
 
-def _permission(label: str, index: dict[str, Permission]) -> Permission:
+def _permission(label: str, index: dict[str, int]) -> int:
     try:
         return index[label]
     except KeyError:
         raise LookupError(f"Permission {label} does not exist: fix otc/roles.py or run migrate.") from None
 
 
-def _auditor_permissions(index: dict[str, Permission]) -> list[Permission]:
-    views = [p for label, p in index.items()
-             if label.split(".", 1)[0] in PROJECT_APPS and p.codename.startswith("view_")]
+def _auditor_permissions(index: dict[str, int]) -> list[int]:
+    views = [pk for label, pk in index.items()
+             if label.split(".", 1)[0] in PROJECT_APPS and label.split(".", 1)[1].startswith("view_")]
     return [*views, *(_permission(p, index) for p in AUDITOR_EXTRA)]
 
 
 @transaction.atomic
 def ensure_roles() -> dict[str, int]:
-    """Create every role group and set exactly its permissions. Safe to run any number of times."""
+    """Create every role group and set exactly its permissions. Safe to run any number of times.
+    A fixed handful of queries whatever the number of roles: the permissions in one read, the
+    groups in one read (and one insert of the missing), the role grants in one read, then one
+    delete and one insert of the differences."""
     index = _permission_index()
-    counts = {}
+    wanted: dict[str, set[int]] = {}
     for role, labels in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        perms = _auditor_permissions(index) if role == AUDITOR else [_permission(p, index) for p in labels]
-        group.permissions.set(perms)
-        counts[role] = len(set(perms))
-    return counts
+        wanted[role] = set(_auditor_permissions(index) if role == AUDITOR else [_permission(p, index) for p in labels])
+    groups = {g.name: g for g in Group.objects.filter(name__in=list(wanted))}
+    missing = [Group(name=name) for name in wanted if name not in groups]
+    if missing:
+        Group.objects.bulk_create(missing)
+        groups = {g.name: g for g in Group.objects.filter(name__in=list(wanted))}
+    grant = Group.permissions.through
+    have: dict[int, set[int]] = {g.pk: set() for g in groups.values()}
+    for group_id, permission_id in grant.objects.filter(group_id__in=list(have)).values_list("group_id",
+                                                                                           "permission_id"):
+        have[group_id].add(permission_id)
+    removals: list[Q] = []
+    to_add = []
+    for name, permission_ids in wanted.items():
+        group_id = groups[name].pk
+        if extra := have[group_id] - permission_ids:
+            removals.append(Q(group_id=group_id, permission_id__in=sorted(extra)))
+        to_add += [grant(group_id=group_id, permission_id=pk) for pk in sorted(permission_ids - have[group_id])]
+    if removals:
+        grant.objects.filter(reduce(operator.or_, removals)).delete()
+    if to_add:
+        grant.objects.bulk_create(to_add)
+    return {name: len(permission_ids) for name, permission_ids in wanted.items()}
 
 
 # --- write-offs (collections_app, issue 11) ----------------------------------------------------

@@ -31,6 +31,19 @@ FIELDS = ("id", "number", "customer_id", "legal_entity_id", "currency", "gross_t
           "amount_paid", "due_date", "issue_date")
 
 
+def _year_and_sequence(number: str) -> tuple[int, int] | None:
+    """(year, sequence) of one of our invoice numbers, as `parse_invoice_number` reads it (fast path
+    for ``<prefix>-<year>-<sequence>``)."""
+    head, _, seq = number.rpartition("-")
+    year = head[-4:]
+    if seq.isascii() and seq.isdigit() and len(seq) <= 7 and year.isascii() and year.isdigit() and year[:2] in ("19", "20") and head[-5:-4] in ("-", ""):
+        return int(year), int(seq)
+    from receivables.matching import parse_invoice_number
+
+    parsed = parse_invoice_number(number)
+    return (parsed[1], parsed[2]) if parsed else None
+
+
 def _row(values: tuple) -> OpenInvoice:
     """An `OpenInvoice` from a `values_list(*FIELDS)` row."""
     pk, number, customer_id, entity_id, currency, gross, credited, paid, due, issued = values
@@ -191,29 +204,28 @@ class PreloadedBook:
     decision applies off the invoices, so later receipts of the batch see the balances left."""
 
     def __init__(self, legal_entity_ids: set[int], today: dt.date | None = None) -> None:
-        from receivables.matching import parse_invoice_number
-
         self.today = today or dates.today()
+        self.legal_entity_ids = set(legal_entity_ids)
+        # rows as read; an `OpenInvoice` is built only for the few a receipt looks at (a 200,000-invoice
+        # book is read in about a second, not ten)
+        self.rows: dict[int, tuple] = {}
         self.invoices: dict[int, OpenInvoice] = {}
         self.by_year_seq: dict[tuple, list[int]] = defaultdict(list)
         self.by_seq: dict[tuple, list[int]] = defaultdict(list)
         self.by_customer: dict[tuple, list[int]] = defaultdict(list)
-        self.customers: dict[int, set[int]] = defaultdict(set)
         self.currencies: dict[tuple[int, int], set[str]] = defaultdict(set)
-        rows = (_open_invoices().filter(legal_entity_id__in=legal_entity_ids)
+        rows = (Invoice.objects.filter(status__in=OPEN, legal_entity_id__in=legal_entity_ids)
                 .values_list(*FIELDS).order_by("due_date", "issue_date", "pk"))
-        for values in rows:
-            invoice = _row(values)
-            pk, number, customer_id, entity_id, currency = (invoice.id, invoice.number, invoice.customer_id,
-                                                            invoice.legal_entity_id, invoice.currency)
-            self.invoices[pk] = invoice
-            parsed = parse_invoice_number(number)
-            if parsed:
-                _, year, seq = parsed
-                self.by_year_seq[entity_id, currency, year, seq].append(pk)
-                self.by_seq[entity_id, currency, seq].append(pk)
+        for values in rows.iterator(chunk_size=20_000):
+            pk, number, customer_id, entity_id, currency, gross, credited, paid = values[:8]
+            if gross - credited - paid <= 0:
+                continue
+            self.rows[pk] = values
+            year_seq = _year_and_sequence(number)
+            if year_seq:
+                self.by_year_seq[entity_id, currency, *year_seq].append(pk)
+                self.by_seq[entity_id, currency, year_seq[1]].append(pk)
             self.by_customer[customer_id, entity_id, currency].append(pk)
-            self.customers[entity_id].add(customer_id)
             self.currencies[customer_id, entity_id].add(currency)
         self.by_document: dict[tuple, list[int]] = defaultdict(list)
         for values in (_open_items().filter(legal_entity_id__in=legal_entity_ids).values_list(*ITEM_FIELDS)
@@ -225,12 +237,29 @@ class PreloadedBook:
             self.currencies[item.customer_id, item.legal_entity_id].add(item.currency)
         if self.by_document:
             for ids in self.by_customer.values():
-                ids.sort(key=lambda pk: (self.invoices[pk].due_date, self.invoices[pk].issue_date, pk))
+                ids.sort(key=self._age)
         self._db = DbBook(today=self.today)
         self._names: dict[int, list[tuple[int, str]]] = {}
 
+    def _age(self, pk: int) -> tuple:
+        if pk in self.rows:
+            values = self.rows[pk]
+            return values[8], values[9], pk
+        item = self.invoices[pk]
+        return item.due_date, item.issue_date, pk
+
+    def _get(self, pk: int) -> OpenInvoice | None:
+        invoice = self.invoices.get(pk)
+        if invoice is None:
+            values = self.rows.get(pk)
+            if values is None:
+                return None
+            invoice = self.invoices[pk] = _row(values)
+        return invoice
+
     def _live(self, ids) -> list[OpenInvoice]:
-        return [self.invoices[pk] for pk in ids if pk in self.invoices]
+        found = (self._get(pk) for pk in ids)
+        return [invoice for invoice in found if invoice is not None]
 
     def invoices_by_numbers(self, legal_entity_id: int, currency: str, candidates: list[NumberKey]) -> list[OpenInvoice]:
         found: dict[int, OpenInvoice] = {}
@@ -274,7 +303,7 @@ class PreloadedBook:
 
     def consume(self, allocations: list[tuple[int, Decimal]]) -> None:
         for invoice_id, amount in allocations:
-            invoice = self.invoices.get(invoice_id)
+            invoice = self._get(invoice_id)
             if invoice is None:
                 continue
             left = invoice.open_amount - amount
@@ -282,3 +311,4 @@ class PreloadedBook:
                 self.invoices[invoice_id] = OpenInvoice(**{**invoice.__dict__, "open_amount": left})
             else:
                 del self.invoices[invoice_id]
+                self.rows.pop(invoice_id, None)

@@ -65,3 +65,7 @@ __all__ = [
     # credit notes
     "credit_note_approve", "credit_note_cancel_invoice", "credit_note_issue", "credit_note_pdf_download", "credit_note_reject", "credit_note_request", "lock_credit_notes",
 ]
+
+from .monthly import billing_run_monthly_start  # noqa: E402 - the monthly schedule's run (one a month)
+
+__all__ += ["billing_run_monthly_start"]

@@ -36,12 +36,15 @@ OPEN_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
 CREDITABLE = (*OPEN_STATUSES, Invoice.Status.PAID)
 
 
-def _visible_invoice(request: HttpRequest, pk: int) -> Invoice:
+def visible_invoice(request: HttpRequest, pk: int) -> Invoice:
     """The invoice if the user may see its customer; 404 otherwise."""
     queryset = invoices_visible_to(request.user).select_related(
         "customer", "legal_entity", "contract", "billing_run", "journal_entry", "open_item", "void_entry", "void_credit_note",
         "issued_by", "voided_by", "created_by")
     return get_object_or_404(queryset, pk=pk)
+
+
+_visible_invoice = visible_invoice  # the old name (used below, and by code on other branches)
 
 
 @login_required

@@ -16,7 +16,7 @@ from otc.actions import apply_service_errors
 from .. import services
 from ..forms import ManualInvoiceForm, invoice_line_formset
 from ..models import Invoice
-from .invoices import _visible_invoice
+from .invoices import visible_invoice
 
 
 def _render_form(request: HttpRequest, form: ManualInvoiceForm, formset, invoice: Invoice | None) -> HttpResponse:
@@ -62,7 +62,7 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a draft's header and lines through `invoice_update_draft` (drafts only)."""
-    invoice = _visible_invoice(request, pk)
+    invoice = visible_invoice(request, pk)
     if invoice.status != Invoice.Status.DRAFT:
         messages.error(request, f"Invoice {invoice} is {invoice.get_status_display().lower()} and cannot be changed: "
                                 "correct it with a credit note or void it.")

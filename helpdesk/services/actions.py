@@ -20,13 +20,13 @@ from otc.services import ensure_transition
 
 from ..models import DataChangeRequest, Ticket, TicketEvent
 from ..selectors import payment_answer
-from .tickets import AttachmentIn, _require_agent, _visible, add_comment, event, lock_ticket, move
+from .tickets import AttachmentIn, add_comment, ensure_visible, event, lock_ticket, move, require_agent
 
 
 def _ticket_with_invoice(ticket_id: int, by: User, what: str) -> tuple[Ticket, Invoice]:
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
-    _require_agent(by, what)
+    ensure_visible(ticket, by)
+    require_agent(by, what)
     if ticket.status == Ticket.Status.CLOSED:
         raise InvalidTransition(f"Ticket {ticket.reference} is closed.")
     if ticket.invoice_id is None:

@@ -92,12 +92,12 @@ def lock_ticket(ticket_id: int) -> Ticket:
     return ticket
 
 
-def _visible(ticket: Ticket, by: User) -> None:
+def ensure_visible(ticket: Ticket, by: User) -> None:
     if not can_see_ticket(by, ticket):
         raise NotFound("No such ticket.")
 
 
-def _require_agent(by: User, what: str) -> None:
+def require_agent(by: User, what: str) -> None:
     if not is_agent(by):
         raise PermissionDenied(f"Only help-desk agents may {what}.")
 
@@ -362,7 +362,7 @@ def ticket_comment(*, ticket_id: int, by: User, body: str, internal: bool = Fals
     """Reply (seen by the requester) or internal note. A requester's reply reopens a ticket resolved
     within the reopen window and wakes a ticket waiting on them."""
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
+    ensure_visible(ticket, by)
     return add_comment(ticket, by=by, body=body, internal=internal, source=source, attachments=attachments)
 
 
@@ -396,7 +396,7 @@ def move(ticket: Ticket, to: str, *, by: User | None, note: str = "", at: dt.dat
 def ticket_transition(*, ticket_id: int, by: User, to: str, note: str = "") -> Ticket:
     """Agents move tickets along the map; the requester may only close or resolve their own."""
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
+    ensure_visible(ticket, by)
     if not is_agent(by) and not (ticket.requester_id == by.pk and to in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)):
         raise PermissionDenied("Only help-desk agents change a ticket's status.")
     if ticket.merged_into_id and to != Ticket.Status.CLOSED:
@@ -407,8 +407,8 @@ def ticket_transition(*, ticket_id: int, by: User, to: str, note: str = "") -> T
 @transaction.atomic(durable=True)
 def ticket_set_priority(*, ticket_id: int, by: User, priority: str, note: str = "") -> Ticket:
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
-    _require_agent(by, "change the priority")
+    ensure_visible(ticket, by)
+    require_agent(by, "change the priority")
     if priority not in Priority.values:
         raise ValidationFailed("Choose a priority.", fields={"priority": ["invalid"]})
     if priority == ticket.priority:
@@ -441,8 +441,8 @@ def _assign(ticket: Ticket, assignee: User | None, by: User | None, note: str = 
 @transaction.atomic(durable=True)
 def ticket_assign(*, ticket_id: int, by: User, assignee_id: int | None) -> Ticket:
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
-    _require_agent(by, "assign tickets")
+    ensure_visible(ticket, by)
+    require_agent(by, "assign tickets")
     assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
     if assignee_id and assignee is None:
         raise ValidationFailed("No such agent.", fields={"assignee_id": ["unknown"]})
@@ -453,8 +453,8 @@ def ticket_assign(*, ticket_id: int, by: User, assignee_id: int | None) -> Ticke
 def ticket_pick(*, ticket_id: int, by: User) -> Ticket:
     """An agent takes the ticket."""
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
-    _require_agent(by, "pick tickets")
+    ensure_visible(ticket, by)
+    require_agent(by, "pick tickets")
     return _assign(ticket, by, by, note="Picked")
 
 
@@ -462,12 +462,12 @@ def ticket_pick(*, ticket_id: int, by: User) -> Ticket:
 def ticket_watch(*, ticket_id: int, by: User, user_id: int | None = None, watch: bool = True) -> Ticket:
     """Watch or unwatch (yourself; agents may add anyone who can see the ticket)."""
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
+    ensure_visible(ticket, by)
     target = by if not user_id or user_id == by.pk else User.objects.filter(pk=user_id).first()
     if target is None:
         raise ValidationFailed("No such person.", fields={"user_id": ["unknown"]})
     if target.pk != by.pk:
-        _require_agent(by, "add other watchers")
+        require_agent(by, "add other watchers")
         if not can_see_ticket(target, ticket):
             raise ValidationFailed(f"{target} may not see this ticket.", fields={"user_id": ["cannot see"]})
     (ticket.watchers.add if watch else ticket.watchers.remove)(target)
@@ -485,8 +485,8 @@ def _other(reference: str, by: User) -> Ticket:
 @transaction.atomic(durable=True)
 def ticket_link(*, ticket_id: int, by: User, reference: str, kind: str = TicketLink.Kind.RELATED) -> TicketLink:
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
-    _require_agent(by, "link tickets")
+    ensure_visible(ticket, by)
+    require_agent(by, "link tickets")
     other = _other(reference, by)
     if other.pk == ticket.pk:
         raise ValidationFailed("A ticket cannot be linked to itself.", fields={"reference": ["self"]})
@@ -500,8 +500,8 @@ def ticket_merge(*, ticket_id: int, by: User, into_reference: str) -> Ticket:
     """Close a duplicate into another ticket of the same customer: its requester watches the
     surviving ticket, which gets a note; the duplicate keeps its history and points to it."""
     ticket = lock_ticket(ticket_id)
-    _visible(ticket, by)
-    _require_agent(by, "merge tickets")
+    ensure_visible(ticket, by)
+    require_agent(by, "merge tickets")
     target = _other(into_reference, by)
     if target.pk == ticket.pk or target.merged_into_id:
         raise ValidationFailed("Merge into another ticket that is not itself merged.", fields={"reference": ["invalid"]})

@@ -348,3 +348,9 @@ AR_REPORT_THRESHOLDS = {  # the exception rules of the report pack (receivables/
 
 # --- collections: dunning letters' PDFs and e-mails on the documents queue (i10b) ---
 CELERY_TASK_ROUTES["collections.dunning_letters_publish"] = {"queue": "documents"}
+# --- Scale-out: workers through pgbouncer in transaction mode (docs/operations.md#scale-out) ---
+# A transaction pooler hands each transaction to any server connection: no server-side cursors
+# (they live across transactions). Production repeats this after its own DATABASES.
+DATABASE_POOL_MODE = env.str("DATABASE_POOL_MODE", default="")
+if DATABASE_POOL_MODE == "transaction" and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True

@@ -63,3 +63,69 @@ def subset_sums(amounts: list[int], target: int, *, max_items: int, max_solution
 
     dfs(0, target)
     return SubsetResult(tuple(solutions), budget_hit=nodes > budget)
+
+
+def fewest_subsets(amounts: list[int], target: int, *, max_items: int, budget: int = 20_000) -> tuple[SubsetResult, bool]:
+    """The subsets of two or more amounts summing to `target` with the fewest items (at most two of
+    them, in the order of the candidates: the first uses the earliest ones), and whether a subset
+    with one item more fits as well (then the answer is ambiguous). Two and three items are searched
+    completely by hashing (linear and quadratic in the candidates); four and more depth-first within
+    `budget` nodes, which ``budget_hit`` reports."""
+    n = len(amounts)
+    if target <= 0 or n < 2 or max_items < 2:
+        return SubsetResult((), False), False
+    where: dict[int, list[int]] = {}
+    for index, amount in enumerate(amounts):
+        where.setdefault(amount, []).append(index)
+
+    def pairs(limit: int) -> list[tuple[int, ...]]:
+        found: list[tuple[int, ...]] = []
+        for j, amount in enumerate(amounts):
+            for i in where.get(target - amount, ()):
+                if i >= j:
+                    break
+                found.append((i, j))
+                if len(found) >= limit:
+                    return found
+        return found
+
+    def triples(limit: int) -> list[tuple[int, ...]]:
+        found: list[tuple[int, ...]] = []
+        for k in range(2, n):
+            rest = target - amounts[k]
+            if rest <= 0:
+                continue
+            for j in range(1, k):
+                for i in where.get(rest - amounts[j], ()):
+                    if i >= j:
+                        break
+                    found.append((i, j, k))
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    two = pairs(2)
+    if two:
+        return SubsetResult(tuple(two), False), len(two) == 1 and max_items >= 3 and bool(triples(1))
+    if max_items < 3:
+        return SubsetResult((), False), False
+    three = triples(2)
+    if three:
+        wider = False
+        if len(three) == 1 and max_items >= 4:
+            wider = any(len(s) == 4 for s in subset_sums(amounts, target, max_items=4, max_solutions=2,
+                                                         budget=budget).solutions)
+        return SubsetResult(tuple(three), False), wider
+    hit = False
+    for size in range(4, max_items + 1):
+        result = subset_sums(amounts, target, max_items=size, max_solutions=2, budget=budget)
+        hit = result.budget_hit
+        if result.solutions:
+            wider = False
+            if len(result.solutions) == 1 and size < max_items and not hit:
+                wider = len(subset_sums(amounts, target, max_items=size + 1, max_solutions=2,
+                                        budget=budget).solutions) > 1
+            return SubsetResult(result.solutions, hit), wider
+        if hit:
+            break
+    return SubsetResult((), hit), False

@@ -36,8 +36,8 @@ from decimal import Decimal
 
 from otc.money import format_amount, minor_units, quantize
 
-from .combine import subset_sums
-from .names import NameIndex, name_index, normalize_payer, truncated_match
+from .combine import SubsetResult, fewest_subsets, subset_sums
+from .names import NameIndex, legal_form, name_index, normalize_payer, strip_cut_noise, truncated_match
 from .numbers import extract_invoice_numbers, parse_invoice_number, sequence_distance, typo_variants
 from .types import ZERO, Allocation, Book, MatchPolicy, NumberKey, OpenInvoice, ReceiptFacts, Suggestion
 
@@ -137,14 +137,40 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
                            if len(ids) == 1 else f"Remittance e-mail domain {domain} is used by {len(ids)} customers"))
     if normalized:
         names = name_index(receipt.legal_entity_id, book.customer_names(receipt.legal_entity_id))
+        if len(" ".join(receipt.payer_name.split())) >= 27:  # cut by the bank: maybe inside "ACCOUNTS PAYABLE"
+            normalized = normalize_payer(strip_cut_noise(normalized))
     best = max((c.confidence for c in found.values()), default=0.0)
-    if names is not None and best < STRONG_ID and len(receipt.payer_name) >= 18:
-        # a name the bank cut at 27/35 characters: the customer whose name it begins, if only one
+    cut_ambiguous = False
+    if names is not None and best < STRONG_ID and normalized:
+        # customers whose names are equal but for the legal form: the payer's legal form decides
+        same = names.by_norm.get(normalized, [])
+        form = legal_form(receipt.payer_name)
+        if len(same) == 1 and not any(c.rule == "payer_alias" and c.customer_id != same[0] for c in found.values()):
+            # the name of exactly one customer, once legal form and bank words are gone: a customer whose
+            # name is a letter away ("Ulrich Foods" for "Ullrich Foods") does not make it doubtful
+            add(Identified(same[0], 0.96, "payer_name",
+                           f"Payer '{receipt.payer_name}' is customer name '{names.display[same[0]]}'"))
+            best = max(best, 0.96)
+        if len(same) > 1 and form:
+            formed = [cid for cid in same if names.forms.get(cid) == form]
+            if not formed and len(receipt.payer_name) >= 27:  # the legal form cut too: "CO.," of "Co., Ltd."
+                formed = [cid for cid in same if names.forms.get(cid, "").startswith(form)]
+            if len(formed) == 1:
+                add(Identified(formed[0], 0.95, "payer_name",
+                               f"Payer '{receipt.payer_name}' is customer name '{names.display[formed[0]]}' "
+                               f"(the legal form tells it from {len(same) - 1} other customer(s) of that name)"))
+                best = max(best, 0.95)
+    if names is not None and best < STRONG_ID and len(receipt.payer_name) >= 16 and normalized:
+        # a name the bank cut (ACH at 16, SEPA at 27/35 characters): the customer whose name it begins,
+        # if only one; if several, no fuzzy score may call it identified either ("SCOTT MOBILITY R")
         cut = [cid for cid in names.words.get(normalized.split()[0], ()) if truncated_match(normalized, names.by_id[cid])]
         if len(cut) == 1 and names.by_id[cut[0]] != normalized:
-            add(Identified(cut[0], 0.93, "payer_name",
+            # two whole words and more before the cut ("becker manufacturing s") leave little doubt
+            whole = normalized.split()[:-1]
+            add(Identified(cut[0], 0.95 if len(whole) >= 2 and len(" ".join(whole)) >= 12 else 0.93, "payer_name",
                            f"Payer '{receipt.payer_name}' is customer name '{names.display[cut[0]]}' cut short by the bank"))
             best = max(best, 0.93)
+        cut_ambiguous = len(cut) > 1 and not names.by_norm.get(normalized)
     if names is not None and best < STRONG_ID:
         hits = names.search(normalized, cutoff=80, limit=5)
         if hits:
@@ -152,14 +178,14 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
             # token_set_ratio says 100 for "acme" in "acme widgets": rivals are as close on both measures
             rivals = [h for h in hits[1:] if h.score >= top.score - 5 and h.sort_score >= top.sort_score - 8]
             aliased_elsewhere = any(c.rule == "payer_alias" and c.customer_id != top.customer_id for c in found.values())
-            if top.score >= 95 and top.sort_score >= 90 and not rivals and not aliased_elsewhere:
+            if top.score >= 95 and top.sort_score >= 90 and not rivals and not aliased_elsewhere and not cut_ambiguous:
                 add(Identified(top.customer_id, 0.96 if top.sort_score == 100 else 0.93, "payer_name",
                                f"Payer '{receipt.payer_name}' matches customer name '{top.name}' "
                                f"({top.score:.0f}%)"))
             else:
                 for hit in hits[:3]:
                     conf = 0.3 + 0.4 * (hit.score - 80) / 20
-                    if rivals:
+                    if rivals or cut_ambiguous:
                         conf = min(conf, 0.5)
                     conf *= 0.5 + 0.5 * hit.sort_score / 100
                     add(Identified(hit.customer_id, round(conf, 3), "payer_name",
@@ -485,19 +511,12 @@ def _by_amount(run: _Run, who: Identified, open_invoices: list[OpenInvoice], tru
         # many open items some six always add up to any amount): the smallest size with an answer
         # decides; two answers of that size are ambiguous
         cents = [run.cents(i.open_amount) for i in pool]
-        result, budget_hit = None, False
-        for size in range(2, run.policy.max_combination_invoices + 1):
-            result = subset_sums(cents, run.cents(amount), max_items=size, max_solutions=2,
-                                 budget=run.policy.combination_budget)
-            budget_hit = budget_hit or result.budget_hit
-            if result.solutions:
-                if len(result.solutions) == 1 and size < run.policy.max_combination_invoices:
-                    # one more invoice may fit as well (equal fees make that common): then it is ambiguous
-                    wider = subset_sums(cents, run.cents(amount), max_items=size + 1, max_solutions=2,
-                                        budget=run.policy.combination_budget)
-                    if len(wider.solutions) > 1:
-                        result = wider
-                break
+        share = run.policy.combination_budget // max(run.policy.max_combination_invoices - 3, 1)
+        result, wider = fewest_subsets(cents, run.cents(amount), max_items=run.policy.max_combination_invoices,
+                                       budget=share)
+        budget_hit = result.budget_hit
+        if wider:
+            result = SubsetResult((*result.solutions, ()), budget_hit)  # one more invoice fits as well
         if result is not None and result.solutions:
             chosen = [pool[i] for i in result.solutions[0]]
             bounded = len(eligible) > cap or budget_hit or truncated
@@ -634,8 +653,19 @@ def _rank(run: _Run) -> list[Suggestion]:
         best.reasons = list(dict.fromkeys([*best.reasons, *other.reasons]))
         merged[cand.key()] = best
     ranked = sorted(merged.values(), key=lambda c: (-c.score, c.customer_id or 0))
-    if len(ranked) > 1 and ranked[1].score >= RIVAL:  # two credible answers: neither is applied blindly
-        first, second = ranked[0], ranked[1]
+    # a near-match reference (or one the amount does not agree with exactly) to another customer's invoice
+    # than the identified payer's is no rival to the payer's own: the hard rules never let it be
+    # applied, so it must not demote the right answer either. An exact reference with the exact
+    # amount still is (a third party paying another customer's invoice): then a person chooses.
+    strong = run.payer.strong
+    group = _group(run.book, strong.customer_id) if strong is not None else None
+    contenders = ranked
+    if group is not None and ranked and ranked[0].customer_id in group:
+        contenders = [c for c in ranked if c.customer_id is None or c.customer_id in group
+                      or ("exact_amount" in c.rules and "invoice_number" in c.rules)]
+
+    if len(contenders) > 1 and contenders[1].score >= RIVAL:  # two credible answers: neither is applied blindly
+        first, second = contenders[0], contenders[1]
         s1, s2 = first.score, second.score
         for cand, rival, rival_score in ((first, second, s2), (second, first, s1)):
             cand.score *= 1 - (rival_score - 0.5)

@@ -61,6 +61,25 @@ def strip_bank_noise(text: str) -> str:
     return stripped or text
 
 
+_CUT_NOISE = ("accounts payable", "accounts payables", "account payable", "accts payable", "acct payable",
+              "accounts payable dept", "accounts payable department", "ap dept", "ap department",
+              "kreditorenbuchhaltung", "buchhaltung", "treasury", "finance", "payables", "payment from")
+
+
+def strip_cut_noise(normalized: str) -> str:
+    """A normalised payer without the bank's or AP's phrase that the bank cut at 35 characters
+    ("acme accounts payab" -> "acme"): the last one to three words begin one of the phrases.
+    Only for names that were cut: the caller checks the length as the bank printed it."""
+    words = normalized.split()
+    for count in (3, 2, 1):
+        if len(words) <= count:
+            continue
+        tail = " ".join(words[-count:])
+        if len(tail) >= 3 and any(phrase.startswith(tail) and phrase != tail for phrase in _CUT_NOISE):
+            return " ".join(words[:-count])
+    return normalized
+
+
 def truncated_match(payer: str, name: str) -> bool:
     """The normalised payer is the customer's normalised name cut short, as banks cut names at 35
     (or 27) characters: every word equal but the last, which begins the customer's word at that
@@ -75,6 +94,25 @@ def truncated_match(payer: str, name: str) -> bool:
         if candidate[:-1] == target[:len(candidate) - 1] and target[len(candidate) - 1].startswith(candidate[-1]):
             return True
     return False
+
+
+_FORM_CANON = {"incorporated": "inc", "limited": "ltd", "corporation": "corp", "company": "co", "gesmbh": "gmbh",
+               "mbh": "gmbh", "lp": "lp", "plc": "plc"}
+
+
+def legal_form(name: str) -> str:
+    """The legal form a name ends with, spelled one way ("Acme Incorporated" and "ACME INC." -> "inc",
+    "G.M.B.H." -> "gmbh", "Acme Ltd AP Dept" -> "ltd"); "" without one. Tells apart customers whose
+    names are equal without it ("Watson Health LLP" and "Watson Health Corp.")."""
+    text = _fold(name or "")
+    text = re.sub(r"(?<=\b[a-z])\.(?=[a-z]\b)", "", text)
+    text = _SPACES.sub(" ", _NON_WORD.sub(" ", text.replace(".", "").replace("/", ""))).strip()
+    words = strip_bank_noise(text).split()
+    form: list[str] = []
+    while len(words) > 1 and (words[-1] in _ANYWHERE or words[-1] in _EDGE) and words[-1] not in ("the", "and"):
+        form.insert(0, _FORM_CANON.get(words[-1], words[-1]))
+        words.pop()
+    return " ".join(form)
 
 
 def normalize_payer(name: str) -> str:
@@ -121,8 +159,10 @@ class NameIndex:
         self.display: dict[int, str] = dict(names)
         self.words: dict[str, list[int]] = {}
         self.by_norm: dict[str, list[int]] = {}
+        self.forms: dict[int, str] = {}
         for customer_id, name in names:
             norm = normalize_payer(name)
+            self.forms[customer_id] = legal_form(name)
             self.by_id[customer_id] = norm
             self.by_norm.setdefault(norm, []).append(customer_id)
             for word in set(norm.split()):

@@ -83,6 +83,13 @@ def _int(value: str, where: str, what: str, *, signed: bool = False, required: b
     return int(value)
 
 
+def _kept(raw: str, rest: str) -> str:
+    """The record's text after its code with the trailing spaces the line had: a record filled to 80
+    characters may end with the space between two words, which the continuation must not lose."""
+    line = raw.rstrip("\r\n")
+    return rest + " " * (len(line) - len(line.rstrip())) if line.rstrip().endswith(rest) else rest
+
+
 def _records(text: str) -> list[_Record]:
     records: list[_Record] = []
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -95,11 +102,11 @@ def _records(text: str) -> list[_Record]:
         if code == "88":
             if not records:
                 raise fail(f"Line {number} (record 88)", "a continuation record cannot open the file")
-            records[-1].parts.append(rest)
+            records[-1].parts.append(_kept(raw, rest))
             records[-1].full.append(len(raw.rstrip("\r\n")) == RECORD_WIDTH and not line.endswith("/"))
             records[-1].lines += 1
         else:
-            records.append(_Record(code=code, line=number, parts=[rest],
+            records.append(_Record(code=code, line=number, parts=[_kept(raw, rest)],
                                    full=[len(raw.rstrip("\r\n")) == RECORD_WIDTH and not line.endswith("/")]))
     if not records:
         raise fail("", "the file is empty")
@@ -192,10 +199,13 @@ class _Account:
         customer_ref, _, text = rest.partition(",")
         bank_ref, customer_ref = bank_ref.strip().rstrip("/"), customer_ref.strip().rstrip("/")
         segments: list[str] = []
-        for index, part in enumerate([text, *record.parts[1:]]):
+        physical = [text, *record.parts[1:]]
+        for index, part in enumerate(physical):
             piece = part.strip().removesuffix("/").strip()
             if index and record.full[index - 1] and segments:
-                segments[-1] += piece  # the previous record was filled to the width: cut mid-word
+                # the previous record was filled to the width: cut mid-word, or at a space it kept
+                glue = " " if physical[index - 1].endswith(" ") or part.startswith(" ") else ""
+                segments[-1] += glue + piece
             else:
                 segments.append(piece)
         joined = normalise_text(*segments)

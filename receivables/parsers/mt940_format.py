@@ -234,6 +234,7 @@ def _statement(block: list[_Tag]) -> ParsedStatement:
     account = normalise_text(account_tag.lines[0])
     hasher = ReferenceHasher(account)
     transactions: list[ParsedTransaction] = []
+    position = {id(tag): index for index, tag in enumerate(block)}  # block.index() per line was quadratic
     for tag, item in zip(lines, parsed, strict=True):
         data = item.data
         try:
@@ -242,7 +243,8 @@ def _statement(block: list[_Tag]) -> ParsedStatement:
             raise fail(tag.where, "the amount is not a number")
         value_date = date(data["date"].year, data["date"].month, data["date"].day)
         entry = data.get("entry_date")
-        details_tag = block[block.index(tag) + 1] if block.index(tag) + 1 < len(block) else None
+        after = position[id(tag)] + 1
+        details_tag = block[after] if after < len(block) else None
         details = details_tag.lines if details_tag is not None and details_tag.tag == "86" else []
         name, payer_account, remittance, end_to_end = _details(details)
         customer_ref = (data.get("customer_reference") or "").strip()

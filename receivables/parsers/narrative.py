@@ -119,7 +119,13 @@ def parse_swift(text: str) -> Narrative:
                      remittance=normalise_text(*remittance), ultimate_payer=ultimate)
 
 
+# the bank's words before a name on a line of its own ("PAYMENT FROM ACME LTD"): the rest is judged
+_NAME_LEAD = re.compile(r"^(?:PAYMENT|PAYMT|PYMT|PMT|TRANSFER|TRF|WIRE|REMITTANCE|FUNDS)\s+(?:FROM|BY)\s+|^B/O\s+",
+                        re.IGNORECASE)
+
+
 def _looks_like_name(segment: str) -> bool:
+    segment = _NAME_LEAD.sub("", segment.strip())
     words = segment.upper().replace(",", " ").split()
     if not words or any(ch.isdigit() for ch in segment) or "=" in segment or ":" in segment:
         return False

@@ -32,7 +32,7 @@ def _check(data: bytes, file_name: str, by: User | None) -> str:
     return digest
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def statement_import(*, data: bytes, file_name: str, by: User, format: str | None = None,  # noqa: A002
                      csv_mapping: CsvMapping | None = None, auto_match: bool = True) -> StatementImport:
     """Import one statement file (all or nothing). Returns the import with its counts; receipts
@@ -100,12 +100,13 @@ def statement_import_run(*, import_id: int) -> StatementImport:
             status=StatementImport.Status.FAILED, error=exc.message, pending_data=None, sha256=f"refused-{run.pk}")
         run.refresh_from_db()
         return run
-    from .matching import receipts_auto_match
+    from .matching import matching_book_for, receipts_auto_match
 
     ids = [r.pk for r in recorded]
+    book = matching_book_for(recorded) if recorded else None  # the open invoices read once, not per chunk
     for start in range(0, len(ids), MATCH_CHUNK):
         chunk = ids[start:start + MATCH_CHUNK]
-        applied = receipts_auto_match(receipt_ids=chunk).applied
+        applied = receipts_auto_match(receipt_ids=chunk, book=book).applied
         StatementImport.objects.filter(pk=run.pk).update(receipts_matched=F("receipts_matched") + len(chunk),
                                                          auto_applied=F("auto_applied") + applied)
     StatementImport.objects.filter(pk=run.pk).update(status=StatementImport.Status.DONE, pending_data=None)

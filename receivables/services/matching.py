@@ -59,20 +59,29 @@ PRELOAD_ABOVE = 200  # receipts in one call above which the open invoices are re
 APPLY_CHUNK = 500
 
 
+def matching_book_for(receipts: list[Receipt], *, today: dt.date | None = None) -> DbBook | PreloadedBook:
+    """The Book for matching these receipts: their entities' open invoices read into memory once for
+    more than PRELOAD_ABOVE receipts (a background import passes it to every chunk), else queries."""
+    if len(receipts) > PRELOAD_ABOVE:
+        return PreloadedBook({r.legal_entity_id for r in receipts}, today=today)
+    return DbBook(today=today)  # per call: what it remembers as consumed is applied at the end of the call
+
+
 def receipts_auto_match(*, receipt_ids: list[int], policy: MatchPolicy | None = None,
-                        today: dt.date | None = None) -> AutoMatchResult:
+                        today: dt.date | None = None, book: Any = None) -> AutoMatchResult:
     """Match each receipt; apply the best suggestion at or above the threshold, store the ranked
     suggestions of the others. Decisions are applied set-based in chunks (receivables.services.
     batch); a chunk refused by a rule the engine could not see (another person was quicker) is
-    retried receipt by receipt, and a receipt still refused keeps its suggestions with the reason."""
+    retried receipt by receipt, and a receipt still refused keeps its suggestions with the reason.
+    `book`: a Book shared by the chunks of one import (`matching_book_for`), read once."""
     policy = policy or MatchPolicy()
     result = AutoMatchResult()
     receipts = list(Receipt.objects.filter(pk__in=receipt_ids, status__in=LIVE).order_by("pk"))
     receipts = [r for r in receipts if r.unapplied_amount > 0]
     if not receipts:
         return result
-    book = (PreloadedBook({r.legal_entity_id for r in receipts}, today=today) if len(receipts) > PRELOAD_ABOVE
-            else DbBook(today=today))
+    if not isinstance(book, PreloadedBook) or not {r.legal_entity_id for r in receipts} <= book.legal_entity_ids:
+        book = matching_book_for(receipts, today=today)
     decisions: list[Decision] = []
     stored: dict[int, tuple[list[dict[str, Any]], str, float | None]] = {}
     identify: list[tuple[int, int]] = []
@@ -138,4 +147,4 @@ def receipt_suggestions(*, receipt_id: int) -> list[Suggestion]:
     return match(facts(receipt), DbBook(), MatchPolicy())
 
 
-__all__ = ["AutoMatchResult", "facts", "receipt_suggestions", "receipts_auto_match", "suggestion_json"]
+__all__ = ["AutoMatchResult", "facts", "matching_book_for", "receipt_suggestions", "receipts_auto_match", "suggestion_json"]

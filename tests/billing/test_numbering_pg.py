@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from billing.models import Invoice
 from billing.services import invoices_issue
 from ledger.models import JournalEntry
 from ledger.selectors import ar_reconciliation
-from tests.billing.test_invoices import ISSUE, de_entity, draft
+from tests.factories.billing import ISSUE, de_entity, draft
+from tests.factories.races import race
 
 THREADS, PER_THREAD = 6, 4
 
@@ -21,23 +19,8 @@ THREADS, PER_THREAD = 6, 4
 def test_concurrent_issuing_numbers_one_to_n_without_gaps_or_duplicates():
     entity = de_entity()
     chunks = [[draft(entity).pk for _ in range(PER_THREAD)] for _ in range(THREADS)]
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def work(ids: list[int]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            invoices_issue(invoice_ids=ids, by=None, issue_date=ISSUE, queue_documents=False)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(ids,)) for ids in chunks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    _, errors = race([lambda ids=ids: invoices_issue(invoice_ids=ids, by=None, issue_date=ISSUE, queue_documents=False)
+                      for ids in chunks])
     assert errors == []
     total = THREADS * PER_THREAD
     numbers = sorted(Invoice.objects.filter(legal_entity=entity).values_list("number", flat=True))

@@ -4,39 +4,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
 from billing.services import billing_run_generate_chunk, billing_run_issue
 from ledger.selectors import ar_reconciliation
-from tests.billing.test_invoices import de_entity
 from tests.billing.test_run import MARCH, contract
+from tests.factories.billing import de_entity
+from tests.factories.races import race
 
 CONTRACTS = 12
 
 
 def _race(jobs: list[tuple[int, list[int]]]) -> list[BaseException]:
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def work(run_id: int, ids: list[int]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            billing_run_generate_chunk(run_id=run_id, contract_ids=ids)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=job) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
+    """Generate the chunks (run id, contract ids) at once; the errors raised."""
+    return race([lambda run_id=run_id, ids=ids: billing_run_generate_chunk(run_id=run_id, contract_ids=ids)
+                 for run_id, ids in jobs])[1]
 
 
 def _runs(n: int, total: int) -> list[BillingRun]:

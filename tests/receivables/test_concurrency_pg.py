@@ -4,11 +4,9 @@ one invoice never paid past its balance, and the books stay reconciled."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from billing.models import Invoice
 from ledger.models import OpenItem
@@ -16,34 +14,14 @@ from ledger.selectors import ar_reconciliation
 from otc.errors import DomainError
 from receivables.models import Receipt, ReceiptApplication
 from receivables.services import bank_account_create, receipt_apply, receipt_record
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_receipts import issue_for
+from tests.factories.races import race
+from tests.factories.receivables import issue_for
 
 D = Decimal
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(jobs) -> tuple[list[object], list[BaseException]]:
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [], []
-
-    def work(job) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(job())
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 @pytest.fixture
@@ -65,7 +43,7 @@ def test_two_specialists_applying_one_receipt_at_once_never_over_apply_it(setup)
     entity, account, customer, (alice, bob) = setup
     first, second = issue_for(entity, customer, ["1000.00"]), issue_for(entity, customer, ["1000.00"])
     receipt = _receipt(account, customer, "1190.00", alice)
-    results, errors = _race([
+    results, errors = race([
         lambda: receipt_apply(receipt_id=receipt.pk, allocations=[(first.pk, D("1190.00"))], by=alice),
         lambda: receipt_apply(receipt_id=receipt.pk, allocations=[(second.pk, D("1190.00"))], by=bob),
     ])
@@ -83,7 +61,7 @@ def test_two_receipts_paying_one_invoice_at_once_never_overpay_it(setup):
     entity, account, customer, (alice, bob) = setup
     invoice = issue_for(entity, customer, ["1000.00"])
     one, two = _receipt(account, customer, "1190.00", alice), _receipt(account, customer, "1190.00", bob)
-    results, errors = _race([
+    results, errors = race([
         lambda: receipt_apply(receipt_id=one.pk, allocations=[(invoice.pk, D("1190.00"))], by=alice),
         lambda: receipt_apply(receipt_id=two.pk, allocations=[(invoice.pk, D("1190.00"))], by=bob),
     ])

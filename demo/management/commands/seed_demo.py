@@ -32,6 +32,7 @@ from demo.receivables import seed_receivables
 from demo.reserve import seed_reserve
 from demo.users import seed_users
 from demo.webhooks import seed_webhooks
+from demo.writeoffs import seed_writeoffs
 from otc import dates
 from otc.roles import ensure_roles
 
@@ -88,6 +89,8 @@ class Command(BaseCommand):
             lap("help desk")
             aging = seed_aging(today=today)
             lap("aging")
+            writeoffs = seed_writeoffs(users=users, today=today)
+            lap("write-offs")
             seed_collections(users=users, today=today)  # the collector's month (worklist, disputes, promises)
             lap("collections")
             dunning = seed_collections_dunning(users=users, today=today)  # dunning, credit holds, agency (i10b)
@@ -122,6 +125,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Dunning: {dunning['runs']} runs, {dunning['letters']} letters (levels "
                                              f"{dunning['levels_sent']} sent), {dunning['holds']} customers on credit "
                                              f"hold, {dunning['placements']} agency placement with a recovery."))
+        self.stdout.write(self.style.SUCCESS(f"Write-offs: {writeoffs}."))
         self.stdout.write(self.style.SUCCESS(
             f"Bad-debt reserve: roll rates derived from twelve month-end snapshots, {reserve['posted']} runs as of "
             f"{reserve['month']} posted (Collections > Reserve)."))
