@@ -94,6 +94,7 @@ def test_compose_migrate_step_runs_first(compose):
         " && python manage.py reserve_run --schedule"
         " && python manage.py writeoffs_schedule"
         " && python manage.py collections_worklist_schedule"
+        " && python manage.py dunning_schedule"
     )
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"

@@ -3,6 +3,8 @@ under an active placement leave dunning."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from collections_app.models import Placement, PlacementItem
 
 
@@ -22,3 +24,8 @@ def placed_customers(*, customer_ids: list[int], legal_entity_id: int) -> dict[i
     for customer_id, name, pk in rows:
         out.setdefault(customer_id, f"{name} (placement #{pk})")
     return out
+
+
+def placed_open_items() -> QuerySet:
+    """The open items of invoices in an active placement (a subquery): they leave the worklist."""
+    return PlacementItem.objects.filter(active=True).values("open_item_id")

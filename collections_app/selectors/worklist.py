@@ -34,6 +34,7 @@ from otc.money import ZERO, quantize
 from .. import conf_worklist as conf
 from ..models import Activity, ActivityKind, CollectorAssignment, Dispute, PromiseStatus, PromiseToPay
 from ..models.disputes import OPEN_DISPUTE_STATUSES
+from .agency import placed_open_items
 
 BUCKETS = ("1-30", "31-60", "61-90", "over 90")
 CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING)
@@ -143,6 +144,7 @@ def worklist(*, user: User, filters: WorklistFilters | None = None, today: dt.da
     reporting = conf.get("COLLECTIONS_REPORTING_CURRENCY")
     scope = _customers(user, filters)
     items = OpenItem.objects.filter(customer__in=scope, open_amount__gt=0)
+    items = items.exclude(pk__in=placed_open_items())  # placed with an agency or legal: the agency chases them (i10b)
     disputes = Dispute.objects.filter(customer__in=scope, status__in=OPEN_DISPUTE_STATUSES)
     promises = PromiseToPay.objects.filter(customer__in=scope)
     if filters.legal_entity_id:

@@ -31,6 +31,12 @@ HUNDRED = Decimal(100)
 PLACEABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
 
 
+def _open(invoice: Invoice) -> Decimal:
+    """What is still open on the invoice: its balance, less anything written off on its open item."""
+    item = invoice.open_item
+    return min(invoice.balance_due, item.open_amount) if item is not None else invoice.balance_due
+
+
 def _require(by: User | None, what: str) -> None:
     if by is not None and not by.has_perm("collections_app.place_with_agency"):
         raise PermissionDenied(f"Your role may not {what}.")
@@ -71,13 +77,13 @@ def placement_create(*, agency_id: int, customer_id: int, invoice_ids: list[int]
         raise ValidationFailed("Choose the invoices to place.", fields={"invoice_ids": ["required"]})
     from billing.services.invoices import lock_invoices
 
-    invoices = list(lock_invoices(invoice_ids))
+    invoices = list(lock_invoices(invoice_ids).select_related("open_item"))
     if len(invoices) != len(set(invoice_ids)):
         raise ValidationFailed("An invoice to place does not exist.")
     for invoice in invoices:
         if invoice.customer_id != customer_id or invoice.legal_entity_id != agency.legal_entity_id:
             raise ValidationFailed(f"Invoice {invoice.number} is not the customer's invoice in {agency}'s entity.")
-        if invoice.status not in PLACEABLE or invoice.balance_due <= 0:
+        if invoice.status not in PLACEABLE or _open(invoice) <= 0:
             raise ValidationFailed(f"Invoice {invoice.number or invoice.pk} has nothing open to place.")
     if len({invoice.currency for invoice in invoices}) > 1:
         raise ValidationFailed("Place invoices of one currency at a time.")
@@ -90,7 +96,7 @@ def placement_create(*, agency_id: int, customer_id: int, invoice_ids: list[int]
                                          customer_id=customer_id, currency=invoices[0].currency,
                                          placed_on=placed_on or dates.today(), note=note, placed_by=by)
     PlacementItem.objects.bulk_create([PlacementItem(placement=placement, invoice=i, open_item_id=i.open_item_id,
-                                                     amount_placed=i.balance_due) for i in invoices])
+                                                     amount_placed=_open(i)) for i in invoices])
     return placement
 
 
@@ -125,12 +131,12 @@ def recovery_record(*, placement_id: int, invoice_id: int, amount: Decimal, by: 
         raise ValidationFailed("This invoice is not in the placement.", fields={"invoice_id": ["not placed"]})
     from billing.services.invoices import invoices_record_payments, lock_invoices
 
-    invoice = lock_invoices([invoice_id]).first()
+    invoice = lock_invoices([invoice_id]).select_related("open_item").first()
     amount = quantize(check_plausible(Decimal(amount), invoice.currency, field="amount"), invoice.currency)
     if amount <= 0:
         raise ValidationFailed("The amount recovered must be positive.", fields={"amount": ["positive"]})
-    if amount > invoice.balance_due:
-        raise ValidationFailed(f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} "
+    if amount > _open(invoice):
+        raise ValidationFailed(f"Invoice {invoice.number} has {money_text(_open(invoice), invoice.currency)} "
                                f"open; {money_text(amount, invoice.currency)} is more.", fields={"amount": ["too much"]})
     fee = quantize(amount * placement.agency.fee_percent / HUNDRED, invoice.currency)
     net = amount - fee

@@ -152,3 +152,17 @@ def test_placement_pages_place_change_status_record_recovery_and_download_the_pa
     assert pack["Content-Type"] == "application/zip"
     client.force_login(user_with_role("Sales Rep"))
     assert client.get(reverse("collections_app:placements")).status_code == 403
+
+
+def test_placed_items_leave_the_collectors_worklist(book):
+    from collections_app.selectors.worklist import worklist
+
+    cust, placed_customer = customer(), customer("Platziert GmbH")
+    invoice(book, cust, "100.00")
+    placed_invoice = invoice(book, placed_customer, "100.00")
+    cole = user_with_role("Collector")
+    assert {cust.pk, placed_customer.pk} <= {row.customer_id for row in worklist(user=cole, today=DAY)}
+    placement_create(agency_id=agency_for(book).pk, customer_id=placed_customer.pk, invoice_ids=[placed_invoice.pk],
+                     by=None)
+    after = {row.customer_id for row in worklist(user=cole, today=DAY)}
+    assert cust.pk in after and placed_customer.pk not in after

@@ -155,3 +155,36 @@ def test_holds_page_lists_and_releases_and_refuses_above_the_limit(client, entit
     assert hold.status == "active"
     client.force_login(user_with_role("Sales Rep"))
     assert client.get(reverse("collections_app:credit_holds")).status_code == 403
+
+
+def test_the_billing_run_holds_the_drafts_of_a_customer_on_credit_hold(entity, django_capture_on_commit_callbacks):
+    """The billing run reads collections' holds through otc.registry (no import of collections)."""
+    from billing.models import BillingException
+    from tests.billing.test_run import contract, invoice_of, run
+
+    held_customer = customer("Gehalten GmbH", tax_id="DE136695976")
+    credit_hold_place(legal_entity_id=entity.pk, customer_id=held_customer.pk,
+                      by=manager_with_limit("1000"), reason="Cheque bounced")
+    held, free = contract(entity, cust=held_customer), contract(entity, cust=customer("Frei GmbH", tax_id="DE136695976"))
+    result = run(capture=django_capture_on_commit_callbacks)
+    draft = invoice_of(held)
+    assert (draft.on_hold, draft.hold_reason) == (True, "Customer on credit hold (DE01): Cheque bounced")
+    assert not invoice_of(free).on_hold
+    assert BillingException.objects.filter(run=result, contract=held, code="customer_on_hold").exists()
+
+
+def test_collections_api_hold_and_timeline_hooks(entity, today):
+    """The collections API's `hold` and the customer's collections timeline come from these hooks."""
+    from otc.registry import registry
+
+    today(DAY)
+    cust = customer()
+    invoice(entity, cust, "100.00")
+    assert [v for v in registry.call_hooks("customer_collections_hold", customer_id=cust.pk) if v] == []
+    credit_holds_apply(legal_entity_id=entity.pk, as_of=DAY)
+    [hold] = [v for v in registry.call_hooks("customer_collections_hold", customer_id=cust.pk) if v]
+    assert hold["reason"] == "oldest invoice 46 days overdue (policy: over 45)" and hold["legal_entity"] == "DE01"
+    entries = [e for batch in registry.call_hooks("collections_timeline", customer_id=cust.pk, limit=10)
+               for e in batch]
+    assert [(e["kind"], e["title"]) for e in entries if e["kind"] == "credit_hold"] == [
+        ("credit_hold", "Put on credit hold")]

@@ -128,3 +128,18 @@ def test_exclusion_flag_from_the_page(client, book):
     client.post(reverse("collections_app:dunning_exclusion_lift", args=[flag.pk]))
     flag.refresh_from_db()
     assert flag.lifted_at is not None
+
+
+def test_customer_page_shows_the_dunning_and_credit_panel(client, book):
+    from collections_app.services.credit_holds import credit_hold_place
+
+    cust = customer()
+    manager = user_with_role("Finance Manager")
+    credit_hold_place(legal_entity_id=book.pk, customer_id=cust.pk, by=manager, reason="Cheque bounced")
+    from django.template.loader import render_to_string
+
+    from otc.registry import registry
+
+    [panel] = [p for p in registry.customer if p.key == "collections-dunning"]
+    html = render_to_string(panel.template, {"ctx": panel.context(None, customer=cust)})
+    assert 'data-testid="dunning-panel"' in html and "On credit hold (DE01)" in html and "Cheque bounced" in html

@@ -104,6 +104,7 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
     assert_collections(dates.today())
     out = capsys.readouterr().out
     assert "Receivables: statements imported by format" in out and "applied automatically" in out
+    assert_collections_dunning()  # i10b
 
 
 def assert_einvoices(validator) -> None:
@@ -314,6 +315,40 @@ def assert_aging(today: dt.date) -> None:
     assert slide == sorted(slide) and slide[0] == 0 and slide[-1] >= 4
     assert ArReportPack.objects.filter(month=today.replace(day=1) - dt.timedelta(days=1)).exists()
 
+
+def assert_collections_dunning() -> None:
+    """Dunning (i10b): reminders at each level sent, one customer per letter and level and day, no
+    disputed or placed invoice claimed, a customer on credit hold, an agency placement with a
+    recovery posted net of the fee (balanced), and the books still reconcile."""
+    from collections_app.models import (
+        CreditHold,
+        DunningLetter,
+        DunningLetterItem,
+        Placement,
+        PlacementItem,
+        Recovery,
+    )
+
+    sent = DunningLetter.objects.filter(status="sent")
+    assert set(sent.values_list("level", flat=True)) == {1, 2, 3}
+    assert set(sent.values_list("legal_entity__code", flat=True)) == {"US01", "DE01", "GB01"}
+    assert all(letter.sender["legal_name"] == letter.legal_entity.legal_name for letter in sent.select_related("legal_entity"))
+    assert set(sent.filter(legal_entity__code="DE01").values_list("language", flat=True)) == {"de"}
+    assert set(sent.values_list("delivery_status", flat=True)) <= {"sent", "posted", "skipped"}
+    placed = PlacementItem.objects.filter(active=True).values_list("invoice_id", flat=True)
+    claimed = DunningLetterItem.objects.filter(included=True)
+    assert not claimed.filter(invoice_id__in=placed).exists()
+    # what was disputed (or promised) when the letter was written was never claimed
+    assert not claimed.filter(collectible__gt=F("open_amount") - F("disputed") - F("promised")).exists()
+    assert not DunningLetterItem.objects.filter(included=False, excluded_reason="").exists()
+    assert CreditHold.objects.filter(status="active").exists()
+    placement = Placement.objects.get()
+    recovery = Recovery.objects.get(placement=placement)
+    assert recovery.gross == recovery.fee + recovery.net and recovery.fee == (recovery.gross * placement.agency.fee_percent / 100).quantize(Decimal("0.01"))
+    lines = JournalLine.objects.filter(entry=recovery.journal_entry)
+    assert sum(line.functional_amount for line in lines) == 0
+    for entity in LegalEntity.objects.all():
+        assert all(row["difference"] == 0 for row in ar_reconciliation(legal_entity_id=entity.pk))
 
 # --- write-offs (issue 11) ---------------------------------------------------------------------
 

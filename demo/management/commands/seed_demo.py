@@ -22,6 +22,7 @@ from customers.models import Customer
 from demo.aging import seed_aging, seed_story_invoice
 from demo.billing import documents_on_first_download, seed_billing
 from demo.collections import seed_collections
+from demo.collections_dunning import seed_collections_dunning
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.helpdesk import seed_helpdesk
@@ -92,6 +93,8 @@ class Command(BaseCommand):
             lap("write-offs")
             seed_collections(users=users, today=today)  # the collector's month (worklist, disputes, promises)
             lap("collections")
+            dunning = seed_collections_dunning(users=users, today=today)  # dunning, credit holds, agency (i10b)
+            lap("dunning")
             reserve = seed_reserve(users=users, today=today)
             lap("reserve")
         self.stdout.write(self.style.SUCCESS(
@@ -119,6 +122,9 @@ class Command(BaseCommand):
             f"AR aging: {aging['snapshots']} published snapshots ({aging['demo_history']} of them demo history before "
             f"the books start), last month's report pack generated."
         ))
+        self.stdout.write(self.style.SUCCESS(f"Dunning: {dunning['runs']} runs, {dunning['letters']} letters (levels "
+                                             f"{dunning['levels_sent']} sent), {dunning['holds']} customers on credit "
+                                             f"hold, {dunning['placements']} agency placement with a recovery."))
         self.stdout.write(self.style.SUCCESS(f"Write-offs: {writeoffs}."))
         self.stdout.write(self.style.SUCCESS(
             f"Bad-debt reserve: roll rates derived from twelve month-end snapshots, {reserve['posted']} runs as of "
