@@ -1,7 +1,7 @@
 """Bad-debt reserve benchmark on PostgreSQL: the rows of bench/aging.py (N open items, default
 1,000,000, over 5,000 customers and three legal entities), a real month-end aging snapshot taken
 by the snapshot job, 23 earlier month-ends derived from it with set-based SQL (the lines shifted
-one bucket younger per month back, so balances roll through the buckets), and write-offs on one
+one bucket younger per month back, so balances roll through the buckets; over 120 stays), and write-offs on one
 item in a hundred (a write-off entry per entity and month: debit the allowance, credit AR).
 
 Measured:
@@ -46,8 +46,15 @@ timed = base.timed
 
 
 def history() -> None:
-    """23 month-ends before MONTH_END, copied from its snapshot one bucket younger per month back."""
+    """23 month-ends before MONTH_END, copied from its snapshot one bucket younger per month back
+    (what is over 120 days stays there: old debt lingers until it is written off)."""
     with connection.cursor() as cur:
+        cur.execute("DELETE FROM receivables_agingsnapshotline WHERE snapshot_id IN (SELECT s.id FROM "
+                    "receivables_agingsnapshot s JOIN receivables_agingsnapshotrun r ON r.id = s.run_id "
+                    "WHERE r.trigger = 'demo')")
+        cur.execute("DELETE FROM receivables_agingsnapshot WHERE run_id IN (SELECT id FROM "
+                    "receivables_agingsnapshotrun WHERE trigger = 'demo')")
+        cur.execute("DELETE FROM receivables_agingsnapshotrun WHERE trigger = 'demo'")
         for snap in AgingSnapshot.objects.filter(as_of=MONTH_END, status="complete"):
             for back in range(1, 24):
                 as_of = months_back(MONTH_END, back)
@@ -66,14 +73,16 @@ def history() -> None:
                 cur.execute("""
                     INSERT INTO receivables_agingsnapshotline (snapshot_id, customer_id, currency, kind, bucket,
                         bucket_label, amount, fx_rate, functional_amount)
-                    SELECT %s, customer_id, currency, kind, greatest(bucket - %s, 0), bucket_label,
+                    SELECT %s, customer_id, currency, kind,
+                        CASE WHEN bucket = 5 THEN 5 ELSE greatest(bucket - %s, 0) END, '',
                         sum(amount), min(fx_rate), sum(functional_amount)
                     FROM receivables_agingsnapshotline WHERE snapshot_id = %s
-                    GROUP BY customer_id, currency, kind, greatest(bucket - %s, 0), bucket_label""",
+                    GROUP BY customer_id, currency, kind, CASE WHEN bucket = 5 THEN 5 ELSE greatest(bucket - %s, 0) END""",
                                [new_id, min(back, 5), snap.id, min(back, 5)])
         cur.execute("""
             UPDATE receivables_agingsnapshotline l SET bucket_label = CASE l.bucket WHEN 0 THEN 'Current'
-                WHEN 1 THEN '1-30' WHEN 2 THEN '31-60' WHEN 3 THEN '61-90' WHEN 4 THEN '91-120' ELSE 'Over 120' END""")
+                WHEN 1 THEN '1-30' WHEN 2 THEN '31-60' WHEN 3 THEN '61-90' WHEN 4 THEN '91-120' ELSE 'Over 120' END
+            WHERE bucket_label = ''""")
         cur.execute("VACUUM ANALYZE receivables_agingsnapshotline")
 
 
@@ -110,6 +119,8 @@ def write_offs() -> int:
 def policies() -> None:
     rates = ["0.003", "0.016", "0.036", "0.066", "0.106", "0.5"]
     for entity in LegalEntity.objects.all():
+        if ProvisionPolicy.objects.filter(legal_entity=entity).exists():
+            continue
         policy = ProvisionPolicy.objects.create(legal_entity=entity, effective_date=dt.date(2025, 1, 1),
                                                 method="matrix", note="bench")
         ProvisionRate.objects.bulk_create([ProvisionRate(policy=policy, bucket=b, bucket_label=str(b),
@@ -121,11 +132,19 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--no-setup", action="store_true", help="reuse the rows of the previous run")
+    parser.add_argument("--history-only", action="store_true",
+                        help="reuse the open items and the month-end snapshot; rebuild the 23 earlier month-ends")
     args = parser.parse_args()
     dates.today = lambda: base.TODAY
     _ensure_database()
     call_command("migrate", verbosity=0)
-    if not args.no_setup:
+    if args.history_only:
+        timed("23 earlier month-end snapshots (SQL copies)", history)
+        policies()
+    elif not args.no_setup:
+        from tests.conftest import pytest_configure
+
+        pytest_configure(None)  # the flush says otc.allow_truncate, as the test suite's does (immutable tables)
         call_command("flush", "--noinput", verbosity=0)
         timed(f"set-up: {args.items:,} open items, {args.customers:,} customers, 3 entities (SQL)",
               lambda: base.setup(args.items, args.customers))

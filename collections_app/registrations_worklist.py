@@ -13,6 +13,25 @@ def _credit_note_issued(*, credit_note: Any, by: Any = None) -> int:
     return disputes_close_for_credit_note(credit_note=credit_note, by=by)
 
 
+def _cash_applied(*, receipt: Any, invoice_amounts: dict, item_amounts: dict, by: Any = None) -> None:
+    """Receivables' cash application (before it applies, in its transaction): once it commits, the
+    promises on the paid invoices are judged again, so a promise paid in full is kept that day."""
+    from django.db import transaction
+
+    from .models import PromiseItem, PromiseStatus
+
+    customers = set(PromiseItem.objects.filter(invoice_id__in=list(invoice_amounts), promise__status=PromiseStatus.OPEN)
+                    .values_list("promise__customer_id", flat=True))
+    if customers:
+        transaction.on_commit(lambda: _evaluate(sorted(customers)))
+
+
+def _evaluate(customer_ids: list[int]) -> None:
+    from .services.promises import promises_evaluate
+
+    promises_evaluate(customer_ids=customer_ids)
+
+
 def _collector_labels(keys: set) -> dict[Any, dict[str, Any]]:
     from otc.models import User
 
@@ -32,7 +51,10 @@ def register() -> None:
     from . import panels_worklist
 
     registry.register_hook("credit_note_issued", _credit_note_issued)
-    registry.register_nav(NavItem("Collections", "collections_app:worklist", "collections_app.view_worklist", order=60))
+    registry.register_receipt_application_hook(_cash_applied)
+    # Shown to those who work collections (collectors, finance managers); readers such as the auditor,
+    # whose menu is already full, reach /collections/ from the customer page's Collections panel.
+    registry.register_nav(NavItem("Collections", "collections_app:worklist", "collections_app.add_activity", order=60))
     registry.register_customer_panel(Panel(
         key="collections-summary", title="Collections", template="collections_app/worklist/panel_customer.html",
         context=panels_worklist.customer_context, permission="collections_app.view_worklist", order=30,

@@ -94,6 +94,7 @@ class InvoiceListSerializer(serializers.ModelSerializer):
     gross_total = MoneyField()
     amount_credited = MoneyField()
     amount_paid = MoneyField()
+    amount_written_off = MoneyField()
     balance_due = MoneyField()
     payment_status = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
@@ -106,7 +107,7 @@ class InvoiceListSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "status", "legal_entity", "customer", "contract", "contract_number",
                   "billing_period", "billing_period_start", "service_start", "service_end", "issue_date", "due_date",
                   "payment_terms_days", "currency", "po_number", "net_total", "tax_total", "gross_total",
-                  "amount_credited", "amount_paid", "balance_due", "payment_status", "overdue", "days_overdue",
+                  "amount_credited", "amount_paid", "amount_written_off", "balance_due", "payment_status", "overdue", "days_overdue",
                   "on_hold", "hold_reason", "pdf_url", "ubl_url", "issued_at", "voided_at", "void_reason",
                   "created_at", "updated_at"]
         read_only_fields = fields

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0009_i18_parallel_issue_documents'),
+        ('billing', '0010_i18_parallel_issue_documents'),
         ('billing', '0010_merge_20261206_0924'),
     ]
 

@@ -3,8 +3,8 @@ overdue, disputes, promises, last contact) and /api/v1/disputes/, /api/v1/promis
 create, scope `collections:read` / `collections:write`, Idempotency-Key on POST like every POST).
 
 A caller sees the customers `customers_visible_to` gives it; another customer is 404. The credit
-hold comes from the `customer_collections_hold` registry hook (credit holds fill it); without
-one the hold is null."""
+hold is read through `otc.registry.credit_holds` (collections' credit holds), or else the
+`customer_collections_hold` registry hook; without one the hold is null."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from otc.api.serializers import InputSerializer
 from otc.api.views import OtcAPIView, OtcGenericViewSet
 from otc.errors import NotFound
 from otc.money import quantize
-from otc.registry import registry
+from otc.registry import credit_holds, registry
 
 from ..models import (
     Activity,
@@ -138,7 +138,7 @@ class CustomerCollectionsSerializer(serializers.Serializer):
     customer_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["current", "overdue", "disputed", "promised", "broken_promise"],
                                      help_text="broken_promise > overdue with promises > disputed > overdue > current")
-    hold = serializers.JSONField(allow_null=True, help_text="The credit hold, when there is one (reason, since)")
+    hold = serializers.JSONField(allow_null=True, help_text="The credit hold, when there is one: {reason}")
     collector = serializers.CharField(allow_null=True)
     priority_score = serializers.CharField(allow_null=True)
     totals = CurrencyTotalsSerializer(many=True)
@@ -152,6 +152,9 @@ class CustomerCollectionsSerializer(serializers.Serializer):
 # --- views ---------------------------------------------------------------------------------------
 
 def _hold(customer_id: int) -> dict | None:
+    reason = credit_holds(customer_ids=[customer_id]).get(customer_id)  # collections' credit holds
+    if reason:
+        return {"reason": reason}
     for value in registry.call_hooks("customer_collections_hold", customer_id=customer_id):
         if value:
             return value

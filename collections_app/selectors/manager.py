@@ -20,7 +20,7 @@ from ..models import AssignmentRule, PromiseStatus, PromiseToPay
 from ..services.promises import kept_rates
 from .worklist import worklist
 
-TREND_MONTHS = 12
+TREND_MONTHS = 9
 
 
 def _names(ids: set) -> dict[Any, str]:

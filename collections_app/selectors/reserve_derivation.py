@@ -16,8 +16,8 @@ in bucket b at t (open then, aged by due date at t). Beside it, the cohort view:
 billing (the snapshot's invoiced sales) and how much of it was written off later, by the bucket
 it had reached when written off.
 
-Write-offs are the AR credits of write-off entries net of their reversals, whatever service
-posted them (read from the ledger by entry kind). Three queries (snapshots, balances,
+Write-offs are the AR credits of write-off entries, net of recoveries (the AR a recovery entry
+reinstates) and of reversals, whatever service posted them (read from the ledger by entry kind). Three queries (snapshots, balances,
 write-offs), whatever the number of customers and items.
 """
 
@@ -69,10 +69,12 @@ def _balances(snapshot_ids: list[int]) -> dict[tuple[int, int], Decimal]:
 
 
 def write_off_lines(*, legal_entity_id: int, after: dt.date, until: dt.date) -> list[dict[str, Any]]:
-    """AR lines of write-off entries (and of their reversals, negative) posted in (after, until]:
-    date, amount written off (functional, positive), the item's due and document dates. One query."""
+    """AR lines of write-off entries, net of recoveries (the AR reinstated by recovery entries) and of
+    reversals of either, posted in (after, until]: date, amount written off (functional, positive
+    for a write-off, negative for a recovery), the item's due and document dates. One query."""
     rows = (JournalLine.objects.filter(
-        Q(entry__kind=JournalEntry.Kind.WRITE_OFF) | Q(entry__reverses__kind=JournalEntry.Kind.WRITE_OFF),
+        Q(entry__kind__in=(JournalEntry.Kind.WRITE_OFF, JournalEntry.Kind.RECOVERY))
+        | Q(entry__reverses__kind__in=(JournalEntry.Kind.WRITE_OFF, JournalEntry.Kind.RECOVERY)),
         account__legal_entity_id=legal_entity_id, account__role=Account.Role.AR,
         entry__entry_date__gt=after, entry__entry_date__lte=until)
         .values("entry__entry_date", "functional_amount", "open_item__due_date", "open_item__document_date",

@@ -33,7 +33,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from billing.models import Invoice
-from billing.services import invoices_record_write_offs
+from billing.services import invoices_record_write_offs, lock_invoices
 from collections_app.models import Dispute
 from collections_app.models.disputes import OPEN_DISPUTE_STATUSES
 from collections_app.models.writeoffs import (
@@ -152,8 +152,7 @@ def _items(open_item_ids: list[int], invoice_ids: list[int]) -> list[OpenItem]:
             ids.add(item_id)
     if not ids:
         raise ValidationFailed("Choose at least one invoice or open item to write off.", fields={"items": ["required"]})
-    items = list(OpenItem.objects.select_for_update(of=("self",)).select_related("account")
-                 .filter(pk__in=sorted(ids)).order_by("pk"))
+    items = list(OpenItem.objects.select_related("account").filter(pk__in=sorted(ids)).order_by("pk"))
     if len(items) != len(ids):
         raise ValidationFailed("An open item to write off does not exist.", fields={"items": ["unknown"]})
     return items
@@ -178,7 +177,10 @@ def _check_items(items: list[OpenItem], *, exclude_write_off: int | None = None)
 def _required_approvals(write_off: WriteOff, entity: LegalEntity, policy: WriteOffPolicy) -> int:
     if policy.second_approval_above is None:
         return 1
-    amount = _functional(write_off.amount, write_off.currency, entity, dates.today())
+    try:
+        amount = _functional(write_off.amount, write_off.currency, entity, dates.today())
+    except DomainError:  # no rate to the functional currency: the stricter chain
+        return 2
     return 2 if amount > policy.second_approval_above else 1
 
 
@@ -322,10 +324,13 @@ def writeoff_reject(*, write_off_id: int, by: User, note: str) -> WriteOff:
 
 def _post(write_off: WriteOff, by: User | None, on: dt.date) -> WriteOff:
     ensure_transition(write_off, to=WriteOffStatus.POSTED)
-    lines = list(write_off.lines.select_related("invoice").order_by("pk"))
-    _refuse_disputed([line.invoice_id for line in lines if line.invoice_id])
-    items = {i.pk: i for i in OpenItem.objects.select_for_update(of=("self",))
-             .filter(pk__in=sorted(line.open_item_id for line in lines)).order_by("pk")}
+    lines = list(write_off.lines.order_by("pk"))
+    # Lock order as in cash application: the invoices (id order), then the ledger (period, items).
+    invoices = {i.pk: i for i in lock_invoices([line.invoice_id for line in lines if line.invoice_id])}
+    for line in lines:
+        line.invoice = invoices.get(line.invoice_id)
+    _refuse_disputed(list(invoices))
+    items = {i.pk: i for i in OpenItem.objects.filter(pk__in=[line.open_item_id for line in lines])}
     for line in lines:
         if items[line.open_item_id].open_amount != line.amount:
             item = items[line.open_item_id]
@@ -436,9 +441,7 @@ def small_balance_batch_propose(*, legal_entity_id: int, as_of: dt.date | None =
         return None
     batch = WriteOffBatch.objects.create(legal_entity_id=legal_entity_id, month=month, as_of=as_of, proposed_by=by)
     for group in groups:
-        locked = list(OpenItem.objects.select_for_update(of=("self",)).select_related("account")
-                      .filter(pk__in=[i.pk for i in group]).order_by("pk"))
-        _create(items=locked, reason=WriteOffReason.SMALL_BALANCE, by=by, batch=batch,
+        _create(items=group, reason=WriteOffReason.SMALL_BALANCE, by=by, batch=batch,
                 explanation=f"Small balance under the policy of {as_of.isoformat()}")
     record_status_change(batch, by=by, from_state="", note=f"{len(groups)} write-offs proposed")
     return batch
@@ -572,11 +575,12 @@ def _reinstate_items(needs: dict[int, Decimal], *, receipt: Any, by: User | None
     """Reopen written-off items by what is needed (open item id -> amount), latest write-off first."""
     if not needs:
         return []
-    lines = list(WriteOffLine.objects.select_related("write_off")
-                 .filter(open_item_id__in=list(needs), write_off__status=WriteOffStatus.POSTED)
+    # the lines locked (id order) so that two receipts recovering one item queue here
+    locked = list(WriteOffLine.objects.select_for_update(of=("self",))
+                  .filter(open_item_id__in=list(needs), write_off__status=WriteOffStatus.POSTED)
+                  .order_by("pk").values_list("pk", flat=True))
+    lines = list(WriteOffLine.objects.select_related("write_off").filter(pk__in=locked)
                  .order_by("-write_off_id", "pk"))
-    list(WriteOff.objects.select_for_update(of=("self",)).filter(pk__in=sorted({li.write_off_id for li in lines}))
-         .order_by("pk").values_list("pk", flat=True))
     on = max(dates.today(), receipt.value_date) if receipt is not None else dates.today()
     recoveries, invoice_changes = [], defaultdict(Decimal)
     for line in lines:
@@ -602,8 +606,11 @@ def writeoff_recover_for_receipt(*, receipt: Any, invoice_amounts: dict[int, Dec
     transaction, so a refused application undoes it too)."""
     needs: dict[int, Decimal] = {}
     if invoice_amounts:
-        for invoice in Invoice.objects.filter(pk__in=list(invoice_amounts), amount_written_off__gt=0,
-                                              legal_entity_id=receipt.legal_entity_id, currency=receipt.currency):
+        written = list(Invoice.objects.filter(pk__in=list(invoice_amounts), amount_written_off__gt=0)
+                       .values_list("pk", flat=True))
+        # locked now (id order) as receivables is about to: the written-off amount read is current
+        for invoice in lock_invoices(written).filter(legal_entity_id=receipt.legal_entity_id,
+                                                    currency=receipt.currency):
             beyond = invoice_amounts[invoice.pk] - max(invoice.balance_due, ZERO)
             if beyond > 0 and invoice.open_item_id:
                 needs[invoice.open_item_id] = min(beyond, invoice.amount_written_off)

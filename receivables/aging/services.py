@@ -165,6 +165,19 @@ def aging_snapshot_chunk_build(*, chunk_id: int) -> int:
     return len(lines)
 
 
+def _retire(old: AgingSnapshot) -> None:
+    """Drop a replaced snapshot, or keep it as `replaced` when something recorded that it used it
+    (a bad-debt reserve run recomputes from its snapshot: a protected foreign key)."""
+    from django.db.models import ProtectedError
+
+    try:
+        with transaction.atomic():
+            old.delete()
+    except ProtectedError:
+        old.status = AgingSnapshot.Status.REPLACED
+        old.save(update_fields=["status"])
+
+
 def _publish(run: AgingSnapshotRun) -> None:
     """Swap the run's snapshots in for the published ones of the same date (one transaction:
     the caller's), after proving each adds up to the AR control accounts."""
@@ -186,7 +199,7 @@ def _publish(run: AgingSnapshotRun) -> None:
             if old.frozen_at is not None:
                 raise DomainError(f"The {snapshot.legal_entity.code} aging as of {run.as_of:%Y-%m-%d} is frozen "
                                   "(its period is closed); it is not replaced.", code="snapshot_frozen")
-            old.delete()
+            _retire(old)
         snapshot.status, snapshot.published_at = AgingSnapshot.Status.COMPLETE, dates.now()
         snapshot.save(update_fields=["status", "published_at"])
     run.status, run.finished_at, run.error = AgingSnapshotRun.Status.COMPLETE, dates.now(), ""

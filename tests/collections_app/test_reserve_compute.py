@@ -232,3 +232,22 @@ def test_derived_policy_uses_the_derivation(controller):
     [line] = calc.lines
     assert (line.balance, line.rate, line.allowance) == (D("2750.0000"), D("0.25000000"), D("687.50"))
     assert calc.derivation["roll_rates"][4] == "0.25000000"
+
+
+def test_derivation_nets_recoveries_against_write_offs(controller):
+    """A recovery reinstates written-off AR (debit AR, credit the allowance): the roll of the last
+    bucket counts write-offs net of it: (400.00 - 100.00) / 1,000.00 = 30 %."""
+    from ledger.services import LineSpec, journal_post
+
+    entity = reserve_entity("NET")
+    mar, apr = dt.date(2026, 3, 31), dt.date(2026, 4, 30)
+    old = item_in_bucket(entity, CustomerFactory(), "1000.00", as_of=mar, days_past_due=100, currency="EUR")
+    snapshot(entity, mar)
+    write_off(old, "400.00", date=dt.date(2026, 4, 10))
+    journal_post(legal_entity_id=entity.id, kind="recovery", document_date=dt.date(2026, 4, 20), currency="EUR",
+                 by=None, lines=[LineSpec(amount=D("100.00"), role="ar", customer_id=old.customer_id,
+                                          settle_item_id=old.id),
+                                 LineSpec(amount=D("-100.00"), role="allowance")])
+    snapshot(entity, apr)
+    roll = derive_rates(legal_entity_id=entity.id, as_of=apr, method="roll_rate", lookback_months=1)
+    assert roll["numerators"][4] == "300.0000" and roll["roll_rates"][4] == "0.30000000"

@@ -189,3 +189,15 @@ def test_postgres_refuses_changing_a_posted_run():
     assert ReserveLine.objects.filter(run=run).count() == 1
     reserve_run_reverse(run_id=run.id, by=controller, reason="wrong rates")  # the one change allowed
     assert ReserveRun.objects.get(pk=run.id).status == "reversed"
+
+
+def test_a_snapshot_a_run_used_is_kept_when_the_date_is_snapshotted_again(book):
+    entity, controller, manager = book["entity"], book["controller"], book["manager"]
+    run = reserve_run_prepare(legal_entity_id=entity.id, as_of=AS_OF, by=manager)
+    run = reserve_run_post(run_id=reserve_run_approve(run_id=run.id, by=controller).id, by=controller)
+    used = run.snapshot_id
+    item_in_bucket(entity, CustomerFactory(), "5000.00", as_of=AS_OF, days_past_due=100, currency="EUR")
+    fresh = snapshot(entity, AS_OF)  # the nightly job (or the period close) takes the date again
+    run.refresh_from_db()
+    assert fresh.id != used and run.snapshot.status == "replaced"
+    assert reserve_run_recompute(run_id=run.id).total == run.required_total == D("1300.00")

@@ -113,3 +113,30 @@ def test_api_without_the_scope_is_refused(api_client, setup):
     _client, token = integration_client(scopes=["reports:read"])
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api_client.get("/api/v1/reserve/", {"entity": "VW1"}).status_code == 403
+
+
+def test_run_page_and_api_query_counts_do_not_grow_with_specific_reserves(client, api_client, setup):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from collections_app.services.reserve import reserve_run_prepare, specific_reserve_create
+
+    entity, controller = setup["entity"], setup["controller"]
+    client.force_login(controller)
+    api_client.force_authenticate(controller)
+
+    def counts(n_specific: int) -> tuple[int, int]:
+        for _ in range(n_specific):
+            customer = CustomerFactory()
+            item_in_bucket(entity, customer, "100.00", as_of=AS_OF, days_past_due=45, currency="EUR")
+            specific_reserve_create(legal_entity_id=entity.id, customer_id=customer.id, percent=D("50"),
+                                    reason="bankruptcy", effective_from=dt.date(2026, 6, 1), by=controller)
+        snapshot(entity, AS_OF)
+        run = reserve_run_prepare(legal_entity_id=entity.id, as_of=AS_OF, by=setup["manager"])
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(f"/collections/reserve/runs/{run.pk}/").status_code == 200
+        with CaptureQueriesContext(connection) as api:
+            assert api_client.get("/api/v1/reserve/", {"entity": "VW1", "as_of": "2026-06-30"}).status_code == 200
+        return len(page), len(api)
+
+    assert counts(1) == counts(5)

@@ -53,6 +53,11 @@ def test_customer_collections_status(api_client, setup, monkeypatch):
     assert body["last_contact"]["outcome"] == "promised"
     assert body["next_action_date"] == "2026-04-24"
     assert client.get("/api/v1/customers/999999/collections/").status_code == 404
+    # collections' own credit holds come first
+    monkeypatch.setattr(registry, "credit_hold_readers", [lambda customer_ids, legal_entity_id: {
+        customer.pk: "on credit hold: 45 days overdue"}])
+    body = client.get(f"/api/v1/customers/{customer.pk}/collections/").json()
+    assert body["hold"] == {"reason": "on credit hold: 45 days overdue"}
 
 
 def test_create_a_dispute_and_a_payment_plan_idempotently(api_client, setup):

@@ -67,3 +67,15 @@ def test_the_endpoints_are_in_the_openapi_schema(b):
     assert {"get", "post"} <= set(paths["/api/v1/write-offs/"])
     assert "get" in paths["/api/v1/write-offs/{id}/"]
     assert paths["/api/v1/write-offs/"]["post"]["summary"] == "Request a write-off"
+
+
+def test_a_written_off_invoice_reads_so_in_the_invoice_api(b):
+    from collections_app.services.writeoffs import writeoff_approve, writeoff_post, writeoff_request
+
+    invoice = b["invoices"][0]
+    write_off = writeoff_request(invoice_ids=[invoice.pk], reason="bankruptcy", explanation="x", by=b["collector"])
+    writeoff_approve(write_off_id=write_off.pk, by=b["manager"])
+    writeoff_post(write_off_id=write_off.pk, by=b["controller"])
+    data = client_with("invoices:read", name="ERP").get(f"/api/v1/invoices/{invoice.pk}/").json()
+    assert (data["status"], data["payment_status"], data["amount_written_off"], data["balance_due"]) == (
+        "written_off", "written_off", "1190.00", "0.00")

@@ -110,3 +110,15 @@ def test_the_button_proposes_a_batch_and_the_policy_page_saves(client, b):
     client.post(reverse("collections_app:writeoffs-batch-action", args=[batch.pk, "post"]))
     assert WriteOffBatch.objects.get().status == "posted"
     assert "1,785.00 EUR" in client.get(reverse("collections_app:writeoffs-batch", args=[batch.pk])).content.decode()
+
+
+def test_the_dashboard_and_the_invoice_page_show_the_write_off_work(client, b):
+    invoice = b["invoices"][0]
+    write_off = writeoff_request(invoice_ids=[invoice.pk], reason="settlement", explanation="x", by=b["collector"])
+    login(client, b["manager"])
+    panel = client.get(reverse("home")).content.decode()
+    assert "1 awaiting your approval" in panel
+    page = client.get(reverse("billing:invoice_detail", args=[invoice.pk])).content.decode()
+    assert str(write_off) in page and "Submitted" in page
+    other = client.get(reverse("billing:invoice_detail", args=[b["invoices"][1].pk])).content.decode()
+    assert "Request a write-off" in other

@@ -99,6 +99,7 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
         assert_einvoices(einvoice_validator)
     assert_helpdesk()
     assert_aging(dates.today())
+    assert_writeoffs()
     assert_reserve(dates.today())
     assert_collections(dates.today())
     out = capsys.readouterr().out
@@ -314,12 +315,41 @@ def assert_aging(today: dt.date) -> None:
     assert ArReportPack.objects.filter(month=today.replace(day=1) - dt.timedelta(days=1)).exists()
 
 
+# --- write-offs (issue 11) ---------------------------------------------------------------------
+
+def assert_writeoffs() -> None:
+    from collections_app.models import WriteOff, WriteOffBatch, WriteOffRecovery
+
+    # approved and posted, rejected with its reason, one awaiting approval, an opening item written off
+    statuses = set(WriteOff.objects.values_list("status", flat=True))
+    assert {"posted", "rejected", "submitted"} <= statuses
+    assert WriteOff.objects.filter(status="rejected").exclude(decision_note="").exists()
+    assert WriteOff.objects.filter(status="posted", lines__invoice__isnull=True, reason="limitation").exists()
+    assert WriteOff.objects.filter(status="posted", reason="bankruptcy", attachments__isnull=False).exists()
+    for write_off in WriteOff.objects.filter(status="posted").select_related("journal_entry"):
+        lines = write_off.journal_entry.lines.all()
+        assert sum(line.functional_amount for line in lines) == 0
+        assert -sum(line.amount for line in lines if line.account.role == "ar") == write_off.amount
+        assert write_off.approvals.count() >= 1 and not write_off.approvals.filter(approver=write_off.requested_by)
+    # invoices written off and still written off show so; none of them is open
+    written = Invoice.objects.filter(write_off_lines__write_off__status="posted").distinct()
+    assert written.exists()
+    for invoice in written:
+        assert invoice.balance_due == 0 and invoice.status in ("written_off", "paid")
+    # a recovery: cash applied to a written-off invoice reinstated it and paid it
+    recovery = WriteOffRecovery.objects.select_related("receipt", "line__invoice").get()
+    assert recovery.receipt.status == "applied" and recovery.line.invoice.status == "paid"
+    # a small-balance batch approved at once and posted, each of its write-offs a small balance
+    batch = WriteOffBatch.objects.get(status="posted")
+    assert batch.write_offs.exists() and set(batch.write_offs.values_list("reason", "status")) == {
+        ("small_balance", "posted")}
+    assert all(row["difference"] == 0 for row in ar_reconciliation())
+
 def assert_reserve(today: dt.date) -> None:
     """Roll rates derived from the twelve month-end snapshots; last month's reserve of every entity
     prepared by the manager, approved and posted by the Controller, recomputing to the cent; the
     agency-placed Driftwood Logistics reserved specifically, not in the matrix."""
     from collections_app.models import ReserveRun
-    from collections_app.selectors.reserve import allowance_balance
     from collections_app.services.reserve import reserve_run_recompute
 
     last_month_end = today.replace(day=1) - dt.timedelta(days=1)
@@ -329,7 +359,10 @@ def assert_reserve(today: dt.date) -> None:
         assert (run.prepared_by.username, run.approved_by.username, run.posted_by.username) == (
             "manager", "controller", "controller")
         assert run.policy.method == "roll_rate" and len(run.derivation["rows"]) >= 10
-        assert allowance_balance(legal_entity_id=run.legal_entity_id, as_of=last_month_end) == run.required_total
+        # the true-up brought the allowance to the requirement (write-offs posted later may move it since)
+        assert run.ledger_balance + run.adjustment == run.required_total
+        if run.adjustment:
+            assert run.journal_entry.lines.get(account__role="allowance").amount == -run.adjustment
         assert reserve_run_recompute(run_id=run.id).total == run.required_total
     us = runs.get(legal_entity__code="US01")
     assert us.required_total > 0 and us.journal_entry.kind == "reserve"

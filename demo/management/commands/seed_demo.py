@@ -31,6 +31,7 @@ from demo.receivables import seed_receivables
 from demo.reserve import seed_reserve
 from demo.users import seed_users
 from demo.webhooks import seed_webhooks
+from demo.writeoffs import seed_writeoffs
 from otc import dates
 from otc.roles import ensure_roles
 
@@ -87,6 +88,8 @@ class Command(BaseCommand):
             lap("help desk")
             aging = seed_aging(today=today)
             lap("aging")
+            writeoffs = seed_writeoffs(users=users, today=today)
+            lap("write-offs")
             seed_collections(users=users, today=today)  # the collector's month (worklist, disputes, promises)
             lap("collections")
             reserve = seed_reserve(users=users, today=today)
@@ -116,6 +119,7 @@ class Command(BaseCommand):
             f"AR aging: {aging['snapshots']} published snapshots ({aging['demo_history']} of them demo history before "
             f"the books start), last month's report pack generated."
         ))
+        self.stdout.write(self.style.SUCCESS(f"Write-offs: {writeoffs}."))
         self.stdout.write(self.style.SUCCESS(
             f"Bad-debt reserve: roll rates derived from twelve month-end snapshots, {reserve['posted']} runs as of "
             f"{reserve['month']} posted (Collections > Reserve)."))
