@@ -31,3 +31,14 @@ def test_a_ci_only_test_that_skips_fails_the_ci_run_and_only_there():
     local = _run("")
     assert local.returncode == 0, local.stdout
     assert "1 passed, 3 skipped" in local.stdout
+
+
+def test_a_test_folder_is_collected_as_ci_collects_it():
+    """CI runs `bin/test` over the folders: every test_*.py in them must be collected (issue 17:
+    a broken `python_files` once left whole folders uncollected while named files still ran)."""
+    env = {**os.environ, "CI": ""}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q", "-n", "0",
+                           "tests/helpdesk"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    files = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
+    assert files == {str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "helpdesk").glob("test_*.py")}, done.stdout[-500:]
