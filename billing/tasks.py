@@ -115,14 +115,16 @@ def billing_run_monthly() -> int:
     checks the exceptions and issues. A second delivery the same month returns the existing run."""
     from billing.models import BillingRun
     from billing.periods import month_start
-    from billing.services.run import billing_run_start
+    from billing.services.monthly import billing_run_monthly_start
     from otc import dates
 
     period = month_start(dates.today())
+    # A run a specialist already started for every entity this month is the month's run; otherwise
+    # the scheduled run, claimed by a unique constraint (two deliveries at once make one run).
     existing = BillingRun.objects.filter(period_start=period, legal_entity__isnull=True).order_by("pk").first()
     if existing is not None:
         return existing.pk
-    return billing_run_start(period_start=period, by=None).pk
+    return billing_run_monthly_start(period_start=period).pk
 
 
 @shared_task(name="billing.run_issue", acks_late=True, reject_on_worker_lost=True)
