@@ -189,10 +189,16 @@ def make_receipts(n: int, invoices: list[Invoice], names: dict[int, str], accoun
     truth, kinds_of, format_of = {}, {}, {}
     opening_customers = [c for c, items in openings.items() if items]
 
+    start = {None: 0}  # where the search of a list for an unused invoice resumes (it only moves forward)
+
     def take(customer_id=None, count=1):
         candidates = by_customer[customer_id] if customer_id else pool
         picked = []
-        for invoice in candidates:
+        begin = start.get(customer_id, 0)
+        while begin < len(candidates) and candidates[begin].pk in used:
+            begin += 1
+        start[customer_id] = begin
+        for invoice in candidates[begin:]:
             if invoice.pk not in used:
                 picked.append(invoice)
                 used.add(invoice.pk)
@@ -349,7 +355,7 @@ def main() -> None:
                         help="keep the customers and invoices of an earlier run (the imports are rolled back "
                              "at the end of every run, so runs can be repeated)")
     parser.add_argument("--show", action="append", default=[], choices=KINDS,
-                        help="print receipts of this kind left for a person, with their suggestions")
+                        help="print receipts of this kind left for a person whose top suggestion is not the truth")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the imports")
     args = parser.parse_args()
     _ensure_database()
@@ -497,7 +503,7 @@ def report(truth: dict, kinds: dict, formats: dict, contents: dict, show: tuple 
     print(without("typo trap, no payer", [ref for ref in refs if kinds[ref] == "typo_trap"]))
     print(without("unknown payer", [ref for ref in refs if kinds[ref] == "unknown"]))
     for kind in show:
-        left = [ref for ref in refs if kinds[ref] == kind and ref not in applied][:12]
+        left = [ref for ref in refs if kinds[ref] == kind and ref not in applied and not top_right(ref)][:12]
         for ref in left:
             receipt = Receipt.objects.filter(bank_reference=ref).first()
             top = next((s for s in stored.get(ref, []) if s.get("allocations")), None)
