@@ -1,18 +1,21 @@
 """Billing-run benchmark: N active contracts (mixed: monthly/quarterly/annual, advance/arrears,
-usage with minimums, one-time fees) across three legal entities (US01 USD, DE01 EUR, GB01 GBP),
-then the month-end run end to end: generate drafts, issue (numbers, journal entries, open items,
-history, status rows, outbox events), without PDFs or delivery. In the same run it times a raw
-COPY of the same invoice, invoice-line, journal-entry and journal-line rows into copies of those
-tables, and PDF rendering on a sample. Prints throughput and peak RSS.
+usage with minimums, one-time fees) across three legal entities (US01 USD, DE01 EUR, GB01 GBP;
+`--entities 1`: DE01 only), then the month-end run end to end: generate drafts, issue (numbers,
+journal entries, open items, history, status rows, outbox events) and, with `--documents`, render
+every PDF and deliver every invoice (e-mail through a local SMTP sink, portal worklist, post),
+timed from the run's start to the last e-mail handed to the mail server. In the same run it
+times a raw COPY of the same invoice, invoice-line, journal-entry and journal-line rows into
+copies of those tables, and PDF rendering on a sample. Prints throughput and peak RSS.
 
     .venv/bin/python bench/billing_run.py --contracts 20000             # in-process (one core)
     .venv/bin/python bench/billing_run.py --contracts 20000 --workers 2 # two Celery workers on Redis
+    .venv/bin/python bench/billing_run.py --contracts 2000 --workers 2 --documents --entities 1
 
 It migrates and EMPTIES the database it is pointed at (default: otc_bench on local PostgreSQL).
 With --workers it starts that many `celery worker --pool=solo` processes on REDIS_URL (default
 redis://127.0.0.1:6379/7), which share the run's chunks exactly as production workers do. They
-serve the default queue only: the PDFs and e-mails queued by issuing wait in the "documents"
-queue (PDF rendering is measured separately, on a sample, at the end)."""
+serve the default queue only unless --documents: then they serve the default and documents
+queues (the PDFs and e-mails queued by issuing), and e-mail goes to `bench/smtp_sink.py`."""
 
 from __future__ import annotations
 
@@ -37,6 +40,10 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otc_be
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otc.settings.local")
 os.environ["DEBUG"] = "false"
 WORKERS = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 0
+SMTP_PORT = 8025 + os.getpid() % 1000  # the sink of this benchmark (several may run on one machine)
+if "--documents" in sys.argv:
+    os.environ.update(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+                      EMAIL_PORT=str(SMTP_PORT))
 if WORKERS:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")  # before settings: real broker
 else:
@@ -51,7 +58,7 @@ from django.db import connection  # noqa: E402
 
 from bench.foundation import _ensure_database  # noqa: E402
 from billing.models import BillingRun, Invoice  # noqa: E402
-from billing.pdf import invoice_store_pdf  # noqa: E402
+from billing.pdf import invoice_render_pdf  # noqa: E402
 from billing.services import billing_run_issue, billing_run_start  # noqa: E402
 from billing.services import invoices as invoices_module  # noqa: E402
 from billing.tax import seed_tax_codes  # noqa: E402
@@ -61,6 +68,7 @@ from demo.customers import seed_customers  # noqa: E402
 from demo.ledger import seed_entities, seed_fx_rates  # noqa: E402
 from demo.users import seed_users  # noqa: E402
 from ledger.selectors import ar_reconciliation  # noqa: E402
+from ledger.services import periods_open_ahead  # noqa: E402
 from otc.roles import ensure_roles  # noqa: E402
 
 MONTH = dt.date(2026, 11, 1)
@@ -71,14 +79,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def make_contracts(n: int, users: dict) -> None:
+def make_contracts(n: int, users: dict, entity_count: int = 3) -> None:
     """Active contracts written in bulk (the review workflow is not what is measured here)."""
     r = random.Random(5)
-    entities = [e for e in seed_entities() if e.code in ("US01", "DE01", "GB01")]
+    entities = [e for e in seed_entities() if e.code in ("DE01", "US01", "GB01")[:entity_count]]
     products = seed_products()
     customers = seed_customers(count=max(200, n // 20), owners=[users["sales1"]], by=users["billing"])
     contracts = Contract.objects.bulk_create([
-        Contract(number=f"BN-{i:07d}", customer=r.choice(customers), legal_entity=entities[i % 3], title=f"Bench {i}",
+        Contract(number=f"BN-{i:07d}", customer=r.choice(customers), legal_entity=entities[i % len(entities)], title=f"Bench {i}",
                  status=Contract.Status.ACTIVE, created_by=users["sales1"])
         for i in range(n)
     ], batch_size=2000)
@@ -134,7 +142,7 @@ def wait_for(run_id: int, done: set[str], started: float, label: str) -> float:
             time.sleep(0.02)
 
 
-def start_workers(n: int) -> list[subprocess.Popen]:
+def start_workers(n: int, queues: str = "celery") -> list[subprocess.Popen]:
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # no stale tasks from an earlier run
@@ -142,11 +150,67 @@ def start_workers(n: int) -> list[subprocess.Popen]:
     OUT.mkdir(exist_ok=True)
     logs = [(OUT / f"worker{i}.log").open("w") for i in range(n)]  # noqa: SIM115 - open while they run
     workers = [subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "otc", "worker", "--pool=solo", "--loglevel=INFO", "--queues=celery",
+        [sys.executable, "-m", "celery", "-A", "otc", "worker", "--pool=solo", "--loglevel=INFO", f"--queues={queues}",
          f"--hostname=bench{i}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log) for i, log in enumerate(logs)]
     time.sleep(4)  # let them connect
     return workers
+
+
+def start_sink() -> tuple[subprocess.Popen, Path]:
+    OUT.mkdir(exist_ok=True)
+    log = OUT / f"smtp-{SMTP_PORT}.log"
+    log.write_text("")
+    sink = subprocess.Popen([sys.executable, str(ROOT / "bench" / "smtp_sink.py"), "127.0.0.1", str(SMTP_PORT), str(log)])
+    time.sleep(1)
+    return sink, log
+
+
+def wait_for_documents(run_id: int, started: float) -> None:
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT documents_done_at IS NOT NULL FROM billing_billingrun WHERE id = %s", [run_id])
+            if cursor.fetchone()[0]:
+                return
+            if time.perf_counter() - started > 4 * 3600:
+                raise SystemExit("documents: no end after four hours")
+            time.sleep(0.2)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 when it is gone or not readable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu() -> float:
+    """CPU seconds of the PostgreSQL backends serving this database (the workers' connections
+    persist for the run): the database's share of the work, apart from the other databases."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return sum(cpu_seconds(pid) for (pid,) in cursor.fetchall())
+
+
+def chunk_costs(workers: int) -> dict[str, list[float]]:
+    """Per-chunk times from the workers' logs: generation, numbering (the series lock is held
+    for it), posting, and publishing (PDF and delivery) per invoice."""
+    import re
+
+    costs: dict[str, list[float]] = {"generate": [], "number": [], "post": [], "publish_per_invoice": []}
+    for i in range(workers):
+        for line in (OUT / f"worker{i}.log").read_text().splitlines():
+            if match := re.search(r"issue chunk: (\d+) numbered in ([\d.]+) s, (\d+) posted in ([\d.]+) s", line):
+                n = int(match[1]) or 1
+                costs["number"].append(float(match[2]) * 1000 / n)
+                costs["post"].append(float(match[4]) * 1000 / n)
+            elif match := re.search(r"billing.run_generate_chunk\[.*\] succeeded in ([\d.]+)s", line):
+                costs["generate"].append(float(match[1]))
+            elif match := re.search(r"billing.invoices_publish\[.*\] succeeded in ([\d.]+)s: (\d+)", line):
+                costs["publish_per_invoice"].append(float(match[1]) / max(int(match[2]), 1))
+    return costs
 
 
 def peak_rss_of(pid: int) -> float:
@@ -194,9 +258,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="Celery worker processes (0: in-process)")
     parser.add_argument("--pdfs", type=int, default=40, help="invoices to render as PDF afterwards")
     parser.add_argument("--profile", choices=["generate", "issue"], help="print a cProfile of one phase")
+    parser.add_argument("--documents", action="store_true",
+                        help="render every PDF and deliver every invoice (SMTP sink); time to the last e-mail")
+    parser.add_argument("--entities", type=int, default=3, choices=[1, 2, 3], help="legal entities (1: DE01 only)")
     args = parser.parse_args()
     _ensure_database()
     call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:  # the immutability triggers refuse TRUNCATE unless the session says so
+        cursor.execute("SET otc.allow_truncate = 'on'")
     call_command("flush", "--noinput", verbosity=0)
     mode = f"{args.workers} Celery workers (solo pool) on Redis" if args.workers else "in-process, one core"
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; month {MONTH:%Y-%m}; {mode}")
@@ -205,16 +274,19 @@ def main() -> None:
     seed_tax_codes()
     seed_fx_rates(year=2026)
     started = time.perf_counter()
-    make_contracts(args.contracts, users)
+    make_contracts(args.contracts, users, args.entities)
+    periods_open_ahead(by=None)  # postings never create periods: the month-end schedule opens them
     print(f"{'set-up: contracts, versions, lines (bulk)':<52} {time.perf_counter() - started:8.2f} s")
-    workers = start_workers(args.workers) if args.workers else []
-    # PDFs and delivery run on workers after commit; they are measured separately, not here.
-    invoices_module._queue_documents = lambda ids: None
+    sink, sink_log = start_sink() if args.documents else (None, None)
+    workers = start_workers(args.workers, "celery,documents" if args.documents else "celery") if args.workers else []
+    if not args.documents:
+        # PDFs and delivery run on workers after commit; they are measured separately, not here.
+        invoices_module._queue_documents = lambda ids: None
     try:
         profiler = cProfile.Profile()
         if args.profile == "generate":
             profiler.enable()
-        started = time.perf_counter()
+        started, wall_start = time.perf_counter(), time.time()
         run = billing_run_start(period_start=MONTH, by=None)
         generate = wait_for(run.pk, {"generated", "issuing", "issued"}, started, "generate")
         profiler.disable()
@@ -233,7 +305,38 @@ def main() -> None:
         print(f"{'issue (numbers, journal entries, open items)':<52} {issue:8.2f} s  {issued:,} issued  "
               f"({issued / issue:,.0f}/s)")
         total = generate + issue
-        print(f"{'whole run':<52} {total:8.2f} s  ({issued / total:,.0f} invoices/s end to end)")
+        db_cpu_run = database_cpu() if workers else 0.0  # generation and issuing only
+        worker_cpu_run = [cpu_seconds(w.pid) for w in workers]
+        print(f"{'whole run (generate and issue)':<52} {total:8.2f} s  ({issued / total:,.0f} invoices/s end to end)")
+        if args.documents:
+            wait_for_documents(run.pk, time.perf_counter())
+            sent = [float(line.split()[0]) for line in sink_log.read_text().splitlines()]
+            last = max(sent) if sent else time.time()
+            month_end = last - wall_start
+            docs = month_end - total
+            print(f"{'whole month-end: start to last e-mail handed to SMTP':<52} {month_end:8.2f} s  "
+                  f"({issued / month_end:,.1f} invoices/s); {len(sent):,} e-mails")
+            print(f"{'documents after issuing (PDF, delivery)':<52} {docs:8.2f} s  "
+                  f"(documents throughput {issued / month_end:,.1f} PDFs/s over the whole month-end, "
+                  f"{len(workers) or 1} worker(s))")
+        db_cpu = database_cpu()
+        worker_cpu = [cpu_seconds(w.pid) for w in workers]
+        if workers:
+            import json
+            import statistics
+
+            costs = chunk_costs(len(workers))
+            medians = {k: round(statistics.median(v), 4) if v else None for k, v in costs.items()}
+            print(f"{'per chunk of 1,000 (median): generate / number / post':<52} {medians['generate']} / "
+                  f"{medians['number']} / {medians['post']} s; publish {medians['publish_per_invoice']} s per invoice")
+            print(f"{'CPU: database backends (generate+issue; all) / workers':<52} {db_cpu_run:.1f}; {db_cpu:.1f} s / "
+                  f"{' / '.join(f'{c:.1f}' for c in worker_cpu)} s; load average {os.getloadavg()[0]:.1f}")
+            (OUT / "billing_costs.json").write_text(json.dumps({
+                "contracts": args.contracts, "invoices": issued, "entities": args.entities, "workers": len(workers),
+                "documents": args.documents, "medians_s": medians, "database_cpu_s": round(db_cpu, 2), "database_cpu_run_s": round(db_cpu_run, 2),
+                "worker_cpu_run_s": [round(c, 2) for c in worker_cpu_run],
+                "worker_cpu_s": [round(c, 2) for c in worker_cpu], "generate_s": round(generate, 2),
+                "issue_s": round(issue, 2), "load_average": os.getloadavg()[0]}, indent=2))
         rss = [peak_rss_of(w.pid) for w in workers] if workers else [peak_rss_mb()]
         print(f"{'peak RSS per worker' if workers else 'peak RSS':<52} "
               f"{' / '.join(f'{value:.0f}' for value in rss):>8} MB")
@@ -242,19 +345,22 @@ def main() -> None:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=30)
+        if sink is not None:
+            sink.terminate()
     copy_seconds, copied = raw_copy(run.pk)
     print(f"{'raw COPY of the same invoice/line/journal rows':<52} {copy_seconds:8.2f} s  {copied:,} invoices  "
           f"({copied / copy_seconds:,.0f}/s); the run is {total / copy_seconds:.1f}x the raw COPY")
     if args.pdfs:
-        ids = list(Invoice.objects.filter(billing_run=run, status="issued").order_by("pk")
-                   .values_list("pk", flat=True)[:args.pdfs])
-        invoice_store_pdf(invoice_id=ids[0])  # warm-up: fonts and templates load once per worker
-        started = time.perf_counter()
-        for invoice_id in ids[1:]:
-            invoice_store_pdf(invoice_id=invoice_id)
-        seconds = time.perf_counter() - started
-        print(f"{'PDF rendering and storing, one worker':<52} {seconds:8.2f} s  {len(ids) - 1} PDFs  "
-              f"({(len(ids) - 1) / seconds:,.1f}/s)")
+        # Rendering only (the workers stored the PDFs with --documents): wall and CPU time.
+        invoices = list(Invoice.objects.filter(billing_run=run, status="issued").order_by("pk")
+                        .select_related("legal_entity", "customer")[:args.pdfs])
+        invoice_render_pdf(invoices[0])  # warm-up: the worker's renderer is built once
+        started, cpu = time.perf_counter(), time.process_time()
+        for invoice in invoices[1:]:
+            invoice_render_pdf(invoice)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"{'PDF rendering, one process':<52} {seconds:8.2f} s  {len(invoices) - 1} PDFs  "
+              f"({(len(invoices) - 1) / seconds:,.1f}/s; {1000 * cpu / (len(invoices) - 1):.0f} ms CPU each)")
     if args.profile:
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
     assert all(row["difference"] == 0 for row in ar_reconciliation()), "AR control != open items"

@@ -195,6 +195,16 @@ class BillingRun(models.Model):
         ISSUED = "issued", "Issued"
         FAILED = "failed", "Failed"
 
+    # Every status change of a run (billing/services/run.py) goes through otc.services.ensure_transition.
+    # Issuing again (drafts released from hold since) moves an issued or issuing run to issuing.
+    TRANSITIONS = {
+        "generating": ("generated", "failed"),
+        "generated": ("issuing", "failed"),
+        "issuing": ("issuing", "issued", "failed"),
+        "issued": ("issuing",),
+        "failed": (),
+    }
+
     period_start = models.DateField(help_text="First day of the billed month")
     legal_entity = models.ForeignKey("ledger.LegalEntity", null=True, blank=True, on_delete=models.PROTECT,
                                      help_text="Empty: every legal entity")
@@ -207,15 +217,22 @@ class BillingRun(models.Model):
     exceptions_count = models.PositiveIntegerField(default=0)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(auto_now_add=True)
+    scheduled = models.BooleanField(
+        default=False, help_text="Started by the monthly schedule: at most one such run a month (a constraint decides)")
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    documents_done_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the last issued invoice was rendered and delivered (e-mailed, queued for its portal or to post)")
     issue_pending = models.JSONField(
         default=list, blank=True,
-        help_text="Legal entities whose issuing is still under way (the last to finish marks the run issued)")
+        help_text="Chunks still issuing, by their first draft's id (the last to finish marks the run issued)")
 
     class Meta:
         ordering = ["-period_start", "-id"]
         permissions = [("start_billing_run", "Can start and issue billing runs")]
+        constraints = [models.UniqueConstraint(fields=["period_start"], condition=Q(scheduled=True),
+                                               name="billingrun_monthly_once")]
 
     def __str__(self) -> str:
         return f"Billing run {self.period_start:%Y-%m} #{self.pk}"
@@ -229,10 +246,22 @@ class BillingException(models.Model):
         HOLD = "hold", "Held (draft on hold)"
         SKIP = "skip", "Skipped (not billed)"
 
+    class Code(models.TextChoices):
+        CUSTOMER_BLOCKED = "customer_blocked", "Customer blocked"
+        ALREADY_INVOICED = "already_invoiced", "Already invoiced"
+        NO_LINES = "no_lines", "No lines"
+        NOTHING_TO_BILL = "nothing_to_bill", "Nothing to bill"
+        TAX_CODE_MISSING = "tax_code_missing", "Tax code missing"
+        CUSTOMER_ON_HOLD = "customer_on_hold", "Customer on hold"
+        PO_MISSING = "po_missing", "PO number missing"
+        MISSING_TAX_ID = "missing_tax_id", "VAT id missing"
+        USAGE_MISSING = "usage_missing", "Usage not reported"
+        ISSUE_FAILED = "issue_failed", "Issue failed"
+
     run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="exceptions")
     contract = models.ForeignKey("contracts.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    code = models.CharField(max_length=40)
+    code = models.CharField(max_length=40, choices=Code.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     message = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -249,7 +278,7 @@ class Invoice(DocumentGuard):
     # After issue only these move (through the services): status, paid and credited amounts, the
     # void stamps; the PDFs and their SHA-256 are stored once.
     MOVABLE = frozenset({"status", "amount_paid", "amount_credited", "updated_at", "voided_by", "voided_at",
-                         "void_reason", "void_entry", "void_credit_note"})
+                         "void_reason", "void_entry", "void_credit_note", "amount_written_off"})
     ONCE = frozenset({"pdf", "pdf_sha256", "void_pdf", "void_pdf_sha256"})
 
     class Status(models.TextChoices):
@@ -258,13 +287,16 @@ class Invoice(DocumentGuard):
         PARTIALLY_PAID = "partially_paid", "Partially paid"
         PAID = "paid", "Paid"
         VOID = "void", "Void"
+        WRITTEN_OFF = "written_off", "Written off"
 
     TRANSITIONS = {
         "draft": ("issued",),
-        "issued": ("partially_paid", "paid", "void"),
-        "partially_paid": ("paid", "issued"),
+        "issued": ("partially_paid", "paid", "void", "written_off"),
+        "partially_paid": ("paid", "issued", "written_off"),
         "paid": ("partially_paid", "issued"),
         "void": (),
+        # a write-off approved and posted (collections_app); a recovery reinstates it
+        "written_off": ("issued", "partially_paid", "paid"),
     }
 
     legal_entity = models.ForeignKey("ledger.LegalEntity", on_delete=models.PROTECT, related_name="invoices")
@@ -276,6 +308,9 @@ class Invoice(DocumentGuard):
     billing_run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
     currency = models.CharField(max_length=3)
     number = models.CharField(max_length=40, blank=True, help_text="Assigned at issue: gapless per entity and year")
+    journal_number = models.CharField(
+        max_length=40, blank=True,
+        help_text="Journal entry number reserved with the invoice number; a draft with a number is being issued")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     on_hold = models.BooleanField(default=False)
     hold_reason = models.CharField(max_length=255, blank=True)
@@ -290,6 +325,8 @@ class Invoice(DocumentGuard):
     gross_total = models.DecimalField(**MONEY, default=0)
     amount_credited = models.DecimalField(**MONEY, default=0)
     amount_paid = models.DecimalField(**MONEY, default=0)
+    amount_written_off = models.DecimalField(**MONEY, default=0,
+                                             help_text="Written off as uncollectible (less what was recovered)")
     bill_to = models.JSONField(default=dict, blank=True, help_text="Customer name, address, tax id as issued")
     seller = models.JSONField(default=dict, blank=True, help_text="Entity name, address, tax id, bank as issued")
     notes = models.TextField(blank=True)
@@ -350,6 +387,10 @@ class Invoice(DocumentGuard):
                 & Q(amount_credited__lte=F("gross_total")) & Q(amount_paid__lte=F("gross_total")),
                 name="invoice_not_over_credited_or_paid",
             ),
+            models.CheckConstraint(
+                condition=Q(amount_written_off__gte=0) & Q(amount_written_off__lte=F("gross_total")),
+                name="invoice_not_over_written_off",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_date"]),
@@ -370,7 +411,7 @@ class Invoice(DocumentGuard):
         """What the customer still owes: nothing on a void invoice (its posting was reversed)."""
         if self.status == self.Status.VOID:
             return Decimal(0)
-        return self.gross_total - self.amount_credited - self.amount_paid
+        return self.gross_total - self.amount_credited - self.amount_paid - self.amount_written_off
 
     @property
     def settled_at_zero(self) -> bool:

@@ -160,3 +160,22 @@ def run_issue_preview(*, run_id: int) -> dict[str, Any]:
     totals = run_draft_totals(run_id=run_id)
     return {"totals": totals, "channels": channels, "to_issue": channels["total"],
             "held": sum(row["held"] for row in totals)}
+
+
+def run_documents_progress(*, run_id: int) -> dict[str, int]:
+    """The month-end after issuing: of the run's issued invoices, how many have their PDF
+    (rendered), were e-mailed (delivered), wait in the portal worklist (portal_ready) or to be
+    printed (post), failed to send, and have any outcome at all (done). Four queries."""
+    from django.db.models import Count, Exists, OuterRef
+
+    from billing.models import Delivery
+
+    issued = Invoice.objects.filter(billing_run_id=run_id).exclude(status=Invoice.Status.DRAFT)
+    counts = issued.aggregate(issued=Count("pk"), rendered=Count("pk", filter=~Q(pdf_sha256="")))
+    outcomes = Delivery.objects.filter(invoice__billing_run_id=run_id).aggregate(
+        delivered=Count("invoice", distinct=True, filter=Q(channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT)),
+        post=Count("invoice", distinct=True, filter=Q(channel=Delivery.Channel.POST)),
+        failed=Count("invoice", distinct=True, filter=Q(status=Delivery.Status.FAILED)))
+    portal_ready = PortalSubmission.objects.filter(invoice__billing_run_id=run_id).count()
+    done = issued.filter(Exists(Delivery.objects.filter(invoice=OuterRef("pk")))).count()
+    return {**counts, **outcomes, "portal_ready": portal_ready, "done": done}

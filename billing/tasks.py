@@ -41,10 +41,20 @@ def invoice_publish_task(*, invoice_id: int) -> str:
 
 @shared_task(name="billing.invoices_publish", acks_late=True, reject_on_worker_lost=True)
 def invoices_publish_task(*, invoice_ids: list[int]) -> int:
-    """Publish (PDF, then delivery) the invoices of one issued chunk, in order. A redelivered
-    task re-publishes nothing that was done (each step is idempotent). Returns how many."""
-    for invoice_id in invoice_ids:
-        invoice_publish_task(invoice_id=invoice_id)
+    """Publish (PDF, then delivery) the invoices of one issued chunk, in order, e-mailing them on
+    one connection to the mail backend; then check whether the run's documents are all done. A
+    redelivered task re-publishes nothing that was done (each step is idempotent). Returns how many."""
+    from billing.models import Invoice
+    from billing.services.delivery import mail_connection
+    from billing.services.run import billing_run_documents_check
+
+    with mail_connection():  # one SMTP connection for the chunk's e-mails
+        for invoice_id in invoice_ids:
+            invoice_publish_task(invoice_id=invoice_id)
+    run_ids = set(Invoice.objects.filter(pk__in=invoice_ids[:1]).exclude(billing_run=None)
+                  .values_list("billing_run_id", flat=True))
+    for run_id in run_ids:  # the run finishes when its last invoice is rendered and delivered
+        billing_run_documents_check(run_id)
     return len(invoice_ids)
 
 
@@ -130,11 +140,13 @@ def billing_run_issue_task(*, run_id: int, by_id: int | None = None) -> int:
     return billing_run_issue(run_id=run_id, by=by).invoices_issued
 
 
-@shared_task(name="billing.run_issue_chunk", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="billing.run_issue_chunk", **DOCUMENT_TASK)
 def billing_run_issue_chunk_task(*, run_id: int, legal_entity_id: int, chunks: list[list[int]],
                                  by_id: int | None = None, issue_date: str | None = None) -> int:
-    """Issue one chunk of one legal entity's drafts, then enqueue the entity's next chunk (see
-    `billing_run_issue`). Idempotent: a redelivered task issues only what is still a draft."""
+    """Issue one chunk of one legal entity's drafts, in parallel with the others (see
+    `billing_run_issue`). Idempotent: a redelivered or retried task (a killed worker, a database
+    error: retried with backoff) posts the drafts it numbered with the same numbers and issues
+    only what is still a draft; a domain refusal is listed on the run, not retried."""
     import datetime as dt
 
     from billing.services.run import billing_run_issue_chunk

@@ -7,5 +7,15 @@ class CollectionsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Each area registers its navigation, panels and registry hooks in its own module
-        # (`registrations_<area>.py`, a `register()` function) and adds one import line here.
-        pass
+        # (`registrations_<area>.py`, a `register()` function) and adds one line here.
+        from . import (
+            registrations_dunning,
+            registrations_reserve,
+            registrations_worklist,
+            registrations_writeoffs,
+        )
+
+        registrations_dunning.register()
+        registrations_reserve.register()
+        registrations_worklist.register()
+        registrations_writeoffs.register()

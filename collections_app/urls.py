@@ -3,3 +3,16 @@
 
 app_name = "collections_app"
 urlpatterns: list = []
+
+from collections_app import urls_reserve  # noqa: E402
+
+urlpatterns += urls_reserve.urlpatterns
+from . import urls_writeoffs  # noqa: E402
+
+urlpatterns += urls_writeoffs.urlpatterns
+from collections_app import urls_dunning  # noqa: E402 - dunning, credit holds, agency (i10b)
+
+urlpatterns += urls_dunning.urlpatterns
+from . import urls_worklist  # noqa: E402
+
+urlpatterns += urls_worklist.urlpatterns

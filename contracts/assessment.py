@@ -23,6 +23,7 @@ from ledger.services import fx_rate_for
 from otc import dates
 from otc.errors import DomainError
 from otc.money import ZERO, quantize
+from otc.registry import credit_holds
 
 from .models import Assessment, ContractLine, ContractVersion, FinancePolicy, Finding
 from .values import ContractValues, contract_values
@@ -50,6 +51,7 @@ class Exposure:
     contract_first_year: Decimal  # this contract's first-year value converted to `currency`
     unconverted: tuple[str, ...] = ()  # currencies without an FX rate (left out, and said so)
     contract_converted: bool = True  # False: no FX rate for the contract currency, its value is left out
+    credit_hold: str = ""  # why collections holds the customer's credit (otc.registry.credit_holds), or ""
 
     @property
     def total(self) -> Decimal:
@@ -60,7 +62,7 @@ class Exposure:
             "currency": self.currency, "credit_limit": str(self.credit_limit), "open_ar": str(self.open_ar),
             "overdue": str(self.overdue), "contract_first_year": str(self.contract_first_year),
             "total": str(self.total), "unconverted": list(self.unconverted),
-            "contract_converted": self.contract_converted,
+            "contract_converted": self.contract_converted, "credit_hold": self.credit_hold,
         }
 
 
@@ -123,8 +125,10 @@ def customer_exposure(*, customer: Customer, contract_currency: str, first_year:
         contract_part, converted = ZERO, False
         if contract_currency not in missing:
             missing.append(contract_currency)
+    hold = credit_holds(customer_ids=[customer.id]).get(customer.id, "")
     return Exposure(currency=target, credit_limit=customer.credit_limit, open_ar=open_ar, overdue=overdue,
-                    contract_first_year=contract_part, unconverted=tuple(missing), contract_converted=converted)
+                    contract_first_year=contract_part, unconverted=tuple(missing), contract_converted=converted,
+                    credit_hold=hold)
 
 
 def required_levels(*, total: Decimal, findings: list[FindingResult], policy: FinancePolicy, overridden: bool) -> int:

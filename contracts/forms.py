@@ -14,9 +14,10 @@ from django import forms
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from ledger.models import LegalEntity
+from otc.actions import place_field_messages
 from otc.dates import validate_business_date
 from otc.errors import InvalidAmount
-from otc.forms import bootstrap_style
+from otc.forms import BootstrapMixin
 from otc.models import User
 from otc.money import parse_amount, validate_currency
 
@@ -29,18 +30,6 @@ LINE_FIELDS = (
     "product_id", "kind", "description", "quantity", "unit_price", "discount_percent", "minimum_commitment",
     "milestone_date", "start_date", "end_date",
 )
-
-
-class BootstrapMixin:
-    def _style(self) -> None:
-        bootstrap_style(self)
-
-    def mark_invalid(self) -> None:
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                if "is-invalid" not in widget.attrs.get("class", ""):
-                    widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
 
 
 def _decimal_field(label: str, help_text: str = "", required: bool = False, initial: str = "") -> forms.CharField:
@@ -343,20 +332,13 @@ class ContractFilterForm(forms.Form):
             field.widget.attrs["class"] = f"{css} form-control-sm" if css == "form-control" else f"{css} form-select-sm"
 
 
-def apply_service_errors(form: forms.BaseForm, fields: dict, *, formset: BaseLineFormSet | None = None) -> None:
-    """Show a service's ValidationFailed field errors next to the fields. Line errors come as
-    `lines` -> {index: {field: [messages]}} or `lines.<index>.<field>`; others go to the form."""
-    for name, messages in (fields or {}).items():
-        if formset is not None and _line_error(formset, name, messages):
-            continue
-        field = name[:-3] if name.endswith("_id") and name[:-3] in form.fields else name
-        for message in messages if isinstance(messages, list | tuple) else [messages]:
-            form.add_error(field if field in form.fields and not form.fields[field].disabled else None,
-                           f"{message}" if field in form.fields else _label(name, message))
-
-
-def _label(name: str, message: Any) -> str:
-    return str(message) if name in ("__all__", "non_field_errors") else f"{name.replace('_', ' ').capitalize()}: {message}"
+def apply_contract_errors(form: forms.BaseForm, fields: dict, *, formset: BaseLineFormSet | None = None) -> None:
+    """Show a contract service's field errors: line errors (`lines` -> {index: {field: [messages]}}
+    or `lines.<index>.<field>`) on the formset's lines, the others next to the form's fields
+    (otc.actions.place_field_messages)."""
+    rest = {name: messages for name, messages in (fields or {}).items()
+            if formset is None or not _line_error(formset, name, messages)}
+    place_field_messages(form, rest)
 
 
 def _line_error(formset: BaseLineFormSet, name: str, messages: Any) -> bool:

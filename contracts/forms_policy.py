@@ -219,14 +219,3 @@ def _places(product: Product) -> int:
         return minor_units(product.currency)
     except InvalidAmount:
         return 2
-
-
-def apply_service_errors(form: forms.Form, exc: ValidationFailed) -> None:
-    """Show a service's field errors on the form's fields (others at the top)."""
-    placed = False
-    for field, messages in (exc.fields or {}).items():
-        for message in messages if isinstance(messages, list | tuple) else [messages]:
-            form.add_error(field if field in form.fields else None, str(message))
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)

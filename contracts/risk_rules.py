@@ -169,6 +169,13 @@ def credit_exposure(ctx: Context) -> list[FindingResult]:
     makes = (f"Open AR of {money(exposure.open_ar, cur)} plus this contract's first-year value of "
              f"{money(exposure.contract_first_year, cur)} makes {money(total, cur)}")
     data = exposure.as_dict()
+    if exposure.credit_hold:  # collections put the customer on credit hold (read through otc.registry)
+        return [FindingResult(
+            rule="credit_exposure", severity=HIGH,
+            explanation=f"{ctx.customer.name} is {exposure.credit_hold}. {makes}.{missing}",
+            mitigation="Collect the overdue invoices first, or have a Finance Manager release the credit hold.",
+            data=data,
+        )]
     if limit <= 0:
         return [FindingResult(
             rule="credit_exposure", severity=WARNING,

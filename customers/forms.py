@@ -7,7 +7,7 @@ import copy
 from django import forms
 
 from otc.errors import InvalidAmount
-from otc.forms import bootstrap_style
+from otc.forms import BootstrapMixin
 from otc.models import User
 from otc.money import parse_amount, quantize, validate_currency
 
@@ -16,19 +16,6 @@ from .services import CONTACT_FIELDS, EDITABLE_FIELDS
 from .services.fields import contact_errors, customer_errors
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-
-
-class BootstrapMixin:
-    def _style(self) -> None:
-        bootstrap_style(self)
-
-    def is_valid(self) -> bool:
-        valid = super().is_valid()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
-        return valid
 
 
 class CustomerForm(BootstrapMixin, forms.ModelForm):
@@ -135,10 +122,3 @@ class CustomerImportForm(BootstrapMixin, forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB: split it.")
         return upload
-
-
-def apply_service_errors(form: forms.BaseForm, fields: dict) -> None:
-    """Show a service's ValidationFailed field errors next to the form's fields."""
-    for name, messages in fields.items():
-        for message in messages if isinstance(messages, list) else [messages]:
-            form.add_error(name if name in form.fields else None, str(message))

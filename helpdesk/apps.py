@@ -29,3 +29,4 @@ class HelpdeskConfig(AppConfig):
             key="helpdesk-customer-tickets", title="Help-desk tickets", template="helpdesk/panels/customer_tickets.html",
             context=panels.customer_tickets_context, permission="helpdesk.view_ticket", order=40, width="col-12",
         ))
+        registry.register_hook("collections_timeline", panels.collections_timeline)  # tickets on collections' timeline

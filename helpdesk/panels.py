@@ -29,3 +29,17 @@ def data_changes_context(request: Any) -> dict[str, Any]:
 def customer_tickets_context(request: Any, customer: Any) -> dict[str, Any] | None:
     tickets = customer_tickets(user=request.user, customer_id=customer.pk)
     return {"tickets": tickets, "customer": customer}
+
+
+def collections_timeline(*, customer_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    """The customer's tickets on collections' timeline (the `collections_timeline` registry hook)."""
+    from django.urls import reverse
+
+    from .models import Ticket
+
+    rows = (Ticket.objects.filter(customer_id=customer_id).select_related("requester")
+            .order_by("-created_at", "-id")[:limit])
+    return [{"at": t.created_at, "kind": "ticket", "by": t.requester,
+             "title": f"Ticket {t.reference} ({t.get_category_display().lower()}, {t.get_status_display().lower()}): "
+                      f"{t.subject}", "detail": "", "url": reverse("helpdesk:ticket", args=[t.reference])}
+            for t in rows]

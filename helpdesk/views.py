@@ -26,6 +26,7 @@ from billing.models import Invoice
 from billing.selectors import invoices_visible_to
 from otc import dates, errors
 from otc.actions import apply_service_errors, button_action
+from otc.api.errors import json_error
 from otc.registry import registry, render_panels
 
 from . import conf, services
@@ -392,7 +393,7 @@ def inbound_mail(request: HttpRequest) -> JsonResponse:
     403 when the signature is wrong."""
     ok, reason = _signature_ok(request.POST)
     if not ok:
-        return JsonResponse({"error": "permission_denied", "message": reason}, status=403)
+        return json_error("permission_denied", reason, 403)
     post = request.POST
     mail = services.InboundMail(
         message_id=post.get("Message-Id") or post.get("message-id") or post.get("Message-ID") or "",

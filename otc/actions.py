@@ -23,15 +23,27 @@ def require(request: HttpRequest, perm: str) -> None:
         raise PermissionDenied("Your role may not do this.")
 
 
-def domain_error_response(request: HttpRequest, exc: errors.DomainError, back: str) -> HttpResponse:
+def domain_error_response(request: HttpRequest, exc: errors.DomainError, back: str, *,
+                          with_fields: bool = False) -> HttpResponse:
     """Plain PermissionDenied answers 403; NotFound 404; everything else (segregation of duties,
-    limits, invalid transitions, validation) comes back to the page as a message."""
+    limits, invalid transitions, validation) comes back to the page as a message, with the field
+    details when `with_fields` (services whose field errors are sentences, e.g. contracts')."""
     if isinstance(exc, errors.NotFound):
         raise Http404(exc.message)
     if type(exc) is errors.PermissionDenied:
         raise PermissionDenied(exc.message)
-    messages.error(request, exc.message)
+    messages.error(request, error_text(exc) if with_fields else exc.message)
     return redirect(back)
+
+
+def error_text(exc: errors.DomainError) -> str:
+    """The refusal with its field details: "message (field: detail; ...)"."""
+    if exc.fields:
+        details = "; ".join(
+            f"{name.replace('_', ' ')}: {' '.join(map(str, msgs)) if isinstance(msgs, list | tuple) else msgs}"
+            for name, msgs in exc.fields.items())
+        return f"{exc.message} ({details})"
+    return exc.message
 
 
 def button_action(request: HttpRequest, *, permission: str, back: str, act: Callable[[], Any],
@@ -47,6 +59,16 @@ def button_action(request: HttpRequest, *, permission: str, back: str, act: Call
     return redirect(back)
 
 
+def form_data(form: forms.Form) -> dict[str, Any]:
+    """The form's cleaned data, or its first error as a refusal (ValidationFailed) that
+    `button_action` shows: an over-long optional note is refused with its limit, never dropped."""
+    if not form.is_valid():
+        name, field_errors = next(iter(form.errors.items()))
+        label = "" if name == "__all__" else f"{form.fields[name].label or name.replace('_', ' ').capitalize()}: "
+        raise errors.ValidationFailed(f"{label}{field_errors[0]}", fields={name: list(field_errors)})
+    return form.cleaned_data
+
+
 def safe_next(request: HttpRequest, default: str) -> str:
     """The `next` the form posted when it is a URL of this site, else `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -56,9 +78,32 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def apply_service_errors(form: forms.Form, exc: errors.ValidationFailed, *, line_forms: list | None = None) -> None:
-    """Show a service's ValidationFailed on the form: on the fields it names (`lines: [position]`
-    on those lines, 1-based, when `line_forms` is given), otherwise at the top of the form."""
+def place_field_messages(form: forms.BaseForm, fields: dict[str, Any]) -> bool:
+    """Put each field's own messages (services that write a sentence per field: customers,
+    contracts) next to the field: `customer_id` on `customer`; a disabled or unknown field's at
+    the top, labelled. Returns whether anything was placed."""
+    placed = False
+    for name, field_messages in (fields or {}).items():
+        field = name[:-3] if name.endswith("_id") and name[:-3] in form.fields else name
+        for message in field_messages if isinstance(field_messages, list | tuple) else [field_messages]:
+            known = field in form.fields
+            if not known and name not in ("__all__", "non_field_errors"):
+                message = f"{name.replace('_', ' ').capitalize()}: {message}"
+            form.add_error(field if known and not form.fields[field].disabled else None, str(message))
+            placed = True
+    return placed
+
+
+def apply_service_errors(form: forms.Form, exc: errors.ValidationFailed, *, line_forms: list | None = None,
+                         field_messages: bool = False) -> None:
+    """Show a service's ValidationFailed on the form. By default the refusal's message goes on
+    the fields it names (`lines: [position]` on those lines, 1-based, when `line_forms` is given);
+    with `field_messages` each named field gets its own messages (`place_field_messages`).
+    Otherwise, or when nothing was placed, the message goes at the top of the form."""
+    if field_messages:
+        if not place_field_messages(form, exc.fields or {}):
+            form.add_error(None, exc.message)
+        return
     placed = False
     for name, details in (exc.fields or {}).items():
         if name == "lines" and line_forms is not None:

@@ -58,6 +58,27 @@ def bootstrap_style(form: forms.BaseForm, *, small: bool = False) -> None:
         widget.attrs["class"] = " ".join([*classes, *(c for c in wanted if c not in classes)])
 
 
+class BootstrapMixin:
+    """Bootstrap classes for a form: `_style()` in __init__ styles every widget; after
+    validation the fields with errors are marked `is-invalid` (`is_valid` does it, `mark_invalid`
+    again after a service added errors)."""
+
+    def _style(self) -> None:
+        bootstrap_style(self)
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        self.mark_invalid()
+        return valid
+
+    def mark_invalid(self) -> None:
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                if "is-invalid" not in widget.attrs.get("class", "").split():
+                    widget.attrs["class"] = (widget.attrs.get("class", "") + " is-invalid").strip()
+
+
 def parse_decimal(form: forms.BaseForm, name: str, *, currency: str | None = None, percent: bool = False,
                   positive: bool = False, default: Decimal | None = None) -> Decimal | None:
     """The field's text as a Decimal (None and an error on the field when it is not one)."""

@@ -179,7 +179,7 @@ class Money:
         return Money(quantize(self.amount, self.currency), self.currency)
 
     def __str__(self) -> str:
-        return format_money(self.amount, self.currency)
+        return money_text(self.amount, self.currency)
 
 
 def money_sum(items: Iterable[Money], currency: str) -> Money:
@@ -191,6 +191,8 @@ def money_sum(items: Iterable[Money], currency: str) -> Money:
 
 
 def format_money(amount: Decimal | None, currency: str, locale: str = "en_US") -> str:
+    """A locale's own currency format ('€1,190.00') for documents addressed in that locale. Pages,
+    messages and refusals use `money_text` ('1,190.00 EUR')."""
     if amount is None:
         return ""
     return format_currency(quantize(amount, currency), currency, locale=locale)

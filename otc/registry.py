@@ -63,6 +63,12 @@ class Registry:
     invoice: list[Panel] = field(default_factory=list)  # the invoice page: payments (receivables)...
     # Called inside the period close / reopen transaction: hook(period=, by=, closing=).
     period_close_hooks: list[Callable[..., None]] = field(default_factory=list)
+    # Called by receivables' cash application before it applies cash, inside its transaction, with
+    # the receipt locked: hook(receipt=, invoice_amounts={invoice id: amount},
+    # item_amounts={open item id: amount}, by=). Write-offs reinstate what was written off there.
+    receipt_application_hooks: list[Callable[..., None]] = field(default_factory=list)
+    # Credit holds (collections): reader(customer_ids=, legal_entity_id=) -> {customer id: reason}.
+    credit_hold_readers: list[Callable[..., dict[int, str]]] = field(default_factory=list)
 
     def _add(self, items: list, item: Any) -> None:
         key = getattr(item, "key", None) or getattr(item, "url_name", None)
@@ -95,6 +101,29 @@ class Registry:
         if hook not in self.period_close_hooks:
             self.period_close_hooks.append(hook)
 
+    def register_receipt_application_hook(self, hook: Callable[..., None]) -> None:
+        if hook not in self.receipt_application_hooks:
+            self.receipt_application_hooks.append(hook)
+    def register_credit_hold_reader(self, reader: Callable[..., dict[int, str]]) -> None:
+        """Collections tells lower apps (contract review, the billing run) who is on credit hold."""
+        if reader not in self.credit_hold_readers:
+            self.credit_hold_readers.append(reader)
+    # --- named hooks (issue 10): a lower app calls what a higher app registered, without importing it.
+    # "credit_note_issued" (billing, inside the issue transaction: credit_note=, by=) closes the
+    # disputes it resolves; "customer_collections_hold" (customer_id=) -> dict | None is read by the
+    # collections API (credit holds fill it); "collections_timeline" (customer_id=, limit=) -> list of
+    # entries for the customer's collections page (help-desk tickets, dunning letters).
+    hooks: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+
+    def register_hook(self, name: str, hook: Callable[..., Any]) -> None:
+        items = self.hooks.setdefault(name, [])
+        if hook not in items:
+            items.append(hook)
+
+    def call_hooks(self, name: str, **kwargs: Any) -> list[Any]:
+        """Call every hook registered under `name`; their results in registration order."""
+        return [hook(**kwargs) for hook in self.hooks.get(name, [])]
+
 
 registry = Registry()
 
@@ -111,3 +140,16 @@ def render_panels(request: Any, panels: list[Panel], **kwargs: Any) -> list[dict
         if ctx is not None:
             out.append({"panel": panel, "context": ctx})
     return out
+
+
+def credit_holds(*, customer_ids: list[int] | set[int], legal_entity_id: int | None = None) -> dict[int, str]:
+    """{customer id: why it is on credit hold} for the given customers (any entity, or one), as
+    the registered readers (collections) say; empty when no app registered one. One query per reader."""
+    held: dict[int, str] = {}
+    ids = list(customer_ids)
+    if not ids:
+        return held
+    for reader in registry.credit_hold_readers:
+        for customer_id, reason in reader(customer_ids=ids, legal_entity_id=legal_entity_id).items():
+            held.setdefault(customer_id, reason)
+    return held

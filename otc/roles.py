@@ -7,8 +7,12 @@ they own) live in each app's `rules.py`, next to the matching queryset scoping i
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 SALES_REP = "Sales Rep"
 CONTRACT_REVIEWER = "Contract Reviewer"
@@ -114,6 +118,37 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "receivables.view_aging",
     ],
 }
+# --- bad-debt reserve (issue 11, collections_app "reserve") ---
+_RESERVE_VIEW = ["collections_app.view_reserve", "collections_app.view_provisionpolicy",
+                 "collections_app.view_reserverun", "collections_app.view_specificreserve"]
+ROLE_PERMISSIONS[CONTROLLER] += [*_RESERVE_VIEW, "collections_app.manage_provision_policy",
+                                 "collections_app.prepare_reserve", "collections_app.approve_reserve",
+                                 "collections_app.post_reserve"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_RESERVE_VIEW, "collections_app.prepare_reserve",
+                                      "collections_app.approve_reserve"]
+ROLE_PERMISSIONS[COLLECTOR] += ["collections_app.view_reserve"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_reserve"]
+# --- collections: dunning, credit holds, agency and legal placements (i10b) ---
+_I10B_PERMISSIONS = {
+    COLLECTOR: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                "collections_app.view_dunningletter", "collections_app.run_dunning",
+                "collections_app.exclude_from_dunning", "collections_app.view_credithold"],
+    FINANCE_MANAGER: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                      "collections_app.view_dunningletter", "collections_app.run_dunning",
+                      "collections_app.exclude_from_dunning", "collections_app.view_credithold",
+                      "collections_app.release_credit_hold"],
+    CONTROLLER: ["collections_app.view_dunningpolicy", "collections_app.view_dunningrun",
+                 "collections_app.view_dunningletter", "collections_app.run_dunning",
+                 "collections_app.manage_dunning_policy", "collections_app.exclude_from_dunning",
+                 "collections_app.view_credithold", "collections_app.release_credit_hold"],
+}
+_I10B_AGENCY = ["collections_app.view_agency", "collections_app.view_placement", "collections_app.view_recovery",
+                "collections_app.place_with_agency"]
+for _role in (COLLECTOR, FINANCE_MANAGER, CONTROLLER):
+    _I10B_PERMISSIONS[_role] += _I10B_AGENCY
+for _role, _perms in _I10B_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_perms]
+
 AUDITOR_EXTRA = [
     "customers.view_all_customers", "customers.export_customers", "ledger.view_trial_balance",
     "ledger.export_gl", "otc.view_audit_trail", "helpdesk.view_all_tickets", "helpdesk.view_helpdesk_metrics",
@@ -125,33 +160,83 @@ HUMAN_ROLES = [
 ]
 
 
-def _permission_index() -> dict[str, Permission]:
-    """Every permission of the installed apps by "app_label.codename", read in one query."""
-    rows = Permission.objects.select_related("content_type")
-    return {f"{p.content_type.app_label}.{p.codename}": p for p in rows}
+def _permission_index() -> dict[str, int]:
+    """The id of every permission of the installed apps by "app_label.codename", in one query."""
+    rows = Permission.objects.values_list("pk", "content_type__app_label", "codename")
+    return {f"{app_label}.{codename}": pk for pk, app_label, codename in rows}
 
 
-def _permission(label: str, index: dict[str, Permission]) -> Permission:
+def _permission(label: str, index: dict[str, int]) -> int:
     try:
         return index[label]
     except KeyError:
         raise LookupError(f"Permission {label} does not exist: fix otc/roles.py or run migrate.") from None
 
 
-def _auditor_permissions(index: dict[str, Permission]) -> list[Permission]:
-    views = [p for label, p in index.items()
-             if label.split(".", 1)[0] in PROJECT_APPS and p.codename.startswith("view_")]
+def _auditor_permissions(index: dict[str, int]) -> list[int]:
+    views = [pk for label, pk in index.items()
+             if label.split(".", 1)[0] in PROJECT_APPS and label.split(".", 1)[1].startswith("view_")]
     return [*views, *(_permission(p, index) for p in AUDITOR_EXTRA)]
 
 
 @transaction.atomic
 def ensure_roles() -> dict[str, int]:
-    """Create every role group and set exactly its permissions. Safe to run any number of times."""
+    """Create every role group and set exactly its permissions. Safe to run any number of times.
+    A fixed handful of queries whatever the number of roles: the permissions in one read, the
+    groups in one read (and one insert of the missing), the role grants in one read, then one
+    delete and one insert of the differences."""
     index = _permission_index()
-    counts = {}
+    wanted: dict[str, set[int]] = {}
     for role, labels in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        perms = _auditor_permissions(index) if role == AUDITOR else [_permission(p, index) for p in labels]
-        group.permissions.set(perms)
-        counts[role] = len(set(perms))
-    return counts
+        wanted[role] = set(_auditor_permissions(index) if role == AUDITOR else [_permission(p, index) for p in labels])
+    groups = {g.name: g for g in Group.objects.filter(name__in=list(wanted))}
+    missing = [Group(name=name) for name in wanted if name not in groups]
+    if missing:
+        Group.objects.bulk_create(missing)
+        groups = {g.name: g for g in Group.objects.filter(name__in=list(wanted))}
+    grant = Group.permissions.through
+    have: dict[int, set[int]] = {g.pk: set() for g in groups.values()}
+    for group_id, permission_id in grant.objects.filter(group_id__in=list(have)).values_list("group_id",
+                                                                                           "permission_id"):
+        have[group_id].add(permission_id)
+    removals: list[Q] = []
+    to_add = []
+    for name, permission_ids in wanted.items():
+        group_id = groups[name].pk
+        if extra := have[group_id] - permission_ids:
+            removals.append(Q(group_id=group_id, permission_id__in=sorted(extra)))
+        to_add += [grant(group_id=group_id, permission_id=pk) for pk in sorted(permission_ids - have[group_id])]
+    if removals:
+        grant.objects.filter(reduce(operator.or_, removals)).delete()
+    if to_add:
+        grant.objects.bulk_create(to_add)
+    return {name: len(permission_ids) for name, permission_ids in wanted.items()}
+
+
+# --- write-offs (collections_app, issue 11) ----------------------------------------------------
+_WRITEOFF_READ = ["collections_app.view_writeoff", "collections_app.view_writeoffbatch",
+                  "collections_app.view_writeoffpolicy"]
+ROLE_PERMISSIONS[COLLECTOR] += [*_WRITEOFF_READ, "collections_app.request_writeoff"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_WRITEOFF_READ, "collections_app.request_writeoff",
+                                      "collections_app.approve_writeoff", "collections_app.post_writeoff"]
+ROLE_PERMISSIONS[CONTROLLER] += [*_WRITEOFF_READ, "collections_app.approve_writeoff", "collections_app.post_writeoff",
+                                 "collections_app.manage_writeoff_policy"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_writeoff", "collections_app.request_writeoff"]
+# --- collections: portfolios, worklist, activities, disputes, promises (issue 10, i10a) ----------
+_COLLECTIONS_WORK = [
+    "collections_app.view_worklist", "collections_app.view_collectorassignment",
+    "collections_app.view_assignmentrule", "collections_app.view_collectorassignmentchange",
+    "collections_app.view_dispute", "collections_app.view_disputeline", "collections_app.manage_dispute",
+    "collections_app.view_promisetopay", "collections_app.view_promiseitem", "collections_app.manage_promise",
+    "receivables.view_aging", "collections_app.view_activity", "collections_app.add_activity",
+]
+ROLE_PERMISSIONS[COLLECTOR] += [*_COLLECTIONS_WORK, "billing.view_delivery"]
+ROLE_PERMISSIONS[FINANCE_MANAGER] += [*_COLLECTIONS_WORK, "collections_app.manage_portfolio",
+                                      "collections_app.view_collections_manager"]
+ROLE_PERMISSIONS[CONTROLLER] += ["collections_app.view_worklist", "collections_app.manage_portfolio",
+                                 "collections_app.view_collections_manager", "collections_app.view_dispute",
+                                 "collections_app.view_promisetopay"]
+ROLE_PERMISSIONS[BILLING_SPECIALIST] += ["collections_app.view_dispute", "collections_app.manage_dispute"]
+ROLE_PERMISSIONS[INTEGRATION] += ["collections_app.view_dispute", "collections_app.manage_dispute",
+                                  "collections_app.view_promisetopay", "collections_app.manage_promise",
+                                  "collections_app.view_worklist"]

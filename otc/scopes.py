@@ -17,3 +17,14 @@ SCOPES: dict[str, str] = {
     "webhooks:manage": "Manage this client's own webhook subscriptions; read and replay their deliveries",
     "reports:read": "Read AR aging and KPI reports (of the customers the client may see)",
 }
+
+# --- bad-debt reserve (issue 11) ---
+SCOPES["reserve:read"] = "Read the bad-debt reserve per legal entity and date with its lines (the calculation)"
+# --- write-offs (issue 11) ---
+SCOPES["write_offs:read"] = "Read write-off requests, their lines, approvals and recoveries"
+SCOPES["write_offs:write"] = "Request write-offs (they are approved and posted in the app)"
+# --- collections: worklist, disputes, promises (issue 10, i10a) ---
+SCOPES.update({
+    "collections:read": "Read a customer's collections status, disputes and promises to pay",
+    "collections:write": "Open disputes and record promises to pay (and payment plans)",
+})

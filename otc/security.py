@@ -8,9 +8,11 @@ a code in this session; until then only the two-factor pages, logout and static 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from otc.api.errors import json_error
 
 NOT_NEEDED = "otc_2fa_not_needed"
 OPEN_PATHS = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/healthz")
@@ -71,6 +73,5 @@ class TwoFactorMiddleware:
     def _refuse(self, request: HttpRequest, has_device: bool) -> HttpResponse:
         target = reverse("two_factor_verify" if has_device else "two_factor_setup")
         if request.path.startswith("/api/"):
-            return JsonResponse({"error": "two_factor_required", "fields": {},
-                                 "message": "Enter your two-factor code in the browser first."}, status=403)
+            return json_error("two_factor_required", "Enter your two-factor code in the browser first.", 403)
         return redirect(f"{target}?next={request.get_full_path()}")

@@ -70,6 +70,35 @@ def ensure_transition(obj: Any, *, to: str, field: str = "status") -> None:
         raise InvalidTransition(f"A {label} that is {current} cannot become {to}.")
 
 
+def status_move(obj: Any, *, to: str, by: User | None, note: str = "", field: str = "status",
+                update_fields: tuple[str, ...] | list[str] = ()) -> bool:
+    """The one way a status moves: refuse what the model's TRANSITIONS map does not allow, then
+    save the new state (with `update_fields`, and `updated_at` when the model has it) and record
+    the status-change row. Staying in the same state saves the other fields and records nothing.
+    Returns whether the state changed."""
+    before = getattr(obj, field)
+    changed = to != before
+    if changed:
+        ensure_transition(obj, to=to, field=field)
+        setattr(obj, field, to)
+    fields = list(dict.fromkeys([*update_fields, field]))
+    if any(f.name == "updated_at" for f in obj._meta.concrete_fields) and "updated_at" not in fields:
+        fields.append("updated_at")
+    obj.save(update_fields=fields)
+    if changed:
+        record_status_change(obj, by=by, from_state=before, field=field, note=note)
+    return changed
+
+
+def text_within(text: str | None, *, limit: int, what: str = "The note", field: str = "note") -> str:
+    """An optional free text, stripped; refused (never cut) when longer than `limit` characters."""
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise ValidationFailed(f"{what} may be at most {limit:,} characters; it has {len(text):,}.",
+                               fields={field: [f"at most {limit} characters"]})
+    return text
+
+
 def record_status_change(obj: Any, *, by: User | None, from_state: str, field: str = "status", note: str = "") -> StatusChange:
     return StatusChange.objects.create(
         content_type=ContentType.objects.get_for_model(obj.__class__),

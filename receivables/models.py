@@ -168,7 +168,7 @@ class Receipt(models.Model):
         "partially_applied": ("unapplied", "applied", "on_account", "refunded", "reversed"),
         "applied": ("partially_applied", "unapplied", "reversed"),
         "on_account": ("unapplied", "partially_applied", "applied", "refunded", "reversed"),
-        "refunded": ("reversed",),
+        "refunded": (),  # a refund is reversed by a manual journal first (receipt_reverse refuses)
         "reversed": (),
     }
 

@@ -143,8 +143,9 @@ def open_invoices_for(*, receipt: Receipt, customer_id: int | None = None, numbe
                       amount: Decimal | None = None, limit: int = 25) -> list[Invoice]:
     """Open invoices a receipt could pay: same legal entity and currency, something left to pay;
     narrowed by customer, part of the number, and an amount equal to the balance due or the total."""
+    # written-off invoices too: cash for one is a recovery (collections reinstates it when applied)
     rows = (Invoice.objects.filter(legal_entity_id=receipt.legal_entity_id, currency=receipt.currency,
-                                   status__in=OPEN_INVOICE)
+                                   status__in=(*OPEN_INVOICE, Invoice.Status.WRITTEN_OFF))
             .annotate(due=BALANCE_DUE).filter(due__gt=0))
     if customer_id:
         rows = rows.filter(customer_id=customer_id)

@@ -30,7 +30,6 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Case, DateField, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from billing.wording import bank_rows, postal_address, tax_label
@@ -39,7 +38,7 @@ from customers.selectors import customers_visible_to
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity
 from otc import dates
 from otc.aggregates import money_sum, money_value
-from otc.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from otc.errors import NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import ZERO, format_amount, quantize, validate_currency
 from otc.services import outbox_emit
@@ -318,42 +317,6 @@ def statement_email(*, customer_id: int, legal_entity_id: int, currency: str, da
     return StatementSent(message_id=message_id, recipients=recipients, file_name=name)
 
 
-def statement_download(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """A Django view for the finance UI: ?legal_entity=<id>&currency=&from=&to= (ISO dates; default
-    this month so far; entity and currency may be left out when the customer has only one). 403 without ledger.view_openitem, 404 for a customer the user may not see.
-    To be routed in receivables/urls.py, e.g. path("customers/<int:customer_id>/statement.pdf", ...)."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-    from django.http import Http404
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not request.user.has_perm("ledger.view_openitem"):
-        raise DjangoPermissionDenied
-    customer = customers_visible_to(request.user).filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("No such customer.")
-    try:
-        date_to = dt.date.fromisoformat(request.GET["to"]) if request.GET.get("to") else dates.today()
-        date_from = dt.date.fromisoformat(request.GET["from"]) if request.GET.get("from") else date_to.replace(day=1)
-        if request.GET.get("legal_entity") or request.GET.get("currency"):
-            entity_id, currency = int(request.GET["legal_entity"]), request.GET["currency"]
-        else:  # the customer's only entity and currency
-            [(entity_id, currency, _)] = statement_currencies(customer_id=customer.pk)
-    except (KeyError, ValueError):
-        return HttpResponse("Give legal_entity (id), currency and optionally from/to as YYYY-MM-DD.", status=400,
-                            content_type="text/plain")
-    try:
-        content = statement_pdf(customer_id=customer.pk, legal_entity_id=entity_id, currency=currency,
-                                date_from=date_from, date_to=date_to)
-    except DomainError as exc:
-        return HttpResponse(exc.message, status=exc.http_status, content_type="text/plain")
-    response = HttpResponse(content, content_type="application/pdf")
-    name = statement_file_name(customer=customer, currency=currency.upper(), date_to=date_to)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 __all__ = ["BUCKETS", "Statement", "StatementLine", "StatementOpenItem", "StatementSent", "bucket_of",
-           "customer_statement", "statement_currencies", "statement_download", "statement_email",
+           "customer_statement", "statement_currencies", "statement_email",
            "statement_file_name", "statement_pdf", "statement_pdf_context", "statement_render_pdf"]

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from . import statements, views
+from . import views
 from .aging.urls import urlpatterns as aging_urlpatterns
+from .views.statements import statement_download
 
 app_name = "receivables"
 urlpatterns = [
@@ -25,6 +26,6 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("bank-accounts/", views.bank_accounts, name="bank_accounts"),
-    path("customers/<int:customer_id>/statement.pdf", statements.statement_download, name="customer_statement"),
+    path("customers/<int:customer_id>/statement.pdf", statement_download, name="customer_statement"),
     *aging_urlpatterns,
 ]

@@ -1,5 +1,6 @@
-"""Shared fixtures. Reference rows (roles) come from the idempotent `ensure_roles`, which the
-user factories call, so they survive TransactionTestCase flushes."""
+"""Shared fixtures. Reference rows (roles) come from the idempotent `ensure_roles`: seeded once per
+test database (`django_db_setup` below), and again by the user factories after a transactional
+test's flush removed them."""
 
 from __future__ import annotations
 
@@ -51,21 +52,31 @@ def pytest_runtest_setup(item):
 
 
 CI_ONLY_MARKERS = ("postgres", "redis", "browser")
-_ci_skipped: list[str] = []
 
 
-def pytest_runtest_logreport(report):
-    """In CI a test that needs PostgreSQL, Redis or Chromium must run: remember any that skipped."""
-    if IN_CI and report.skipped and any(m in report.keywords for m in CI_ONLY_MARKERS):
-        _ci_skipped.append(report.nodeid)
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI a test that needs PostgreSQL, Redis or Chromium must run: its skip (a `pytest.skip`
+    inside it or a fixture, an importorskip, a skip marker) is reported as a failure, so the run
+    fails and the report names the test and the reason it gave."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and any(m in item.keywords for m in CI_ONLY_MARKERS) and not hasattr(report, "wasxfail"):
+        reason = (report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)).removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = f"CI must run this test ({', '.join(m for m in CI_ONLY_MARKERS if m in item.keywords)}), " \
+                          f"but it skipped: {reason}"
 
 
-def pytest_sessionfinish(session, exitstatus):
-    if _ci_skipped and exitstatus == 0:
-        print(f"\nFAIL: {len(_ci_skipped)} test(s) that CI must run were skipped:")
-        for nodeid in _ci_skipped:
-            print(f"  {nodeid}")
-        session.exitstatus = 1
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the roles once per test database (each xdist worker has its own): the tests roll back
+    to it, so `role_group` finds them without running `ensure_roles` per test. A transactional
+    test's flush removes them; the factories seed them again when such a test asks for a role."""
+    from otc.roles import ensure_roles
+
+    with django_db_blocker.unblock():
+        ensure_roles()
 
 
 @pytest.fixture

@@ -91,6 +91,9 @@ def test_compose_migrate_step_runs_first(compose):
         "python manage.py migrate --noinput && python manage.py ensure_roles && python manage.py contracts_schedule"
         " && python manage.py webhooks_schedule && python manage.py ledger_schedule && python manage.py billing_run --schedule"
         " && python manage.py age_receivables --schedule && python manage.py helpdesk_schedule"
+        " && python manage.py reserve_run --schedule"
+        " && python manage.py writeoffs_schedule"
+        " && python manage.py collections_worklist_schedule"
     )
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -196,6 +199,7 @@ def test_migrate_step_as_compose_runs_it(compose, tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Auditor: " in result.stdout
+    assert "'Bad-debt reserve (monthly, after the month-end aging snapshot)': daily at 03:0" in result.stdout
 
 
 def _free_port() -> int:
@@ -271,3 +275,31 @@ def test_gunicorn_is_importable_and_matches_the_image_command():
     cmd = (ROOT / "Dockerfile").read_text().split('CMD ["', 1)[1].split('"]', 1)[0].split('", "')
     assert cmd[:2] == ["gunicorn", "otc.wsgi:application"]
     assert shlex.split(" ".join(cmd))[2].startswith("--bind=0.0.0.0:")
+
+
+# --- scale-out (issue 18): documents service, pgbouncer in transaction mode ----------------------
+
+def test_compose_documents_service_scales_apart_from_the_workers(compose):
+    services = compose["services"]
+    documents = services["documents"]
+    command = command_text(documents)
+    assert command.startswith("celery -A otc worker") and "--queues=documents " in f"{command} "
+    assert "--prefetch-multiplier=1" in command  # a long chunk of PDFs does not hold others back
+    assert documents["environment"]["DJANGO_SETTINGS_MODULE"] == "otc.settings.production"
+    assert documents["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    for name in ("worker", "documents"):  # `docker compose up --scale worker=N --scale documents=M`
+        assert "container_name" not in services[name] and "ports" not in services[name], name
+
+
+def test_compose_workers_reach_postgres_through_pgbouncer_in_transaction_mode(compose):
+    services = compose["services"]
+    pgbouncer = services["pgbouncer"]
+    assert pgbouncer["environment"]["POOL_MODE"] == "transaction"
+    assert "@postgres:5432/" in pgbouncer["environment"]["DATABASE_URL"]
+    assert pgbouncer["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in ("worker", "documents"):
+        environment = services[name]["environment"]
+        assert "@pgbouncer:5432/" in environment["DATABASE_URL"], name
+        assert environment["DATABASE_POOL_MODE"] == "transaction", name
+        assert services[name]["depends_on"]["pgbouncer"]["condition"] == "service_healthy", name
+    assert "@postgres:5432/" in services["web"]["environment"]["DATABASE_URL"]  # web and migrate connect directly

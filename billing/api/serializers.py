@@ -65,11 +65,12 @@ class PaymentStatus:
     """What a reader of the invoice wants to know: is it paid, and is it late?"""
 
     DRAFT, VOID, PAID, PARTIALLY_PAID, UNPAID = "draft", "void", "paid", "partially_paid", "unpaid"
-    CHOICES = [DRAFT, UNPAID, PARTIALLY_PAID, PAID, VOID]
+    WRITTEN_OFF = "written_off"
+    CHOICES = [DRAFT, UNPAID, PARTIALLY_PAID, PAID, VOID, WRITTEN_OFF]
 
     @classmethod
     def of(cls, invoice: Invoice) -> str:
-        if invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID):
+        if invoice.status in (Invoice.Status.DRAFT, Invoice.Status.VOID, Invoice.Status.WRITTEN_OFF):
             return invoice.status
         if invoice.status == Invoice.Status.PAID or invoice.balance_due <= 0:
             return cls.PAID

@@ -9,16 +9,17 @@ in the one error shape."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
+from otc.api.errors import json_error
+from otc.api.negotiation import DocumentNegotiation
 from otc.api.views import OtcGenericViewSet
 from otc.errors import InvalidTransition, ValidationFailed
 
@@ -42,16 +43,6 @@ CREDIT_NOTES_READ, CREDIT_NOTES_WRITE = "credit_notes:read", "credit_notes:write
 _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, fields}"),
            403: OpenApiResponse(description="permission_denied"), 404: OpenApiResponse(description="not_found"),
            409: OpenApiResponse(description="invalid_transition")}
-
-
-class DocumentNegotiation(BaseContentNegotiation):
-    """A document download answers its file whatever `Accept` says; an error is JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 @extend_schema_view(
@@ -113,8 +104,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneri
     def ubl(self, request, *args, **kwargs):
         invoice = self._issued()
         if invoice.status == Invoice.Status.VOID:  # an e-invoice cannot carry a VOID mark
-            return JsonResponse({"error": "void", "fields": {}, "message": f"Invoice {invoice.number} is void: it is "
-                                 "no longer issued as an e-invoice; the cancelling credit note is."}, status=410)
+            return json_error("void", f"Invoice {invoice.number} is void: it is no longer issued as an e-invoice; "
+                              "the cancelling credit note is.", 410)
         response = HttpResponse(invoice_to_ubl(invoice), content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
         return response

@@ -24,6 +24,7 @@ from .invoices import (
     invoice_void,
     invoices_issue,
     invoices_record_payments,
+    invoices_record_write_offs,
     line_tax,
     lock_invoices,
     payment_status,
@@ -50,7 +51,7 @@ __all__ = [
     # invoices
     "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual", "line_tax", "invoice_hold",
     "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue", "lock_invoices",
-    "invoices_record_payments", "payment_status",
+    "invoices_record_payments", "invoices_record_write_offs", "payment_status",
     # delivery
     "invoice_send_again",
     "credit_note_deliver", "invoice_deliver", "invoice_void_notice_deliver", "invoice_was_delivered",
@@ -64,3 +65,7 @@ __all__ = [
     # credit notes
     "credit_note_approve", "credit_note_cancel_invoice", "credit_note_issue", "credit_note_pdf_download", "credit_note_reject", "credit_note_request", "lock_credit_notes",
 ]
+
+from .monthly import billing_run_monthly_start  # noqa: E402 - the monthly schedule's run (one a month)
+
+__all__ += ["billing_run_monthly_start"]

@@ -29,7 +29,6 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, QuerySet, Sum
-from django.template.loader import render_to_string
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from ledger.models import Account, OpenItem
@@ -43,8 +42,9 @@ from otc.errors import (
     ValidationFailed,
 )
 from otc.models import User
-from otc.money import ZERO, format_amount, format_money, quantize, to_decimal
-from otc.services import approval_limit, ensure_transition, outbox_emit, record_status_change
+from otc.money import ZERO, format_amount, money_text, quantize, to_decimal
+from otc.registry import registry
+from otc.services import approval_limit, ensure_transition, outbox_emit, record_status_change, text_within
 
 from .invoices import _bill_to, _seller, emit_paid, invoice_compute_line, lock_invoices
 
@@ -52,6 +52,7 @@ HUNDRED = Decimal(100)
 CREDITABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID)
 PENDING = (CreditNote.Status.REQUESTED, CreditNote.Status.APPROVED)
 TAKEN = (*PENDING, CreditNote.Status.ISSUED)
+DECISION_NOTE_LIMIT = 5000  # characters of an approval or rejection note (the form's limit too)
 
 
 def lock_credit_notes(ids: list[int]) -> QuerySet[CreditNote]:
@@ -68,10 +69,6 @@ def _locked_note(credit_note_id: int) -> CreditNote:
     if note is None:
         raise ValidationFailed(f"Credit note {credit_note_id} does not exist.")
     return note
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    return format_money(amount, currency)
 
 
 # --- request ------------------------------------------------------------------------------------
@@ -159,14 +156,14 @@ def _check_remaining(invoice: Invoice, wanted: list[tuple[InvoiceLine, Decimal, 
         left_net, left_tax = remaining[line.pk]
         if net > left_net or net + tax > left_net + left_tax:
             raise ValidationFailed(
-                f"Line {line.position} ({line.description}): {_money(net + tax, cur)} exceeds the "
-                f"{_money(left_net + left_tax, cur)} that remains uncredited on it.", fields={"lines": [line.position]})
+                f"Line {line.position} ({line.description}): {money_text(net + tax, cur)} exceeds the "
+                f"{money_text(left_net + left_tax, cur)} that remains uncredited on it.", fields={"lines": [line.position]})
     pending = (CreditNote.objects.filter(invoice=invoice, status__in=PENDING)
                .aggregate(total=Sum("gross_total"))["total"] or ZERO)
     left = invoice.gross_total - invoice.amount_credited - pending
     if gross > left:
         raise ValidationFailed(
-            f"{_money(gross, cur)} exceeds the {_money(left, cur)} that remains uncredited on invoice {invoice.number}.",
+            f"{money_text(gross, cur)} exceeds the {money_text(left, cur)} that remains uncredited on invoice {invoice.number}.",
             fields={"amount": ["exceeds"]})
 
 
@@ -229,8 +226,8 @@ def _decide(credit_note_id: int, by: User, to: str, note_text: str) -> CreditNot
         limit = approval_limit(user=by, kind="credit_note", currency=note.currency,
                                legal_entity_id=note.legal_entity_id)
         if note.gross_total > limit:
-            raise LimitExceeded(f"{_money(note.gross_total, note.currency)} exceeds your approval limit of "
-                                f"{_money(limit, note.currency)}.")
+            raise LimitExceeded(f"{money_text(note.gross_total, note.currency)} exceeds your approval limit of "
+                                f"{money_text(limit, note.currency)}.")
     before = note.status
     note.status, note.decided_by, note.decided_at, note.decision_note = to, by, dates.now(), note_text
     note.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -245,15 +242,16 @@ def _decide(credit_note_id: int, by: User, to: str, note_text: str) -> CreditNot
 @transaction.atomic(durable=True)
 def credit_note_approve(*, credit_note_id: int, by: User, note: str = "") -> CreditNote:
     """Approve a requested credit note: not its requester, and within the approver's limit."""
-    return _decide(credit_note_id, by, CreditNote.Status.APPROVED, (note or "").strip())
+    return _decide(credit_note_id, by, CreditNote.Status.APPROVED, text_within(note, limit=DECISION_NOTE_LIMIT))
 
 
 @transaction.atomic(durable=True)
 def credit_note_reject(*, credit_note_id: int, by: User, note: str) -> CreditNote:
     """Reject a requested credit note; the reason is required."""
-    if not (note or "").strip():
+    note = text_within(note, limit=DECISION_NOTE_LIMIT)
+    if not note:
         raise ValidationFailed("Say why the credit note is rejected.", fields={"note": ["required"]})
-    return _decide(credit_note_id, by, CreditNote.Status.REJECTED, note.strip())
+    return _decide(credit_note_id, by, CreditNote.Status.REJECTED, note)
 
 
 # --- issue ---------------------------------------------------------------------------------------
@@ -341,6 +339,7 @@ def _issue(note: CreditNote, invoice: Invoice, *, by: User, on: dt.date, mark_pa
         "customer_id": note.customer_id, "currency": note.currency, "gross_total": str(note.gross_total),
         "issue_date": on.isoformat(),
     })
+    registry.call_hooks("credit_note_issued", credit_note=note, by=by)  # collections closes the disputes it resolves
     note_id = note.pk
     transaction.on_commit(lambda: _queue_publish(note_id))
     return note
@@ -444,9 +443,9 @@ def credit_note_pdf_context(note: CreditNote) -> dict[str, Any]:
 
 
 def credit_note_render_pdf(note: CreditNote) -> bytes:
-    from weasyprint import HTML  # heavy import: only where PDFs are made
+    from billing.pdf import renderer  # the worker's shared templates, stylesheet and fonts
 
-    return HTML(string=render_to_string("billing/pdf/credit_note.html", credit_note_pdf_context(note))).write_pdf()
+    return renderer().render("billing/pdf/credit_note.html", credit_note_pdf_context(note))
 
 
 @transaction.atomic

@@ -11,10 +11,13 @@ against its SHA-256 first: a mismatch is logged as an incident and the e-mail is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -28,6 +31,44 @@ from .portal import portal_submission_ensure
 
 DELIVERED_UPLOADS = (PortalSubmission.Status.UPLOADED, PortalSubmission.Status.ACCEPTED,
                      PortalSubmission.Status.REJECTED, PortalSubmission.Status.RESUBMITTED)
+
+
+_mail_connection: ContextVar[Any] = ContextVar("billing_mail_connection", default=None)
+
+
+@contextmanager
+def mail_connection() -> Iterator[Any]:
+    """One connection to the mail backend for every e-mail sent inside (a documents task's chunk
+    of invoices), instead of one SMTP connection, TLS handshake and login per e-mail. If it cannot
+    be opened, each e-mail opens its own (and a failure is logged on its delivery row)."""
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:  # noqa: BLE001 - each message then tries on its own and logs its failure
+        yield None
+        return
+    token = _mail_connection.set(connection)
+    try:
+        yield connection
+    finally:
+        _mail_connection.reset(token)
+        connection.close()
+
+
+def _send_message(message: EmailMessage) -> None:
+    """Send on the batch's connection; a connection the server dropped (many close after N
+    messages) is reopened once."""
+    connection = _mail_connection.get()
+    if connection is None:
+        message.send(fail_silently=False)
+        return
+    message.connection = connection
+    try:
+        message.send(fail_silently=False)
+    except Exception:  # noqa: BLE001 - retried once on a fresh connection, then reported
+        connection.close()
+        connection.open()
+        message.send(fail_silently=False)
 
 
 def _document_kwargs(document: Invoice | CreditNote) -> dict[str, Any]:
@@ -76,7 +117,7 @@ def _send(document: Invoice | CreditNote, customer: Customer, *, template: str, 
     )
     message.attach(name, content, "application/pdf")
     try:
-        message.send(fail_silently=False)
+        _send_message(message)
     except Exception as exc:  # noqa: BLE001 - any transport error is logged on the delivery row
         return Delivery.objects.create(**log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.FAILED,
                                        recipients=", ".join(recipients),

@@ -33,6 +33,7 @@ from ledger.services import (
     EntrySpec,
     LineSpec,
     OpenItemSpec,
+    journal_numbers_reserve,
     journal_post_batch,
     journal_reverse,
     number_series_take,
@@ -42,6 +43,7 @@ from otc.bulk import bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, LimitExceeded, PermissionDenied, ValidationFailed
 from otc.models import ApprovalLimit, User
 from otc.money import ZERO, money_text, quantize, to_decimal, validate_currency
+from otc.registry import credit_holds
 from otc.services import (
     approval_limit,
     ensure_transition,
@@ -237,6 +239,9 @@ def _hold_change(invoice_id: int, by: User, hold: bool, reason: str) -> Invoice:
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     ensure_draft(invoice)
+    if hold and invoice.number:
+        raise InvalidTransition(f"Draft {invoice.number} already has its number and is being issued: it cannot be "
+                                "held (its number would be left unused). Void it once it is issued.")
     if invoice.on_hold == hold:
         raise InvalidTransition(f"Invoice {invoice} is already {'on hold' if hold else 'released'}.")
     if not hold:
@@ -260,13 +265,14 @@ def _ensure_may_release(invoice: Invoice, by: User) -> None:
     """While the invoice's customer is on credit hold (or blocked), releasing its draft means
     extending credit: only someone whose credit-release approval limit covers the invoice may."""
     customer = Customer.objects.get(pk=invoice.customer_id)
-    if customer.status not in (Customer.Status.ON_HOLD, Customer.Status.BLOCKED):
+    credit_hold = credit_holds(customer_ids=[customer.pk]).get(customer.pk)  # collections' holds
+    if customer.status not in (Customer.Status.ON_HOLD, Customer.Status.BLOCKED) and not credit_hold:
         return
     limit = approval_limit(user=by, kind=ApprovalLimit.Kind.CREDIT_RELEASE, currency=invoice.currency,
                            legal_entity_id=invoice.legal_entity_id)
     if invoice.gross_total > limit:
-        state = customer.get_status_display().lower()
-        why = f" ({customer.status_reason})" if customer.status_reason else ""
+        state = credit_hold if credit_hold else customer.get_status_display().lower()
+        why = f" ({customer.status_reason})" if customer.status_reason and not credit_hold else ""
         yours = (f"your credit-release limit is {money_text(limit, invoice.currency)}" if limit
                  else "your role may not release invoices of customers on credit hold")
         raise LimitExceeded(
@@ -358,41 +364,119 @@ def _posting_lines(invoice: Invoice, lines: list[Any], accounts: dict[str, int])
 
 
 ISSUED_FIELDS = [
-    "number", "issue_date", "due_date", "bill_to", "seller", "net_total", "tax_total", "gross_total",
+    "due_date", "bill_to", "seller", "net_total", "tax_total", "gross_total",
     "journal_entry", "open_item", "status", "issued_by", "issued_at", "updated_at",
 ]
+NUMBERED_FIELDS = ["number", "journal_number", "issue_date", "updated_at"]
 
 
-def _issue_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list[Any]], on: dt.date,
-                 by: User | None) -> None:
-    """Number, stamp and post one entity's drafts together: one block of numbers, one batch
-    posting, one bulk update with history, one insert of status rows and of outbox events."""
-    accounts = dict(Account.objects.filter(legal_entity_id=entity.pk, is_active=True).values_list("code", "id"))
+def _check_revenue_accounts(entity: LegalEntity, group: list[Invoice], lines: dict[int, list[Any]],
+                            accounts: dict[str, int]) -> None:
+    """Refuse before any number is taken what posting would refuse for the chart (a revenue
+    account the entity does not have), so a draft that cannot post never holds a number."""
+    for invoice in group:
+        invoice_lines = lines.get(invoice.pk)
+        if not invoice_lines:
+            raise ValidationFailed(f"Draft invoice #{invoice.pk} has no lines.")
+        for line in invoice_lines:
+            if line.net_amount and line.revenue_account_code not in accounts:
+                raise ValidationFailed(f"Draft invoice #{invoice.pk}: {entity.code} has no revenue account "
+                                       f"{line.revenue_account_code} in its chart.")
+
+
+def _number_group(entity: LegalEntity, group: list[Invoice], on: dt.date) -> None:
+    """One entity's block of gapless invoice numbers (and the journal numbers of the entries that
+    will post them), assigned in primary-key order with one set-based UPDATE. The series rows stay
+    locked only until the caller's (short) transaction commits."""
     numbers = number_series_take(legal_entity_id=entity.pk, doc_type="invoice", fiscal_year=on.year, count=len(group))
+    posting = [invoice for invoice in group if invoice.gross_total != 0]
+    journal = iter(journal_numbers_reserve(legal_entity_id=entity.pk, document_date=on, count=len(posting)))
+    stamp = dates.now()
+    for invoice, n in zip(group, numbers, strict=True):
+        invoice.number, invoice.issue_date = f"{entity.invoice_prefix}-{on.year}-{n:06d}", on
+        invoice.journal_number = next(journal) if invoice.gross_total != 0 else ""
+        invoice.updated_at = stamp
+    bulk_update_rows(group, NUMBERED_FIELDS)
+
+
+def _locked_lines(invoices: list[Invoice]) -> dict[int, list[Any]]:
+    lines: dict[int, list[Any]] = defaultdict(list)
+    for line in (InvoiceLine.objects.filter(invoice_id__in=[i.pk for i in invoices])
+                 .order_by("invoice_id", "position")
+                 .values_list("invoice_id", "net_amount", "tax_amount", "revenue_account_code",
+                              "tax_code__account_code", named=True)):
+        lines[line.invoice_id].append(line)
+    return lines
+
+
+def invoices_number(*, invoice_ids: list[int], issue_date: dt.date | None = None) -> IssuedInvoices:
+    """Phase 1 of issuing (inside the caller's transaction, which should be short: the series
+    rows are locked until it commits): lock the drafts, skip those that cannot be issued (the
+    result's `.skipped`), and give each entity's others a block of gapless invoice numbers and
+    reserved journal numbers in primary-key order, with the issue date. Drafts numbered earlier
+    (a chunk that failed after this step) keep their numbers: nothing is taken twice. Returns
+    every numbered draft of `invoice_ids`, ready for `invoices_post_numbered`."""
+    on = issue_date or dates.today()
+    result = IssuedInvoices()
+    result.skipped = {}
+    locked = list(lock_invoices(invoice_ids))
+    for missing in sorted(set(invoice_ids) - {invoice.pk for invoice in locked}):
+        result.skipped[missing] = "does not exist"
+    todo: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in locked:
+        reason = _skip_reason(invoice)
+        if reason:
+            result.skipped[invoice.pk] = reason
+        elif invoice.number:
+            result.append(invoice)  # numbered before: posted with the same numbers
+        else:
+            todo[invoice.legal_entity_id].append(invoice)
+    if todo:
+        entities = LegalEntity.objects.in_bulk(list(todo))
+        lines = _locked_lines([i for group in todo.values() for i in group])
+        for entity_id in sorted(todo):  # series rows locked in entity order
+            entity, group = entities[entity_id], todo[entity_id]
+            accounts = dict(Account.objects.filter(legal_entity_id=entity_id, is_active=True).values_list("code", "id"))
+            _check_revenue_accounts(entity, group, lines, accounts)
+            _number_group(entity, group, on)
+            result.extend(group)
+    result.sort(key=lambda invoice: invoice.pk)
+    return result
+
+
+def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list[Any]], by: User | None) -> None:
+    """Post one entity's numbered drafts of one issue date together and stamp them issued: one
+    batch posting with the reserved journal numbers, one bulk update with history, one insert of
+    status rows and of outbox events. Nothing here waits on a series lock, so chunks of one
+    entity post side by side."""
+    on = group[0].issue_date
+    accounts = dict(Account.objects.filter(legal_entity_id=entity.pk, is_active=True).values_list("code", "id"))
     seller, bill_to, stamp = _seller(entity), {}, dates.now()
     postings: list[tuple[Invoice, EntrySpec]] = []
-    for invoice, n in zip(group, numbers, strict=True):
+    for invoice in group:
         invoice_lines = lines.get(invoice.pk)
         if not invoice_lines:
             raise ValidationFailed(f"Draft invoice #{invoice.pk} has no lines.")
         _recompute_totals(invoice, invoice_lines)  # totals always equal the sum of the rounded lines
-        invoice.number, invoice.issue_date = f"{entity.invoice_prefix}-{on.year}-{n:06d}", on
         invoice.due_date = on + dt.timedelta(days=invoice.payment_terms_days)
         if invoice.customer_id not in bill_to:
             bill_to[invoice.customer_id] = _bill_to(invoice.customer)
         invoice.bill_to, invoice.seller = bill_to[invoice.customer_id], seller
         invoice.status, invoice.issued_by, invoice.issued_at, invoice.updated_at = Invoice.Status.ISSUED, by, stamp, stamp
         if invoice.gross_total != 0:
+            if not invoice.journal_number:  # numbered before journal numbers were reserved with it
+                invoice.journal_number = journal_numbers_reserve(legal_entity_id=entity.pk, document_date=on, count=1)[0]
             postings.append((invoice, EntrySpec(
                 lines=_posting_lines(invoice, invoice_lines, accounts), currency=invoice.currency,
                 memo=f"Invoice {invoice.number} {invoice.customer.legal_name}", source=invoice,
                 source_reference=invoice.number,
             )))
     entries = journal_post_batch(legal_entity_id=entity.pk, kind="invoice", document_date=on,
-                                 entries=[spec for _, spec in postings], by=by)
+                                 entries=[spec for _, spec in postings], by=by,
+                                 reserved_numbers=[invoice.journal_number for invoice, _ in postings])
     for (invoice, _), entry in zip(postings, entries, strict=True):
         invoice.journal_entry, invoice.open_item = entry, entry.opened_items[0]
-    bulk_update_rows(group, ISSUED_FIELDS)
+    bulk_update_rows(group, [*ISSUED_FIELDS, "journal_number"])
     history_insert(group, created=False, by=by, reason="issued", at=stamp)
     record_status_changes(group, by=by, from_state=Invoice.Status.DRAFT)
     outbox_emit_many(topic="invoice.issued", subject_type="invoice", events=[(invoice.pk, {
@@ -401,58 +485,62 @@ def _issue_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, lis
     }) for invoice in group])
 
 
+def invoices_post_numbered(*, invoices: list[Invoice], by: User | None) -> list[Invoice]:
+    """Phase 2 of issuing (inside the caller's transaction): post the numbered drafts returned by
+    `invoices_number`, locked again, and stamp them issued. Drafts issued meanwhile (a redelivered
+    task) are left alone. Returns the invoices this call issued."""
+    locked = [invoice for invoice in lock_invoices([invoice.pk for invoice in invoices])
+              if invoice.status == Invoice.Status.DRAFT and invoice.number and not invoice.on_hold]
+    if not locked:
+        return []
+    entities = LegalEntity.objects.in_bulk({invoice.legal_entity_id for invoice in locked})
+    customers = Customer.objects.in_bulk({invoice.customer_id for invoice in locked})
+    lines = _locked_lines(locked)
+    groups: dict[tuple[int, dt.date], list[Invoice]] = defaultdict(list)
+    for invoice in locked:
+        invoice.legal_entity, invoice.customer = entities[invoice.legal_entity_id], customers[invoice.customer_id]
+        groups[(invoice.legal_entity_id, invoice.issue_date)].append(invoice)
+    for entity_id, on in sorted(groups):
+        _post_group(entities[entity_id], groups[(entity_id, on)], lines, by)
+    return locked
+
+
+DOCUMENTS_CHUNK = 100
+
+
 def _queue_documents(invoice_ids: list[int]) -> None:
-    """One message per issued chunk (not one per invoice): the documents queue renders and
-    delivers its invoices one by one."""
+    """One message per 100 issued invoices (not one per invoice, nor one per issue chunk of
+    1,000): every documents worker gets a share of a chunk, and each message's e-mails share
+    one mail connection."""
     from billing.tasks import invoices_publish_task
 
-    if invoice_ids:
-        invoices_publish_task.delay(invoice_ids=invoice_ids)
+    for i in range(0, len(invoice_ids), DOCUMENTS_CHUNK):
+        invoices_publish_task.delay(invoice_ids=invoice_ids[i:i + DOCUMENTS_CHUNK])
+
+
+def queue_documents_on_commit(invoices: list[Invoice]) -> None:
+    ids = [invoice.pk for invoice in invoices]
+    if ids:
+        transaction.on_commit(lambda: _queue_documents(ids))
 
 
 @transaction.atomic
 def invoices_issue(
     *, invoice_ids: list[int], by: User | None, issue_date: dt.date | None = None, queue_documents: bool = True,
 ) -> IssuedInvoices:
-    """Issue drafts as one all-or-nothing chunk (rules in the module docstring). `by=None` is the
-    system billing run; a person needs billing.issue_invoice. Returns the issued invoices; the
-    result's `.skipped` maps skipped ids to the reason. After commit, each issued invoice's PDF
-    is rendered and delivered by a task (unless `queue_documents=False`)."""
+    """Issue drafts as one all-or-nothing chunk (rules in the module docstring): number them
+    (`invoices_number`) and post them (`invoices_post_numbered`) in one transaction. `by=None` is
+    the system billing run; a person needs billing.issue_invoice. Returns the issued invoices;
+    the result's `.skipped` maps skipped ids to the reason. After commit, each issued invoice's
+    PDF is rendered and delivered by a task (unless `queue_documents=False`). The month-end run
+    does the two phases in two transactions instead (billing/services/run.py)."""
     if by is not None:
         _require(by, "billing.issue_invoice", "issue invoices")
-    on = issue_date or dates.today()
-    result = IssuedInvoices()
-    result.skipped = {}
-    locked = list(lock_invoices(invoice_ids))
-    found = {invoice.pk for invoice in locked}
-    for missing in sorted(set(invoice_ids) - found):
-        result.skipped[missing] = "does not exist"
-    groups: dict[int, list[Invoice]] = defaultdict(list)
-    for invoice in locked:
-        reason = _skip_reason(invoice)
-        if reason:
-            result.skipped[invoice.pk] = reason
-        else:
-            groups[invoice.legal_entity_id].append(invoice)
-    if not groups:
-        return result
-    entities = LegalEntity.objects.in_bulk(list(groups))
-    customers = Customer.objects.in_bulk({i.customer_id for group in groups.values() for i in group})
-    lines: dict[int, list[Any]] = defaultdict(list)
-    for line in (InvoiceLine.objects.filter(invoice_id__in=[i.pk for group in groups.values() for i in group])
-                 .order_by("invoice_id", "position")
-                 .values_list("invoice_id", "net_amount", "tax_amount", "revenue_account_code",
-                              "tax_code__account_code", named=True)):
-        lines[line.invoice_id].append(line)
-    for entity_id in sorted(groups):  # series rows locked in entity order
-        group = groups[entity_id]
-        for invoice in group:
-            invoice.legal_entity, invoice.customer = entities[entity_id], customers[invoice.customer_id]
-        _issue_group(entities[entity_id], group, lines, on, by)
-        result.extend(group)
+    numbered = invoices_number(invoice_ids=invoice_ids, issue_date=issue_date)
+    result = IssuedInvoices(invoices_post_numbered(invoices=numbered, by=by))
+    result.skipped = numbered.skipped
     if queue_documents:
-        ids = [invoice.pk for invoice in result]
-        transaction.on_commit(lambda: _queue_documents(ids))
+        queue_documents_on_commit(result)
     return result
 
 
@@ -473,7 +561,7 @@ def payment_status(invoice: Invoice) -> str:
     """The status an issued invoice's amounts call for: paid when nothing is left due, partially
     paid when some cash was applied, else issued."""
     if invoice.balance_due <= 0:
-        return Invoice.Status.PAID
+        return Invoice.Status.WRITTEN_OFF if invoice.amount_written_off > 0 else Invoice.Status.PAID
     return Invoice.Status.PARTIALLY_PAID if invoice.amount_paid > 0 else Invoice.Status.ISSUED
 
 
@@ -487,14 +575,15 @@ def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, no
     changed, stamp = [], dates.now()
     for invoice in invoices:
         delta = changes[invoice.pk]
-        if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID):
+        if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID,
+                                  Invoice.Status.WRITTEN_OFF):
             raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}: "
                                     "cash is applied only to issued invoices.")
         paid = invoice.amount_paid + delta
         if paid < 0:
             raise ValidationFailed(f"Invoice {invoice.number}: only {money_text(invoice.amount_paid, invoice.currency)} "
                                    f"is applied; {money_text(-delta, invoice.currency)} cannot be taken back.")
-        if paid + invoice.amount_credited > invoice.gross_total:
+        if paid + invoice.amount_credited + invoice.amount_written_off > invoice.gross_total:
             raise ValidationFailed(
                 f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} left to pay; "
                 f"{money_text(delta, invoice.currency)} would pay it past its balance.", fields={"amount": ["over the balance due"]})
@@ -511,6 +600,45 @@ def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, no
     for before in {i._before for i in changed}:
         record_status_changes([i for i in changed if i._before == before], by=by, from_state=before, note=note)
     emit_paid([i for i in changed if i.status == Invoice.Status.PAID])
+    return invoices
+
+
+def invoices_record_write_offs(*, changes: dict[int, Decimal], by: User | None, note: str = "") -> list[Invoice]:
+    """Add (a posted write-off) or subtract (a write-off reinstated or recovered) amounts written
+    off, inside the caller's transaction (the write-off's posting): locks the invoices in id order,
+    refuses writing off past the balance due or taking back more than was written off, moves the
+    status (written off when nothing is left due) and records each move. Collections calls it
+    through a registry hook (billing never imports collections_app)."""
+    invoices = list(lock_invoices(list(changes)))
+    if len(invoices) != len(set(changes)):
+        raise ValidationFailed("An invoice to write off does not exist.")
+    changed, stamp = [], dates.now()
+    for invoice in invoices:
+        delta = changes[invoice.pk]
+        if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID,
+                                  Invoice.Status.WRITTEN_OFF):
+            raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}: "
+                                    "only issued invoices are written off.")
+        written = invoice.amount_written_off + delta
+        if written < 0:
+            raise ValidationFailed(f"Invoice {invoice.number}: only {money_text(invoice.amount_written_off, invoice.currency)}"
+                                   f" is written off; {money_text(-delta, invoice.currency)} cannot be reinstated.")
+        if delta > 0 and delta > invoice.balance_due:
+            raise ValidationFailed(f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} "
+                                   f"left to pay; {money_text(delta, invoice.currency)} cannot be written off.",
+                                   fields={"amount": ["over the balance due"]})
+        before = invoice.status
+        invoice.amount_written_off, invoice.updated_at = written, stamp
+        invoice.status = payment_status(invoice)
+        if invoice.status != before:
+            if invoice.status not in Invoice.TRANSITIONS[before]:
+                raise InvalidTransition(f"Invoice {invoice.number} cannot move from {before} to {invoice.status}.")
+            invoice._before = before
+            changed.append(invoice)
+    bulk_update_rows(invoices, ["amount_written_off", "status", "updated_at"])
+    history_insert(invoices, created=False, by=by, reason=note or "write-off", at=stamp)
+    for before in {i._before for i in changed}:
+        record_status_changes([i for i in changed if i._before == before], by=by, from_state=before, note=note)
     return invoices
 
 
@@ -594,4 +722,5 @@ __all__ = [
     "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual", "line_tax",
     "invoice_hold", "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue",
     "invoices_record_payments", "lock_invoices", "payment_status",
+    "invoices_number", "invoices_post_numbered", "queue_documents_on_commit",
 ]

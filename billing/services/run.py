@@ -30,6 +30,8 @@ person's attention, i.e. all but the informational already_invoiced and nothing_
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -39,7 +41,12 @@ from django.db.models import F, Q, QuerySet, Sum
 
 from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
 from billing.periods import add_months, bill_month, month_end, month_start, slices_from_versions
-from billing.services.invoices import invoices_issue, line_tax
+from billing.services.invoices import (
+    invoices_number,
+    invoices_post_numbered,
+    line_tax,
+    queue_documents_on_commit,
+)
 from billing.tax import TaxCodeMissing, TaxTable, has_valid_vat_id, tax_code_for
 from contracts.models import Contract, ContractLine, ContractVersion, Product, UsageRecord
 from customers.models import Customer
@@ -50,7 +57,9 @@ from otc.countries import EU_COUNTRIES
 from otc.errors import DomainError, InvalidTransition, PermissionDenied
 from otc.models import User
 from otc.money import ZERO
+from otc.registry import credit_holds
 
+logger = logging.getLogger("otc.billing.run")
 CHUNK_SIZE = 1000
 ISSUE_CHUNK_SIZE = 1000
 INSERT_BATCH = 500
@@ -238,6 +247,10 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
         reason = f"Customer on hold: {customer.status_reason}" if customer.status_reason else "Customer on hold"
         holds.append(reason)
         chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
+    elif getattr(customer, "_credit_hold", ""):
+        reason = f"Customer {customer._credit_hold}"
+        holds.append(reason)
+        chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
     terms = max(versions, key=lambda v: v.version)
     if customer.po_required and not terms.po_number:
         holds.append("PO number required")
@@ -302,6 +315,8 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         entities = LegalEntity.objects.in_bulk({c.legal_entity_id for c in contracts.values()})
         for contract in contracts.values():
             contract.customer, contract.legal_entity = customers[contract.customer_id], entities[contract.legal_entity_id]
+        for customer_id, hold in credit_holds(customer_ids=set(customers)).items():  # collections' credit holds
+            customers[customer_id]._credit_hold = hold
         existing = dict(Invoice.objects.filter(contract_id__in=todo, billing_period_start=month)
                         .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
         versions: dict[int, list[ContractVersion]] = defaultdict(list)
@@ -354,9 +369,23 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
 
 
 def _issue_chunk(run_id: int, invoice_ids: list[int], by: User | None, issue_date: dt.date | None) -> int:
+    """Issue one chunk in two transactions: (1) number it, a short transaction holding the
+    entity's series rows only for one set-based UPDATE; (2) post it, in parallel with the
+    entity's other chunks. A failure in (2) (a killed worker, a lost connection) leaves the drafts
+    numbered: the retry posts them with the same numbers, so nothing is skipped or taken twice."""
+    started = time.perf_counter()
     with transaction.atomic(durable=True):
-        issued = invoices_issue(invoice_ids=invoice_ids, by=by, issue_date=issue_date)
+        numbered = invoices_number(invoice_ids=invoice_ids, issue_date=issue_date)
+    numbering = time.perf_counter()
+    if not numbered:
+        return 0
+    with transaction.atomic(durable=True):
+        issued = invoices_post_numbered(invoices=numbered, by=by)
+        queue_documents_on_commit(issued)
         BillingRun.objects.filter(pk=run_id).update(invoices_issued=F("invoices_issued") + len(issued))
+    # bench/billing_run.py reads these (the numbering transaction holds the series lock).
+    logger.info("issue chunk: %d numbered in %.3f s, %d posted in %.3f s", len(numbered), numbering - started,
+                len(issued), time.perf_counter() - numbering)
     return len(issued)
 
 
@@ -373,15 +402,15 @@ def _record_issue_failure(run_id: int, invoice_id: int, exc: DomainError) -> Non
 
 def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | None = None,
                       chunk_size: int = ISSUE_CHUNK_SIZE) -> BillingRun:
-    """Issue every draft of the run that is not on hold, through `invoices_issue` in chunks.
+    """Issue every draft of the run that is not on hold, in chunks.
 
-    Each legal entity's drafts are a chain of chunk tasks: one chunk, then the task enqueues the
-    entity's next chunk. Chains of different entities run side by side on several workers (their
-    number series are independent) and interleave on the queue, so the workers stay busy; one
-    entity's chunks run in order, as its series row would serialise them anyway. The run records
-    the entities still issuing; the last chain to finish marks the run issued. Safe to re-run:
-    only what is still a draft is issued (e.g. drafts released from hold since). With eager
-    Celery (dev, tests) everything has happened when this returns."""
+    Every chunk is its own task, enqueued at once, so as many workers as there are share the
+    chunks, also those of one legal entity: a chunk takes its block of gapless numbers under a
+    short lock of the entity's series (one set-based UPDATE, then commit) and then posts and
+    writes its open items in parallel with the others (`_issue_chunk`). The run records the
+    chunks still issuing (by their first draft's id); the last to finish marks the run issued.
+    Safe to re-run: only what is still a draft is issued (drafts numbered by a chunk that died
+    keep their numbers). With eager Celery (dev, tests) everything has happened when this returns."""
     _require(by)
     with transaction.atomic():
         run = BillingRun.objects.select_for_update(of=("self",)).get(pk=run_id)
@@ -393,24 +422,28 @@ def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | Non
         drafts: dict[int, list[int]] = defaultdict(list)
         for pk, entity_id in _issuable(run_id).order_by("pk").values_list("pk", "legal_entity_id"):
             drafts[entity_id].append(pk)
-        run.status, run.finished_at, run.issue_pending = BillingRun.Status.ISSUING, None, sorted(drafts)
+        per_entity = {entity_id: [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+                      for entity_id, ids in sorted(drafts.items())}
+        # Round robin over the entities, so that every worker has work from the start.
+        chunks = [(entity_id, entity_chunks[k]) for k in range(max(map(len, per_entity.values()), default=0))
+                  for entity_id, entity_chunks in per_entity.items() if k < len(entity_chunks)]
+        run.status, run.finished_at = BillingRun.Status.ISSUING, None
+        run.issue_pending = [ids[0] for _, ids in chunks]
         run.save(update_fields=["status", "finished_at", "issue_pending"])
-        chains = {entity_id: [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
-                  for entity_id, ids in drafts.items()}
-        if not chains:
+        if not chunks:
             _finish_issue(run_id, None)
     # After the commit above (this is an entry point, not called inside a transaction), so the
     # workers see the run as issuing.
-    _enqueue_issue(run_id, chains, by.pk if by is not None else None, issue_date.isoformat() if issue_date else None)
+    _enqueue_issue(run_id, chunks, by.pk if by is not None else None, issue_date.isoformat() if issue_date else None)
     run.refresh_from_db()
     return run
 
 
-def _enqueue_issue(run_id: int, chains: dict[int, list[list[int]]], by_id: int | None, on: str | None) -> None:
+def _enqueue_issue(run_id: int, chunks: list[tuple[int, list[int]]], by_id: int | None, on: str | None) -> None:
     from billing.tasks import billing_run_issue_chunk_task
 
-    for entity_id, chunks in sorted(chains.items()):
-        billing_run_issue_chunk_task.delay(run_id=run_id, legal_entity_id=entity_id, chunks=chunks, by_id=by_id,
+    for entity_id, ids in chunks:
+        billing_run_issue_chunk_task.delay(run_id=run_id, legal_entity_id=entity_id, chunks=[ids], by_id=by_id,
                                            issue_date=on)
 
 
@@ -420,17 +453,20 @@ def _issuable(run_id: int) -> QuerySet[Invoice]:
 
 def billing_run_issue_chunk(*, run_id: int, legal_entity_id: int, chunks: list[list[int]], by: User | None,
                             issue_date: dt.date | None = None) -> int:
-    """Issue the first of one entity's remaining chunks and hand the rest on (the next task of
-    its chain), or mark the entity done. A failing chunk is retried invoice by invoice so the
-    rest are issued and each failure is listed on the run. Returns how many were issued."""
+    """Issue one chunk of one entity's drafts (`chunks[0]`; a task enqueued before parallel
+    chunks may carry the rest of its entity's chain, which is enqueued next), then strike it off
+    the run's pending list. A chunk refused by a domain rule is retried invoice by invoice so
+    the rest are issued and each failure is listed on the run; any other failure (database,
+    killed worker) propagates, and the task's retry posts the numbered drafts with their numbers.
+    Returns how many were issued."""
     _require(by)
     chunk, rest = (chunks[0] if chunks else []), chunks[1:]
     issued = 0
     try:
         issued = _issue_chunk(run_id, chunk, by, issue_date) if chunk else 0
     except DomainError:
-        # A chunk is all-or-nothing (its numbers return to the series): find the culprits
-        # one by one so the rest are issued, and list each failure on the run.
+        # Numbering is all-or-nothing per chunk (its numbers return to the series) and so is
+        # posting: find the culprits one by one so the rest are issued, and list each failure.
         for invoice_id in chunk:
             try:
                 issued += _issue_chunk(run_id, [invoice_id], by, issue_date)
@@ -442,26 +478,45 @@ def billing_run_issue_chunk(*, run_id: int, legal_entity_id: int, chunks: list[l
         billing_run_issue_chunk_task.delay(run_id=run_id, legal_entity_id=legal_entity_id, chunks=rest,
                                            by_id=by.pk if by is not None else None,
                                            issue_date=issue_date.isoformat() if issue_date else None)
-    else:
-        _finish_issue(run_id, legal_entity_id)
+    _finish_issue(run_id, chunk[0] if chunk else None)
     return issued
 
 
-def _finish_issue(run_id: int, legal_entity_id: int | None) -> None:
-    """Strike the entity off the run's pending list (idempotent, under the run row's lock);
-    when none is left, the run is issued, with the drafts that failed counted in its error."""
+def _finish_issue(run_id: int, chunk_key: int | None) -> None:
+    """Strike the chunk off the run's pending list (idempotent, under the run row's lock); when
+    none is left, the run is issued, with the drafts that failed counted in its error."""
     with transaction.atomic():
         run = BillingRun.objects.select_for_update(of=("self",)).get(pk=run_id)
         if run.status != BillingRun.Status.ISSUING:
             return
-        run.issue_pending = [pk for pk in run.issue_pending if pk != legal_entity_id]
+        run.issue_pending = [pk for pk in run.issue_pending if pk != chunk_key]
         if not run.issue_pending:
             failed_contracts = BillingException.objects.filter(run_id=run_id, code="issue_failed").values("contract_id")
             failed = _issuable(run_id).filter(contract_id__in=failed_contracts).count()
             run.status, run.finished_at = BillingRun.Status.ISSUED, dates.now()
             run.error = f"{failed} draft(s) could not be issued: see the exceptions." if failed else ""
         run.save(update_fields=["issue_pending", "status", "finished_at", "error"])
+    billing_run_documents_check(run_id)
 
 
-__all__ = ["billable_contract_ids", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_chunk",
+def billing_run_documents_check(run_id: int) -> bool:
+    """The month-end is finished when the run is issued and every invoice it issued has its PDF
+    and a delivery outcome (e-mailed, queued for its portal or to post, or a failure listed on
+    the invoice): then `documents_done_at` is stamped, once. Called by each documents task after
+    its chunk and when issuing ends (whichever is last). Returns whether the run is finished."""
+    from billing.selectors import run_documents_progress
+
+    run = BillingRun.objects.only("status", "documents_done_at").get(pk=run_id)
+    if run.documents_done_at is not None:
+        return True
+    if run.status != BillingRun.Status.ISSUED:
+        return False
+    progress = run_documents_progress(run_id=run_id)
+    if progress["done"] < progress["issued"] or progress["rendered"] < progress["issued"]:
+        return False
+    BillingRun.objects.filter(pk=run_id, documents_done_at=None).update(documents_done_at=dates.now())
+    return True
+
+
+__all__ = ["billable_contract_ids", "billing_run_documents_check", "billing_run_generate_chunk", "billing_run_issue", "billing_run_issue_chunk",
            "billing_run_resume", "billing_run_start"]

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from otc import errors
-from otc.actions import apply_service_errors, button_action
+from otc.actions import apply_service_errors, button_action, form_data
 from otc.history import history_rows
 from otc.money import ZERO, format_amount
 
@@ -124,10 +124,10 @@ def _note_action(request: HttpRequest, pk: int, *, permission: str, act, done) -
 @require_POST
 def credit_note_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionNoteForm(request.POST)
-    text = form.cleaned_data["note"] if form.is_valid() else ""
     return _note_action(
         request, pk, permission="billing.approve_creditnote",
-        act=lambda note: services.credit_note_approve(credit_note_id=note.pk, by=request.user, note=text),
+        act=lambda note: services.credit_note_approve(credit_note_id=note.pk, by=request.user,
+                                                      note=form_data(form)["note"]),
         done=lambda note: f"Credit note request #{note.pk} approved: it can be issued now.",
     )
 
@@ -137,10 +137,10 @@ def credit_note_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def credit_note_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionNoteForm(request.POST)
-    text = form.cleaned_data["note"] if form.is_valid() else ""
     return _note_action(
         request, pk, permission="billing.approve_creditnote",
-        act=lambda note: services.credit_note_reject(credit_note_id=note.pk, by=request.user, note=text),
+        act=lambda note: services.credit_note_reject(credit_note_id=note.pk, by=request.user,
+                                                     note=form_data(form)["note"]),
         done=lambda note: f"Credit note request #{note.pk} rejected.",
     )
 

@@ -29,7 +29,7 @@ from otc.actions import domain_error_response
 from .. import services
 from ..forms import RunStartForm
 from ..models import BillingRun, Invoice
-from ..selectors import run_draft_totals, run_issue_preview
+from ..selectors import run_documents_progress, run_draft_totals, run_issue_preview
 from ..services.run import INFO_CODES
 from ..tasks import billing_run_issue_task
 
@@ -118,6 +118,13 @@ def _progress_context(run: BillingRun, *, since: float | None = None) -> dict:
         done = run.invoices_issued
         context.update(issuing=True, to_issue=to_issue,
                        issue_percent=int(done * 100 / (done + to_issue)) if done + to_issue else 100)
+    if run.status == BillingRun.Status.ISSUED and run.invoices_issued:
+        # The month-end goes on after issuing: PDFs, e-mails, portal uploads; poll until done.
+        documents = run_documents_progress(run_id=run.pk)
+        context.update(documents=documents, documents_percent=int(documents["done"] * 100 / documents["issued"])
+                       if documents["issued"] else 100)
+        if run.documents_done_at is None:
+            context["active"] = True
     return context
 
 

@@ -7,16 +7,14 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
-from otc.errors import InvalidAmount, NotFound, PermissionDenied, ValidationFailed
+from otc.errors import InvalidAmount, NotFound, PermissionDenied
 from otc.models import User
 from otc.money import check_plausible, check_plausible_quantity, parse_amount
+from otc.validation import Errors, input_name, model_errors, raise_if_errors  # noqa: F401 - their home is otc.validation
 
 from ..models import Contract, ContractLine, ContractVersion
-
-Errors = dict[str, list[str]]
 
 CONTRACT_FIELDS: tuple[str, ...] = ("customer", "legal_entity", "title", "sales_owner", "crm_opportunity_id")
 VERSION_FIELDS: tuple[str, ...] = (
@@ -65,18 +63,6 @@ def ensure_access(contract: Contract, by: User, *, edit: bool = False) -> None:
         raise NotFound("No such contract.")
     if edit and not by.has_perm("contracts.edit_contract", contract):
         raise PermissionDenied(f"You may not change contract {contract.number}.")
-
-
-def raise_if_errors(errors: Errors) -> None:
-    if not errors:
-        return
-    parts = [messages[0] if field == NON_FIELD_ERRORS else f"{field}: {messages[0]}" for field, messages in errors.items()]
-    raise ValidationFailed("Please correct: " + "; ".join(parts), fields=errors)
-
-
-def input_name(field: models.Field) -> str:
-    """The name callers use: foreign keys by id (`customer_id`), others by their name."""
-    return field.attname if isinstance(field, models.ForeignKey) else field.name
 
 
 def _value(field: models.Field, value: Any) -> Any:
@@ -156,25 +142,6 @@ def assign(instance: models.Model, data: dict[str, Any], names: tuple[str, ...],
         except ValueError as exc:
             errors[f"{prefix}{key}"] = [str(exc)]
     return errors
-
-
-def model_errors(instance: models.Model, *, prefix: str = "", exclude: tuple[str, ...] = (),
-                 skip: set[str] | None = None) -> Errors:
-    """The model's own rules (fields, clean(), constraints), keyed by input name."""
-    try:
-        instance.full_clean(exclude=list(exclude))
-    except ValidationError as exc:
-        out: Errors = {}
-        for name, messages in exc.message_dict.items():
-            if skip and name in skip:
-                continue
-            if name == NON_FIELD_ERRORS:
-                key = f"{prefix}{name}" if prefix else name
-            else:
-                key = f"{prefix}{input_name(instance._meta.get_field(name))}"
-            out[key] = [str(m) for m in messages]
-        return out
-    return {}
 
 
 def unknown_keys(data: dict[str, Any], allowed: set[str], *, prefix: str = "") -> Errors:

@@ -100,8 +100,8 @@ def _check_customer(contract: Contract, by: User, errors: Errors) -> None:
         errors["customer_id"] = ["No such customer."]
 
 
-def create_contract(*, data: dict[str, Any], lines: list[dict[str, Any]], by: User) -> Contract:
-    """The work of contract_create, inside the caller's transaction."""
+def contract_create_in_transaction(*, data: dict[str, Any], lines: list[dict[str, Any]], by: User) -> Contract:
+    """contract_create's work, inside the caller's transaction (the upsert by CRM id shares it)."""
     if not by.has_perm("contracts.add_contract"):
         raise PermissionDenied("Your role may not create contracts.")
     errors: Errors = {}
@@ -138,11 +138,11 @@ def contract_create(*, data: dict[str, Any], lines: list[dict[str, Any]], by: Us
     """Create a contract (number CT-<year>-<n>) with its version 1 as a draft and its lines,
     and assess it. `data`: customer_id, legal_entity_id, title, sales_owner_id (default: the
     customer's owner, else `by`), crm_opportunity_id and the version terms."""
-    return create_contract(data=data, lines=lines, by=by)
+    return contract_create_in_transaction(data=data, lines=lines, by=by)
 
 
-def update_version(*, version: ContractVersion, data: dict[str, Any], lines: list[dict[str, Any]] | None,
-                   by: User) -> ContractVersion:
+def contract_version_update_locked(*, version: ContractVersion, data: dict[str, Any],
+                                   lines: list[dict[str, Any]] | None, by: User) -> ContractVersion:
     """The work of contract_version_update on a locked version, inside the caller's transaction."""
     contract = version.contract
     if not by.has_perm("contracts.change_contract"):
@@ -202,7 +202,7 @@ def contract_version_update(*, version_id: int, data: dict[str, Any], lines: lis
                             by: User) -> ContractVersion:
     """Change a draft (or a version with changes requested): the given fields, and all lines
     when `lines` is given (a line keeps its identity through its `line_key`). Re-assesses."""
-    return update_version(version=lock_version(version_id), data=data, lines=lines, by=by)
+    return contract_version_update_locked(version=lock_version(version_id), data=data, lines=lines, by=by)
 
 
 @transaction.atomic(durable=True)
@@ -220,7 +220,7 @@ def contract_upsert_by_crm_id(*, crm_opportunity_id: str, data: dict[str, Any], 
     if existing is None:
         try:
             with transaction.atomic():
-                return create_contract(data=data, lines=lines, by=by), True
+                return contract_create_in_transaction(data=data, lines=lines, by=by), True
         except (IntegrityError, ValidationFailed) as exc:
             # Another call created this opportunity meanwhile: update that one instead.
             existing = Contract.objects.filter(crm_opportunity_id=crm_id).values_list("pk", flat=True).first()
@@ -235,5 +235,5 @@ def contract_upsert_by_crm_id(*, crm_opportunity_id: str, data: dict[str, Any], 
         raise InvalidTransition(
             f"{version.contract.number} v{version.version} is {version.get_status_display().lower()} and can no "
             "longer be changed by an upsert: amend it instead.")
-    update_version(version=version, data=data, lines=lines, by=by)
+    contract_version_update_locked(version=version, data=data, lines=lines, by=by)
     return version.contract, False

@@ -176,11 +176,11 @@ def contract_amend_with_terms(*, contract_id: int, by: User, effective_date: dt.
                               lines: list[dict] | None) -> ContractVersion:
     """An amendment with its changed terms and lines in one step, all or nothing (the CRM's
     `POST /api/v1/contracts/{id}/amend/`): the draft is then submitted like any version."""
-    from .drafts import update_version
+    from .drafts import contract_version_update_locked
 
     amendment = start_amendment(contract_id=contract_id, by=by, effective_date=effective_date)
     if data or lines is not None:
-        update_version(version=amendment, data={**data, "effective_date": effective_date}, lines=lines, by=by)
+        contract_version_update_locked(version=amendment, data={**data, "effective_date": effective_date}, lines=lines, by=by)
     return amendment
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 
-from otc import errors
+from otc import actions, errors
 
 from ..models import Assessment, Contract, ContractVersion
 from ..selectors import contracts_visible_to
@@ -59,25 +57,8 @@ def with_latest_values(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
 
 
 def domain_error_response(request: HttpRequest, exc: errors.DomainError, back: str) -> HttpResponse:
-    """A refused action: plain PermissionDenied answers 403; segregation of duties, limits,
-    invalid transitions and validation problems come back to the page as a message."""
-    if isinstance(exc, errors.NotFound):
-        from django.http import Http404
-
-        raise Http404(exc.message)
-    if type(exc) is errors.PermissionDenied:
-        raise PermissionDenied(exc.message)
-    messages.error(request, _message(exc))
-    return redirect(back)
-
-
-def _message(exc: errors.DomainError) -> str:
-    if exc.fields:
-        details = "; ".join(
-            f"{name.replace('_', ' ')}: {' '.join(map(str, msgs)) if isinstance(msgs, list | tuple) else msgs}"
-            for name, msgs in exc.fields.items())
-        return f"{exc.message} ({details})"
-    return exc.message
+    """otc.actions.domain_error_response with the field details (contracts' are sentences)."""
+    return actions.domain_error_response(request, exc, back, with_fields=True)
 
 
 def is_htmx(request: HttpRequest) -> bool:

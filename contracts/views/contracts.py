@@ -16,7 +16,7 @@ from otc import errors
 
 from .. import services
 from ..assessment import latest_assessment
-from ..forms import ContractFilterForm, ContractForm, apply_service_errors, line_formset
+from ..forms import ContractFilterForm, ContractForm, apply_contract_errors, line_formset
 from ..models import ContractVersion
 from ..selectors import contracts_visible_to
 from ._shared import visible_contract, visible_version, with_latest_values
@@ -86,7 +86,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                                                     by=request.user)
                 _attach_signed_document(contract.current_version_id, form.signed_upload(), by=request.user)
             except errors.ValidationFailed as exc:
-                apply_service_errors(form, exc.fields, formset=formset)
+                apply_contract_errors(form, exc.fields, formset=formset)
                 if not exc.fields:
                     form.add_error(None, exc.message)
             except errors.PermissionDenied as exc:
@@ -126,7 +126,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                                  lines=formset.service_data(), by=request.user)
                 _attach_signed_document(version.pk, form.signed_upload(), by=request.user)
             except errors.ValidationFailed as exc:
-                apply_service_errors(form, exc.fields, formset=formset)
+                apply_contract_errors(form, exc.fields, formset=formset)
                 if not exc.fields:
                     form.add_error(None, exc.message)
             except errors.PermissionDenied as exc:

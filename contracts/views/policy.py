@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from ledger.models import LegalEntity
 from otc import errors
+from otc.actions import apply_service_errors
 from otc.history import history_rows
 
-from ..forms_policy import FinancePolicyForm, apply_service_errors
+from ..forms_policy import FinancePolicyForm
 from ..models import FinancePolicy
 from ..policy_services import finance_policy_update
 from ..risk_rules import pct, plural
@@ -125,7 +126,7 @@ def policy_edit(request: HttpRequest, entity_pk: int) -> HttpResponse:
         try:
             finance_policy_update(legal_entity_id=entity.pk, data=data, by=request.user)
         except errors.ValidationFailed as exc:
-            apply_service_errors(form, exc)
+            apply_service_errors(form, exc, field_messages=True)
         except errors.NotFound as exc:
             raise Http404(exc.message)
         except errors.PermissionDenied as exc:

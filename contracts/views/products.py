@@ -13,9 +13,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from otc import errors
+from otc.actions import apply_service_errors
 from otc.history import history_rows
 
-from ..forms_policy import ProductForm, ProductSearchForm, apply_service_errors
+from ..forms_policy import ProductForm, ProductSearchForm
 from ..models import Product
 from ..product_services import product_create, product_update
 
@@ -42,7 +43,7 @@ def _call(form: ProductForm, action) -> Product | None:
     try:
         return action()
     except errors.ValidationFailed as exc:
-        apply_service_errors(form, exc)
+        apply_service_errors(form, exc, field_messages=True)
     except errors.NotFound as exc:
         raise Http404(exc.message)
     except errors.PermissionDenied as exc:

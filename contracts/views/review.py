@@ -4,7 +4,6 @@ one service; refusals the service raises come back as messages or 403."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -13,25 +12,21 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ledger.services import fx_rate_for
 from otc import dates, errors
-from otc.errors import DomainError
 from otc.history import history_rows
 from otc.models import StatusChange
-from otc.money import quantize
 
 from .. import selectors, services
-from ..assessment import policy_for
 from ..forms import AmendForm, CommentForm, DecisionForm, OverrideForm, TerminateForm
 from ..models import Approval, Contract, ContractComment, ContractVersion, Finding
 from ..selectors import can_decide, next_level, versions_diff
+from ..selectors_terms import policy_values, terms_vs_policy
 from ..values import contract_values
 from ._shared import domain_error_response, is_htmx, visible_contract, visible_version
 
@@ -42,97 +37,6 @@ OPEN_FOR_DECISION = (ContractVersion.Status.SUBMITTED, ContractVersion.Status.IN
 def _detail_url(contract: Contract, version: ContractVersion | None = None) -> str:
     url = reverse("contracts:detail", args=[contract.pk])
     return f"{url}?version={version.pk}" if version is not None else url
-
-
-def _policy_values(assessment, legal_entity_id: int) -> dict[str, Any]:
-    """The policy numbers the assessment used (its snapshot), else the entity's current policy."""
-    raw = dict(assessment.policy_snapshot) if assessment and assessment.policy_snapshot else model_to_dict(
-        policy_for(legal_entity_id))
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key.endswith(("_value", "_percent")) and value not in (None, ""):
-            out[key] = Decimal(str(value))
-        else:
-            out[key] = value
-    return out
-
-
-def _value_in_entity_currency(version: ContractVersion, total: Decimal, on: dt.date) -> tuple[Decimal | None, str]:
-    """The policy's value thresholds are in the entity's functional currency: convert the
-    contract value at the rate the assessment used, of its day (None when no rate exists)."""
-    currency = version.contract.legal_entity.functional_currency
-    if version.currency == currency:
-        return total, currency
-    try:
-        rate = fx_rate_for(from_currency=version.currency, to_currency=currency, on=on)
-    except DomainError:
-        return None, currency
-    return quantize(total * rate, currency), currency
-
-
-def _terms_vs_policy(
-    version: ContractVersion, lines: list, policy: dict[str, Any], values, customer, on: dt.date
-) -> list[dict]:
-    """Rows of (term, this contract, policy, state): state is ok / warning / high."""
-    rows = []
-    terms = version.payment_terms_days if version.payment_terms_days is not None else customer.payment_terms_days
-    standard, maximum = policy.get("standard_payment_terms_days"), policy.get("max_payment_terms_days")
-    state = "ok" if terms <= standard else ("high" if terms > maximum else "warning")
-    rows.append({"term": "Payment terms",
-                 "contract": f"Net {terms}" + ("" if version.payment_terms_days is not None else " (customer's)"),
-                 "policy": f"standard Net {standard}, max Net {maximum}", "state": state})
-    line_max = max((line.discount_percent for line in lines), default=Decimal(0))
-    combined = (1 - (1 - line_max / HUNDRED) * (1 - version.discount_percent / HUNDRED)) * HUNDRED
-    max_discount = policy.get("max_discount_percent", Decimal(0))
-    rows.append({"term": "Discount (line then contract)",
-                 "contract": f"{_pct(version.discount_percent)} contract · up to {_pct(combined)} combined",
-                 "policy": f"max {_pct(max_discount)}", "state": "ok" if combined <= max_discount else "high"})
-    reviewer, manager = policy.get("reviewer_max_value"), policy.get("manager_max_value")
-    compared, entity_currency = _value_in_entity_currency(version, values.total, on)
-    if compared is None:
-        state = "warning"
-    else:
-        state = "ok" if compared <= reviewer else ("warning" if compared <= manager else "high")
-    rows.append({"term": "Total contract value", "contract_money": values.total, "currency": version.currency,
-                 "compared_money": compared if entity_currency != version.currency else None,
-                 "policy_currency": entity_currency, "policy_money": (reviewer, manager), "state": state})
-    allowed = policy.get("allowed_currencies") or []
-    rows.append({"term": "Currency", "contract": version.currency,
-                 "policy": ", ".join(allowed) if allowed else "any",
-                 "state": "ok" if not allowed or version.currency in allowed else "high"})
-    high_risk = customer.risk_rating == "high"
-    required = policy.get("high_risk_min_prepayment_percent", Decimal(0)) if (
-        high_risk and policy.get("high_risk_requires_prepayment")) else Decimal(0)
-    rows.append({"term": "Prepayment", "contract": _pct(version.prepayment_percent),
-                 "policy": (f"at least {_pct(required)} (high-risk customer)" if required
-                            else f"none required ({customer.get_risk_rating_display().lower()} risk)"),
-                 "state": "ok" if version.prepayment_percent >= required else "high"})
-    max_free = policy.get("max_free_periods", 0)
-    rows.append({"term": "Free periods", "contract": str(version.free_periods), "policy": f"max {max_free}",
-                 "state": "ok" if version.free_periods <= max_free else "warning"})
-    months = version.MONTHS_PER_PERIOD.get(version.billing_frequency, 1)
-    arrears_max = policy.get("arrears_max_months", 1)
-    arrears_long = version.billing_timing == "arrears" and months > arrears_max
-    rows.append({"term": "Billing", "contract": f"{version.get_billing_frequency_display()}, "
-                                                f"{version.get_billing_timing_display().lower()}",
-                 "policy": f"arrears on periods up to {arrears_max} month{'s' if arrears_max != 1 else ''}",
-                 "state": "warning" if arrears_long else "ok"})
-    notice = policy.get("min_renewal_notice_days", 0)
-    if version.auto_renew:
-        rows.append({"term": "Auto-renew notice", "contract": f"{version.renewal_notice_days} days",
-                     "policy": f"at least {notice} days",
-                     "state": "ok" if version.renewal_notice_days >= notice else "warning"})
-    po_required = customer.po_required
-    rows.append({"term": "PO number", "contract": version.po_number or "—",
-                 "policy": "required by the customer" if po_required else "not required",
-                 "state": "high" if po_required and not version.po_number else "ok"})
-    return rows
-
-
-def _pct(value: Decimal) -> str:
-    value = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{value:f}".rstrip("0").rstrip(".")
-    return f"{text}%"
 
 
 def _exposure(assessment) -> dict[str, Any] | None:
@@ -211,7 +115,7 @@ def review_context(request: HttpRequest, contract: Contract, version: ContractVe
     assessments = list(version.assessments.all())
     assessment = assessments[0] if assessments else None
     findings = sorted(assessment.findings.all(), key=lambda f: -Finding.RANK.get(f.severity, 0)) if assessment else []
-    policy = _policy_values(assessment, contract.legal_entity_id)
+    policy = policy_values(assessment, contract.legal_entity_id)
     approvals = sorted(version.approvals.all(), key=lambda a: (a.decided_at, a.id))
     required = assessment.required_levels if assessment else 1
     upcoming = next_level(version) if version.status in OPEN_FOR_DECISION else None
@@ -227,8 +131,9 @@ def review_context(request: HttpRequest, contract: Contract, version: ContractVe
     return {
         "contract": contract, "version": version, "versions": versions, "is_latest": is_latest,
         "lines": lines, "values": values, "assessment": assessment, "findings": findings,
-        "policy": policy, "terms": _terms_vs_policy(version, lines, policy, values, contract.customer,
-                                  on=timezone.localdate(assessment.created_at) if assessment else dates.today()),
+        "policy": policy, "terms": terms_vs_policy(
+            version, assessment=assessment, findings=findings, lines=lines, policy=policy, values=values,
+            customer=contract.customer, on=timezone.localdate(assessment.created_at) if assessment else dates.today()),
         "exposure": _exposure(assessment), "approvals": approvals,
         "chain": _chain(version, approvals, required, upcoming), "required_levels": required,
         "next_level": upcoming, "next_role": Approval.LEVEL_ROLES.get(upcoming) if upcoming else None,

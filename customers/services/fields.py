@@ -6,12 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
-from otc.errors import InvalidAmount, ValidationFailed
+from otc import validation
+from otc.errors import InvalidAmount
 from otc.models import User
 from otc.money import check_plausible, parse_amount, quantize, validate_currency
+from otc.validation import Errors
 
 from ..models import Contact, Customer
 
@@ -33,7 +34,6 @@ FINANCE_FIELDS: tuple[str, ...] = (
 # A customer hierarchy deeper than this is a data error (and the loop check stops there).
 MAX_PARENT_DEPTH = 20
 
-Errors = dict[str, list[str]]
 _TRUE = {"1", "true", "yes", "y", "x", "ja", "oui"}
 _FALSE = {"0", "false", "no", "n", ""}
 
@@ -46,22 +46,13 @@ def label(field: str, model: type[models.Model] = Customer) -> str:
 
 
 def raise_if_errors(errors: Errors, *, model: type[models.Model] = Customer) -> None:
-    if not errors:
-        return
-    parts = []
-    for field, messages in errors.items():
-        name = field if "." in field or field == NON_FIELD_ERRORS else label(field, model)
-        parts.append(messages[0] if field == NON_FIELD_ERRORS else f"{name}: {messages[0]}")
-    raise ValidationFailed("Please correct: " + "; ".join(parts), fields=errors)
+    """otc.validation.raise_if_errors with the customer file's field labels."""
+    validation.raise_if_errors(errors, label=lambda field: label(field, model))
 
 
 def model_errors(instance: models.Model, *, skip: set[str] | None = None) -> Errors:
-    """Run the model's full_clean (fields, clean(), unique and check constraints)."""
-    try:
-        instance.full_clean(exclude=sorted(skip or ()))
-    except ValidationError as exc:
-        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
-    return {}
+    """The model's own rules (otc.validation.model_errors), `skip`ped fields not checked."""
+    return validation.model_errors(instance, exclude=sorted(skip or ()), by_input_name=False)
 
 
 def _text(value: Any) -> str:

@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from otc import errors
+from otc.actions import apply_service_errors
 
 from .. import services
-from ..forms import ContactForm, apply_service_errors
+from ..forms import ContactForm
 from ..models import Contact
 from ..selectors import customers_visible_to
 
@@ -24,7 +25,7 @@ def _run(request: HttpRequest, form: ContactForm, call) -> bool:
     try:
         call()
     except errors.ValidationFailed as exc:
-        apply_service_errors(form, exc.fields)
+        apply_service_errors(form, exc, field_messages=True)
         return False
     except errors.NotFound:
         raise Http404

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig
 
 from otc import errors
+from otc.actions import apply_service_errors
 from otc.dates import now
 from otc.history import history_rows
 from otc.registry import registry, render_panels
@@ -16,7 +17,7 @@ from otc.registry import registry, render_panels
 from .. import services
 from ..exports import customers_xlsx
 from ..filters import CustomerFilter
-from ..forms import CustomerForm, apply_service_errors
+from ..forms import CustomerForm
 from ..selectors import contact_history_rows, customers_visible_to
 from ..tables import CustomerTable
 
@@ -99,7 +100,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         try:
             customer = services.customer_create(data=form.service_data(), by=request.user)
         except errors.ValidationFailed as exc:
-            apply_service_errors(form, exc.fields)
+            apply_service_errors(form, exc, field_messages=True)
         except errors.PermissionDenied as exc:
             raise PermissionDenied(exc.message)
         else:
@@ -121,7 +122,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.customer_update(customer_id=customer.pk, data=form.service_data(), by=request.user, reason=reason)
         except errors.ValidationFailed as exc:
-            apply_service_errors(form, exc.fields)
+            apply_service_errors(form, exc, field_messages=True)
         except errors.NotFound:
             raise Http404
         except errors.PermissionDenied as exc:

@@ -9,6 +9,7 @@ from .posting import (
     LineSpec,
     OpenItemSpec,
     OverSettlement,
+    journal_numbers_reserve,
     journal_post,
     journal_post_batch,
     journal_reverse,
@@ -20,4 +21,5 @@ __all__ = [
     "journal_post_batch", "journal_post_manual", "journal_reverse",
     "OverSettlement",
     "number_series_take", "period_close", "period_for_posting", "period_open", "period_reopen", "periods_open_ahead",
+    "journal_numbers_reserve",
 ]

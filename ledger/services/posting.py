@@ -38,7 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 
 from customers.models import Customer
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
@@ -280,7 +280,15 @@ def _open_period(entity_id: int, document_date: dt.date, roll_forward: bool) -> 
     """The posting period, locked so that a concurrent close waits for this posting."""
     for _ in range(3):
         period, entry_date = period_for_posting(legal_entity_id=entity_id, date=document_date, roll_forward=roll_forward)
-        locked = Period.objects.select_for_update(of=("self",)).get(pk=period.pk)
+        if connection.vendor == "postgresql":
+            # A shared lock: postings of one entity run side by side (the month-end run's parallel
+            # chunks), while a close (FOR UPDATE) still waits for every posting in the period.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT status FROM ledger_period WHERE id = %s FOR SHARE", [period.pk])
+                period.status = cursor.fetchone()[0]
+            locked = period
+        else:
+            locked = Period.objects.select_for_update(of=("self",)).get(pk=period.pk)
         if locked.status == Period.Status.OPEN:
             return locked, entry_date
     raise DomainError(f"The period {period.label} was closed while posting; try again.")
@@ -348,15 +356,23 @@ class EntrySpec:
 
 def _write(
     *, entity: LegalEntity, kind: str, document_date: dt.date, entries: list[tuple[EntrySpec, list[_Line]]],
-    by: User | None, roll_forward: bool, reverses_id: int | None = None,
+    by: User | None, roll_forward: bool, reverses_id: int | None = None, reserved_numbers: list[str] | None = None,
 ) -> list[JournalEntry]:
-    """Lock the period and the settled items, take the numbers, insert entries, items and lines."""
+    """Lock the period and the settled items, take the numbers (or use `reserved_numbers`, taken
+    earlier by `journal_numbers_reserve`), insert entries, items and lines."""
     if kind == JournalEntry.Kind.MANUAL:
         roll_forward = False  # a manual journal never moves silently into another period
     period, entry_date = _open_period(entity.id, document_date, roll_forward)
     moves = _settlements([line for _, work in entries for line in work], entity)
-    numbers = number_series_take(legal_entity_id=entity.id, doc_type="journal", fiscal_year=entry_date.year,
-                                 count=len(entries))
+    if reserved_numbers is None:
+        numbers = [f"JE-{entity.code}-{entry_date.year}-{n:06d}" for n in number_series_take(
+            legal_entity_id=entity.id, doc_type="journal", fiscal_year=entry_date.year, count=len(entries))]
+    else:
+        numbers = list(reserved_numbers)
+        prefix = f"JE-{entity.code}-{entry_date.year}-"
+        if len(numbers) != len(entries) or not all(number.startswith(prefix) for number in numbers):
+            raise DomainError(f"The reserved journal numbers do not fit {len(entries)} entries dated "
+                              f"{entry_date.isoformat()} ({prefix}...): the period moved since they were reserved.")
     types: dict[type, ContentType] = {}
     rows = []
     for (spec, _), number in zip(entries, numbers, strict=True):
@@ -366,7 +382,7 @@ def _write(
             source_type = types.get(source.__class__) or types.setdefault(
                 source.__class__, ContentType.objects.get_for_model(source.__class__))
         rows.append(JournalEntry(
-            legal_entity=entity, number=f"JE-{entity.code}-{entry_date.year}-{number:06d}", kind=kind,
+            legal_entity=entity, number=number, kind=kind,
             entry_date=entry_date, document_date=document_date, period=period, memo=spec.memo[:255],
             source_type=source_type, source_id=source.pk if source is not None else None,
             source_reference=spec.source_reference[:60], reverses_id=reverses_id, posted_by=by,
@@ -463,10 +479,13 @@ def journal_post_batch(
     entries: list[EntrySpec],
     by: User | None,
     roll_forward: bool = True,
+    reserved_numbers: list[str] | None = None,
 ) -> list[JournalEntry]:
     """Post many balanced entries of one entity, kind and document date, all or nothing, under
     the rules of `journal_post` (the module docstring) with a constant number of queries. Their
-    journal numbers are consecutive, in the order given. A failing entry refuses the batch with
+    journal numbers are consecutive, in the order given; or `reserved_numbers`, one per entry,
+    reserved earlier by `journal_numbers_reserve` (so that postings of one entity need not wait
+    for each other on the journal series: the month-end run's parallel chunks). A failing entry refuses the batch with
     "Entry n: ..." naming it. Returns the entries in the order given, each with `opened_items`:
     the open items its lines opened, in line order."""
     entity = _entity(legal_entity_id)
@@ -483,7 +502,22 @@ def journal_post_batch(
                                    fields=exc.fields) from exc
     _check_customers([line for spec in entries for line in spec.lines])
     return _write(entity=entity, kind=kind, document_date=document_date, entries=prepared, by=by,
-                  roll_forward=roll_forward)
+                  roll_forward=roll_forward, reserved_numbers=reserved_numbers)
+
+
+def journal_numbers_reserve(*, legal_entity_id: int, document_date: dt.date, count: int,
+                            roll_forward: bool = True) -> list[str]:
+    """Take `count` journal numbers now (under the series lock, inside the caller's transaction)
+    for entries dated `document_date` that `journal_post_batch(reserved_numbers=...)` posts later,
+    in another transaction. The caller must post them (retrying until it does): a reserved number
+    never posted is a gap. The year is the posting date's, after rolling forward past a closed
+    period; if a close moves the date into another year before the posting, it is refused."""
+    if count < 1:
+        return []
+    entity = _entity(legal_entity_id)
+    _, entry_date = period_for_posting(legal_entity_id=legal_entity_id, date=document_date, roll_forward=roll_forward)
+    return [f"JE-{entity.code}-{entry_date.year}-{n:06d}" for n in number_series_take(
+        legal_entity_id=legal_entity_id, doc_type="journal", fiscal_year=entry_date.year, count=count)]
 
 
 @transaction.atomic

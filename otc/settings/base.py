@@ -240,8 +240,16 @@ SPECTACULAR_SETTINGS = {
         "TicketPriorityEnum": "helpdesk.models.Priority",
         "TicketCategoryEnum": "helpdesk.models.Category",
         "WebhookDeliveryStatusEnum": "otc.models.WebhookDelivery.Status",
+        "DisputeReasonEnum": "collections_app.models.disputes.DisputeReason",  # issue 10 (i10a)
     },
 }
+# Collections' choice sets named once (several share a field name such as "reason" or "status").
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "DisputeReasonEnum": "collections_app.models.DisputeReason",
+    "SpecificReserveReasonEnum": "collections_app.models.SpecificReason",
+    "WriteOffReasonEnum": "collections_app.models.WriteOffReason",
+    "WriteOffStatusEnum": "collections_app.models.WriteOffStatus",
+})
 # Absolute links in e-mails and webhooks.
 OTC_BASE_URL = env.str("OTC_BASE_URL", default="http://127.0.0.1:8000")
 # Accounting periods are opened (by a Controller or the schedule) up to this many months after
@@ -337,3 +345,12 @@ AR_REPORT_THRESHOLDS = {  # the exception rules of the report pack (receivables/
     "customer_overdue_rise": env.str("AR_REPORT_CUSTOMER_OVERDUE_RISE", default="10000"),
     "unapplied_cash_pct": env.str("AR_REPORT_UNAPPLIED_CASH_PCT", default="5"),
 }
+
+# --- collections: dunning letters' PDFs and e-mails on the documents queue (i10b) ---
+CELERY_TASK_ROUTES["collections.dunning_letters_publish"] = {"queue": "documents"}
+# --- Scale-out: workers through pgbouncer in transaction mode (docs/operations.md#scale-out) ---
+# A transaction pooler hands each transaction to any server connection: no server-side cursors
+# (they live across transactions). Production repeats this after its own DATABASES.
+DATABASE_POOL_MODE = env.str("DATABASE_POOL_MODE", default="")
+if DATABASE_POOL_MODE == "transaction" and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True

@@ -4,7 +4,7 @@ REDIS_URL, ALLOWED_HOSTS. Served by gunicorn; static files by whitenoise."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEV_SECRET_KEY, env
+from .base import DATABASE_POOL_MODE, DEV_SECRET_KEY, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -56,3 +56,7 @@ OTC_2FA_REQUIRED_ROLES = env.list("OTC_2FA_REQUIRED_ROLES", default=["Controller
 OTC_2FA_REQUIRED_FOR_SUPERUSERS = env.bool("OTC_2FA_REQUIRED_FOR_SUPERUSERS", default=True)
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
+# --- Scale-out: workers through pgbouncer in transaction mode (docs/operations.md#scale-out) ---
+if DATABASE_POOL_MODE == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True

@@ -25,6 +25,7 @@ STATUS_COLOURS = {
     "new": "info", "waiting_requester": "warning", "waiting_customer": "secondary", "resolved": "primary",
     "breached": "danger", "running": "success", "paused": "secondary", "met": "primary", "normal": "secondary",
     "urgent": "danger", "threaded": "success", "held": "warning", "refused": "danger", "sent": "info",
+    "written_off": "dark", "posted": "success",
 }
 
 

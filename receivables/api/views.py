@@ -19,11 +19,11 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from billing.api.views import DocumentNegotiation
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from ledger.models import LegalEntity
 from otc import dates
+from otc.api.negotiation import DocumentNegotiation
 from otc.api.views import OtcAPIView, OtcGenericViewSet
 from otc.errors import NotFound, ValidationFailed
 

@@ -20,10 +20,11 @@ from ledger.services import journal_post_batch
 from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, ValidationFailed
-from otc.services import outbox_emit_many, record_status_changes
+from otc.services import ensure_transition, outbox_emit_many, record_status_changes
 from receivables.models import Receipt, ReceiptApplication
 
-from .receipts import LIVE, _application, _identification, _item_application, _status_after, payable_items
+from .postings import application_entry, identification_entry, item_application_entry, status_after
+from .receipts import LIVE, payable_items
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
     by_receipt = {d.receipt_id: d for d in decisions}
     for (entity_id, on), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         entries = journal_post_batch(legal_entity_id=entity_id, kind=JournalEntry.Kind.APPLICATION, document_date=on,
-                                     by=None, entries=[_application(receipt, receipt._owner, invoices[i], amount) if i > 0
-                                                       else _item_application(receipt, receipt._owner, items[-i], amount)
+                                     by=None, entries=[application_entry(receipt, receipt._owner, invoices[i], amount) if i > 0
+                                                       else item_application_entry(receipt, receipt._owner, items[-i], amount)
                                                        for receipt, i, amount in group])
         for (receipt, invoice_id, amount), entry in zip(group, entries, strict=True):
             decision = by_receipt[receipt.pk]
@@ -114,9 +115,12 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
         receipt = receipts[decision.receipt_id]
         before = receipt.status
         receipt.amount_applied += sum((amount for _, amount in decision.allocations), Decimal(0))
-        receipt.status = _status_after(receipt)
-        if decision.on_account and receipt.status == Receipt.Status.PARTIALLY_APPLIED:
-            receipt.status = Receipt.Status.ON_ACCOUNT
+        status = status_after(receipt)
+        if decision.on_account and status == Receipt.Status.PARTIALLY_APPLIED:
+            status = Receipt.Status.ON_ACCOUNT
+        if status != before:
+            ensure_transition(receipt, to=status)
+        receipt.status = status
         receipt.match_status, receipt.match_score, receipt.updated_at = Receipt.Match.AUTO, decision.score, stamp
         if receipt.status != before:
             moved[before].append(receipt)
@@ -142,7 +146,7 @@ def _identify_all(receipts: list[Receipt], today) -> None:
     for entity_id, group in sorted(by_entity.items()):
         entries = journal_post_batch(
             legal_entity_id=entity_id, kind=JournalEntry.Kind.RECEIPT, document_date=today, by=None,
-            entries=[_identification(r, r._owner, f"Receipt {r.number} identified by the matcher") for r in group])
+            entries=[identification_entry(r, r._owner, f"Receipt {r.number} identified by the matcher") for r in group])
         for receipt, entry in zip(group, entries, strict=True):
             receipt.customer_id, receipt.identify_entry, receipt.open_item = receipt._owner, entry, entry.opened_items[0]
 

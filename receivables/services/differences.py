@@ -26,7 +26,7 @@ from otc.money import money_text, quantize
 from otc.services import approval_limit
 from receivables.matching import MatchPolicy
 
-from .receipts import _require, lock_receipt
+from .receipts import lock_receipt, require_perm
 
 
 def difference_tolerance(gross: Decimal, currency: str, policy: MatchPolicy | None = None) -> Decimal:
@@ -49,7 +49,7 @@ def _account(legal_entity_id: int) -> Account:
 def difference_write_off(*, receipt_id: int, invoice_id: int, amount: Decimal, by: User) -> JournalEntry:
     """Write off what a short payment left open on `invoice_id` (exactly that, within tolerance and
     the person's limit), referring to the receipt that paid the rest."""
-    _require(by, "receivables.apply_receipt", "write off payment differences")
+    require_perm(by, "receivables.apply_receipt", "write off payment differences")
     receipt = lock_receipt(receipt_id)
     invoice = Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice_id).first()
     if invoice is None or not receipt.applications.filter(invoice_id=invoice_id, reversed_at__isnull=True).exists():

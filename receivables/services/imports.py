@@ -32,7 +32,7 @@ def _check(data: bytes, file_name: str, by: User | None) -> str:
     return digest
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def statement_import(*, data: bytes, file_name: str, by: User, format: str | None = None,  # noqa: A002
                      csv_mapping: CsvMapping | None = None, auto_match: bool = True) -> StatementImport:
     """Import one statement file (all or nothing). Returns the import with its counts; receipts

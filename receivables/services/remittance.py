@@ -218,7 +218,7 @@ def _resolve(numbers: list[str], open_invoices) -> dict[str, list[Invoice]]:
     return found
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def receipt_apply_remittance(*, receipt_id: int, data: bytes, file_name: str, by: User) -> list[ReceiptApplication]:
     """Apply a receipt by its remittance advice (rules in the module docstring): all rows or none."""
     if by is None or not by.has_perm("receivables.apply_receipt"):

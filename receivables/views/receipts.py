@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from customers.selectors import customers_visible_to
 from otc import errors
-from otc.actions import button_action, require
+from otc.actions import button_action, form_data, require
 from otc.history import history_rows
 from otc.money import format_amount, minor_units
 
@@ -203,21 +203,12 @@ def _action(request: HttpRequest, pk: int, *, permission: str, act, done) -> Htt
                          act=lambda: act(receipt), done=done)
 
 
-def _valid(form) -> dict[str, Any]:
-    """The form's data, or the first error as a refusal the button helper shows."""
-    if not form.is_valid():
-        errors_ = [f"{'' if name == '__all__' else name.replace('_', ' ').capitalize() + ': '}{messages_[0]}"
-                   for name, messages_ in form.errors.items()]
-        raise errors.ValidationFailed(errors_[0])
-    return form.cleaned_data
-
-
 @login_required
 @permission_required(VIEW_RECEIPT, raise_exception=True)
 @require_POST
 def receipt_identify_view(request: HttpRequest, pk: int) -> HttpResponse:
     def act(receipt: Receipt) -> Receipt:
-        customer_id = _valid(IdentifyForm(request.POST))["customer"]
+        customer_id = form_data(IdentifyForm(request.POST))["customer"]
         if not customers_visible_to(request.user).filter(pk=customer_id).exists():
             raise errors.ValidationFailed("Choose a customer from the list.")
         return receipt_identify(receipt_id=receipt.pk, customer_id=customer_id, by=request.user)
@@ -230,10 +221,10 @@ def receipt_identify_view(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(VIEW_RECEIPT, raise_exception=True)
 @require_POST
 def receipt_on_account_view(request: HttpRequest, pk: int) -> HttpResponse:
-    note = NoteForm(request.POST)
-    text = note.cleaned_data["note"] if note.is_valid() else ""
+    form = NoteForm(request.POST)
     return _action(request, pk, permission=APPLY,
-                   act=lambda receipt: receipt_put_on_account(receipt_id=receipt.pk, by=request.user, note=text),
+                   act=lambda receipt: receipt_put_on_account(receipt_id=receipt.pk, by=request.user,
+                                                              note=form_data(form)["note"]),
                    done=lambda r: f"{r.number}: {format_amount(r.unapplied_amount, r.currency)} {r.currency} left on "
                                   f"{r.customer.name}'s account.")
 
@@ -243,7 +234,7 @@ def receipt_on_account_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def receipt_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
     def act(receipt: Receipt) -> Receipt:
-        data = _valid(RefundForm(request.POST, currency=receipt.currency))
+        data = form_data(RefundForm(request.POST, currency=receipt.currency))
         return receipt_refund(receipt_id=receipt.pk, amount=data["amount"], by=request.user, reason=data["reason"])
 
     return _action(request, pk, permission=REFUND, act=act,
@@ -256,7 +247,7 @@ def receipt_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def receipt_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
     def act(receipt: Receipt) -> Receipt:
-        return receipt_reverse(receipt_id=receipt.pk, by=request.user, reason=_valid(ReasonForm(request.POST))["reason"])
+        return receipt_reverse(receipt_id=receipt.pk, by=request.user, reason=form_data(ReasonForm(request.POST))["reason"])
 
     return _action(request, pk, permission=REVERSE, act=act,
                    done=lambda r: f"{r.number} reversed ({r.reversal_reason}); its invoices are open again.")
@@ -270,7 +261,7 @@ def application_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
     receipt = visible_receipt(request, application.receipt_id)
 
     def act() -> ReceiptApplication:
-        reason = _valid(ReasonForm(request.POST))["reason"]
+        reason = form_data(ReasonForm(request.POST))["reason"]
         return application_reverse(application_id=application.pk, by=request.user, reason=reason)
 
     return button_action(request, permission=APPLY, back=reverse("receivables:receipt_detail", args=[receipt.pk]),

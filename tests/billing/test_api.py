@@ -16,7 +16,7 @@ from billing.models import CreditNote, CreditNoteLine, Invoice
 from billing.services import invoice_hold, invoices_issue
 from customers.models import Customer
 from otc.models import IdempotencyKey
-from tests.billing.test_invoices import de_entity, draft, issued
+from tests.factories.billing import de_entity, draft, issued
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import integration_client, user_with_role
 

@@ -16,8 +16,8 @@ from billing.pdf import invoice_render_pdf
 from billing.services import credit_note_approve, credit_note_issue, credit_note_request
 from billing.services.credit_notes import credit_note_render_pdf
 from otc.models import ApprovalLimit
-from tests.billing.test_invoices import de_entity, issued
 from tests.billing.test_pdf import text_of
+from tests.factories.billing import de_entity, issued
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory
 from tests.factories.otc import user_with_role

@@ -12,7 +12,7 @@ from django.urls import reverse
 from billing.services import invoice_hold, invoice_release
 from otc.errors import LimitExceeded
 from otc.models import ApprovalLimit, StatusChange
-from tests.billing.test_invoices import de_entity, draft, specialist
+from tests.factories.billing import de_entity, draft, specialist
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

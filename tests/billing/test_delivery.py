@@ -10,7 +10,7 @@ from django.core import mail
 from billing.models import Delivery, PortalSubmission
 from billing.services import invoice_deliver, invoices_issue
 from billing.services.portal import add_business_days
-from tests.billing.test_invoices import ISSUE, de_entity, draft, issued
+from tests.factories.billing import ISSUE, de_entity, draft, issued
 from tests.factories.customers import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

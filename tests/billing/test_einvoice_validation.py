@@ -24,7 +24,7 @@ from billing.models import CreditNote, Invoice, TaxCode
 from billing.pdf import invoice_render_pdf
 from billing.services import credit_note_approve, credit_note_issue, credit_note_request, invoices_issue
 from otc.models import ApprovalLimit
-from tests.billing.test_invoices import ISSUE, de_entity, draft
+from tests.factories.billing import ISSUE, de_entity, draft
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

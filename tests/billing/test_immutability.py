@@ -18,7 +18,7 @@ from billing.models import CreditNote, CreditNoteLine, Delivery, ImmutableDocume
 from billing.services import credit_note_approve, credit_note_issue, credit_note_request
 from otc.bulk import bulk_insert_rows, bulk_update_rows
 from otc.models import ApprovalLimit
-from tests.billing.test_invoices import de_entity, draft, issued
+from tests.factories.billing import de_entity, draft, issued
 from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db

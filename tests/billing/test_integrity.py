@@ -21,7 +21,7 @@ from billing.models import CreditNote, Delivery, Invoice
 from billing.pdf import invoice_store_pdf
 from billing.services import credit_note_approve, credit_note_issue, credit_note_request, invoice_deliver
 from otc.models import ApprovalLimit
-from tests.billing.test_invoices import de_entity, issued
+from tests.factories.billing import de_entity, issued
 from tests.factories.customers import ContactFactory, CustomerFactory
 from tests.factories.otc import integration_client, user_with_role
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from billing.models import Delivery
 from billing.services import invoice_void, invoices_issue
-from tests.billing.test_invoices import ISSUE, de_entity, draft, issued, specialist
+from tests.factories.billing import ISSUE, de_entity, draft, issued, specialist
 from tests.factories.customers import ContactFactory, CustomerFactory
 from tests.factories.otc import user_with_role
 from tests.receivables.test_statements import world  # noqa: F401 - the fixture

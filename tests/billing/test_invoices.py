@@ -11,7 +11,6 @@ import pytest
 from billing.models import Invoice, InvoiceLine
 from billing.services import (
     invoice_compute_line,
-    invoice_create_manual,
     invoice_hold,
     invoice_issue,
     invoice_release,
@@ -19,51 +18,18 @@ from billing.services import (
     invoice_void,
     invoices_issue,
 )
-from billing.tax import seed_tax_codes
 from ledger.models import JournalEntry, NumberSeries, OpenItem
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import OutboxEvent, StatusChange
+from tests.factories.billing import ISSUE, de_entity, draft, issued, specialist  # noqa: F401 - re-exported
 from tests.factories.contracts import ProductFactory
 from tests.factories.customers import CustomerFactory
-from tests.factories.ledger import LegalEntityFactory, post_receipt
+from tests.factories.ledger import post_receipt
 from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-ISSUE = dt.date(2026, 3, 31)
-
-
-# --- helpers (also used by the PDF and delivery tests) ---------------------------------------
-
-def de_entity(code: str = "DE01", **kwargs) -> object:
-    seed_tax_codes()
-    defaults = {
-        "code": code, "legal_name": f"otc {code} GmbH", "address_line1": "Friedrichstrasse 10", "city": "Berlin",
-        "postal_code": "10117", "country": "DE", "tax_id": "DE136695976", "registration_number": "HRB 123456 B",
-        "functional_currency": "EUR", "invoice_prefix": f"{code}-INV", "iban": "DE89370400440532013000",
-        "bic": "COBADEFFXXX", "bank_name": "Commerzbank", "bank_account_name": f"otc {code} GmbH",
-    }
-    defaults.update(kwargs)
-    return LegalEntityFactory(**defaults)
-
-
-def specialist():
-    return user_with_role("Billing Specialist")
-
-
-def draft(entity, customer=None, lines=None, by=None, **data) -> Invoice:
-    customer = customer or CustomerFactory(country="DE", legal_name="Kunde Eins GmbH")
-    lines = lines or [{"description": "Platform subscription", "quantity": D("1"), "unit_price": D("1000.00"),
-                       "tax_category": "digital", "unit": "MON"}]
-    payload = {"legal_entity": entity, "customer": customer, "currency": "EUR",
-               "service_start": dt.date(2026, 3, 1), "service_end": dt.date(2026, 3, 31), **data}
-    return invoice_create_manual(data=payload, lines=lines, by=by or specialist())
-
-
-def issued(entity, **kwargs) -> Invoice:
-    invoice = draft(entity, **kwargs)
-    return invoices_issue(invoice_ids=[invoice.pk], by=None, issue_date=ISSUE, queue_documents=False)[0]
 
 
 def series_next(entity, year: int = 2026) -> int | None:

@@ -11,7 +11,7 @@ from billing.models import Invoice
 from billing.services import invoices_issue
 from ledger.models import JournalEntry
 from ledger.selectors import ar_reconciliation
-from tests.billing.test_invoices import ISSUE, de_entity, draft
+from tests.factories.billing import ISSUE, de_entity, draft
 
 THREADS, PER_THREAD = 6, 4
 

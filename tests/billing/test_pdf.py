@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from billing.pdf import invoice_render_pdf, invoice_store_pdf
-from tests.billing.test_invoices import de_entity, draft, issued
+from tests.factories.billing import de_entity, draft, issued
 from tests.factories.customers import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from billing.tasks import billing_run_monthly
 from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition, PermissionDenied
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.contracts import (
     ContractFactory,
     ContractLineFactory,

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.models import BillingRun, Invoice
-from tests.billing.test_invoices import ISSUE, de_entity, draft, issued
+from tests.factories.billing import ISSUE, de_entity, draft, issued
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

@@ -18,7 +18,7 @@ from billing.models import CreditNote
 from billing.services import credit_note_approve, credit_note_request
 from ledger.selectors import ar_reconciliation
 from otc.models import ApprovalLimit, User
-from tests.billing.test_invoices import de_entity, draft, issued
+from tests.factories.billing import de_entity, draft, issued
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 
@@ -312,3 +312,15 @@ def test_pdf_download_returns_the_stored_bytes(client, invoice, settings, tmp_pa
 def test_nav_has_credit_notes(client, invoice):
     login(client, "Collector")
     assert reverse("billing:credit_notes") in client.get(reverse("billing:invoices")).content.decode()
+
+
+def test_an_over_long_rejection_note_is_refused_with_its_limit_not_dropped(client, invoice):
+    note = request_note(invoice, user_with_role("Collector"))
+    login(client, "Finance Manager")
+
+    page = client.post(reverse("billing:credit_note_reject", args=[note.pk]), {"note": "x" * 5001},
+                       follow=True).content.decode()
+
+    assert "at most 5000 characters (it has 5001)" in page and "Say why" not in page
+    note.refresh_from_db()
+    assert (note.status, note.decision_note) == ("requested", "")

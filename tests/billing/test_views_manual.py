@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from billing.models import Invoice
 from otc.models import User
-from tests.billing.test_invoices import de_entity, draft, issued
+from tests.factories.billing import de_entity, draft, issued
 from tests.factories.contracts import ProductFactory
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role

@@ -15,7 +15,7 @@ from django.urls import reverse
 from billing.models import PortalSubmission
 from billing.services.portal import portal_submission_ensure
 from otc.models import User
-from tests.billing.test_invoices import ISSUE, de_entity, issued
+from tests.factories.billing import ISSUE, de_entity, issued
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from billing.models import BillingException, BillingRun, Invoice
 from billing.tasks import billing_run_issue_task
 from otc.models import User
-from tests.billing.test_invoices import ISSUE, de_entity, draft
+from tests.factories.billing import ISSUE, de_entity, draft
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 
@@ -77,7 +77,7 @@ def test_issue_from_the_page_runs_the_task_and_issues_the_drafts(client, today, 
     assert 'hx-trigger="every 2s"' not in body
 
 
-def test_the_page_enqueues_the_task_and_polls_until_the_worker_is_done(client, enqueued):
+def test_the_page_enqueues_the_task_and_polls_until_the_worker_is_done(client, enqueued, settings, tmp_path):
     # given a broker: the view only enqueues
     run = generated_run(drafts=3, held=0)
     user = login(client, "Billing Specialist")
@@ -96,7 +96,16 @@ def test_the_page_enqueues_the_task_and_polls_until_the_worker_is_done(client, e
     assert billing_run_issue_task(run_id=run.pk, by_id=user.pk) == 3
     # then the polled partial shows the run issued and stops polling
     partial = client.get(reverse("billing:run_progress", args=[run.pk]), {"issuing": since}).content.decode()
-    assert "hx-get" not in partial and "3 issued · 0 drafts to issue" in partial and "100%" in partial
+    assert "3 issued · 0 drafts to issue" in partial and "100%" in partial
+    # ...but the month-end goes on until every invoice is rendered and delivered: it still polls
+    assert "hx-get" in partial and "0 rendered" in partial and "0 of 3 done" in partial
+    settings.MEDIA_ROOT = tmp_path
+    from billing.tasks import invoices_publish_task
+
+    invoices_publish_task(invoice_ids=list(Invoice.objects.filter(billing_run=run).values_list("pk", flat=True)))
+    partial = client.get(reverse("billing:run_progress", args=[run.pk]), {"issuing": since}).content.decode()
+    assert "hx-get" not in partial and "3 rendered" in partial and "3 of 3 done" in partial
+    assert "month-end finished" in partial
 
 
 def test_issuing_progress_counts_what_is_left(client):

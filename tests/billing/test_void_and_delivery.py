@@ -37,7 +37,7 @@ from ledger.models import JournalEntry
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition
 from otc.models import ApprovalLimit, StatusChange
-from tests.billing.test_invoices import de_entity, issued
+from tests.factories.billing import de_entity, issued
 from tests.factories.customers import ContactFactory, CustomerFactory
 from tests.factories.otc import user_with_role
 
@@ -259,3 +259,35 @@ def test_a_pending_upload_of_an_invoice_voided_before_upload_leaves_the_worklist
     assert (voided.void_credit_note_id, voided.void_entry.kind) == (None, "reversal")
     assert not portal_worklist().filter(invoice=invoice).exists()
     assert portal_worklist_counts()["pending"] == 0
+
+
+def test_a_credit_note_pdf_that_fails_to_render_is_retried_by_its_task_and_rendered_on_demand(
+        limits, monkeypatch, django_capture_on_commit_callbacks):
+    """Issue 17: the credit note's PDF is rendered by a documents task with retries, like an
+    invoice's, never in-process swallowing the error; a download renders it when still missing."""
+    from billing.services import credit_note_pdf_download
+    from billing.tasks import DOCUMENT_TASK, credit_note_publish_task
+
+    assert credit_note_publish_task.max_retries == DOCUMENT_TASK["max_retries"] == 5
+    assert credit_note_publish_task.autoretry_for == (Exception,) and credit_note_publish_task.acks_late
+    invoice = issued(de_entity(), customer=customer())
+    note = credit_note_request(invoice_id=invoice.pk, by=user_with_role("Collector"), reason="goodwill",
+                               explanation="Outage", amount=D("100.00"))
+    credit_note_approve(credit_note_id=note.pk, by=user_with_role("Finance Manager"))
+
+    def broken(note):
+        raise OSError("fontconfig cache unreadable")
+
+    monkeypatch.setattr("billing.services.credit_notes.credit_note_render_pdf", broken)
+    from celery.exceptions import Retry
+
+    # The task fails loudly and is retried (eager: the Retry is raised).
+    with pytest.raises(Retry, match="fontconfig"), django_capture_on_commit_callbacks(execute=True):
+        credit_note_issue(credit_note_id=note.pk, by=user_with_role("Billing Specialist"))
+    note.refresh_from_db()
+    assert note.status == "issued" and note.pdf_sha256 == "" and not note.deliveries.exists()
+    monkeypatch.undo()
+    content, name = credit_note_pdf_download(credit_note_id=note.pk)  # the download renders it now
+    note.refresh_from_db()
+    assert name == "DE01-CN-2026-000001.pdf" and hashlib.sha256(content).hexdigest() == note.pdf_sha256
+    assert credit_note_publish_task(credit_note_id=note.pk) == "email sent"  # the retry delivers it once

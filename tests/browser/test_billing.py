@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from billing.models import CreditNote
 from otc.models import ApprovalLimit
-from tests.billing.test_invoices import de_entity, issued
 from tests.browser.conftest import login, logout
+from tests.factories.billing import de_entity, issued
 from tests.factories.otc import user_with_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from helpdesk.models import Queue, Ticket
 from helpdesk.services import queue_ensure
-from tests.billing.test_invoices import de_entity, issued
 from tests.browser.conftest import login, logout
+from tests.factories.billing import de_entity, issued
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

@@ -99,6 +99,8 @@ def test_seed_demo_builds_a_consistent_demo_and_is_idempotent(capsys, today, day
         assert_einvoices(einvoice_validator)
     assert_helpdesk()
     assert_aging(dates.today())
+    assert_reserve(dates.today())
+    assert_collections(dates.today())
     out = capsys.readouterr().out
     assert "Receivables: statements imported by format" in out and "applied automatically" in out
 
@@ -192,10 +194,13 @@ def assert_billing(this_month: dt.date, m3: dt.date, m2: dt.date, m1: dt.date) -
     # credit notes in every state, requested by the billing specialist and decided by someone else
     # (those the help-desk agent requested from tickets are checked in assert_helpdesk; the credit
     # notes cancelling voided invoices are the voiding manager's, checked above)
+    # (the collector's dispute credit notes are checked in assert_collections)
+    from collections_app.models import Dispute
     from helpdesk.models import Ticket
 
     notes = (CreditNote.objects.exclude(pk__in=Ticket.objects.exclude(credit_note=None).values("credit_note"))
-             .exclude(reason="cancellation", invoice__status="void"))
+             .exclude(reason="cancellation", invoice__status="void")
+             .exclude(pk__in=Dispute.objects.exclude(credit_note=None).values("credit_note")))
     assert {"requested", "approved", "rejected", "issued"} == set(notes.values_list("status", flat=True))
     assert set(notes.values_list("requested_by", flat=True)) == {billing.pk}
     assert not notes.exclude(decided_by=None).filter(decided_by=billing).exists()
@@ -307,3 +312,55 @@ def assert_aging(today: dt.date) -> None:
                  .order_by("snapshot__as_of").values_list("bucket", flat=True))
     assert slide == sorted(slide) and slide[0] == 0 and slide[-1] >= 4
     assert ArReportPack.objects.filter(month=today.replace(day=1) - dt.timedelta(days=1)).exists()
+
+
+def assert_reserve(today: dt.date) -> None:
+    """Roll rates derived from the twelve month-end snapshots; last month's reserve of every entity
+    prepared by the manager, approved and posted by the Controller, recomputing to the cent; the
+    agency-placed Driftwood Logistics reserved specifically, not in the matrix."""
+    from collections_app.models import ReserveRun
+    from collections_app.selectors.reserve import allowance_balance
+    from collections_app.services.reserve import reserve_run_recompute
+
+    last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+    runs = ReserveRun.objects.filter(as_of=last_month_end, status="posted").select_related("legal_entity")
+    assert {r.legal_entity.code for r in runs} == set(LegalEntity.objects.values_list("code", flat=True))
+    for run in runs:
+        assert (run.prepared_by.username, run.approved_by.username, run.posted_by.username) == (
+            "manager", "controller", "controller")
+        assert run.policy.method == "roll_rate" and len(run.derivation["rows"]) >= 10
+        assert allowance_balance(legal_entity_id=run.legal_entity_id, as_of=last_month_end) == run.required_total
+        assert reserve_run_recompute(run_id=run.id).total == run.required_total
+    us = runs.get(legal_entity__code="US01")
+    assert us.required_total > 0 and us.journal_entry.kind == "reserve"
+    [specific] = us.lines.filter(kind="specific")
+    assert specific.customer.legal_name == "Driftwood Logistics Inc." and specific.allowance > 0
+    assert runs.get(legal_entity__code="DE01").policy.overlay_factor == Decimal("1.25")
+
+def assert_collections(today: dt.date) -> None:
+    """The collector's month (demo/collections.py): every customer assigned by the rules, contacts
+    logged with outcomes and next actions, a dispute resolved by an issued credit note and one
+    rejected, promises kept and broken, a payment plan with its first instalment kept, and a
+    worklist that ranks what is left."""
+    from collections_app.models import Activity, CollectorAssignment, Dispute, PromiseToPay
+    from collections_app.selectors.worklist import worklist
+
+    cole = User.objects.get(username="collector")
+    assert CollectorAssignment.objects.filter(collector=cole).count() == Customer.objects.count()
+    activities = Activity.objects.all()
+    assert {"call", "email", "meeting"} <= set(activities.values_list("kind", flat=True))
+    assert set(activities.values_list("by", flat=True)) == {cole.pk}
+    assert activities.filter(at__date__lt=today - dt.timedelta(days=20)).exists()
+    credited = Dispute.objects.get(status="resolved_credit")
+    assert credited.credit_note.status == "issued" and credited.credit_note.requested_by == cole
+    assert credited.credit_note.decided_by.username == "manager" and credited.credit_note.gross_total == credited.amount
+    assert Dispute.objects.filter(status="rejected").exclude(resolution_note="").exists()
+    assert Dispute.objects.filter(status__in=["open", "in_progress"]).exists()
+    promises = PromiseToPay.objects.all()
+    assert promises.filter(status="kept", plan_reference="").exists()
+    assert promises.filter(status="broken").exists()
+    plan = list(promises.exclude(plan_reference="").order_by("instalment").values_list("status", flat=True))
+    assert plan == ["kept", "open", "open"]
+    rows = worklist(user=cole)
+    assert rows and rows == sorted(rows, key=lambda r: (-r.score, -r.overdue, r.name))
+    assert any(r.promises_broken for r in rows) and all(r.reasons for r in rows)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from billing.models import Delivery
 from billing.services.delivery import invoice_deliver
 from demo.billing import documents_on_first_download
-from tests.billing.test_invoices import de_entity, issued
+from tests.factories.billing import de_entity, issued
 from tests.factories.customers import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,11 @@ from decimal import Decimal
 import factory
 
 from billing.models import Invoice, InvoiceLine, TaxCode
+from billing.services import invoice_create_manual, invoices_issue
+from billing.tax import seed_tax_codes
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory
+from tests.factories.otc import user_with_role
 
 
 class TaxCodeFactory(factory.django.DjangoModelFactory):
@@ -51,3 +54,38 @@ class InvoiceLineFactory(factory.django.DjangoModelFactory):
     tax_code = factory.SubFactory(TaxCodeFactory)
     tax_rate = Decimal("19.0000")
     tax_amount = Decimal("19.00")
+
+
+# --- helpers shared by the billing, receivables and collections tests --------------------------
+
+ISSUE = dt.date(2026, 3, 31)
+
+
+def de_entity(code: str = "DE01", **kwargs) -> object:
+    seed_tax_codes()
+    defaults = {
+        "code": code, "legal_name": f"otc {code} GmbH", "address_line1": "Friedrichstrasse 10", "city": "Berlin",
+        "postal_code": "10117", "country": "DE", "tax_id": "DE136695976", "registration_number": "HRB 123456 B",
+        "functional_currency": "EUR", "invoice_prefix": f"{code}-INV", "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX", "bank_name": "Commerzbank", "bank_account_name": f"otc {code} GmbH",
+    }
+    defaults.update(kwargs)
+    return LegalEntityFactory(**defaults)
+
+
+def specialist():
+    return user_with_role("Billing Specialist")
+
+
+def draft(entity, customer=None, lines=None, by=None, **data) -> Invoice:
+    customer = customer or CustomerFactory(country="DE", legal_name="Kunde Eins GmbH")
+    lines = lines or [{"description": "Platform subscription", "quantity": Decimal("1"), "unit_price": Decimal("1000.00"),
+                       "tax_category": "digital", "unit": "MON"}]
+    payload = {"legal_entity": entity, "customer": customer, "currency": "EUR",
+               "service_start": dt.date(2026, 3, 1), "service_end": dt.date(2026, 3, 31), **data}
+    return invoice_create_manual(data=payload, lines=lines, by=by or specialist())
+
+
+def issued(entity, **kwargs) -> Invoice:
+    invoice = draft(entity, **kwargs)
+    return invoices_issue(invoice_ids=[invoice.pk], by=None, issue_date=ISSUE, queue_documents=False)[0]

@@ -11,7 +11,7 @@ import pytest
 
 from helpdesk.models import Queue
 from helpdesk.services import queue_ensure
-from tests.billing.test_invoices import de_entity, issued
+from tests.factories.billing import de_entity, issued
 from tests.factories.customers import ContactFactory, CustomerFactory
 from tests.factories.otc import user_with_role
 

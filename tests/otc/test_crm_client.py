@@ -23,7 +23,7 @@ from otc.models import ApprovalLimit, WebhookDelivery
 from otc.tasks import webhooks_dispatch
 from otc.webhooks import signing
 from otc.webhooks.delivery import deliver
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.contracts import FinancePolicyFactory, ProductFactory
 from tests.factories.otc import integration_client, role_group, user_with_role
 

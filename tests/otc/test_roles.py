@@ -128,3 +128,13 @@ def test_integration_role_cannot_touch_the_ledger():
     assert not user.has_perm("ledger.add_journalentry")
     # a bank integration posts receipts; applying them by hand stays with people
     assert user.has_perm("receivables.add_receipt") and not user.has_perm("receivables.apply_receipt")
+
+
+def test_ensure_roles_costs_a_fixed_handful_of_queries(django_assert_max_num_queries):
+    """Not one query per permission or role: the suite seeds roles once per database with it."""
+    Group.objects.all().delete()
+    with django_assert_max_num_queries(8):  # permissions, groups, insert groups, groups, grants, insert grants
+        counts = ensure_roles()
+    assert counts == {name: len(perms) for name, perms in snapshot().items()}
+    with django_assert_max_num_queries(5):  # nothing to change: three reads (and the savepoint)
+        assert ensure_roles() == counts

@@ -26,7 +26,7 @@ from otc.webhooks import delivery as delivery_module
 from otc.webhooks import services as webhook_services
 from otc.webhooks import signing
 from otc.webhooks.services import webhook_subscription_create
-from tests.billing.test_invoices import de_entity, issued
+from tests.factories.billing import de_entity, issued
 from tests.factories.customers import CustomerFactory, customer_data
 from tests.factories.otc import admin_user, integration_client, user_with_role
 

@@ -21,7 +21,7 @@ from receivables.models import Receipt
 from receivables.services import application_reverse, receipt_apply, receipt_record
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import integration_client, user_with_role
-from tests.receivables.test_receipts import book, cash_app, issue_for  # noqa: F401 - the fixture
+from tests.factories.receivables import cash_app, issue_for
 
 pytestmark = pytest.mark.django_db
 D = Decimal

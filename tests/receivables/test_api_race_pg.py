@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from ledger.models import JournalEntry
 from receivables.models import Receipt
 from receivables.services import bank_account_create
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.otc import integration_client, user_with_role
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

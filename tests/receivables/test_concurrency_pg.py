@@ -16,10 +16,10 @@ from ledger.selectors import ar_reconciliation
 from otc.errors import DomainError
 from receivables.models import Receipt, ReceiptApplication
 from receivables.services import bank_account_create, receipt_apply, receipt_record
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_receipts import issue_for
+from tests.factories.receivables import issue_for
 
 D = Decimal
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -14,10 +14,10 @@ from otc.errors import Conflict, PermissionDenied, ValidationFailed
 from receivables.models import Receipt, ReceiptApplication, StatementImport
 from receivables.parsers import CsvMapping
 from receivables.services import bank_account_create, statement_import
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_receipts import issue_for
+from tests.factories.receivables import issue_for
 
 pytestmark = pytest.mark.django_db
 D = Decimal

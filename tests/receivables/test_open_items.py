@@ -25,7 +25,7 @@ from receivables.services import (
     receipt_record,
     statement_import,
 )
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

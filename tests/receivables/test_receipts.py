@@ -3,14 +3,12 @@ After every operation the AR control and unapplied-cash accounts equal their ope
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from billing.models import Invoice
 from ledger.models import JournalLine, OpenItem
-from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from receivables.models import BankAccount, PayerAlias, Receipt, ReceiptApplication
 from receivables.services import (
@@ -25,50 +23,12 @@ from receivables.services import (
     receipt_reverse,
     receipts_record,
 )
-from tests.billing.test_invoices import de_entity, draft
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
+from tests.factories.receivables import PAID_ON, cash_app, issue_for, make_book, reconciled, record  # noqa: F401 - re-exported; `book`: conftest
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-PAID_ON = dt.date(2026, 4, 20)
-
-
-def cash_app():
-    return user_with_role("Cash Application Specialist")
-
-
-def reconciled(entity) -> bool:
-    rows = ar_reconciliation(legal_entity_id=entity.pk)
-    return bool(rows) and all(row["difference"] == 0 for row in rows)
-
-
-def issue_for(entity, customer, gross_lines) -> Invoice:
-    from billing.services import invoices_issue
-
-    invoice = draft(entity, customer=customer, lines=[
-        {"description": "Subscription", "quantity": D("1"), "unit_price": D(price), "tax_category": "digital"}
-        for price in gross_lines])
-    return invoices_issue(invoice_ids=[invoice.pk], by=None, issue_date=dt.date(2026, 3, 31), queue_documents=False)[0]
-
-
-@pytest.fixture
-def book():
-    entity = de_entity()
-    controller = user_with_role("Controller")
-    account = bank_account_create(legal_entity_id=entity.pk, name="Operating EUR", account_number="DE89 3704 0044 0532 0130 00",
-                                  currency="EUR", by=controller)
-    customer = CustomerFactory(country="DE", legal_name="Kunde Eins GmbH")
-    # 1,000.00 net + 19% = 1,190.00 ; 500.00 + 19% = 595.00
-    first, second = issue_for(entity, customer, ["1000.00"]), issue_for(entity, customer, ["500.00"])
-    return {"entity": entity, "account": account, "customer": customer, "first": first, "second": second}
-
-
-def record(book, amount, *, customer=True, reference="", by=None, payer="KUNDE EINS GMBH", remittance="") -> Receipt:
-    return receipt_record(by=by or cash_app(), data={
-        "bank_account_id": book["account"].pk, "value_date": PAID_ON, "amount": D(amount),
-        "customer_id": book["customer"].pk if customer else None, "bank_reference": reference,
-        "payer_name": payer, "payer_account": "DE02 1203 0000 0000 2020 51", "remittance": remittance})
 
 
 # --- recording ---------------------------------------------------------------------------------

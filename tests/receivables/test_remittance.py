@@ -16,7 +16,7 @@ from otc.errors import PermissionDenied, ValidationFailed
 from receivables.models import Receipt, ReceiptApplication
 from receivables.services import receipt_apply_remittance, receipt_record, remittance_parse
 from tests.factories.customers import CustomerFactory
-from tests.receivables.test_receipts import book, cash_app, issue_for, reconciled  # noqa: F401 - the fixture
+from tests.factories.receivables import cash_app, issue_for, reconciled
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -36,10 +36,10 @@ from receivables.services import (
     receipt_refund,
     receipt_reverse,
 )
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_receipts import issue_for
+from tests.factories.receivables import issue_for
 
 CENT = Decimal("0.01")
 _MACHINES = itertools.count(1)

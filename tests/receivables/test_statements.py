@@ -19,10 +19,10 @@ from otc.errors import NotFound, PermissionDenied, ValidationFailed
 from otc.models import ApprovalLimit, OutboxEvent
 from receivables.services import receipt_apply, receipt_record, receipt_refund
 from receivables.statements import bucket_of, customer_statement, statement_email, statement_pdf
-from tests.billing.test_invoices import de_entity, draft
+from tests.factories.billing import de_entity, draft
 from tests.factories.customers import ContactFactory, CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_receipts import cash_app
+from tests.factories.receivables import cash_app
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -211,7 +211,7 @@ def test_the_download_view_checks_the_user_and_the_customer(world, rf):
     from django.contrib.auth.models import AnonymousUser
     from django.http import Http404
 
-    from receivables.statements import statement_download
+    from receivables.views.statements import statement_download
 
     def get(user, query: str):
         request = rf.get(f"/receivables/customers/{world['customer'].pk}/statement.pdf{query}")

@@ -21,12 +21,14 @@ from billing.tax import seed_tax_codes
 from customers.models import Customer
 from demo.aging import seed_aging, seed_story_invoice
 from demo.billing import documents_on_first_download, seed_billing
+from demo.collections import seed_collections
 from demo.contracts import seed_contracts
 from demo.customers import seed_customers
 from demo.helpdesk import seed_helpdesk
 from demo.ledger import seed_approval_limits, seed_entities, seed_fx_rates, seed_periods
 from demo.opening import seed_opening_balances
 from demo.receivables import seed_receivables
+from demo.reserve import seed_reserve
 from demo.users import seed_users
 from demo.webhooks import seed_webhooks
 from otc import dates
@@ -85,6 +87,10 @@ class Command(BaseCommand):
             lap("help desk")
             aging = seed_aging(today=today)
             lap("aging")
+            seed_collections(users=users, today=today)  # the collector's month (worklist, disputes, promises)
+            lap("collections")
+            reserve = seed_reserve(users=users, today=today)
+            lap("reserve")
         self.stdout.write(self.style.SUCCESS(
             f"Demo loaded: {len(entities)} legal entities, {len(created)} customers, {items} opening open items, "
             f"contract versions by status: {contracts}."
@@ -110,4 +116,7 @@ class Command(BaseCommand):
             f"AR aging: {aging['snapshots']} published snapshots ({aging['demo_history']} of them demo history before "
             f"the books start), last month's report pack generated."
         ))
+        self.stdout.write(self.style.SUCCESS(
+            f"Bad-debt reserve: roll rates derived from twelve month-end snapshots, {reserve['posted']} runs as of "
+            f"{reserve['month']} posted (Collections > Reserve)."))
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f}s ({', '.join(timings)}).")
