@@ -406,11 +406,11 @@ def main() -> None:
 
 def run_imports(lines: dict, users: dict, profiler=None) -> float:
     """Each format's file through the real import; the seconds they took together."""
-    seconds = 0.0
+    seconds = cpu = 0.0
 
     def timed(**kwargs):
-        nonlocal seconds
-        begun = time.perf_counter()
+        nonlocal seconds, cpu
+        begun, ticks = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
         run = statement_import(by=users["cashapp"], **kwargs)
@@ -418,6 +418,7 @@ def run_imports(lines: dict, users: dict, profiler=None) -> float:
             profiler.disable()
         took = time.perf_counter() - begun
         seconds += took
+        cpu += time.process_time() - ticks
         print(f"{'import, match and apply ' + kwargs['file_name']:<52} {took:8.2f} s  {run.receipts_created:,} receipts",
               flush=True)
 
@@ -437,6 +438,9 @@ def run_imports(lines: dict, users: dict, profiler=None) -> float:
             timed(data=write_csv(statement), file_name="bench.csv", csv_mapping=csv_mapping(iban))
         else:
             timed(data=write_statement(fmt, statement), file_name=f"bench.{fmt}", csv_mapping=None)
+    load = os.getloadavg()[0]
+    print(f"{'  of which CPU of this process (the database not counted)':<52} {cpu:8.2f} s  load average {load:.1f} "
+          f"on {os.cpu_count()} cores")
     return seconds
 
 
