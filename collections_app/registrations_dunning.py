@@ -8,7 +8,12 @@ from otc.registry import NavItem, registry
 
 
 def register() -> None:
-    registry.register_nav(NavItem("Dunning", "collections_app:dunning", "collections_app.view_dunningrun", order=52))
+    registry.register_nav(NavItem("Dunning", "collections_app:dunning", "collections_app.view_dunningrun", order=52,
+                                  section="Collections"))
+    registry.register_nav(NavItem("Credit holds", "collections_app:credit_holds", "collections_app.view_credithold", order=53,
+                                  section="Collections"))
+    registry.register_nav(NavItem("Agency and legal", "collections_app:placements", "collections_app.view_placement",
+                                  order=54, section="Collections"))
     register_credit_holds()
     registry.register_hook("customer_collections_hold", customer_hold)
     registry.register_hook("collections_timeline", dunning_timeline)

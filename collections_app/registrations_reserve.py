@@ -6,4 +6,5 @@ from __future__ import annotations
 def register() -> None:
     from otc.registry import NavItem, registry
 
-    registry.register_nav(NavItem("Reserve", "collections_app:reserve_runs", "collections_app.view_reserve", order=47))
+    registry.register_nav(NavItem("Bad-debt reserve", "collections_app:reserve_runs", "collections_app.view_reserve", order=56,
+                                  section="Collections"))

@@ -52,9 +52,11 @@ def register() -> None:
 
     registry.register_hook("credit_note_issued", _credit_note_issued)
     registry.register_receipt_application_hook(_cash_applied)
-    # Shown to those who work collections (collectors, finance managers); readers such as the auditor,
-    # whose menu is already full, reach /collections/ from the customer page's Collections panel.
-    registry.register_nav(NavItem("Collections", "collections_app:worklist", "collections_app.add_activity", order=60))
+    # Every collections page sits under one "Collections" menu (the bar fits 1280 px).
+    registry.register_nav(NavItem("Worklist", "collections_app:worklist", "collections_app.view_worklist", order=50,
+                                  section="Collections"))
+    registry.register_nav(NavItem("Collectors", "collections_app:manager", "collections_app.view_collections_manager", order=51,
+                                  section="Collections"))
     registry.register_customer_panel(Panel(
         key="collections-summary", title="Collections", template="collections_app/worklist/panel_customer.html",
         context=panels_worklist.customer_context, permission="collections_app.view_worklist", order=30,

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 
 def register() -> None:
-    from otc.registry import Panel, registry
+    from otc.registry import NavItem, Panel, registry
 
     from . import panels_writeoffs
     from .services.writeoffs import writeoff_recover_for_receipt
 
+    registry.register_nav(NavItem("Write-offs", "collections_app:writeoffs-list", "collections_app.view_writeoff", order=55,
+                                  section="Collections"))
     registry.register_dashboard_panel(Panel(
         key="collections-writeoffs", title="Write-offs", template="collections_app/writeoffs/panels/dashboard.html",
         context=panels_writeoffs.dashboard_context, permission="collections_app.view_writeoff", order=75))

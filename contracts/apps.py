@@ -17,8 +17,8 @@ class ContractsConfig(AppConfig):
                 "submitted", "approved", "rejected", "changes_requested", "activated", "renewed", "expired",
                 "terminated")
         })
-        registry.register_nav(NavItem("Finance policy", "contracts:policy", "contracts.view_financepolicy", order=85))
-        registry.register_nav(NavItem("Products", "contracts:products", "contracts.view_product", order=86))
+        registry.register_nav(NavItem("Finance policy", "contracts:policy", "contracts.view_financepolicy", order=85, section="Settings"))
+        registry.register_nav(NavItem("Products", "contracts:products", "contracts.view_product", order=86, section="Settings"))
         registry.register_dashboard_panel(Panel(
             key="contracts-review", title="Contracts awaiting my review", template="contracts/panels/queue.html",
             context=panels.review_context, permission="contracts.review_contract", order=30,

@@ -13,5 +13,5 @@ class OtcConfig(AppConfig):
 
         user_logged_in.connect(remember_two_factor_state, dispatch_uid="otc.two_factor_state")
 
-        registry.register_nav(NavItem("Approval limits", "approval_limits", "otc.view_approvallimit", order=90))
-        registry.register_nav(NavItem("Webhooks", "webhooks", "otc.view_webhooksubscription", order=95))
+        registry.register_nav(NavItem("Approval limits", "approval_limits", "otc.view_approvallimit", order=90, section="Settings"))
+        registry.register_nav(NavItem("Webhooks", "webhooks", "otc.view_webhooksubscription", order=95, section="Settings"))

@@ -166,8 +166,10 @@ def compose(*, policy: DunningPolicy, levels: list[DunningLevel], as_of: dt.date
     promised = promised_amounts(invoice_ids=invoice_ids, as_of=as_of)
     held = held_invoices(invoice_ids=invoice_ids, as_of=as_of)
     from collections_app.selectors.agency import placed_invoices
+    from collections_app.selectors.writeoffs import pending_write_off_invoice_ids
 
     placed = placed_invoices(invoice_ids=invoice_ids)
+    writing_off = pending_write_off_invoice_ids(invoice_ids=invoice_ids)
     excluded = excluded_customers(policy=policy, customer_ids=customer_ids, as_of=as_of)
     waiting = waiting_receipts(legal_entity_id=entity_id, customer_ids=customer_ids)
     sent_levels = dict(DunningLetterItem.objects.filter(  # the chunk's customers, not its thousands of items
@@ -209,6 +211,8 @@ def compose(*, policy: DunningPolicy, levels: list[DunningLevel], as_of: dt.date
                 spec.included, spec.excluded_reason = False, f"placed with {placed[invoice_id]}"
             elif invoice_id in held:
                 spec.included, spec.excluded_reason = False, f"held from dunning: {held[invoice_id]}"
+            elif invoice_id in writing_off:
+                spec.included, spec.excluded_reason = False, "in a write-off awaiting approval"
             elif spec.collectible <= 0:
                 why = []
                 if spec.disputed:

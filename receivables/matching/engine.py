@@ -42,6 +42,7 @@ from .numbers import extract_invoice_numbers, parse_invoice_number, sequence_dis
 from .types import ZERO, Allocation, Book, MatchPolicy, NumberKey, OpenInvoice, ReceiptFacts, Suggestion
 
 MAX_SUGGESTIONS = 5
+CUT_WIDTHS = frozenset({15, 16, 26, 27, 34, 35})  # a name cut at 16, 27 or 35 characters (a space before it dropped)
 MAX_VARIANT_KEYS = 400
 NUMBER_WEIGHT = {"full": 0.85, "year": 0.80, "keyword": 0.55, "bare": 0.35}
 FOREIGN_PREFIX_WEIGHT = 0.40
@@ -141,7 +142,14 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
             normalized = normalize_payer(strip_cut_noise(normalized))
     best = max((c.confidence for c in found.values()), default=0.0)
     cut_ambiguous = False
-    if names is not None and best < STRONG_ID and normalized:
+    raw = " ".join(receipt.payer_name.split())
+    if names is not None and normalized and len(raw) in CUT_WIDTHS:
+        # printed at the width banks cut names to (ACH 16, SEPA 27, 35): if other customers' names go on
+        # where it stops ("ERIKSSON SYSTEMS" of "Eriksson Systems Labs AB"), even an equal name is no proof
+        longer = [cid for cid in names.words.get(normalized.split()[0], ())
+                  if names.by_id[cid] != normalized and truncated_match(normalized, names.by_id[cid])]
+        cut_ambiguous = bool(longer)
+    if names is not None and best < STRONG_ID and normalized and not cut_ambiguous:
         # customers whose names are equal but for the legal form: the payer's legal form decides
         same = names.by_norm.get(normalized, [])
         form = legal_form(receipt.payer_name)
@@ -170,8 +178,9 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
             add(Identified(cut[0], 0.95 if len(whole) >= 2 and len(" ".join(whole)) >= 12 else 0.93, "payer_name",
                            f"Payer '{receipt.payer_name}' is customer name '{names.display[cut[0]]}' cut short by the bank"))
             best = max(best, 0.93)
-        cut_ambiguous = len(cut) > 1 and not names.by_norm.get(normalized)
-    if names is not None and best < STRONG_ID:
+        cut_ambiguous = cut_ambiguous or (len(cut) > 1 and not names.by_norm.get(normalized))
+    if names is not None and best < STRONG_ID and len(normalized.replace(" ", "")) >= 4:
+        # ("PAYMENT FROM VAN", an ACH name cut at 16, leaves "van": resembling every "van ..." proves nothing)
         hits = names.search(normalized, cutoff=80, limit=5)
         if hits:
             top = hits[0]
@@ -363,8 +372,14 @@ def _by_numbers(run: _Run, hits: list[_Hit], *, typo: bool) -> None:
     groups: dict[int, list[_Hit]] = {}
     for hit in hits:
         groups.setdefault(hit.invoice.customer_id, []).append(hit)
-    # typo candidates hit many customers: those the payer points at first
-    ranked = sorted(groups.items(), key=lambda kv: (-run.payer_evidence(kv[0])[0], -max(h.weight for h in kv[1])))
+    # typo candidates hit many customers (with dense numbering almost every one-edit variant is someone's
+    # invoice): those the payer points at first, then those with an invoice of the amount (or short of it
+    # within the tolerance), so that the bound below never drops the one the amount agrees with
+    def fits(group: list[_Hit]) -> bool:
+        return any(ZERO <= h.invoice.open_amount - run.amount <= run.tolerance(h.invoice.open_amount) for h in group)
+
+    ranked = sorted(groups.items(), key=lambda kv: (-run.payer_evidence(kv[0])[0], not fits(kv[1]),
+                                                    -max(h.weight for h in kv[1])))
     ranked = ranked[:20]
     for customer_id, group in ranked:
         group = sorted(group, key=lambda h: (-h.weight, _age(h.invoice)))[:12]

@@ -107,7 +107,7 @@ def legal_form(name: str) -> str:
     text = _fold(name or "")
     text = re.sub(r"(?<=\b[a-z])\.(?=[a-z]\b)", "", text)
     text = _SPACES.sub(" ", _NON_WORD.sub(" ", text.replace(".", "").replace("/", ""))).strip()
-    words = strip_bank_noise(text).split()
+    words = strip_cut_noise(strip_bank_noise(text)).split()
     form: list[str] = []
     while len(words) > 1 and (words[-1] in _ANYWHERE or words[-1] in _EDGE) and words[-1] not in ("the", "and"):
         form.insert(0, _FORM_CANON.get(words[-1], words[-1]))

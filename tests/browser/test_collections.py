@@ -33,7 +33,8 @@ def test_worklist_customer_log_a_call_with_a_promise_and_back(page, live_server,
     portfolio_reassign(by=manager(), customer_ids=[risky.pk, calm.pk], collector_id=cole.pk)
 
     login(page, live_server, "cole")
-    page.get_by_role("link", name="Collections").click()
+    page.get_by_test_id("nav-collections").click()
+    page.get_by_role("link", name="Worklist").click()
     rows = page.get_by_test_id("worklist-table").locator("tbody tr")
     expect(rows.first).to_contain_text("Risky AG")
     expect(rows.first.get_by_test_id("score")).to_have_text("60.00")

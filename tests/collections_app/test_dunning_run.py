@@ -309,3 +309,19 @@ def test_a_sent_letter_is_immutable_in_the_database(book, published, django_capt
         DunningLetterItem.objects.filter(letter=letter).update(collectible=D("1"))
     with pytest.raises(Exception, match="immutable"), transaction.atomic():
         DunningLetterItem.objects.filter(letter=letter).delete()
+
+
+def test_an_invoice_in_a_write_off_awaiting_approval_is_not_dunned(book, published, django_capture_on_commit_callbacks):
+    from collections_app.services.writeoffs import writeoff_request
+
+    cust = customer()
+    pending = invoice(book, cust, "1000.00", issue=dt.date(2026, 3, 1))
+    chased = invoice(book, cust, "500.00", issue=dt.date(2026, 3, 1))
+    writeoff_request(invoice_ids=[pending.pk], reason="bankruptcy", explanation="Insolvency filed",
+                     by=user_with_role("Collector"))
+
+    run(book, django_capture_on_commit_callbacks)
+
+    items = {i.invoice_id: i for i in DunningLetter.objects.get().items.all()}
+    assert (items[pending.pk].included, items[pending.pk].excluded_reason) == (False, "in a write-off awaiting approval")
+    assert items[chased.pk].included

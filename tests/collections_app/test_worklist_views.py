@@ -135,3 +135,12 @@ def test_the_aging_groups_by_collector(world):
     report = aging_report(params=AgingParams(as_of=dt.date(2026, 5, 20), group_by="collector"), user=manager())
     labels = {row.label for block in report.entities for row in block.rows}
     assert labels == {world["cole"].get_full_name() or "cole"}
+
+
+def test_the_customer_page_panel_says_unassigned_for_a_customer_without_a_collector(client, world):
+    nobody = CustomerFactory(legal_name="Nobody's GmbH")
+    issued_for(world["entity"], nobody, "50.00", on=dt.date(2026, 3, 1))
+    client.force_login(user_with_role("Finance Manager"))
+    response = client.get(f"/customers/{nobody.pk}/")
+    assert response.status_code == 200
+    assert "Collector: <b>unassigned</b>" in response.content.decode()

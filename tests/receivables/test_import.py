@@ -147,3 +147,36 @@ def test_an_identified_payer_leaves_suspense_even_when_its_invoices_are_unclear(
     assert receipt.identify_entry is not None and receipt.open_item.open_amount == D("-333.00")
     assert not ReceiptApplication.objects.filter(receipt=receipt).exists()
     assert all(row["difference"] == 0 for row in ar_reconciliation())
+
+
+def test_a_background_import_reads_the_open_invoices_once_for_all_its_chunks(setup, monkeypatch):
+    """A 10,000-line file is matched in chunks; the open invoices are read into memory once for the
+    whole import (not once per chunk), and later chunks see what earlier ones applied."""
+    import dataclasses
+
+    from receivables.services import imports, matching
+
+    monkeypatch.setattr(matching, "PRELOAD_ABOVE", 0)
+    monkeypatch.setattr(imports, "MATCH_CHUNK", 1)
+    built = []
+    original = matching.PreloadedBook.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matching.PreloadedBook, "__init__", counting)
+    clerk = user_with_role("Cash Application Specialist")
+    data = csv(
+        "2026-04-20,1190.00,EUR,KUNDE EINS GMBH,,DE01-INV-2026-000001,,T-1",
+        "2026-04-20,1190.00,EUR,KUNDE EINS GMBH,,DE01-INV-2026-000001,,T-2",  # the same invoice again
+        "2026-04-20,2380.00,EUR,Zweite Handels AG,,Rechnung 2026-3,,T-3",
+    )
+    queued = StatementImport.objects.create(
+        file_name="big.csv", format="csv", sha256="b" * 64, imported_by=clerk, status=StatementImport.Status.QUEUED,
+        pending_data=data, pending_options={"format": "", "csv": dataclasses.asdict(MAPPING)})
+    run = imports.statement_import_run(import_id=queued.pk)
+    assert (run.status, run.receipts_created, run.receipts_matched, run.auto_applied) == ("done", 3, 3, 2)
+    assert len(built) == 1
+    assert Invoice.objects.get(pk=setup["k1"].pk).amount_paid == D("1190.00")
+    assert Receipt.objects.get(bank_reference="T-2").amount_applied == 0

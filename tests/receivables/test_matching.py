@@ -505,3 +505,104 @@ def test_lump_searches_all_open_items_and_says_ambiguous():
                       names={ACME: "Acme, Inc"}, accounts={"US11": [ACME]}).finish()
     s = best(match(receipt("", "1111.10", account="US11"), unique))
     assert {a.invoice_id for a in s.allocations} == {300, 301} and s.score >= AUTO
+
+
+# --- issue 13, second pass: what the bank-file bench found --------------------------------------
+
+
+def test_fewest_subsets_finds_pairs_and_triples_completely_and_says_when_one_more_fits():
+    from receivables.matching.combine import fewest_subsets
+
+    result, wider = fewest_subsets([500, 700, 300, 900], 1200, max_items=6)
+    assert result.solutions == ((0, 1), (2, 3)) and not result.budget_hit  # two pairs: ambiguous
+    result, wider = fewest_subsets([500, 700, 310, 11], 1200, max_items=6)
+    assert result.solutions == ((0, 1),) and not wider
+    result, wider = fewest_subsets([500, 700, 300, 400], 1200, max_items=6)
+    assert result.solutions == ((0, 1),) and wider  # 500 + 300 + 400 fits as well
+    result, wider = fewest_subsets([100, 200, 400, 800, 1600], 1300, max_items=6)
+    assert result.solutions == ((0, 2, 3),) and not wider
+    result, wider = fewest_subsets([1, 2, 4, 8, 16, 32], 15, max_items=6)
+    assert result.solutions == ((0, 1, 2, 3),)
+    assert fewest_subsets([1, 2], 15, max_items=6)[0].solutions == ()
+
+
+def namesakes_book():
+    return FakeBook(
+        [inv(1, 1, ACME, "8046.35"), inv(2, 2, GLOBEX, "120.00"), inv(3, 3, MUELLER, "300.00"),
+         inv(4, 4, 40, "990.00"), inv(5, 5, 50, "777.00"), inv(6, 6, 60, "1.00"), inv(7, 7, 70, "2.00"),
+         inv(8, 8, 80, "3.00"), inv(9, 9, 90, "4.00"), inv(10, 10, 100, "5.00"), inv(11, 11, 110, "6.00"),
+         inv(12, 12, 120, "7.00"), inv(13, 13, 130, "8.00")],
+        names={ACME: "Watson Health LLP", GLOBEX: "Watson Health Corp.", MUELLER: "Ullrich Foods GmbH & Co. KG",
+               40: "Ulrich Foods B.V.", 50: "Scott Mobility LLP", 60: "Scott Mobility Retail Corp.",
+               70: "Peinado Energy S.A.", 80: "Eriksson Systems AB", 90: "Eriksson Systems Labs AB",
+               100: "van Capital GmbH & Co. KG", 110: "van Saksen Labs N.V.", 120: "King Engineering LLP",
+               130: "King Engineering Inc."},
+    ).finish()
+
+
+@pytest.mark.parametrize(("payer", "customer"), [
+    ("WATSON HEALTH LLP", ACME),  # the legal form tells two "Watson Health" apart
+    ("WATSON HEALTH CORPORATION", GLOBEX),  # spelled out
+    ("ULLRICH FOODS GMBH & CO. KG", MUELLER),  # equal to one customer's name; "Ulrich Foods" is another
+    ("Peinado Energy S.A. ACCOUNTS PAYABL", 70),  # the bank cut inside "ACCOUNTS PAYABLE"
+    ("KING ENGINEERING LLP ACCOUNTS PAYAB", 120),  # and the legal form before the cut tells namesakes apart
+])
+def test_payer_names_that_identify_one_customer(payer, customer):
+    from receivables.matching.engine import identify_payer
+
+    found = identify_payer(receipt("", "1.00", payer=payer), namesakes_book())
+    assert found.strong is not None and found.strong.customer_id == customer
+
+
+@pytest.mark.parametrize("payer", ["WATSON HEALTH", "SCOTT MOBILITY R", "ERIKSSON SYSTEMS", "PAYMENT FROM VAN"])
+def test_payer_names_that_fit_several_customers_identify_none(payer):
+    """Without the legal form two "Watson Health" are equal; an ACH name cut at 16 characters fits
+    "Scott Mobility LLP" and "Scott Mobility Retail Corp.": no fuzzy score may call either identified.
+    "ERIKSSON SYSTEMS" is one customer's name, but printed at the ACH width it may be the other's cut;
+    "van" is what is left of "PAYMENT FROM van de ..." at 16 characters."""
+    from receivables.matching.engine import identify_payer
+
+    assert identify_payer(receipt("", "1.00", payer=payer), namesakes_book()).strong is None
+
+
+def test_the_same_amount_identified_by_legal_form_applies():
+    s = best(match(receipt("", "8046.35", payer="WATSON HEALTH LLP"), namesakes_book()))
+    assert s.customer_id == ACME and s.auto and s.score >= AUTO
+
+
+def test_another_customers_reference_short_of_the_amount_does_not_demote_the_payers_exact_match():
+    """The payer (by its name) pays its own 21,366.10 invoice but writes a slipped number that is another
+    customer's 21,379.19 invoice (short within tolerance): the payer's own invoice is applied, the other
+    is flagged and never a rival."""
+    book = FakeBook([inv(1, 114360, ACME, "21366.10"), inv(2, 141360, GLOBEX, "21379.19")],
+                    names={ACME: "Guitart Telecom S.L.", GLOBEX: "Globex Corporation"}).finish()
+    suggestions = match(receipt("US01-INV-2026-141360", "21366.10", payer="Guitart Telecom S.L."), book)
+    top = best(suggestions)
+    assert top.customer_id == ACME and [a.invoice_id for a in top.allocations] == [1] and top.auto
+    assert top.score >= AUTO
+    other = [s for s in suggestions if s.customer_id == GLOBEX]
+    assert other and all(s.other_customer and not s.auto and s.score < AUTO for s in other)
+
+
+def test_another_customers_exact_reference_with_the_exact_amount_still_goes_to_a_person():
+    """A third party's payment: the payer (by its name) names another customer's invoice exactly, with its
+    exact amount, and also has an invoice of that amount. Neither is applied automatically."""
+    book = FakeBook([inv(1, 114360, ACME, "21366.10"), inv(2, 141360, GLOBEX, "21366.10")],
+                    names={ACME: "Guitart Telecom S.L.", GLOBEX: "Globex Corporation"}).finish()
+    suggestions = match(receipt("US01-INV-2026-141360", "21366.10", payer="GUITART TELECOM SL"), book)
+    assert suggestions and all(s.score < AUTO for s in suggestions)
+    assert all(s.other_customer and not s.auto for s in suggestions if s.customer_id == GLOBEX)
+
+
+def test_a_typo_finds_the_invoice_of_the_amount_among_a_hundred_near_numbers():
+    """Numbering is dense: almost every one-edit variant of "2026-10826" is someone's open invoice. The one
+    of the receipt's amount (a digit missing: 108326) is suggested first, not cut off by the bound."""
+    from receivables.matching import typo_variants
+
+    key = extract_invoice_numbers("US01-INV-2026-10826")[0]
+    others = [inv(v.sequence, v.sequence, 1000 + v.sequence, "100.00") for v in typo_variants(key)
+              if v.sequence != 108326]
+    book = FakeBook([*others, inv(10826, 10826, 600, "849.87"), inv(108326, 108326, 796, "16570.79")],
+                    names={600: "Foo Bar GmbH", 796: "Thomas Media LLC"}).finish()
+    top = best(match(receipt("US01-INV-2026-10826", "16570.79"), book))
+    assert [a.invoice_id for a in top.allocations] == [108326] and not top.auto and top.score < AUTO

@@ -542,3 +542,23 @@ def test_csv_optional_columns_the_file_lacks_are_left_out_and_named():
     assert statement.missing_columns == ("Payer Account",)
     assert all(tx.payer_account == "" for tx in statement.transactions)
     assert statement.transactions[0].payer_name  # the other columns are still read
+
+
+def test_bai2_record_filled_to_80_at_a_space_keeps_the_space_and_unlabelled_payment_from_name():
+    """A 16 record filled to 80 characters whose last one is the space between the payer's name and
+    ``OBI=``: the 88 continues after that space, so the tag stays a tag (not "LTOBI="). A name on a
+    line of its own that begins with the bank's "PAYMENT FROM" is still the originator."""
+    head = "16,195,1994765,V,261120,0000,BNK000001,,ORG=PAYMENT FROM KNAPP MANUFACTURING LT "
+    assert len(head) == 80
+    data = "\n".join([
+        "01,OTCBANK,OTC,261120,0600,B1,80,,2/", "02,OTC,OTCBANK,1,261120,0600,EUR,2/",
+        "03,DE12500105170648489890,EUR,010,0,,,015,3989530,,/",
+        head, "88,OBI=DE-RE-2026-049191",
+        "16,195,1994765,V,261120,0000,BNK0000002,,/", "88,PAYMENT FROM WADE-PHELPS MOBILITY INCORPORATED",
+        "88,100 MAIN STREET SUITE 4 SPRINGFIELD IL 62701", "88,OBI=DE-RE-2026-016783",
+        "49,7979060,8/", "98,7979060,1,10/", "99,7979060,1,12/", ""]).encode()
+    lines = parse_statement(data, format="bai2")[0].transactions
+    assert [(t.payer_name, t.remittance) for t in lines] == [
+        ("PAYMENT FROM KNAPP MANUFACTURING LT", "DE-RE-2026-049191"),
+        ("PAYMENT FROM WADE-PHELPS MOBILITY INCORPORATED", "DE-RE-2026-016783"),
+    ]
