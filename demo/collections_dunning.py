@@ -85,7 +85,8 @@ def _place_with_agency(entity: LegalEntity, users: dict[str, User], today: dt.da
         .values_list("customer_id", flat=True)
     invoice = (Invoice.objects.filter(legal_entity=entity, status=Invoice.Status.ISSUED, open_item__open_amount__gt=0,
                                       due_date__lt=today - dt.timedelta(days=30))
-               .exclude(customer_id__in=waiting).order_by("due_date", "id").first())
+               .exclude(customer_id__in=waiting).exclude(credit_notes__isnull=False)  # credited stories stay unpaid
+               .order_by("due_date", "id").first())
     if invoice is None:
         return {"placements": 0, "recovered": Decimal(0)}
     others = list(Invoice.objects.filter(customer=invoice.customer, legal_entity=entity, currency=invoice.currency,

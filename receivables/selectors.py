@@ -127,8 +127,8 @@ def invoices_by_id(ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
     found: dict[int, Any] = dict(Invoice.objects.only(
-        "id", "number", "status", "currency", "gross_total", "amount_credited", "amount_paid", "customer_id",
-        "due_date").in_bulk([i for i in ids if i > 0]))
+        "id", "number", "status", "currency", "gross_total", "amount_credited", "amount_paid", "amount_written_off",
+        "customer_id", "due_date").in_bulk([i for i in ids if i > 0]))
     items = [-i for i in ids if i < 0]
     if items:
         for pk, number, customer_id, currency, open_amount, due in OpenItem.objects.filter(pk__in=items).values_list(

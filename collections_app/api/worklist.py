@@ -61,7 +61,7 @@ class DisputeLineInputSerializer(InputSerializer):
 
 
 class DisputeCreateSerializer(InputSerializer):
-    invoice_id = serializers.IntegerField()
+    invoice_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     reason = serializers.ChoiceField(choices=DisputeReason.choices)
     amount = AmountField(required=False, help_text="Gross; default: all that is open and not disputed")
     lines = DisputeLineInputSerializer(many=True, required=False)
@@ -71,7 +71,7 @@ class DisputeCreateSerializer(InputSerializer):
 
 
 class PromiseItemOutputSerializer(serializers.Serializer):
-    invoice_id = serializers.IntegerField()
+    invoice_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     invoice_number = serializers.CharField(source="invoice.number")
     amount = MoneyField(currency_from="promise.currency")
 

@@ -62,9 +62,9 @@ class WriteOffSerializer(serializers.ModelSerializer):
 
 
 class WriteOffRequestSerializer(serializers.Serializer):
-    invoice_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list,
+    invoice_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, default=list,
                                         max_length=500)
-    open_item_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list,
+    open_item_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, default=list,
                                           max_length=500, help_text="AR open items without an invoice")
     reason = serializers.ChoiceField(choices=WriteOffReason.choices)
     explanation = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
