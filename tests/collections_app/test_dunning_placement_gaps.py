@@ -50,3 +50,33 @@ def test_the_aging_groups_placed_items_by_agency_and_the_rest_as_not_placed(book
     body = api_client.get("/api/v1/reports/aging/", {"as_of": DAY.isoformat(), "group_by": "placement"}).json()
     labels = {r["label"]: r["total"] for e in body["entities"] for r in e["rows"]}
     assert D(labels[agency.name]) == D("1190.00") and D(labels["(not placed)"]) == D("357.00")
+
+
+def test_a_credit_hold_in_one_entity_holds_the_customers_drafts_there_only(django_capture_on_commit_callbacks):
+    """Credit holds apply per legal entity: a hold in DE01 holds the customer's DE01 drafts and not
+    its US01 ones; contract review and the release of a held draft read the hold in their entity."""
+    from billing.models import BillingException
+    from collections_app.services.credit_holds import credit_hold_place
+    from contracts.assessment import customer_exposure
+    from otc.registry import credit_holds
+    from tests.billing.test_art226 import us_entity
+    from tests.billing.test_run import contract, invoice_of, run
+
+    de = eu_entity()
+    us = us_entity()
+    cust = customer("Gehalten GmbH", tax_id="DE136695976")
+    credit_hold_place(legal_entity_id=de.pk, customer_id=cust.pk, by=None, reason="Cheque bounced")
+    assert credit_holds(customer_ids=[cust.pk], legal_entity_id=us.pk) == {}
+    assert credit_holds(customer_ids=[cust.pk], legal_entity_id=de.pk) == {
+        cust.pk: "on credit hold (DE01): Cheque bounced"}
+    in_de, in_us = contract(de, cust=cust), contract(us, cust=cust, currency="USD")
+    result = run(capture=django_capture_on_commit_callbacks)
+    de_draft, us_draft = invoice_of(in_de), invoice_of(in_us)
+    assert (de_draft.on_hold, de_draft.hold_reason) == (True, "Customer on credit hold (DE01): Cheque bounced")
+    assert (us_draft.on_hold, us_draft.hold_reason) == (False, "")
+    assert list(BillingException.objects.filter(run=result, code="customer_on_hold")
+                .values_list("contract_id", flat=True)) == [in_de.pk]
+    assert customer_exposure(customer=cust, contract_currency="EUR", first_year=D("1000"), on=DAY,
+                             legal_entity_id=de.pk).credit_hold.startswith("on credit hold (DE01)")
+    assert customer_exposure(customer=cust, contract_currency="USD", first_year=D("1000"), on=DAY,
+                             legal_entity_id=us.pk).credit_hold == ""
