@@ -80,3 +80,46 @@ def test_a_credit_hold_in_one_entity_holds_the_customers_drafts_there_only(djang
                              legal_entity_id=de.pk).credit_hold.startswith("on credit hold (DE01)")
     assert customer_exposure(customer=cust, contract_currency="USD", first_year=D("1000"), on=DAY,
                              legal_entity_id=us.pk).credit_hold == ""
+
+
+def test_a_settlement_for_less_than_the_balance_requests_the_write_off_of_the_rest(book, client):
+    from collections_app.models.writeoffs import WriteOff
+    from collections_app.services.agency import placement_transition, recovery_record
+
+    cust = customer()
+    first, second = invoice(book, cust, "1000.00"), invoice(book, cust, "100.00")  # 1,190.00 and 119.00
+    agency = agency_for(book)
+    collector = user_with_role("Collector")
+    placement = placement_create(agency_id=agency.pk, customer_id=cust.pk, invoice_ids=[first.pk, second.pk],
+                                 by=collector)
+    recovery_record(placement_id=placement.pk, invoice_id=first.pk, amount=D("500.00"), by=collector)
+    recovery_record(placement_id=placement.pk, invoice_id=second.pk, amount=D("119.00"), by=collector)
+    placement_transition(placement_id=placement.pk, to="negotiating", by=collector)
+    assert not WriteOff.objects.exists()  # only settling leads to the write-off flow
+
+    placement_transition(placement_id=placement.pk, to="settled", by=collector, note="Agreed 500 in full")
+
+    write_off = WriteOff.objects.get()
+    assert (write_off.reason, write_off.status, write_off.amount, write_off.requested_by) == (
+        "settlement", "submitted", D("690.00"), collector)
+    assert [line.invoice_id for line in write_off.lines.all()] == [first.pk]  # the paid one is not written off
+    assert f"Placement #{placement.pk} with {agency.name}" in write_off.explanation
+    client.force_login(collector)
+    page = client.get(reverse("collections_app:placement", args=[placement.pk])).content.decode()
+    assert reverse("collections_app:writeoffs-detail", args=[write_off.pk]) in page and str(write_off) in page
+
+
+def test_settling_in_full_or_by_someone_who_may_not_request_write_offs_requests_none(book):
+    from collections_app.models.writeoffs import WriteOff
+    from collections_app.services.agency import placement_transition, recovery_record
+
+    cust = customer()
+    paid, rest = invoice(book, cust, "100.00"), invoice(book, cust, "200.00")
+    agency = agency_for(book)
+    collector = user_with_role("Collector")
+    in_full = placement_create(agency_id=agency.pk, customer_id=cust.pk, invoice_ids=[paid.pk], by=collector)
+    recovery_record(placement_id=in_full.pk, invoice_id=paid.pk, amount=D("119.00"), by=collector)
+    assert placement_transition(placement_id=in_full.pk, to="settled", by=collector).status == "settled"
+    unsettled = placement_create(agency_id=agency.pk, customer_id=cust.pk, invoice_ids=[rest.pk], by=collector)
+    assert placement_transition(placement_id=unsettled.pk, to="settled", by=None).status == "settled"
+    assert not WriteOff.objects.exists()
