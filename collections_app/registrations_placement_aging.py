@@ -28,4 +28,6 @@ def _placement_labels(keys: set) -> dict[Any, dict[str, Any]]:
 def register() -> None:
     from receivables.aging.engine import Dimension, register_dimension
 
-    register_dimension(Dimension("placement", "Placement (agency)", _placement_key, _placement_labels))
+    # Placing or recalling writes no journal line, so the cached aging would not see it.
+    register_dimension(Dimension("placement", "Placement (agency)", _placement_key, _placement_labels,
+                                 cacheable=False))

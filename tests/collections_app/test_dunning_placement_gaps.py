@@ -33,15 +33,17 @@ def test_the_aging_groups_placed_items_by_agency_and_the_rest_as_not_placed(book
     invoice(book, cust, "100.00")  # 119.00: the customer's other invoice stays "(not placed)"
     invoice(book, other, "200.00")  # 238.00
     agency = agency_for(book)
-    placement_create(agency_id=agency.pk, customer_id=cust.pk, invoice_ids=[placed.pk], by=None)
     manager = user_with_role(FINANCE_MANAGER)
+    client.force_login(manager)
+    cache.clear()
+    before = client.get(reverse("receivables:aging"), {"group_by": "placement", "as_of": DAY.isoformat()})
+    assert agency.name not in before.content.decode()  # (a cached report would hide the placement below)
+    placement_create(agency_id=agency.pk, customer_id=cust.pk, invoice_ids=[placed.pk], by=None)
 
     report = aging_report(params=AgingParams(as_of=DAY, group_by="placement"), user=manager)
     rows = {row.label: row.total for block in report.entities for row in block.rows}
     assert rows == {agency.name: D("1190.00"), "(not placed)": D("357.00")}
 
-    cache.clear()
-    client.force_login(manager)
     page = client.get(reverse("receivables:aging"), {"group_by": "placement", "as_of": DAY.isoformat()})
     assert page.status_code == 200
     html = page.content.decode()
