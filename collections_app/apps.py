@@ -10,6 +10,7 @@ class CollectionsAppConfig(AppConfig):
         # (`registrations_<area>.py`, a `register()` function) and adds one line here.
         from . import (
             registrations_dunning,
+            registrations_placement_aging,
             registrations_reserve,
             registrations_worklist,
             registrations_writeoffs,
@@ -19,3 +20,4 @@ class CollectionsAppConfig(AppConfig):
         registrations_reserve.register()
         registrations_worklist.register()
         registrations_writeoffs.register()
+        registrations_placement_aging.register()

@@ -107,7 +107,8 @@ def _convert(amount: Decimal, from_currency: str, to_currency: str, on: dt.date)
     return quantize(amount * fx_rate_for(from_currency=from_currency, to_currency=to_currency, on=on), to_currency)
 
 
-def customer_exposure(*, customer: Customer, contract_currency: str, first_year: Decimal, on: dt.date) -> Exposure:
+def customer_exposure(*, customer: Customer, contract_currency: str, first_year: Decimal, on: dt.date,
+                      legal_entity_id: int | None = None) -> Exposure:
     target = customer.default_currency
     open_ar = overdue = ZERO
     missing = []
@@ -125,7 +126,7 @@ def customer_exposure(*, customer: Customer, contract_currency: str, first_year:
         contract_part, converted = ZERO, False
         if contract_currency not in missing:
             missing.append(contract_currency)
-    hold = credit_holds(customer_ids=[customer.id]).get(customer.id, "")
+    hold = credit_holds(customer_ids=[customer.id], legal_entity_id=legal_entity_id).get(customer.id, "")  # in the entity
     return Exposure(currency=target, credit_limit=customer.credit_limit, open_ar=open_ar, overdue=overdue,
                     contract_first_year=contract_part, unconverted=tuple(missing), contract_converted=converted,
                     credit_hold=hold)
@@ -154,7 +155,7 @@ def evaluate(version: ContractVersion, *, today: dt.date | None = None) -> Evalu
     values = contract_values(version, lines)
     policy = policy_for(contract.legal_entity_id)
     exposure = customer_exposure(customer=contract.customer, contract_currency=version.currency,
-                                 first_year=values.first_year, on=today)
+                                 first_year=values.first_year, on=today, legal_entity_id=contract.legal_entity_id)
     entity_currency = contract.legal_entity.functional_currency
     try:
         entity_total: Decimal | None = _convert(values.total, version.currency, entity_currency, today)

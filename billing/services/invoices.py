@@ -265,7 +265,8 @@ def _ensure_may_release(invoice: Invoice, by: User) -> None:
     """While the invoice's customer is on credit hold (or blocked), releasing its draft means
     extending credit: only someone whose credit-release approval limit covers the invoice may."""
     customer = Customer.objects.get(pk=invoice.customer_id)
-    credit_hold = credit_holds(customer_ids=[customer.pk]).get(customer.pk)  # collections' holds
+    credit_hold = credit_holds(customer_ids=[customer.pk],  # collections' holds, in the invoice's entity
+                               legal_entity_id=invoice.legal_entity_id).get(customer.pk)
     if customer.status not in (Customer.Status.ON_HOLD, Customer.Status.BLOCKED) and not credit_hold:
         return
     limit = approval_limit(user=by, kind=ApprovalLimit.Kind.CREDIT_RELEASE, currency=invoice.currency,

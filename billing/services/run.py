@@ -247,8 +247,8 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
         reason = f"Customer on hold: {customer.status_reason}" if customer.status_reason else "Customer on hold"
         holds.append(reason)
         chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
-    elif getattr(customer, "_credit_hold", ""):
-        reason = f"Customer {customer._credit_hold}"
+    elif getattr(contract, "_credit_hold", ""):
+        reason = f"Customer {contract._credit_hold}"
         holds.append(reason)
         chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
     terms = max(versions, key=lambda v: v.version)
@@ -315,8 +315,15 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         entities = LegalEntity.objects.in_bulk({c.legal_entity_id for c in contracts.values()})
         for contract in contracts.values():
             contract.customer, contract.legal_entity = customers[contract.customer_id], entities[contract.legal_entity_id]
-        for customer_id, hold in credit_holds(customer_ids=set(customers)).items():  # collections' credit holds
-            customers[customer_id]._credit_hold = hold
+        # Collections' credit holds apply per legal entity: a hold in one entity holds the
+        # customer's drafts there only (one reader call per entity in the chunk).
+        by_entity: dict[int, set[int]] = defaultdict(set)
+        for contract in contracts.values():
+            by_entity[contract.legal_entity_id].add(contract.customer_id)
+        entity_holds = {entity_id: credit_holds(customer_ids=ids, legal_entity_id=entity_id)
+                        for entity_id, ids in by_entity.items()}
+        for contract in contracts.values():
+            contract._credit_hold = entity_holds[contract.legal_entity_id].get(contract.customer_id, "")
         existing = dict(Invoice.objects.filter(contract_id__in=todo, billing_period_start=month)
                         .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
         versions: dict[int, list[ContractVersion]] = defaultdict(list)

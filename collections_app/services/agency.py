@@ -4,7 +4,8 @@ their history, the documents pack (statement and invoice PDFs zipped) and recove
 A recovery posts one balanced entry through the ledger: debit cash with what the agency remits
 (net), debit the agency's fee expense account with its fee, credit AR with the gross recovered
 (settling the invoice's open item); the invoice's paid amount moves with it (billing's service).
-A settlement for less than the balance leaves the rest open for the write-off flow.
+A settlement for less than the balance sends the rest into the write-off flow: settling the
+placement requests (and submits) a write-off of what is still open, reason "settlement".
 """
 
 from __future__ import annotations
@@ -113,7 +114,48 @@ def placement_transition(*, placement_id: int, to: str, by: User | None, note: s
     if to in Placement.ENDED:  # closed or recalled: the invoices may be dunned or placed again
         placement.items.update(active=False)
     record_status_change(placement, by=by, from_state=before, note=note)
+    if to == Placement.Status.SETTLED:
+        _settlement_writeoff(placement, by=by, note=note)
     return placement
+
+
+def _settlement_writeoff(placement: Placement, *, by: User | None, note: str = "") -> Any:
+    """A settlement for less than the balance leads to the write-off flow: the placed invoices
+    still open (and not already in a live write-off or under an open dispute) go into one
+    write-off request (reason "settlement") by whoever settled, submitted for approval. When that
+    person may not request write-offs, the rest stays open for a write-off requested by hand."""
+    from collections_app.models import Dispute
+    from collections_app.models.disputes import OPEN_DISPUTE_STATUSES
+    from collections_app.models.writeoffs import LIVE_STATUSES, WriteOffLine, WriteOffReason
+    from collections_app.services.writeoffs import writeoff_request_within
+
+    if by is None or not by.has_perm("collections_app.request_writeoff"):
+        return None
+    items = list(placement.items.select_related("invoice__open_item").order_by("id"))
+    ids = [item.invoice_id for item in items]
+    busy = set(WriteOffLine.objects.filter(invoice_id__in=ids, write_off__status__in=LIVE_STATUSES)
+               .values_list("invoice_id", flat=True))
+    busy |= set(Dispute.objects.filter(invoice_id__in=ids, status__in=OPEN_DISPUTE_STATUSES)
+                .values_list("invoice_id", flat=True))
+    rest = [item.invoice for item in items if item.invoice_id not in busy
+            and item.invoice.status in PLACEABLE and _open(item.invoice) > 0]
+    if not rest:
+        return None
+    numbers = ", ".join(f"{i.number} ({money_text(_open(i), i.currency)})" for i in rest)
+    explanation = (f"Placement #{placement.pk} with {placement.agency.name} settled for less than the balance; "
+                   f"still open: {numbers}." + (f" {note.strip()}" if (note or "").strip() else ""))
+    return writeoff_request_within(invoice_ids=[i.pk for i in rest], reason=WriteOffReason.SETTLEMENT,
+                                   explanation=explanation, by=by)
+
+
+def placement_write_offs(*, placement: Placement) -> list[Any]:
+    """The write-offs (settlement or after-agency) of the placement's invoices, newest first."""
+    from collections_app.models.writeoffs import WriteOff, WriteOffReason
+
+    invoice_ids = list(placement.items.values_list("invoice_id", flat=True))
+    return list(WriteOff.objects.filter(lines__invoice_id__in=invoice_ids,
+                                        reason__in=[WriteOffReason.SETTLEMENT, WriteOffReason.AGENCY])
+                .distinct().order_by("-id"))
 
 
 @transaction.atomic(durable=True)

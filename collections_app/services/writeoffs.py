@@ -213,6 +213,14 @@ def writeoff_request(*, invoice_ids: list[int] | None = None, open_item_ids: lis
                      explanation: str = "", by: User, submit: bool = True) -> WriteOff:
     """Request a write-off of invoices' remaining balances and/or open items of one customer;
     `submit` sends it for approval at once (else it stays a draft to add evidence first)."""
+    return writeoff_request_within(invoice_ids=invoice_ids, open_item_ids=open_item_ids, reason=reason,
+                                   explanation=explanation, by=by, submit=submit)
+
+
+def writeoff_request_within(*, invoice_ids: list[int] | None = None, open_item_ids: list[int] | None = None,
+                            reason: str, explanation: str = "", by: User, submit: bool = True) -> WriteOff:
+    """`writeoff_request` inside the caller's transaction (a placement settled for less than the
+    balance requests the write-off of the rest in the same transaction)."""
     _require(by, "collections_app.request_writeoff", "request write-offs")
     if reason != WriteOffReason.SMALL_BALANCE and not (explanation or "").strip():
         raise ValidationFailed("Explain why the balance is uncollectible.", fields={"explanation": ["required"]})

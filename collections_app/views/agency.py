@@ -74,7 +74,7 @@ def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "placement": placement, "items": placement.items.select_related("invoice").order_by("id"),
         "recoveries": placement.recoveries.select_related("item__invoice", "journal_entry").order_by("received_on", "id"),
         "next_states": [(s, Placement.Status(s).label) for s in sorted(Placement.TRANSITIONS[placement.status])],
-        "history": history})
+        "history": history, "write_offs": services.placement_write_offs(placement=placement)})
 
 
 @login_required

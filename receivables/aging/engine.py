@@ -61,6 +61,9 @@ class Dimension:
     title: str
     key: Callable[[str], Any]
     labels: Callable[[set], dict[Any, dict[str, Any]]]
+    # False when the grouping reads something the books stamp does not see (e.g. collections'
+    # placements): such a report is computed each time, never served from the cache.
+    cacheable: bool = True
 
 
 def _customer_labels(keys: set) -> dict[Any, dict[str, Any]]:
@@ -509,6 +512,8 @@ def aging_report_cached(*, params: AgingParams, user: User | None) -> AgingRepor
     from django.core.cache import cache
 
     check_params(params)
+    if not DIMENSIONS[params.group_by].cacheable:
+        return aging_report(params=params, user=user)
     scope = "all" if user is None or user.has_perm("customers.view_all_customers") else f"user:{user.pk}"
     key = "aging:" + hashlib.sha256(repr((params, scope, _books_stamp())).encode()).hexdigest()
     report = cache.get(key)
