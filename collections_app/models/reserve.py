@@ -164,6 +164,8 @@ class ReserveRun(models.Model):
     LIVE = ("proposed", "approved", "posted")
     # What a posted run may still change (becoming reversed), everything else is frozen.
     REVERSAL_FIELDS = frozenset({"status", "reversed_by", "reversed_at", "reversal_entry", "reversal_reason"})
+    # The calculation sheet of a posted run, rendered and stored once after posting (i11c).
+    SHEET_FIELDS = frozenset({"sheet_pdf", "sheet_pdf_sha256"})
 
     legal_entity = models.ForeignKey("ledger.LegalEntity", on_delete=models.PROTECT, related_name="reserve_runs")
     as_of = models.DateField()
@@ -194,6 +196,9 @@ class ReserveRun(models.Model):
     reversal_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="+")
     reversal_reason = models.CharField(max_length=255, blank=True)
+    sheet_pdf = models.FileField(upload_to="reserve/%Y/%m/", blank=True,
+                                 help_text="The calculation sheet as posted (stored once, after posting)")
+    sheet_pdf_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-as_of", "legal_entity_id", "-id"]
@@ -208,11 +213,17 @@ class ReserveRun(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            if stored in ("posted", "reversed"):
-                fields = set(kwargs.get("update_fields") or ())
-                if stored == "reversed" or not fields or not fields <= self.REVERSAL_FIELDS or self.status != "reversed":
-                    raise DomainError("A posted reserve run is immutable: reverse it and prepare a new one.")
+            stored, stored_sha = type(self).objects.filter(pk=self.pk).values_list(
+                "status", "sheet_pdf_sha256").first() or (None, "")
+            fields = set(kwargs.get("update_fields") or ())
+            if stored == "posted" and fields and fields <= self.SHEET_FIELDS and self.status == "posted":
+                if stored_sha:
+                    raise DomainError("The calculation sheet of a posted reserve run is stored once; it is immutable.")
+                return super().save(*args, **kwargs)
+            if stored in ("posted", "reversed") and (
+                    stored == "reversed" or not fields or not fields <= self.REVERSAL_FIELDS
+                    or self.status != "reversed"):
+                raise DomainError("A posted reserve run is immutable: reverse it and prepare a new one.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -14,11 +14,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 
+from billing.integrity import DocumentIntegrityError
 from collections_app.models import (
     ProvisionPolicy,
     ProvisionRate,
@@ -40,7 +44,14 @@ from collections_app.selectors.reserve import (
 from ledger.models import JournalEntry
 from ledger.services import LineSpec, journal_post, journal_reverse
 from otc import dates
-from otc.errors import DomainError, LimitExceeded, PermissionDenied, SegregationOfDuties, ValidationFailed
+from otc.errors import (
+    DomainError,
+    InvalidTransition,
+    LimitExceeded,
+    PermissionDenied,
+    SegregationOfDuties,
+    ValidationFailed,
+)
 from otc.models import User
 from otc.money import ZERO, money_text, quantize
 from otc.services import approval_limit, ensure_transition, record_status_change
@@ -50,6 +61,8 @@ MANAGE = "collections_app.manage_provision_policy"
 PREPARE = "collections_app.prepare_reserve"
 APPROVE = "collections_app.approve_reserve"
 POST = "collections_app.post_reserve"
+
+logger = logging.getLogger("otc.documents")
 
 
 def _need(by: User | None, perm: str, message: str) -> None:
@@ -266,7 +279,77 @@ def reserve_run_post(*, run_id: int, by: User) -> ReserveRun:
     run.status, run.posted_by, run.posted_at, run.journal_entry = ReserveRun.Status.POSTED, by, dates.now(), entry
     run.save(update_fields=["status", "posted_by", "posted_at", "journal_entry"])
     record_status_change(run, by=by, from_state="approved")
+    run_id = run.pk
+    transaction.on_commit(lambda: _store_sheet_after_commit(run_id))
     return run
+
+
+# --- the posted calculation sheet (PDF stored once with its SHA-256) ------------------------------
+
+class SheetIntegrityError(DocumentIntegrityError):
+    """The stored calculation sheet no longer matches its SHA-256 (or is gone): an incident."""
+
+
+def _store_sheet_after_commit(run_id: int) -> None:
+    """After the posting committed: render and store the sheet. A failure here never undoes the
+    posting; it is logged and the first download stores the sheet instead."""
+    try:
+        reserve_run_store_sheet(run_id=run_id)
+    except Exception:
+        logger.exception("Reserve run %s: storing the posted calculation sheet failed; the first download will.",
+                         run_id)
+
+
+@transaction.atomic
+def reserve_run_store_sheet(*, run_id: int) -> ReserveRun:
+    """Render a posted run's calculation sheet once and store it with its SHA-256 (idempotent:
+    a stored sheet is returned as it is, never rendered again)."""
+    from collections_app.exports_reserve import sheet_pdf
+
+    _lock(run_id)
+    run = ReserveRun.objects.select_related("legal_entity", "policy", "snapshot", "journal_entry",
+                                            "posted_by").get(pk=run_id)
+    if run.sheet_pdf_sha256:
+        return run
+    if run.status != ReserveRun.Status.POSTED:
+        raise InvalidTransition("Only a posted reserve run has a stored sheet; an unposted one is rendered on "
+                                "the fly.")
+    content = sheet_pdf(run, generated_by=f"posted by {run.posted_by}" if run.posted_by else "")
+    run.sheet_pdf.save(f"reserve-{run.legal_entity.code}-{run.as_of:%Y%m%d}-RES{run.pk}.pdf", ContentFile(content),
+                       save=False)
+    run.sheet_pdf_sha256 = hashlib.sha256(content).hexdigest()
+    run.save(update_fields=["sheet_pdf", "sheet_pdf_sha256"])
+    return run
+
+
+def verified_sheet_pdf(run: ReserveRun) -> bytes:
+    """The stored sheet's bytes, checked against the SHA-256 stored with it; a mismatch or a
+    missing file is logged as an integrity alert and raised (the caller answers 500)."""
+    try:
+        with run.sheet_pdf.open("rb") as handle:
+            content = handle.read()
+    except (OSError, ValueError) as exc:
+        logger.error("DOCUMENT INTEGRITY ALERT: the stored calculation sheet of reserve run %s cannot be read (%s); "
+                     "not served.", run.pk, exc)
+        raise SheetIntegrityError(f"The stored calculation sheet of reserve run {run.pk} cannot be read.") from exc
+    found = hashlib.sha256(content).hexdigest()
+    if not run.sheet_pdf_sha256 or found != run.sheet_pdf_sha256:
+        logger.error("DOCUMENT INTEGRITY ALERT: the stored calculation sheet of reserve run %s has SHA-256 %s, "
+                     "expected %s; not served.", run.pk, found, run.sheet_pdf_sha256 or "(none stored)")
+        raise SheetIntegrityError(f"The stored calculation sheet of reserve run {run.pk} does not match its SHA-256.")
+    return content
+
+
+def reserve_run_sheet_pdf(run: ReserveRun, *, generated_by: str = "") -> bytes:
+    """What a download serves: a posted (or since reversed) run's stored sheet, hash-checked (stored
+    now if the after-commit rendering failed); an unposted run's sheet rendered on the fly."""
+    from collections_app.exports_reserve import sheet_pdf
+
+    if run.status == ReserveRun.Status.POSTED and not run.sheet_pdf_sha256:
+        run = reserve_run_store_sheet(run_id=run.pk)
+    if run.sheet_pdf_sha256:
+        return verified_sheet_pdf(run)
+    return sheet_pdf(run, generated_by=generated_by)
 
 
 @transaction.atomic(durable=True)

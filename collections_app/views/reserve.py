@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from collections_app.exports_reserve import XLSX, derivation_xlsx, run_sheet_context, sheet_pdf, sheet_xlsx
+from collections_app.exports_reserve import XLSX, derivation_xlsx, run_sheet_context, sheet_xlsx
 from collections_app.models import (
     ProvisionPolicy,
     ReserveMethod,
@@ -139,7 +139,13 @@ def run_sheet(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
                             pk=pk)
     name = f"reserve-{run.legal_entity.code}-{run.as_of.isoformat()}"
     if fmt == "pdf":
-        response = HttpResponse(sheet_pdf(run, generated_by=str(request.user)), content_type="application/pdf")
+        from billing.views.documents import INCIDENT
+
+        try:
+            content = svc.reserve_run_sheet_pdf(run, generated_by=str(request.user))
+        except svc.SheetIntegrityError:  # logged as an alert by the check; the bytes are never served
+            return HttpResponse(INCIDENT, status=500, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
     else:
         response = HttpResponse(sheet_xlsx(run), content_type=XLSX)
