@@ -42,6 +42,20 @@ def _collector_labels(keys: set) -> dict[Any, dict[str, Any]]:
     return out
 
 
+def _dispute_key(p: str) -> Any:
+    """True when the open item's invoice is under an open dispute (the aging's "dispute" grouping)."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import Dispute
+    from .models.disputes import OPEN_DISPUTE_STATUSES
+
+    return Exists(Dispute.objects.filter(invoice__open_item_id=OuterRef(f"{p}id"), status__in=OPEN_DISPUTE_STATUSES))
+
+
+def _dispute_labels(keys: set) -> dict[Any, dict[str, Any]]:
+    return {key: {"label": "Under open dispute" if key else "Not disputed"} for key in keys}
+
+
 def register() -> None:
     from django.db.models import F
 
@@ -63,3 +77,5 @@ def register() -> None:
     ))
     register_dimension(Dimension("collector", "Collector",
                                  lambda p: F(f"{p}customer__collections_portfolio__collector_id"), _collector_labels))
+    # Disputes post nothing, so the cached aging would not see a new one: computed each time.
+    register_dimension(Dimension("dispute", "Dispute", _dispute_key, _dispute_labels, cacheable=False))

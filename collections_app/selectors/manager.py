@@ -16,7 +16,8 @@ from otc import dates
 from otc.models import User
 from otc.money import ZERO
 
-from ..models import AssignmentRule, PromiseStatus, PromiseToPay
+from ..models import AssignmentRule, Dispute, PromiseStatus, PromiseToPay
+from ..models.disputes import OPEN_DISPUTE_STATUSES
 from ..services.promises import kept_rates
 from .worklist import worklist
 
@@ -82,5 +83,32 @@ def manager_overview(*, user: User, today: dt.date | None = None) -> dict[str, A
                               for k, v in per.items()), key=lambda p: p["name"]),
         "promised_vs_collected": [{"collector": names.get(r["taken_by_id"], "?"), **r} for r in this_month],
         "trend": overdue_trend(),
+        "dispute_ageing": dispute_ageing(today=today),
         "rules": list(AssignmentRule.objects.select_related("collector", "legal_entity").filter(is_active=True)),
     }
+
+
+#: Age bands of open disputes, in days since they were opened.
+DISPUTE_AGES = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("over 90", 91, None))
+
+
+def dispute_ageing(*, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Open disputes per owner and currency: how many and how much in each age band (days since
+    opened), and how many are past the date their owner should have resolved them. One query."""
+    today = today or dates.today()
+    opened = Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES)
+    bands: dict[str, Any] = {}
+    for n, (_key, low, high) in enumerate(DISPUTE_AGES):
+        window = Q(opened_at__date__lte=today - dt.timedelta(days=low))
+        if high is not None:
+            window &= Q(opened_at__date__gte=today - dt.timedelta(days=high))
+        bands[f"n_{n}"] = Count("pk", filter=window)
+        bands[f"a_{n}"] = Sum("amount", filter=window)
+    rows = (opened.values("owner_id", "currency")
+            .annotate(count=Count("pk"), total=Sum("amount"), late=Count("pk", filter=Q(due_date__lt=today)), **bands)
+            .order_by("owner_id", "currency"))
+    names = _names({r["owner_id"] for r in rows})
+    return [{"owner": names.get(r["owner_id"], "(no owner)") if r["owner_id"] else "(no owner)",
+             "currency": r["currency"], "count": r["count"], "total": r["total"], "late": r["late"],
+             "bands": [(key, r[f"n_{n}"], r[f"a_{n}"] or ZERO) for n, (key, _, _) in enumerate(DISPUTE_AGES)]}
+            for r in rows]
