@@ -12,6 +12,7 @@ from ledger.models import LegalEntity
 class RunStartForm(forms.Form):
     legal_entity = forms.ModelChoiceField(queryset=LegalEntity.objects.filter(dunning_policy__is_active=True),
                                           empty_label=None)
+    customer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)  # one customer only
 
 
 class PolicyForm(forms.ModelForm):

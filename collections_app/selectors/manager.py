@@ -104,9 +104,10 @@ def dispute_ageing(*, today: dt.date | None = None) -> list[dict[str, Any]]:
             window &= Q(opened_at__date__gte=today - dt.timedelta(days=high))
         bands[f"n_{n}"] = Count("pk", filter=window)
         bands[f"a_{n}"] = Sum("amount", filter=window)
-    rows = (opened.values("owner_id", "currency")
-            .annotate(count=Count("pk"), total=Sum("amount"), late=Count("pk", filter=Q(due_date__lt=today)), **bands)
-            .order_by("owner_id", "currency"))
+    rows: list[dict[str, Any]] = [dict(row) for row in (
+        opened.values("owner_id", "currency")
+        .annotate(count=Count("pk"), total=Sum("amount"), late=Count("pk", filter=Q(due_date__lt=today)), **bands)
+        .order_by("owner_id", "currency"))]
     names = _names({r["owner_id"] for r in rows})
     return [{"owner": names.get(r["owner_id"], "(no owner)") if r["owner_id"] else "(no owner)",
              "currency": r["currency"], "count": r["count"], "total": r["total"], "late": r["late"],

@@ -171,9 +171,11 @@ def _enqueue(run_id: int, chunks: list[list[int]], background: bool = False) -> 
 
 @transaction.atomic(durable=True)
 def dunning_run_start(*, legal_entity_id: int, by: User | None, run_date: dt.date | None = None,
-                      chunk_size: int = CHUNK_SIZE, background: bool = False) -> DunningRun:
-    """Start the entity's dunning run for `run_date` (default today). A refused run is stored with
-    the reason and sends nothing."""
+                      chunk_size: int = CHUNK_SIZE, background: bool = False,
+                      customer_ids: list[int] | None = None) -> DunningRun:
+    """Start the entity's dunning run for `run_date` (default today); `customer_ids` limits it to
+    those customers (a reminder sent from a customer's collections page), under the same rules. A
+    refused run is stored with the reason and sends nothing."""
     _require(by, "collections_app.run_dunning", "start dunning runs")
     run_date = run_date or dates.today()
     policy = _active_policy(legal_entity_id)
@@ -189,6 +191,8 @@ def dunning_run_start(*, legal_entity_id: int, by: User | None, run_date: dt.dat
         return run
     levels = sel.policy_levels(policy)
     ids = sel.due_customer_ids(legal_entity_id=legal_entity_id, as_of=run_date, first_days=levels[0].days_after_due)
+    if customer_ids is not None:
+        ids = [pk for pk in ids if pk in set(customer_ids)]
     run.customers_total = len(ids)
     run.save(update_fields=["customers_total"])
     if not ids:

@@ -53,8 +53,9 @@ def dunning_run_start_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a legal entity with an active dunning policy.")
         return redirect("collections_app:dunning")
     try:
+        customer = form.cleaned_data.get("customer")
         run = services.dunning_run_start(legal_entity_id=form.cleaned_data["legal_entity"].pk, by=request.user,
-                                         background=True)
+                                         background=True, customer_ids=[customer] if customer else None)
     except errors.DomainError as exc:
         return domain_error_response(request, exc, reverse("collections_app:dunning"))
     if run.status == DunningRun.Status.REFUSED:

@@ -127,13 +127,15 @@ def customer_view(request: HttpRequest, customer_id: int, *, activity_form=None,
     invoices = _open_invoices(summary)
     from receivables.statements import statement_currencies
 
+    statements = statement_currencies(customer_id=customer.pk)
     return render(request, "collections_app/worklist/customer.html", {
         "customer": customer, "summary": summary, "buckets": BUCKETS,
+        "remind_entities": list(dict.fromkeys((entity_id, code) for entity_id, _, code in statements)),
         "timeline": customer_timeline(customer_id=customer.pk),
         "activity_form": activity_form or forms.ActivityForm(customer=customer, invoices=invoices),
         "dispute_form": dispute_form or forms.DisputeForm(invoices=invoices),
         "plan_form": plan_form or forms.PlanForm(invoices=invoices),
-        "statement_options": statement_currencies(customer_id=customer.pk),
+        "statement_options": statements,
         "can_dispute": request.user.has_perm(disputes.MANAGE), "can_promise": request.user.has_perm(promises.MANAGE),
         "today": dates.today(),
     }, status=400 if any(f is not None for f in (activity_form, dispute_form, plan_form)) else 200)

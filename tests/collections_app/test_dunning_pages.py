@@ -143,3 +143,24 @@ def test_customer_page_shows_the_dunning_and_credit_panel(client, book):
     [panel] = [p for p in registry.customer if p.key == "collections-dunning"]
     html = render_to_string(panel.template, {"ctx": panel.context(None, customer=cust)})
     assert 'data-testid="dunning-panel"' in html and "On credit hold (DE01)" in html and "Cheque bounced" in html
+
+
+def test_a_reminder_sent_from_the_customers_collections_page_reminds_that_customer_only(
+        client, book, django_capture_on_commit_callbacks):
+    cust, other = customer(), customer("Andere GmbH")
+    invoice(book, cust, "1000.00", issue=dt.date(2026, 3, 1))
+    invoice(book, other, "500.00", issue=dt.date(2026, 3, 1))
+    client.force_login(user_with_role("Collector"))
+    page = client.get(reverse("collections_app:customer", args=[cust.pk])).content.decode()
+    assert f'data-testid="remind-{book.code}"' in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("collections_app:dunning_run_start"),
+                               {"legal_entity": book.pk, "customer": cust.pk})
+    run = DunningRun.objects.get()
+    assert response["Location"] == reverse("collections_app:dunning_run", args=[run.pk])
+    assert list(DunningLetter.objects.values_list("customer_id", flat=True)) == [cust.pk]
+    # the daily run the same day reminds the other customer and never this one twice
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("collections_app:dunning_run_start"), {"legal_entity": book.pk})
+    assert sorted(DunningLetter.objects.values_list("customer_id", flat=True)) == sorted([cust.pk, other.pk])
