@@ -573,11 +573,9 @@ def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, no
     invoices = list(lock_invoices(list(changes)))
     if len(invoices) != len(set(changes)):
         raise ValidationFailed("An invoice to apply cash to does not exist.")
-    changed, stamp = [], dates.now()
     for invoice in invoices:
         delta = changes[invoice.pk]
-        if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID,
-                                  Invoice.Status.WRITTEN_OFF):
+        if invoice.status not in SETTLEABLE:
             raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}: "
                                     "cash is applied only to issued invoices.")
         paid = invoice.amount_paid + delta
@@ -588,20 +586,34 @@ def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, no
             raise ValidationFailed(
                 f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} left to pay; "
                 f"{money_text(delta, invoice.currency)} would pay it past its balance.", fields={"amount": ["over the balance due"]})
+        invoice.amount_paid = paid
+    changed = _settle(invoices, field="amount_paid", by=by, reason=note or "payment", note=note)
+    emit_paid([i for i in changed if i.status == Invoice.Status.PAID])
+    return invoices
+
+
+#: Statuses whose paid and written-off amounts still move (cash, reversals, write-offs, recoveries).
+SETTLEABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID, Invoice.Status.WRITTEN_OFF)
+
+
+def _settle(invoices: list[Invoice], *, field: str, by: User | None, reason: str, note: str) -> list[Invoice]:
+    """After `field` (paid or written off) moved on the locked invoices: each one's status follows
+    (`payment_status`, within the status map), then the rows, their history and the status changes
+    are written. Returns the invoices whose status changed."""
+    changed, stamp = [], dates.now()
+    for invoice in invoices:
         before = invoice.status
-        invoice.amount_paid, invoice.updated_at = paid, stamp
-        invoice.status = payment_status(invoice)
+        invoice.updated_at, invoice.status = stamp, payment_status(invoice)
         if invoice.status != before:
-            if invoice.status not in Invoice.TRANSITIONS[before]:  # pragma: no cover - the map allows all three
+            if invoice.status not in Invoice.TRANSITIONS[before]:
                 raise InvalidTransition(f"Invoice {invoice.number} cannot move from {before} to {invoice.status}.")
             invoice._before = before
             changed.append(invoice)
-    bulk_update_rows(invoices, ["amount_paid", "status", "updated_at"])
-    history_insert(invoices, created=False, by=by, reason=note or "payment", at=stamp)
+    bulk_update_rows(invoices, [field, "status", "updated_at"])
+    history_insert(invoices, created=False, by=by, reason=reason, at=stamp)
     for before in {i._before for i in changed}:
         record_status_changes([i for i in changed if i._before == before], by=by, from_state=before, note=note)
-    emit_paid([i for i in changed if i.status == Invoice.Status.PAID])
-    return invoices
+    return changed
 
 
 def invoices_record_write_offs(*, changes: dict[int, Decimal], by: User | None, note: str = "") -> list[Invoice]:
@@ -613,11 +625,9 @@ def invoices_record_write_offs(*, changes: dict[int, Decimal], by: User | None, 
     invoices = list(lock_invoices(list(changes)))
     if len(invoices) != len(set(changes)):
         raise ValidationFailed("An invoice to write off does not exist.")
-    changed, stamp = [], dates.now()
     for invoice in invoices:
         delta = changes[invoice.pk]
-        if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID,
-                                  Invoice.Status.WRITTEN_OFF):
+        if invoice.status not in SETTLEABLE:
             raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}: "
                                     "only issued invoices are written off.")
         written = invoice.amount_written_off + delta
@@ -628,18 +638,8 @@ def invoices_record_write_offs(*, changes: dict[int, Decimal], by: User | None, 
             raise ValidationFailed(f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} "
                                    f"left to pay; {money_text(delta, invoice.currency)} cannot be written off.",
                                    fields={"amount": ["over the balance due"]})
-        before = invoice.status
-        invoice.amount_written_off, invoice.updated_at = written, stamp
-        invoice.status = payment_status(invoice)
-        if invoice.status != before:
-            if invoice.status not in Invoice.TRANSITIONS[before]:
-                raise InvalidTransition(f"Invoice {invoice.number} cannot move from {before} to {invoice.status}.")
-            invoice._before = before
-            changed.append(invoice)
-    bulk_update_rows(invoices, ["amount_written_off", "status", "updated_at"])
-    history_insert(invoices, created=False, by=by, reason=note or "write-off", at=stamp)
-    for before in {i._before for i in changed}:
-        record_status_changes([i for i in changed if i._before == before], by=by, from_state=before, note=note)
+        invoice.amount_written_off = written
+    _settle(invoices, field="amount_written_off", by=by, reason=note or "write-off", note=note)
     return invoices
 
 
