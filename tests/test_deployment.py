@@ -296,6 +296,8 @@ def test_compose_workers_reach_postgres_through_pgbouncer_in_transaction_mode(co
     services = compose["services"]
     pgbouncer = services["pgbouncer"]
     assert pgbouncer["environment"]["POOL_MODE"] == "transaction"
+    image, _, tag = pgbouncer["image"].partition(":")
+    assert image == "edoburu/pgbouncer" and tag.startswith("v1.") and tag != "latest"  # a tested version
     assert "@postgres:5432/" in pgbouncer["environment"]["DATABASE_URL"]
     assert pgbouncer["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name in ("worker", "documents"):
