@@ -145,22 +145,45 @@ def invoice_render_pdf(invoice: Invoice) -> bytes:
     return renderer().render("billing/pdf/invoice.html", invoice_pdf_context(invoice))
 
 
-@transaction.atomic
+def store_document_file(document, *, file_field: str, sha_field: str, name: str, content: bytes,
+                        change_reason: str | None = None) -> None:
+    """Write a rendered document's file and its SHA-256 on `document` (a row the caller has locked
+    in its transaction). If writing the row fails, the file just written is removed again, so a
+    refused save leaves no orphan file behind."""
+    field = getattr(document, file_field)
+    field.save(name, ContentFile(content), save=False)
+    setattr(document, sha_field, hashlib.sha256(content).hexdigest())
+    if change_reason is not None:
+        document._change_reason, document._history_date = change_reason, dates.now()
+    update_fields = [file_field, sha_field] + (["updated_at"] if hasattr(document, "updated_at") else [])
+    try:
+        document.save(update_fields=update_fields)
+    except BaseException:
+        field.storage.delete(field.name)
+        raise
+
+
 def invoice_store_pdf(*, invoice_id: int) -> Invoice:
     """Render and store an issued invoice's PDF and SHA-256 once (task-safe, idempotent: a stored
-    PDF is never re-rendered, so a later template change never alters an issued invoice)."""
-    invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer").first()
+    PDF is never re-rendered, so a later template change never alters an issued invoice).
+
+    The rendering (the slow part) runs before any lock is taken; the invoice row is locked only
+    for the moment of storing. Two workers rendering the same invoice at once both render, and
+    the first to store wins: the second finds the SHA-256 set under the lock and stores nothing."""
+    invoice = Invoice.objects.select_related("legal_entity", "customer").filter(pk=invoice_id).first()
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     if invoice.pdf_sha256:
         return invoice
     if invoice.status == Invoice.Status.DRAFT:
         raise InvalidTransition(f"Draft invoice #{invoice.pk} has no number yet; issue it before storing its PDF.")
-    content = invoice_render_pdf(invoice)
-    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(content), save=False)
-    invoice.pdf_sha256 = hashlib.sha256(content).hexdigest()
-    invoice._change_reason, invoice._history_date = "PDF stored", dates.now()
-    invoice.save(update_fields=["pdf", "pdf_sha256", "updated_at"])
+    content = invoice_render_pdf(invoice)  # no lock held: payments and voids go on meanwhile
+    with transaction.atomic():
+        invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer").first()
+        if invoice.pdf_sha256:  # another worker stored it while this one rendered
+            return invoice
+        store_document_file(invoice, file_field="pdf", sha_field="pdf_sha256", name=f"{invoice.number}.pdf",
+                            content=content, change_reason="PDF stored")
     return invoice
 
 
@@ -184,13 +207,13 @@ def stamp_void(content: bytes, *, invoice: Invoice) -> bytes:
     return out.getvalue()
 
 
-@transaction.atomic
 def invoice_store_void_pdf(*, invoice_id: int) -> Invoice:
     """Store a void invoice's VOID copy once (idempotent): the issued PDF (stored first if it was
-    not yet, and verified against its SHA-256) stamped VOID, with its own SHA-256."""
+    not yet, and verified against its SHA-256) stamped VOID, with its own SHA-256. Stamped before
+    the row is locked; locked only to store (the first to store wins, as in `invoice_store_pdf`)."""
     from billing.integrity import verified_pdf
 
-    invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer", "void_credit_note").first()
+    invoice = Invoice.objects.select_related("legal_entity", "customer", "void_credit_note").filter(pk=invoice_id).first()
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     if invoice.void_pdf_sha256:
@@ -198,12 +221,15 @@ def invoice_store_void_pdf(*, invoice_id: int) -> Invoice:
     if invoice.status != Invoice.Status.VOID:
         raise InvalidTransition(f"Invoice {invoice} is not void; only a void invoice has a VOID copy.")
     if not invoice.pdf_sha256:
-        invoice = invoice_store_pdf(invoice_id=invoice.pk)
+        invoice_store_pdf(invoice_id=invoice.pk)
+        invoice = Invoice.objects.select_related("legal_entity", "customer", "void_credit_note").get(pk=invoice_id)
     content = stamp_void(verified_pdf(invoice), invoice=invoice)
-    invoice.void_pdf.save(f"{invoice.number}-VOID.pdf", ContentFile(content), save=False)
-    invoice.void_pdf_sha256 = hashlib.sha256(content).hexdigest()
-    invoice._change_reason, invoice._history_date = "VOID copy stored", dates.now()
-    invoice.save(update_fields=["void_pdf", "void_pdf_sha256", "updated_at"])
+    with transaction.atomic():
+        invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer", "void_credit_note").first()
+        if invoice.void_pdf_sha256:
+            return invoice
+        store_document_file(invoice, file_field="void_pdf", sha_field="void_pdf_sha256",
+                            name=f"{invoice.number}-VOID.pdf", content=content, change_reason="VOID copy stored")
     return invoice
 
 

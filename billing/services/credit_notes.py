@@ -21,12 +21,10 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, QuerySet, Sum
 
@@ -457,20 +455,26 @@ def credit_note_render_pdf(note: CreditNote) -> bytes:
     return renderer().render("billing/pdf/credit_note.html", credit_note_pdf_context(note))
 
 
-@transaction.atomic
 def credit_note_store_pdf(*, credit_note_id: int) -> CreditNote:
     """Render and store an issued credit note's PDF and SHA-256 once (idempotent: a stored PDF is
     never re-rendered). Run by the documents task after the issue commits, or on demand by a
-    download that finds it missing."""
-    note = _locked_note(credit_note_id)
+    download that finds it missing. Rendered before the row is locked; locked only to store (the
+    first worker to store wins, as in `billing.pdf.invoice_store_pdf`)."""
+    from billing.pdf import store_document_file
+
+    note = CreditNote.objects.filter(pk=credit_note_id).first()
+    if note is None:
+        raise ValidationFailed(f"Credit note {credit_note_id} does not exist.")
     if note.pdf_sha256:
         return note
     if note.status != CreditNote.Status.ISSUED:
         raise InvalidTransition(f"{note} is not issued; only issued credit notes have a PDF.")
-    content = credit_note_render_pdf(note)
-    note.pdf.save(f"{note.number}.pdf", ContentFile(content), save=False)
-    note.pdf_sha256 = hashlib.sha256(content).hexdigest()
-    note.save(update_fields=["pdf", "pdf_sha256"])
+    content = credit_note_render_pdf(note)  # no lock held while rendering
+    with transaction.atomic():
+        note = _locked_note(credit_note_id)
+        if note.pdf_sha256:
+            return note
+        store_document_file(note, file_field="pdf", sha_field="pdf_sha256", name=f"{note.number}.pdf", content=content)
     return note
 
 

@@ -25,8 +25,8 @@ from billing.models import CreditNote, Delivery, Invoice, PortalSubmission
 from customers.models import Customer
 from otc.errors import InvalidTransition, ValidationFailed
 from otc.money import format_amount
+from otc.transactions import key_lock
 
-from .invoices import lock_invoices
 from .portal import portal_submission_ensure
 
 DELIVERED_UPLOADS = (PortalSubmission.Status.UPLOADED, PortalSubmission.Status.ACCEPTED,
@@ -152,22 +152,43 @@ def _deliver(document: Invoice | CreditNote, customer: Customer, email) -> Deliv
     return email(document, customer)
 
 
-@transaction.atomic
+def _prepare_pdf(store, document: Invoice | CreditNote, customer: Customer, *, sha_field: str = "pdf_sha256",
+                 **ids: int) -> None:
+    """Render and store a document's PDF before delivering it, when an e-mail will carry it: the
+    rendering takes no lock (`store` locks the row only to save), so it never runs under the
+    delivery's lock or a transaction."""
+    if (not getattr(document, sha_field) and customer.procurement_portal == Customer.Portal.NONE
+            and customer.invoice_delivery != Customer.Delivery.POST and _recipients(customer)):
+        store(**ids)
+
+
 def invoice_deliver(*, invoice_id: int) -> Delivery | None:
     """Deliver an issued invoice once (rules in the module docstring). Returns the Delivery row
-    written, or None when the invoice had already been delivered."""
-    invoice = lock_invoices([invoice_id]).first()  # the lock serialises concurrent retries
+    written, or None when the invoice had already been delivered.
+
+    No row lock is held while the PDF renders or the e-mail goes out: the PDF is stored first (its
+    own short lock), then the delivery runs under this invoice's delivery key lock
+    (`otc.transactions.key_lock`), which serialises concurrent retries of the same delivery and
+    blocks nobody else; the delivery row is written after the send."""
+    from billing.pdf import invoice_store_pdf
+
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     if invoice.status == Invoice.Status.DRAFT:
         raise InvalidTransition(f"Draft invoice #{invoice.pk} cannot be delivered before it is issued.")
     customer = Customer.objects.get(pk=invoice.customer_id)
-    if invoice.deliveries.filter(status=Delivery.Status.SENT).exists():
-        return None
-    if invoice.status == Invoice.Status.VOID:
-        return Delivery.objects.create(invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
-                                       detail="The invoice is void; it is not delivered.")
-    return _deliver(invoice, customer, _email_invoice)
+    if invoice.status != Invoice.Status.VOID and not invoice.deliveries.filter(status=Delivery.Status.SENT).exists():
+        _prepare_pdf(invoice_store_pdf, invoice, customer, invoice_id=invoice.pk)
+    with transaction.atomic():
+        key_lock(f"deliver:invoice:{invoice_id}")
+        invoice = Invoice.objects.get(pk=invoice_id)
+        if invoice.deliveries.filter(status=Delivery.Status.SENT).exists():
+            return None
+        if invoice.status == Invoice.Status.VOID:
+            return Delivery.objects.create(invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
+                                           detail="The invoice is void; it is not delivered.")
+        return _deliver(invoice, customer, _email_invoice)
 
 
 def invoice_was_delivered(invoice: Invoice) -> bool:
@@ -194,43 +215,52 @@ def _email_credit_note(note: CreditNote, customer: Customer) -> Delivery:
                  attachment=(f"{note.number}.pdf", lambda: verified_pdf(note)))
 
 
-@transaction.atomic
 def credit_note_deliver(*, credit_note_id: int) -> Delivery | None:
     """Deliver an issued credit note once, by the customer's channel (portal upload task, post,
-    else e-mail to the billing contacts with the PDF). None when already delivered."""
-    from billing.services.credit_notes import lock_credit_notes
+    else e-mail to the billing contacts with the PDF). None when already delivered. Like
+    `invoice_deliver`: PDF stored first, then sent under the note's delivery key lock, no row lock."""
+    from billing.services.credit_notes import credit_note_store_pdf
 
-    note = lock_credit_notes([credit_note_id]).select_related("invoice").first()
+    note = CreditNote.objects.select_related("invoice").filter(pk=credit_note_id).first()
     if note is None:
         raise ValidationFailed(f"Credit note {credit_note_id} does not exist.")
     if note.status != CreditNote.Status.ISSUED:
         raise InvalidTransition(f"{note} is not issued; only issued credit notes are delivered.")
-    if note.deliveries.filter(status=Delivery.Status.SENT).exists():
-        return None
-    return _deliver(note, Customer.objects.get(pk=note.customer_id), _email_credit_note)
+    customer = Customer.objects.get(pk=note.customer_id)
+    if not note.deliveries.filter(status=Delivery.Status.SENT).exists():
+        _prepare_pdf(credit_note_store_pdf, note, customer, credit_note_id=note.pk)
+    with transaction.atomic():
+        key_lock(f"deliver:credit_note:{credit_note_id}")
+        note = CreditNote.objects.select_related("invoice").get(pk=credit_note_id)
+        if note.deliveries.filter(status=Delivery.Status.SENT).exists():
+            return None
+        return _deliver(note, customer, _email_credit_note)
 
 
 # --- the cancellation notice of a never-delivered void invoice ---------------------------------------
 
-@transaction.atomic
 def invoice_void_notice_deliver(*, invoice_id: int) -> Delivery | None:
     """Tell the customer that a void invoice they never received is cancelled and not owed, with
-    its VOID copy, by e-mail (once). Only for a void invoice cancelled without a credit note."""
+    its VOID copy, by e-mail (once). Only for a void invoice cancelled without a credit note.
+    The VOID copy is stored first; the e-mail goes out under the notice's key lock, no row lock."""
     from billing.integrity import verified_pdf
     from billing.pdf import invoice_store_void_pdf
 
-    invoice = lock_invoices([invoice_id]).first()
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     if invoice.status != Invoice.Status.VOID or invoice.void_credit_note_id:
         raise InvalidTransition(f"Invoice {invoice} has no cancellation notice to deliver.")
-    if invoice.deliveries.filter(status=Delivery.Status.SENT, detail__startswith="Cancellation notice").exists():
-        return None
     customer = Customer.objects.get(pk=invoice.customer_id)
     if not invoice.void_pdf_sha256 and _recipients(customer):
-        invoice = invoice_store_void_pdf(invoice_id=invoice.pk)
-    context = {"invoice": invoice, "seller": invoice.seller, "customer_name": invoice.bill_to.get("legal_name", ""),
-               "gross_total": format_amount(invoice.gross_total, invoice.currency)}
-    return _send(invoice, customer, template="void_notice", context=context, what="Cancellation notice: ",
-                 attachment=(f"{invoice.number}-VOID.pdf",
-                             lambda: verified_pdf(invoice, file_field="void_pdf", sha_field="void_pdf_sha256")))
+        invoice_store_void_pdf(invoice_id=invoice.pk)
+    with transaction.atomic():
+        key_lock(f"deliver:void_notice:{invoice_id}")
+        invoice = Invoice.objects.get(pk=invoice_id)
+        if invoice.deliveries.filter(status=Delivery.Status.SENT, detail__startswith="Cancellation notice").exists():
+            return None
+        context = {"invoice": invoice, "seller": invoice.seller, "customer_name": invoice.bill_to.get("legal_name", ""),
+                   "gross_total": format_amount(invoice.gross_total, invoice.currency)}
+        return _send(invoice, customer, template="void_notice", context=context, what="Cancellation notice: ",
+                     attachment=(f"{invoice.number}-VOID.pdf",
+                                 lambda: verified_pdf(invoice, file_field="void_pdf", sha_field="void_pdf_sha256")))
