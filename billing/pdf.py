@@ -24,7 +24,8 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from billing.models import Invoice
-from billing.services.invoices import _bill_to, _seller, lock_invoices
+from billing.services.invoices import lock_invoices
+from billing.snapshots import bill_to_snapshot, seller_snapshot
 from billing.tax import invoice_legal_notes
 from billing.wording import bank_rows, postal_address, tax_label
 from contracts.models import Product
@@ -63,8 +64,8 @@ def price_text(price: Decimal, currency: str) -> str:
 
 def invoice_pdf_context(invoice: Invoice) -> dict[str, Any]:
     cur = invoice.currency
-    seller = invoice.seller or _seller(invoice.legal_entity)
-    bill_to = invoice.bill_to or _bill_to(invoice.customer)
+    seller = invoice.seller or seller_snapshot(invoice.legal_entity)
+    bill_to = invoice.bill_to or bill_to_snapshot(invoice.customer)
     lines = list(invoice.lines.select_related("tax_code").order_by("position"))
     tax_summary = tax_summary_rows(lines, cur)
     reverse_charge = any(line.tax_code.kind == "reverse_charge" for line in lines)

@@ -440,14 +440,15 @@ def documents_on_first_download() -> Iterator[None]:
             **log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
             recipients=", ".join(recipients), detail=f"{what}Sent with {document.number}.pdf attached.")
 
-    saved = (delivery._email_invoice, delivery._email_credit_note, credit_notes.credit_note_store_pdf,
-             tasks.invoice_store_pdf_task)
-    delivery._email_invoice = record_email
+    saved = (delivery.invoice_email_send, delivery._email_credit_note, credit_notes.credit_note_store_pdf,
+             delivery._prepare_pdf, tasks.invoice_store_pdf_task)
+    delivery.invoice_email_send = record_email
     delivery._email_credit_note = record_email
     credit_notes.credit_note_store_pdf = lambda **kwargs: None
+    delivery._prepare_pdf = lambda *args, **kwargs: None
     tasks.invoice_store_pdf_task = lambda **kwargs: None
     try:
         yield
     finally:
-        (delivery._email_invoice, delivery._email_credit_note, credit_notes.credit_note_store_pdf,
-         tasks.invoice_store_pdf_task) = saved
+        (delivery.invoice_email_send, delivery._email_credit_note, credit_notes.credit_note_store_pdf,
+         delivery._prepare_pdf, tasks.invoice_store_pdf_task) = saved

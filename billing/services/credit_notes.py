@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet, Sum
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from billing.snapshots import bill_to_snapshot, seller_snapshot
 from ledger.models import Account, OpenItem
 from ledger.services import LineSpec, OpenItemSpec, journal_post, number_series_take
 from otc import dates
@@ -44,7 +45,7 @@ from otc.money import ZERO, format_amount, money_text, quantize, to_decimal
 from otc.registry import registry
 from otc.services import approval_limit, ensure_transition, outbox_emit, record_status_change, text_within
 
-from .invoices import _bill_to, _seller, emit_paid, invoice_compute_line, lock_invoices
+from .invoices import emit_paid, invoice_compute_line, lock_invoices
 
 HUNDRED = Decimal(100)
 CREDITABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID)
@@ -414,8 +415,8 @@ def credit_note_pdf_context(note: CreditNote) -> dict[str, Any]:
     from billing.wording import postal_address, tax_label
 
     cur, invoice = note.currency, note.invoice
-    seller = invoice.seller or _seller(invoice.legal_entity)
-    bill_to = invoice.bill_to or _bill_to(invoice.customer)
+    seller = invoice.seller or seller_snapshot(invoice.legal_entity)
+    bill_to = invoice.bill_to or bill_to_snapshot(invoice.customer)
     lines = list(note.lines.select_related("tax_code", "invoice_line").order_by("position"))
     rows = []
     for ln in lines:

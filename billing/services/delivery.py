@@ -126,7 +126,9 @@ def _send(document: Invoice | CreditNote, customer: Customer, *, template: str, 
                                    recipients=", ".join(recipients), detail=f"{what}Sent with {name} attached.")
 
 
-def _email_invoice(invoice: Invoice, customer: Customer, *, what: str = "") -> Delivery:
+def invoice_email_send(invoice: Invoice, customer: Customer, *, what: str = "") -> Delivery:
+    """E-mail the invoice with its stored PDF to the billing contacts now, logging a Delivery row
+    (the caller decides whether it should: `invoice_deliver` once, `invoice_send_again` on request)."""
     from billing.integrity import verified_pdf
     from billing.pdf import invoice_store_pdf
 
@@ -188,7 +190,7 @@ def invoice_deliver(*, invoice_id: int) -> Delivery | None:
         if invoice.status == Invoice.Status.VOID:
             return Delivery.objects.create(invoice=invoice, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
                                            detail="The invoice is void; it is not delivered.")
-        return _deliver(invoice, customer, _email_invoice)
+        return _deliver(invoice, customer, invoice_email_send)
 
 
 def invoice_was_delivered(invoice: Invoice) -> bool:

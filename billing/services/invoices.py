@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from billing.models import Invoice, InvoiceLine, TaxCode
+from billing.snapshots import bill_to_snapshot, seller_snapshot
 from billing.tax import tax_code_for
 from contracts.models import Product
 from customers.models import Customer
@@ -299,32 +300,6 @@ class IssuedInvoices(list):
     skipped: dict[int, str]
 
 
-def _bill_to(customer: Customer) -> dict[str, Any]:
-    return {
-        "legal_name": customer.legal_name, "account_number": customer.account_number,
-        "address_line1": customer.address_line1, "address_line2": customer.address_line2, "city": customer.city,
-        "region": customer.region, "postal_code": customer.postal_code, "country": customer.country,
-        "tax_id": customer.tax_id, "tax_exempt": customer.tax_exempt,
-        "tax_exemption_reference": customer.tax_exemption_reference,
-        "peppol_scheme": customer.peppol_scheme, "peppol_id": customer.peppol_id,
-        "procurement_portal": customer.procurement_portal, "portal_supplier_id": customer.portal_supplier_id,
-        "portal_buyer_id": customer.portal_buyer_id,
-    }
-
-
-def _seller(entity: LegalEntity) -> dict[str, Any]:
-    return {
-        "code": entity.code, "legal_name": entity.legal_name, "name": entity.name,
-        "address_line1": entity.address_line1, "address_line2": entity.address_line2, "city": entity.city,
-        "region": entity.region, "postal_code": entity.postal_code, "country": entity.country,
-        "tax_id": entity.tax_id, "registration_number": entity.registration_number, "email": entity.email,
-        "phone": entity.phone, "bank_name": entity.bank_name, "bank_account_name": entity.bank_account_name,
-        "iban": entity.iban, "bic": entity.bic, "bank_account_number": entity.bank_account_number,
-        "bank_routing_number": entity.bank_routing_number, "remittance_note": entity.remittance_note,
-        "einvoice_endpoint": entity.einvoice_endpoint,
-    }
-
-
 def _skip_reason(invoice: Invoice) -> str | None:
     if invoice.status != Invoice.Status.DRAFT:
         return f"already {invoice.get_status_display().lower()}"
@@ -452,7 +427,7 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
     entity post side by side."""
     on = group[0].issue_date
     accounts = dict(Account.objects.filter(legal_entity_id=entity.pk, is_active=True).values_list("code", "id"))
-    seller, bill_to, stamp = _seller(entity), {}, dates.now()
+    seller, bill_to, stamp = seller_snapshot(entity), {}, dates.now()
     postings: list[tuple[Invoice, EntrySpec]] = []
     for invoice in group:
         invoice_lines = lines.get(invoice.pk)
@@ -461,7 +436,7 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
         _recompute_totals(invoice, invoice_lines)  # totals always equal the sum of the rounded lines
         invoice.due_date = on + dt.timedelta(days=invoice.payment_terms_days)
         if invoice.customer_id not in bill_to:
-            bill_to[invoice.customer_id] = _bill_to(invoice.customer)
+            bill_to[invoice.customer_id] = bill_to_snapshot(invoice.customer)
         invoice.bill_to, invoice.seller = bill_to[invoice.customer_id], seller
         invoice.status, invoice.issued_by, invoice.issued_at, invoice.updated_at = Invoice.Status.ISSUED, by, stamp, stamp
         if invoice.gross_total != 0:

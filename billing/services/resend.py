@@ -13,7 +13,7 @@ from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.transactions import key_lock
 
-from .delivery import _email_invoice
+from .delivery import invoice_email_send
 
 
 def invoice_send_again(*, invoice_id: int, by: User) -> Delivery:
@@ -35,7 +35,7 @@ def invoice_send_again(*, invoice_id: int, by: User) -> Delivery:
         key_lock(f"deliver:invoice:{invoice_id}")
         invoice = Invoice.objects.get(pk=invoice_id)
         # Delivery rows are written once (issued-document integrity): the request goes into the row as it is made.
-        return _email_invoice(invoice, Customer.objects.get(pk=invoice.customer_id),
+        return invoice_email_send(invoice, Customer.objects.get(pk=invoice.customer_id),
                               what=f"Sent again at {by.get_full_name() or by.username}'s request. ")
 
 

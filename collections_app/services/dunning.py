@@ -215,16 +215,16 @@ def _finish(run_id: int) -> None:
 
 def _letter_rows(run: DunningRun, policy: DunningPolicy, specs: list[sel.LetterSpec],
                  customers: dict[int, Customer], status: str) -> list[DunningLetter]:
-    from billing.services.invoices import _bill_to, _seller
+    from billing.snapshots import bill_to_snapshot, seller_snapshot
 
     entity = policy.legal_entity
-    sender = {**_seller(entity), "sender_name": policy.sender_name or entity.legal_name,
+    sender = {**seller_snapshot(entity), "sender_name": policy.sender_name or entity.legal_name,
               "sender_email": policy.sender_email or entity.email}
     return [DunningLetter(
         run=run, legal_entity_id=entity.pk, customer_id=spec.customer_id, level=spec.level.number,
         letter_date=run.run_date, status=status, channel=spec.level.channel, template=spec.level.template,
         language=policy.language, escalate_to_id=spec.level.escalate_to_id if spec.level.escalate else None,
-        sender=sender, addressee={**_bill_to(customers[spec.customer_id]), "name": customers[spec.customer_id].name},
+        sender=sender, addressee={**bill_to_snapshot(customers[spec.customer_id]), "name": customers[spec.customer_id].name},
         totals=spec.totals,
     ) for spec in specs]
 

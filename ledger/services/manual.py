@@ -17,7 +17,7 @@ from ledger.models import JournalEntry
 from otc.errors import PermissionDenied, ValidationFailed
 from otc.models import User
 
-from .posting import LineSpec, _post
+from .posting import LineSpec, journal_post
 
 
 @transaction.atomic(durable=True)
@@ -30,8 +30,8 @@ def journal_post_manual(
         raise PermissionDenied("Your role may not post manual journal entries.")
     if not (memo or "").strip():
         raise ValidationFailed("A manual journal needs a memo explaining it.", fields={"memo": ["required"]})
-    return _post(
+    return journal_post(
         legal_entity_id=legal_entity_id, kind=JournalEntry.Kind.MANUAL, document_date=document_date, lines=lines,
         by=by, currency=currency, memo=memo.strip(), source=None, source_reference=reference,
-        roll_forward=False, reverses_id=None,
+        roll_forward=False,
     )
