@@ -43,7 +43,8 @@ def test_without_the_scope_a_client_is_refused(api_client, aging_book):
 
 @pytest.mark.parametrize(("params", "field"), [
     ({"as_of": "2025-01-01"}, "as_of"), ({"entity": "NOPE"}, "entity"), ({"currency": "QQQ"}, "currency"),
-    ({"buckets": "..0, 1-30, 30.."}, "buckets"), ({"group_by": "moon"}, "group_by"),
+    ({"buckets": "..0, 1-30, 30.."}, "buckets"), ({"buckets": "..0, 1-30, 40.."}, "buckets"),
+    ({"group_by": "moon"}, "group_by"), ({"entity": "999999"}, "entity"),
 ])
 def test_bad_input_is_a_400_in_the_one_error_shape(api_client, aging_book, params, field):
     api_client.force_authenticate(user_with_role(FINANCE_MANAGER))

@@ -57,6 +57,11 @@ def test_bad_input_is_a_form_error(client, aging_book):
     assert "overlap" in response.content.decode() and response.context["report"] is None
     response = _get(client, user, currency="ZZZ")
     assert "Unknown currency code" in response.content.decode()
+    response = _get(client, user, buckets="..0, 1-30, 40..")
+    assert "gap" in response.content.decode() and response.context["report"] is None
+    response = _get(client, user, entity="999999")
+    assert response.context["report"] is None and "entity" in response.context["form"].errors
+    assert not AgingPolicy.objects.exists()  # a report's own buckets are never stored
 
 
 def test_drill_down_to_open_items_as_of_the_date_and_on_to_the_document(client, aging_book):
