@@ -126,3 +126,17 @@ def test_the_tie_out_reads_the_control_accounts_as_of_the_date(aging_book):
     block = aging_report(params=AgingParams(as_of=dt.date(2026, 7, 5)), user=None).entities[0]
     assert block.control == [{"currency": "EUR", "aging_total": D("3750.0000"), "control_balance": D("3750.0000"),
                               "difference": D("0.0000")}]
+
+
+def test_the_aging_by_collector_follows_a_reassignment_at_once(aging_book):
+    from collections_app.models import CollectorAssignment
+    from otc import dates
+    from tests.factories.otc import UserFactory
+
+    first, second = UserFactory(username="coll1"), UserFactory(username="coll2")
+    assignment = CollectorAssignment.objects.create(customer=aging_book["acme"], collector=first, assigned_at=dates.now())
+    params = AgingParams(as_of=AS_OF, group_by="collector")
+    assert {r.key for r in aging_report_cached(params=params, user=None).entities[0].rows} == {first.id, None}
+    assignment.collector = second
+    assignment.save()  # posts nothing, writes no customer history
+    assert {r.key for r in aging_report_cached(params=params, user=None).entities[0].rows} == {second.id, None}
