@@ -649,6 +649,17 @@ def _copy(report: AgingReport) -> AgingReport:
     return AgingReport(params=report.params, dimension=DIMENSIONS[report.params.group_by], entities=entities)
 
 
+def _shared_cache() -> Any:
+    """The shared cache (Redis in production), or None when it is the process's own memory: the
+    per-process level already keeps the report there without pickling it (about 0.5 s for a
+    5,000-row report)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+    return None if isinstance(cache, LocMemCache) else cache
+
+
 def aging_report_cached(*, params: AgingParams, user: User | None) -> AgingReport:
     """`aging_report` kept per parameters, caller's scope and state of the books: any posting,
     customer change, bucket change or new FX rate makes a new key, so a kept report is never
@@ -656,8 +667,6 @@ def aging_report_cached(*, params: AgingParams, user: User | None) -> AgingRepor
     `RECENT_REPORTS` reports of this process as objects (a repeated view costs the five queries
     of the key), then the shared cache for ten minutes (pickled; other processes)."""
     import hashlib
-
-    from django.core.cache import cache
 
     check_params(params)
     if not DIMENSIONS[params.group_by].cacheable:
@@ -669,11 +678,13 @@ def aging_report_cached(*, params: AgingParams, user: User | None) -> AgingRepor
         if report is not None:
             _recent.move_to_end(key)
     if report is None:
-        report = cache.get(key)
+        shared = _shared_cache()
+        report = shared.get(key) if shared is not None else None
         if report is None:
             report = aging_report(params=params, user=user)
-            report.dimension = None  # functions do not pickle; put back below
-            cache.set(key, report, CACHE_SECONDS)
+            if shared is not None:
+                report.dimension = None  # functions do not pickle; put back below
+                shared.set(key, report, CACHE_SECONDS)
         report.dimension = DIMENSIONS[params.group_by]
         with _recent_lock:
             _recent[key] = report
