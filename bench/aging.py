@@ -10,13 +10,16 @@ Measured in the same run:
 - an aging as of the last quarter-end (target < 5 s);
 - the nightly snapshot of every entity (target < 60 s).
 
-    .venv/bin/python bench/aging.py [--items 1000000] [--customers 5000]
+    .venv/bin/python bench/aging.py [--items 1000000] [--customers 5000] [--runs 5] [--no-setup]
+                                    [--only setup|summary|report|past|page|snapshot]
 
 The rows are written with set-based SQL (generate_series), not through the posting service (the
 billing and ledger benchmarks measure posting): one batch journal entry per entity and day holds
 the AR lines; the counter-lines are left out (the aging reads AR only), so the trial balance of
-this database is not zero. It migrates and EMPTIES the database it is pointed at (default
-otc_bench on local PostgreSQL)."""
+this database is not zero. The set-up DROPS and recreates the database it is pointed at (default
+otc_bench_aging on local PostgreSQL; a flush cannot empty it: issued documents and posted entries
+refuse TRUNCATE); `--no-setup` reuses its rows. The machine's load average is printed beside
+every figure."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otc_bench")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otc_bench_aging")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otc.settings.local")
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
@@ -48,24 +51,46 @@ from bench.foundation import _ensure_database  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from demo.ledger import seed_entities, seed_fx_rates  # noqa: E402
 from demo.users import seed_users  # noqa: E402
-from ledger.models import Account, Period  # noqa: E402
+from ledger.models import Account, LegalEntity, Period  # noqa: E402
 from otc import dates  # noqa: E402
 from otc.roles import ensure_roles  # noqa: E402
 from receivables.aging.buckets import DEFAULT_BUCKETS, parse_buckets  # noqa: E402
-from receivables.aging.engine import DIMENSIONS, AgingParams, aging_groups, aging_report  # noqa: E402
+from receivables.aging.engine import DIMENSIONS, AgingParams, _control_by_entity, aging_groups, aging_report  # noqa: E402
 from receivables.aging.services import aging_snapshot_take  # noqa: E402
+from receivables.models import AgingSnapshot  # noqa: E402
 
 TODAY = dt.date(2026, 11, 20)
 QUARTER_END = dt.date(2026, 9, 30)
 FIRST = dt.date(2025, 10, 1)
 
 
+def load() -> str:
+    """The 1-minute load average, printed beside each figure (the machine may be shared)."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def timed(label: str, fn):
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
-    print(f"{label:<66} {seconds:8.3f} s", flush=True)
+    print(f"{label:<66} {seconds:8.3f} s   {load()}", flush=True)
     return result, seconds
+
+
+def _fresh_database() -> None:
+    """Drop and create the bench database: a flush cannot empty it (posted entries and issued
+    documents refuse TRUNCATE through their immutability triggers)."""
+    import psycopg2
+
+    settings = connection.settings_dict
+    connection.close()
+    admin = psycopg2.connect(dbname="postgres", user=settings["USER"], host=settings["HOST"],
+                             port=settings["PORT"] or 5432)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{settings["NAME"]}"')
+        cursor.execute(f'CREATE DATABASE "{settings["NAME"]}"')
+    admin.close()
 
 
 def samples(fn, runs: int) -> list[float]:
@@ -160,26 +185,46 @@ GROUP BY oi.legal_entity_id, oi.currency, oi.customer_id
 """
 
 
+MEASURES = ("summary", "report", "past", "page", "snapshot")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-setup", action="store_true", help="reuse the rows of the previous run")
+    parser.add_argument("--only", choices=("setup", *MEASURES), help="run the set-up only, or one measure only")
     args = parser.parse_args()
     dates.today = lambda: TODAY  # the bench's "today", as the tests pin it
-    _ensure_database()
-    call_command("migrate", verbosity=0)
-    if not args.no_setup:
-        call_command("flush", "--noinput", verbosity=0)
+    if not args.no_setup and args.only in (None, "setup"):
+        _fresh_database()
+        call_command("migrate", verbosity=0)
         timed(f"set-up: {args.items:,} open items, {args.customers:,} customers, 3 entities (SQL)",
               lambda: setup(args.items, args.customers))
+    else:
+        _ensure_database()
+        call_command("migrate", verbosity=0)
+    if args.only == "setup":
+        return
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM ledger_openitem WHERE open_amount <> 0")
         open_count = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM ledger_journalline")
         line_count = cur.fetchone()[0]
-    print(f"database: PostgreSQL {connection.settings_dict['NAME']}; {open_count:,} open items, {line_count:,} journal lines")
+    print(f"database: PostgreSQL {connection.settings_dict['NAME']}; {open_count:,} open items, {line_count:,} journal lines;"
+          f" {load()}")
+    wanted = set(MEASURES) if args.only is None else {args.only}
+    for name in MEASURES:
+        if name in wanted:
+            globals()[f"measure_{name}"](args)
+
+
+def _p95(values: list[float]) -> float:
+    return values[max(0, int(len(values) * 0.95) - 1)]
+
+
+def measure_summary(args) -> None:
     entity_ids = list(Account.objects.filter(role="ar").values_list("legal_entity_id", flat=True))
     buckets = parse_buckets(DEFAULT_BUCKETS)
     keys = {"customer": DIMENSIONS["customer"].key}
@@ -198,27 +243,71 @@ def main() -> None:
 
     rows_hand, rows_engine = hand(), engine()
     print(f"groups: hand-written {rows_hand:,}, engine {rows_engine:,} (the engine also ages credits and cash per bucket)")
-    hand_t = samples(hand, args.runs)
-    engine_t = samples(engine, args.runs)
+    # interleaved, so that a change of load hits both alike
+    hand_t, engine_t = [], []
+    for _ in range(args.runs):
+        hand_t += samples(hand, 1)
+        engine_t += samples(engine, 1)
     h, e = statistics.median(hand_t), statistics.median(engine_t)
-    print(f"{'aging summary as of today: hand-written GROUP BY ... FILTER (median)':<66} {h:8.3f} s")
-    print(f"{'aging summary as of today: engine (median)':<66} {e:8.3f} s   = {e / h:.2f}x the hand-written SQL")
+    print(f"{'aging summary as of today: hand-written GROUP BY ... FILTER (median)':<66} {h:8.3f} s   {load()}")
+    print(f"{'aging summary as of today: engine (median)':<66} {e:8.3f} s   = {e / h:.2f}x the hand-written SQL   {load()}")
+
+
+def measure_report(args) -> None:
     report = samples(lambda: aging_report(params=AgingParams(as_of=TODAY), user=None), max(2, args.runs // 2))
-    print(f"{'full report (labels, FX, control tie-out), median':<66} {statistics.median(report):8.3f} s")
-    past = samples(lambda: aging_report(params=AgingParams(as_of=QUARTER_END), user=None), max(2, args.runs // 2))
-    print(f"{'aging as of the last quarter-end (full report), median':<66} {statistics.median(past):8.3f} s")
+    print(f"{'full report (labels, FX, control tie-out), uncached, median':<66} {statistics.median(report):8.3f} s   {load()}")
+    tie = samples(lambda: _control_by_entity(list(LegalEntity.objects.values_list("pk", flat=True)), TODAY, None),
+                  args.runs)
+    print(f"{'  of which the control-account tie-out of the 3 entities, median':<66} {statistics.median(tie):8.3f} s   {load()}")
+
+
+def measure_past(args) -> None:
+    computed = samples(lambda: aging_report(params=AgingParams(as_of=QUARTER_END), user=None, use_snapshots=False),
+                       max(2, args.runs // 2))
+    print(f"{'aging as of the last quarter-end, computed from the books, median':<66} "
+          f"{statistics.median(computed):8.3f} s   {load()}")
+    if not AgingSnapshot.objects.filter(as_of=QUARTER_END, status=AgingSnapshot.Status.COMPLETE).exists():
+        timed(f"snapshot as of the quarter-end {QUARTER_END} (the nightly job's work)",
+              lambda: aging_snapshot_take(as_of=QUARTER_END))
+    report = aging_report(params=AgingParams(as_of=QUARTER_END), user=None)
+    sources = {block.entity.code: block.source for block in report.entities}
+    snap = samples(lambda: aging_report(params=AgingParams(as_of=QUARTER_END), user=None), max(2, args.runs // 2))
+    print(f"{'aging as of the last quarter-end, from the published snapshot, median':<66} "
+          f"{statistics.median(snap):8.3f} s   {load()}   ({sources})")
+    a = aging_report(params=AgingParams(as_of=QUARTER_END), user=None, use_snapshots=False)
+    same = all(x.functional_total == y.functional_total and x.functional_buckets == y.functional_buckets
+               for x, y in zip(a.entities, report.entities, strict=True))
+    print(f"  computed and snapshot agings agree to the cent: {same}")
+
+
+def measure_page(args) -> None:
     from otc.models import User
 
     client = Client()
     client.force_login(User.objects.get(username="controller"))
-    code = "US01"
-    entity = next(iter(Account.objects.filter(role="ar", legal_entity__code=code).values_list("legal_entity_id", flat=True)))
+    entity = LegalEntity.objects.get(code="US01").pk
+    cold = samples(lambda: (_clear_cache(), client.get("/receivables/aging/", {"as_of": TODAY.isoformat(), "entity": entity})),
+                   3)
+    print(f"{'aging page, one entity, uncached (first view after a posting), median':<66} "
+          f"{statistics.median(cold):8.3f} s   {load()}")
     page = samples(lambda: client.get("/receivables/aging/", {"as_of": TODAY.isoformat(), "entity": entity}), 20)
-    p95 = page[int(len(page) * 0.95) - 1]
-    print(f"{'aging page, one entity, 100 rows shown (p50 / p95)':<66} {statistics.median(page):8.3f} s / {p95:.3f} s")
+    print(f"{'aging page, one entity, 100 rows shown (p50 / p95)':<66} {statistics.median(page):8.3f} s / "
+          f"{_p95(page):.3f} s   {load()}")
     page_all = samples(lambda: client.get("/receivables/aging/", {"as_of": TODAY.isoformat()}), 10)
-    p95_all = page_all[int(len(page_all) * 0.95) - 1]
-    print(f"{'aging page, all three entities (p50 / p95)':<66} {statistics.median(page_all):8.3f} s / {p95_all:.3f} s")
+    print(f"{'aging page, all three entities (p50 / p95)':<66} {statistics.median(page_all):8.3f} s / "
+          f"{_p95(page_all):.3f} s   {load()}")
+
+
+def _clear_cache() -> None:
+    from django.core.cache import cache
+
+    from receivables.aging import engine
+
+    cache.clear()
+    engine.recent_reports_clear()
+
+
+def measure_snapshot(args) -> None:
     run, seconds = timed("nightly snapshot, all entities (in-process, chunks of 1,000 customers)",
                          lambda: aging_snapshot_take(as_of=TODAY - dt.timedelta(days=1)))
     print(f"snapshot: {run.status}, {run.chunks_total} chunks, {run.lines_written:,} lines")

@@ -75,7 +75,10 @@ def register() -> None:
         key="collections-summary", title="Collections", template="collections_app/worklist/panel_customer.html",
         context=panels_worklist.customer_context, permission="collections_app.view_worklist", order=30,
     ))
+    # A reassignment posts nothing and writes no customer history, so the books stamp of the kept
+    # aging reports would not see it: computed each time (and never read from a snapshot).
     register_dimension(Dimension("collector", "Collector",
-                                 lambda p: F(f"{p}customer__collections_portfolio__collector_id"), _collector_labels))
+                                 lambda p: F(f"{p}customer__collections_portfolio__collector_id"), _collector_labels,
+                                 cacheable=False))
     # Disputes post nothing, so the cached aging would not see a new one: computed each time.
     register_dimension(Dimension("dispute", "Dispute", _dispute_key, _dispute_labels, cacheable=False))

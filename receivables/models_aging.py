@@ -96,6 +96,10 @@ class AgingSnapshot(models.Model):
     fx_rates = models.JSONField(default=dict, help_text="Rate to the functional currency used per currency (as of)")
     control_balances = models.JSONField(default=dict, help_text="AR + unapplied cash control balance per currency")
     sales = models.JSONField(default=dict, help_text="Invoiced in the as-of month up to the as-of date, functional")
+    books_entry_id = models.BigIntegerField(
+        null=True, blank=True,
+        help_text="The last journal entry id the snapshot saw: it stands for the books as of its date while no entry "
+                  "dated on or before that date has a larger id")
     frozen_at = models.DateTimeField(null=True, blank=True)
     frozen_period = models.ForeignKey("ledger.Period", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

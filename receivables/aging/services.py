@@ -29,7 +29,15 @@ from otc.money import ZERO, money_text, quantize
 
 from ..models import AgingPolicy, AgingSnapshot, AgingSnapshotChunk, AgingSnapshotLine, AgingSnapshotRun
 from .buckets import buckets_text, parse_buckets
-from .engine import DIMENSIONS, KINDS, aging_groups, control_balances, ensure_rate, entity_buckets
+from .engine import (
+    DIMENSIONS,
+    KINDS,
+    aging_groups,
+    books_entry_id,
+    control_balances,
+    ensure_rate,
+    entity_buckets,
+)
 
 CHUNK_SIZE = 1000
 RUN_SNAPSHOTS = "receivables.run_aging_snapshot"
@@ -75,8 +83,9 @@ def _prepare(run: AgingSnapshotRun, entity: LegalEntity, chunk_size: int) -> Agi
     buckets = entity_buckets([entity.id])[entity.id]
     per_currency = aging_groups(legal_entity_id=entity.id, as_of=as_of, buckets=buckets, keys={})
     rates = {row["currency"]: ensure_rate(entity, row["currency"], as_of) for row in per_currency}
+    seen = books_entry_id(entity.id, as_of)  # before anything is read: a later back-dated posting voids its use
     snapshot = AgingSnapshot.objects.create(
-        run=run, legal_entity=entity, as_of=as_of, buckets=buckets_text(buckets),
+        run=run, legal_entity=entity, as_of=as_of, buckets=buckets_text(buckets), books_entry_id=seen,
         functional_currency=entity.functional_currency, fx_rates={c: str(r) for c, r in sorted(rates.items())},
         control_balances={c: str(v) for c, v in control_balances(legal_entity_id=entity.id, as_of=as_of).items()},
         sales=_sales(entity.id, as_of),

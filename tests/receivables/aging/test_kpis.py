@@ -1,4 +1,4 @@
-"""KPIs from snapshots, with the worked example of docs/receivables/aging-kpis.md."""
+"""KPIs from snapshots, with the worked example of docs/aging-kpis.md."""
 
 import datetime as dt
 from decimal import Decimal

@@ -12,6 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from otc.roles import AUDITOR, BILLING_SPECIALIST, CONTROLLER, FINANCE_MANAGER, SALES_REP
+from receivables.aging.engine import recent_reports_clear
 from receivables.models import AgingPolicy
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import post_invoice
@@ -56,6 +57,11 @@ def test_bad_input_is_a_form_error(client, aging_book):
     assert "overlap" in response.content.decode() and response.context["report"] is None
     response = _get(client, user, currency="ZZZ")
     assert "Unknown currency code" in response.content.decode()
+    response = _get(client, user, buckets="..0, 1-30, 40..")
+    assert "gap" in response.content.decode() and response.context["report"] is None
+    response = _get(client, user, entity="999999")
+    assert response.context["report"] is None and "entity" in response.context["form"].errors
+    assert not AgingPolicy.objects.exists()  # a report's own buckets are never stored
 
 
 def test_drill_down_to_open_items_as_of_the_date_and_on_to_the_document(client, aging_book):
@@ -117,7 +123,8 @@ def test_query_count_does_not_grow_with_customers(client, aging_book):
     entity = aging_book["entity"]
 
     def count():
-        cache.clear()  # the uncached path: the page and API cache a report per state of the books
+        cache.clear()  # the uncached path: the page and API keep a report per state of the books
+        recent_reports_clear()
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(URL, {"as_of": AS_OF.isoformat()}).status_code == 200
         return len(ctx)
@@ -150,6 +157,7 @@ def test_a_cached_report_is_never_stale(client, aging_book):
     from .conftest import item_of
 
     cache.clear()
+    recent_reports_clear()
     user = user_with_role(FINANCE_MANAGER)
     first = _get(client, user).context["report"].entities[0].totals["EUR"]["total"]
     with CaptureQueriesContext(connection) as cached:
