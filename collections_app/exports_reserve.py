@@ -145,7 +145,28 @@ def _derivation_sheet(sheet, d: dict[str, Any], cur: str) -> None:
                                  *map(Decimal, c["written_off_by_bucket_reached"]), Decimal(c["written_off"]),
                                  Decimal(c["rate"])])
             _formats(sheet, sheet.max_row, list(range(3, 5 + n)), [5 + n], cur)
+    _segments_block(sheet, d, cur)
     sheet.column_dimensions["A"].width = 14
+
+
+def _segments_block(sheet, d: dict[str, Any], cur: str) -> None:
+    """Per segment: its sums and loss rates, or the pooled rates it falls back to (too little history)."""
+    if not d.get("segments"):
+        return
+    labels = d["buckets"]
+    sheet_append(sheet, [])
+    sheet_append(sheet, [f"Per segment ({d.get('segment_by', '')}); a segment with a balance in fewer than "
+                         f"{d.get('min_segment_months')} month-ends uses the pooled rates above."])
+    _header(sheet, ["Segment", "Month-ends with a balance", "Rates", *(f"numerator {b}" for b in labels),
+                    *(f"denominator {b}" for b in labels), *(f"loss rate {b}" for b in labels)])
+    n = len(labels)
+    for seg, data in d["segments"].items():
+        own = not data["fallback"]
+        sheet_append(sheet, [seg or "(blank)", data["months_with_balance"], "own" if own else "pooled (fallback)",
+                             *(map(Decimal, data["numerators"]) if own else [""] * n),
+                             *(map(Decimal, data["denominators"]) if own else [""] * n),
+                             *map(Decimal, data["loss_rates"])])
+        _formats(sheet, sheet.max_row, list(range(4, 4 + 2 * n)), list(range(4 + 2 * n, 4 + 3 * n)), cur)
 
 
 def derivation_xlsx(derivation: dict[str, Any], currency: str) -> bytes:

@@ -36,7 +36,8 @@ class WriteOffLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WriteOffLine
-        fields = ["id", "open_item", "invoice", "document_number", "amount", "tax_amount", "recovered_amount"]
+        fields = ["id", "open_item", "invoice", "document_number", "amount", "partial", "tax_amount",
+                  "recovered_amount"]
         read_only_fields = fields
 
 
@@ -66,6 +67,9 @@ class WriteOffRequestSerializer(serializers.Serializer):
                                         max_length=500)
     open_item_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, default=list,
                                           max_length=500, help_text="AR open items without an invoice")
+    invoice_amounts = serializers.DictField(
+        child=serializers.DecimalField(max_digits=20, decimal_places=4), required=False, default=dict,
+        help_text='Partial write-offs: {"<invoice id>": "amount"}, part of the invoice\'s balance (the rest stays open)')
     reason = serializers.ChoiceField(choices=WriteOffReason.choices)
     explanation = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
     submit = serializers.BooleanField(required=False, default=True, help_text="Send for approval at once")
@@ -116,12 +120,17 @@ class WriteOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
         shape = WriteOffRequestSerializer(data=request.data)
         shape.is_valid(raise_exception=True)
         data = shape.validated_data
-        visible = set(invoices_visible_to(request.user).filter(pk__in=data["invoice_ids"]).values_list("pk", flat=True))
-        if missing := sorted(set(data["invoice_ids"]) - visible):
+        try:
+            amounts = {int(k): v for k, v in data["invoice_amounts"].items()}
+        except ValueError:
+            raise ValidationFailed("invoice_amounts are keyed by invoice id.", fields={"invoice_amounts": ["invalid"]})
+        wanted = set(data["invoice_ids"]) | set(amounts)
+        visible = set(invoices_visible_to(request.user).filter(pk__in=wanted).values_list("pk", flat=True))
+        if missing := sorted(wanted - visible):
             raise ValidationFailed(f"Invoice {missing[0]} does not exist.", fields={"invoice_ids": ["not found"]})
         write_off = writeoff_request(invoice_ids=data["invoice_ids"], open_item_ids=data["open_item_ids"],
                                      reason=data["reason"], explanation=data["explanation"], by=request.user,
-                                     submit=data["submit"])
+                                     submit=data["submit"], invoice_amounts=amounts)
         fresh = self.get_queryset().get(pk=write_off.pk)
         return Response(WriteOffSerializer(fresh, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)

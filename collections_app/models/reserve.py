@@ -47,6 +47,9 @@ class ProvisionPolicy(models.Model):
     terminal_rate = models.DecimalField(**_RATE, null=True, blank=True,
                                         help_text="Derived methods: the share of the last bucket that is lost, when "
                                                   "set (a judgment) instead of the observed write-off rate")
+    min_segment_months = models.PositiveSmallIntegerField(
+        default=6, help_text="Derived methods with segments: month-ends with a balance a segment needs in the "
+                             "look-back to use its own rates (fewer: the pooled rates)")
     overlay_factor = models.DecimalField(max_digits=8, decimal_places=4, default=1,
                                          help_text="Forward-looking factor applied to every historical rate")
     overlay_reason = models.CharField(max_length=255, blank=True)

@@ -181,7 +181,10 @@ class WriteOffLine(models.Model):
                                 related_name="write_off_lines")
     document_number = models.CharField(max_length=60)
     amount = models.DecimalField(**MONEY, help_text="Gross amount written off")
+    partial = models.BooleanField(default=False, help_text="Part of the item's open amount; the rest stays open")
     tax_amount = models.DecimalField(**MONEY, default=0, help_text="VAT relief on this item (set when posted)")
+    tax_accounts = models.JSONField(default=dict, blank=True,
+                                    help_text="VAT relief per output-VAT account id (set when posted)")
     recovered_amount = models.DecimalField(**MONEY, default=0)
 
     class Meta:

@@ -223,8 +223,9 @@ def reserve_compute(*, legal_entity_id: int, as_of: dt.date, policy: ProvisionPo
             from .reserve_derivation import derive_rates
 
             derivation = derive_rates(legal_entity_id=legal_entity_id, as_of=as_of, method=policy.method,
-                                      lookback_months=policy.lookback_months, terminal_rate=policy.terminal_rate)
-    derived = [Decimal(r) for r in derivation.get("loss_rates", [])]
+                                      lookback_months=policy.lookback_months, terminal_rate=policy.terminal_rate,
+                                      segment_by=policy.segment_by, min_segment_months=policy.min_segment_months)
+    from .reserve_derivation import segment_loss_rates
     table = _rates_table(policy)
     lines = []
     for (seg, bucket), balance in sorted(grid.items()):
@@ -237,6 +238,7 @@ def reserve_compute(*, legal_entity_id: int, as_of: dt.date, policy: ProvisionPo
                                   f"{labels[bucket]}{' of segment ' + seg if seg else ''}.", code="rate_missing")
             base = entered
         else:
+            derived = [Decimal(r) for r in segment_loss_rates(derivation, seg)]
             base = derived[bucket] if bucket < len(derived) else ZERO
         rate = applied_rate(base, policy.overlay_factor, overlay)
         lines.append(CalcLine(kind="matrix", segment=seg, bucket=bucket, bucket_label=labels[bucket], balance=balance,

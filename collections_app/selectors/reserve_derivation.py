@@ -16,6 +16,12 @@ in bucket b at t (open then, aged by due date at t). Beside it, the cohort view:
 billing (the snapshot's invoiced sales) and how much of it was written off later, by the bucket
 it had reached when written off.
 
+Segments (risk rating, country, customer type): when the policy segments its customers, the
+same derivation is made per segment (each customer's snapshot balances and write-offs in its
+segment, as the customer is now) beside the pooled one (all customers). A segment whose
+look-back has a balance in fewer than `min_segment_months` month-ends has too little history:
+it takes the pooled rates, and the derivation says so (`fallback`).
+
 Write-offs are the AR credits of write-off entries, net of recoveries (the AR a recovery entry
 reinstates) and of reversals, whatever service posted them (read from the ledger by entry kind). Three queries (snapshots, balances,
 write-offs), whatever the number of customers and items.
@@ -68,7 +74,21 @@ def _balances(snapshot_ids: list[int]) -> dict[tuple[int, int], Decimal]:
     return {(r["snapshot_id"], r["bucket"]): money_value(r["total"]) for r in rows}
 
 
-def write_off_lines(*, legal_entity_id: int, after: dt.date, until: dt.date) -> list[dict[str, Any]]:
+def _segment_balances(snapshot_ids: list[int], segment_by: str) -> dict[str, dict[tuple[int, int], Decimal]]:
+    """Segment -> (snapshot id, bucket) -> functional debit balance: one GROUP BY."""
+    from .reserve import segment_expression
+
+    rows = (AgingSnapshotLine.objects.filter(snapshot_id__in=snapshot_ids, kind="debit").order_by()
+            .annotate(seg=segment_expression(segment_by)).values("seg", "snapshot_id", "bucket")
+            .annotate(total=money_sum("functional_amount")))
+    out: dict[str, dict[tuple[int, int], Decimal]] = {}
+    for r in rows:
+        out.setdefault(r["seg"] or "", {})[(r["snapshot_id"], r["bucket"])] = money_value(r["total"])
+    return out
+
+
+def write_off_lines(*, legal_entity_id: int, after: dt.date, until: dt.date,
+                    segment_by: str = "") -> list[dict[str, Any]]:
     """AR lines of write-off entries, net of recoveries (the AR reinstated by recovery entries) and of
     reversals of either, posted in (after, until]: date, amount written off (functional, positive
     for a write-off, negative for a recovery), the item's due and document dates. One query."""
@@ -80,13 +100,20 @@ def write_off_lines(*, legal_entity_id: int, after: dt.date, until: dt.date) -> 
         .values("entry__entry_date", "functional_amount", "open_item__due_date", "open_item__document_date",
                 "open_item_id")
         .annotate(due=Coalesce(F("open_item__due_date"), F("entry__entry_date"))))
+    if segment_by:
+        from .reserve import segment_expression
+
+        rows = rows.annotate(seg=segment_expression(segment_by))
     return [{"date": r["entry__entry_date"], "amount": -money_value(r["functional_amount"]), "due": r["due"],
-             "document_date": r["open_item__document_date"] or r["entry__entry_date"]} for r in rows]
+             "document_date": r["open_item__document_date"] or r["entry__entry_date"],
+             "segment": (r.get("seg") or "") if segment_by else ""} for r in rows]
 
 
 def derive_rates(*, legal_entity_id: int, as_of: dt.date, method: str, lookback_months: int = 12,
-                 terminal_rate: Decimal | None = None) -> dict[str, Any]:
-    """The derivation (module docstring) as plain data (JSON-ready: amounts as strings)."""
+                 terminal_rate: Decimal | None = None, segment_by: str = "",
+                 min_segment_months: int = 6) -> dict[str, Any]:
+    """The derivation (module docstring) as plain data (JSON-ready: amounts as strings). With
+    `segment_by`, `segments` holds each segment's derivation (or its pooled fallback)."""
     if method not in METHODS:
         raise ValidationFailed(f"Unknown derivation method '{method}'.", fields={"method": ["unknown"]})
     if not 1 <= lookback_months <= 60:
@@ -100,17 +127,45 @@ def derive_rates(*, legal_entity_id: int, as_of: dt.date, method: str, lookback_
     labels = [b.label for b in buckets]
     usable = [d for d in dates if d in snaps and len(parse_buckets(snaps[d].buckets)) == len(buckets)]
     missing = [d.isoformat() for d in dates if d not in usable]
-    balances = _balances([snaps[d].id for d in usable])
+    snapshot_ids = [snaps[d].id for d in usable]
+    write_offs = write_off_lines(legal_entity_id=legal_entity_id, after=usable[0], until=as_of,
+                                 segment_by=segment_by)
+    out: dict[str, Any] = {"method": method, "as_of": as_of.isoformat(), "lookback_months": lookback_months,
+                           "buckets": labels, "missing_snapshots": missing,
+                           "terminal_rate": None if terminal_rate is None else str(terminal_rate)}
+    out.update(_derive(method, buckets, usable, snaps, _balances(snapshot_ids), write_offs, terminal_rate, as_of))
+    if segment_by:
+        out["segment_by"] = segment_by
+        out["min_segment_months"] = min_segment_months
+        out["segments"] = {}
+        for seg, balances in sorted(_segment_balances(snapshot_ids, segment_by).items()):
+            months = sum(1 for d in usable if any(balances.get((snaps[d].id, b)) for b in range(len(buckets))))
+            if months >= min_segment_months:
+                mine = [w for w in write_offs if w["segment"] == seg]
+                derived = _derive(method, buckets, usable, snaps, balances, mine, terminal_rate, as_of)
+                derived.pop("cohorts", None)  # billing is not split by segment in the snapshot
+                out["segments"][seg] = {"months_with_balance": months, "fallback": False, **derived}
+            else:
+                out["segments"][seg] = {"months_with_balance": months, "fallback": True,
+                                        "loss_rates": list(out["loss_rates"])}
+    return out
+
+
+def segment_loss_rates(derivation: dict[str, Any], segment: str) -> list[str]:
+    """The loss rates a segment uses: its own, or the pooled ones (fallback, or a segment that had
+    no balance in the look-back at all)."""
+    own = (derivation.get("segments") or {}).get(segment)
+    return (own or derivation)["loss_rates"]
+
+
+def _derive(method: str, buckets: Any, usable: list[dt.date], snaps: dict[dt.date, AgingSnapshot],
+            balances: dict[tuple[int, int], Decimal], write_offs: list[dict[str, Any]],
+            terminal_rate: Decimal | None, as_of: dt.date) -> dict[str, Any]:
+    n = len(buckets)
 
     def bal(day: dt.date, bucket: int) -> Decimal:
         return balances.get((snaps[day].id, bucket), ZERO)
 
-    first = usable[0]
-    write_offs = write_off_lines(legal_entity_id=legal_entity_id, after=first, until=as_of)
-    n = len(buckets)
-    out: dict[str, Any] = {"method": method, "as_of": as_of.isoformat(), "lookback_months": lookback_months,
-                           "buckets": labels, "missing_snapshots": missing,
-                           "terminal_rate": None if terminal_rate is None else str(terminal_rate)}
     if method == "roll_rate":
         rows, num, den = [], [ZERO] * n, [ZERO] * n
         for start, end in zip(usable, usable[1:], strict=False):
@@ -138,10 +193,9 @@ def derive_rates(*, legal_entity_id: int, as_of: dt.date, method: str, lookback_
             for k in range(b, n):
                 product *= roll[k]
             loss.append(product.quantize(RATE_PLACES))
-        out.update(rows=rows, numerators=[str(v) for v in num], denominators=[str(v) for v in den],
-                   roll_rates=[_r(v) for v in roll], observed_terminal=_r(observed_terminal),
-                   loss_rates=[_r(v) for v in loss])
-        return out
+        return {"rows": rows, "numerators": [str(v) for v in num], "denominators": [str(v) for v in den],
+                "roll_rates": [_r(v) for v in roll], "observed_terminal": _r(observed_terminal),
+                "loss_rates": [_r(v) for v in loss]}
     # historical loss rate
     observed = [d for d in usable if d != as_of]
     rows, num, den = [], [ZERO] * n, [ZERO] * n
@@ -171,6 +225,5 @@ def derive_rates(*, legal_entity_id: int, as_of: dt.date, method: str, lookback_
         cohorts.append({"month": day.isoformat(), "snapshot": snaps[day].id, "billed": str(billed),
                         "written_off_by_bucket_reached": [str(v) for v in by_bucket], "written_off": str(total),
                         "rate": _r(_ratio(total, billed))})
-    out.update(rows=rows, numerators=[str(v) for v in num], denominators=[str(v) for v in den],
-               loss_rates=[_r(v) for v in loss], cohorts=cohorts)
-    return out
+    return {"rows": rows, "numerators": [str(v) for v in num], "denominators": [str(v) for v in den],
+            "loss_rates": [_r(v) for v in loss], "cohorts": cohorts}

@@ -17,7 +17,6 @@ from collections_app.models.writeoffs import (
     WriteOffStatus,
 )
 from ledger.models import Account, JournalLine
-from otc.money import ZERO
 
 PENDING_STATUSES = (WriteOffStatus.SUBMITTED, WriteOffStatus.APPROVED)
 
@@ -94,9 +93,11 @@ def account_balance(*, legal_entity_id: int, role: str, currency: str | None = N
     """The ledger balance (debit +) of the entity's account with `role`, in functional currency
     or, with `currency`, in that currency's lines."""
     lines = JournalLine.objects.filter(account__legal_entity_id=legal_entity_id, account__role=role)
+    from otc.aggregates import money_sum, money_value
+
     if currency:
-        return lines.filter(currency=currency).aggregate(t=Sum("amount"))["t"] or ZERO
-    return lines.aggregate(t=Sum("functional_amount"))["t"] or ZERO
+        return money_value(lines.filter(currency=currency).aggregate(t=money_sum("amount"))["t"])
+    return money_value(lines.aggregate(t=money_sum("functional_amount"))["t"])
 
 
 ALLOWANCE = Account.Role.ALLOWANCE

@@ -88,7 +88,7 @@ def _fraction(value: Any, what: str, *, low: Decimal = ZERO) -> Decimal:
 def provision_policy_create(*, legal_entity_id: int, effective_date: dt.date, method: str, by: User,
                             rates: list[dict[str, Any]], segment_by: str = "", lookback_months: int = 12,
                             terminal_rate: Decimal | None = None, overlay_factor: Decimal = Decimal(1),
-                            overlay_reason: str = "", note: str = "") -> ProvisionPolicy:
+                            overlay_reason: str = "", note: str = "", min_segment_months: int = 6) -> ProvisionPolicy:
     """Enter a new policy version. `rates`: [{bucket, segment?, rate?, overlay?, overlay_reason?}],
     rates as fractions. A matrix needs a rate for every bucket (for segment "" or every segment
     it names); derived methods take overlays only. An overlay or a factor other than 1 needs its
@@ -101,6 +101,9 @@ def provision_policy_create(*, legal_entity_id: int, effective_date: dt.date, me
         raise ValidationFailed(f"Unknown segment '{segment_by}'.", fields={"segment_by": ["unknown"]})
     if not 1 <= int(lookback_months) <= 60:
         raise ValidationFailed("The look-back is 1 to 60 months.", fields={"lookback_months": ["range"]})
+    if not 1 <= int(min_segment_months) <= 60:
+        raise ValidationFailed("A segment needs 1 to 60 month-ends of history to use its own rates.",
+                               fields={"min_segment_months": ["range"]})
     factor = Decimal(str(overlay_factor))
     if factor < 0:
         raise ValidationFailed("The forward-looking factor cannot be negative.", fields={"overlay_factor": ["negative"]})
@@ -112,7 +115,7 @@ def provision_policy_create(*, legal_entity_id: int, effective_date: dt.date, me
     buckets = entity_buckets([entity.id])[entity.id]
     policy = ProvisionPolicy(
         legal_entity=entity, effective_date=effective_date, method=method, segment_by=segment_by,
-        lookback_months=int(lookback_months), overlay_factor=factor, overlay_reason=overlay_reason.strip(),
+        lookback_months=int(lookback_months), min_segment_months=int(min_segment_months), overlay_factor=factor, overlay_reason=overlay_reason.strip(),
         note=note.strip(), created_by=by,
         terminal_rate=None if terminal_rate in (None, "") else _fraction(terminal_rate, "Terminal rate"),
     )

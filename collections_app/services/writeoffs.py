@@ -3,7 +3,8 @@
 Rules:
 - A write-off is one customer's AR open items (invoices, or items without an invoice such as
   migrated opening balances) in one legal entity and currency; each item is written off for its
-  whole open amount (an invoice's whole or remaining balance). An item is in at most one live
+  whole open amount (an invoice's whole or remaining balance) or, when an amount is given for it,
+  for part of it (a partial line: the rest stays open, in dunning and the worklist). An item is in at most one live
   (draft, submitted, approved) write-off. An invoice under an open dispute is refused until the
   dispute is resolved (checked when requested, approved and posted).
 - Approval chain by amount: one approval, or two when the amount (in the functional currency)
@@ -12,7 +13,8 @@ Rules:
   write-off's currency; the last level's limit must cover the amount.
 - Posting (approved -> posted) in an open period only (a closed period is refused, never rolled
   forward): debit the allowance for doubtful accounts (or bad-debt expense when the entity's
-  policy has no allowance), debit VAT payable with the tax portion when the entity allows VAT
+  policy has no allowance), debit the tax portion (amount x tax / gross of the invoice, pro rata
+  for a partial line) to each output-VAT account the invoice credited, when the entity allows VAT
   bad-debt relief, credit AR settling each item; the invoices move to written off through
   billing's own service.
 - Recoveries: receivables calls `writeoff_recover_for_receipt` (a registry hook) before it applies
@@ -186,23 +188,48 @@ def _required_approvals(write_off: WriteOff, entity: LegalEntity, policy: WriteO
 
 # --- request ----------------------------------------------------------------------------------
 
+def _line_amounts(items: list[OpenItem], amounts: dict[int, Decimal]) -> dict[int, Decimal]:
+    """Open item id -> the amount written off: its open amount, or the part given (a Decimal in
+    the currency's minor unit, above zero, at most what is open)."""
+    out = {}
+    for item in items:
+        amount = amounts.get(item.pk)
+        if amount is None:
+            out[item.pk] = item.open_amount
+            continue
+        if not isinstance(amount, Decimal) or not amount.is_finite():
+            raise ValidationFailed(f"{item.document_number}: give the amount as a decimal number.",
+                                   fields={"amounts": [item.document_number]})
+        if amount <= 0 or amount > item.open_amount or quantize(amount, item.currency) != amount:
+            raise ValidationFailed(f"{item.document_number}: write off more than zero and at most the "
+                                   f"{money_text(item.open_amount, item.currency)} open, in whole minor units.",
+                                   fields={"amounts": [item.document_number]})
+        out[item.pk] = amount
+    unknown = set(amounts) - {i.pk for i in items}
+    if unknown:
+        raise ValidationFailed("An amount is given for an item that is not written off.", fields={"amounts": ["unknown"]})
+    return out
+
+
 def _create(*, items: list[OpenItem], reason: str, explanation: str, by: User | None,
-            batch: WriteOffBatch | None = None) -> WriteOff:
+            batch: WriteOffBatch | None = None, amounts: dict[int, Decimal] | None = None) -> WriteOff:
     if reason not in WriteOffReason.values:
         raise ValidationFailed(f"Unknown reason {reason!r}.", fields={"reason": ["invalid"]})
     _check_items(items)
+    line_amounts = _line_amounts(items, amounts or {})
     by_item = _invoice_for_items(items)
     _refuse_disputed([inv.pk for inv in by_item.values()])
     first = items[0]
     entity = LegalEntity.objects.get(pk=first.legal_entity_id)
-    total = sum((i.open_amount for i in items), ZERO)
+    total = sum(line_amounts.values(), ZERO)
     write_off = WriteOff(legal_entity=entity, customer_id=first.customer_id, currency=first.currency, amount=total,
                          reason=reason, explanation=explanation.strip(), requested_by=by, batch=batch)
     write_off.required_approvals = _required_approvals(write_off, entity, policy_for(entity.pk))
     write_off.save()
     WriteOffLine.objects.bulk_create([
         WriteOffLine(write_off=write_off, open_item=item, invoice=by_item.get(item.pk),
-                     document_number=item.document_number, amount=item.open_amount)
+                     document_number=item.document_number, amount=line_amounts[item.pk],
+                     partial=line_amounts[item.pk] < item.open_amount)
         for item in items])
     record_status_change(write_off, by=by, from_state="", note=explanation[:500])
     return write_off
@@ -210,22 +237,34 @@ def _create(*, items: list[OpenItem], reason: str, explanation: str, by: User | 
 
 @transaction.atomic(durable=True)
 def writeoff_request(*, invoice_ids: list[int] | None = None, open_item_ids: list[int] | None = None, reason: str,
-                     explanation: str = "", by: User, submit: bool = True) -> WriteOff:
+                     explanation: str = "", by: User, submit: bool = True,
+                     invoice_amounts: dict[int, Decimal] | None = None,
+                     item_amounts: dict[int, Decimal] | None = None) -> WriteOff:
     """Request a write-off of invoices' remaining balances and/or open items of one customer;
-    `submit` sends it for approval at once (else it stays a draft to add evidence first)."""
+    `invoice_amounts` / `item_amounts` (invoice or open item id -> amount) write off part of one
+    (partial lines); `submit` sends it for approval at once (else it stays a draft to add
+    evidence first)."""
     return writeoff_request_within(invoice_ids=invoice_ids, open_item_ids=open_item_ids, reason=reason,
-                                   explanation=explanation, by=by, submit=submit)
+                                   explanation=explanation, by=by, submit=submit, invoice_amounts=invoice_amounts,
+                                   item_amounts=item_amounts)
 
 
 def writeoff_request_within(*, invoice_ids: list[int] | None = None, open_item_ids: list[int] | None = None,
-                            reason: str, explanation: str = "", by: User, submit: bool = True) -> WriteOff:
+                            reason: str, explanation: str = "", by: User, submit: bool = True,
+                            invoice_amounts: dict[int, Decimal] | None = None,
+                            item_amounts: dict[int, Decimal] | None = None) -> WriteOff:
     """`writeoff_request` inside the caller's transaction (a placement settled for less than the
     balance requests the write-off of the rest in the same transaction)."""
     _require(by, "collections_app.request_writeoff", "request write-offs")
     if reason != WriteOffReason.SMALL_BALANCE and not (explanation or "").strip():
         raise ValidationFailed("Explain why the balance is uncollectible.", fields={"explanation": ["required"]})
-    items = _items(list(open_item_ids or []), list(invoice_ids or []))
-    write_off = _create(items=items, reason=reason, explanation=explanation or "", by=by)
+    invoice_amounts, item_amounts = dict(invoice_amounts or {}), dict(item_amounts or {})
+    items = _items(list(open_item_ids or []) + list(item_amounts), list(invoice_ids or []) + list(invoice_amounts))
+    amounts = dict(item_amounts)
+    if invoice_amounts:
+        for invoice_id, item_id in Invoice.objects.filter(pk__in=list(invoice_amounts)).values_list("pk", "open_item_id"):
+            amounts[item_id] = invoice_amounts[invoice_id]
+    write_off = _create(items=items, reason=reason, explanation=explanation or "", by=by, amounts=amounts)
     if submit:
         _submit(write_off, by)
     return write_off
@@ -330,6 +369,48 @@ def writeoff_reject(*, write_off_id: int, by: User, note: str) -> WriteOff:
 
 # --- post ---------------------------------------------------------------------------------------
 
+def _vat_accounts(legal_entity_id: int, invoices: list[Invoice]) -> dict[int, dict[int, Decimal]]:
+    """Invoice id -> output-VAT account id -> the tax the invoice credited to it: its lines' tax
+    per tax code account, mapped to the entity's chart as billing posted it (the code's account,
+    else the entity's tax-payable account). One query for the lines, one for the accounts."""
+    from billing.models import InvoiceLine
+
+    per_code: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for invoice_id, code, tax in (InvoiceLine.objects.filter(invoice_id__in=[i.pk for i in invoices])
+                                  .values_list("invoice_id", "tax_code__account_code", "tax_amount")):
+        per_code[invoice_id][code or ""] += tax
+    codes = {code for by_code in per_code.values() for code in by_code}
+    chart = dict(Account.objects.filter(legal_entity_id=legal_entity_id, code__in=codes).values_list("code", "pk"))
+    fallback = Account.objects.filter(legal_entity_id=legal_entity_id, role=Account.Role.TAX_PAYABLE).order_by("pk") \
+        .values_list("pk", flat=True).first()
+    out: dict[int, dict[int, Decimal]] = {}
+    for invoice in invoices:
+        accounts: dict[int, Decimal] = defaultdict(Decimal)
+        for code, tax in per_code.get(invoice.pk, {}).items():
+            account_id = chart.get(code, fallback)
+            if account_id is None:
+                raise DomainError(f"{invoice.number}: the entity has no output-VAT account {code} for the relief.")
+            accounts[account_id] += tax
+        if not any(accounts.values()) and fallback is not None:
+            accounts = defaultdict(Decimal, {fallback: invoice.tax_total})
+        out[invoice.pk] = dict(accounts)
+    return out
+
+
+def _split(total: Decimal, weights: dict[int, Decimal], currency: str) -> dict[int, Decimal]:
+    """`total` shared pro rata to `weights` (account id -> the tax it holds), each share rounded
+    half-up to the minor unit and the rounding difference on the largest share, so the shares sum
+    to `total` exactly."""
+    weights = {k: v for k, v in weights.items() if v}
+    base = sum(weights.values(), ZERO)
+    if not total or not base:
+        return {}
+    shares = {k: quantize(total * v / base, currency) for k, v in sorted(weights.items())}
+    largest = max(sorted(shares), key=lambda k: abs(weights[k]))
+    shares[largest] += total - sum(shares.values(), ZERO)
+    return shares
+
+
 def _post(write_off: WriteOff, by: User | None, on: dt.date) -> WriteOff:
     ensure_transition(write_off, to=WriteOffStatus.POSTED)
     lines = list(write_off.lines.order_by("pk"))
@@ -340,8 +421,9 @@ def _post(write_off: WriteOff, by: User | None, on: dt.date) -> WriteOff:
     _refuse_disputed(list(invoices))
     items = {i.pk: i for i in OpenItem.objects.filter(pk__in=[line.open_item_id for line in lines])}
     for line in lines:
-        if items[line.open_item_id].open_amount != line.amount:
-            item = items[line.open_item_id]
+        item = items[line.open_item_id]
+        # a whole line needs the balance approved; a partial one, at least its amount still open
+        if (item.open_amount < line.amount) if line.partial else (item.open_amount != line.amount):
             raise Conflict(f"{line.document_number} has {money_text(item.open_amount, item.currency)} open now, not the "
                            f"{money_text(line.amount, write_off.currency)} approved: reject this write-off and request "
                            "a new one.")
@@ -350,11 +432,18 @@ def _post(write_off: WriteOff, by: User | None, on: dt.date) -> WriteOff:
     debit_role = ALLOWANCE if policy.use_allowance else EXPENSE
     specs: list[LineSpec] = []
     relief = ZERO
+    relief_by_account: dict[int, Decimal] = defaultdict(Decimal)
+    vat_accounts = _vat_accounts(write_off.legal_entity_id, [line.invoice for line in lines if line.invoice_id]) \
+        if policy.vat_relief else {}
     for line in lines:
         invoice = line.invoice
         tax = ZERO
+        line.tax_accounts = {}
         if policy.vat_relief and invoice is not None and invoice.tax_total and invoice.gross_total:
             tax = quantize(line.amount * invoice.tax_total / invoice.gross_total, cur)
+            line.tax_accounts = {str(k): str(v) for k, v in _split(tax, vat_accounts[invoice.pk], cur).items()}
+            for account_id, amount in line.tax_accounts.items():
+                relief_by_account[int(account_id)] += Decimal(amount)
         line.tax_amount = tax
         relief += tax
         specs.append(LineSpec(amount=-line.amount, role=Account.Role.AR, customer_id=write_off.customer_id,
@@ -362,14 +451,15 @@ def _post(write_off: WriteOff, by: User | None, on: dt.date) -> WriteOff:
     net = write_off.amount - relief
     if net:
         specs.insert(0, LineSpec(amount=net, role=debit_role, description=f"{write_off} {write_off.get_reason_display()}"))
-    if relief:
-        specs.insert(1, LineSpec(amount=relief, role=Account.Role.TAX_PAYABLE,
-                                 description=f"{write_off} VAT bad-debt relief"))
+    for position, (account_id, amount) in enumerate(sorted(relief_by_account.items()), start=1):
+        if amount:
+            specs.insert(position, LineSpec(amount=amount, account_id=account_id,
+                                            description=f"{write_off} VAT bad-debt relief"))
     entry = journal_post(
         legal_entity_id=write_off.legal_entity_id, kind=JournalEntry.Kind.WRITE_OFF, document_date=on, currency=cur,
         by=by, lines=specs, roll_forward=False, source=write_off, source_reference=str(write_off),
         memo=f"Write-off {write_off} ({write_off.get_reason_display()}) for customer {write_off.customer_id}")
-    WriteOffLine.objects.bulk_update(lines, ["tax_amount"])
+    WriteOffLine.objects.bulk_update(lines, ["tax_amount", "tax_accounts"])
     changes = {line.invoice_id: line.amount for line in lines if line.invoice_id}
     if changes:
         invoices_record_write_offs(changes=changes, by=by, note=f"Write-off {write_off}")
@@ -564,7 +654,12 @@ def _recover(line: WriteOffLine, amount: Decimal, *, receipt: Any, by: User | No
         specs.append(LineSpec(amount=-(amount - tax), role=credit_role,
                               description=f"Recovery on {write_off} ({RecoveryMode(mode).label.lower()})"))
     if tax:
-        specs.append(LineSpec(amount=-tax, role=Account.Role.TAX_PAYABLE, description=f"{write_off} VAT relief repaid"))
+        accounts = {int(k): Decimal(v) for k, v in (line.tax_accounts or {}).items()}
+        for account_id, share in _split(tax, accounts, cur).items():
+            specs.append(LineSpec(amount=-share, account_id=account_id, description=f"{write_off} VAT relief repaid"))
+        if not accounts:  # posted before relief was kept per account: the tax-payable account
+            specs.append(LineSpec(amount=-tax, role=Account.Role.TAX_PAYABLE,
+                                  description=f"{write_off} VAT relief repaid"))
     entry = journal_post(
         legal_entity_id=write_off.legal_entity_id, kind=JournalEntry.Kind.RECOVERY, document_date=on, currency=cur,
         by=by, lines=specs, source=write_off, source_reference=str(write_off),
