@@ -320,9 +320,9 @@ def setup(args, users) -> None:
         r = random.Random(3)
         accounts = {c.pk: f"DE{r.randint(10**19, 10**20 - 1)}" for c in customers if r.random() < 0.4}
         PayerAlias.objects.bulk_create([PayerAlias(kind="account", value=v, customer_id=k) for k, v in accounts.items()])
-        for number, fmt in enumerate(FORMATS):
-            bank_account_create(legal_entity_id=entity.pk, name=f"Operating EUR {fmt}", account_number=_iban(number),
-                                currency="EUR", by=users["controller"])
+    for number, fmt in enumerate(FORMATS):  # a durable entry point: outside the set-up's transaction
+        bank_account_create(legal_entity_id=entity.pk, name=f"Operating EUR {fmt}", account_number=_iban(number),
+                            currency="EUR", by=users["controller"])
     print(f"{'set-up: customers and open invoices (bulk)':<52} {time.perf_counter() - started:8.2f} s  "
           f"{len(invoices):,} invoices, {len(customers):,} customers, {sum(map(len, openings.values())):,} opening items")
 
