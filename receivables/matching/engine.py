@@ -37,7 +37,16 @@ from decimal import Decimal
 from otc.money import format_amount, minor_units, quantize
 
 from .combine import SubsetResult, fewest_subsets, subset_sums
-from .names import NameIndex, legal_form, name_index, normalize_payer, strip_cut_noise, truncated_match
+from .names import (
+    NameIndex,
+    cut_form,
+    legal_form,
+    name_index,
+    normalize_payer,
+    strip_cut_form,
+    strip_cut_noise,
+    truncated_match,
+)
 from .numbers import extract_invoice_numbers, parse_invoice_number, sequence_distance, typo_variants
 from .types import ZERO, Allocation, Book, MatchPolicy, NumberKey, OpenInvoice, ReceiptFacts, Suggestion
 
@@ -139,7 +148,8 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
     if normalized:
         names = name_index(receipt.legal_entity_id, book.customer_names(receipt.legal_entity_id))
         if len(" ".join(receipt.payer_name.split())) >= 27:  # cut by the bank: maybe inside "ACCOUNTS PAYABLE"
-            normalized = normalize_payer(strip_cut_noise(normalized))
+            unformed = strip_cut_form(receipt.payer_name)  # or inside a spelled-out legal form
+            normalized = normalize_payer(unformed if unformed != receipt.payer_name else strip_cut_noise(normalized))
     best = max((c.confidence for c in found.values()), default=0.0)
     cut_ambiguous = False
     cut_family: set[int] = set()  # the customers a name cut at the bank's width may stand for
@@ -156,7 +166,7 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
     if names is not None and best < STRONG_ID and normalized and not cut_ambiguous:
         # customers whose names are equal but for the legal form: the payer's legal form decides
         same = names.by_norm.get(normalized, [])
-        form = legal_form(receipt.payer_name)
+        form = legal_form(receipt.payer_name) or (cut_form(receipt.payer_name) if len(raw) in CUT_WIDTHS else "")
         if len(same) == 1 and not any(c.rule == "payer_alias" and c.customer_id != same[0] for c in found.values()):
             # the name of exactly one customer, once legal form and bank words are gone: a customer whose
             # name is a letter away ("Ulrich Foods" for "Ullrich Foods") does not make it doubtful

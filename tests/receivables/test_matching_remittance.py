@@ -142,3 +142,29 @@ def test_the_invoice_the_payer_named_ranks_above_a_short_payment_of_another():
     top = best(suggestions)
     assert [a.invoice_id for a in top.allocations] == [1]
     assert not any(s.score >= AUTO and s.auto for s in suggestions)
+
+
+# --- legal forms spelled out, and cut inside ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("payer", "customer"), [
+    ("MUELLER MASCHINENBAU GESELLSCHAFT MIT BESCHRAENKTER HAFTUNG", 1),  # spelled out
+    ("MUELLER MASCHINENBAU GESELLSCHAFT MIT BESCHR", 1),  # cut at 35 inside the form
+    ("MUELLER MASCHINENBAU GESELLSCHAFT M", 1),
+    ("PEINADO ENERGY SOCIEDAD ANONIMA", 2),
+    ("WATSON HEALTH LIMITED LIABILITY COMPANY", 3),  # the spelled form tells namesakes apart
+    ("WATSON HEALTH LIMITED LIABILITY COM", 3),  # also cut
+])
+def test_legal_forms_spelled_out_or_cut_inside_identify_the_customer(payer, customer):
+    book = FakeBook([inv(c, c, c, "10.00") for c in (1, 2, 3, 4)], names={
+        1: "Müller Maschinenbau GmbH", 2: "Peinado Energy S.A.", 3: "Watson Health LLC", 4: "Watson Health Corp."}).finish()
+    found = identify_payer(receipt("", "10.00", payer=payer), book).strong
+    assert found is not None and found.customer_id == customer
+
+
+def test_a_whole_word_at_the_cut_is_not_taken_for_a_legal_form():
+    """"ACME PUBLIC" may be the name's own word, not "PUBLIC LIMITED COMPANY" cut: not Acme Inc."""
+    from receivables.matching.names import strip_cut_form
+
+    assert strip_cut_form("ACME PUBLIC") == "ACME PUBLIC"
+    assert strip_cut_form("ACME PUBLIC LIMI") == "acme"
