@@ -5,7 +5,8 @@ wire tags, an unlabelled originator line with its address, Fedwire B/O: 1/name, 
 16 with RMR*IV*, records filled to 80 and continued mid-word), camt.053 (RltdPties/Dbtr, Ustrd,
 Strd/RfrdDocInf/Nb, the reference only in EndToEndId, the payer only as UltmtDbtr) and CSV (every column,
 or only date, amount, name and details). Payer names carry bank noise (PAYMENT FROM, AP DEPT, ACCOUNTS
-PAYABLE, legal forms spelled out or abbreviated, cut at 35 characters).
+PAYABLE, legal forms spelled out or abbreviated, GESELLSCHAFT MIT BESCHRAENKTER HAFTUNG and the like cut at 35
+characters inside the form) and references cut at the EndToEndId's 35 characters.
 
 Kinds of receipt: clean references, tags glued to references (OBI=, REF:, INV#), missing prefixes,
 typos, typo traps (a one-digit slip that is another customer's open invoice of the same amount), several
@@ -112,14 +113,18 @@ def make_invoices(n: int, customers: list, entity) -> list[Invoice]:
 
 LEGAL_FORMS = [("Limited", "LTD"), ("Ltd", "LIMITED"), ("GmbH", "G.M.B.H."), ("Inc.", "INCORPORATED"),
                ("LLC", "L.L.C."), ("S.A.", "SA"), ("Corp.", "CORPORATION"), ("AG", "A.G."), ("B.V.", "BV")]
+# spelled out in full, as some payers' master data has it (cut at 35 inside the form, word by word)
+SPELLED_FORMS = [("GmbH", "GESELLSCHAFT MIT BESCHRAENKTER HAFTUNG"), ("AG", "AKTIENGESELLSCHAFT"),
+                 ("LLC", "LIMITED LIABILITY COMPANY"), ("S.A.", "SOCIEDAD ANONIMA"), ("plc", "PUBLIC LIMITED COMPANY")]
 
 
 def payer_variant(r: random.Random, name: str) -> str:
     """How a bank prints the payer: upper case, legal forms spelled out or abbreviated, the bank's
     and the AP department's words around the name, names cut at 35 characters."""
     out = name
-    for form, other in LEGAL_FORMS:
-        if out.endswith(" " + form) and r.random() < 0.4:
+    spelled = r.random() < 0.15
+    for form, other in SPELLED_FORMS if spelled else LEGAL_FORMS:
+        if out.endswith(" " + form) and (spelled or r.random() < 0.4):
             out = out[: -len(form)] + other
     roll = r.random()
     if roll < 0.15:
@@ -320,9 +325,9 @@ def setup(args, users) -> None:
         r = random.Random(3)
         accounts = {c.pk: f"DE{r.randint(10**19, 10**20 - 1)}" for c in customers if r.random() < 0.4}
         PayerAlias.objects.bulk_create([PayerAlias(kind="account", value=v, customer_id=k) for k, v in accounts.items()])
-        for number, fmt in enumerate(FORMATS):
-            bank_account_create(legal_entity_id=entity.pk, name=f"Operating EUR {fmt}", account_number=_iban(number),
-                                currency="EUR", by=users["controller"])
+    for number, fmt in enumerate(FORMATS):  # a durable entry point: outside the set-up's transaction
+        bank_account_create(legal_entity_id=entity.pk, name=f"Operating EUR {fmt}", account_number=_iban(number),
+                            currency="EUR", by=users["controller"])
     print(f"{'set-up: customers and open invoices (bulk)':<52} {time.perf_counter() - started:8.2f} s  "
           f"{len(invoices):,} invoices, {len(customers):,} customers, {sum(map(len, openings.values())):,} opening items")
 

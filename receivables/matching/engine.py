@@ -37,7 +37,16 @@ from decimal import Decimal
 from otc.money import format_amount, minor_units, quantize
 
 from .combine import SubsetResult, fewest_subsets, subset_sums
-from .names import NameIndex, legal_form, name_index, normalize_payer, strip_cut_noise, truncated_match
+from .names import (
+    NameIndex,
+    cut_form,
+    legal_form,
+    name_index,
+    normalize_payer,
+    strip_cut_form,
+    strip_cut_noise,
+    truncated_match,
+)
 from .numbers import extract_invoice_numbers, parse_invoice_number, sequence_distance, typo_variants
 from .types import ZERO, Allocation, Book, MatchPolicy, NumberKey, OpenInvoice, ReceiptFacts, Suggestion
 
@@ -139,9 +148,12 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
     if normalized:
         names = name_index(receipt.legal_entity_id, book.customer_names(receipt.legal_entity_id))
         if len(" ".join(receipt.payer_name.split())) >= 27:  # cut by the bank: maybe inside "ACCOUNTS PAYABLE"
-            normalized = normalize_payer(strip_cut_noise(normalized))
+            unformed = strip_cut_form(receipt.payer_name)  # or inside a spelled-out legal form
+            normalized = normalize_payer(unformed if unformed != receipt.payer_name else strip_cut_noise(normalized))
     best = max((c.confidence for c in found.values()), default=0.0)
     cut_ambiguous = False
+    cut_family: set[int] = set()  # the customers a name cut at the bank's width may stand for
+    narrowed = False  # one of them told by the amount: a suggestion, which no fuzzy score may raise
     raw = " ".join(receipt.payer_name.split())
     if names is not None and normalized and len(raw) in CUT_WIDTHS:
         # printed at the width banks cut names to (ACH 16, SEPA 27, 35): if other customers' names go on
@@ -149,10 +161,12 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
         longer = [cid for cid in names.words.get(normalized.split()[0], ())
                   if names.by_id[cid] != normalized and truncated_match(normalized, names.by_id[cid])]
         cut_ambiguous = bool(longer)
+        if longer:
+            cut_family.update(longer, names.by_norm.get(normalized, ()))
     if names is not None and best < STRONG_ID and normalized and not cut_ambiguous:
         # customers whose names are equal but for the legal form: the payer's legal form decides
         same = names.by_norm.get(normalized, [])
-        form = legal_form(receipt.payer_name)
+        form = legal_form(receipt.payer_name) or (cut_form(receipt.payer_name) if len(raw) in CUT_WIDTHS else "")
         if len(same) == 1 and not any(c.rule == "payer_alias" and c.customer_id != same[0] for c in found.values()):
             # the name of exactly one customer, once legal form and bank words are gone: a customer whose
             # name is a letter away ("Ulrich Foods" for "Ullrich Foods") does not make it doubtful
@@ -179,7 +193,22 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
                            f"Payer '{receipt.payer_name}' is customer name '{names.display[cut[0]]}' cut short by the bank"))
             best = max(best, 0.93)
         cut_ambiguous = cut_ambiguous or (len(cut) > 1 and not names.by_norm.get(normalized))
-    if names is not None and best < STRONG_ID and len(normalized.replace(" ", "")) >= 4:
+        if len(cut) > 1:
+            cut_family.update(cut)
+    if cut_ambiguous and best < STRONG_ID and 1 < len(cut_family) <= 20 and names is not None:
+        # "ERIKSSON SYSTEMS" (ACH, cut at 16) may be several customers: the one of them with an open
+        # invoice of exactly the amount is a suggestion, never an identification (0.85 < 0.9)
+        amount = quantize(receipt.amount, receipt.currency)
+        fitting = [cid for cid in sorted(cut_family)
+                   if any(inv.open_amount == amount for inv in _clean(
+                       book.open_invoices(cid, receipt.legal_entity_id, receipt.currency), receipt.currency))]
+        if len(fitting) == 1:
+            add(Identified(fitting[0], 0.85, "payer_name_cut_amount",
+                           f"Payer '{receipt.payer_name}' is cut short by the bank and begins {len(cut_family)} "
+                           f"customers' names; of them only '{names.display[fitting[0]]}' has an open invoice of "
+                           f"{format_amount(amount, receipt.currency)}: a person confirms"))
+            narrowed = True
+    if names is not None and best < STRONG_ID and not narrowed and len(normalized.replace(" ", "")) >= 4:
         # ("PAYMENT FROM VAN", an ACH name cut at 16, leaves "van": resembling every "van ..." proves nothing)
         hits = names.search(normalized, cutoff=80, limit=5)
         if hits:
@@ -439,12 +468,40 @@ def _number_candidate(run: _Run, customer_id: int, group: list[_Hit], *, typo: b
         option = [h.invoice for h in chosen]
         due = sum((inv.open_amount for inv in option), ZERO)
         allocations, left = run.allocate_oldest_first(option)
+        completed = None
+        if amount > due and not typo and left > 0:
+            payer = run.payer.confidence(customer_id)
+            strong = run.payer.strong
+            if (payer is not None and payer.confidence >= STRONG_ID) or strong is None:
+                completed = _complete(run, customer_id, option, left)
+        if completed is not None:
+            extra, choice, note = completed
+            allocations = [Allocation(inv.id, inv.number, inv.open_amount)
+                           for inv in sorted([*option, *extra], key=_age)]
+            number_w = min(h.weight for h in chosen)
+            payer_w, factor, payer_rules, payer_reasons = run.payer_evidence(customer_id)
+            score = _noisy_or([number_w, AMOUNT_EXACT, payer_w]) * factor * choice
+            reasons = [h.reason for h in sorted(chosen, key=lambda h: _age(h.invoice))]
+            reasons.append(f"Pays {run.money(due)} named and {note}")
+            if payer_w < 0.9 * STRONG_ID:  # the customer known only from the numbers: a person confirms
+                score = min(score, 0.85)
+                reasons.append("The payer is not identified: the completion is only a suggestion")
+            if _round_rest(left):  # 1,000.00 more is as likely a prepayment as a fee invoice of 1,000.00
+                score = min(score, 0.85)
+                reasons.append(f"A round rest ({run.money(left)}) may as well be money on account: a person decides")
+            run.candidates.append(_Candidate(
+                customer_id, allocations, score, ["invoice_number", "remittance_completed", *payer_rules],
+                [*reasons, *payer_reasons], amount_agrees=True))
+            return
         if amount > due:
             on_account = left
             # a little more than due is an overpayment; five times as much is probably another invoice
             amount_w = AMOUNT_OVER if on_account <= due * Decimal("0.1") else 0.0
             amount_rule = "overpayment"
             amount_reason = f"Overpays {run.money(due)} by {run.money(on_account)}: the rest goes on account"
+            if amount_w == 0.0 and _round_rest(on_account):
+                amount_reason += ("; a round rest that none of the payer's open invoices adds up to: "
+                                  "a person decides what it is for")
         else:
             amount_rule = "partial_payment"
             amount_reason = (f"Pays {run.money(amount)} of {run.money(due)} (beyond the short-payment tolerance): "
@@ -475,6 +532,72 @@ def _number_candidate(run: _Run, customer_id: int, group: list[_Hit], *, typo: b
     run.candidates.append(_Candidate(
         customer_id, allocations, score, rules, [*reasons, amount_reason, *payer_reasons],
         on_account=on_account, short=short, amount_agrees=agrees))
+
+
+_CUT_TAIL = re.compile(r"(?<![0-9])(?P<year>20\d{2})[-_/. ]?(?P<seq>\d{1,5})$")
+
+
+def _cut_tail_hits(run: _Run) -> list[_Hit]:
+    """Invoices of the identified payer (only: a few digits are no proof elsewhere) whose number
+    begins as the reference the bank cut at its end ("DE-RE-2026-0001" of DE-RE-2026-000123)."""
+    tail = "".join(run.receipt.cut_tail.split()).upper()
+    strong = run.payer.strong
+    m = _CUT_TAIL.search(tail)
+    if not tail or strong is None or m is None:
+        return []
+    year, digits = int(m["year"]), m["seq"]
+    key = NumberKey(sequence=0, year=year, raw=run.receipt.cut_tail, form="keyword", digits=digits)
+    hits = []
+    for inv in _clean(run.book.open_invoices(strong.customer_id, run.receipt.legal_entity_id,
+                                             run.receipt.currency), run.receipt.currency):
+        parsed = parse_invoice_number(inv.number)
+        if parsed and parsed[1] == year and (f"{parsed[2]:06d}".startswith(digits) or str(parsed[2]).startswith(digits)):
+            hits.append(_Hit(inv, dataclasses.replace(key, sequence=parsed[2]), NUMBER_WEIGHT["keyword"],
+                             f"Remittance cut by the bank at '{run.receipt.cut_tail}': the beginning of {inv.number}, "
+                             "an open invoice of the identified payer"))
+    return hits if len(hits) <= 12 else []
+
+
+def _complete(run: _Run, customer_id: int, named: list[OpenInvoice], rest: Decimal
+              ) -> tuple[list[OpenInvoice], float, str] | None:
+    """Rule 1 with 3: the payer named some invoices and paid more. The rest completed by the fewest
+    of the same customer's other open items that sum to it exactly (bounded: the 200 due nearest
+    the payment), with how sure that is (1.0 one answer, 0.75 the search bounded, 0.55 two answers)
+    and why. None when nothing sums to the rest."""
+    ids = {inv.id for inv in named}
+    fetched = run.book.open_invoices(customer_id, run.receipt.legal_entity_id, run.receipt.currency)
+    others = [inv for inv in _clean(fetched, run.receipt.currency) if inv.id not in ids and inv.open_amount <= rest]
+    if not others:
+        return None
+    singles = [inv for inv in others if inv.open_amount == rest]
+    what = f"the rest of {run.money(rest)} is"
+    if singles:
+        singles.sort(key=_age)
+        if len(singles) > 1:
+            return singles[:1], 0.55, f"{what} the open amount of {len(singles)} other invoices: the oldest, ambiguous"
+        return singles, 1.0, f"{what} the open amount of {singles[0].number}, not named"
+    value_date = run.receipt.value_date
+    cap = run.policy.max_combination_candidates
+    pool = sorted(others, key=lambda i: (abs((i.due_date - value_date).days), _age(i)))[:cap]
+    slots = run.policy.max_combination_invoices - len(named)
+    if len(pool) < 2 or slots < 2:
+        return None
+    result, wider = fewest_subsets([run.cents(i.open_amount) for i in pool], run.cents(rest),
+                                   max_items=min(slots, 4), budget=5_000)
+    if not result.solutions:
+        return None
+    chosen = [pool[i] for i in result.solutions[0]]
+    listed = ", ".join(i.number for i in sorted(chosen, key=_age))
+    if len(result.solutions) > 1 or wider:
+        return chosen, 0.55, f"{what} {len(chosen)} other invoices ({listed}), but other combinations fit too"
+    bounded = result.budget_hit or len(others) > cap or len(fetched) >= 200
+    if bounded:
+        return chosen, 0.75, f"{what} {len(chosen)} other invoices ({listed}); the search was bounded"
+    return chosen, 1.0, f"{what} {len(chosen)} other invoices of the payer, not named ({listed})"
+
+
+def _round_rest(rest: Decimal) -> bool:
+    return rest > 0 and rest % 10 == 0
 
 
 def _amount_shared(run: _Run, customer_id: int, chosen: list[_Hit]) -> bool:
@@ -602,8 +725,10 @@ def _match(run: _Run) -> list[Suggestion]:
                       f"Remittance names open item {item.number}")
                  for item in _clean(finder(entity, currency, receipt.remittance) if finder else [], currency)
                  if item.legal_entity_id == entity]
-    if keys or item_hits:
+    tail_hits = _cut_tail_hits(run)
+    if keys or item_hits or tail_hits:
         hits = (_number_hits(run, keys, book.invoices_by_numbers(entity, currency, keys)) if keys else []) + item_hits
+        hits += [h for h in tail_hits if h.invoice.id not in {x.invoice.id for x in hits}]
         seen = {h.invoice.id for h in hits}
         _by_numbers(run, hits, typo=False)
         if not any(c.amount_agrees for c in run.candidates):
@@ -667,6 +792,19 @@ def _rank(run: _Run) -> list[Suggestion]:
         best.rules = list(dict.fromkeys([*best.rules, *other.rules]))
         best.reasons = list(dict.fromkeys([*best.reasons, *other.reasons]))
         merged[cand.key()] = best
+    # an invoice the payer named ranks above a guess by amount alone (a short payment of another
+    # invoice, oldest first) for the same customer: "808.05 named, 250.00 more" is not "1,070.77 short"
+    named: dict[int | None, float] = {}
+    for cand in merged.values():
+        if "invoice_number" in cand.rules:
+            named[cand.customer_id] = max(named.get(cand.customer_id, 0.0), cand.score)
+    for cand in merged.values():
+        if (cand.customer_id in named and "invoice_number" not in cand.rules
+                and "invoice_number_typo" not in cand.rules
+                and {"short_payment", "overpayment", "oldest_first"} & set(cand.rules)
+                and cand.score >= named[cand.customer_id]):
+            cand.score = max(named[cand.customer_id] - 0.01, 0.0)
+            cand.reasons.append("Ranked below the invoices the payer named")
     ranked = sorted(merged.values(), key=lambda c: (-c.score, c.customer_id or 0))
     # a near-match reference (or one the amount does not agree with exactly) to another customer's invoice
     # than the identified payer's is no rival to the payer's own: the hard rules never let it be

@@ -33,6 +33,57 @@ _ANYWHERE = {
 _EDGE = {"ag", "kg", "sa", "sl", "slu", "bv", "nv", "oy", "ab", "as", "asa", "co", "company", "cie", "se", "eg",
          "ev", "vof", "cv", "lp", "ltda", "the", "and", "et", "und", "y"}
 _NOISE = {"the"}
+# Legal forms spelled out, as banks print what the payer's master data says, and the abbreviation
+# they compare as ("MUELLER GESELLSCHAFT MIT BESCHRAENKTER HAFTUNG" is "Müller GmbH")
+_SPELLED = {
+    "gesellschaft mit beschraenkter haftung": "gmbh", "gesellschaft mbh": "gmbh", "aktiengesellschaft": "ag",
+    "kommanditgesellschaft": "kg", "limited liability company": "llc", "limited liability partnership": "llp",
+    "public limited company": "plc", "sociedad anonima": "sa", "societe anonyme": "sa", "societa per azioni": "spa",
+    "societe a responsabilite limitee": "sarl", "societe par actions simplifiee": "sas", "sociedad limitada": "sl",
+    "besloten vennootschap": "bv", "naamloze vennootschap": "nv", "societa a responsabilita limitata": "srl",
+}
+_SPELLED_RE = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _SPELLED), key=len, reverse=True)) + r")\b")
+
+
+def _abbreviate(text: str) -> str:
+    return _SPELLED_RE.sub(lambda m: _SPELLED[m.group(0)], text)
+
+
+def strip_cut_form(name: str) -> str:
+    """A payer name without a spelled-out legal form the bank cut at 35 characters, word by word
+    ("MUELLER MASCHINENBAU GESELLSCHAFT MIT BESCHR" -> "mueller maschinenbau", folded): the last
+    words are the form's first words, the last of them begun. The name as it was when no form was
+    cut. Only for names that were cut: the caller checks the length as the bank printed it."""
+    kept, _ = _cut_spelled(name)
+    return kept if kept is not None else name
+
+
+def cut_form(name: str) -> str:
+    """The abbreviation of the spelled-out legal form a cut name ends inside ("... LIMITED LIABILITY
+    COM" -> "llc"), "" when none or when the words begun fit several forms ("LIMITED LIABILITY")."""
+    _, forms = _cut_spelled(name)
+    return next(iter(forms)) if len(forms) == 1 else ""
+
+
+def _cut_spelled(name: str) -> tuple[str | None, set[str]]:
+    text = _SPACES.sub(" ", _NON_WORD.sub(" ", _fold(name or "").replace(".", ""))).strip()
+    words = text.split()
+    most, forms = 0, set()  # the most words of one form at the end ("public limi": two of PUBLIC LIMITED COMPANY)
+    for form in _SPELLED:
+        parts = form.split()
+        for count in range(min(len(parts), len(words) - 1), 0, -1):
+            if count < most:
+                break
+            tail = words[-count:]
+            # one word alone must be cut inside the form's first ("GESELL", "LIMI"): a whole "PUBLIC"
+            # may be the name's own word
+            if tail[:-1] == parts[:count - 1] and parts[count - 1].startswith(tail[-1]) and (
+                    count > 1 or (len(tail[-1]) >= 4 and (tail[-1] != parts[0] or len(parts) == 1))):
+                if count > most:
+                    most, forms = count, set()
+                forms.add(_SPELLED[form])
+                break
+    return (" ".join(words[:-most]) if most else None), forms
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 
@@ -107,7 +158,7 @@ def legal_form(name: str) -> str:
     text = _fold(name or "")
     text = re.sub(r"(?<=\b[a-z])\.(?=[a-z]\b)", "", text)
     text = _SPACES.sub(" ", _NON_WORD.sub(" ", text.replace(".", "").replace("/", ""))).strip()
-    words = strip_cut_noise(strip_bank_noise(text)).split()
+    words = strip_cut_noise(strip_bank_noise(_abbreviate(text))).split()
     form: list[str] = []
     while len(words) > 1 and (words[-1] in _ANYWHERE or words[-1] in _EDGE) and words[-1] not in ("the", "and"):
         form.insert(0, _FORM_CANON.get(words[-1], words[-1]))
@@ -127,7 +178,7 @@ def normalize_payer(name: str) -> str:
     text = _SPACES.sub(" ", text).strip()
     if not text:
         return ""
-    text = strip_bank_noise(text)
+    text = strip_bank_noise(_abbreviate(text))
     padded = f" {text} "
     for form in _MULTI:
         padded = padded.replace(f" {form} ", " ")

@@ -56,6 +56,10 @@ class ReceiptFacts:
     payer_account: str
     remittance: str
     customer_id: int | None = None  # already identified (manual or earlier step)
+    # the last word of a reference the bank cut at its field's width (camt EndToEndId, 35
+    # characters): "DE-RE-2026-0001" of DE-RE-2026-000123. Read as the beginning of an invoice
+    # number, and matched only among the identified payer's open invoices
+    cut_tail: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ below waits with its ranked suggestions for a person on the workbench."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,14 +35,33 @@ class AutoMatchResult:
     unmatched: int = 0
 
 
+END_TO_END_WIDTH = 35  # camt EndToEndId, MT940 /EREF/: what a longer reference is cut to
+_COMPLETE_NUMBER = re.compile(r"\d{6,}$")
+
+
+def split_cut_tail(end_to_end_id: str) -> tuple[str, str]:
+    """(the end-to-end id without its last word, that word) when the bank cut the id at its width
+    in the middle of a word ("INV DE-RE-2026-000411 INV DE-RE-2026-0001"); else (the id, "").
+    A last word ending in a whole six-digit sequence is not cut."""
+    text = " ".join(end_to_end_id.split())
+    if len(end_to_end_id) < END_TO_END_WIDTH or end_to_end_id[-1:].isspace():
+        return text, ""
+    head, _, tail = text.rpartition(" ")
+    if _COMPLETE_NUMBER.search(tail):
+        return text, ""
+    return head, tail
+
+
 def facts(receipt: Receipt) -> ReceiptFacts:
+    # the end-to-end id often is the invoice number the payer's system sent, cut at 35 characters
+    end_to_end, cut_tail = split_cut_tail(receipt.end_to_end_id) if receipt.end_to_end_id else ("", "")
     return ReceiptFacts(
         id=receipt.pk, legal_entity_id=receipt.legal_entity_id, currency=receipt.currency,
         amount=receipt.unapplied_amount, value_date=receipt.value_date, payer_name=receipt.payer_name,
         payer_account=receipt.payer_account, customer_id=receipt.customer_id,
-        # the end-to-end id often is the invoice number the payer's system sent
-        remittance=(f"{receipt.remittance} {receipt.end_to_end_id}" if receipt.end_to_end_id
-                    and receipt.end_to_end_id not in receipt.remittance else receipt.remittance))
+        remittance=(f"{receipt.remittance} {end_to_end}" if end_to_end
+                    and receipt.end_to_end_id not in receipt.remittance else receipt.remittance),
+        cut_tail=cut_tail if receipt.end_to_end_id not in receipt.remittance else "")
 
 
 def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
