@@ -20,6 +20,7 @@ from collections_app.models import WriteOff, WriteOffLine, WriteOffReason, Write
 from collections_app.services.writeoffs import writeoff_request
 from customers.selectors import customers_visible_to
 from otc.api.fields import MoneyField
+from otc.api.serializers import InputSerializer
 from otc.api.views import OtcGenericViewSet
 from otc.errors import ValidationFailed
 
@@ -61,7 +62,7 @@ class WriteOffSerializer(serializers.ModelSerializer):
         return [{"level": a.level, "approver": a.approver.username, "at": a.at.isoformat()} for a in obj.approvals.all()]
 
 
-class WriteOffRequestSerializer(serializers.Serializer):
+class WriteOffRequestSerializer(InputSerializer):
     invoice_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, default=list,
                                         max_length=500)
     open_item_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, default=list,

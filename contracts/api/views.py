@@ -102,6 +102,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
     serializer_class = ContractOutputSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = ContractApiFilter
+    bodyless_actions = ("submit",)
     ordering_fields = ["number", "created_at", "updated_at"]
     ordering = ["-created_at", "-id"]
 

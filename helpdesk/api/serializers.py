@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from otc.api.fields import AmountField
+from otc.api.serializers import InputSerializer
 from otc.money import quantize
 
 from ..models import Category, Comment, Ticket
@@ -56,7 +58,7 @@ class TicketOutputSerializer(TicketListSerializer):
         return CommentSerializer(getattr(obj, "public_comments", []), many=True).data
 
 
-class TicketCreateSerializer(serializers.Serializer):
+class TicketCreateSerializer(InputSerializer):
     requester = serializers.CharField(required=False, help_text="The rep's username or e-mail (integrations only); "
                                       "default: the caller")
     category = serializers.ChoiceField(choices=Category.choices)
@@ -67,10 +69,11 @@ class TicketCreateSerializer(serializers.Serializer):
     invoice_id = serializers.IntegerField(required=False, allow_null=True)
     invoice_number = serializers.CharField(required=False)
     contract_id = serializers.IntegerField(required=False, allow_null=True)
-    amount = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
+    amount = AmountField(required=False, allow_null=True, help_text='A decimal string, e.g. "150.00", in the invoice\'s '
+                         "currency (else details.currency or the customer's)")
     details = serializers.DictField(required=False)
 
 
-class TicketCommentSerializer(serializers.Serializer):
+class TicketCommentSerializer(InputSerializer):
     body = serializers.CharField()
     author = serializers.CharField(required=False, help_text="The rep's username or e-mail (integrations only)")

@@ -19,6 +19,7 @@ from otc.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from otc.registry import registry
 from otc.webhooks import services
 
+from .serializers import InputSerializer
 from .views import OtcAPIView, OtcGenericViewSet
 
 SCOPE = "webhooks:manage"
@@ -60,7 +61,7 @@ class SubscriptionWithSecretSerializer(SubscriptionSerializer):
         fields = [*SubscriptionSerializer.Meta.fields, "secret"]
 
 
-class SubscriptionInputSerializer(serializers.Serializer):
+class SubscriptionInputSerializer(InputSerializer):
     url = serializers.URLField(max_length=500)
     event_types = serializers.ListField(child=serializers.CharField(max_length=80), min_length=1, max_length=100)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -68,19 +69,19 @@ class SubscriptionInputSerializer(serializers.Serializer):
                                          "A token client always subscribes itself.")
 
 
-class SubscriptionPatchSerializer(serializers.Serializer):
+class SubscriptionPatchSerializer(InputSerializer):
     url = serializers.URLField(max_length=500, required=False)
     event_types = serializers.ListField(child=serializers.CharField(max_length=80), min_length=1, max_length=100,
                                         required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class RotateInputSerializer(serializers.Serializer):
+class RotateInputSerializer(InputSerializer):
     overlap_hours = serializers.IntegerField(min_value=0, max_value=168, default=24,
                                              help_text="How long the old secret keeps signing beside the new one.")
 
 
-class ReplayEventsInputSerializer(serializers.Serializer):
+class ReplayEventsInputSerializer(InputSerializer):
     since = serializers.DateTimeField(help_text="Queue the subscribed events recorded since then (ISO date-time).")
 
 
@@ -136,6 +137,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcG
     serializer_class = SubscriptionSerializer
     action_perms = dict.fromkeys(_ALL, "")  # who may is decided per client/subscription by the services
     action_scopes = dict.fromkeys(_ALL, SCOPE)
+    bodyless_actions = ("enable", "disable")
 
     def get_queryset(self):
         return services.subscriptions_visible_to(self.request.user).order_by("id")
@@ -232,6 +234,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
     filterset_class = DeliveryFilter
     action_perms = {"list": "", "retrieve": "", "replay": ""}
     action_scopes = {"list": SCOPE, "retrieve": SCOPE, "replay": SCOPE}
+    bodyless_actions = ("replay",)
 
     def get_serializer_class(self):
         return DeliveryDetailSerializer if self.action == "retrieve" else DeliverySerializer

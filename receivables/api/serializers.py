@@ -44,7 +44,7 @@ class ReceiptApplicationOutputSerializer(serializers.ModelSerializer):
         return {"id": application.open_item_id, "document_number": application.open_item.document_number}
 
 
-class AllocationInputSerializer(serializers.Serializer):
+class AllocationInputSerializer(InputSerializer):
     invoice_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     open_item_id = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                             help_text="An open item without an invoice (an opening balance)")
@@ -56,7 +56,7 @@ class AllocationInputSerializer(serializers.Serializer):
         return attrs
 
 
-class ReceiptApplyInputSerializer(serializers.Serializer):
+class ReceiptApplyInputSerializer(InputSerializer):
     """Apply a receipt: allocations to one customer's invoices or open items; `on_account` leaves the rest
     as the customer's credit."""
 
