@@ -44,13 +44,15 @@ class EventTypeSerializer(serializers.Serializer):
 class SubscriptionSerializer(serializers.ModelSerializer):
     client = serializers.CharField(source="client.name", read_only=True)
     client_id = serializers.IntegerField(read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True)
+    owner = serializers.CharField(source="owner.email", read_only=True, allow_null=True, default=None,
+                                  help_text="The owner's e-mail")
+    owner_id = serializers.IntegerField(read_only=True, allow_null=True)
     previous_secret_valid_until = serializers.DateTimeField(source="previous_secret_expires_at", read_only=True,
                                                             allow_null=True)
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "client", "client_id", "url", "event_types", "description", "owner", "is_active",
+        fields = ["id", "client", "client_id", "url", "event_types", "description", "owner", "owner_id", "is_active",
                   "disabled_at", "disabled_reason", "consecutive_failures", "previous_secret_valid_until", "created_at"]
 
 
