@@ -4,7 +4,6 @@ otc.exports.sheet_append (formula-safe); numbers stay numbers with currency form
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from collections_app.models import ReserveLine, ReserveRun
-from otc.exports import sheet_append
+from otc.exports import sheet_append, workbook_bytes
 from receivables.aging.exports import XLSX, money_format
 
 _HEAD = PatternFill("solid", fgColor="DDE3EA")
@@ -93,9 +92,7 @@ def sheet_xlsx(run: ReserveRun) -> bytes:
         sheet.column_dimensions[col].width = width
     if run.derivation:
         _derivation_sheet(book.create_sheet("Derivation"), run.derivation, cur)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _derivation_sheet(sheet, d: dict[str, Any], cur: str) -> None:
@@ -173,9 +170,7 @@ def derivation_xlsx(derivation: dict[str, Any], currency: str) -> bytes:
     book = Workbook()
     _derivation_sheet(book.active, derivation, currency)
     book.active.title = "Derivation"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def sheet_pdf(run: ReserveRun, *, generated_by: str = "") -> bytes:

@@ -3,13 +3,12 @@ understands, so an exported file can be edited and uploaded again as is."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from otc.exports import sheet_append
+from otc.exports import sheet_append, workbook_bytes
 from otc.money import quantize
 
 from .models import Customer
@@ -45,6 +44,4 @@ def customers_xlsx(customers: Iterable[Customer]) -> bytes:
         sheet.cell(row=row, column=limit_column).number_format = "#,##0.00"
     for column in ("A", "B", "C"):
         sheet.column_dimensions[column].width = 24
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import io
 import time
 from typing import Any
 
@@ -327,7 +326,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 def metrics_export(request: HttpRequest) -> HttpResponse:
     from openpyxl import Workbook
 
-    from otc.exports import sheet_append
+    from otc.exports import sheet_append, workbook_bytes
 
     since, until = _period(request)
     by = "category" if request.GET.get("by") == "category" else "queue"
@@ -347,9 +346,7 @@ def metrics_export(request: HttpRequest) -> HttpResponse:
     sheet_append(backlog, ["Age", "Open tickets"])
     for b in data["backlog"]:
         sheet_append(backlog, [b["label"], b["count"]])
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(),
+    response = HttpResponse(workbook_bytes(book),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="helpdesk-metrics-{since}-{until}.xlsx"'
     return response

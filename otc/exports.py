@@ -10,6 +10,8 @@ spreadsheet. Every export writes its cells through this module:
     writer.writerow([name, amount])
 
     sheet_append(sheet, [name, amount])  # openpyxl: like sheet.append, neutralised
+    return workbook_bytes(book)          # every workbook is saved through this: it walks every
+                                         # cell of every sheet (however written) and neutralises it
 
 Only text is changed, by a leading apostrophe (which spreadsheets show as "text"); numbers,
 decimals, dates and booleans pass as they are, and so does text that is a plain number
@@ -57,3 +59,30 @@ def sheet_append(sheet, values: Iterable[Any]) -> None:
     """`sheet.append(values)` for an openpyxl worksheet, neutralised. (openpyxl stores any text
     starting with "=" as a formula: this is what keeps it text.)"""
     sheet.append(safe_row(values))
+
+
+def neutralise_workbook(book) -> None:
+    """Make every cell of every sheet safe, however it was written (`sheet.cell(value=...)`,
+    `sheet["A1"] = ...`, `append`): a text cell a spreadsheet would evaluate, and any formula
+    cell (openpyxl stores text starting with "=" as a formula), becomes text with an apostrophe.
+    Exports write no formulas of their own."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                if isinstance(value, str) and (cell.data_type == "f" or value.startswith(TRIGGERS)):
+                    safe = safe_cell(value)
+                    if cell.data_type == "f" and safe == value:
+                        safe = "'" + value
+                    cell.value = safe
+                    cell.data_type = "s"
+
+
+def workbook_bytes(book) -> bytes:
+    """The openpyxl workbook as .xlsx bytes, every cell neutralised first (the one way exports save)."""
+    import io
+
+    neutralise_workbook(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -92,14 +92,30 @@ def parse_amount(text: str, currency: str | None = None) -> Decimal:
     return value
 
 
-# The largest amount that is plausible for one document, line or receipt: a trillion in a currency
-# with two decimals, scaled by its minor unit (JPY 10^14, KWD 10^11). Anything larger is a typing
-# or integration error, refused with a clear message rather than posted.
-PLAUSIBLE_MAJOR_UNITS_EXPONENT = 12
+# Plausible sizes (settings, docs/decisions/0013): anything larger is a typing or integration error,
+# refused with a clear message rather than posted. OTC_PLAUSIBLE_AMOUNT_MAX maps a currency code
+# to its largest plausible amount in major units; "default" is the limit of a two-decimal currency
+# (a trillion), scaled by 100 per minor-unit place a currency lacks (JPY 10^14, KWD 10^11).
+# OTC_PLAUSIBLE_QUANTITY_MAX maps a UN/ECE unit code to the most units on one line or usage record
+# ("default": a billion; transactions and gigabytes are counted in the trillions).
+DEFAULT_PLAUSIBLE_AMOUNT_MAX: dict[str, str] = {"default": "1000000000000"}
+DEFAULT_PLAUSIBLE_QUANTITY_MAX: dict[str, str] = {"default": "1000000000", "E48": "1000000000000",
+                                                  "E34": "1000000000000"}
+
+
+def _limits(name: str, fallback: dict[str, str]) -> dict[str, str]:
+    from django.conf import settings
+
+    return {**fallback, **(getattr(settings, name, None) or {})}
 
 
 def plausible_max(currency: str) -> Decimal:
-    return Decimal(10) ** (PLAUSIBLE_MAJOR_UNITS_EXPONENT + 2 - minor_units(currency))
+    """The largest plausible amount (exclusive) of one document, line or receipt in `currency`."""
+    code = validate_currency(currency)
+    limits = _limits("OTC_PLAUSIBLE_AMOUNT_MAX", DEFAULT_PLAUSIBLE_AMOUNT_MAX)
+    if code in limits:
+        return Decimal(str(limits[code]))
+    return Decimal(str(limits["default"])) * Decimal(10) ** (2 - minor_units(code))
 
 
 def check_plausible(amount: Decimal, currency: str, *, what: str = "The amount", field: str | None = None) -> Decimal:
@@ -111,19 +127,31 @@ def check_plausible(amount: Decimal, currency: str, *, what: str = "The amount",
     return amount
 
 
-# Quantities: at most this many units on one contract line or usage record, per UN/ECE unit code
-# (transactions and gigabytes are counted in the billions; seats and hours are not).
-PLAUSIBLE_QUANTITY: dict[str, Decimal] = {"default": Decimal(10) ** 9, "E48": Decimal(10) ** 12,
-                                          "E34": Decimal(10) ** 12}
+def plausible_quantity_max(unit: str | None = None) -> Decimal:
+    limits = _limits("OTC_PLAUSIBLE_QUANTITY_MAX", DEFAULT_PLAUSIBLE_QUANTITY_MAX)
+    return Decimal(str(limits.get(unit or "default", limits["default"])))
 
 
-def check_plausible_quantity(quantity: Decimal, unit: str | None = None) -> Decimal:
+def check_plausible_quantity(quantity: Decimal, unit: str | None = None, *, field: str | None = None) -> Decimal:
     """Refuse a quantity beyond the plausible maximum for its unit, naming the limit."""
-    limit = PLAUSIBLE_QUANTITY.get(unit or "default", PLAUSIBLE_QUANTITY["default"])
+    limit = plausible_quantity_max(unit)
     if abs(quantity) >= limit:
         raise InvalidAmount(f"A quantity of {quantity} is beyond the plausible maximum of {limit:,}"
-                            f"{' ' + unit if unit else ''} per line.")
+                            f"{' ' + unit if unit else ''} per line.",
+                            fields={field: ["implausibly large"]} if field else None)
     return quantity
+
+
+def amount_in(value: Decimal | int | str, currency: str, *, what: str = "The amount",
+              field: str | None = None) -> Decimal:
+    """An amount given for `currency`: strictly parsed, at most the currency's decimals, plausible."""
+    amount = to_decimal(value)
+    places = minor_units(currency)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places and amount != quantize(amount, currency):
+        raise InvalidAmount(f"{value} has more than {places} decimal places, which {currency.upper()} does not allow.",
+                            fields={field: ["too many decimal places"]} if field else None)
+    return check_plausible(amount, currency, what=what, field=field)
 
 
 @dataclass(frozen=True, slots=True)

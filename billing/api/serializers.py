@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from otc import dates
+from otc.api import refs
 from otc.api.fields import AmountField, MoneyField, PriceField
 from otc.api.serializers import InputSerializer
 
@@ -22,17 +23,6 @@ class DocumentCustomerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     account_number = serializers.CharField()
     name = serializers.CharField(source="legal_name")
-
-
-class DocumentEntitySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class InvoiceRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
 
 
 class InvoiceLineOutputSerializer(serializers.ModelSerializer):
@@ -85,7 +75,8 @@ def days_overdue(invoice: Invoice) -> int:
 
 
 class InvoiceListSerializer(serializers.ModelSerializer):
-    legal_entity = DocumentEntitySerializer(read_only=True)
+    legal_entity = refs.entity_code()
+    legal_entity_id = refs.entity_id()
     customer = DocumentCustomerSerializer(read_only=True)
     contract_number = serializers.CharField(source="contract.number", default=None, allow_null=True, read_only=True)
     billing_period = serializers.SerializerMethodField()
@@ -104,7 +95,7 @@ class InvoiceListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invoice
-        fields = ["id", "number", "status", "legal_entity", "customer", "contract", "contract_number",
+        fields = ["id", "number", "status", "legal_entity", "legal_entity_id", "customer", "contract", "contract_number",
                   "billing_period", "billing_period_start", "service_start", "service_end", "issue_date", "due_date",
                   "payment_terms_days", "currency", "po_number", "net_total", "tax_total", "gross_total",
                   "amount_credited", "amount_paid", "amount_written_off", "balance_due", "payment_status", "overdue", "days_overdue",
@@ -191,20 +182,25 @@ class CreditNoteLineOutputSerializer(serializers.ModelSerializer):
 
 
 class CreditNoteListSerializer(serializers.ModelSerializer):
-    legal_entity = DocumentEntitySerializer(read_only=True)
+    legal_entity = refs.entity_code()
+    legal_entity_id = refs.entity_id()
     customer = DocumentCustomerSerializer(read_only=True)
-    invoice = InvoiceRefSerializer(read_only=True)
+    invoice_id = serializers.IntegerField(read_only=True)
+    invoice_number = refs.document_number("invoice", nullable=False)
     net_total = MoneyField()
     tax_total = MoneyField()
     gross_total = MoneyField()
-    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True, read_only=True)
+    requested_by = refs.person_email("requested_by", nullable=False)
+    requested_by_id = refs.person_id("requested_by", nullable=False)
+    decided_by = refs.person_email("decided_by")
+    decided_by_id = refs.person_id("decided_by")
 
     class Meta:
         model = CreditNote
-        fields = ["id", "number", "status", "reason", "explanation", "legal_entity", "customer", "invoice",
-                  "currency", "net_total", "tax_total", "gross_total", "issue_date", "requested_by", "requested_at",
-                  "decided_by", "decided_at", "decision_note", "issued_at"]
+        fields = ["id", "number", "status", "reason", "explanation", "legal_entity", "legal_entity_id", "customer",
+                  "invoice_id", "invoice_number", "currency", "net_total", "tax_total", "gross_total", "issue_date",
+                  "requested_by", "requested_by_id", "requested_at", "decided_by", "decided_by_id", "decided_at",
+                  "decision_note", "issued_at"]
         read_only_fields = fields
 
 
@@ -223,10 +219,14 @@ class CreditNoteLineInputSerializer(InputSerializer):
 
 
 class CreditNoteRequestSerializer(InputSerializer):
-    """The whole invoice (neither `lines` nor `amount`), some lines, or a net `amount` spread over
-    the lines pro rata. Tax is added at the original lines' rates."""
+    """The invoice by `invoice_id` or `invoice_number` (exactly one). The whole invoice (neither
+    `lines` nor `amount`), some lines, or a net `amount` spread over the lines pro rata. Tax is
+    added at the original lines' rates."""
 
-    invoice_id = serializers.IntegerField()
+    one_of = (("invoice_id", "invoice_number"),)
+
+    invoice_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    invoice_number = serializers.CharField(required=False, max_length=40, help_text="Or the invoice's number")
     reason = serializers.CharField(help_text="One of: " + ", ".join(CreditNote.Reason.values))
     explanation = serializers.CharField(allow_blank=True, help_text="Why the customer is credited")
     lines = CreditNoteLineInputSerializer(many=True, required=False)

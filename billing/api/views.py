@@ -12,7 +12,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from otc.api.errors import json_error
 from otc.api.negotiation import DocumentNegotiation
 from otc.api.views import OtcGenericViewSet
-from otc.errors import InvalidTransition, ValidationFailed
+from otc.errors import InvalidTransition, NotFound, ValidationFailed
 
 from .. import services
 from ..einvoice import invoice_to_ubl
@@ -45,6 +45,16 @@ _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, 
            409: OpenApiResponse(description="invalid_transition")}
 
 
+def by_number_response(view, number: str) -> Response:
+    """One document by its number, as `retrieve` answers it: 404 when it does not exist or is not
+    visible to the caller (a rep and another rep's customer's invoice)."""
+    obj = view.get_queryset().filter(number=number).first()
+    if obj is None:
+        raise NotFound(f"No document numbered {number}.")
+    view.check_object_permissions(view.request, obj)
+    return Response(view.get_serializer_class()(obj, context=view.get_serializer_context()).data)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List invoices",
@@ -62,21 +72,30 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGeneri
     ordering_fields = ["issue_date", "due_date", "number", "gross_total", "created_at", "updated_at"]
     ordering = ["-issue_date", "-id"]
 
-    action_perms = {"list": "billing.view_invoice", "retrieve": "billing.view_invoice",
+    action_perms = {"list": "billing.view_invoice", "retrieve": "billing.view_invoice", "by_number": "billing.view_invoice",
                     "pdf": "billing.view_invoice", "ubl": "billing.view_invoice"}
-    action_scopes = {"list": INVOICES_READ, "retrieve": INVOICES_READ, "pdf": INVOICES_READ, "ubl": INVOICES_READ}
+    action_scopes = {"list": INVOICES_READ, "retrieve": INVOICES_READ, "by_number": INVOICES_READ,
+                     "pdf": INVOICES_READ, "ubl": INVOICES_READ}
 
     def get_serializer_class(self):
         return InvoiceListSerializer if self.action == "list" else InvoiceOutputSerializer
 
     def get_queryset(self):
         qs = invoices_visible_to(self.request.user).select_related("legal_entity", "customer", "contract")
-        if self.action != "retrieve":
+        if self.action not in ("retrieve", "by_number"):
             return qs
         return qs.prefetch_related(
             Prefetch("lines", queryset=InvoiceLine.objects.select_related("product", "tax_code").order_by("position")),
             Prefetch("credit_notes", queryset=CreditNote.objects.order_by("requested_at", "id")),
         )
+
+    @extend_schema(summary="Get one invoice by its number", description="The same answer as `/invoices/{id}/`, for "
+                   "a caller that has the number (a CRM showing the customer's invoices).",
+                   parameters=[OpenApiParameter("number", str, OpenApiParameter.PATH, description="e.g. DE01-INV-2026-000001")],
+                   responses={200: InvoiceOutputSerializer, **_ERRORS})
+    @action(detail=False, methods=["get"], url_path=r"by-number/(?P<number>[A-Za-z0-9._-]{1,40})")
+    def by_number(self, request, number: str, *args, **kwargs):
+        return by_number_response(self, number)
 
     def _issued(self) -> Invoice:
         invoice = self.get_object()
@@ -128,11 +147,20 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGen
     ordering = ["-requested_at", "-id"]
 
     action_perms = {"list": "billing.view_creditnote", "retrieve": "billing.view_creditnote",
-                    "create": "billing.request_creditnote"}
-    action_scopes = {"list": CREDIT_NOTES_READ, "retrieve": CREDIT_NOTES_READ, "create": CREDIT_NOTES_WRITE}
+                    "by_number": "billing.view_creditnote", "create": "billing.request_creditnote"}
+    action_scopes = {"list": CREDIT_NOTES_READ, "retrieve": CREDIT_NOTES_READ, "by_number": CREDIT_NOTES_READ,
+                     "create": CREDIT_NOTES_WRITE}
 
     def get_serializer_class(self):
         return CreditNoteListSerializer if self.action == "list" else CreditNoteOutputSerializer
+
+    @extend_schema(summary="Get one credit note by its number", description="The same answer as "
+                   "`/credit-notes/{id}/`, for a caller that has the number.",
+                   parameters=[OpenApiParameter("number", str, OpenApiParameter.PATH, description="e.g. DE01-CN-2026-000001")],
+                   responses={200: CreditNoteOutputSerializer, **_ERRORS})
+    @action(detail=False, methods=["get"], url_path=r"by-number/(?P<number>[A-Za-z0-9._-]{1,40})")
+    def by_number(self, request, number: str, *args, **kwargs):
+        return by_number_response(self, number)
 
     def get_queryset(self):
         qs = credit_notes_visible_to(self.request.user).select_related(
@@ -155,9 +183,16 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGen
         shape = CreditNoteRequestSerializer(data=request.data)
         shape.is_valid(raise_exception=True)
         data = shape.validated_data
-        invoice_id = data["invoice_id"]
-        if not invoices_visible_to(request.user).filter(pk=invoice_id).exists():
-            raise ValidationFailed(f"Invoice {invoice_id} does not exist.", fields={"invoice_id": ["not found"]})
+        visible = invoices_visible_to(request.user)
+        if data.get("invoice_number"):
+            invoice_id = visible.filter(number=data["invoice_number"]).values_list("pk", flat=True).first()
+            if invoice_id is None:
+                raise ValidationFailed(f"Invoice {data['invoice_number']} does not exist.",
+                                       fields={"invoice_number": ["not found"]})
+        else:
+            invoice_id = data["invoice_id"]
+            if not visible.filter(pk=invoice_id).exists():
+                raise ValidationFailed(f"Invoice {invoice_id} does not exist.", fields={"invoice_id": ["not found"]})
         note = services.credit_note_request(
             invoice_id=invoice_id, by=request.user, reason=data["reason"], explanation=data["explanation"],
             lines=[dict(row) for row in data["lines"]] if data.get("lines") else None, amount=data.get("amount"),

@@ -41,7 +41,15 @@ from otc.errors import (
     ValidationFailed,
 )
 from otc.models import User
-from otc.money import ZERO, format_amount, money_text, quantize, to_decimal
+from otc.money import (
+    ZERO,
+    check_plausible,
+    check_plausible_quantity,
+    format_amount,
+    money_text,
+    quantize,
+    to_decimal,
+)
 from otc.registry import registry
 from otc.services import approval_limit, ensure_transition, outbox_emit, record_status_change, text_within
 
@@ -115,7 +123,7 @@ def _requested_lines(invoice: Invoice, lines: list[dict[str, Any]] | None, amoun
     if lines and amount is not None:
         raise ValidationFailed("Credit either some lines or an amount, not both.")
     if amount is not None:
-        amount = to_decimal(amount)
+        amount = check_plausible(to_decimal(amount), cur, field="amount")
         if amount <= 0 or quantize(amount, cur) != amount:
             raise ValidationFailed(f"The amount must be positive with at most the decimals of {cur}.",
                                    fields={"amount": ["invalid"]})
@@ -130,7 +138,7 @@ def _requested_lines(invoice: Invoice, lines: list[dict[str, Any]] | None, amoun
             raise ValidationFailed(f"Request row {position}: that line is not on invoice {invoice.number}.",
                                    fields={"lines": [position]})
         if row.get("quantity") is not None:
-            quantity = to_decimal(row["quantity"])
+            quantity = check_plausible_quantity(to_decimal(row["quantity"]), line.unit or None, field="quantity")
             if not 0 < quantity <= line.quantity:
                 raise ValidationFailed(f"Line {line.position}: credit between 0 and {line.quantity} units.",
                                        fields={"lines": [line.position]})
@@ -141,7 +149,7 @@ def _requested_lines(invoice: Invoice, lines: list[dict[str, Any]] | None, amoun
                                                 discount_percent=line.discount_percent, tax_rate=line.tax_rate,
                                                 currency=cur)
         elif row.get("net_amount") is not None:
-            net, quantity = to_decimal(row["net_amount"]), Decimal(1)
+            net, quantity = check_plausible(to_decimal(row["net_amount"]), cur, field="net_amount"), Decimal(1)
             if net <= 0 or quantize(net, cur) != net:
                 raise ValidationFailed(f"Line {line.position}: the amount must be positive with at most the decimals of {cur}.",
                                        fields={"lines": [line.position]})

@@ -43,7 +43,15 @@ from otc import dates
 from otc.bulk import bulk_update_rows, history_insert
 from otc.errors import InvalidTransition, LimitExceeded, PermissionDenied, ValidationFailed
 from otc.models import ApprovalLimit, User
-from otc.money import ZERO, money_text, quantize, to_decimal, validate_currency
+from otc.money import (
+    ZERO,
+    check_plausible,
+    check_plausible_quantity,
+    money_text,
+    quantize,
+    to_decimal,
+    validate_currency,
+)
 from otc.registry import credit_holds
 from otc.services import (
     approval_limit,
@@ -140,9 +148,11 @@ def _build_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> list[InvoiceL
         description = (row.get("description") or (product.name if product else "")).strip()
         if not description:
             raise ValidationFailed(f"Line {position}: describe what is charged.", fields={"lines": [position]})
-        quantity = to_decimal(row.get("quantity", 1))
+        unit = row.get("unit") or (product.unit if product else None) or None
+        quantity = check_plausible_quantity(to_decimal(row.get("quantity", 1)), unit, field="quantity")
         if row.get("unit_price") is not None:
-            unit_price = to_decimal(row["unit_price"])
+            unit_price = check_plausible(to_decimal(row["unit_price"]), invoice.currency,
+                                         what=f"Line {position}: the unit price", field="unit_price")
         elif product is not None and product.currency == invoice.currency:
             unit_price = to_decimal(product.default_price)
         else:

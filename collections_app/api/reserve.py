@@ -18,7 +18,8 @@ from collections_app.models import ReserveRun
 from collections_app.selectors.reserve import reserve_compute
 from otc import dates
 from otc.api.views import OtcAPIView
-from receivables.aging.api import _entity_id
+from otc.errors import ValidationFailed
+from receivables.aging.api import _entity_id, entity_param
 from receivables.aging.buckets import parse_buckets
 
 SCOPE = "reserve:read"
@@ -28,17 +29,22 @@ _ERRORS = {400: OpenApiResponse(description="validation_error or no_snapshot / n
 
 
 class ReserveQuerySerializer(serializers.Serializer):
-    entity = serializers.CharField(help_text="Legal entity code (or id)")
+    legal_entity = serializers.CharField(required=False, help_text="Legal entity code (or id); required")
+    entity = serializers.CharField(required=False, help_text="Deprecated alias of legal_entity")
     as_of = serializers.DateField(required=False, help_text="Default: the last month-end")
 
 
 class ReserveLineSerializer(serializers.Serializer):
+    deprecated_fields = {"invoice": "invoice_number"}
+
     kind = serializers.ChoiceField(choices=["matrix", "specific"])
     segment = serializers.CharField(allow_blank=True)
     bucket = serializers.IntegerField(allow_null=True)
     bucket_label = serializers.CharField(allow_blank=True)
     customer = serializers.CharField(allow_null=True)
-    invoice = serializers.CharField(allow_null=True)
+    invoice = serializers.CharField(allow_null=True, help_text="The invoice's number")
+    invoice_id = serializers.IntegerField(allow_null=True)
+    invoice_number = serializers.CharField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
     balance = serializers.CharField()
     base_rate = serializers.CharField()
@@ -48,6 +54,10 @@ class ReserveLineSerializer(serializers.Serializer):
 
 
 class ReserveOutputSerializer(serializers.Serializer):
+    deprecated_fields = {"entity": "legal_entity"}
+
+    legal_entity = serializers.CharField(help_text="Legal entity code")
+    legal_entity_id = serializers.IntegerField()
     entity = serializers.CharField()
     as_of = serializers.DateField()
     source = serializers.ChoiceField(choices=["run", "computed"])
@@ -78,6 +88,7 @@ def _r(value) -> str:
 def _line(line, customers: dict, invoices: dict) -> dict:
     return {"kind": line.kind, "segment": line.segment, "bucket": line.bucket, "bucket_label": line.bucket_label,
             "customer": customers.get(line.customer_id), "invoice": invoices.get(line.invoice_id),
+            "invoice_id": line.invoice_id, "invoice_number": invoices.get(line.invoice_id),
             "reason": line.reason, "balance": _m(line.balance), "base_rate": _r(line.base_rate),
             "overlay": _r(line.overlay), "rate": _r(line.rate), "allowance": _m(line.allowance)}
 
@@ -110,7 +121,11 @@ class ReserveView(OtcAPIView):
         query = ReserveQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        entity_id = _entity_id(q["entity"])
+        code = entity_param(q)
+        if not code:
+            raise ValidationFailed("Give the legal entity (legal_entity, its code).",
+                                   fields={"legal_entity": ["This field is required."]})
+        entity_id = _entity_id(code)
         as_of = q.get("as_of") or (dates.today().replace(day=1) - dt.timedelta(days=1))
         run = (ReserveRun.objects.filter(legal_entity_id=entity_id, as_of=as_of, status__in=ReserveRun.LIVE)
                .select_related("legal_entity", "policy", "journal_entry").first())
@@ -118,6 +133,7 @@ class ReserveView(OtcAPIView):
             lines = list(run.lines.order_by("kind", "segment", "bucket", "id"))
             customers, invoices = _names(lines)
             return Response({
+                "legal_entity": run.legal_entity.code, "legal_entity_id": run.legal_entity_id,
                 "entity": run.legal_entity.code, "as_of": as_of.isoformat(), "source": "run", "run_id": run.id,
                 "status": run.status, "functional_currency": run.functional_currency, "policy": _policy(run.policy),
                 "snapshot_id": run.snapshot_id, "buckets": [b.label for b in parse_buckets(run.snapshot.buckets)],
@@ -131,6 +147,7 @@ class ReserveView(OtcAPIView):
         lines = [*calc.lines, *calc.specifics]
         customers, invoices = _names(lines)
         return Response({
+            "legal_entity": calc.entity.code, "legal_entity_id": calc.entity.pk,
             "entity": calc.entity.code, "as_of": as_of.isoformat(), "source": "computed", "run_id": None,
             "status": None, "functional_currency": calc.functional_currency, "policy": _policy(calc.policy),
             "snapshot_id": calc.snapshot.id, "buckets": calc.bucket_labels, "matrix_total": _m(calc.matrix_total),

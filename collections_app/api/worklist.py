@@ -14,6 +14,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from customers.selectors import customers_visible_to
+from otc.api import refs
 from otc.api.fields import AmountField, MoneyField
 from otc.api.serializers import InputSerializer
 from otc.api.views import OtcAPIView, OtcGenericViewSet
@@ -45,13 +46,14 @@ _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, 
 class DisputeOutputSerializer(serializers.ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.number")
     amount = MoneyField()
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = refs.person_email("owner")
+    owner_id = refs.person_id("owner")
     credit_note_id = serializers.IntegerField(allow_null=True)
 
     class Meta:
         model = Dispute
         fields = ["id", "customer_id", "invoice_id", "invoice_number", "currency", "amount", "reason", "status",
-                  "description", "owner", "due_date", "source", "source_reference", "opened_at", "credit_note_id",
+                  "description", "owner", "owner_id", "due_date", "source", "source_reference", "opened_at", "credit_note_id",
                   "resolution_note", "resolved_at"]
 
 
@@ -79,13 +81,14 @@ class PromiseItemOutputSerializer(serializers.Serializer):
 class PromiseOutputSerializer(serializers.ModelSerializer):
     amount = MoneyField()
     paid_amount = MoneyField()
-    taken_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    taken_by = refs.person_email("taken_by")
+    taken_by_id = refs.person_id("taken_by")
     items = PromiseItemOutputSerializer(many=True)
 
     class Meta:
         model = PromiseToPay
         fields = ["id", "customer_id", "currency", "amount", "promised_date", "grace_days", "status", "channel",
-                  "note", "plan_reference", "instalment", "paid_amount", "taken_by", "created_at", "decided_at",
+                  "note", "plan_reference", "instalment", "paid_amount", "taken_by", "taken_by_id", "created_at", "decided_at",
                   "items"]
 
 
@@ -130,7 +133,8 @@ class LastContactSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
     outcome = serializers.CharField()
-    by = serializers.CharField(allow_null=True)
+    by = serializers.CharField(allow_null=True, help_text="Who: their e-mail")
+    by_id = serializers.IntegerField(allow_null=True)
     note = serializers.CharField()
 
 
@@ -139,7 +143,8 @@ class CustomerCollectionsSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["current", "overdue", "disputed", "promised", "broken_promise"],
                                      help_text="broken_promise > overdue with promises > disputed > overdue > current")
     hold = serializers.JSONField(allow_null=True, help_text="The credit hold, when there is one: {reason}")
-    collector = serializers.CharField(allow_null=True)
+    collector = serializers.CharField(allow_null=True, help_text="The collector's e-mail")
+    collector_id = serializers.IntegerField(allow_null=True)
     priority_score = serializers.CharField(allow_null=True)
     totals = CurrencyTotalsSerializer(many=True)
     disputes = DisputeOutputSerializer(many=True)
@@ -198,7 +203,8 @@ class CustomerCollectionsView(OtcAPIView):
         portfolio = getattr(customer, "collections_portfolio", None)
         data = {
             "customer_id": customer.pk, "status": _status(summary, broken), "hold": _hold(customer.pk),
-            "collector": portfolio.collector.username if portfolio and portfolio.collector else None,
+            "collector": portfolio.collector.email if portfolio and portfolio.collector else None,
+            "collector_id": portfolio.collector_id if portfolio else None,
             "priority_score": str(row.score) if row is not None else None,
             "totals": [{"currency": cur, **{k: str(quantize(t[k], cur)) for k in ("open", "overdue", "disputed",
                                                                                  "promised", "collectible")},
@@ -207,7 +213,8 @@ class CustomerCollectionsView(OtcAPIView):
                        for cur, t in summary["totals"].items()],
             "disputes": summary["disputes"], "promises": summary["promises"],
             "last_contact": {"at": last.at, "kind": last.kind, "outcome": last.outcome,
-                             "by": last.by.username if last.by else None, "note": last.note} if last else None,
+                             "by": last.by.email if last.by else None, "by_id": last.by_id,
+                             "note": last.note} if last else None,
             "next_action": summary["next_action"], "next_action_date": summary["next_action_date"],
         }
         return Response(CustomerCollectionsSerializer(data).data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
@@ -19,7 +19,9 @@ from billing.selectors import invoices_visible_to
 from collections_app.models import WriteOff, WriteOffLine, WriteOffReason, WriteOffStatus
 from collections_app.services.writeoffs import writeoff_request
 from customers.selectors import customers_visible_to
+from otc.api import refs
 from otc.api.fields import MoneyField
+from otc.api.serializers import InputSerializer
 from otc.api.views import OtcGenericViewSet
 from otc.errors import ValidationFailed
 
@@ -30,19 +32,30 @@ _ERRORS = {400: OpenApiResponse(description="Invalid request (one error shape)")
 
 
 class WriteOffLineSerializer(serializers.ModelSerializer):
+    invoice_id = serializers.IntegerField(read_only=True, allow_null=True)
+    invoice_number = refs.document_number("invoice")
+    open_item_id = serializers.IntegerField(read_only=True)
     amount = MoneyField(currency_from="write_off.currency")
     tax_amount = MoneyField(currency_from="write_off.currency")
     recovered_amount = MoneyField(currency_from="write_off.currency")
 
     class Meta:
         model = WriteOffLine
-        fields = ["id", "open_item", "invoice", "document_number", "amount", "partial", "tax_amount",
-                  "recovered_amount"]
+        fields = ["id", "open_item_id", "invoice_id", "invoice_number", "document_number", "amount", "partial",
+                  "tax_amount", "recovered_amount"]
         read_only_fields = fields
 
 
+class WriteOffApprovalSerializer(serializers.Serializer):
+    level = serializers.IntegerField()
+    approver = serializers.CharField(help_text="The approver's e-mail")
+    approver_id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+
+
 class WriteOffSerializer(serializers.ModelSerializer):
-    legal_entity = serializers.CharField(source="legal_entity.code", read_only=True)
+    legal_entity = refs.entity_code()
+    legal_entity_id = refs.entity_id()
     number = serializers.CharField(read_only=True)
     amount = MoneyField()
     tax_relief = MoneyField()
@@ -53,16 +66,18 @@ class WriteOffSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WriteOff
-        fields = ["id", "number", "status", "legal_entity", "customer", "currency", "amount", "reason", "explanation",
+        fields = ["id", "number", "status", "legal_entity", "legal_entity_id", "customer", "currency", "amount", "reason", "explanation",
                   "required_approvals", "approvals", "requested_at", "submitted_at", "decided_at", "decision_note",
                   "debit_role", "tax_relief", "journal_entry", "posted_at", "recovered_amount", "batch", "lines"]
         read_only_fields = fields
 
+    @extend_schema_field(WriteOffApprovalSerializer(many=True))
     def get_approvals(self, obj) -> list[dict]:
-        return [{"level": a.level, "approver": a.approver.username, "at": a.at.isoformat()} for a in obj.approvals.all()]
+        return [{"level": a.level, "approver": a.approver.email, "approver_id": a.approver_id, "at": a.at.isoformat()}
+                for a in obj.approvals.all()]
 
 
-class WriteOffRequestSerializer(serializers.Serializer):
+class WriteOffRequestSerializer(InputSerializer):
     invoice_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, default=list,
                                         max_length=500)
     open_item_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, default=list,

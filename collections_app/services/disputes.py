@@ -20,7 +20,7 @@ from billing.models import CreditNote, Invoice, InvoiceLine
 from otc import dates
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import ZERO, minor_units, money_text, quantize, to_decimal
+from otc.money import ZERO, check_plausible, minor_units, money_text, quantize, to_decimal
 from otc.services import record_status_change
 
 from ..models import Dispute, DisputeLine, DisputeReason, DisputeStatus
@@ -78,7 +78,8 @@ def _disputed_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> list[tuple
             raise ValidationFailed(f"Row {position}: that line is not on invoice {invoice.number}.",
                                    fields={"lines": [position]})
         gross = line.net_amount + line.tax_amount
-        amount = to_decimal(row["amount"]) if row.get("amount") is not None else gross
+        amount = (check_plausible(to_decimal(row["amount"]), invoice.currency, field="amount")
+                  if row.get("amount") is not None else gross)
         if amount <= 0 or amount > gross or quantize(amount, invoice.currency) != amount:
             raise ValidationFailed(f"Line {line.position}: dispute between 0 and {money_text(gross, invoice.currency)}.",
                                    fields={"lines": [line.position]})
@@ -115,7 +116,7 @@ def dispute_open(*, invoice_id: int, by: User, reason: str, amount: Decimal | No
         amount = sum((a for _, a in disputed_lines), ZERO)
     elif amount is None:
         amount = left
-    amount = to_decimal(amount)
+    amount = check_plausible(to_decimal(amount), invoice.currency, field="amount")
     if amount <= 0 or quantize(amount, invoice.currency) != amount:
         raise ValidationFailed(f"The amount must be positive with at most the decimals of {invoice.currency}.",
                                fields={"amount": ["invalid"]})
@@ -213,7 +214,7 @@ def dispute_resolve_by_credit_note(*, dispute_id: int, by: User, explanation: st
         raise InvalidTransition(f"Credit note request #{dispute.credit_note_id} for this dispute is "
                                 f"{dispute.credit_note.get_status_display().lower()} already.")
     if amount is not None:
-        amount = to_decimal(amount)
+        amount = check_plausible(to_decimal(amount), dispute.currency, field="amount")
         if not 0 < amount <= dispute.amount:
             raise ValidationFailed(f"Credit between 0 and the disputed {money_text(dispute.amount, dispute.currency)}.",
                                    fields={"amount": ["exceeds"]})

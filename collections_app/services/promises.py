@@ -24,7 +24,7 @@ from billing.models import Invoice
 from otc import dates
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
-from otc.money import ZERO, money_text, quantize, to_decimal
+from otc.money import ZERO, check_plausible, money_text, quantize, to_decimal
 from otc.services import counter_next, record_status_change
 
 from .. import conf_worklist as conf
@@ -88,7 +88,7 @@ def _check_date(promised_date: dt.date) -> None:
 
 
 def _amount(value: Any, currency: str, field: str = "amount") -> Decimal:
-    amount = to_decimal(value)
+    amount = check_plausible(to_decimal(value), currency, field=field)
     if amount <= 0 or quantize(amount, currency) != amount:
         raise ValidationFailed(f"The amount must be positive with at most the decimals of {currency}.",
                                fields={field: ["invalid"]})

@@ -5,7 +5,6 @@ worked, statement sent), and the manager's view. Thin: forms check shape, servic
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 from django.contrib import messages
@@ -20,7 +19,7 @@ from customers.models import Customer
 from customers.selectors import customers_visible_to
 from otc import dates
 from otc.errors import DomainError
-from otc.exports import sheet_append
+from otc.exports import sheet_append, workbook_bytes
 
 from .. import forms_worklist as forms
 from ..selectors.timeline import customer_timeline
@@ -64,9 +63,7 @@ def _xlsx(rows: list) -> bytes:
             for c in cell:
                 c.number_format = "#,##0.00"
     sheet.freeze_panes = "C2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 @login_required

@@ -7,6 +7,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from otc.api import refs
 from otc.api.fields import AmountField, MoneyField, PriceField
 from otc.api.serializers import InputSerializer
 
@@ -15,6 +16,8 @@ from ..values import contract_values
 
 
 class LineInputSerializer(InputSerializer):
+    one_of = (("product_id", "product_sku"),)
+
     line_key = serializers.UUIDField(required=False, help_text="Keep a line's identity when updating")
     product_id = serializers.IntegerField(required=False)
     product_sku = serializers.CharField(required=False, max_length=40, help_text="Instead of product_id")
@@ -31,12 +34,21 @@ class LineInputSerializer(InputSerializer):
 
 class ContractInputSerializer(InputSerializer):
     """A contract with its version terms and lines. The customer by `customer_id` or by its CRM
-    id (`customer_crm_id`); products by `product_id` or `product_sku`."""
+    id (`customer_crm_id`); the legal entity by its code (`legal_entity`); the sales owner by
+    e-mail (`sales_owner`); products by `product_id` or `product_sku`. `legal_entity_id` and
+    `sales_owner_id` are the old spellings, still accepted."""
+
+    one_of = (("customer_id", "customer_crm_id"), ("legal_entity", "legal_entity_id"))
+    deprecated_fields = {"legal_entity_id": "legal_entity", "sales_owner_id": "sales_owner"}
 
     customer_id = serializers.IntegerField(required=False)
     customer_crm_id = serializers.CharField(required=False, max_length=64)
-    legal_entity_id = serializers.IntegerField()
+    legal_entity = serializers.CharField(required=False, max_length=10, help_text="Legal entity code, e.g. DE01 "
+                                         "(see /api/v1/legal-entities/)")
+    legal_entity_id = serializers.IntegerField(required=False)
     title = serializers.CharField(max_length=200)
+    sales_owner = serializers.EmailField(required=False, allow_null=True, help_text="The sales rep's e-mail "
+                                         "(see /api/v1/sales-reps/)")
     sales_owner_id = serializers.IntegerField(required=False, allow_null=True)
     crm_opportunity_id = serializers.CharField(required=False, max_length=64, allow_null=True)
     currency = serializers.CharField(max_length=3)
@@ -125,12 +137,13 @@ class AssessmentOutputSerializer(serializers.Serializer):
 
 
 class ApprovalOutputSerializer(serializers.ModelSerializer):
-    approver = serializers.CharField(source="approver.username", read_only=True)
+    approver = refs.person_email("approver", nullable=False)
+    approver_id = refs.person_id("approver", nullable=False)
     voided = serializers.SerializerMethodField()
 
     class Meta:
         model = Approval
-        fields = ["level", "approver", "decision", "comment", "decided_at", "voided"]
+        fields = ["level", "approver", "approver_id", "decision", "comment", "decided_at", "voided"]
         read_only_fields = fields
 
     def get_voided(self, approval: Approval) -> bool:
@@ -155,8 +168,10 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 
 
 class VersionOutputSerializer(serializers.ModelSerializer):
-    submitted_by = serializers.CharField(source="submitted_by.username", default=None, read_only=True)
-    override_by = serializers.CharField(source="override_by.username", default=None, read_only=True)
+    submitted_by = refs.person_email("submitted_by")
+    submitted_by_id = refs.person_id("submitted_by")
+    override_by = refs.person_email("override_by")
+    override_by_id = refs.person_id("override_by")
     lines = LineOutputSerializer(many=True, read_only=True)
     values = serializers.SerializerMethodField()
     assessment = serializers.SerializerMethodField()
@@ -167,7 +182,8 @@ class VersionOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "version", "status", "amends", "effective_date", "currency", "start_date", "end_date",
                   "auto_renew", "renewal_notice_days", "billing_frequency", "billing_timing", "payment_terms_days",
                   "discount_percent", "po_number", "late_fee_percent", "prepayment_percent", "free_periods", "notes",
-                  "submitted_by", "submitted_at", "decided_at", "override_by", "override_reason", "override_at",
+                  "submitted_by", "submitted_by_id", "submitted_at", "decided_at", "override_by", "override_by_id",
+                  "override_reason", "override_at",
                   "lines", "values", "assessment", "approvals"]
         read_only_fields = fields
 
@@ -191,13 +207,17 @@ class CustomerRefSerializer(serializers.Serializer):
 
 class ContractListSerializer(serializers.ModelSerializer):
     customer = CustomerRefSerializer(read_only=True)
-    sales_owner = serializers.CharField(source="sales_owner.username", default=None, read_only=True)
+    legal_entity = refs.entity_code()
+    legal_entity_id = refs.entity_id()
+    sales_owner = refs.person_email("sales_owner")
+    sales_owner_id = refs.person_id("sales_owner")
     version = serializers.IntegerField(source="current_version.version", default=None, read_only=True)
     version_status = serializers.CharField(source="current_version.status", default=None, read_only=True)
 
     class Meta:
         model = Contract
-        fields = ["id", "number", "title", "status", "customer", "legal_entity", "sales_owner", "crm_opportunity_id",
+        fields = ["id", "number", "title", "status", "customer", "legal_entity", "legal_entity_id", "sales_owner",
+                  "sales_owner_id", "crm_opportunity_id",
                   "version", "version_status", "terminated_on", "created_at", "updated_at"]
         read_only_fields = fields
 

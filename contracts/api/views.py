@@ -22,6 +22,8 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from customers.models import Customer
+from ledger.models import LegalEntity
+from otc.api.lookups import sales_rep_by_email
 from otc.api.views import OtcGenericViewSet
 from otc.errors import InvalidTransition, ValidationFailed
 
@@ -68,6 +70,20 @@ def service_input(fields: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
         data["customer_id"] = customer_id
     elif "customer_id" not in data:
         errors["customer_id"] = ["Give the customer by customer_id or customer_crm_id."]
+    if code := data.pop("legal_entity", None):
+        data["legal_entity_id"] = LegalEntity.objects.filter(code=code).values_list("pk", flat=True).first()
+        if data["legal_entity_id"] is None:
+            errors["legal_entity"] = [f"No legal entity {code!r} (see /api/v1/legal-entities/)."]
+    if "sales_owner" in data:
+        email = data.pop("sales_owner")
+        if email and "sales_owner_id" in data:
+            errors["sales_owner"] = ["Give sales_owner or sales_owner_id, not both."]
+        elif email:
+            data["sales_owner_id"] = sales_rep_by_email(email)
+            if data["sales_owner_id"] is None:
+                errors["sales_owner"] = [f"No active sales rep with the e-mail {email} (see /api/v1/sales-reps/)."]
+        else:
+            data["sales_owner_id"] = None
     _resolve_products(lines, errors)
     if errors:
         raise ValidationFailed("Please correct: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
@@ -102,6 +118,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
     serializer_class = ContractOutputSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = ContractApiFilter
+    bodyless_actions = ("submit",)
     ordering_fields = ["number", "created_at", "updated_at"]
     ordering = ["-created_at", "-id"]
 
@@ -128,7 +145,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
 
     def get_queryset(self):
         qs = contracts_visible_to(self.request.user).select_related(
-            "customer", "sales_owner", "current_version")
+            "customer", "legal_entity", "sales_owner", "current_version")
         if self.action == "list":
             return qs
         assessments = Assessment.objects.prefetch_related(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from otc.api.fields import AmountField
+from otc.api import refs
+from otc.api.fields import AmountField, PersonField
 from otc.api.serializers import InputSerializer
 from otc.money import quantize
 
@@ -44,9 +45,11 @@ class CustomerInputSerializer(InputSerializer):
     risk_rating = serializers.ChoiceField(choices=Customer.RiskRating.choices, required=False)
     status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
     status_reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    sales_owner = serializers.IntegerField(required=False, allow_null=True, help_text="User id of an active sales rep")
-    sales_owner_email = serializers.EmailField(required=False, help_text="Or the sales rep's e-mail "
-                                               "(see /api/v1/sales-reps/); not together with sales_owner")
+    sales_owner = PersonField(required=False, allow_null=True, help_text="The e-mail of an active sales rep "
+                              "(see /api/v1/sales-reps/); null for none")
+    sales_owner_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+                                              help_text="Or the sales rep's user id")
+    sales_owner_email = serializers.EmailField(required=False)
     invoice_delivery = serializers.ChoiceField(choices=Customer.Delivery.choices, required=False)
     procurement_portal = serializers.ChoiceField(choices=Customer.Portal.choices, required=False)
     portal_supplier_id = serializers.CharField(max_length=60, required=False, allow_blank=True)
@@ -56,10 +59,7 @@ class CustomerInputSerializer(InputSerializer):
     po_required = serializers.BooleanField(required=False)
     external_crm_id = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
-    def validate(self, attrs):
-        if "sales_owner_email" in attrs and "sales_owner" in attrs:
-            raise serializers.ValidationError({"sales_owner_email": ["Give sales_owner or sales_owner_email, not both."]})
-        return attrs
+    deprecated_fields = {"sales_owner_email": "sales_owner"}
 
     contacts = ContactInputSerializer(many=True, required=False, max_length=100,
                                       help_text="At most 100 per request; matched by e-mail, else name")
@@ -84,7 +84,11 @@ class ContactOutputSerializer(serializers.ModelSerializer):
 
 
 class CustomerOutputSerializer(serializers.ModelSerializer):
+    deprecated_fields = {"sales_owner_username": "sales_owner"}
+
     parent_account_number = serializers.CharField(source="parent.account_number", default=None, read_only=True)
+    sales_owner = refs.person_email("sales_owner")
+    sales_owner_id = refs.person_id("sales_owner")
     sales_owner_username = serializers.CharField(source="sales_owner.username", default=None, read_only=True)
     credit_limit = serializers.SerializerMethodField()
     # Read-only fields lose the model's blank=True (DRF): say that "" (no Peppol id) is an answer.
@@ -97,7 +101,7 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
             "id", "account_number", "legal_name", "display_name", "parent", "parent_account_number", "country",
             "address_line1", "address_line2", "city", "region", "postal_code", "tax_id", "tax_exempt",
             "tax_exemption_reference", "default_currency", "payment_terms_days", "credit_limit", "risk_rating",
-            "status", "status_reason", "sales_owner", "sales_owner_username", "invoice_delivery",
+            "status", "status_reason", "sales_owner", "sales_owner_id", "sales_owner_username", "invoice_delivery",
             "procurement_portal", "portal_supplier_id", "portal_buyer_id", "peppol_scheme", "peppol_id",
             "po_required", "external_crm_id", "notes", "contacts", "created_at", "updated_at",
         ]

@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from otc.api.lookups import sales_reps
+from otc.api.lookups import sales_rep_by_email
 from otc.api.views import OtcGenericViewSet
 from otc.errors import ValidationFailed
 
@@ -69,13 +69,27 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
     def _fields(data) -> dict:
         """The validated fields, with a sales rep named by e-mail turned into their id."""
         fields = dict(data.validated_data)
-        email = fields.pop("sales_owner_email", None)
-        if email is not None:
-            rep = sales_reps().filter(email__iexact=email).values_list("pk", flat=True).first()
-            if rep is None:
-                raise ValidationFailed(f"No active sales rep has the e-mail {email}.",
-                                       fields={"sales_owner_email": ["unknown"]})
-            fields["sales_owner"] = rep
+        given: dict[str, int | None] = {}  # how the sales owner was named -> the user id it names
+        for name in ("sales_owner", "sales_owner_id", "sales_owner_email"):
+            if name not in fields:
+                continue
+            value = fields.pop(name)
+            if name == "sales_owner_email":
+                value = ("email", value)
+            elif name == "sales_owner_id" and value is not None:
+                value = ("id", value)
+            if value is None or value[0] == "id":
+                given[name] = value[1] if value else None
+                continue
+            given[name] = sales_rep_by_email(value[1])
+            if given[name] is None:
+                raise ValidationFailed(f"No active sales rep has the e-mail {value[1]} (see /api/v1/sales-reps/).",
+                                       fields={name: ["unknown"]})
+        if len(set(given.values())) > 1:  # a whole record sent back names the owner twice, alike
+            raise ValidationFailed("sales_owner and sales_owner_id name different people: give one.",
+                                   fields={name: ["conflict"] for name in given})
+        if given:
+            fields["sales_owner"] = next(iter(given.values()))
         return fields
 
     def _output(self, customer: Customer, code: int) -> Response:

@@ -21,6 +21,7 @@ from ledger.models import LegalEntity
 from otc import dates
 from otc.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
+from otc.money import amount_in, validate_currency
 from otc.services import counter_next, ensure_transition, record_status_change
 from receivables.models import Receipt
 
@@ -203,7 +204,7 @@ def _pick(model: Any, pk: int | None, allowed: Any, label: str) -> Any:
 @transaction.atomic(durable=True)
 def ticket_file(*, by: User, requester: User | None = None, category: str, subject: str, description: str,
                 customer_id: int | None = None, invoice_id: int | None = None, contract_id: int | None = None,
-                receipt_id: int | None = None, amount: Decimal | None = None, details: dict | None = None,
+                receipt_id: int | None = None, amount: Decimal | str | None = None, details: dict | None = None,
                 self_service_shown: bool = False, channel: str = "web",
                 attachments: list[AttachmentIn] | None = None, round_robin: bool = True) -> Ticket:
     """File a ticket for `requester` (default: `by`; the CRM files on a rep's behalf)."""
@@ -215,7 +216,7 @@ def ticket_file(*, by: User, requester: User | None = None, category: str, subje
 
 def file_ticket(*, by: User, requester: User | None, category: str, subject: str, description: str,
                 customer_id: int | None, invoice_id: int | None, contract_id: int | None, receipt_id: int | None,
-                amount: Decimal | None, details: dict | None, self_service_shown: bool, channel: str,
+                amount: Decimal | str | None, details: dict | None, self_service_shown: bool, channel: str,
                 attachments: list[AttachmentIn] | None, round_robin: bool = True,
                 at: dt.datetime | None = None) -> Ticket:
     """`ticket_file` inside the caller's transaction (inbound mail files follow-ups with it)."""
@@ -268,10 +269,11 @@ def file_ticket(*, by: User, requester: User | None, category: str, subject: str
             raise ValidationFailed("Say which customer data should change and to what.", fields={"changes": ["required"]})
     currency = ""
     if amount is not None:
+        currency = validate_currency(invoice.currency if invoice else details.get("currency") or
+                                     (customer.default_currency if customer else "EUR"))
+        amount = amount_in(amount, currency, field="amount")  # places of the currency, plausible size
         if amount <= 0:
             raise ValidationFailed("The amount must be positive.", fields={"amount": ["positive"]})
-        currency = (invoice.currency if invoice else details.get("currency") or
-                    (customer.default_currency if customer else "EUR"))
     weight = amount if amount is not None else (invoice.gross_total if invoice else None)
     entity = _entity_for(customer, invoice, contract, receipt)
     queue = queue_ensure(legal_entity=entity, kind=ROUTES[category])

@@ -24,10 +24,11 @@ class LegalEntitySerializer(serializers.ModelSerializer):
 
 class AccountSerializer(serializers.ModelSerializer):
     legal_entity = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    legal_entity_id = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Account
-        fields = ["id", "legal_entity", "code", "name", "type", "role", "is_active"]
+        fields = ["id", "legal_entity", "legal_entity_id", "code", "name", "type", "role", "is_active"]
         read_only_fields = fields
 
 
@@ -49,6 +50,7 @@ class JournalLineSerializer(serializers.ModelSerializer):
 
 class JournalEntrySerializer(serializers.ModelSerializer):
     legal_entity = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    legal_entity_id = serializers.IntegerField(read_only=True)
     period = serializers.CharField(source="period.label", read_only=True)
     functional_currency = serializers.CharField(source="legal_entity.functional_currency", read_only=True)
     lines = JournalLineSerializer(many=True, read_only=True)
@@ -56,7 +58,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = JournalEntry
         fields = [
-            "id", "legal_entity", "number", "kind", "entry_date", "document_date", "period", "memo",
+            "id", "legal_entity", "legal_entity_id", "number", "kind", "entry_date", "document_date", "period", "memo",
             "source_reference", "reverses", "posted_at", "functional_currency", "lines",
         ]
         read_only_fields = fields
@@ -64,6 +66,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
 
 class OpenItemSerializer(serializers.ModelSerializer):
     legal_entity = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    legal_entity_id = serializers.IntegerField(read_only=True)
     account_code = serializers.CharField(source="account.code", read_only=True)
     customer_account_number = serializers.CharField(source="customer.account_number", read_only=True)
     original_amount = serializers.DecimalField(**_AMOUNT)
@@ -73,7 +76,7 @@ class OpenItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = OpenItem
         fields = [
-            "id", "legal_entity", "account_code", "customer", "customer_account_number", "currency", "document_type",
+            "id", "legal_entity", "legal_entity_id", "account_code", "customer", "customer_account_number", "currency", "document_type",
             "document_number", "document_date", "due_date", "original_amount", "open_amount", "is_open", "updated_at",
         ]
         read_only_fields = fields

@@ -89,3 +89,27 @@ class PriceField(MoneyField):
         return str(rounded) if rounded == amount else f"{amount.normalize():f}"
 
 
+
+
+# --- input: a person by e-mail (an id still accepted) ---------------------------------------------
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "email", "maxLength": 254},
+                                {"type": "integer", "minimum": 1, "deprecated": True,
+                                 "description": "Deprecated: the user id; send the e-mail (or the `_id` field)"}],
+                      "nullable": True})
+class PersonField(serializers.Field):
+    """A person named by e-mail (the key a CRM has); a user id (an integer) is the old spelling,
+    still accepted. Internal value: ("email", "a@b.example") or ("id", 5), or None."""
+
+    default_error_messages = {"invalid": "Give the person's e-mail address."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool) and 0 < data < 2**63:
+            return ("id", data)
+        if isinstance(data, str) and len(data) <= 254:
+            email = serializers.EmailField().run_validation(data.strip())
+            return ("email", email)
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value

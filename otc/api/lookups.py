@@ -18,6 +18,11 @@ def sales_reps():
     return User.objects.filter(is_active=True, kind=User.Kind.HUMAN, groups__name=SALES_REP).distinct()
 
 
+def sales_rep_by_email(email: str) -> int | None:
+    """The id of the active sales rep with this e-mail (case-insensitive), else None."""
+    return sales_reps().filter(email__iexact=email).values_list("pk", flat=True).first()
+
+
 class SalesRepSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="get_full_name", read_only=True)
 

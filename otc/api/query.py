@@ -141,3 +141,16 @@ def check_body_size(request) -> None:
     if limit is not None and length > limit and not (request.content_type or "").startswith("multipart/"):
         raise PayloadTooLarge(f"The request body ({length} bytes) is larger than the {limit} bytes an API request "
                               "may carry.")
+
+
+def check_no_body(request) -> None:
+    """An action that takes no body refuses one with fields (an empty body or `{}` is fine)."""
+    if "json" not in (request.content_type or ""):
+        return  # a form post from a browser session carries no fields to misread; the parsers decide
+    data = request.data
+    if not data:
+        return
+    if isinstance(data, dict):
+        raise serializers.ValidationError(
+            {str(name): ["Unknown field: this endpoint takes no body."] for name in sorted(data, key=str)})
+    raise serializers.ValidationError({"non_field_errors": ["This endpoint takes no body."]})

@@ -70,6 +70,10 @@ class OtcAutoSchema(AutoSchema):
                 "in": "header", "name": "X-Change-Reason", "required": False,
                 "schema": {"type": "string", "maxLength": 200, "pattern": "^[ -~]*$"},
                 "description": "Why the record changes; kept in its history."})
+        query = {p.get("name"): p for p in parameters if p.get("in") == "query"}
+        if "entity" in query and "legal_entity" in query:  # the reports' old spelling (docs/api.md, References)
+            query["entity"]["deprecated"] = True
+            query["entity"]["description"] = "Deprecated: use `legal_entity`."
         if not parameters:
             del operation["parameters"]
         scopes = self._scopes()
@@ -86,6 +90,19 @@ class OtcAutoSchema(AutoSchema):
         e-mail address. Such fields (and read-only ones, whose blankness DRF does not carry over
         from the model) keep the format in their description instead."""
         schema = super()._map_basic_serializer(serializer, direction)
+        properties = schema.get("properties", {})
+        for old, new in (getattr(serializer, "deprecated_fields", None) or {}).items():
+            if old in properties:
+                properties[old]["deprecated"] = True
+                properties[old]["description"] = (f"Deprecated: use `{new}`. "
+                                                  + properties[old].get("description", "")).strip()
+        groups = [g for g in getattr(serializer, "one_of", ()) if all(n in properties for n in g)]
+        if direction == "request" and groups and not getattr(serializer, "partial", False):
+            choices = [{"oneOf": [{"required": [name]} for name in group]} for group in groups]
+            if len(choices) == 1:
+                schema.update(choices[0])
+            else:
+                schema["allOf"] = choices
         for name, prop in schema.get("properties", {}).items():
             field = serializer.fields.get(name)
             if field is None or prop.get("format") not in _BLANKABLE_FORMATS:

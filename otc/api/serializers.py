@@ -21,7 +21,14 @@ def _business_date(value) -> None:
 
 
 class InputSerializer(serializers.Serializer):
-    """Refuses unknown fields; every date field refuses implausible dates (otc.dates)."""
+    """Refuses unknown fields; every date field refuses implausible dates (otc.dates).
+
+    `one_of`: groups of alternative fields of which exactly one is given (an invoice by
+    `invoice_id` or `invoice_number`); the schema says so with `oneOf`. `deprecated_fields`:
+    {old spelling: the field to use}: still accepted, marked `deprecated` in the schema."""
+
+    one_of: tuple[tuple[str, ...], ...] = ()
+    deprecated_fields: dict[str, str] = {}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -37,4 +44,10 @@ class InputSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError(
                     {name: ["Unknown field: this endpoint does not take it."] for name in unknown})
+            if not self.partial:
+                for group in self.one_of:
+                    given = [name for name in group if data.get(name) not in (None, "")]
+                    if len(given) != 1:
+                        text = f"Give exactly one of {', '.join(group)}."
+                        raise serializers.ValidationError({name: [text] for name in (given or group)})
         return super().to_internal_value(data)

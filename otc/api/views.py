@@ -2,7 +2,7 @@ from rest_framework import viewsets
 from rest_framework.views import APIView
 
 from .idempotency import IdempotencyMixin
-from .query import check_body_size, check_ordering, check_query_params
+from .query import check_body_size, check_no_body, check_ordering, check_query_params
 
 
 class StrictQueryMixin:
@@ -10,11 +10,15 @@ class StrictQueryMixin:
     parameters of its own lists them in `extra_query_params`."""
 
     extra_query_params: tuple[str, ...] = ()
+    # Actions that take no body (submit, enable...): a body with fields is refused like an unknown field.
+    bodyless_actions: tuple[str, ...] = ()
 
     def initial(self, request, *args, **kwargs):
         check_body_size(request)
         super().initial(request, *args, **kwargs)
         check_query_params(request, self)
+        if getattr(self, "action", None) in self.bodyless_actions and request.method in ("POST", "PUT", "PATCH"):
+            check_no_body(request)
 
     def filter_queryset(self, queryset):
         check_ordering(self.request, self, queryset)

@@ -19,6 +19,7 @@ from otc.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from otc.registry import registry
 from otc.webhooks import services
 
+from .serializers import InputSerializer
 from .views import OtcAPIView, OtcGenericViewSet
 
 SCOPE = "webhooks:manage"
@@ -43,13 +44,15 @@ class EventTypeSerializer(serializers.Serializer):
 class SubscriptionSerializer(serializers.ModelSerializer):
     client = serializers.CharField(source="client.name", read_only=True)
     client_id = serializers.IntegerField(read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True)
+    owner = serializers.CharField(source="owner.email", read_only=True, allow_null=True, default=None,
+                                  help_text="The owner's e-mail")
+    owner_id = serializers.IntegerField(read_only=True, allow_null=True)
     previous_secret_valid_until = serializers.DateTimeField(source="previous_secret_expires_at", read_only=True,
                                                             allow_null=True)
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "client", "client_id", "url", "event_types", "description", "owner", "is_active",
+        fields = ["id", "client", "client_id", "url", "event_types", "description", "owner", "owner_id", "is_active",
                   "disabled_at", "disabled_reason", "consecutive_failures", "previous_secret_valid_until", "created_at"]
 
 
@@ -60,7 +63,7 @@ class SubscriptionWithSecretSerializer(SubscriptionSerializer):
         fields = [*SubscriptionSerializer.Meta.fields, "secret"]
 
 
-class SubscriptionInputSerializer(serializers.Serializer):
+class SubscriptionInputSerializer(InputSerializer):
     url = serializers.URLField(max_length=500)
     event_types = serializers.ListField(child=serializers.CharField(max_length=80), min_length=1, max_length=100)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -68,19 +71,19 @@ class SubscriptionInputSerializer(serializers.Serializer):
                                          "A token client always subscribes itself.")
 
 
-class SubscriptionPatchSerializer(serializers.Serializer):
+class SubscriptionPatchSerializer(InputSerializer):
     url = serializers.URLField(max_length=500, required=False)
     event_types = serializers.ListField(child=serializers.CharField(max_length=80), min_length=1, max_length=100,
                                         required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class RotateInputSerializer(serializers.Serializer):
+class RotateInputSerializer(InputSerializer):
     overlap_hours = serializers.IntegerField(min_value=0, max_value=168, default=24,
                                              help_text="How long the old secret keeps signing beside the new one.")
 
 
-class ReplayEventsInputSerializer(serializers.Serializer):
+class ReplayEventsInputSerializer(InputSerializer):
     since = serializers.DateTimeField(help_text="Queue the subscribed events recorded since then (ISO date-time).")
 
 
@@ -136,6 +139,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcG
     serializer_class = SubscriptionSerializer
     action_perms = dict.fromkeys(_ALL, "")  # who may is decided per client/subscription by the services
     action_scopes = dict.fromkeys(_ALL, SCOPE)
+    bodyless_actions = ("enable", "disable")
 
     def get_queryset(self):
         return services.subscriptions_visible_to(self.request.user).order_by("id")
@@ -232,6 +236,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OtcGener
     filterset_class = DeliveryFilter
     action_perms = {"list": "", "retrieve": "", "replay": ""}
     action_scopes = {"list": SCOPE, "retrieve": SCOPE, "replay": SCOPE}
+    bodyless_actions = ("replay",)
 
     def get_serializer_class(self):
         return DeliveryDetailSerializer if self.action == "retrieve" else DeliverySerializer

@@ -255,6 +255,14 @@ OTC_BASE_URL = env.str("OTC_BASE_URL", default="http://127.0.0.1:8000")
 # Accounting periods are opened (by a Controller or the schedule) up to this many months after
 # the current one; a posting dated past the last open period is refused (docs/decisions/0010).
 LEDGER_OPEN_HORIZON_MONTHS = env.int("LEDGER_OPEN_HORIZON_MONTHS", default=3)
+# Plausible sizes (otc.money, docs/decisions/0013): every amount and quantity a person or an
+# integration enters is refused at or above these. Amounts in major units per ISO 4217 code;
+# "default" is a two-decimal currency's limit, scaled for currencies with other minor units (JPY
+# 10^14, KWD 10^11). Quantities per UN/ECE unit code per line or usage record. JSON in the
+# environment overrides or adds entries: OTC_PLAUSIBLE_AMOUNT_MAX='{"EUR": "5000000000"}'.
+OTC_PLAUSIBLE_AMOUNT_MAX = {"default": "1000000000000", **env.json("OTC_PLAUSIBLE_AMOUNT_MAX", default={})}
+OTC_PLAUSIBLE_QUANTITY_MAX = {"default": "1000000000", "E48": "1000000000000", "E34": "1000000000000",
+                              **env.json("OTC_PLAUSIBLE_QUANTITY_MAX", default={})}
 
 # cXML for procurement portals: our sender identity (UserAgent) and the shared secret per portal
 # (the supplier account's secret on SAP Ariba / Coupa), from the environment or a secret store

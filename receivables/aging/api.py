@@ -22,6 +22,15 @@ _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, 
            403: OpenApiResponse(description="permission_denied")}
 
 
+def entity_param(q: dict) -> str | None:
+    """`legal_entity` (the name used everywhere else) or its deprecated alias `entity`."""
+    new, old = q.get("legal_entity"), q.get("entity")
+    if new and old and new != old:
+        raise ValidationFailed("Give legal_entity (entity is its deprecated alias), not both.",
+                               fields={"legal_entity": ["conflicts with entity"]})
+    return new or old
+
+
 def _entity_id(value: str | None) -> int | None:
     if not value:
         return None
@@ -36,7 +45,8 @@ def _entity_id(value: str | None) -> int | None:
 class AgingQuerySerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False, help_text="Default today; amounts open at the end of this date")
     group_by = serializers.ChoiceField(choices=list(DIMENSIONS), required=False, default="customer")
-    entity = serializers.CharField(required=False, help_text="Legal entity code (or id)")
+    legal_entity = serializers.CharField(required=False, help_text="Legal entity code (or id)")
+    entity = serializers.CharField(required=False, help_text="Deprecated alias of legal_entity")
     currency = serializers.CharField(required=False, max_length=3)
     basis = serializers.ChoiceField(choices=BASES, required=False, default="due")
     by = serializers.ChoiceField(choices=MODES, required=False, default="document")
@@ -57,6 +67,10 @@ class AgingRowSerializer(serializers.Serializer):
 
 
 class AgingEntitySerializer(serializers.Serializer):
+    deprecated_fields = {"entity": "legal_entity"}
+
+    legal_entity = serializers.CharField(help_text="Legal entity code")
+    legal_entity_id = serializers.IntegerField()
     entity = serializers.CharField()
     functional_currency = serializers.CharField()
     buckets = serializers.ListField(child=serializers.CharField())
@@ -101,7 +115,7 @@ class AgingReportView(OtcAPIView):
         q = query.validated_data
         params = AgingParams(
             as_of=q.get("as_of") or dates.today(), group_by=q["group_by"], basis=q["basis"], by=q["by"], net=q["net"],
-            legal_entity_id=_entity_id(q.get("entity")), currency=(q.get("currency") or "").upper() or None,
+            legal_entity_id=_entity_id(entity_param(q)), currency=(q.get("currency") or "").upper() or None,
             buckets=q.get("buckets") or None,
         )
         report = aging_report_cached(params=params, user=request.user)
@@ -109,6 +123,7 @@ class AgingReportView(OtcAPIView):
             "as_of": params.as_of.isoformat(), "group_by": params.group_by, "basis": params.basis, "by": params.by,
             "net": params.net,
             "entities": [{
+                "legal_entity": block.entity.code, "legal_entity_id": block.entity.pk,
                 "entity": block.entity.code, "functional_currency": block.functional_currency,
                 "buckets": block.bucket_labels, "fx_rates": {c: f"{r:.10f}" for c, r in block.fx_rates.items()},
                 "rows": [{
@@ -131,7 +146,8 @@ class AgingReportView(OtcAPIView):
 
 
 class KpiQuerySerializer(serializers.Serializer):
-    entity = serializers.CharField(required=False, help_text="Legal entity code (or id)")
+    legal_entity = serializers.CharField(required=False, help_text="Legal entity code (or id)")
+    entity = serializers.CharField(required=False, help_text="Deprecated alias of legal_entity")
     months = serializers.IntegerField(required=False, default=12, min_value=1, max_value=36)
 
 
@@ -150,6 +166,10 @@ class KpiMonthSerializer(serializers.Serializer):
 
 
 class KpiEntitySerializer(serializers.Serializer):
+    deprecated_fields = {"entity": "legal_entity"}
+
+    legal_entity = serializers.CharField(help_text="Legal entity code")
+    legal_entity_id = serializers.IntegerField()
     entity = serializers.CharField()
     currency = serializers.CharField()
     months = KpiMonthSerializer(many=True)
@@ -174,13 +194,14 @@ class KpiReportView(OtcAPIView):
         query = KpiQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        blocks = ar_kpis(user=request.user, months=q["months"], legal_entity_id=_entity_id(q.get("entity")))
+        blocks = ar_kpis(user=request.user, months=q["months"], legal_entity_id=_entity_id(entity_param(q)))
 
         def opt(value):
             return None if value is None else str(value)
 
         return Response([{
-            "entity": b.entity.code, "currency": b.currency, "concentration_pct": opt(b.concentration_pct),
+            "legal_entity": b.entity.code, "legal_entity_id": b.entity.pk, "entity": b.entity.code,
+            "currency": b.currency, "concentration_pct": opt(b.concentration_pct),
             "months": [{
                 "month": m.month.strftime("%Y-%m"), "as_of": m.as_of.isoformat() if m.as_of else None,
                 "total_ar": _s(m.total_ar), "overdue_pct": opt(m.overdue_pct), "over_90_pct": opt(m.over_90_pct),

@@ -3,7 +3,6 @@ numbers with currency formats, frozen header, filters) and as a PDF."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from django.template.loader import render_to_string
@@ -11,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from otc.exports import workbook_bytes
 from otc.money import minor_units
 
 from .engine import AgingReport
@@ -109,9 +109,7 @@ def aging_xlsx(report: AgingReport) -> bytes:
         sheet.page_setup.orientation = "landscape"
     if not report.entities:
         book.create_sheet("Aging")["A1"] = "No legal entity matches."
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def aging_pdf(report: AgingReport, *, generated_by: str = "") -> bytes:

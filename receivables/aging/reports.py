@@ -23,6 +23,7 @@ from openpyxl.styles import Font
 
 from otc import dates
 from otc.errors import PermissionDenied
+from otc.exports import workbook_bytes
 from otc.models import User
 from otc.money import money_text
 
@@ -126,9 +127,7 @@ def _pack_xlsx(aging_bytes: bytes, blocks: list[EntityKpis], exceptions: list[di
     for e in exceptions:
         exc.append([e["entity"], e["rule"], e["text"]])
     exc.column_dimensions["C"].width = 110
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 @transaction.atomic(durable=True)

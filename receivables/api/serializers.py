@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from billing.api.serializers import (
-    DocumentCustomerSerializer,
-    DocumentEntitySerializer,
-    InvoiceRefSerializer,
-    MoneyField,
-)
+from billing.api.serializers import DocumentCustomerSerializer, MoneyField
+from otc.api import refs
 from otc.api.fields import AmountField
 from otc.api.serializers import InputSerializer
 
@@ -27,24 +23,23 @@ class ReceiptBankAccountSerializer(serializers.ModelSerializer):
 
 class ReceiptApplicationOutputSerializer(serializers.ModelSerializer):
     """Part of the receipt applied to one invoice, or to an open item without an invoice (an opening
-    balance: `invoice` is null, `open_item` names it); `reversed_at` is set once it was taken back."""
+    balance: `invoice_id` is null, `open_item_id` names it); `reversed_at` is set once it was taken back."""
 
-    invoice = InvoiceRefSerializer(read_only=True, allow_null=True)
-    open_item = serializers.SerializerMethodField()
+    invoice_id = serializers.IntegerField(read_only=True, allow_null=True)
+    invoice_number = refs.document_number("invoice")
+    open_item_id = serializers.IntegerField(read_only=True, allow_null=True)
+    open_item_document_number = serializers.CharField(source="open_item.document_number", default=None,
+                                                      allow_null=True, read_only=True)
     amount = MoneyField(currency_from="receipt.currency")
 
     class Meta:
         model = ReceiptApplication
-        fields = ["id", "invoice", "open_item", "amount", "rule", "score", "reason", "applied_at", "reversed_at"]
+        fields = ["id", "invoice_id", "invoice_number", "open_item_id", "open_item_document_number", "amount", "rule",
+                  "score", "reason", "applied_at", "reversed_at"]
         read_only_fields = fields
 
-    def get_open_item(self, application: ReceiptApplication) -> dict | None:
-        if not application.open_item_id:
-            return None
-        return {"id": application.open_item_id, "document_number": application.open_item.document_number}
 
-
-class AllocationInputSerializer(serializers.Serializer):
+class AllocationInputSerializer(InputSerializer):
     invoice_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     open_item_id = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                             help_text="An open item without an invoice (an opening balance)")
@@ -56,7 +51,7 @@ class AllocationInputSerializer(serializers.Serializer):
         return attrs
 
 
-class ReceiptApplyInputSerializer(serializers.Serializer):
+class ReceiptApplyInputSerializer(InputSerializer):
     """Apply a receipt: allocations to one customer's invoices or open items; `on_account` leaves the rest
     as the customer's credit."""
 
@@ -65,7 +60,8 @@ class ReceiptApplyInputSerializer(serializers.Serializer):
 
 
 class ReceiptOutputSerializer(serializers.ModelSerializer):
-    legal_entity = DocumentEntitySerializer(read_only=True)
+    legal_entity = refs.entity_code()
+    legal_entity_id = refs.entity_id()
     bank_account = ReceiptBankAccountSerializer(read_only=True)
     customer = DocumentCustomerSerializer(read_only=True, allow_null=True,
                                           help_text="Who paid; null while the receipt is unidentified")
@@ -77,7 +73,7 @@ class ReceiptOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Receipt
-        fields = ["id", "number", "source", "legal_entity", "bank_account", "value_date", "amount", "currency",
+        fields = ["id", "number", "source", "legal_entity", "legal_entity_id", "bank_account", "value_date", "amount", "currency",
                   "payer_name", "payer_account", "remittance", "bank_reference", "end_to_end_id", "customer",
                   "status", "amount_applied", "amount_refunded", "amount_unapplied", "match_status", "match_score",
                   "applications", "reversal_reason", "created_at", "updated_at"]

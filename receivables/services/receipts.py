@@ -332,7 +332,7 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
         raise InvalidTransition(f"{receipt.number} is {receipt.get_status_display().lower()}: nothing can be applied.")
     wanted: dict[int, Decimal] = defaultdict(Decimal)
     for invoice_id, amount in allocations:
-        amount = to_decimal(amount)
+        amount = check_plausible(to_decimal(amount), receipt.currency, field="amount")
         if amount <= 0 or quantize(amount, receipt.currency) != amount:
             raise ValidationFailed(f"{amount} is not a positive amount in {receipt.currency}.",
                                    fields={"amount": ["invalid"]})
@@ -466,7 +466,7 @@ def receipt_refund(*, receipt_id: int, amount: Decimal, by: User, reason: str) -
     if not (reason or "").strip():
         raise ValidationFailed("Say why the cash is refunded.", fields={"reason": ["required"]})
     receipt = lock_receipt(receipt_id)
-    amount = to_decimal(amount)
+    amount = check_plausible(to_decimal(amount), receipt.currency, field="amount")
     if receipt.status not in LIVE or receipt.customer_id is None:
         raise InvalidTransition(f"{receipt.number} cannot be refunded: identify the customer first, and only live "
                                 "receipts are refunded.")

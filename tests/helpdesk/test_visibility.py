@@ -111,7 +111,9 @@ def test_an_integration_files_on_a_reps_behalf_only_for_that_reps_customers(api_
     assert [t["reference"] for t in listed["results"]] == [ticket.reference]
     comment = api_client.post(f"/api/v1/tickets/{ticket.reference}/comments/", {"body": "Any news?", "author": "sam"},
                               format="json")
-    assert comment.status_code == 201 and comment.json()["comments"][-1]["author"] == "sam"
+    assert comment.status_code == 201  # a username is the deprecated spelling, still accepted
+    assert (comment.json()["comments"][-1]["author"], comment.json()["comments"][-1]["author_id"]) == (
+        "sam@otc.example", world.rep.pk)
 
 
 def test_scopes_decide_for_integrations(api_client, world):

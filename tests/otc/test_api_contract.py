@@ -184,6 +184,7 @@ def test_a_crm_syncing_the_whole_record_unchanged_keeps_finance_holds(crm):
     record = crm.get(f"{CUSTOMERS}{customer.pk}/").json()
     writable = {k: v for k, v in record.items() if k not in {
         "id", "account_number", "parent_account_number", "sales_owner_username", "contacts", "created_at", "updated_at"}}
+    assert "sales_owner" in writable and "sales_owner_id" in writable  # sent back alike: accepted
     response = crm.put(f"{CUSTOMERS}{customer.pk}/", data=json.dumps({**writable, "city": "Hamburg"}),
                        content_type="application/json")
     assert response.status_code == 200, response.content
@@ -222,8 +223,9 @@ def test_a_sales_owner_must_be_an_active_sales_rep(crm, who):
                             content_type="application/json"), 400, "validation_error")
     assert "sales_owner" in body["fields"]
     rep = user_with_role(SALES_REP)
-    assert crm.patch(f"{CUSTOMERS}{customer.pk}/", data=json.dumps({"sales_owner": rep.pk}),
-                     content_type="application/json").json()["sales_owner"] == rep.pk
+    answer = crm.patch(f"{CUSTOMERS}{customer.pk}/", data=json.dumps({"sales_owner": rep.email}),
+                       content_type="application/json").json()
+    assert (answer["sales_owner"], answer["sales_owner_id"]) == (rep.email, rep.pk)
 
 
 def test_a_parent_child_loop_is_refused(crm):
@@ -274,7 +276,7 @@ def test_a_crm_names_the_sales_owner_by_e_mail(crm):
     del data["credit_limit"]
     response = _post(crm, f"{CUSTOMERS}upsert/", data)
     assert response.status_code == 201, response.content
-    assert response.json()["sales_owner"] == rep.pk
+    assert (response.json()["sales_owner"], response.json()["sales_owner_id"]) == ("Rita.Rep@otc.example", rep.pk)
     body = _shape(_post(crm, f"{CUSTOMERS}upsert/", {"external_crm_id": "REP-1", "sales_owner_email": "nobody@x.example"}),
                   400, "validation_error")
     assert body["fields"] == {"sales_owner_email": ["unknown"]}

@@ -18,7 +18,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from customers.models import Customer
-from otc.exports import csv_writer, safe_cell, safe_row
+from otc.exports import csv_writer, neutralise_workbook, safe_cell, safe_row, workbook_bytes
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 from tests.ledger.test_views import books  # noqa: F401 (fixture)
@@ -86,3 +86,47 @@ def test_no_export_writes_cells_around_the_helper():
             offenders.append(rel)
     # demo/bankfiles.py writes a bank's CSV statement for the importer to read: input, not an export.
     assert offenders == ["demo/bankfiles.py"]
+
+
+def _project_files():
+    for path in ROOT.glob("*/**/*.py"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith((".venv/", "tests/", "bench/", "staticfiles/", "otc/exports.py")) or "/migrations/" in rel:
+            continue
+        yield rel, path.read_text()
+
+
+def test_every_workbook_is_saved_through_the_helper():
+    """Walks every export: each module that builds an openpyxl workbook saves it through
+    otc.exports.workbook_bytes, which neutralises every cell however it was written
+    (`sheet.cell(value=...)`, `sheet["A1"] = ...`, `append`). A new export that saves a workbook
+    itself fails here."""
+    builders, offenders = [], []
+    for rel, text in _project_files():
+        if re.search(r"\bWorkbook\(\)|\bload_workbook\(", text) and re.search(r"\.save\(|workbook_bytes\(", text):
+            builders.append(rel)
+            if re.search(r"\b\w*(book|sheet)\w*\.save\(", text):
+                offenders.append(rel)
+    assert offenders == []
+    assert {"customers/exports.py", "receivables/aging/exports.py", "receivables/aging/reports.py",
+            "collections_app/exports_reserve.py", "collections_app/views/worklist.py", "helpdesk/views.py"} <= set(builders)
+
+
+def test_a_workbook_is_neutralised_however_its_cells_were_written():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "=1+1"
+    sheet.cell(row=2, column=1, value="@SUM(A1:A9)")
+    sheet.append(["+1+cmd|' /C calc'!A0", "-120.50", Decimal("-5.00"), "Acme"])
+    second = book.create_sheet("Other")
+    second["B2"] = "\t=2+2"
+    loaded = load_workbook(io.BytesIO(workbook_bytes(book)))
+    values = [[c.value for c in row] for s in loaded.worksheets for row in s.iter_rows()]
+    assert values[0][0] == "'=1+1" and values[1][0] == "'@SUM(A1:A9)"
+    assert values[2] == ["'+1+cmd|' /C calc'!A0", "-120.50", -5, "Acme"]
+    assert "'\t=2+2" in [v for row in values for v in row]
+    assert not any(c.data_type == "f" for s in loaded.worksheets for row in s.iter_rows() for c in row)
+    neutralise_workbook(book)  # idempotent: no second apostrophe
+    assert book.active["A1"].value == "'=1+1"

@@ -89,8 +89,9 @@ def test_list_and_detail_with_exact_amounts_and_applications(bank, book):  # noq
                                   "name": "Kunde Eins GmbH"}
     assert detail["bank_account"] == {"id": book["account"].pk, "name": "Operating EUR",
                                       "account_number": "DE89370400440532013000", "currency": "EUR"}
-    assert (detail["legal_entity"]["code"], detail["bank_reference"], detail["match_status"]) == ("DE01", "BR-1", "manual")
-    assert [(a["invoice"]["number"], a["amount"], a["rule"], a["reversed_at"]) for a in detail["applications"]] == [
+    assert (detail["legal_entity"], detail["bank_reference"], detail["match_status"]) == ("DE01", "BR-1", "manual")
+    assert detail["legal_entity_id"] == book["entity"].pk
+    assert [(a["invoice_number"], a["amount"], a["rule"], a["reversed_at"]) for a in detail["applications"]] == [
         (book["first"].number, "1190.00", "manual", None), (book["second"].number, "200.00", "manual", None)]
 
 
@@ -195,7 +196,7 @@ def test_post_is_idempotent_and_auto_applies_a_clear_payment(bank, book):  # noq
     assert (created["id"], created["source"], created["status"], created["match_status"]) == (
         receipt.pk, "api", "applied", "auto")
     assert (created["amount"], created["amount_applied"], created["amount_unapplied"]) == ("1190.00", "1190.00", "0.00")
-    assert [(a["invoice"]["id"], a["amount"]) for a in created["applications"]] == [(invoice.pk, "1190.00")]
+    assert [(a["invoice_id"], a["amount"]) for a in created["applications"]] == [(invoice.pk, "1190.00")]
     assert created["match_score"] >= 0.9
     assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.PAID
     assert receipt.created_by.username.startswith("api-")

@@ -162,8 +162,9 @@ def test_api_applies_a_receipt_to_an_opening_item(api_client, legacy):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "applied"
-    assert body["applications"][0]["invoice"] is None
-    assert body["applications"][0]["open_item"] == {"id": legacy["item"].pk, "document_number": "LEG-C00042-1"}
+    assert (body["applications"][0]["invoice_id"], body["applications"][0]["invoice_number"]) == (None, None)
+    assert (body["applications"][0]["open_item_id"], body["applications"][0]["open_item_document_number"]) == (
+        legacy["item"].pk, "LEG-C00042-1")
     paid(legacy, "2400.55")
 
 
