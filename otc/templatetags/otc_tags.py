@@ -91,6 +91,6 @@ def sort_th(context, key: str, label: str, css: str = "", param: str = "sort", p
     extra = format_html(' title="{}"', title) if title else ""
     if width:
         extra = format_html('{} style="width: {}"', extra, width)
-    return format_html('<th class="{}" aria-sort="{}"{}><a class="link-body-emphasis text-decoration-none text-nowrap" '
+    return format_html('<th class="{}" aria-sort="{}"{}><a class="link-body-emphasis text-decoration-none" '
                        'href="?{}" data-sort="{}">{}{}</a></th>', css, sort,
                        extra, query, key, label, arrow)
