@@ -3,9 +3,23 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from otc.registry import ListColumn, registry, visible
 from otc.templatetags.otc_tags import money, status_badge
 
 from .models import Customer
+
+
+class RegisteredColumn(tables.Column):
+    """A column another app registered (otc.registry.ListColumn): its value is annotated in SQL,
+    so it sorts like any other column."""
+
+    def __init__(self, column: ListColumn):
+        self.list_column = column
+        super().__init__(column.label, order_by=column.order_by or None,
+                         attrs={"td": {"class": column.css}, "th": {"class": column.css}}, empty_values=())
+
+    def render(self, record):
+        return self.list_column.render(record)
 
 
 class CustomerTable(tables.Table):
@@ -36,6 +50,19 @@ class CustomerTable(tables.Table):
         attrs = {"class": "table table-hover table-sm align-middle mb-0", "id": "customers-table"}
         empty_text = "No customers match these filters."
         orderable = True
+
+    @classmethod
+    def with_registered_columns(cls, queryset, user) -> CustomerTable:
+        """The table with the columns other apps registered that the user may see (the ledger's
+        balance and overdue), after the credit limit; their values annotated on the queryset."""
+        columns = visible(user, registry.customer_list_columns)
+        for column in columns:
+            queryset = column.annotate(queryset, user)
+        extra = [(column.key, RegisteredColumn(column)) for column in columns]
+        sequence = list(cls.Meta.sequence)
+        at = sequence.index("credit_limit") + 1
+        sequence[at:at] = [key for key, _ in extra]
+        return cls(queryset, extra_columns=extra, sequence=sequence)
 
     def render_name(self, value, record: Customer) -> str:
         return record.name

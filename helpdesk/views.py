@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from billing.selectors import invoices_visible_to
 from otc import dates, errors
 from otc.actions import apply_service_errors, button_action
 from otc.api.errors import json_error
+from otc.listing import sortable
 from otc.registry import registry, render_panels
 
 from . import conf, services
@@ -81,15 +83,26 @@ def index(request: HttpRequest) -> HttpResponse:
     rows = ticket_list(user=request.user, scope=data.get("scope", ""), status=data.get("status", ""),
                        category=data.get("category", ""), search=(data.get("q") or "").strip(),
                        queue_id=int(queue_id) if queue_id and queue_id.isdigit() else None)
+    rows, sort = TICKET_SORTS.order(request, rows.annotate(priority_rank=PRIORITY_RANK))
     page = Paginator(rows.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = tickets_by_ids(list(page.object_list))
     agent = is_agent(request.user)
     return render(request, "helpdesk/index.html", {
-        "page_obj": page, "filter_form": form, "agent": agent,
+        "page_obj": page, "filter_form": form, "agent": agent, "sort": sort,
         "queues": queue_counts(request.user) if agent or request.user.has_perm("helpdesk.view_all_tickets") else [],
         "title": "My queue" if agent else ("All tickets" if request.user.has_perm("helpdesk.view_all_tickets")
                                            else "My tickets"),
     })
+
+
+PRIORITY_RANK = Case(*(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)),
+                     default=Value(-1), output_field=IntegerField())
+TICKET_SORTS = sortable("helpdesk:index", {
+    "ticket": ("reference",), "subject": ("subject",), "customer": ("customer__legal_name",),
+    "category": ("category",), "priority": ("priority_rank",), "status": ("status",), "sla": ("sla_state",),
+    "due": ("resolution_due",), "queue": ("queue__legal_entity__code", "queue__kind"), "assignee": ("assignee__username",),
+    "filed": ("created_at",),
+}, default="due")
 
 
 # --- filing ---------------------------------------------------------------------------------------
@@ -271,10 +284,16 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @permission_required("helpdesk.decide_datachange", raise_exception=True)
 def data_changes(request: HttpRequest) -> HttpResponse:
-    rows = DataChangeRequest.objects.select_related("customer", "ticket", "requested_by", "decided_by").order_by(
-        "status", "-created_at")
+    rows, sort = DATA_CHANGE_SORTS.order(
+        request, DataChangeRequest.objects.select_related("customer", "ticket", "requested_by", "decided_by"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "helpdesk/data_changes.html", {"page_obj": page})
+    return render(request, "helpdesk/data_changes.html", {"page_obj": page, "sort": sort})
+
+
+DATA_CHANGE_SORTS = sortable("helpdesk:data_changes", {
+    "ticket": ("ticket__reference",), "customer": ("customer__legal_name",), "asked_by": ("requested_by__username",),
+    "status": ("status", "-created_at"),
+}, default="status")
 
 
 @login_required
@@ -357,10 +376,16 @@ def metrics_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("helpdesk.work_tickets", raise_exception=True)
 def mail_log(request: HttpRequest) -> HttpResponse:
-    rows = MailMessage.objects.filter(direction=MailMessage.Direction.IN).exclude(
-        status=MailMessage.Status.THREADED).select_related("ticket").order_by("-at")
+    rows, sort = MAIL_SORTS.order(request, MailMessage.objects.filter(direction=MailMessage.Direction.IN).exclude(
+        status=MailMessage.Status.THREADED).select_related("ticket"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "helpdesk/mail_log.html", {"page_obj": page})
+    return render(request, "helpdesk/mail_log.html", {"page_obj": page, "sort": sort})
+
+
+MAIL_SORTS = sortable("helpdesk:mail_log", {
+    "received": ("at",), "from": ("sender",), "subject": ("subject",), "status": ("status",),
+    "ticket": ("ticket__reference",),
+}, default="-received")
 
 
 # --- inbound mail webhook ---------------------------------------------------------------------------

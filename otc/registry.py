@@ -53,6 +53,22 @@ class WebhookEventType:
     description: str
 
 
+@dataclass(frozen=True)
+class ListColumn:
+    """A column a higher app adds to a lower app's list (the customer list's balance, from the
+    ledger): `annotate(queryset, user)` adds the value (named `key`) in SQL so the list can sort by
+    it; `order_by` the fields it sorts by; `render(record)` the cell's HTML."""
+
+    key: str
+    label: str
+    annotate: Callable[..., Any]
+    render: Callable[[Any], Any]
+    order_by: tuple[str, ...] = ()
+    permission: str | None = None
+    order: int = 100
+    css: str = "money"
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
@@ -61,6 +77,7 @@ class Registry:
     webhook_subjects: dict[str, WebhookSubject] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEventType] = field(default_factory=dict)
     invoice: list[Panel] = field(default_factory=list)  # the invoice page: payments (receivables)...
+    customer_list_columns: list[ListColumn] = field(default_factory=list)  # balance, overdue (ledger)
     # Called inside the period close / reopen transaction: hook(period=, by=, closing=).
     period_close_hooks: list[Callable[..., None]] = field(default_factory=list)
     # Called by receivables' cash application before it applies cash, inside its transaction, with
@@ -96,6 +113,10 @@ class Registry:
     def register_invoice_panel(self, panel: Panel) -> None:
         """A panel on billing's invoice page; `context(request, invoice=...)`."""
         self._add(self.invoice, panel)
+
+    def register_customer_list_column(self, column: ListColumn) -> None:
+        """A column on the customer list (customers.views.customer_list)."""
+        self._add(self.customer_list_columns, column)
 
     def register_period_close_hook(self, hook: Callable[..., None]) -> None:
         if hook not in self.period_close_hooks:

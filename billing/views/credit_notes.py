@@ -11,15 +11,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from otc import errors
+from ledger.selectors import currency_totals
+from otc import dates, errors
 from otc.actions import apply_service_errors, button_action, form_data
+from otc.aggregates import money_sum
 from otc.history import history_rows
+from otc.listing import sortable
 from otc.money import ZERO, format_amount
 
 from .. import services
@@ -91,8 +94,21 @@ def credit_note_list(request: HttpRequest) -> HttpResponse:
                                        | Q(customer__legal_name__icontains=q) | Q(customer__display_name__icontains=q)
                                        | Q(customer__account_number__icontains=q))
     queryset = queryset.select_related("customer", "legal_entity", "invoice", "requested_by")
-    page_obj = Paginator(queryset.order_by("-requested_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/credit_note_list.html", {"filter_form": form, "page_obj": page_obj})
+    totals = currency_totals(
+        list(queryset.order_by().values("legal_entity__functional_currency", "currency")
+             .annotate(count=Count("id"), gross=money_sum("gross_total"))),
+        on=dates.today(), amount_keys=("gross",))
+    ordered, sort = CREDIT_NOTE_SORTS.order(request, queryset)
+    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/credit_note_list.html",
+                  {"filter_form": form, "page_obj": page_obj, "totals": totals, "sort": sort})
+
+
+CREDIT_NOTE_SORTS = sortable("billing:credit_notes", {
+    "number": ("number",), "entity": ("legal_entity__code",), "customer": ("customer__legal_name",),
+    "invoice": ("invoice__number",), "reason": ("reason",), "requested": ("requested_at",), "status": ("status",),
+    "total": ("gross_total",),
+}, default="-requested")
 
 
 @login_required

@@ -20,7 +20,7 @@ from otc import dates, errors
 from otc.actions import button_action, domain_error_response, require
 from otc.aggregates import MONEY_FIELD, money_sum
 from otc.history import history_rows
-from otc.listing import sorted_by
+from otc.listing import sortable
 from otc.registry import registry, render_panels
 
 from .. import services
@@ -78,17 +78,17 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         list(queryset.order_by().values("legal_entity__functional_currency", "currency")
              .annotate(count=Count("id"), gross=money_sum("gross_total"), open=money_sum("balance"))),
         on=dates.today(), amount_keys=("gross", "open"))
-    ordered, sort = sorted_by(request, queryset, INVOICE_SORTS, default="-issued")
+    ordered, sort = INVOICE_SORTS.order(request, queryset)
     page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/invoice_list.html",
                   {"filter_form": form, "page_obj": page_obj, "totals": totals, "sort": sort})
 
 
-INVOICE_SORTS = {
+INVOICE_SORTS = sortable("billing:invoices", {
     "number": ("number",), "entity": ("legal_entity__code",), "customer": ("customer__legal_name",),
     "period": ("billing_period_start",), "issued": ("issue_date",), "due": ("due_date",), "status": ("status",),
     "total": ("gross_total",), "balance": ("balance",),
-}
+}, default="-issued")
 
 
 def _tax_summary(lines: list) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from customers.selectors import customers_visible_to
 from otc.actions import button_action, safe_next
+from otc.listing import sortable
 
 from .. import services
 from ..forms import PortalFilterForm
@@ -35,11 +37,21 @@ def portal_worklist_view(request: HttpRequest) -> HttpResponse:
     if data.get("overdue"):
         rows = rows.filter(overdue=True)
     counts = portal_worklist_counts()
+    rows = rows.annotate(document=Coalesce("invoice__number", "credit_note__number"),
+                         gross=Coalesce("invoice__gross_total", "credit_note__gross_total"),
+                         doc_currency=Coalesce("invoice__currency", "credit_note__currency"))
+    rows, sort = PORTAL_SORTS.order(request, rows)
     page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/portal_worklist.html", {
-        "filter_form": form, "page_obj": page_obj, "here_url": request.get_full_path(),
+        "filter_form": form, "page_obj": page_obj, "here_url": request.get_full_path(), "sort": sort,
         "counts": [(value, label, counts[value]) for value, label in PortalSubmission.Status.choices],
     })
+
+
+PORTAL_SORTS = sortable("billing:portal", {
+    "document": ("document",), "customer": ("customer__legal_name",), "portal": ("portal",), "status": ("status",),
+    "due": ("due_date",), "age": ("age_days",), "amount": ("doc_currency", "gross"), "reference": ("portal_reference",),
+}, default="due")
 
 
 def _portal_action(request: HttpRequest, pk: int, *, act, done) -> HttpResponse:

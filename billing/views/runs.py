@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from otc import dates, errors
 from otc.actions import domain_error_response
+from otc.listing import sortable
 
 from .. import services
 from ..forms import RunStartForm
@@ -67,10 +68,21 @@ def _run(pk: int) -> BillingRun:
 @login_required
 @permission_required("billing.view_billingrun", raise_exception=True)
 def run_list(request: HttpRequest) -> HttpResponse:
-    runs = BillingRun.objects.select_related("legal_entity", "started_by").order_by("-period_start", "-id")
+    runs, sort = RUN_SORTS.order(request, BillingRun.objects.select_related("legal_entity", "started_by"))
     page_obj = Paginator(runs, 50).get_page(request.GET.get("page"))
     form = RunStartForm(initial={"period": RunStartForm.default_period()})
-    return render(request, "billing/run_list.html", {"page_obj": page_obj, "start_form": form})
+    return render(request, "billing/run_list.html", {"page_obj": page_obj, "start_form": form, "sort": sort})
+
+
+RUN_SORTS = sortable("billing:runs", {
+    "run": ("id",), "period": ("period_start",), "entity": ("legal_entity__code",), "status": ("status",),
+    "contracts": ("contracts_total",), "drafts": ("invoices_created",), "issued": ("invoices_issued",),
+    "skipped": ("skipped",), "exceptions": ("exceptions_count",), "started": ("started_at",),
+}, default="-period")
+DRAFT_SORTS = sortable("billing:run_detail", {
+    "draft": ("id",), "entity": ("legal_entity__code", "currency"), "customer": ("customer__legal_name",),
+    "period": ("service_start",), "hold": ("on_hold",), "gross": ("currency", "gross_total"),
+}, default="entity", param="drafts_sort", page_param="drafts_page")
 
 
 @login_required
@@ -138,12 +150,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         informational=Case(When(code__in=INFO_CODES, then=Value(True)), default=Value(False),
                            output_field=BooleanField())).order_by("informational", "id")
     page_obj = Paginator(exceptions, EXCEPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    drafts = (Invoice.objects.filter(billing_run=run, status=Invoice.Status.DRAFT)
-              .select_related("customer", "legal_entity").order_by("legal_entity__code", "currency", "-gross_total", "id"))
+    drafts, drafts_sort = DRAFT_SORTS.order(request, Invoice.objects.filter(billing_run=run, status=Invoice.Status.DRAFT)
+                                            .select_related("customer", "legal_entity"))
     drafts_page = Paginator(drafts, DRAFTS_PAGE_SIZE).get_page(request.GET.get("drafts_page"))
     to_issue = _issuable_count(run)
     context = {**_progress_context(run, since=_issuing_since(request)), "page_obj": page_obj,
-               "drafts_page": drafts_page, "draft_totals": run_draft_totals(run_id=run.pk),
+               "drafts_page": drafts_page, "drafts_sort": drafts_sort, "draft_totals": run_draft_totals(run_id=run.pk),
                "to_issue_now": to_issue,
                "can_issue": request.user.has_perm("billing.start_billing_run") and _may_issue(run) and to_issue > 0,
                "stalled": _stalled(run)}

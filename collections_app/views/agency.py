@@ -22,20 +22,26 @@ from customers.models import Customer
 from ledger.models import Account
 from otc import errors
 from otc.actions import domain_error_response
+from otc.listing import sortable
 from otc.models import StatusChange
 
 VIEW = "collections_app.view_placement"
 
 
+PLACEMENT_SORTS = sortable("collections_app:placements", {
+    "placement": ("id",), "placed_on": ("placed_on",), "customer": ("customer__legal_name",), "agency": ("agency__name",),
+    "status": ("status",), "placed": ("currency", "placed"), "recovered": ("currency", "recovered"),
+}, default="-placed_on")
+
+
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def placement_list(request: HttpRequest) -> HttpResponse:
-    placements = (Placement.objects.select_related("agency", "customer", "legal_entity")
-                  .annotate(placed=Sum("items__amount_placed"), recovered=Sum("items__recovered"))
-                  .order_by("-placed_on", "-id"))
+    placements, sort = PLACEMENT_SORTS.order(request, Placement.objects.select_related("agency", "customer", "legal_entity")
+                                             .annotate(placed=Sum("items__amount_placed"), recovered=Sum("items__recovered")))
     agencies = Agency.objects.select_related("legal_entity", "fee_account").order_by("legal_entity__code", "name")
     return render(request, "collections_app/dunning/placements.html", {
-        "page_obj": Paginator(placements, 50).get_page(request.GET.get("page")), "agencies": agencies,
+        "page_obj": Paginator(placements, 50).get_page(request.GET.get("page")), "agencies": agencies, "sort": sort,
         "fee_accounts": Account.objects.filter(type=Account.Type.EXPENSE).select_related("legal_entity")
         .order_by("legal_entity__code", "code")})
 

@@ -20,6 +20,7 @@ from collections_app.services import credit_holds as services
 from ledger.models import LegalEntity
 from otc import errors
 from otc.actions import domain_error_response
+from otc.listing import sortable
 
 
 @login_required
@@ -28,9 +29,16 @@ def credit_hold_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "active")
     status = status if status in CreditHold.Status.values else ""
     entities = LegalEntity.objects.filter(is_active=True).select_related("credit_hold_policy").order_by("code")
+    holds, sort = HOLD_SORTS.order(request, holds_list(status=status))
     return render(request, "collections_app/dunning/holds.html", {
-        "page_obj": Paginator(holds_list(status=status), 50).get_page(request.GET.get("page")), "status": status,
-        "entities": entities})
+        "page_obj": Paginator(holds, 50).get_page(request.GET.get("page")), "status": status,
+        "entities": entities, "sort": sort})
+
+
+HOLD_SORTS = sortable("collections_app:credit_holds", {
+    "customer": ("customer__legal_name",), "entity": ("legal_entity__code",), "why": ("reason",),
+    "overdue": ("currency", "overdue_amount"), "placed": ("placed_at",), "status": ("status",),
+}, default="-placed")
 
 
 @login_required

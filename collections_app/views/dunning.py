@@ -25,6 +25,7 @@ from collections_app.services.dunning_letters import (
 from ledger.models import LegalEntity
 from otc import errors
 from otc.actions import domain_error_response
+from otc.listing import sortable
 
 VIEW_RUN = "collections_app.view_dunningrun"
 RUN = "collections_app.run_dunning"
@@ -33,14 +34,21 @@ RUN = "collections_app.run_dunning"
 @login_required
 @permission_required(VIEW_RUN, raise_exception=True)
 def dunning_home(request: HttpRequest) -> HttpResponse:
-    runs = DunningRun.objects.select_related("legal_entity", "started_by").order_by("-started_at", "-id")
+    runs, sort = DUNNING_RUN_SORTS.order(request, DunningRun.objects.select_related("legal_entity", "started_by"))
     policies = (LegalEntity.objects.filter(is_active=True).select_related("dunning_policy")
                 .annotate(levels=Count("dunning_policy__levels")).order_by("code"))
     exclusions = (DunningExclusion.objects.filter(lifted_at__isnull=True)
                   .select_related("customer", "invoice", "created_by").order_by("-created_at")[:50])
     return render(request, "collections_app/dunning/home.html", {
         "page_obj": Paginator(runs, 25).get_page(request.GET.get("page")), "start_form": RunStartForm(),
-        "policies": policies, "exclusions": exclusions, "exclusion_form": ExclusionForm()})
+        "policies": policies, "exclusions": exclusions, "exclusion_form": ExclusionForm(), "sort": sort})
+
+
+DUNNING_RUN_SORTS = sortable("collections_app:dunning", {
+    "run": ("id",), "date": ("run_date",), "entity": ("legal_entity__code",), "status": ("status",),
+    "customers": ("customers_total",), "letters": ("letters_created",), "sent": ("letters_sent",),
+    "skipped": ("customers_skipped",), "started": ("started_at",),
+}, default="-started")
 
 
 @login_required

@@ -31,6 +31,7 @@ from customers.models import Customer
 from ledger.models import LegalEntity
 from otc import dates
 from otc.errors import DomainError
+from otc.listing import sortable
 from receivables.aging.engine import entity_buckets
 
 VIEW = "collections_app.view_reserve"
@@ -56,13 +57,21 @@ def _entity(request: HttpRequest, entities) -> LegalEntity | None:
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def runs(request: HttpRequest) -> HttpResponse:
-    qs = ReserveRun.objects.select_related("legal_entity", "prepared_by", "approved_by", "journal_entry").order_by(
-        "-as_of", "legal_entity__code", "-id")
+    qs, sort = RESERVE_RUN_SORTS.order(
+        request, ReserveRun.objects.select_related("legal_entity", "prepared_by", "approved_by", "journal_entry"))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "collections_app/reserve/runs.html", {
         "page": page, "entities": LegalEntity.objects.filter(is_active=True).order_by("code"),
-        "as_of": _last_month_end(), "can_prepare": request.user.has_perm(svc.PREPARE),
+        "as_of": _last_month_end(), "can_prepare": request.user.has_perm(svc.PREPARE), "sort": sort,
     })
+
+
+RESERVE_RUN_SORTS = sortable("collections_app:reserve_runs", {
+    "as_of": ("as_of", "legal_entity__code"), "entity": ("legal_entity__code", "-as_of"), "status": ("status",),
+    "required": ("functional_currency", "required_total"), "ledger": ("functional_currency", "ledger_balance"),
+    "true_up": ("functional_currency", "adjustment"), "prepared_by": ("prepared_by__username",),
+    "approved_by": ("approved_by__username",), "entry": ("journal_entry__number",),
+}, default="-as_of")
 
 
 @login_required

@@ -20,6 +20,7 @@ from customers.selectors import customers_visible_to
 from otc import dates
 from otc.errors import DomainError
 from otc.exports import sheet_append, workbook_bytes
+from otc.listing import sortable
 
 from .. import forms_worklist as forms
 from ..selectors.timeline import customer_timeline
@@ -76,12 +77,28 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(_xlsx(rows), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="collections-worklist-{dates.today():%Y-%m-%d}.xlsx"'
         return response
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    sorted_rows, sort = WORKLIST_SORTS.order_rows(request, rows)
+    page = Paginator(sorted_rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "collections_app/worklist/worklist.html", {
         "form": form, "page_obj": page, "rows": page.object_list, "buckets": BUCKETS, "filters": filters,
+        "sort": sort, "bucket_keys": [(f"bucket{i}", label) for i, label in enumerate(BUCKETS)],
         "collectors": forms.collectors(), "can_reassign": request.user.has_perm(MANAGE),
         "currency": rows[0].currency if rows else "", "count": len(rows),
     })
+
+
+def _bucket(index: int):
+    return lambda row: row.buckets[index]
+
+
+# The worklist is scored in Python (collections_app.selectors.worklist): its rows sort in Python,
+# highest score first by default.
+WORKLIST_SORTS = sortable("collections_app:worklist", {
+    "score": lambda r: r.score, "customer": lambda r: r.name.lower(), "collector": lambda r: r.collector_name or None,
+    **{f"bucket{i}": _bucket(i) for i in range(len(BUCKETS))}, "overdue": lambda r: r.overdue,
+    "last_contact": lambda r: r.last_contact_at, "next_action": lambda r: r.next_action_date,
+    "disputes": lambda r: r.disputed, "promises": lambda r: r.promised,
+}, default="-score")
 
 
 @login_required

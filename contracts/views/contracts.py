@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from otc import errors
+from otc.listing import sortable
 
 from .. import services
 from ..assessment import latest_assessment
@@ -41,9 +42,20 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         for name in ("customer", "legal_entity", "sales_owner"):
             if data.get(name):
                 queryset = queryset.filter(**{name: data[name]})
-    page_obj = Paginator(with_latest_values(queryset).order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    return render(request, "contracts/list.html", {"filter_form": form, "page_obj": page_obj})
+    ranked = with_latest_values(queryset).annotate(risk_rank=Case(
+        *(When(highest_severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()),
+        default=Value(-1), output_field=IntegerField()))
+    ordered, sort = CONTRACT_SORTS.order(request, ranked)
+    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "contracts/list.html", {"filter_form": form, "page_obj": page_obj, "sort": sort})
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "high": 2, "blocking": 3}
+CONTRACT_SORTS = sortable("contracts:list", {
+    "contract": ("number",), "customer": ("customer__legal_name",), "owner": ("sales_owner__username",),
+    "status": ("status",), "version": ("latest_version_number",), "risk": ("risk_rank",),
+    "term": ("latest_start",), "value": ("latest_currency", "tcv"), "created": ("created_at",),
+}, default="-created")
 
 
 def _save_response(request: HttpRequest, contract) -> HttpResponse:
@@ -60,7 +72,7 @@ def _save_response(request: HttpRequest, contract) -> HttpResponse:
 
 
 def _rank(severity: str) -> int:
-    return {"info": 0, "warning": 1, "high": 2, "blocking": 3}.get(severity, 0)
+    return SEVERITY_RANK.get(severity, 0)
 
 
 def _attach_signed_document(version_id: int | None, upload, *, by) -> None:

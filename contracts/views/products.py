@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from otc import errors
 from otc.actions import apply_service_errors
 from otc.history import history_rows
+from otc.listing import sortable
 
 from ..forms_policy import ProductForm, ProductSearchForm
 from ..models import Product
@@ -27,7 +28,7 @@ PAGE_SIZE = 50
 @permission_required("contracts.view_product", raise_exception=True)
 def product_list(request: HttpRequest) -> HttpResponse:
     form = ProductSearchForm(request.GET or None)
-    products = Product.objects.order_by("sku")
+    products = Product.objects.all()
     if form.is_valid():
         q = form.cleaned_data.get("q", "").strip()
         if q:
@@ -35,8 +36,15 @@ def product_list(request: HttpRequest) -> HttpResponse:
         active = form.cleaned_data.get("active")
         if active:
             products = products.filter(is_active=active == "yes")
+    products, sort = PRODUCT_SORTS.order(request, products)
     page_obj = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "contracts/product_list.html", {"form": form, "page_obj": page_obj})
+    return render(request, "contracts/product_list.html", {"form": form, "page_obj": page_obj, "sort": sort})
+
+
+PRODUCT_SORTS = sortable("contracts:products", {
+    "sku": ("sku",), "name": ("name",), "unit": ("unit",), "price": ("currency", "default_price"),
+    "account": ("revenue_account_code",), "tax": ("tax_category",), "status": ("-is_active",),
+}, default="sku")
 
 
 def _call(form: ProductForm, action) -> Product | None:

@@ -10,8 +10,11 @@ from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from otc.listing import sortable
+
 from ..selectors import approved_this_month, changes_requested_queue, review_queue
 from ._shared import attach_latest_assessment
+from .contracts import SEVERITY_RANK
 
 PAGE_SIZE = 50
 
@@ -25,17 +28,38 @@ QUEUES = {
 }
 
 
+def _assessed(attribute: str):
+    return lambda version: getattr(version.latest_assessment, attribute, None)
+
+
+def _value(attribute: str):
+    """Money sorts within its currency: (currency, amount)."""
+    return lambda v: None if v.latest_assessment is None else (v.currency, getattr(v.latest_assessment, attribute))
+
+
+QUEUE_KEYS = {
+    "contract": lambda v: v.contract.number, "customer": lambda v: v.contract.customer.legal_name.lower(),
+    "owner": lambda v: v.contract.sales_owner.username if v.contract.sales_owner else None,
+    "version": lambda v: v.version,
+    "risk": lambda v: None if v.latest_assessment is None else SEVERITY_RANK.get(v.latest_assessment.highest_severity, -1),
+    "submitted": lambda v: v.submitted_at, "first_year": _value("annual_value"), "value": _value("contract_value"),
+}
+QUEUE_SORTS = {key: sortable(queue["url"], QUEUE_KEYS, default="submitted" if key == "review" else "-submitted")
+               for key, queue in QUEUES.items()}
+
+
 def _render(request: HttpRequest, key: str, rows: QuerySet | list) -> HttpResponse:
-    """One page of a queue; the rows of the page get their entity and latest assessment in
-    one query each, however many rows there are."""
-    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    versions = list(page_obj.object_list)
-    prefetch_related_objects(versions, "contract__legal_entity")
+    """The queue sorted by any column, then paged. A queue is short (what waits for a decision,
+    what was approved this month): its rows get their entity and latest assessment in one query
+    each, then sort in Python (the risk and values come from the stored assessment)."""
+    versions = list(rows)
+    prefetch_related_objects(versions, "contract__legal_entity", "contract__customer", "contract__sales_owner")
     attach_latest_assessment(versions)
-    page_obj.object_list = versions
+    versions, sort = QUEUE_SORTS[key].order_rows(request, versions)
+    page_obj = Paginator(versions, PAGE_SIZE).get_page(request.GET.get("page"))
     queue = QUEUES[key]
     return render(request, "contracts/queue.html", {
-        "queue_key": key, "queue": queue, "queues": QUEUES, "page_obj": page_obj,
+        "queue_key": key, "queue": queue, "queues": QUEUES, "page_obj": page_obj, "sort": sort,
         "is_reviewer": request.user.has_perm("contracts.review_contract"),
     })
 

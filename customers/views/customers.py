@@ -40,7 +40,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the customers the user may see. htmx requests
     (the filter form, sorting and paging links) get only the table partial."""
     customer_filter = _filtered(request)
-    table = CustomerTable(customer_filter.qs)
+    table = CustomerTable.with_registered_columns(customer_filter.qs, request.user)
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
     context = {"filter": customer_filter, "table": table}
     if _partial(request):

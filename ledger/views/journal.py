@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from customers.selectors import customers_visible_to
+from otc.listing import sortable
 
 from ..forms import JournalFilterForm
 from ..models import JournalEntry, OpenItem
@@ -26,7 +27,16 @@ def journal_list(request: HttpRequest) -> HttpResponse:
         account_id=_int(request.GET.get("account")), customer_id=_int(request.GET.get("customer")),
         period_id=_int(request.GET.get("period")),
     )
-    return render(request, "ledger/journal_list.html", {"form": form, "page_obj": paginate(request, entries)})
+    entries, sort = JOURNAL_SORTS.order(request, entries)
+    return render(request, "ledger/journal_list.html",
+                  {"form": form, "page_obj": paginate(request, entries), "sort": sort})
+
+
+JOURNAL_SORTS = sortable("ledger:journal_list", {
+    "number": ("number",), "kind": ("kind",), "posted": ("entry_date",), "document": ("document_date",),
+    "period": ("period__year", "period__month"), "reference": ("source_reference",), "lines": ("line_count",),
+    "total": ("legal_entity__functional_currency", "functional_total"), "by": ("posted_by__username",),
+}, default="-posted")
 
 
 def _int(value: str | None) -> int | None:

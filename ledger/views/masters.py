@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from otc import errors
 from otc.history import history_rows
+from otc.listing import sortable
 from otc.models import StatusChange
 
 from ..forms import FxRateForm, PeriodReopenForm
@@ -50,8 +51,15 @@ def entity_list(request: HttpRequest) -> HttpResponse:
     entities = LegalEntity.objects.annotate(
         account_count=Count("accounts", distinct=True),
         open_periods=Count("periods", filter=Q(periods__status=Period.Status.OPEN), distinct=True),
-    ).order_by("code")
-    return render(request, "ledger/entity_list.html", {"page_obj": paginate(request, entities)})
+    )
+    entities, sort = ENTITY_SORTS.order(request, entities)
+    return render(request, "ledger/entity_list.html", {"page_obj": paginate(request, entities), "sort": sort})
+
+
+ENTITY_SORTS = sortable("ledger:entity_list", {
+    "code": ("code",), "name": ("legal_name",), "country": ("country",), "currency": ("functional_currency",),
+    "prefix": ("invoice_prefix",), "accounts": ("account_count",), "open_periods": ("open_periods",),
+}, default="code")
 
 
 @login_required
@@ -167,7 +175,13 @@ def fx_rates(request: HttpRequest) -> HttpResponse:
     pair = request.GET.get("pair", "").upper().replace("/", "")
     if len(pair) == 6:
         rows = rows.filter(from_currency=pair[:3], to_currency=pair[3:])
+    rows, sort = FX_SORTS.order(request, rows)
     return render(request, "ledger/fx_rates.html", {
-        "page_obj": paginate(request, rows.order_by("-date", "from_currency", "to_currency")),
-        "form": form, "can_add": can_add, "pair": pair,
+        "page_obj": paginate(request, rows), "form": form, "can_add": can_add, "pair": pair, "sort": sort,
     })
+
+
+FX_SORTS = sortable("ledger:fx_rates", {
+    "date": ("date", "-from_currency", "-to_currency"), "from": ("from_currency", "to_currency", "-date"),
+    "to": ("to_currency", "from_currency", "-date"), "rate": ("rate",), "source": ("source",),
+}, default="-date")

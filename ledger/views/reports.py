@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from otc.exports import csv_writer
+from otc.listing import sortable
 
 from ..forms import ArFilterForm, EntityPeriodForm, TrialBalanceForm
 from ..models import LegalEntity
@@ -84,4 +85,14 @@ def ar_by_customer(request: HttpRequest) -> HttpResponse:
     rows = ar_by_customer_rows(
         legal_entity_id=entity.id if entity else None, user=request.user, currency=filters.get("currency") or None,
     )
-    return render(request, "ledger/ar_by_customer.html", {"form": form, "page_obj": paginate(request, rows)})
+    rows, sort = AR_SORTS.order(request, rows)
+    return render(request, "ledger/ar_by_customer.html",
+                  {"form": form, "page_obj": paginate(request, rows), "sort": sort})
+
+
+# A grouped values() list: the tie-breakers are its grouping fields (ordering by pk would split groups).
+AR_SORTS = sortable("ledger:ar_by_customer", {
+    "customer": ("customer__legal_name",), "account": ("customer__account_number",), "currency": ("currency",),
+    "open": ("currency", "open_total"), "overdue": ("currency", "overdue_total"), "functional": ("functional_open",),
+    "items": ("item_count",), "oldest_due": ("oldest_due",),
+}, default="-functional", tiebreak=("customer__legal_name", "currency"))

@@ -76,14 +76,21 @@ def has_perm(user, perm: str) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def sort_th(context, key: str, label: str, css: str = "") -> str:
-    """A sortable column header: a link that sorts by `key`, or by `-key` when the list is already
-    sorted by it, keeping the filters and going back to page 1; an arrow marks the sorted column."""
-    current = context["request"].GET.get("sort", "")
+def sort_th(context, key: str, label: str, css: str = "", param: str = "sort", page_param: str = "page",
+            title: str = "", width: str = "") -> str:
+    """A sortable column header (otc.listing): a link that sorts by `key`, or by `-key` when the
+    list is already sorted by it, keeping the filters and going back to page 1; an arrow marks the
+    sorted column. The sort applied is the view's `context[param]` (so the default shows its
+    arrow), else the query's. A second table on the page passes its own `param` and `page_param`."""
+    current = str(context.get(param) or context["request"].GET.get(param, ""))
     descending = current == f"-{key}"
     target = key if descending or current != key else f"-{key}"
     arrow = " ▲" if current == key else (" ▼" if descending else "")
     sort = "ascending" if current == key else ("descending" if descending else "none")
-    query = query_transform(context, sort=target, page=None)
-    return format_html('<th class="{}" aria-sort="{}"><a class="link-body-emphasis text-decoration-none" href="?{}">{}{}</a></th>',
-                       css, sort, query, label, arrow)
+    query = query_transform(context, **{param: target, page_param: None})
+    extra = format_html(' title="{}"', title) if title else ""
+    if width:
+        extra = format_html('{} style="width: {}"', extra, width)
+    return format_html('<th class="{}" aria-sort="{}"{}><a class="link-body-emphasis text-decoration-none" '
+                       'href="?{}" data-sort="{}">{}{}</a></th>', css, sort,
+                       extra, query, key, label, arrow)

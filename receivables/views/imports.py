@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from otc import errors
+from otc.listing import sortable
 
 from ..forms import CSV_PRESETS, StatementUploadForm
 from ..models import BankStatement, Receipt, StatementImport
@@ -132,12 +133,18 @@ def import_list(request: HttpRequest) -> HttpResponse:
             if run.status == StatementImport.Status.DONE:
                 messages.success(request, summary(run))
             return redirect("receivables:import_detail", pk=run.pk)
-        page_obj = Paginator(statement_imports(), PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(request, "receivables/imports.html", {
-            "form": form, "page_obj": page_obj, "presets": CSV_PRESETS, "preview": preview}, status=200)
-    page_obj = Paginator(statement_imports(), PAGE_SIZE).get_page(request.GET.get("page"))
+    else:
+        preview = None
+    imports, sort = IMPORT_SORTS.order(request, statement_imports())
+    page_obj = Paginator(imports, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "receivables/imports.html", {
-        "form": form, "page_obj": page_obj, "presets": CSV_PRESETS}, status=200)
+        "form": form, "page_obj": page_obj, "presets": CSV_PRESETS, "preview": preview, "sort": sort}, status=200)
+
+
+IMPORT_SORTS = sortable("receivables:imports", {
+    "file": ("file_name",), "format": ("format",), "imported": ("imported_at",), "receipts": ("receipts_created",),
+    "auto_applied": ("auto_applied",), "duplicates": ("duplicates_skipped",), "debits": ("debits_skipped",),
+}, default="-imported")
 
 
 @login_required

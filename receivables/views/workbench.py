@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from otc.actions import button_action, safe_next
 from otc.errors import DomainError, ValidationFailed
+from otc.listing import sortable
 from otc.money import format_amount
 
 from ..forms import AcceptForm, WorkbenchFilterForm, allocations_key
@@ -47,7 +48,8 @@ PAGE_SIZE = 50
 def workbench(request: HttpRequest) -> HttpResponse:
     form = WorkbenchFilterForm(request.GET or None)
     filters = form.selector_kwargs() if form.is_valid() else {}
-    page_obj = Paginator(workbench_receipts(user=request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    ordered, sort = WORKBENCH_SORTS.order(request, workbench_receipts(user=request.user, **filters))
+    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     receipts = list(page_obj.object_list)
     totals = unapplied_totals(workbench_receipts(user=request.user, **filters))
     customers = suggested_customers(receipts)
@@ -58,7 +60,14 @@ def workbench(request: HttpRequest) -> HttpResponse:
     return render(request, "receivables/workbench.html", {
         "filter_form": form, "page_obj": page_obj, "receipts": receipts,
         "can_apply": request.user.has_perm(APPLY), "here": request.get_full_path(), "totals": totals,
+        "sort": sort,
     })
+
+
+WORKBENCH_SORTS = sortable("receivables:workbench", {
+    "receipt": ("value_date",), "payer": ("payer_name",), "customer": ("customer__legal_name",),
+    "left": ("currency", "left"),
+}, default="receipt")
 
 
 def _chosen_suggestion(receipt: Receipt, form: AcceptForm) -> dict[str, Any]:

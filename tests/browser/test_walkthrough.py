@@ -73,7 +73,7 @@ def pages_of(role: str, ids: dict[str, int]) -> list[str]:
         "collector": [*home, reverse("ledger:ar_by_customer"), reverse("customers:list"),
                       reverse("customers:detail", args=[ids["customer"]]),
                       reverse("collections_app:worklist"), reverse("collections_app:customer", args=[ids["customer"]])],
-        "helpdesk": [*home, reverse("customers:list"), invoice],
+        "helpdesk": [*home, reverse("helpdesk:index"), reverse("customers:list"), invoice],
         "auditor": [*home, reverse("billing:invoices"), invoice, reverse("contracts:list"), reverse("ledger:journal_list"),
                     reverse("receivables:workbench")],
         "sales1": [*home, reverse("customers:list"), reverse("customers:detail", args=[ids["sales1_customer"]]),

@@ -178,3 +178,15 @@ def test_base_layout_serves_vendored_assets():
     assert "/static/vendor/bootstrap/bootstrap.min.css" in assets
     assert "/static/vendor/htmx/htmx.min.js" in assets
     assert [a for a in assets if not a.startswith("/static/")] == []
+
+
+def test_a_favicon_is_linked_and_served():
+    client = Client()
+    client.force_login(UserFactory())
+    html = client.get("/").content.decode()
+    assert re.search(r'<link rel="icon" type="image/svg\+xml" href="/static/otc/favicon.svg">', html)
+    # browsers also ask /favicon.ico whatever the page links: it leads to the same icon, not a 404
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/otc/favicon.svg"
+    icon = (ROOT / "static/otc/favicon.svg").read_text()
+    assert icon.lstrip().startswith("<svg") and "</svg>" in icon
