@@ -21,6 +21,11 @@ def pytest_configure(config):
     """The billing tables refuse TRUNCATE (issued documents are immutable, billing migration 0006)
     unless the session says `otc.allow_truncate`: the flush between transactional tests says so,
     inside the flush's own transaction."""
+    # xdist's loadfile/loadscope order (most tests first) would put the long one-test files last;
+    # the suite's own order (`_order_for_workers`) is kept instead.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
     from django.db.backends.postgresql.operations import DatabaseOperations
 
     original = DatabaseOperations.sql_flush
@@ -35,7 +40,44 @@ def pytest_configure(config):
     DatabaseOperations.sql_flush = sql_flush
 
 
+# The longest test files, longest first (CI durations, decision 0018): xdist's `--dist loadfile` hands
+# them out first, so the long ones run side by side while the short files fill both workers up to
+# the end, instead of one of them running alone for minutes at the end. A file missing here (or
+# renamed) only loses its place in the queue.
+HEAVY_FILES = (
+    "tests/otc/test_schemathesis.py",
+    "tests/otc/test_sortable_lists.py",
+    "tests/demo/test_seed_demo.py",
+    "tests/browser/test_walkthrough.py",
+    "tests/ledger/test_stateful.py",
+    "tests/receivables/test_stateful.py",
+    "tests/otc/test_ci_guard.py",
+    "tests/collections_app/test_writeoffs_property.py",
+    "tests/receivables/aging/test_as_of_stateful.py",
+    "tests/test_deployment.py",
+)
+
+
+def _order_for_workers(items) -> None:
+    """Files in HEAVY_FILES order, then the other `slow` and `browser` files, then the rest with the
+    most tests first (what xdist's own reordering does, which `pytest_configure` turns off because it
+    would send the long one-test files last). Each file's tests stay together and in order."""
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def weight(path: str) -> tuple[int, int]:
+        if path in HEAVY_FILES:
+            return (0, HEAVY_FILES.index(path))
+        if any("slow" in item.keywords or "browser" in item.keywords for item in files[path]):
+            return (1, 0)
+        return (2, -len(files[path]))
+
+    items[:] = [item for path in sorted(files, key=weight) for item in files[path]]
+
+
 def pytest_collection_modifyitems(config, items):
+    _order_for_workers(items)
     is_postgres = connection.vendor == "postgresql"
     for item in items:
         if "postgres" in item.keywords and not is_postgres and not IN_CI:
