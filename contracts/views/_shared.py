@@ -4,16 +4,14 @@ dashboard panels use them too) and are re-exported here for the views."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-
-from otc import actions, errors
 
 from ..models import Contract, ContractVersion
 from ..selectors import attach_latest_assessment, contracts_visible_to, with_latest_values
 
 __all__ = [
-    "attach_latest_assessment", "domain_error_response", "is_htmx", "visible_contract", "visible_version",
+    "attach_latest_assessment", "is_htmx", "visible_contract", "visible_version",
     "with_latest_values",
 ]
 
@@ -36,11 +34,6 @@ def visible_version(request: HttpRequest, pk: int, version_id: int | None = None
         raise Http404("No such version.")
     version.contract = contract
     return contract, version
-
-
-def domain_error_response(request: HttpRequest, exc: errors.DomainError, back: str) -> HttpResponse:
-    """otc.actions.domain_error_response with the field details (contracts' are sentences)."""
-    return actions.domain_error_response(request, exc, back, with_fields=True)
 
 
 def is_htmx(request: HttpRequest) -> bool:
