@@ -47,7 +47,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from bench.foundation import _ensure_database  # noqa: E402
+from bench.foundation import ensure_database  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from demo.ledger import seed_entities, seed_fx_rates  # noqa: E402
 from demo.users import seed_users  # noqa: E402
@@ -55,7 +55,7 @@ from ledger.models import Account, LegalEntity, Period  # noqa: E402
 from otc import dates  # noqa: E402
 from otc.roles import ensure_roles  # noqa: E402
 from receivables.aging.buckets import DEFAULT_BUCKETS, parse_buckets  # noqa: E402
-from receivables.aging.engine import DIMENSIONS, AgingParams, _control_by_entity, aging_groups, aging_report  # noqa: E402
+from receivables.aging.engine import DIMENSIONS, AgingParams, aging_groups, aging_report, control_by_entity  # noqa: E402
 from receivables.aging.services import aging_snapshot_take  # noqa: E402
 from receivables.models import AgingSnapshot  # noqa: E402
 
@@ -203,7 +203,7 @@ def main() -> None:
         timed(f"set-up: {args.items:,} open items, {args.customers:,} customers, 3 entities (SQL)",
               lambda: setup(args.items, args.customers))
     else:
-        _ensure_database()
+        ensure_database()
         call_command("migrate", verbosity=0)
     if args.only == "setup":
         return
@@ -256,7 +256,7 @@ def measure_summary(args) -> None:
 def measure_report(args) -> None:
     report = samples(lambda: aging_report(params=AgingParams(as_of=TODAY), user=None), max(2, args.runs // 2))
     print(f"{'full report (labels, FX, control tie-out), uncached, median':<66} {statistics.median(report):8.3f} s   {load()}")
-    tie = samples(lambda: _control_by_entity(list(LegalEntity.objects.values_list("pk", flat=True)), TODAY, None),
+    tie = samples(lambda: control_by_entity(list(LegalEntity.objects.values_list("pk", flat=True)), TODAY, None),
                   args.runs)
     print(f"{'  of which the control-account tie-out of the 3 entities, median':<66} {statistics.median(tie):8.3f} s   {load()}")
 

@@ -56,7 +56,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from bench.foundation import _ensure_database  # noqa: E402
+from bench.foundation import ensure_database  # noqa: E402
 from billing.models import BillingRun, Invoice  # noqa: E402
 from billing.pdf import invoice_render_pdf  # noqa: E402
 from billing.services import billing_run_issue, billing_run_start  # noqa: E402
@@ -262,7 +262,7 @@ def main() -> None:
                         help="render every PDF and deliver every invoice (SMTP sink); time to the last e-mail")
     parser.add_argument("--entities", type=int, default=3, choices=[1, 2, 3], help="legal entities (1: DE01 only)")
     args = parser.parse_args()
-    _ensure_database()
+    ensure_database()
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:  # the immutability triggers refuse TRUNCATE unless the session says so
         cursor.execute("SET otc.allow_truncate = 'on'")

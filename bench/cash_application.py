@@ -50,7 +50,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from bench.foundation import _ensure_database  # noqa: E402
+from bench.foundation import ensure_database  # noqa: E402
 from billing.models import Invoice  # noqa: E402
 from demo.bankfiles import (  # noqa: E402
     BankLine,
@@ -363,7 +363,7 @@ def main() -> None:
                         help="print receipts of this kind left for a person whose top suggestion is not the truth")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the imports")
     args = parser.parse_args()
-    _ensure_database()
+    ensure_database()
     call_command("migrate", verbosity=0)
     reuse = args.reuse and Invoice.objects.exists()
     if not reuse:

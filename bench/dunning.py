@@ -126,7 +126,7 @@ def _fresh_database() -> None:
 
 
 def _work(run_id: int, ids: list[int]) -> int:
-    dunning_services._publish = lambda letter_ids: None  # PDFs and e-mails (documents queue) excluded
+    dunning_services.dunning_letters_queue = lambda letter_ids: None  # PDFs and e-mails (documents queue) excluded
     return dunning_services.dunning_run_chunk(run_id=run_id, customer_ids=ids)
 
 
@@ -138,7 +138,7 @@ def run_dunning(entity_id: int, chunk: int, workers: int):
     from django.db import connections
 
     queued: list[tuple[int, list[list[int]]]] = []
-    dunning_services._enqueue = lambda run_id, chunks, background=False: queued.append((run_id, chunks))
+    dunning_services.dunning_chunks_queue = lambda run_id, chunks, background=False: queued.append((run_id, chunks))
     run = dunning_services.dunning_run_start(legal_entity_id=entity_id, by=None, chunk_size=chunk)
     for run_id, chunks in queued:
         if workers <= 1:

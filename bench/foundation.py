@@ -44,7 +44,7 @@ from ledger.services import LineSpec, OpenItemSpec, journal_post  # noqa: E402
 from otc.roles import ensure_roles  # noqa: E402
 
 
-def _ensure_database() -> None:
+def ensure_database() -> None:
     if connection.vendor != "postgresql":
         return
     import psycopg2
@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10000)
     args = parser.parse_args()
 
-    _ensure_database()
+    ensure_database()
     call_command("migrate", verbosity=0)
     call_command("flush", "--noinput", verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")

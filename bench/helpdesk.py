@@ -37,6 +37,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from bench.foundation import ensure_database  # noqa: E402
 from demo.customers import seed_customers  # noqa: E402
 from demo.helpdesk import seed_setup  # noqa: E402
 from demo.ledger import seed_entities  # noqa: E402
@@ -47,20 +48,6 @@ from otc.models import User  # noqa: E402
 from otc.roles import ensure_roles  # noqa: E402
 
 STATUSES = ["new", "open", "waiting_requester", "waiting_customer", "resolved", "closed"]
-
-
-def _ensure_database() -> None:
-    import psycopg2
-
-    settings = connection.settings_dict
-    admin = psycopg2.connect(dbname="postgres", user=settings["USER"], host=settings["HOST"],
-                             port=settings["PORT"] or 5432)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{settings["NAME"]}"')
-    admin.close()
 
 
 def build(tickets: int) -> dict:
@@ -133,7 +120,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="Time the pages on the tickets already there")
     args = parser.parse_args()
-    _ensure_database()
+    ensure_database()
     if args.reuse and Ticket.objects.exists():
         users = {u.username: u for u in User.objects.filter(username__in=["helpdesk", "sales1"])}
     else:

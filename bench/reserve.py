@@ -31,7 +31,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench import aging as base  # noqa: E402  (sets Django up)
-from bench.foundation import _ensure_database  # noqa: E402
+from bench.foundation import ensure_database  # noqa: E402
 from collections_app.models import ProvisionPolicy, ProvisionRate  # noqa: E402
 from collections_app.selectors.reserve import reserve_compute  # noqa: E402
 from collections_app.selectors.reserve_derivation import derive_rates  # noqa: E402
@@ -136,7 +136,7 @@ def main() -> None:
                         help="reuse the open items and the month-end snapshot; rebuild the 23 earlier month-ends")
     args = parser.parse_args()
     dates.today = lambda: base.TODAY
-    _ensure_database()
+    ensure_database()
     call_command("migrate", verbosity=0)
     if args.history_only:
         timed("23 earlier month-end snapshots (SQL copies)", history)

@@ -7,8 +7,14 @@ from typing import Any
 
 from django.db.models import prefetch_related_objects
 
-from .selectors import approved_this_month, changes_requested_queue, contracts_visible_to, review_queue
-from .views._shared import attach_latest_assessment, with_latest_values
+from .selectors import (
+    approved_this_month,
+    attach_latest_assessment,
+    changes_requested_queue,
+    contracts_visible_to,
+    review_queue,
+    with_latest_values,
+)
 
 ROWS = 6
 

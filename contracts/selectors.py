@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
 from otc import dates
 from otc.models import User
@@ -193,3 +193,38 @@ def versions_diff(old: ContractVersion, new: ContractVersion) -> list[tuple[str,
         if key not in new_lines:
             changes.append((f"{_line_name(line)}: removed", str(line), None))
     return changes
+
+
+# --- list annotations (list pages and dashboard panels) -----------------------------------------
+
+def with_latest_values(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
+    """Annotate contracts with their latest version (number, status, currency, dates) and that
+    version's stored assessment (TCV, first-year value, highest severity, required levels),
+    each a subquery: no query per row."""
+    versions = ContractVersion.objects.filter(contract=OuterRef("pk")).order_by("-version")
+    latest_version = ContractVersion.objects.filter(contract=OuterRef(OuterRef("pk"))).order_by("-version")
+    latest = Assessment.objects.filter(version=Subquery(latest_version.values("pk")[:1])).order_by("-created_at", "-id")
+    annotations: dict[str, Any] = {
+        "tcv": Subquery(latest.values("contract_value")[:1]),
+        "first_year_value": Subquery(latest.values("annual_value")[:1]),
+        "highest_severity": Subquery(latest.values("highest_severity")[:1]),
+        "required_levels": Subquery(latest.values("required_levels")[:1]),
+        "latest_version_number": Subquery(versions.values("version")[:1]),
+        "latest_version_status": Subquery(versions.values("status")[:1]),
+        "latest_currency": Subquery(versions.values("currency")[:1]),
+        "latest_start": Subquery(versions.values("start_date")[:1]),
+        "latest_end": Subquery(versions.values("end_date")[:1]),
+    }
+    return queryset.annotate(**annotations)
+
+
+def attach_latest_assessment(versions: list[ContractVersion]) -> None:
+    """Give each version `latest_assessment` (the queue selectors prefetch assessments or set it
+    already); one query for the lot otherwise."""
+    missing = [v for v in versions if not hasattr(v, "latest_assessment")]
+    unfetched = [v for v in missing if "assessments" not in getattr(v, "_prefetched_objects_cache", {})]
+    if unfetched:
+        prefetch_related_objects(unfetched, "assessments")
+    for version in missing:
+        assessments = sorted(version.assessments.all(), key=lambda a: (a.created_at, a.id), reverse=True)
+        version.latest_assessment = assessments[0] if assessments else None

@@ -60,3 +60,10 @@ def contact_history_rows(customer: Customer, limit: int = 50) -> list[dict[str, 
             "reason": record.history_change_reason or "", "changes": changes,
         })
     return rows
+
+
+def billing_emails(customer_id: int) -> list[str]:
+    """The e-mail addresses of the customer's billing contacts, oldest contact first: where
+    invoices, credit notes, reminders and statements go."""
+    return list(Contact.objects.filter(customer_id=customer_id, is_billing_contact=True).exclude(email="")
+                .order_by("id").values_list("email", flat=True))

@@ -36,7 +36,8 @@ def _month_end(day: dt.date) -> dt.date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _months_before(day: dt.date, n: int) -> dt.date:
+def months_before(day: dt.date, n: int) -> dt.date:
+    """The last day of the month `n` months before `day`'s (the demo's story dates)."""
     year, month = day.year, day.month - n
     while month < 1:
         year, month = year - 1, month + 12
@@ -44,7 +45,7 @@ def _months_before(day: dt.date, n: int) -> dt.date:
 
 
 def _story_dates(today: dt.date) -> tuple[dt.date, dt.date]:
-    document = _months_before(today, 5).replace(day=1)
+    document = months_before(today, 5).replace(day=1)
     return document, document + dt.timedelta(days=30)
 
 
@@ -125,7 +126,7 @@ def seed_aging(*, today: dt.date) -> dict[str, int]:
     for as_of in sorted({last_month_end, today - dt.timedelta(days=1)}):
         if not AgingSnapshot.objects.filter(as_of=as_of, status="complete", frozen_at__isnull=False).exists():
             aging_snapshot_take(as_of=as_of, trigger=AgingSnapshotRun.Trigger.NIGHTLY)
-    first_real = _months_before(today, 3)
+    first_real = months_before(today, 3)
     if not AgingSnapshot.objects.filter(as_of=first_real, status="complete").exists():
         aging_snapshot_take(as_of=first_real, trigger=AgingSnapshotRun.Trigger.NIGHTLY)
     story = Customer.objects.filter(legal_name=STORY_CUSTOMER).first()
@@ -133,7 +134,7 @@ def seed_aging(*, today: dt.date) -> dict[str, int]:
     for base in AgingSnapshot.objects.filter(as_of=first_real, status="complete").select_related("legal_entity"):
         sales = Decimal(base.sales.get("invoiced", "0"))
         for back in range(1, 10):
-            _demo_history(base, _months_before(first_real, back), back, story, sales)
+            _demo_history(base, months_before(first_real, back), back, story, sales)
             made += 1
     pack = ar_report_generate(month=last_month_end, by=None)
     return {"snapshots": AgingSnapshot.objects.filter(status="complete").count(), "demo_history": made,

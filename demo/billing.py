@@ -67,6 +67,7 @@ from billing.services import (
 from contracts.models import ContractLine
 from contracts.services.usage import IN_FORCE, usage_records_post
 from customers.models import Customer
+from customers.selectors import billing_emails
 from customers.services import customer_update
 from demo.contracts import on_day
 from demo.users import seed_integration_user
@@ -431,7 +432,7 @@ def documents_on_first_download() -> Iterator[None]:
 
     def record_email(document, customer: Customer, *, what: str = "") -> Delivery:
         """An invoice's or credit note's e-mail as billing would log it, without building the message."""
-        recipients, log = delivery._recipients(customer), delivery._document_kwargs(document)
+        recipients, log = billing_emails(customer.pk), delivery.delivery_document_kwargs(document)
         if not recipients:
             return Delivery.objects.create(
                 **log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
@@ -440,15 +441,15 @@ def documents_on_first_download() -> Iterator[None]:
             **log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
             recipients=", ".join(recipients), detail=f"{what}Sent with {document.number}.pdf attached.")
 
-    saved = (delivery.invoice_email_send, delivery._email_credit_note, credit_notes.credit_note_store_pdf,
-             delivery._prepare_pdf, tasks.invoice_store_pdf_task)
+    saved = (delivery.invoice_email_send, delivery.credit_note_email_send, credit_notes.credit_note_store_pdf,
+             delivery.document_pdf_prepare, tasks.invoice_store_pdf_task)
     delivery.invoice_email_send = record_email
-    delivery._email_credit_note = record_email
+    delivery.credit_note_email_send = record_email
     credit_notes.credit_note_store_pdf = lambda **kwargs: None
-    delivery._prepare_pdf = lambda *args, **kwargs: None
+    delivery.document_pdf_prepare = lambda *args, **kwargs: None
     tasks.invoice_store_pdf_task = lambda **kwargs: None
     try:
         yield
     finally:
-        (delivery.invoice_email_send, delivery._email_credit_note, credit_notes.credit_note_store_pdf,
-         delivery._prepare_pdf, tasks.invoice_store_pdf_task) = saved
+        (delivery.invoice_email_send, delivery.credit_note_email_send, credit_notes.credit_note_store_pdf,
+         delivery.document_pdf_prepare, tasks.invoice_store_pdf_task) = saved

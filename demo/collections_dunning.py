@@ -27,7 +27,8 @@ from collections_app.selectors import dunning as dunning_selectors
 from collections_app.services import agency as agency_services
 from collections_app.services import credit_holds as hold_services
 from collections_app.services import dunning as dunning_services
-from collections_app.services.dunning_letters import _recipients, _record
+from collections_app.services.dunning_letters import dunning_letter_delivery_record
+from customers.selectors import billing_emails
 from ledger.models import Account, LegalEntity
 from otc.models import User
 from receivables.models import BankAccount, Receipt
@@ -63,13 +64,13 @@ HOLDS = {"US01": (90, Decimal("60000")), "DE01": (75, Decimal("50000")), "GB01":
 def _record_emails(letter_ids: list[int]) -> None:
     """The letters' e-mails as the delivery would log them, without building the messages."""
     for letter in DunningLetter.objects.filter(pk__in=letter_ids):
-        recipients = _recipients(letter.customer_id)
+        recipients = billing_emails(letter.customer_id)
         if letter.channel == "letter":
-            _record(letter, "posted", "Letter to print and post (PDF stored on first download).")
+            dunning_letter_delivery_record(letter, "posted", "Letter to print and post (PDF stored on first download).")
         elif recipients:
-            _record(letter, "sent", "Sent with the reminder PDF attached.", recipients)
+            dunning_letter_delivery_record(letter, "sent", "Sent with the reminder PDF attached.", recipients)
         else:
-            _record(letter, "skipped", "No billing contact with an e-mail address: print and post.")
+            dunning_letter_delivery_record(letter, "skipped", "No billing contact with an e-mail address: print and post.")
 
 
 def _place_with_agency(entity: LegalEntity, users: dict[str, User], today: dt.date) -> dict:
@@ -128,10 +129,10 @@ def seed_collections_dunning(*, users: dict[str, User], today: dt.date) -> dict:
         hold_services.credit_hold_policy_save(legal_entity_id=entity.pk, by=users["controller"], overdue_days=days,
                                               overdue_amount=amount)
     placed = _place_with_agency(entities["DE01"], users, today) if "DE01" in entities else {"placements": 0}
-    saved = dunning_services._publish, dunning_services._enqueue
+    saved = dunning_services.dunning_letters_queue, dunning_services.dunning_chunks_queue
     queued: list[tuple[int, list[list[int]]]] = []
-    dunning_services._publish = lambda ids: None  # the e-mails are recorded below, once per sent letter
-    dunning_services._enqueue = lambda run_id, chunks, background=False: queued.append((run_id, chunks))
+    dunning_services.dunning_letters_queue = lambda ids: None  # the e-mails are recorded below, once per sent letter
+    dunning_services.dunning_chunks_queue = lambda run_id, chunks, background=False: queued.append((run_id, chunks))
     runs = []
     try:
         for entity in entities.values():
@@ -148,7 +149,7 @@ def seed_collections_dunning(*, users: dict[str, User], today: dt.date) -> dict:
                 _record_emails(list(run.letters.filter(status="sent").values_list("pk", flat=True)))
                 runs.append(run.pk)
     finally:
-        dunning_services._publish, dunning_services._enqueue = saved
+        dunning_services.dunning_letters_queue, dunning_services.dunning_chunks_queue = saved
     holds = hold_services.credit_holds_daily(as_of=today)
     if not CreditHold.objects.filter(status="active").exists() and "DE01" in entities:
         manager = users["manager"]

@@ -23,13 +23,13 @@ from customers.models import Customer
 from ledger.models import LegalEntity
 from otc.models import User
 
-from .aging import RISING_DSO_ENTITY, STORY_CUSTOMER, _months_before
+from .aging import RISING_DSO_ENTITY, STORY_CUSTOMER, months_before
 
 
 def seed_reserve(*, users: dict[str, User], today: dt.date) -> dict[str, object]:
     controller, manager = users["controller"], users["manager"]
     last_month_end = today.replace(day=1) - dt.timedelta(days=1)
-    effective = _months_before(today, 12).replace(day=1)
+    effective = months_before(today, 12).replace(day=1)
     for entity in LegalEntity.objects.order_by("code"):
         if ProvisionPolicy.objects.filter(legal_entity=entity).exists():
             continue

@@ -4,8 +4,9 @@ one ValidationFailed that names every problem ("Please correct: Field: message; 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models
 
 from .errors import ValidationFailed
@@ -39,11 +40,23 @@ def model_errors(instance: models.Model, *, prefix: str = "", exclude: tuple[str
     return {}
 
 
-def raise_if_errors(errors: Errors, *, label: Callable[[str], str] | None = None) -> None:
+def field_label(model: type[models.Model], field: str) -> str:
+    """A field's words (its verbose name), or the name itself when the model has no such field."""
+    try:
+        return str(getattr(model._meta.get_field(field), "verbose_name", field))
+    except FieldDoesNotExist:
+        return field
+
+
+def raise_if_errors(errors: Errors, *, label: Callable[[str], str] | None = None,
+                    model: type[models.Model] | None = None) -> None:
     """Nothing when `errors` is empty; else one ValidationFailed naming each field's first
-    problem (`label` turns a field name into words; nested names like "lines.2.x" stay as they are)."""
+    problem (`label` turns a field name into words, `model` names them by its verbose names;
+    nested names like "lines.2.x" stay as they are)."""
     if not errors:
         return
+    if label is None and model is not None:
+        label = partial(field_label, model)
     parts = []
     for field, messages in errors.items():
         if field == NON_FIELD_ERRORS:

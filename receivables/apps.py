@@ -9,7 +9,7 @@ class ReceivablesConfig(AppConfig):
         from otc.registry import NavItem, Panel, WebhookSubject, registry
 
         from .views import panels
-        from .views._common import WORKBENCH
+        from .views.workbench import WORKBENCH
 
         registry.register_nav(NavItem("Cash", "receivables:workbench", WORKBENCH, order=40))
         registry.register_webhook_subject(WebhookSubject("receipt", "receipt-detail", "receipts:read"))

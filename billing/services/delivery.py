@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 
 from billing.models import CreditNote, Delivery, Invoice, PortalSubmission
 from customers.models import Customer
+from customers.selectors import billing_emails
 from otc.errors import InvalidTransition, ValidationFailed
 from otc.money import format_amount
 from otc.transactions import key_lock
@@ -71,7 +72,8 @@ def _send_message(message: EmailMessage) -> None:
         message.send(fail_silently=False)
 
 
-def _document_kwargs(document: Invoice | CreditNote) -> dict[str, Any]:
+def delivery_document_kwargs(document: Invoice | CreditNote) -> dict[str, Any]:
+    """The Delivery row's link to its document: `invoice=` or `credit_note=`."""
     return {"invoice": document} if isinstance(document, Invoice) else {"credit_note": document}
 
 
@@ -82,15 +84,10 @@ def _portal(document: Invoice | CreditNote, customer: Customer) -> Delivery | No
     if not created:
         return None
     return Delivery.objects.create(
-        **_document_kwargs(document), channel=Delivery.Channel.PORTAL, status=Delivery.Status.SKIPPED,
+        **delivery_document_kwargs(document), channel=Delivery.Channel.PORTAL, status=Delivery.Status.SKIPPED,
         detail=f"Queued for upload to the customer's {customer.get_procurement_portal_display()} portal "
                f"by {submission.due_date:%Y-%m-%d}; no e-mail sent.",
     )
-
-
-def _recipients(customer: Customer) -> list[str]:
-    return list(customer.contacts.filter(is_billing_contact=True).exclude(email="").order_by("id")
-                .values_list("email", flat=True))
 
 
 def _send(document: Invoice | CreditNote, customer: Customer, *, template: str, context: dict[str, Any],
@@ -98,8 +95,8 @@ def _send(document: Invoice | CreditNote, customer: Customer, *, template: str, 
     """E-mail `template` with the attachment (name, a function returning the verified bytes)."""
     from billing.integrity import DocumentIntegrityError
 
-    recipients = _recipients(customer)
-    log = _document_kwargs(document)
+    recipients = billing_emails(customer.pk)
+    log = delivery_document_kwargs(document)
     if not recipients:
         return Delivery.objects.create(**log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SKIPPED,
                                        detail=f"{customer.legal_name} has no billing contact with an e-mail address.")
@@ -132,7 +129,7 @@ def invoice_email_send(invoice: Invoice, customer: Customer, *, what: str = "") 
     from billing.integrity import verified_pdf
     from billing.pdf import invoice_store_pdf
 
-    if not invoice.pdf_sha256 and _recipients(customer):
+    if not invoice.pdf_sha256 and billing_emails(customer.pk):
         invoice = invoice_store_pdf(invoice_id=invoice.pk)
     context = {"invoice": invoice, "seller": invoice.seller, "customer_name": invoice.bill_to.get("legal_name", ""),
                "gross_total": format_amount(invoice.gross_total, invoice.currency)}
@@ -148,19 +145,19 @@ def _deliver(document: Invoice | CreditNote, customer: Customer, email) -> Deliv
             return None
         kind = "invoices" if isinstance(document, Invoice) else "credit notes"
         return Delivery.objects.create(
-            **_document_kwargs(document), channel=Delivery.Channel.POST, status=Delivery.Status.SKIPPED,
+            **delivery_document_kwargs(document), channel=Delivery.Channel.POST, status=Delivery.Status.SKIPPED,
             detail=f"{customer.legal_name} receives {kind} by post: print and mail the PDF.",
         )
     return email(document, customer)
 
 
-def _prepare_pdf(store, document: Invoice | CreditNote, customer: Customer, *, sha_field: str = "pdf_sha256",
+def document_pdf_prepare(store, document: Invoice | CreditNote, customer: Customer, *, sha_field: str = "pdf_sha256",
                  **ids: int) -> None:
     """Render and store a document's PDF before delivering it, when an e-mail will carry it: the
     rendering takes no lock (`store` locks the row only to save), so it never runs under the
     delivery's lock or a transaction."""
     if (not getattr(document, sha_field) and customer.procurement_portal == Customer.Portal.NONE
-            and customer.invoice_delivery != Customer.Delivery.POST and _recipients(customer)):
+            and customer.invoice_delivery != Customer.Delivery.POST and billing_emails(customer.pk)):
         store(**ids)
 
 
@@ -181,7 +178,7 @@ def invoice_deliver(*, invoice_id: int) -> Delivery | None:
         raise InvalidTransition(f"Draft invoice #{invoice.pk} cannot be delivered before it is issued.")
     customer = Customer.objects.get(pk=invoice.customer_id)
     if invoice.status != Invoice.Status.VOID and not invoice.deliveries.filter(status=Delivery.Status.SENT).exists():
-        _prepare_pdf(invoice_store_pdf, invoice, customer, invoice_id=invoice.pk)
+        document_pdf_prepare(invoice_store_pdf, invoice, customer, invoice_id=invoice.pk)
     with transaction.atomic():
         key_lock(f"deliver:invoice:{invoice_id}")
         invoice = Invoice.objects.get(pk=invoice_id)
@@ -203,11 +200,12 @@ def invoice_was_delivered(invoice: Invoice) -> bool:
 
 # --- credit notes --------------------------------------------------------------------------------
 
-def _email_credit_note(note: CreditNote, customer: Customer) -> Delivery:
+def credit_note_email_send(note: CreditNote, customer: Customer) -> Delivery:
+    """E-mail an issued credit note to the billing contacts with its PDF (stored first if missing)."""
     from billing.integrity import verified_pdf
     from billing.services.credit_notes import credit_note_store_pdf
 
-    if not note.pdf_sha256 and _recipients(customer):
+    if not note.pdf_sha256 and billing_emails(customer.pk):
         note = credit_note_store_pdf(credit_note_id=note.pk)
     invoice = note.invoice
     context = {"note": note, "invoice": invoice, "seller": invoice.seller,
@@ -230,13 +228,13 @@ def credit_note_deliver(*, credit_note_id: int) -> Delivery | None:
         raise InvalidTransition(f"{note} is not issued; only issued credit notes are delivered.")
     customer = Customer.objects.get(pk=note.customer_id)
     if not note.deliveries.filter(status=Delivery.Status.SENT).exists():
-        _prepare_pdf(credit_note_store_pdf, note, customer, credit_note_id=note.pk)
+        document_pdf_prepare(credit_note_store_pdf, note, customer, credit_note_id=note.pk)
     with transaction.atomic():
         key_lock(f"deliver:credit_note:{credit_note_id}")
         note = CreditNote.objects.select_related("invoice").get(pk=credit_note_id)
         if note.deliveries.filter(status=Delivery.Status.SENT).exists():
             return None
-        return _deliver(note, customer, _email_credit_note)
+        return _deliver(note, customer, credit_note_email_send)
 
 
 # --- the cancellation notice of a never-delivered void invoice ---------------------------------------
@@ -254,7 +252,7 @@ def invoice_void_notice_deliver(*, invoice_id: int) -> Delivery | None:
     if invoice.status != Invoice.Status.VOID or invoice.void_credit_note_id:
         raise InvalidTransition(f"Invoice {invoice} has no cancellation notice to deliver.")
     customer = Customer.objects.get(pk=invoice.customer_id)
-    if not invoice.void_pdf_sha256 and _recipients(customer):
+    if not invoice.void_pdf_sha256 and billing_emails(customer.pk):
         invoice_store_void_pdf(invoice_id=invoice.pk)
     with transaction.atomic():
         key_lock(f"deliver:void_notice:{invoice_id}")

@@ -17,9 +17,9 @@ from rest_framework.response import Response
 from collections_app.models import ReserveRun
 from collections_app.selectors.reserve import reserve_compute
 from otc import dates
+from otc.api.refs import entity_param, legal_entity_id_from
 from otc.api.views import OtcAPIView
 from otc.errors import ValidationFailed
-from receivables.aging.api import _entity_id, entity_param
 from receivables.aging.buckets import parse_buckets
 
 SCOPE = "reserve:read"
@@ -125,7 +125,7 @@ class ReserveView(OtcAPIView):
         if not code:
             raise ValidationFailed("Give the legal entity (legal_entity, its code).",
                                    fields={"legal_entity": ["This field is required."]})
-        entity_id = _entity_id(code)
+        entity_id = legal_entity_id_from(code)
         as_of = q.get("as_of") or (dates.today().replace(day=1) - dt.timedelta(days=1))
         run = (ReserveRun.objects.filter(legal_entity_id=entity_id, as_of=as_of, status__in=ReserveRun.LIVE)
                .select_related("legal_entity", "policy", "journal_entry").first())

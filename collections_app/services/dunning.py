@@ -144,8 +144,9 @@ def _active_policy(legal_entity_id: int) -> DunningPolicy:
     return policy
 
 
-def _enqueue(run_id: int, chunks: list[list[int]], background: bool = False) -> None:
-    """One task per chunk. `background` (a page, with an eager Celery: the embedded demo): the
+def dunning_chunks_queue(run_id: int, chunks: list[list[int]], background: bool = False) -> None:
+    """One task per chunk (after commit; demo seeding and the benchmark put their own function in its
+    place to run the chunks in-process). `background` (a page, with an eager Celery: the embedded demo): the
     chunks run in a thread so the page answers at once and shows the progress bar."""
     from django.conf import settings
 
@@ -200,7 +201,7 @@ def dunning_run_start(*, legal_entity_id: int, by: User | None, run_date: dt.dat
         run.refresh_from_db()
         return run
     chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
-    transaction.on_commit(lambda: _enqueue(run.pk, chunks, background))
+    transaction.on_commit(lambda: dunning_chunks_queue(run.pk, chunks, background))
     return run
 
 
@@ -268,11 +269,13 @@ def _chunk(run_id: int, customer_ids: list[int]) -> int:
         _finish(run_id)
         if sent:
             ids = [letter.pk for letter in letters]
-            transaction.on_commit(lambda: _publish(ids))
+            transaction.on_commit(lambda: dunning_letters_queue(ids))
     return len(letters)
 
 
-def _publish(letter_ids: list[int]) -> None:
+def dunning_letters_queue(letter_ids: list[int]) -> None:
+    """The sent letters' PDFs and e-mails, as tasks on the documents queue, 200 letters a task (after
+    commit; demo seeding, the benchmark and tests put their own function in its place)."""
     from collections_app.tasks_dunning import dunning_letters_publish_task
 
     for i in range(0, len(letter_ids), 200):
@@ -293,7 +296,7 @@ def dunning_run_send(*, run_id: int, by: User) -> DunningRun:
     drafts.update(status=DunningLetter.Status.SENT)
     run.status, run.sent_by, run.letters_sent = DunningRun.Status.DONE, by, len(ids)
     run.save(update_fields=["status", "sent_by", "letters_sent"])
-    transaction.on_commit(lambda: _publish(ids))
+    transaction.on_commit(lambda: dunning_letters_queue(ids))
     return run
 
 

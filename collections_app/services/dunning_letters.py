@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 
 from collections_app.dunning_texts import letter_words
 from collections_app.models import DunningLetter, DunningPolicy
+from customers.selectors import billing_emails
 from otc import dates
 from otc.errors import InvalidTransition, NotFound
 from otc.money import format_amount
@@ -101,14 +102,9 @@ def verified_letter_pdf(letter: DunningLetter) -> bytes:
     return content
 
 
-def _recipients(customer_id: int) -> list[str]:
-    from customers.models import Contact
-
-    return list(Contact.objects.filter(customer_id=customer_id, is_billing_contact=True).exclude(email="")
-                .order_by("id").values_list("email", flat=True))
-
-
-def _record(letter: DunningLetter, status: str, detail: str, recipients: list[str] | None = None) -> DunningLetter:
+def dunning_letter_delivery_record(letter: DunningLetter, status: str, detail: str,
+                                   recipients: list[str] | None = None) -> DunningLetter:
+    """Write how a sent letter went out (sent, posted, skipped, failed), to whom and when."""
     letter.delivery_status, letter.delivery_detail = status, detail[:2000]
     letter.recipients, letter.delivered_at = ", ".join(recipients or []), dates.now()
     letter.save(update_fields=["delivery_status", "delivery_detail", "recipients", "delivered_at"])
@@ -127,14 +123,14 @@ def dunning_letter_deliver(*, letter_id: int) -> DunningLetter:
         letter = dunning_letter_store_pdf(letter_id=letter_id)
     name = f"{letter.pdf.name.rsplit('/', 1)[-1]}"
     if letter.channel == "letter":
-        return _record(letter, "posted", f"Letter to print and post: {name}.")
-    recipients = _recipients(letter.customer_id)
+        return dunning_letter_delivery_record(letter, "posted", f"Letter to print and post: {name}.")
+    recipients = billing_emails(letter.customer_id)
     if not recipients:
-        return _record(letter, "skipped", "The customer has no billing contact with an e-mail address: print and post.")
+        return dunning_letter_delivery_record(letter, "skipped", "The customer has no billing contact with an e-mail address: print and post.")
     try:
         content = verified_letter_pdf(letter)
     except LetterIntegrityError as exc:
-        return _record(letter, "failed", f"Not sent: {exc}", recipients)
+        return dunning_letter_delivery_record(letter, "failed", f"Not sent: {exc}", recipients)
     context = letter_context(letter)
     sums = ", ".join(f"{t['to_pay']} {t['currency']}" for t in context["totals"])
     count = len(context["claimed"])
@@ -147,8 +143,8 @@ def dunning_letter_deliver(*, letter_id: int) -> DunningLetter:
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - any transport error is written on the letter
-        return _record(letter, "failed", f"{type(exc).__name__}: {exc}", recipients)
-    return _record(letter, "sent", f"Sent with {name} attached.", recipients)
+        return dunning_letter_delivery_record(letter, "failed", f"{type(exc).__name__}: {exc}", recipients)
+    return dunning_letter_delivery_record(letter, "sent", f"Sent with {name} attached.", recipients)
 
 
 def dunning_letters_publish(*, letter_ids: list[int]) -> int:

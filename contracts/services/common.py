@@ -12,7 +12,7 @@ from django.db import models
 from otc.errors import InvalidAmount, NotFound, PermissionDenied
 from otc.models import User
 from otc.money import check_plausible, check_plausible_quantity, parse_amount
-from otc.validation import Errors, input_name, model_errors, raise_if_errors  # noqa: F401 - their home is otc.validation
+from otc.validation import Errors, input_name
 
 from ..models import Contract, ContractLine, ContractVersion
 

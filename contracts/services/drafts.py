@@ -17,6 +17,7 @@ from otc import dates
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.services import counter_next, record_status_change
+from otc.validation import Errors, model_errors, raise_if_errors
 
 from ..assessment import contract_assess
 from ..models import Contract, ContractLine, ContractVersion, Product
@@ -24,12 +25,9 @@ from .common import (
     CONTRACT_FIELDS,
     LINE_FIELDS,
     VERSION_FIELDS,
-    Errors,
     assign,
     ensure_access,
     lock_version,
-    model_errors,
-    raise_if_errors,
 )
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from otc import dates, errors
+from otc.actions import domain_error_response
 from otc.history import history_rows
 from otc.models import StatusChange
 
@@ -28,7 +29,7 @@ from ..models import Approval, Contract, ContractComment, ContractVersion, Findi
 from ..selectors import can_decide, next_level, versions_diff
 from ..selectors_terms import policy_values, terms_vs_policy
 from ..values import contract_values
-from ._shared import domain_error_response, is_htmx, visible_contract, visible_version
+from ._shared import is_htmx, visible_contract, visible_version
 
 HUNDRED = Decimal(100)
 OPEN_FOR_DECISION = (ContractVersion.Status.SUBMITTED, ContractVersion.Status.IN_REVIEW)
@@ -202,7 +203,7 @@ def contract_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contract_submit(version_id=version.pk, by=request.user)
     except errors.DomainError as exc:
-        return domain_error_response(request, exc, _detail_url(contract))
+        return domain_error_response(request, exc, _detail_url(contract), with_fields=True)
     messages.success(request, f"{contract.number} version {version.version} submitted for review.")
     return redirect(_detail_url(contract))
 
@@ -224,7 +225,7 @@ def contract_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
         services.contract_decide(version_id=version.pk, by=request.user, decision=decision,
                                  comment=form.cleaned_data["comment"].strip())
     except errors.DomainError as exc:
-        return domain_error_response(request, exc, _detail_url(contract))
+        return domain_error_response(request, exc, _detail_url(contract), with_fields=True)
     messages.success(request, _decision_message(contract, version, decision, level, required))
     return redirect(_detail_url(contract))
 
@@ -261,7 +262,7 @@ def contract_override_view(request: HttpRequest, pk: int) -> HttpResponse:
         services.contract_override_blocking(version_id=version.pk, by=request.user,
                                             reason=form.cleaned_data["reason"].strip())
     except errors.DomainError as exc:
-        return domain_error_response(request, exc, _detail_url(contract))
+        return domain_error_response(request, exc, _detail_url(contract), with_fields=True)
     messages.success(request, "Blocking finding overridden; the Controller's approval is now required too.")
     return redirect(_detail_url(contract))
 
@@ -281,7 +282,7 @@ def contract_amend_view(request: HttpRequest, pk: int) -> HttpResponse:
         amendment = services.contract_amend(contract_id=contract.pk, by=request.user,
                                             effective_date=form.cleaned_data["effective_date"])
     except errors.DomainError as exc:
-        return domain_error_response(request, exc, _detail_url(contract))
+        return domain_error_response(request, exc, _detail_url(contract), with_fields=True)
     messages.success(request, f"Version {amendment.version} drafted: change the terms, then submit it for review.")
     return redirect("contracts:edit", pk=contract.pk)
 
@@ -299,7 +300,7 @@ def contract_terminate_view(request: HttpRequest, pk: int) -> HttpResponse:
         services.contract_terminate(contract_id=contract.pk, by=request.user, on=form.cleaned_data["on"],
                                     reason=form.cleaned_data["reason"].strip())
     except errors.DomainError as exc:
-        return domain_error_response(request, exc, _detail_url(contract))
+        return domain_error_response(request, exc, _detail_url(contract), with_fields=True)
     messages.success(request, f"{contract.number} terminated as of {form.cleaned_data['on']:%Y-%m-%d}.")
     return redirect(_detail_url(contract))
 

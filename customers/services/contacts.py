@@ -7,9 +7,10 @@ from django.db import transaction
 
 from otc.errors import NotFound, PermissionDenied
 from otc.models import User
+from otc.validation import raise_if_errors
 
 from ..models import Contact, Customer
-from .fields import contact_errors, raise_if_errors
+from .fields import contact_errors
 
 
 def _visible_customer(customer_id: int, by: User) -> Customer:

@@ -14,9 +14,10 @@ from django.db import IntegrityError, transaction
 from otc.errors import NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.services import counter_next, outbox_emit
+from otc.validation import raise_if_errors
 
 from ..models import Contact, Customer
-from .fields import FINANCE_FIELDS, contact_errors, customer_errors, finance_field_changes, raise_if_errors
+from .fields import FINANCE_FIELDS, contact_errors, customer_errors, finance_field_changes
 
 MAX_CONTACTS = 100  # per create, update or upsert: thousands of contacts in one request is a client bug
 
@@ -41,7 +42,7 @@ def _split_contacts(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     data = dict(data)
     contacts = data.pop("contacts", None)
     if contacts is not None and len(contacts) > MAX_CONTACTS:
-        raise_if_errors({"contacts": [f"At most {MAX_CONTACTS} contacts per request ({len(contacts)} sent)."]})
+        raise_if_errors({"contacts": [f"At most {MAX_CONTACTS} contacts per request ({len(contacts)} sent)."]}, model=Customer)
     return data, contacts
 
 
@@ -108,7 +109,7 @@ def _create(*, data: dict, by: User, reason: str) -> Customer:
     fields, contacts = _split_contacts(data)
     fields = _without_finance_fields(Customer(), fields, by)
     customer = Customer(account_number=next_account_number())
-    raise_if_errors(customer_errors(customer, fields))
+    raise_if_errors(customer_errors(customer, fields), model=Customer)
     _save(customer, by=by, reason=reason)
     if contacts:
         _sync_contacts(customer, contacts, by=by, reason=reason)
@@ -142,7 +143,7 @@ def _update(*, customer_id: int, data: dict, by: User, reason: str) -> Customer:
     _ensure_may_edit(customer, by)
     fields, contacts = _split_contacts(data)
     fields = _without_finance_fields(customer, fields, by)
-    raise_if_errors(customer_errors(customer, fields))
+    raise_if_errors(customer_errors(customer, fields), model=Customer)
     _save(customer, by=by, reason=reason)
     if contacts:
         _sync_contacts(customer, contacts, by=by, reason=reason)
@@ -157,7 +158,7 @@ def customer_upsert_by_crm_id(*, external_crm_id: str, data: dict, by: User) -> 
     loser updates the row the winner created."""
     crm_id = str(external_crm_id or "").strip()
     if not crm_id:
-        raise_if_errors({"external_crm_id": ["Enter the CRM id."]})
+        raise_if_errors({"external_crm_id": ["Enter the CRM id."]}, model=Customer)
     data = {**data, "external_crm_id": crm_id}
     reason = "CRM upsert"
     existing = Customer.objects.filter(external_crm_id=crm_id).values_list("pk", flat=True).first()

@@ -8,11 +8,10 @@ from typing import Any
 
 from django.db import models
 
-from otc import validation
 from otc.errors import InvalidAmount
 from otc.models import User
 from otc.money import check_plausible, parse_amount, quantize, validate_currency
-from otc.validation import Errors
+from otc.validation import Errors, model_errors
 
 from ..models import Contact, Customer
 
@@ -36,23 +35,6 @@ MAX_PARENT_DEPTH = 20
 
 _TRUE = {"1", "true", "yes", "y", "x", "ja", "oui"}
 _FALSE = {"0", "false", "no", "n", ""}
-
-
-def label(field: str, model: type[models.Model] = Customer) -> str:
-    try:
-        return str(model._meta.get_field(field).verbose_name)
-    except Exception:
-        return field
-
-
-def raise_if_errors(errors: Errors, *, model: type[models.Model] = Customer) -> None:
-    """otc.validation.raise_if_errors with the customer file's field labels."""
-    validation.raise_if_errors(errors, label=lambda field: label(field, model))
-
-
-def model_errors(instance: models.Model, *, skip: set[str] | None = None) -> Errors:
-    """The model's own rules (otc.validation.model_errors), `skip`ped fields not checked."""
-    return validation.model_errors(instance, exclude=sorted(skip or ()), by_input_name=False)
 
 
 def _text(value: Any) -> str:
@@ -212,7 +194,7 @@ def assign_customer_fields(customer: Customer, data: dict[str, Any]) -> Errors:
 def customer_errors(customer: Customer, data: dict[str, Any]) -> Errors:
     """Assign `data` and validate the whole record with the model's rules."""
     errors = assign_customer_fields(customer, data)
-    errors.update(model_errors(customer, skip=set(errors)))
+    errors.update(model_errors(customer, exclude=sorted(errors), by_input_name=False))
     return errors
 
 
@@ -235,5 +217,5 @@ def assign_contact_fields(contact: Contact, data: dict[str, Any]) -> Errors:
 
 def contact_errors(contact: Contact, data: dict[str, Any]) -> Errors:
     errors = assign_contact_fields(contact, data)
-    errors.update(model_errors(contact, skip=set(errors) | {"customer"}))
+    errors.update(model_errors(contact, exclude=sorted(set(errors) | {"customer"}), by_input_name=False))
     return errors

@@ -26,10 +26,11 @@ from otc.dates import now
 from otc.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.services import outbox_emit_many
+from otc.validation import field_label
 
 from ..models import Customer, CustomerImport
 from .customers import customer_event_payload, lock_customers
-from .fields import EDITABLE_FIELDS, customer_errors, label
+from .fields import EDITABLE_FIELDS, customer_errors
 
 KEY_COLUMNS = ("account_number", "external_crm_id")
 MAX_ROWS = 10_000
@@ -79,7 +80,7 @@ def _load(file_name: str, content: bytes) -> tablib.Dataset:
 
 def _columns(headers: list[Any]) -> list[str]:
     by_name = {f: f for f in (*KEY_COLUMNS, *EDITABLE_FIELDS)}
-    by_name.update({label(f).lower(): f for f in (*KEY_COLUMNS, *EDITABLE_FIELDS)})
+    by_name.update({field_label(Customer, f).lower(): f for f in (*KEY_COLUMNS, *EDITABLE_FIELDS)})
     columns, unknown = [], []
     for header in headers:
         text = _cell(header)
@@ -103,7 +104,7 @@ def _evaluate(customer: Customer, values: dict[str, str]) -> tuple[list[dict], l
     before = {f: _display(customer, f) for f in values}
     errors = customer_errors(customer, values)
     problems = [
-        {"column": f if f != "__all__" else "", "field": label(f) if f != "__all__" else "", "message": m}
+        {"column": f if f != "__all__" else "", "field": field_label(Customer, f) if f != "__all__" else "", "message": m}
         for f, messages in errors.items() for m in messages
     ]
     if problems:
@@ -112,7 +113,7 @@ def _evaluate(customer: Customer, values: dict[str, str]) -> tuple[list[dict], l
     for field in values:
         after = _display(customer, field)
         if after != before[field]:
-            changes.append({"field": field, "label": label(field), "old": before[field], "new": after})
+            changes.append({"field": field, "label": field_label(Customer, field), "old": before[field], "new": after})
     return changes, []
 
 
@@ -149,13 +150,13 @@ def customers_import_preview(*, file_name: str, content: bytes, by: User) -> Cus
                   "values": values, "changes": [], "errors": []}
         customer = customers.get(key_value)
         if not key_value:
-            result["errors"] = [{"column": key, "field": label(key), "message": "Empty: say which customer this row updates."}]
+            result["errors"] = [{"column": key, "field": field_label(Customer, key), "message": "Empty: say which customer this row updates."}]
         elif key_value in seen:
-            result["errors"] = [{"column": key, "field": label(key), "message": f"{key_value} appears in an earlier row too."}]
+            result["errors"] = [{"column": key, "field": field_label(Customer, key), "message": f"{key_value} appears in an earlier row too."}]
         elif customer is None or not by.has_perm("customers.access_customer", customer):
-            result["errors"] = [{"column": key, "field": label(key), "message": f"No customer {key_value}."}]
+            result["errors"] = [{"column": key, "field": field_label(Customer, key), "message": f"No customer {key_value}."}]
         elif not by.has_perm("customers.edit_customer", customer):
-            result["errors"] = [{"column": key, "field": label(key), "message": f"You may not change {key_value}."}]
+            result["errors"] = [{"column": key, "field": field_label(Customer, key), "message": f"You may not change {key_value}."}]
         else:
             result["customer_id"] = customer.pk
             result["updated_at"] = customer.updated_at.isoformat()

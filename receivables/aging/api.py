@@ -8,10 +8,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from ledger.models import LegalEntity
 from otc import dates
+from otc.api.refs import entity_param, legal_entity_id_from
 from otc.api.views import OtcAPIView
-from otc.errors import ValidationFailed
 
 from .engine import BASES, DIMENSIONS, MODES, AgingParams, aging_report_cached
 from .kpis import ar_kpis
@@ -20,26 +19,6 @@ SCOPE = "reports:read"
 VIEW_AGING = "receivables.view_aging"
 _ERRORS = {400: OpenApiResponse(description="validation_error: {error, message, fields}"),
            403: OpenApiResponse(description="permission_denied")}
-
-
-def entity_param(q: dict) -> str | None:
-    """`legal_entity` (the name used everywhere else) or its deprecated alias `entity`."""
-    new, old = q.get("legal_entity"), q.get("entity")
-    if new and old and new != old:
-        raise ValidationFailed("Give legal_entity (entity is its deprecated alias), not both.",
-                               fields={"legal_entity": ["conflicts with entity"]})
-    return new or old
-
-
-def _entity_id(value: str | None) -> int | None:
-    if not value:
-        return None
-    entity = LegalEntity.objects.filter(code=value).values_list("pk", flat=True).first()
-    if entity is None and value.isascii() and value.isdigit():  # "²".isdigit() too, but no int
-        entity = LegalEntity.objects.filter(pk=int(value)).values_list("pk", flat=True).first()
-    if entity is None:
-        raise ValidationFailed(f"Unknown legal entity '{value}'.", fields={"entity": ["unknown"]})
-    return entity
 
 
 class AgingQuerySerializer(serializers.Serializer):
@@ -115,7 +94,7 @@ class AgingReportView(OtcAPIView):
         q = query.validated_data
         params = AgingParams(
             as_of=q.get("as_of") or dates.today(), group_by=q["group_by"], basis=q["basis"], by=q["by"], net=q["net"],
-            legal_entity_id=_entity_id(entity_param(q)), currency=(q.get("currency") or "").upper() or None,
+            legal_entity_id=legal_entity_id_from(entity_param(q)), currency=(q.get("currency") or "").upper() or None,
             buckets=q.get("buckets") or None,
         )
         report = aging_report_cached(params=params, user=request.user)
@@ -194,7 +173,7 @@ class KpiReportView(OtcAPIView):
         query = KpiQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        blocks = ar_kpis(user=request.user, months=q["months"], legal_entity_id=_entity_id(entity_param(q)))
+        blocks = ar_kpis(user=request.user, months=q["months"], legal_entity_id=legal_entity_id_from(entity_param(q)))
 
         def opt(value):
             return None if value is None else str(value)

@@ -356,7 +356,7 @@ def _functional(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
 
 def control_balances(*, legal_entity_id: int, as_of: dt.date, currency: str | None = None) -> dict[str, Decimal]:
     """The AR and unapplied-cash control accounts' balance at the end of `as_of`, per currency."""
-    return _control_by_entity([legal_entity_id], as_of, currency).get(legal_entity_id, {})
+    return control_by_entity([legal_entity_id], as_of, currency).get(legal_entity_id, {})
 
 
 def aging_report(*, params: AgingParams, user: User | None, tie_out: bool = True,
@@ -374,7 +374,7 @@ def aging_report(*, params: AgingParams, user: User | None, tie_out: bool = True
     configured = entity_buckets([e.id for e in entities])
     scoped = user is not None and not user.has_perm("customers.view_all_customers")
     tie_out = tie_out and not scoped and params.customer_ids is None
-    ledger = _control_by_entity([e.id for e in entities], params.as_of, params.currency) if tie_out else {}
+    ledger = control_by_entity([e.id for e in entities], params.as_of, params.currency) if tie_out else {}
     snapshots = (usable_snapshots(entities, params, configured)
                  if use_snapshots and dimension.cacheable and params.as_of < dates.today() else {})
     blocks = []
@@ -462,7 +462,7 @@ def snapshot_groups(snapshot: Any, *, buckets: tuple[Bucket, ...], keys: dict[st
     return _combine([(1, query)], keys, len(buckets))
 
 
-def _control_by_entity(entity_ids: list[int], as_of: dt.date, currency: str | None) -> dict[int, dict[str, Decimal]]:
+def control_by_entity(entity_ids: list[int], as_of: dt.date, currency: str | None) -> dict[int, dict[str, Decimal]]:
     """The control accounts' balances of every entity: the lines of the AR and unapplied-cash
     control accounts only (by account id, through the (account, currency) index; no join to the
     chart), and the join to the entries for their date only when something is posted after it."""

@@ -98,7 +98,7 @@ def test_a_recovery_posts_net_cash_and_the_fee_to_expense_in_one_balanced_entry(
 
 
 def test_placed_items_and_customers_leave_dunning(book, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr("collections_app.services.dunning._publish", lambda ids: None)
+    monkeypatch.setattr("collections_app.services.dunning.dunning_letters_queue", lambda ids: None)
     policy_for(book)
     bank_statement(book, DAY)
     placed_customer, cust = customer("Platziert GmbH"), customer()

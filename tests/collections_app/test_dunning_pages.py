@@ -21,7 +21,7 @@ RUN_DAY = dt.date(2026, 5, 20)
 @pytest.fixture
 def book(today, monkeypatch):
     today(RUN_DAY)
-    monkeypatch.setattr("collections_app.services.dunning._publish", lambda ids: None)
+    monkeypatch.setattr("collections_app.services.dunning.dunning_letters_queue", lambda ids: None)
     entity = eu_entity()
     policy_for(entity)
     bank_statement(entity, RUN_DAY)

@@ -40,7 +40,7 @@ RUN_DAY = dt.date(2026, 5, 20)
 def published(monkeypatch):
     """Letters handed to the documents queue (PDFs and e-mails are tested on their own below)."""
     sent: list[int] = []
-    monkeypatch.setattr("collections_app.services.dunning._publish", lambda ids: sent.extend(ids))
+    monkeypatch.setattr("collections_app.services.dunning.dunning_letters_queue", lambda ids: sent.extend(ids))
     return sent
 
 
