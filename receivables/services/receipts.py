@@ -431,8 +431,11 @@ def _reverse_applications(receipt: Receipt, ids: list[int], by: User | None, rea
     if not apps:
         return
     if any(a.invoice_id for a in apps):
-        invoices_record_payments(changes={a.invoice_id: -a.amount for a in apps if a.invoice_id}, by=by,
-                                 note=f"Receipt {receipt.number}: {reason}"[:500])
+        taken: dict[int, Decimal] = defaultdict(Decimal)  # one invoice may carry several of the applications
+        for a in apps:
+            if a.invoice_id:
+                taken[a.invoice_id] -= a.amount
+        invoices_record_payments(changes=dict(taken), by=by, note=f"Receipt {receipt.number}: {reason}"[:500])
     stamp = dates.now()
     for application in apps:
         application.reversal_entry = journal_reverse(
