@@ -5,10 +5,12 @@ cut at the bank's width, legal forms spelled out). See the engine's docstring fo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from otc.money import format_amount, quantize
+from otc.money import format_amount, minor_units, quantize
 
+from .combine import fewest_subsets
 from .common import CUT_WIDTHS, STRONG_ID, clean_invoices, noisy_or
 from .names import (
     NameIndex,
@@ -144,18 +146,25 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
         cut_ambiguous = cut_ambiguous or (len(cut) > 1 and not names.by_norm.get(normalized))
         if len(cut) > 1:
             cut_family.update(cut)
-    if cut_ambiguous and best < STRONG_ID and 1 < len(cut_family) <= 20 and names is not None:
-        # "ERIKSSON SYSTEMS" (ACH, cut at 16) may be several customers: the one of them with an open
-        # invoice of exactly the amount is a suggestion, never an identification (0.85 < 0.9)
-        amount = quantize(receipt.amount, receipt.currency)
-        fitting = [cid for cid in sorted(cut_family)
-                   if any(inv.open_amount == amount for inv in clean_invoices(
-                       book.open_invoices(cid, receipt.legal_entity_id, receipt.currency), receipt.currency))]
-        if len(fitting) == 1:
-            add(Identified(fitting[0], 0.85, "payer_name_cut_amount",
+    if names is not None and best < STRONG_ID and normalized and len(raw) in CUT_WIDTHS and not cut_family:
+        # the bank's own words took most of the width ("PAYMENT FROM GRE", ACH at 16): a few letters of
+        # the payer's name are left, too few to name anyone, but they still narrow who it may be
+        stem = stem_family(normalized, names)
+        if stem and stem != names.by_norm.get(normalized, []):
+            cut_ambiguous = True
+            cut_family.update(stem)
+    if cut_ambiguous and best < STRONG_ID and 0 < len(cut_family) <= FAMILY_MAX and names is not None:
+        # "ERIKSSON SYSTEMS" (ACH, cut at 16) may be several customers: the one of them whose open items
+        # pay the amount with the fewest invoices (one of exactly the amount, else two or three adding up
+        # to it) is a suggestion, never an identification (0.85 < 0.9)
+        fitting = fewest_fitting(receipt, book, cut_family)
+        if fitting is not None:
+            cid, size = fitting
+            amount = format_amount(quantize(receipt.amount, receipt.currency), receipt.currency)
+            what = (f"an open invoice of {amount}" if size == 1 else f"{size} open invoices adding up to {amount}")
+            add(Identified(cid, 0.85, "payer_name_cut_amount",
                            f"Payer '{receipt.payer_name}' is cut short by the bank and begins {len(cut_family)} "
-                           f"customers' names; of them only '{names.display[fitting[0]]}' has an open invoice of "
-                           f"{format_amount(amount, receipt.currency)}: a person confirms"))
+                           f"customers' names; of them only '{names.display[cid]}' has {what}: a person confirms"))
             narrowed = True
     if names is not None and best < STRONG_ID and not narrowed and len(normalized.replace(" ", "")) >= 4:
         # ("PAYMENT FROM VAN", an ACH name cut at 16, leaves "van": resembling every "van ..." proves nothing)
@@ -180,6 +189,52 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
                                    f"({hit.score:.0f}%{', other names as close' if rivals else ''})"))
     ranked = sorted(found.values(), key=lambda c: (-c.confidence, c.customer_id))
     return Payer(normalized, ranked, names)
+
+
+FAMILY_MAX = 60  # the customers a cut name may stand for that the amount still narrows
+STEM_MIN = 3  # letters of the payer's name left after the bank's words, the fewest that narrow
+STEM_POOL = 80  # a customer's open items searched for two or three that add up (due nearest first)
+
+
+def stem_family(normalized: str, names: NameIndex) -> list[int]:
+    """The customers whose normalised names a name too short to identify anyone begins, word for word
+    and the last word begun ("gre" for Green Logistics, Gregor Foods...): only for fewer than the 8
+    characters a cut name needs to identify (names.truncated_match), at least STEM_MIN letters."""
+    words = normalized.split()
+    if not words or len(normalized) >= 8 or len(normalized.replace(" ", "")) < STEM_MIN:
+        return []
+    head, last = words[:-1], words[-1]
+    return sorted(cid for cid, name in names.by_id.items()
+                  if (target := name.split()) and len(target) >= len(words) and target[:len(head)] == head
+                  and target[len(head)].startswith(last))
+
+
+def fewest_fitting(receipt: ReceiptFacts, book: Book, family: Iterable[int]) -> tuple[int, int] | None:
+    """The one customer of `family` whose open items pay the receipt with the fewest invoices: one of
+    exactly the amount, else two, else three adding up to it (each customer's STEM_POOL open items
+    due nearest the payment). (customer, how many invoices), or None when none fits or several fit
+    with as few."""
+    amount = quantize(receipt.amount, receipt.currency)
+    unit = minor_units(receipt.currency)
+    target = int(amount.scaleb(unit))
+    sizes: dict[int, int] = {}
+    for cid in sorted(set(family)):
+        invoices = clean_invoices(book.open_invoices(cid, receipt.legal_entity_id, receipt.currency), receipt.currency)
+        if any(inv.open_amount == amount for inv in invoices):
+            sizes[cid] = 1
+            continue
+        pool = sorted((inv for inv in invoices if inv.open_amount < amount),
+                      key=lambda i: abs((i.due_date - receipt.value_date).days))[:STEM_POOL]
+        if len(pool) >= 2:
+            result, _ = fewest_subsets([int(i.open_amount.scaleb(unit)) for i in pool], target, max_items=3,
+                                       budget=2_000)
+            if result.solutions:
+                sizes[cid] = len(result.solutions[0])
+    if not sizes:
+        return None
+    least = min(sizes.values())
+    fit = [cid for cid, size in sizes.items() if size == least]
+    return (fit[0], least) if len(fit) == 1 else None
 
 
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")

@@ -57,6 +57,13 @@ def rank(run: Run) -> list[Suggestion]:
                 f"Another suggestion scores {rival_score:.2f} "
                 f"({', '.join(a.invoice_number for a in rival.allocations)}): a person should choose")
             cand.rules.append("competing_suggestion")
+        # the doubt is about applying either blindly, not about their order: a weaker third answer
+        # does not climb above the two (a short payment of another near-match above the exact amount)
+        floor = min(first.score, second.score) - 0.01
+        for cand in ranked:
+            if cand is not first and cand is not second and cand.score <= s2 and cand.score > floor:
+                cand.score = max(floor, 0.0)
+                cand.reasons.append("Ranked below the two competing suggestions")
         ranked.sort(key=lambda c: (-c.score, c.customer_id or 0))
     out = []
     for cand in ranked[:MAX_SUGGESTIONS]:
