@@ -21,7 +21,7 @@ from receivables.matching_book import DbBook, PreloadedBook
 from receivables.models import Receipt
 
 from .batch import Decision, receipts_apply_batch
-from .receipts import LIVE, _identify
+from .receipts import LIVE, receipt_identify_locked
 
 MAX_STORED = 5
 IDENTIFY_AT = 0.93  # payer identification confident enough to move a receipt out of suspense
@@ -142,7 +142,7 @@ def receipts_auto_match(*, receipt_ids: list[int], policy: MatchPolicy | None = 
         with transaction.atomic():
             locked = Receipt.objects.select_for_update(of=("self",)).get(pk=receipt_id)
             if locked.customer_id is None:
-                _identify(locked, Customer.objects.get(pk=customer_id), None)
+                receipt_identify_locked(locked, Customer.objects.get(pk=customer_id), None)
                 result.identified += 1
     applied_rows, waiting_rows = [], []
     for receipt_id, (kept, status, score) in stored.items():

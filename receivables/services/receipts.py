@@ -274,8 +274,9 @@ def duplicate_bank_reference(*, bank_account_id: int, bank_reference: str) -> Du
 
 # --- identifying the payer ------------------------------------------------------------------------
 
-def identify_payer(receipt: Receipt, customer: Customer, by: User | None) -> None:
-    """Give an unidentified receipt its customer: suspense to unapplied cash (opening the item)."""
+def receipt_identify_locked(receipt: Receipt, customer: Customer, by: User | None) -> None:
+    """Give an unidentified receipt, locked by the caller, its customer: suspense to unapplied cash
+    (opening the item). No permission check: the caller's service made it."""
     if receipt.customer_id == customer.pk:
         return
     if receipt.customer_id is not None:
@@ -297,7 +298,7 @@ def receipt_identify(*, receipt_id: int, customer_id: int, by: User) -> Receipt:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise ValidationFailed(f"Customer {customer_id} does not exist.")
-    identify_payer(receipt, customer, by)
+    receipt_identify_locked(receipt, customer, by)
     _learn(receipt, customer)
     return receipt
 
@@ -372,7 +373,7 @@ def receipt_apply(*, receipt_id: int, allocations: list[tuple[int, Decimal]], by
         invoices_record_payments(changes={i: a for i, a in wanted.items() if i > 0}, by=by,
                                  note=f"Receipt {receipt.number}")
     if receipt.customer_id is None:
-        identify_payer(receipt, customer, by)
+        receipt_identify_locked(receipt, customer, by)
     on = max(dates.today(), receipt.value_date)
     order = sorted(wanted, key=lambda i: (i < 0, abs(i)))
 
@@ -430,8 +431,11 @@ def _reverse_applications(receipt: Receipt, ids: list[int], by: User | None, rea
     if not apps:
         return
     if any(a.invoice_id for a in apps):
-        invoices_record_payments(changes={a.invoice_id: -a.amount for a in apps if a.invoice_id}, by=by,
-                                 note=f"Receipt {receipt.number}: {reason}"[:500])
+        taken: dict[int, Decimal] = defaultdict(Decimal)  # one invoice may carry several of the applications
+        for a in apps:
+            if a.invoice_id:
+                taken[a.invoice_id] -= a.amount
+        invoices_record_payments(changes=dict(taken), by=by, note=f"Receipt {receipt.number}: {reason}"[:500])
     stamp = dates.now()
     for application in apps:
         application.reversal_entry = journal_reverse(
@@ -514,10 +518,12 @@ def receipt_reverse(*, receipt_id: int, by: User, reason: str) -> Receipt:
 
 # The old private names, for code that still imports them (their homes: .postings and above).
 _identification, _application, _item_application = identification_entry, application_entry, item_application_entry
-_recording, _status_after, _identify, _require = recording_entry, status_after, identify_payer, require_perm
+_recording, _status_after, _identify, _require = recording_entry, status_after, receipt_identify_locked, require_perm
+identify_payer = receipt_identify_locked
 
 __all__ = [
     "ReceiptInput", "RecordedReceipts", "application_reverse", "bank_account_create", "lock_receipt",
-    "normalize_account", "payable_items", "receipt_apply", "receipt_identify", "receipt_put_on_account", "receipt_record",
+    "normalize_account", "payable_items", "receipt_apply", "receipt_identify", "receipt_identify_locked",
+    "receipt_put_on_account", "receipt_record",
     "receipt_refund", "receipt_reverse", "receipts_record",
 ]

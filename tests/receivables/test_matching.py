@@ -438,6 +438,18 @@ def test_near_match_reference_for_another_customers_same_amount_invoice_is_never
     assert all(s.score < AUTO for s in typo if "invoice_number_typo" in s.rules)
 
 
+def test_a_near_match_reference_with_a_payer_only_resembling_its_customer_goes_to_a_person():
+    """019358 is one digit off Globex's 019357 (4,500.00, the amount paid); the payer's name only
+    resembles Globex's (94%, not identified). Number, amount and name together would score above the
+    threshold; the hard rule leaves it to a person (without the rule this test fails on the score)."""
+    book = FakeBook([inv(11, 19375, ACME, "4500.00"), inv(12, 19357, GLOBEX, "4500.00")],
+                    names={ACME: "Acme Holdings Ltd", GLOBEX: "Globex Industrial Supplies Corporation"}).finish()
+    suggestions = match(receipt("US01-INV-2026-019358", "4500.00", payer="GLOBEX INDUSTRIEL SUPPLIERS"), book)
+    near = [s for s in suggestions if "invoice_number_typo" in s.rules]
+    assert near and all(s.score < AUTO and not s.auto for s in near)
+    assert not any(s.score >= AUTO and s.auto for s in suggestions)
+
+
 def test_payer_identified_vetoes_another_customers_exact_reference(twins):
     """Acme (by its account) quotes Globex's number: never applied automatically, flagged for a second click."""
     suggestions = match(receipt("US01-INV-2026-019357", "4500.00", payer="ACME HOLDINGS LTD",

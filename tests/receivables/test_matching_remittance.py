@@ -130,6 +130,51 @@ def test_a_cut_name_whose_customers_both_have_the_amount_names_neither():
     assert not any("payer_name_cut_amount" in s.rules for s in suggestions)
 
 
+def stem_book(*extra):
+    """Three customers whose names begin "GRE", one "GRO"; a few open invoices each."""
+    return FakeBook(
+        [inv(1, 1, 61, "11250.01", due=(2026, 2, 1)), inv(2, 2, 61, "16406.82", due=(2026, 3, 1)),
+         inv(3, 3, 61, "980.00"), inv(4, 4, 62, "27000.00"), inv(5, 5, 62, "656.84"), inv(6, 6, 63, "4100.00"),
+         inv(7, 7, 64, "27656.83"), *extra],
+        names={61: "Green Logistics Inc.", 62: "Gregor Foods GmbH", 63: "Grey Textiles Ltd", 64: "Grohe Metals AG"},
+    ).finish()
+
+
+def test_an_ach_name_left_with_three_letters_is_narrowed_by_a_combination_to_a_suggestion():
+    """ACH prints 16 characters and the originator's "PAYMENT FROM " takes 13 of them: "GRE" is left.
+    Of the three customers whose names begin so, only Green Logistics has open invoices adding up
+    to 27,656.83 (11,250.01 + 16,406.82): the top suggestion, left to a person (Grohe Metals' invoice
+    of exactly the amount is not a "GRE" name)."""
+    r = receipt("", "27656.83", payer="PAYMENT FROM GRE")
+    assert identify_payer(r, stem_book()).strong is None
+    suggestions = match(r, stem_book())
+    top = best(suggestions)
+    assert top.customer_id == 61 and allocated(top) == [(1, Decimal("11250.01")), (2, Decimal("16406.82"))]
+    assert top.score < AUTO and "payer_name_cut_amount" in top.rules
+    assert not any(s.score >= AUTO and s.auto for s in suggestions)
+
+
+def test_an_invoice_of_exactly_the_amount_outweighs_another_stem_customers_pair():
+    """Grey Textiles has an open invoice of exactly 4,100.00, Gregor Foods two adding up to it: one
+    invoice is the likelier payment (as for any lump, the fewest invoices decide)."""
+    book = stem_book(inv(8, 8, 62, "3443.16"))  # Gregor: 3,443.16 + 656.84 = 4,100.00 as well
+    top = best(match(receipt("", "4100.00", payer="PAYMENT FROM GRE"), book))
+    assert top.customer_id == 63 and allocated(top) == [(6, Decimal("4100.00"))] and top.score < AUTO
+
+
+def test_two_stem_customers_fitting_as_well_name_neither():
+    book = stem_book(inv(8, 8, 63, "11250.01"), inv(9, 9, 63, "16406.82"))  # Grey Textiles fits with two as well
+    suggestions = match(receipt("", "27656.83", payer="PAYMENT FROM GRE"), book)
+    assert not any("payer_name_cut_amount" in s.rules for s in suggestions)
+    assert not any(s.score >= AUTO for s in suggestions)
+
+
+def test_a_short_name_not_at_a_cut_width_is_not_read_as_a_stem():
+    """"PAYMENT FROM GREX" (17 characters) was not cut by the bank: "grex" is a name, nobody's."""
+    suggestions = match(receipt("", "27656.83", payer="PAYMENT FROM GREX"), stem_book())
+    assert not any("payer_name_cut_amount" in s.rules for s in suggestions)
+
+
 # --- ranking -----------------------------------------------------------------------------------------
 
 
@@ -168,3 +213,18 @@ def test_a_whole_word_at_the_cut_is_not_taken_for_a_legal_form():
 
     assert strip_cut_form("ACME PUBLIC") == "ACME PUBLIC"
     assert strip_cut_form("ACME PUBLIC LIMI") == "acme"
+
+
+def test_two_competing_answers_stay_above_a_weaker_third():
+    """No payer on the line; "US01-INV-2026-017671" is Globex's 9,874.93 invoice as written (5,382.88
+    would be a partial payment), Acme's 016771 (two digits swapped) of exactly 5,382.88, and Mueller's
+    019671 (one digit differs), 15.85 short of it. The two credible answers doubt each other; the
+    short near-match does not climb above them for that. Nothing is applied."""
+    book = FakeBook([inv(1, 17671, GLOBEX, "9874.93"), inv(2, 16771, ACME, "5382.88"),
+                     inv(3, 19671, 20, "5398.73")],
+                    names={ACME: "Acme, Inc", GLOBEX: "Globex Corporation", 20: "Mueller GmbH"}).finish()
+    suggestions = match(receipt("US01-INV-2026-017671", "5382.88"), book)
+    assert [allocated(s) for s in suggestions[:2]] == [[(2, Decimal("5382.88"))], [(1, Decimal("5382.88"))]]
+    assert not any(s.score >= AUTO and s.auto for s in suggestions)
+    third = next(s for s in suggestions if allocated(s) == [(3, Decimal("5382.88"))])
+    assert third.score < suggestions[1].score

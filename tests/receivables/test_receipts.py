@@ -209,6 +209,20 @@ def test_a_returned_receipt_reopens_every_invoice_it_paid(book):
         receipt_reverse(receipt_id=receipt.pk, by=cash_app(), reason="again")
 
 
+def test_a_returned_receipt_applied_twice_to_one_invoice_takes_back_both_applications(book):
+    # found by the state machine (test_stateful.py): 0.01 applied twice to one invoice, then the
+    # receipt returned left the invoice 0.01 paid with no live application
+    receipt = record(book, "300.00")
+    for amount in ("0.01", "0.01", "120.00"):
+        receipt_apply(receipt_id=receipt.pk, allocations=[(book["first"].pk, D(amount))], by=cash_app())
+    receipt_reverse(receipt_id=receipt.pk, by=cash_app(), reason="R01 insufficient funds")
+    invoice = Invoice.objects.get(pk=book["first"].pk)
+    assert (invoice.amount_paid, invoice.status) == (0, "issued")
+    assert OpenItem.objects.get(pk=invoice.open_item_id).open_amount == D("1190.0000")
+    assert not ReceiptApplication.objects.filter(receipt=receipt, reversed_at__isnull=True).exists()
+    assert reconciled(book["entity"])
+
+
 def test_identify_refuses_a_receipt_that_already_has_its_customer(book):
     receipt = record(book, "10.00")
     with pytest.raises(InvalidTransition, match="already"):
