@@ -146,7 +146,9 @@ def start_workers(n: int, queues: str = "celery") -> list[subprocess.Popen]:
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # no stale tasks from an earlier run
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Connections kept for the whole run (production: 60 s), so that the database backends' CPU
+    # read at the end is the run's (a backend closed after a minute would take its CPU along).
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CONN_MAX_AGE": "7200"}
     OUT.mkdir(exist_ok=True)
     logs = [(OUT / f"worker{i}.log").open("w") for i in range(n)]  # noqa: SIM115 - open while they run
     workers = [subprocess.Popen(
@@ -186,12 +188,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def database_cpu() -> float:
-    """CPU seconds of the PostgreSQL backends serving this database (the workers' connections
-    persist for the run): the database's share of the work, apart from the other databases."""
+def database_cpu(since: dict[int, float] | None = None) -> dict[int, float]:
+    """CPU seconds per PostgreSQL backend serving this database (the workers' connections
+    persist for the run), less what each had used at `since`: the database's share of the
+    work, apart from the other databases and from the set-up."""
+    since = since or {}
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        return sum(cpu_seconds(pid) for (pid,) in cursor.fetchall())
+        return {pid: cpu_seconds(pid) - since.get(pid, 0.0) for (pid,) in cursor.fetchall()}
 
 
 def chunk_costs(workers: int) -> dict[str, list[float]]:
@@ -252,6 +256,42 @@ def raw_copy(run_id: int) -> tuple[float, int]:
     return seconds, data["billing_invoice"].count("\n")
 
 
+def _admin():  # noqa: ANN202 - a psycopg2 connection to the server's maintenance database
+    import psycopg2
+
+    settings = connection.settings_dict
+    admin = psycopg2.connect(dbname="postgres", user=settings["USER"], host=settings["HOST"],
+                             port=settings["PORT"] or 5432)
+    admin.autocommit = True
+    return admin
+
+
+def _to_template(template: str) -> None:
+    """Keep the fresh set-up (contracts, no run yet) as `template` (--setup-cache)."""
+    connection.close()
+    admin = _admin()
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{template}"')
+        cursor.execute(f'CREATE DATABASE "{template}" TEMPLATE "{connection.settings_dict["NAME"]}"')
+    admin.close()
+
+
+def _from_template(template: str) -> bool:
+    """Recreate the bench database from a kept set-up; False when there is none."""
+    connection.close()
+    admin = _admin()
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+        if not cursor.fetchone():
+            admin.close()
+            return False
+        cursor.execute(f'DROP DATABASE IF EXISTS "{connection.settings_dict["NAME"]}"')
+        cursor.execute(f'CREATE DATABASE "{connection.settings_dict["NAME"]}" TEMPLATE "{template}"')
+    admin.close()
+    call_command("migrate", verbosity=0)  # a cache older than the code's migrations
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contracts", type=int, default=20000)
@@ -261,27 +301,39 @@ def main() -> None:
     parser.add_argument("--documents", action="store_true",
                         help="render every PDF and deliver every invoice (SMTP sink); time to the last e-mail")
     parser.add_argument("--entities", type=int, default=3, choices=[1, 2, 3], help="legal entities (1: DE01 only)")
+    parser.add_argument("--setup-cache", action="store_true",
+                        help="keep the set-up as a template database and start from it next time (same N, entities)")
     args = parser.parse_args()
-    ensure_database()
-    call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:  # the immutability triggers refuse TRUNCATE unless the session says so
-        cursor.execute("SET otc.allow_truncate = 'on'")
-    call_command("flush", "--noinput", verbosity=0)
     mode = f"{args.workers} Celery workers (solo pool) on Redis" if args.workers else "in-process, one core"
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; month {MONTH:%Y-%m}; {mode}")
-    ensure_roles()
-    users = seed_users()
-    seed_tax_codes()
-    seed_fx_rates(year=2026)
     started = time.perf_counter()
-    make_contracts(args.contracts, users, args.entities)
-    periods_open_ahead(by=None)  # postings never create periods: the month-end schedule opens them
-    print(f"{'set-up: contracts, versions, lines (bulk)':<52} {time.perf_counter() - started:8.2f} s")
+    template = f"{connection.settings_dict['NAME']}_setup_{args.contracts}_{args.entities}"
+    if args.setup_cache and _from_template(template):
+        print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; month {MONTH:%Y-%m}; {mode}")
+        print(f"{'set-up: copied from ' + template:<52} {time.perf_counter() - started:8.2f} s")
+    else:
+        ensure_database()
+        call_command("migrate", verbosity=0)
+        with connection.cursor() as cursor:  # the immutability triggers refuse TRUNCATE unless the session says so
+            cursor.execute("SET otc.allow_truncate = 'on'")
+        call_command("flush", "--noinput", verbosity=0)
+        print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; month {MONTH:%Y-%m}; {mode}")
+        ensure_roles()
+        users = seed_users()
+        seed_tax_codes()
+        seed_fx_rates(year=2026)
+        make_contracts(args.contracts, users, args.entities)
+        periods_open_ahead(by=None)  # postings never create periods: the month-end schedule opens them
+        print(f"{'set-up: contracts, versions, lines (bulk)':<52} {time.perf_counter() - started:8.2f} s")
+        if args.setup_cache:
+            _to_template(template)
     sink, sink_log = start_sink() if args.documents else (None, None)
     workers = start_workers(args.workers, "celery,documents" if args.documents else "celery") if args.workers else []
     if not args.documents:
         # PDFs and delivery run on workers after commit; they are measured separately, not here.
         invoices_module._queue_documents = lambda ids: None
+    # The workers' CPU from here on (not their start-up: importing Django and Celery).
+    worker_cpu_start = [cpu_seconds(w.pid) for w in workers]
+    db_cpu_start, bench_cpu_start = database_cpu(), time.process_time()
     try:
         profiler = cProfile.Profile()
         if args.profile == "generate":
@@ -305,9 +357,17 @@ def main() -> None:
         print(f"{'issue (numbers, journal entries, open items)':<52} {issue:8.2f} s  {issued:,} issued  "
               f"({issued / issue:,.0f}/s)")
         total = generate + issue
-        db_cpu_run = database_cpu() if workers else 0.0  # generation and issuing only
-        worker_cpu_run = [cpu_seconds(w.pid) for w in workers]
+        # CPU of generation and issuing only: workers, database backends and this process
+        # (start, issue, polling; with no workers, all of the work).
+        db_cpu_run = sum(database_cpu(db_cpu_start).values())
+        worker_cpu_run = [cpu_seconds(w.pid) - start for w, start in zip(workers, worker_cpu_start, strict=True)]
+        bench_cpu_run = time.process_time() - bench_cpu_start
+        cpu_run = db_cpu_run + sum(worker_cpu_run) + bench_cpu_run
         print(f"{'whole run (generate and issue)':<52} {total:8.2f} s  ({issued / total:,.0f} invoices/s end to end)")
+        print(f"{'CPU of the run: workers / database / this process':<52} "
+              f"{' + '.join(f'{c:.1f}' for c in worker_cpu_run) or '0'} / {db_cpu_run:.1f} / {bench_cpu_run:.1f} s = "
+              f"{1000 * cpu_run / max(issued, 1):.2f} ms per invoice (on C idle cores at most "
+              f"C x {max(issued, 1) / cpu_run:,.0f} invoices/s); load average {os.getloadavg()[0]:.1f}")
         if args.documents:
             wait_for_documents(run.pk, time.perf_counter())
             sent = [float(line.split()[0]) for line in sink_log.read_text().splitlines()]
@@ -319,8 +379,8 @@ def main() -> None:
             print(f"{'documents after issuing (PDF, delivery)':<52} {docs:8.2f} s  "
                   f"(documents throughput {issued / month_end:,.1f} PDFs/s over the whole month-end, "
                   f"{len(workers) or 1} worker(s))")
-        db_cpu = database_cpu()
-        worker_cpu = [cpu_seconds(w.pid) for w in workers]
+        db_cpu = sum(database_cpu(db_cpu_start).values())
+        worker_cpu = [cpu_seconds(w.pid) - start for w, start in zip(workers, worker_cpu_start, strict=True)]
         if workers:
             import json
             import statistics
@@ -335,7 +395,8 @@ def main() -> None:
                 "contracts": args.contracts, "invoices": issued, "entities": args.entities, "workers": len(workers),
                 "documents": args.documents, "medians_s": medians, "database_cpu_s": round(db_cpu, 2), "database_cpu_run_s": round(db_cpu_run, 2),
                 "worker_cpu_run_s": [round(c, 2) for c in worker_cpu_run],
-                "worker_cpu_s": [round(c, 2) for c in worker_cpu], "generate_s": round(generate, 2),
+                "worker_cpu_s": [round(c, 2) for c in worker_cpu], "bench_cpu_run_s": round(bench_cpu_run, 2),
+                "generate_s": round(generate, 2),
                 "issue_s": round(issue, 2), "load_average": os.getloadavg()[0]}, indent=2))
         rss = [peak_rss_of(w.pid) for w in workers] if workers else [peak_rss_mb()]
         print(f"{'peak RSS per worker' if workers else 'peak RSS':<52} "
@@ -362,6 +423,8 @@ def main() -> None:
         print(f"{'PDF rendering, one process':<52} {seconds:8.2f} s  {len(invoices) - 1} PDFs  "
               f"({(len(invoices) - 1) / seconds:,.1f}/s; {1000 * cpu / (len(invoices) - 1):.0f} ms CPU each)")
     if args.profile:
+        OUT.mkdir(exist_ok=True)
+        profiler.dump_stats(OUT / f"profile-{args.profile}.prof")  # for pstats / snakeviz
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
     assert all(row["difference"] == 0 for row in ar_reconciliation()), "AR control != open items"
     assert BillingRun.objects.get(pk=run.id).status == BillingRun.Status.ISSUED

@@ -48,6 +48,10 @@ def bulk_update_rows(objs: Sequence[Model], fields: Sequence[str], *, batch_size
     else:
         placeholder = "(" + ", ".join("%s" for _ in columns) + ")"
     assignments = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in columns[1:])
+    # Rows often share one dict in a JSON field (an issued chunk's seller and bill-to blocks):
+    # prepare it once per statement, not once per row.
+    json_fields = {field for field in columns if field.get_internal_type() == "JSONField"}
+    prepared: dict[tuple[str, int], tuple[Any, Any]] = {}
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
@@ -55,7 +59,18 @@ def bulk_update_rows(objs: Sequence[Model], fields: Sequence[str], *, batch_size
             params: list[Any] = []
             for obj in batch:
                 for field in columns:
-                    params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+                    value = getattr(obj, field.attname)
+                    if field in json_fields and value is not None:
+                        key = (field.attname, id(value))
+                        if key not in prepared:  # keep the value referenced, so its id stays its own
+                            # On PostgreSQL the text, cast to jsonb by the placeholder (psycopg2's
+                            # Json adapter would dump the dict again for every row it appears in).
+                            text = (json.dumps(value, cls=field.encoder) if postgres
+                                    else field.get_db_prep_save(value, connection))
+                            prepared[key] = (value, text)
+                        params.append(prepared[key][1])
+                    else:
+                        params.append(field.get_db_prep_save(value, connection))
             values = ", ".join([placeholder] * len(batch))
             cursor.execute(
                 f"WITH v ({names}) AS (VALUES {values}) "

@@ -173,12 +173,38 @@ class _Chunk:
         self.lines: dict[int, list[_DraftLine]] = {}   # contract id -> its lines
         self.skipped = 0
 
-    def exception(self, contract: Contract, code: str, severity: str, message: str) -> None:
-        self.exceptions.append(BillingException(run=self.run, contract=contract, customer_id=contract.customer_id,
-                                                code=code, severity=severity, message=message[:2000]))
+    def exception(self, contract: Contract | _ContractRow, code: str, severity: str, message: str) -> None:
+        self.exceptions.append(BillingException(run_id=self.run.pk, contract_id=contract.pk,
+                                                customer_id=contract.customer_id, code=code, severity=severity,
+                                                message=message[:2000]))
 
 
-def _is_eu_b2b_without_tax_id(contract: Contract) -> bool:
+# What generation reads of contracts, versions and lines, as plain rows rather than model
+# objects: a chunk reads thousands of each, and building a model instance per row (descriptors,
+# signals, state) cost more than billing them.
+class _ContractRow:
+    """A contract as generation reads it (plus its customer, entity and credit hold, attached)."""
+
+    __slots__ = ("pk", "number", "customer_id", "legal_entity_id", "terminated_on", "customer", "legal_entity",
+                 "_credit_hold")
+
+    def __init__(self, pk: int, number: str, customer_id: int, legal_entity_id: int,
+                 terminated_on: dt.date | None) -> None:
+        self.pk, self.number, self.customer_id, self.legal_entity_id = pk, number, customer_id, legal_entity_id
+        self.terminated_on, self._credit_hold = terminated_on, ""
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+CONTRACT_FIELDS = ("id", "number", "customer_id", "legal_entity_id", "terminated_on")
+_VersionRow = NamedTuple("_VersionRow", [(name, Any) for name in VERSION_FIELDS])
+_LineRow = NamedTuple("_LineRow", [*((name, Any) for name in LINE_FIELDS), ("product", Any)])
+_LineRow.pk = property(lambda self: self.id)  # type: ignore[attr-defined]  # sorted by (position, pk)
+
+
+def _is_eu_b2b_without_tax_id(contract: _ContractRow) -> bool:
     return contract.customer.country in EU_COUNTRIES and contract.legal_entity.country in EU_COUNTRIES \
         and not contract.customer.tax_id
 
@@ -192,7 +218,7 @@ def _tax_key(seller_country: str, customer: Customer, category: str, on: dt.date
     return (seller_country, customer.country, customer.tax_exempt, valid, category, on)
 
 
-def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], lines_by_version: dict,
+def _build(chunk: _Chunk, contract: _ContractRow, versions: list[_VersionRow], lines_by_version: dict,
            usage: dict, tax_cache: dict, products: dict) -> None:
     run, customer, month = chunk.run, contract.customer, chunk.run.period_start
     label = f"{month:%Y-%m}"
@@ -247,7 +273,7 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
         reason = f"Customer on hold: {customer.status_reason}" if customer.status_reason else "Customer on hold"
         holds.append(reason)
         chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
-    elif getattr(contract, "_credit_hold", ""):
+    elif contract._credit_hold:
         reason = f"Customer {contract._credit_hold}"
         holds.append(reason)
         chunk.exception(contract, "customer_on_hold", HOLD, f"{contract.number}: {reason}; the draft is held.")
@@ -259,8 +285,8 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
     net_total = sum((line.net_amount for line in invoice_lines), ZERO)
     tax_total = sum((line.tax_amount for line in invoice_lines), ZERO)
     chunk.invoices.append(Invoice(
-        legal_entity_id=contract.legal_entity_id, customer_id=customer.pk, contract=contract,
-        billing_period_start=month, billing_run=run, currency=bill.currency, on_hold=bool(holds),
+        legal_entity_id=contract.legal_entity_id, customer_id=customer.pk, contract_id=contract.pk,
+        billing_period_start=month, billing_run_id=run.pk, currency=bill.currency, on_hold=bool(holds),
         hold_reason="; ".join(holds)[:255], po_number=terms.po_number,
         payment_terms_days=terms.payment_terms_days if terms.payment_terms_days is not None else customer.payment_terms_days,
         service_start=min(line.service_start for line in invoice_lines),
@@ -270,7 +296,7 @@ def _build(chunk: _Chunk, contract: Contract, versions: list[ContractVersion], l
     chunk.lines[contract.pk] = invoice_lines
 
 
-def _insert_invoices(chunk: _Chunk, contracts: dict[int, Contract]) -> list[Invoice]:
+def _insert_invoices(chunk: _Chunk, contracts: dict[int, _ContractRow]) -> list[Invoice]:
     """Insert the drafts in batches; under a conflict with the unique constraint, one savepoint
     per invoice decides which ones were already there."""
     try:
@@ -303,8 +329,8 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         run = BillingRun.objects.get(pk=run_id)
         month = run.period_start
         ids = sorted(set(contract_ids))
-        contracts = {c.pk: c for c in Contract.objects.select_for_update(of=("self",)).filter(pk__in=ids)
-                     .only("id", "number", "customer_id", "legal_entity_id", "terminated_on").order_by("pk")}
+        contracts = {row[0]: _ContractRow(*row) for row in Contract.objects.select_for_update(of=("self",))
+                     .filter(pk__in=ids).order_by("pk").values_list(*CONTRACT_FIELDS)}
         traced = set(Invoice.objects.filter(billing_run_id=run_id, contract_id__in=ids)
                      .values_list("contract_id", flat=True))
         traced |= set(BillingException.objects.filter(run_id=run_id, contract_id__in=ids)
@@ -326,21 +352,21 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
             contract._credit_hold = entity_holds[contract.legal_entity_id].get(contract.customer_id, "")
         existing = dict(Invoice.objects.filter(contract_id__in=todo, billing_period_start=month)
                         .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
-        versions: dict[int, list[ContractVersion]] = defaultdict(list)
-        for version in (ContractVersion.objects.filter(contract_id__in=todo, status__in=BILLABLE_STATUSES)
-                        .only(*VERSION_FIELDS)):
+        versions: dict[int, list[_VersionRow]] = defaultdict(list)
+        for row in (ContractVersion.objects.filter(contract_id__in=todo, status__in=BILLABLE_STATUSES)
+                    .values_list(*VERSION_FIELDS)):
+            version = _VersionRow(*row)
             versions[version.contract_id].append(version)
-        lines_by_version: dict[int, list[ContractLine]] = defaultdict(list)
-        products: dict[int, Any] = {}
         version_ids = [v.id for vs in versions.values() for v in vs]
-        for line in ContractLine.objects.filter(version_id__in=version_ids).only(*LINE_FIELDS):
+        line_rows = list(ContractLine.objects.filter(version_id__in=version_ids).values_list(*LINE_FIELDS))
+        product_index = LINE_FIELDS.index("product_id")
+        products: dict[int, Any] = Product.objects.in_bulk({row[product_index] for row in line_rows
+                                                            if row[product_index]})
+        lines_by_version: dict[int, list[_LineRow]] = defaultdict(list)
+        for row in line_rows:  # one product object per product, not per line
+            line = _LineRow(*row, products.get(row[product_index]))
             lines_by_version[line.version_id].append(line)
-        products.update(Product.objects.in_bulk({line.product_id for lines in lines_by_version.values()
-                                                 for line in lines if line.product_id}))
-        for lines in lines_by_version.values():
-            for line in lines:  # one product object per product, not per line
-                if line.product_id:
-                    line.product = products[line.product_id]
+        del line_rows
         usage: dict[int, dict[Any, Decimal]] = defaultdict(dict)
         for row in (UsageRecord.objects.filter(contract_id__in=todo, period_start=add_months(month, -1))
                     .values("contract_id", "line_key").annotate(total=Sum("quantity")).order_by()):
