@@ -58,7 +58,7 @@ from django.db import connection  # noqa: E402
 
 from bench.foundation import ensure_database  # noqa: E402
 from billing.models import BillingRun, Invoice  # noqa: E402
-from billing.pdf import invoice_render_pdf  # noqa: E402
+from billing.pdf import invoice_render_pdf, invoices_render_pdfs  # noqa: E402
 from billing.services import billing_run_issue, billing_run_start  # noqa: E402
 from billing.services import invoices as invoices_module  # noqa: E402
 from billing.tax import seed_tax_codes  # noqa: E402
@@ -412,16 +412,26 @@ def main() -> None:
     print(f"{'raw COPY of the same invoice/line/journal rows':<52} {copy_seconds:8.2f} s  {copied:,} invoices  "
           f"({copied / copy_seconds:,.0f}/s); the run is {total / copy_seconds:.1f}x the raw COPY")
     if args.pdfs:
-        # Rendering only (the workers stored the PDFs with --documents): wall and CPU time.
+        # Rendering only (the workers stored the PDFs with --documents): the same invoices rendered
+        # one by one (`invoice_render_pdf`) and in batches as a documents task renders them
+        # (`invoices_render_pdfs`), alternating, three rounds each; CPU and wall time per PDF.
         invoices = list(Invoice.objects.filter(billing_run=run, status="issued").order_by("pk")
                         .select_related("legal_entity", "customer")[:args.pdfs])
         invoice_render_pdf(invoices[0])  # warm-up: the worker's renderer is built once
-        started, cpu = time.perf_counter(), time.process_time()
-        for invoice in invoices[1:]:
-            invoice_render_pdf(invoice)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        print(f"{'PDF rendering, one process':<52} {seconds:8.2f} s  {len(invoices) - 1} PDFs  "
-              f"({(len(invoices) - 1) / seconds:,.1f}/s; {1000 * cpu / (len(invoices) - 1):.0f} ms CPU each)")
+        invoices_render_pdfs(invoices[:2])
+        figures: dict[str, list[tuple[float, float]]] = {"one by one": [], "in batches": []}
+        for _ in range(3):
+            for label, render in (("one by one", lambda: [invoice_render_pdf(i) for i in invoices]),
+                                  ("in batches", lambda: invoices_render_pdfs(invoices))):
+                started, cpu = time.perf_counter(), time.process_time()
+                render()
+                figures[label].append((1000 * (time.process_time() - cpu) / len(invoices),
+                                       1000 * (time.perf_counter() - started) / len(invoices)))
+        for label, runs in figures.items():
+            print(f"{'PDF rendering, one process, ' + label:<52} {len(invoices)} PDFs x3: "
+                  f"{min(c for c, _ in runs):.0f}-{max(c for c, _ in runs):.0f} ms CPU, "
+                  f"{min(w for _, w in runs):.0f}-{max(w for _, w in runs):.0f} ms wall each; "
+                  f"load average {os.getloadavg()[0]:.1f}")
     if args.profile:
         OUT.mkdir(exist_ok=True)
         profiler.dump_stats(OUT / f"profile-{args.profile}.prof")  # for pstats / snakeviz

@@ -4,9 +4,13 @@ Invoice documents (PDF and delivery) come first in this module; billing-run task
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from otc.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 # Document work (PDFs, delivery) survives a killed worker and retries transient failures (a
 # storage or database hiccup) with backoff; a domain refusal (e.g. a draft) is not retried.
@@ -41,20 +45,37 @@ def invoice_publish_task(*, invoice_id: int) -> str:
 
 @shared_task(name="billing.invoices_publish", acks_late=True, reject_on_worker_lost=True)
 def invoices_publish_task(*, invoice_ids: list[int]) -> int:
-    """Publish (PDF, then delivery) the invoices of one issued chunk, in order, e-mailing them on
-    one connection to the mail backend; then check whether the run's documents are all done. A
-    redelivered task re-publishes nothing that was done (each step is idempotent). Returns how many."""
+    """Publish the invoices of one issued chunk: PDFs rendered BATCH_SIZE at a time as one
+    document (`billing.pdf.invoices_render_pdfs`; an invoice a batch could not give is rendered
+    alone), stored, then delivered, the chunk's e-mails on one connection to the mail backend;
+    then check whether the run's documents are all done. One invoice's failure does not stop
+    the others: it is raised after the chunk (the task fails and says so). A redelivered task
+    re-publishes nothing that was done (each step is idempotent). Returns how many."""
     from billing.models import Invoice
-    from billing.services.delivery import mail_connection
+    from billing.pdf import BATCH_SIZE, invoice_store_pdf, invoices_render_pdfs
+    from billing.services.delivery import invoice_deliver, mail_connection
     from billing.services.run import billing_run_documents_check
 
+    failures: list[Exception] = []
     with mail_connection():  # one SMTP connection for the chunk's e-mails
-        for invoice_id in invoice_ids:
-            invoice_publish_task(invoice_id=invoice_id)
+        for start in range(0, len(invoice_ids), BATCH_SIZE):
+            ids = invoice_ids[start:start + BATCH_SIZE]
+            unrendered = list(Invoice.objects.filter(pk__in=ids, pdf_sha256="").exclude(status=Invoice.Status.DRAFT)
+                              .select_related("legal_entity", "customer").order_by("pk"))
+            pdfs = invoices_render_pdfs(unrendered)  # no lock held while rendering
+            for invoice_id in ids:
+                try:
+                    invoice_store_pdf(invoice_id=invoice_id, content=pdfs.pop(invoice_id, None))
+                    invoice_deliver(invoice_id=invoice_id)
+                except Exception as exc:  # noqa: BLE001 - the others go on; raised below
+                    logger.exception("Invoice %s was not published.", invoice_id)
+                    failures.append(exc)
     run_ids = set(Invoice.objects.filter(pk__in=invoice_ids[:1]).exclude(billing_run=None)
                   .values_list("billing_run_id", flat=True))
     for run_id in run_ids:  # the run finishes when its last invoice is rendered and delivered
         billing_run_documents_check(run_id)
+    if failures:
+        raise failures[0]
     return len(invoice_ids)
 
 

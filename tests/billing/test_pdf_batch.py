@@ -1,0 +1,168 @@
+"""Month-end documents: invoices rendered in batches (one WeasyPrint layout for many, split into
+one PDF each), the same text, page count and title as alone; what a batch cannot give is rendered
+alone; the chunk's e-mails go on one mail connection, once each."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from pypdf import PdfReader
+
+import billing.pdf
+from billing.models import Delivery, Invoice
+from billing.pdf import invoice_render_pdf, invoices_render_pdfs
+from billing.tasks import invoices_publish_task
+from tests.factories.billing import de_entity, issued
+from tests.factories.customers import ContactFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def pages_text(content: bytes) -> tuple[list[str], str]:
+    reader = PdfReader(io.BytesIO(content))
+    return [" ".join((page.extract_text() or "").split()) for page in reader.pages], reader.metadata.title
+
+
+def three_invoices() -> list[Invoice]:
+    entity = de_entity()
+    fr = CustomerFactory(country="FR", legal_name="Client Industrie SARL", tax_id="FR40303265045")
+    exempt = CustomerFactory(country="DE", legal_name="Stiftung Bildung", tax_exempt=True,
+                             tax_exemption_reference="FA Berlin 27/640/12345")
+    invoices = [
+        issued(entity, customer=fr, po_number="PO-4711", lines=[
+            {"description": "Platform subscription", "quantity": D("1"), "unit_price": D("1000.00"),
+             "tax_category": "digital", "unit": "MON"},
+            {"description": "Implementation days", "quantity": D("2.5"), "unit_price": D("800.00"),
+             "discount_percent": D("10"), "tax_category": "services", "unit": "DAY"}]),
+        issued(entity, lines=[
+            {"description": "Subscription", "quantity": D("1"), "unit_price": D("100.00"), "tax_category": "digital"},
+            {"description": "Printed handbook", "quantity": D("1"), "unit_price": D("50.00"), "tax_category": "reduced"}]),
+        issued(entity, customer=exempt),
+    ]
+    return list(Invoice.objects.filter(pk__in=[i.pk for i in invoices]).select_related("legal_entity", "customer")
+                .order_by("pk"))
+
+
+def long_invoice_lines(n: int = 45) -> list[dict]:
+    return [{"description": f"Usage block {i}", "quantity": D("1"), "unit_price": D("10.00"), "tax_category": "digital"}
+            for i in range(n)]
+
+
+def test_a_batch_gives_each_invoice_the_text_page_and_title_it_has_alone():
+    invoices = three_invoices()
+    batch = invoices_render_pdfs(invoices)
+    assert set(batch) == {i.pk for i in invoices}
+    for invoice in invoices:
+        alone_pages, alone_title = pages_text(invoice_render_pdf(invoice))
+        pages, title = pages_text(batch[invoice.pk])
+        assert (pages, title) == (alone_pages, alone_title)
+        assert len(pages) == 1 and pages[0].endswith("Page 1 of 1")
+        assert invoice.number in pages[0] and title == f"Invoice {invoice.number}"
+    # each PDF holds only its own invoice
+    first, second, third = (pages_text(batch[i.pk])[0][0] for i in invoices)
+    assert "Client Industrie SARL" in first and "Client Industrie SARL" not in second + third
+    assert "Tax exemption reference: FA Berlin 27/640/12345" in third and "Tax exemption" not in first + second
+
+
+def test_an_invoice_over_one_page_is_left_to_render_alone_with_its_page_count():
+    entity = de_entity()
+    short = issued(entity)
+    long = issued(entity, lines=long_invoice_lines())
+    invoices = list(Invoice.objects.filter(pk__in=[short.pk, long.pk]).order_by("pk").select_related("legal_entity"))
+    batch = invoices_render_pdfs(invoices)
+    assert set(batch) == {short.pk}  # the long one is not given by the batch...
+    stored = billing.pdf.invoice_store_pdf(invoice_id=long.pk)  # ...it is rendered alone
+    pages, _ = pages_text(stored.pdf.read())
+    stored.pdf.close()
+    assert len(pages) >= 2
+    assert [page.rsplit("Page ", 1)[1] for page in pages] == [f"{n} of {len(pages)}" for n in range(1, len(pages) + 1)]
+
+
+def test_one_failing_invoice_is_left_out_and_the_others_of_its_batch_still_render(monkeypatch):
+    invoices = three_invoices()
+    context = billing.pdf.invoice_pdf_context
+
+    def failing_for_the_second(invoice):
+        if invoice.pk == invoices[1].pk:
+            raise RuntimeError("broken snapshot")
+        return context(invoice)
+
+    monkeypatch.setattr(billing.pdf, "invoice_pdf_context", failing_for_the_second)
+    assert set(invoices_render_pdfs(invoices)) == {invoices[0].pk, invoices[2].pk}
+
+
+def test_a_failing_batch_leaves_every_invoice_to_render_alone(monkeypatch):
+    invoices = three_invoices()
+    monkeypatch.setattr(billing.pdf.DocumentRenderer, "render_batch",
+                        lambda self, *args: (_ for _ in ()).throw(RuntimeError("layout failed")))
+    assert invoices_render_pdfs(invoices) == {}
+
+
+class CountingBackend(EmailBackend):
+    """locmem, counting the connections opened and refusing one recipient."""
+    opened = 0
+
+    def open(self):
+        CountingBackend.opened += 1
+        return super().open()
+
+    def send_messages(self, messages):
+        for message in messages:
+            if any(address.startswith("refused") for address in message.to):
+                raise ConnectionResetError("recipient refused by the server")
+        return super().send_messages(messages)
+
+
+def test_publishing_a_chunk_renders_in_batches_and_mails_on_one_connection_once(settings, monkeypatch):
+    settings.EMAIL_BACKEND = "tests.billing.test_pdf_batch.CountingBackend"
+    CountingBackend.opened = 0
+    invoices = three_invoices()
+    for n, invoice in enumerate(invoices):
+        ContactFactory(customer=invoice.customer, email=f"{'refused' if n == 1 else 'ap'}{n}@kunde.example")
+    rendered_alone = []
+    monkeypatch.setattr(billing.pdf, "invoice_render_pdf", lambda invoice: rendered_alone.append(invoice.pk))
+
+    assert invoices_publish_task(invoice_ids=[i.pk for i in invoices]) == 3
+    assert rendered_alone == []  # every PDF came from the batch
+    statuses = dict(Delivery.objects.values_list("invoice_id", "status"))
+    assert statuses == {invoices[0].pk: "sent", invoices[1].pk: "failed", invoices[2].pk: "sent"}
+    assert CountingBackend.opened <= 2  # the chunk's connection (+ one reopen after the refusal)
+    assert sorted(m.subject.split()[1] for m in mail.outbox) == [invoices[0].number, invoices[2].number]
+    for invoice in Invoice.objects.filter(pk__in=[i.pk for i in invoices]):
+        assert invoice.pdf_sha256 and invoice.number in pages_text(invoice.pdf.read())[0][0]
+        invoice.pdf.close()
+
+    # redelivered: nothing rendered or sent twice; only the failed e-mail is tried again
+    assert invoices_publish_task(invoice_ids=[i.pk for i in invoices]) == 3
+    assert rendered_alone == [] and len(mail.outbox) == 2
+    assert Delivery.objects.filter(status="sent").count() == 2
+    assert Delivery.objects.filter(invoice=invoices[1], status="failed").count() == 2
+
+
+def test_one_invoice_failing_to_publish_does_not_stop_the_chunk(monkeypatch):
+    invoices = three_invoices()
+    for invoice in invoices:
+        ContactFactory(customer=invoice.customer, email=f"ap{invoice.pk}@kunde.example")
+    monkeypatch.setattr(billing.pdf, "invoices_render_pdfs", lambda invoices: {})  # all rendered alone
+    render = billing.pdf.invoice_render_pdf
+
+    def failing_for_the_first(invoice):
+        if invoice.pk == invoices[0].pk:
+            raise OSError("storage hiccup")
+        return render(invoice)
+
+    monkeypatch.setattr(billing.pdf, "invoice_render_pdf", failing_for_the_first)
+    with pytest.raises(OSError, match="storage hiccup"):
+        invoices_publish_task(invoice_ids=[i.pk for i in invoices])
+    assert set(Invoice.objects.exclude(pdf_sha256="").values_list("pk", flat=True)) == {invoices[1].pk, invoices[2].pk}
+    assert len(mail.outbox) == 2
