@@ -179,3 +179,19 @@ def run_documents_progress(*, run_id: int) -> dict[str, int]:
     portal_ready = PortalSubmission.objects.filter(invoice__billing_run_id=run_id).count()
     done = issued.filter(Exists(Delivery.objects.filter(invoice=OuterRef("pk")))).count()
     return {**counts, **outcomes, "portal_ready": portal_ready, "done": done}
+
+
+def run_invoices(runs) -> QuerySet[Invoice]:
+    """The invoices the billing runs made (drafts and issued, not void): what a run is worth."""
+    return Invoice.objects.filter(billing_run__in=runs).exclude(status=Invoice.Status.VOID)
+
+
+def runs_with_invoiced(runs: list) -> list:
+    """The runs, each with `invoiced`: [{currency, gross}] of its invoices (not void), one query."""
+    sums: dict[int, list[dict[str, Any]]] = {}
+    for row in (run_invoices([run.pk for run in runs]).order_by("billing_run_id", "currency")
+                .values("billing_run_id", "currency").annotate(gross=money_sum("gross_total"))):
+        sums.setdefault(row["billing_run_id"], []).append({"currency": row["currency"], "gross": money_value(row["gross"])})
+    for run in runs:
+        run.invoiced = sums.get(run.pk, [])
+    return runs

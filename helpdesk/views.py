@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,10 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.models import Invoice
 from billing.selectors import invoices_visible_to
+from ledger.selectors import list_totals
 from otc import dates, errors
 from otc.actions import apply_service_errors, button_action
 from otc.api.errors import json_error
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 from otc.registry import registry, render_panels
 
 from . import conf, services
@@ -83,16 +83,16 @@ def index(request: HttpRequest) -> HttpResponse:
     rows = ticket_list(user=request.user, scope=data.get("scope", ""), status=data.get("status", ""),
                        category=data.get("category", ""), search=(data.get("q") or "").strip(),
                        queue_id=int(queue_id) if queue_id and queue_id.isdigit() else None)
-    rows, sort = TICKET_SORTS.order(request, rows.annotate(priority_rank=PRIORITY_RANK))
-    page = Paginator(rows.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = tickets_by_ids(list(page.object_list))
     agent = is_agent(request.user)
-    return render(request, "helpdesk/index.html", {
-        "page_obj": page, "filter_form": form, "agent": agent, "sort": sort,
+    # sorted and paged on the narrow ticket rows, then only the page's tickets are joined
+    return sorted_page(request, TICKET_SORTS, rows.annotate(priority_rank=PRIORITY_RANK).values_list("pk", flat=True),
+                       "helpdesk/index.html", {
+        "filter_form": form, "agent": agent,
         "queues": queue_counts(request.user) if agent or request.user.has_perm("helpdesk.view_all_tickets") else [],
         "title": "My queue" if agent else ("All tickets" if request.user.has_perm("helpdesk.view_all_tickets")
                                            else "My tickets"),
-    })
+    }, page_size=PAGE_SIZE, hydrate=tickets_by_ids,
+        totals=lambda _pks: list_totals(rows.filter(amount__isnull=False), gross="amount"))
 
 
 PRIORITY_RANK = Case(*(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)),
@@ -101,7 +101,7 @@ TICKET_SORTS = sortable("helpdesk:index", {
     "ticket": ("reference",), "subject": ("subject",), "customer": ("customer__legal_name",),
     "category": ("category",), "priority": ("priority_rank",), "status": ("status",), "sla": ("sla_state",),
     "due": ("resolution_due",), "queue": ("queue__legal_entity__code", "queue__kind"), "assignee": ("assignee__username",),
-    "filed": ("created_at",),
+    "filed": ("created_at",), "amount": ("currency", "amount"),
 }, default="due")
 
 
@@ -284,10 +284,9 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @permission_required("helpdesk.decide_datachange", raise_exception=True)
 def data_changes(request: HttpRequest) -> HttpResponse:
-    rows, sort = DATA_CHANGE_SORTS.order(
-        request, DataChangeRequest.objects.select_related("customer", "ticket", "requested_by", "decided_by"))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "helpdesk/data_changes.html", {"page_obj": page, "sort": sort})
+    return sorted_page(request, DATA_CHANGE_SORTS,
+                       DataChangeRequest.objects.select_related("customer", "ticket", "requested_by", "decided_by"),
+                       "helpdesk/data_changes.html", page_size=PAGE_SIZE)
 
 
 DATA_CHANGE_SORTS = sortable("helpdesk:data_changes", {
@@ -376,10 +375,8 @@ def metrics_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("helpdesk.work_tickets", raise_exception=True)
 def mail_log(request: HttpRequest) -> HttpResponse:
-    rows, sort = MAIL_SORTS.order(request, MailMessage.objects.filter(direction=MailMessage.Direction.IN).exclude(
-        status=MailMessage.Status.THREADED).select_related("ticket"))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "helpdesk/mail_log.html", {"page_obj": page, "sort": sort})
+    return sorted_page(request, MAIL_SORTS, MailMessage.objects.filter(direction=MailMessage.Direction.IN).exclude(
+        status=MailMessage.Status.THREADED).select_related("ticket"), "helpdesk/mail_log.html", page_size=PAGE_SIZE)
 
 
 MAIL_SORTS = sortable("helpdesk:mail_log", {

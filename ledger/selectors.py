@@ -380,3 +380,37 @@ def currency_totals(rows: list[dict[str, Any]], *, on: dt.date, amount_keys: tup
         converted.append({"currency": fun, "from": sorted(target["currencies"]), "missing": sorted(target["missing"]),
                           **{k: quantize(target[k], fun) for k in amount_keys}})
     return {"by_currency": [by_currency[c] for c in sorted(by_currency)], "converted": converted, "on": on}
+
+
+def list_totals(rows, *, gross: str, open: str | None = None,  # noqa: A002 - the column's name
+                entity_currency: str = "legal_entity__functional_currency", currency: str = "currency") -> dict[str, Any]:
+    """`currency_totals` of a filtered list queryset (otc.listing.sorted_page's `totals`): per
+    currency, the count and the sums of the `gross` (and `open`) fields, and the converted totals
+    at today's rates. One query for the sums."""
+    from django.db.models import Count
+
+    from otc import dates
+    from otc.aggregates import money_sum
+
+    sums = {"gross": money_sum(gross), **({"open": money_sum(open)} if open else {})}
+    grouped = (rows.order_by().values(entity_currency, currency).annotate(count=Count("pk"), **sums))
+    values = [{"legal_entity__functional_currency": row[entity_currency], "currency": row[currency],
+               **{k: row[k] for k in ("count", *sums)}} for row in grouped]
+    return currency_totals(values, on=dates.today(), amount_keys=tuple(sums))
+
+
+def ar_by_customer_totals(rows: QuerySet) -> dict[str, Any]:
+    """The footer of AR by customer: per currency the open and overdue totals (`gross` and `open`
+    in `currency_totals`' terms) and the items counted, and where an entity's customers owe in
+    several currencies, the total converted to its functional currency at today's rate. Summed
+    over the grouped rows (one per customer and currency), so the overdue total adds the rows'
+    clamped overdue amounts, as the page shows them."""
+    sums: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows.order_by():
+        key = (row["legal_entity__functional_currency"], row["currency"])
+        entry = sums.setdefault(key, {"legal_entity__functional_currency": key[0], "currency": key[1], "count": 0,
+                                      "gross": ZERO, "open": ZERO})
+        entry["count"] += row["item_count"]
+        entry["gross"] += row["open_total"] or ZERO
+        entry["open"] += row["overdue_total"] or ZERO
+    return currency_totals(list(sums.values()), on=dates.today(), amount_keys=("gross", "open"))

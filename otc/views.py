@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from .api.errors import api_not_found, is_api_request, json_error
 from .errors import DomainError
 from .forms import ApprovalLimitForm
+from .listing import sortable, sorted_page
 from .models import ApprovalLimit
 from .registry import registry, render_panels
 from .services import approval_limit_delete, approval_limit_save
@@ -80,9 +81,15 @@ def approval_limits(request: HttpRequest, pk: int | None = None) -> HttpResponse
             else:
                 messages.success(request, "Approval limit saved.")
                 return redirect("approval_limits")
-    limits = ApprovalLimit.objects.select_related("legal_entity", "role", "user").order_by(
-        "kind", "currency", "legal_entity__code", "role__name", "user__username", "max_amount")
-    return render(request, "otc/approval_limits.html", {"limits": limits, "form": form, "editing": instance})
+    limits = ApprovalLimit.objects.select_related("legal_entity", "role", "user")
+    return sorted_page(request, LIMIT_SORTS, limits, "otc/approval_limits.html", {"form": form, "editing": instance})
+
+
+LIMIT_SORTS = sortable("approval_limits", {
+    "kind": ("kind", "currency", "legal_entity__code", "role__name", "user__username", "max_amount"),
+    "entity": ("legal_entity__code",), "holder": ("user__username", "role__name"), "currency": ("currency",),
+    "maximum": ("currency", "max_amount"),
+}, default="kind")
 
 
 @login_required

@@ -258,3 +258,20 @@ __all__ = [
     "receipt_applications", "receipt_for_page", "unapplied_totals", "statement_imports", "suggested_customers",
     "unapplied_cash_by_age", "workbench_receipts",
 ]
+
+
+def import_receipts(imports) -> QuerySet[Receipt]:
+    """The receipts the statement imports recorded (what the files brought in)."""
+    return Receipt.objects.filter(statement__statement_import__in=imports)
+
+
+def imports_with_received(imports: list) -> list:
+    """The imports, each with `received`: [{currency, amount}] of the receipts it recorded, one query."""
+    sums: dict[int, list[dict[str, Any]]] = {}
+    for row in (import_receipts([run.pk for run in imports]).order_by("statement__statement_import_id", "currency")
+                .values("statement__statement_import_id", "currency").annotate(amount=money_sum("amount"))):
+        sums.setdefault(row["statement__statement_import_id"], []).append(
+            {"currency": row["currency"], "amount": money_value(row["amount"])})
+    for run in imports:
+        run.received = sums.get(run.pk, [])
+    return imports

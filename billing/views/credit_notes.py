@@ -10,19 +10,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ledger.selectors import currency_totals
-from otc import dates, errors
+from ledger.selectors import list_totals
+from otc import errors
 from otc.actions import apply_service_errors, button_action, form_data
-from otc.aggregates import money_sum
 from otc.history import history_rows
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 from otc.money import ZERO, format_amount
 
 from .. import services
@@ -94,14 +92,8 @@ def credit_note_list(request: HttpRequest) -> HttpResponse:
                                        | Q(customer__legal_name__icontains=q) | Q(customer__display_name__icontains=q)
                                        | Q(customer__account_number__icontains=q))
     queryset = queryset.select_related("customer", "legal_entity", "invoice", "requested_by")
-    totals = currency_totals(
-        list(queryset.order_by().values("legal_entity__functional_currency", "currency")
-             .annotate(count=Count("id"), gross=money_sum("gross_total"))),
-        on=dates.today(), amount_keys=("gross",))
-    ordered, sort = CREDIT_NOTE_SORTS.order(request, queryset)
-    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/credit_note_list.html",
-                  {"filter_form": form, "page_obj": page_obj, "totals": totals, "sort": sort})
+    return sorted_page(request, CREDIT_NOTE_SORTS, queryset, "billing/credit_note_list.html", {"filter_form": form},
+                       totals=lambda rows: list_totals(rows, gross="gross_total"), page_size=PAGE_SIZE)
 
 
 CREDIT_NOTE_SORTS = sortable("billing:credit_notes", {

@@ -8,19 +8,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, Count, F, Q, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ledger.selectors import currency_totals
+from ledger.selectors import list_totals
 from otc import dates, errors
 from otc.actions import button_action, domain_error_response, require
-from otc.aggregates import MONEY_FIELD, money_sum
+from otc.aggregates import MONEY_FIELD
 from otc.history import history_rows
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 from otc.registry import registry, render_panels
 
 from .. import services
@@ -74,14 +73,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
                         default=Value(False), output_field=BooleanField()),
         balance=Case(When(status__in=(Invoice.Status.VOID, Invoice.Status.DRAFT), then=Value(Decimal(0))),
                      default=F("gross_total") - F("amount_credited") - F("amount_paid"), output_field=MONEY_FIELD))
-    totals = currency_totals(
-        list(queryset.order_by().values("legal_entity__functional_currency", "currency")
-             .annotate(count=Count("id"), gross=money_sum("gross_total"), open=money_sum("balance"))),
-        on=dates.today(), amount_keys=("gross", "open"))
-    ordered, sort = INVOICE_SORTS.order(request, queryset)
-    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/invoice_list.html",
-                  {"filter_form": form, "page_obj": page_obj, "totals": totals, "sort": sort})
+    return sorted_page(request, INVOICE_SORTS, queryset, "billing/invoice_list.html", {"filter_form": form},
+                       totals=lambda rows: list_totals(rows, gross="gross_total", open="balance"), page_size=PAGE_SIZE)
 
 
 INVOICE_SORTS = sortable("billing:invoices", {

@@ -4,16 +4,15 @@ per-row Mark uploaded / Accept / Reject / Resubmit, and the documents to upload.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers.selectors import customers_visible_to
 from otc.actions import button_action, safe_next
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from .. import services
 from ..forms import PortalFilterForm
@@ -40,12 +39,10 @@ def portal_worklist_view(request: HttpRequest) -> HttpResponse:
     rows = rows.annotate(document=Coalesce("invoice__number", "credit_note__number"),
                          gross=Coalesce("invoice__gross_total", "credit_note__gross_total"),
                          doc_currency=Coalesce("invoice__currency", "credit_note__currency"))
-    rows, sort = PORTAL_SORTS.order(request, rows)
-    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/portal_worklist.html", {
-        "filter_form": form, "page_obj": page_obj, "here_url": request.get_full_path(), "sort": sort,
+    return sorted_page(request, PORTAL_SORTS, rows, "billing/portal_worklist.html", {
+        "filter_form": form, "here_url": request.get_full_path(),
         "counts": [(value, label, counts[value]) for value, label in PortalSubmission.Status.choices],
-    })
+    }, page_size=PAGE_SIZE)
 
 
 PORTAL_SORTS = sortable("billing:portal", {

@@ -23,14 +23,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ledger.selectors import list_totals
 from otc import dates, errors
 from otc.actions import domain_error_response
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from .. import services
 from ..forms import RunStartForm
 from ..models import BillingRun, Invoice
-from ..selectors import run_documents_progress, run_draft_totals, run_issue_preview
+from ..selectors import (
+    run_documents_progress,
+    run_draft_totals,
+    run_invoices,
+    run_issue_preview,
+    runs_with_invoiced,
+)
 from ..services.run import INFO_CODES
 from ..tasks import billing_run_issue_task
 
@@ -68,10 +75,10 @@ def _run(pk: int) -> BillingRun:
 @login_required
 @permission_required("billing.view_billingrun", raise_exception=True)
 def run_list(request: HttpRequest) -> HttpResponse:
-    runs, sort = RUN_SORTS.order(request, BillingRun.objects.select_related("legal_entity", "started_by"))
-    page_obj = Paginator(runs, 50).get_page(request.GET.get("page"))
     form = RunStartForm(initial={"period": RunStartForm.default_period()})
-    return render(request, "billing/run_list.html", {"page_obj": page_obj, "start_form": form, "sort": sort})
+    return sorted_page(request, RUN_SORTS, BillingRun.objects.select_related("legal_entity", "started_by"),
+                       "billing/run_list.html", {"start_form": form}, hydrate=runs_with_invoiced,
+                       totals=lambda runs: list_totals(run_invoices(runs), gross="gross_total"))
 
 
 RUN_SORTS = sortable("billing:runs", {
@@ -150,16 +157,15 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         informational=Case(When(code__in=INFO_CODES, then=Value(True)), default=Value(False),
                            output_field=BooleanField())).order_by("informational", "id")
     page_obj = Paginator(exceptions, EXCEPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    drafts, drafts_sort = DRAFT_SORTS.order(request, Invoice.objects.filter(billing_run=run, status=Invoice.Status.DRAFT)
-                                            .select_related("customer", "legal_entity"))
-    drafts_page = Paginator(drafts, DRAFTS_PAGE_SIZE).get_page(request.GET.get("drafts_page"))
+    drafts = Invoice.objects.filter(billing_run=run, status=Invoice.Status.DRAFT).select_related("customer", "legal_entity")
     to_issue = _issuable_count(run)
     context = {**_progress_context(run, since=_issuing_since(request)), "page_obj": page_obj,
-               "drafts_page": drafts_page, "drafts_sort": drafts_sort, "draft_totals": run_draft_totals(run_id=run.pk),
+               "draft_totals": run_draft_totals(run_id=run.pk),
                "to_issue_now": to_issue,
                "can_issue": request.user.has_perm("billing.start_billing_run") and _may_issue(run) and to_issue > 0,
                "stalled": _stalled(run)}
-    return render(request, "billing/run_detail.html", context)
+    return sorted_page(request, DRAFT_SORTS, drafts, "billing/run_detail.html", context, page_size=DRAFTS_PAGE_SIZE,
+                       page_name="drafts_page")
 
 
 @login_required

@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +21,7 @@ from customers.models import Customer
 from ledger.models import Account
 from otc import errors
 from otc.actions import domain_error_response
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 from otc.models import StatusChange
 
 VIEW = "collections_app.view_placement"
@@ -32,18 +31,22 @@ PLACEMENT_SORTS = sortable("collections_app:placements", {
     "placement": ("id",), "placed_on": ("placed_on",), "customer": ("customer__legal_name",), "agency": ("agency__name",),
     "status": ("status",), "placed": ("currency", "placed"), "recovered": ("currency", "recovered"),
 }, default="-placed_on")
+AGENCY_SORTS = sortable("collections_app:placements", {
+    "entity": ("legal_entity__code", "name"), "name": ("name",), "kind": ("kind",), "contact": ("contact_name",),
+    "fee": ("fee_percent",), "fee_account": ("fee_account__code",),
+}, default="entity", table="agencies", param="agency_sort", page_param="agency_page", export_param="agency_export")
 
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def placement_list(request: HttpRequest) -> HttpResponse:
-    placements, sort = PLACEMENT_SORTS.order(request, Placement.objects.select_related("agency", "customer", "legal_entity")
-                                             .annotate(placed=Sum("items__amount_placed"), recovered=Sum("items__recovered")))
+    placements = (Placement.objects.select_related("agency", "customer", "legal_entity")
+                  .annotate(placed=Sum("items__amount_placed"), recovered=Sum("items__recovered")))
     agencies = Agency.objects.select_related("legal_entity", "fee_account").order_by("legal_entity__code", "name")
-    return render(request, "collections_app/dunning/placements.html", {
-        "page_obj": Paginator(placements, 50).get_page(request.GET.get("page")), "agencies": agencies, "sort": sort,
+    return sorted_page(request, PLACEMENT_SORTS, placements, "collections_app/dunning/placements.html", {
+        "agencies": agencies,
         "fee_accounts": Account.objects.filter(type=Account.Type.EXPENSE).select_related("legal_entity")
-        .order_by("legal_entity__code", "code")})
+        .order_by("legal_entity__code", "code")}, also={"agency_page": (AGENCY_SORTS, agencies.order_by())})
 
 
 @login_required

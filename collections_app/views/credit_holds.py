@@ -8,9 +8,8 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -20,7 +19,7 @@ from collections_app.services import credit_holds as services
 from ledger.models import LegalEntity
 from otc import errors
 from otc.actions import domain_error_response
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 
 @login_required
@@ -29,10 +28,8 @@ def credit_hold_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "active")
     status = status if status in CreditHold.Status.values else ""
     entities = LegalEntity.objects.filter(is_active=True).select_related("credit_hold_policy").order_by("code")
-    holds, sort = HOLD_SORTS.order(request, holds_list(status=status))
-    return render(request, "collections_app/dunning/holds.html", {
-        "page_obj": Paginator(holds, 50).get_page(request.GET.get("page")), "status": status,
-        "entities": entities, "sort": sort})
+    return sorted_page(request, HOLD_SORTS, holds_list(status=status), "collections_app/dunning/holds.html",
+                       {"status": status, "entities": entities})
 
 
 HOLD_SORTS = sortable("collections_app:credit_holds", {

@@ -25,7 +25,7 @@ from collections_app.services.dunning_letters import (
 from ledger.models import LegalEntity
 from otc import errors
 from otc.actions import domain_error_response
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 VIEW_RUN = "collections_app.view_dunningrun"
 RUN = "collections_app.run_dunning"
@@ -34,14 +34,14 @@ RUN = "collections_app.run_dunning"
 @login_required
 @permission_required(VIEW_RUN, raise_exception=True)
 def dunning_home(request: HttpRequest) -> HttpResponse:
-    runs, sort = DUNNING_RUN_SORTS.order(request, DunningRun.objects.select_related("legal_entity", "started_by"))
+    runs = DunningRun.objects.select_related("legal_entity", "started_by")
     policies = (LegalEntity.objects.filter(is_active=True).select_related("dunning_policy")
-                .annotate(levels=Count("dunning_policy__levels")).order_by("code"))
+                .annotate(levels=Count("dunning_policy__levels")))
     exclusions = (DunningExclusion.objects.filter(lifted_at__isnull=True)
                   .select_related("customer", "invoice", "created_by").order_by("-created_at")[:50])
-    return render(request, "collections_app/dunning/home.html", {
-        "page_obj": Paginator(runs, 25).get_page(request.GET.get("page")), "start_form": RunStartForm(),
-        "policies": policies, "exclusions": exclusions, "exclusion_form": ExclusionForm(), "sort": sort})
+    return sorted_page(request, DUNNING_RUN_SORTS, runs, "collections_app/dunning/home.html", {
+        "start_form": RunStartForm(), "exclusions": exclusions,
+        "exclusion_form": ExclusionForm()}, page_size=25, also={"policies": (POLICY_SORTS, policies)})
 
 
 DUNNING_RUN_SORTS = sortable("collections_app:dunning", {
@@ -49,6 +49,10 @@ DUNNING_RUN_SORTS = sortable("collections_app:dunning", {
     "customers": ("customers_total",), "letters": ("letters_created",), "sent": ("letters_sent",),
     "skipped": ("customers_skipped",), "started": ("started_at",),
 }, default="-started")
+POLICY_SORTS = sortable("collections_app:dunning", {
+    "entity": ("code",), "language": ("dunning_policy__language",), "levels": ("levels",),
+    "preview": ("dunning_policy__preview_required",), "max_age": ("dunning_policy__statement_max_age_days",),
+}, default="entity", table="policies", param="policy_sort", page_param="policy_page", export_param="policy_export")
 
 
 @login_required

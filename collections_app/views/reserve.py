@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -31,7 +30,7 @@ from customers.models import Customer
 from ledger.models import LegalEntity
 from otc import dates
 from otc.errors import DomainError
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 from receivables.aging.engine import entity_buckets
 
 VIEW = "collections_app.view_reserve"
@@ -57,13 +56,12 @@ def _entity(request: HttpRequest, entities) -> LegalEntity | None:
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def runs(request: HttpRequest) -> HttpResponse:
-    qs, sort = RESERVE_RUN_SORTS.order(
-        request, ReserveRun.objects.select_related("legal_entity", "prepared_by", "approved_by", "journal_entry"))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "collections_app/reserve/runs.html", {
-        "page": page, "entities": LegalEntity.objects.filter(is_active=True).order_by("code"),
-        "as_of": _last_month_end(), "can_prepare": request.user.has_perm(svc.PREPARE), "sort": sort,
-    })
+    return sorted_page(
+        request, RESERVE_RUN_SORTS,
+        ReserveRun.objects.select_related("legal_entity", "prepared_by", "approved_by", "journal_entry"),
+        "collections_app/reserve/runs.html", {
+            "entities": LegalEntity.objects.filter(is_active=True).order_by("code"),
+            "as_of": _last_month_end(), "can_prepare": request.user.has_perm(svc.PREPARE)})
 
 
 RESERVE_RUN_SORTS = sortable("collections_app:reserve_runs", {

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from customers.selectors import customers_visible_to
 from otc import dates
 from otc.errors import DomainError
 from otc.exports import sheet_append, workbook_bytes
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from .. import forms_worklist as forms
 from ..selectors.timeline import customer_timeline
@@ -73,18 +72,19 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     form = forms.WorklistFilterForm(request.GET or None)
     filters = _filters(request, form)
     rows = worklist(user=request.user, filters=filters)
-    if request.GET.get("format") == "xlsx":
-        response = HttpResponse(_xlsx(rows), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="collections-worklist-{dates.today():%Y-%m-%d}.xlsx"'
-        return response
-    sorted_rows, sort = WORKLIST_SORTS.order_rows(request, rows)
-    page = Paginator(sorted_rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "collections_app/worklist/worklist.html", {
-        "form": form, "page_obj": page, "rows": page.object_list, "buckets": BUCKETS, "filters": filters,
-        "sort": sort, "bucket_keys": [(f"bucket{i}", label) for i, label in enumerate(BUCKETS)],
+    return sorted_page(request, WORKLIST_SORTS, rows, "collections_app/worklist/worklist.html", {
+        "form": form, "buckets": BUCKETS, "filters": filters,
+        "bucket_keys": [(f"bucket{i}", label) for i, label in enumerate(BUCKETS)],
         "collectors": forms.collectors(), "can_reassign": request.user.has_perm(MANAGE),
         "currency": rows[0].currency if rows else "", "count": len(rows),
-    })
+    }, page_size=PAGE_SIZE, export=_xlsx_response)
+
+
+def _xlsx_response(rows) -> HttpResponse:
+    """The worklist's own workbook (scores, buckets and the score's explanation), in the page's order."""
+    response = HttpResponse(_xlsx(rows), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="collections-worklist-{dates.today():%Y-%m-%d}.xlsx"'
+    return response
 
 
 def _bucket(index: int):
@@ -98,7 +98,7 @@ WORKLIST_SORTS = sortable("collections_app:worklist", {
     **{f"bucket{i}": _bucket(i) for i in range(len(BUCKETS))}, "overdue": lambda r: r.overdue,
     "last_contact": lambda r: r.last_contact_at, "next_action": lambda r: r.next_action_date,
     "disputes": lambda r: r.disputed, "promises": lambda r: r.promised,
-}, default="-score")
+}, default="-score", export_param="format")
 
 
 @login_required

@@ -10,8 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,12 +33,11 @@ from collections_app.selectors.writeoffs import (
 from collections_app.services import writeoffs as services
 from customers.models import Customer
 from ledger.models import Account, LegalEntity, OpenItem
-from ledger.selectors import currency_totals
+from ledger.selectors import list_totals
 from otc import dates, errors
 from otc.actions import button_action, require
-from otc.aggregates import money_sum
 from otc.forms import bootstrap_style
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 PAGE_SIZE = 50
 VIEW = "collections_app.view_writeoff"
@@ -97,14 +94,9 @@ def writeoff_list(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     rows = write_offs_list(status=data.get("status") or "", reason=data.get("reason") or "",
                            legal_entity_id=data["legal_entity"].pk if data.get("legal_entity") else None)
-    totals = currency_totals(
-        list(rows.order_by().values("legal_entity__functional_currency", "currency")
-             .annotate(count=Count("id"), gross=money_sum("amount"), open=money_sum("recovered_amount"))),
-        on=dates.today(), amount_keys=("gross", "open"))
-    rows, sort = WRITE_OFF_SORTS.order(request, rows)
-    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "collections_app/writeoffs/list.html",
-                  {"filter_form": form, "page_obj": page_obj, "sort": sort, "totals": totals})
+    return sorted_page(request, WRITE_OFF_SORTS, rows, "collections_app/writeoffs/list.html", {"filter_form": form},
+                       totals=lambda rows: list_totals(rows, gross="amount", open="recovered_amount"),
+                       page_size=PAGE_SIZE)
 
 
 WRITE_OFF_SORTS = sortable("collections_app:writeoffs-list", {
@@ -239,12 +231,10 @@ def writeoff_attachment(request: HttpRequest, pk: int, attachment_id: int) -> Fi
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def batch_list(request: HttpRequest) -> HttpResponse:
-    batches, sort = BATCH_SORTS.order(request, batches_list())
-    page_obj = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     entities = LegalEntity.objects.filter(write_off_policy__small_balance_enabled=True).order_by("code")
-    return render(request, "collections_app/writeoffs/batches.html", {
-        "page_obj": page_obj, "entities": entities, "sort": sort,
-        "policy_entities": LegalEntity.objects.filter(is_active=True).order_by("code")})
+    return sorted_page(request, BATCH_SORTS, batches_list(), "collections_app/writeoffs/batches.html", {
+        "entities": entities, "policy_entities": LegalEntity.objects.filter(is_active=True).order_by("code")},
+        page_size=PAGE_SIZE)
 
 
 BATCH_SORTS = sortable("collections_app:writeoffs-batches", {

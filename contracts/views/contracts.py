@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from otc import errors
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from .. import services
 from ..assessment import latest_assessment
@@ -45,9 +44,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     ranked = with_latest_values(queryset).annotate(risk_rank=Case(
         *(When(highest_severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()),
         default=Value(-1), output_field=IntegerField()))
-    ordered, sort = CONTRACT_SORTS.order(request, ranked)
-    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "contracts/list.html", {"filter_form": form, "page_obj": page_obj, "sort": sort})
+    return sorted_page(request, CONTRACT_SORTS, ranked, "contracts/list.html", {"filter_form": form}, page_size=PAGE_SIZE)
 
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "high": 2, "blocking": 3}

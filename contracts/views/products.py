@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from otc import errors
 from otc.actions import apply_service_errors
 from otc.history import history_rows
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from ..forms_policy import ProductForm, ProductSearchForm
 from ..models import Product
@@ -36,9 +35,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
         active = form.cleaned_data.get("active")
         if active:
             products = products.filter(is_active=active == "yes")
-    products, sort = PRODUCT_SORTS.order(request, products)
-    page_obj = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "contracts/product_list.html", {"form": form, "page_obj": page_obj, "sort": sort})
+    return sorted_page(request, PRODUCT_SORTS, products, "contracts/product_list.html", {"form": form}, page_size=PAGE_SIZE)
 
 
 PRODUCT_SORTS = sortable("contracts:products", {

@@ -5,12 +5,10 @@ number of queries however long the queue."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from ..selectors import approved_this_month, changes_requested_queue, review_queue
 from ._shared import attach_latest_assessment
@@ -55,13 +53,10 @@ def _render(request: HttpRequest, key: str, rows: QuerySet | list) -> HttpRespon
     versions = list(rows)
     prefetch_related_objects(versions, "contract__legal_entity", "contract__customer", "contract__sales_owner")
     attach_latest_assessment(versions)
-    versions, sort = QUEUE_SORTS[key].order_rows(request, versions)
-    page_obj = Paginator(versions, PAGE_SIZE).get_page(request.GET.get("page"))
-    queue = QUEUES[key]
-    return render(request, "contracts/queue.html", {
-        "queue_key": key, "queue": queue, "queues": QUEUES, "page_obj": page_obj, "sort": sort,
+    return sorted_page(request, QUEUE_SORTS[key], versions, "contracts/queue.html", {
+        "queue_key": key, "queue": QUEUES[key], "queues": QUEUES,
         "is_reviewer": request.user.has_perm("contracts.review_contract"),
-    })
+    }, page_size=PAGE_SIZE)
 
 
 @login_required

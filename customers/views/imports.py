@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from otc import errors
+from otc.listing import sortable, sorted_page
 
 from .. import services
 from ..forms import CustomerImportForm
@@ -27,8 +28,14 @@ def customer_import(request: HttpRequest) -> HttpResponse:
             form.add_error("file", exc.message)
         else:
             return redirect("customers:import_preview", pk=result.pk)
-    recent = CustomerImport.objects.select_related("created_by").defer("content", "rows")[:10]
-    return render(request, "customers/import_upload.html", {"form": form, "recent": recent})
+    recent = CustomerImport.objects.select_related("created_by").defer("content", "rows")
+    return sorted_page(request, IMPORT_SORTS, recent, "customers/import_upload.html", {"form": form}, page_size=10)
+
+
+IMPORT_SORTS = sortable("customers:import", {
+    "upload": ("id",), "file": ("file_name",), "uploaded": ("created_at",), "by": ("created_by__username",),
+    "rows": ("total_rows",), "changes": ("changed_rows",), "errors": ("error_rows",), "status": ("status",),
+}, default="-uploaded")
 
 
 @login_required

@@ -7,12 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from customers.selectors import customers_visible_to
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from ..forms import JournalFilterForm
 from ..models import JournalEntry, OpenItem
 from ..selectors import journal_entries, journal_entry_detail
-from .common import paginate
 
 
 @login_required
@@ -27,9 +26,7 @@ def journal_list(request: HttpRequest) -> HttpResponse:
         account_id=_int(request.GET.get("account")), customer_id=_int(request.GET.get("customer")),
         period_id=_int(request.GET.get("period")),
     )
-    entries, sort = JOURNAL_SORTS.order(request, entries)
-    return render(request, "ledger/journal_list.html",
-                  {"form": form, "page_obj": paginate(request, entries), "sort": sort})
+    return sorted_page(request, JOURNAL_SORTS, entries, "ledger/journal_list.html", {"form": form})
 
 
 JOURNAL_SORTS = sortable("ledger:journal_list", {

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from otc import errors
 from otc.history import history_rows
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 from otc.models import StatusChange
 
 from ..forms import FxRateForm, PeriodReopenForm
@@ -23,7 +23,6 @@ from ..services import period_close as close_service
 from ..services import period_open as open_service
 from ..services import period_reopen as reopen_service
 from ..services.periods import open_horizon_months
-from .common import paginate
 
 LINKS = [
     ("Legal entities", "ledger:entity_list", "ledger.view_legalentity", "Entities, their charts of accounts and periods"),
@@ -52,8 +51,7 @@ def entity_list(request: HttpRequest) -> HttpResponse:
         account_count=Count("accounts", distinct=True),
         open_periods=Count("periods", filter=Q(periods__status=Period.Status.OPEN), distinct=True),
     )
-    entities, sort = ENTITY_SORTS.order(request, entities)
-    return render(request, "ledger/entity_list.html", {"page_obj": paginate(request, entities), "sort": sort})
+    return sorted_page(request, ENTITY_SORTS, entities, "ledger/entity_list.html")
 
 
 ENTITY_SORTS = sortable("ledger:entity_list", {
@@ -76,29 +74,42 @@ def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("ledger.view_account", raise_exception=True)
 def accounts(request: HttpRequest, pk: int) -> HttpResponse:
     entity = get_object_or_404(LegalEntity, pk=pk)
-    rows = Account.objects.filter(legal_entity=entity).order_by("code")
-    return render(request, "ledger/accounts.html", {"entity": entity, "page_obj": paginate(request, rows, 100)})
+    rows = Account.objects.filter(legal_entity=entity)
+    return sorted_page(request, ACCOUNT_SORTS, rows, "ledger/accounts.html", {"entity": entity}, page_size=100)
+
+
+ACCOUNT_SORTS = sortable("ledger:accounts", {
+    "code": ("code",), "name": ("name",), "type": ("type",), "role": ("role",), "active": ("is_active",),
+}, default="code")
 
 
 @login_required
 @permission_required("ledger.view_period", raise_exception=True)
 def periods(request: HttpRequest, pk: int) -> HttpResponse:
     entity = get_object_or_404(LegalEntity, pk=pk)
-    rows = Period.objects.filter(legal_entity=entity).select_related("closed_by").annotate(
-        entry_count=Count("entries")).order_by("-year", "-month")
-    page = paginate(request, rows, 24)
+    rows = Period.objects.filter(legal_entity=entity).select_related("closed_by").annotate(entry_count=Count("entries"))
+    return sorted_page(request, PERIOD_SORTS, rows, "ledger/periods.html", {
+        "entity": entity, "can_manage": request.user.has_perm("ledger.manage_periods"),
+        "reopen_form": PeriodReopenForm(), "horizon": open_horizon_months(),
+    }, page_size=24, hydrate=_with_changes)
+
+
+PERIOD_SORTS = sortable("ledger:periods", {
+    "period": ("year", "month"), "status": ("status",), "entries": ("entry_count",), "closed": ("closed_at",),
+}, default="-period")
+
+
+def _with_changes(periods: list[Period]) -> list[Period]:
+    """The periods with their status changes (one query for the page, or the export)."""
     changes = StatusChange.objects.filter(
-        content_type=ContentType.objects.get_for_model(Period), object_id__in=[p.pk for p in page.object_list],
+        content_type=ContentType.objects.get_for_model(Period), object_id__in=[p.pk for p in periods],
     ).select_related("by").order_by("-at", "-id")
     by_period: dict[int, list[StatusChange]] = {}
     for change in changes:
         by_period.setdefault(change.object_id, []).append(change)
-    for period in page.object_list:
+    for period in periods:
         period.changes = by_period.get(period.pk, [])
-    return render(request, "ledger/periods.html", {
-        "entity": entity, "page_obj": page, "can_manage": request.user.has_perm("ledger.manage_periods"),
-        "reopen_form": PeriodReopenForm(), "horizon": open_horizon_months(),
-    })
+    return periods
 
 
 @login_required
@@ -175,10 +186,7 @@ def fx_rates(request: HttpRequest) -> HttpResponse:
     pair = request.GET.get("pair", "").upper().replace("/", "")
     if len(pair) == 6:
         rows = rows.filter(from_currency=pair[:3], to_currency=pair[3:])
-    rows, sort = FX_SORTS.order(request, rows)
-    return render(request, "ledger/fx_rates.html", {
-        "page_obj": paginate(request, rows), "form": form, "can_add": can_add, "pair": pair, "sort": sort,
-    })
+    return sorted_page(request, FX_SORTS, rows, "ledger/fx_rates.html", {"form": form, "can_add": can_add, "pair": pair})
 
 
 FX_SORTS = sortable("ledger:fx_rates", {

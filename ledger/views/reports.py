@@ -7,15 +7,14 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from otc.exports import csv_writer
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from ..forms import ArFilterForm, EntityPeriodForm, TrialBalanceForm
 from ..models import LegalEntity
-from ..selectors import GL_EXPORT_HEADER, gl_export_rows
+from ..selectors import GL_EXPORT_HEADER, ar_by_customer_totals, gl_export_rows
 from ..selectors import ar_by_customer as ar_by_customer_rows
 from ..selectors import ar_reconciliation as reconciliation_rows
 from ..selectors import trial_balance as trial_balance_report
-from .common import paginate
 
 
 def _first_entity_initial(request: HttpRequest) -> dict:
@@ -85,9 +84,8 @@ def ar_by_customer(request: HttpRequest) -> HttpResponse:
     rows = ar_by_customer_rows(
         legal_entity_id=entity.id if entity else None, user=request.user, currency=filters.get("currency") or None,
     )
-    rows, sort = AR_SORTS.order(request, rows)
-    return render(request, "ledger/ar_by_customer.html",
-                  {"form": form, "page_obj": paginate(request, rows), "sort": sort})
+    return sorted_page(request, AR_SORTS, rows, "ledger/ar_by_customer.html", {"form": form},
+                       totals=ar_by_customer_totals)
 
 
 # A grouped values() list: the tie-breakers are its grouping fields (ordering by pk would split groups).

@@ -92,5 +92,25 @@ def sort_th(context, key: str, label: str, css: str = "", param: str = "sort", p
     if width:
         extra = format_html('{} style="width: {}"', extra, width)
     return format_html('<th class="{}" aria-sort="{}"{}><a class="link-body-emphasis text-decoration-none" '
-                       'href="?{}" data-sort="{}">{}{}</a></th>', css, sort,
-                       extra, query, key, label, arrow)
+                       'href="?{}" data-sort="{}" data-param="{}">{}{}</a></th>', css, sort,
+                       extra, query, key, param, label, arrow)
+
+
+@register.simple_tag(takes_context=True)
+def list_export_href(context, listing) -> str:
+    """The Excel export of a list (otc.listing.sorted_page): the current filters and sort, every page.
+    A list may name another export view (`export_url`, e.g. the customers' re-importable workbook)."""
+    params = context["request"].GET.copy()
+    params.pop(listing.page_param, None)
+    if listing.export_url:
+        from django.urls import reverse
+
+        return f"{reverse(listing.export_url)}?{params.urlencode()}" if params else reverse(listing.export_url)
+    params[listing.export_param] = "xlsx"
+    return f"?{params.urlencode()}"
+
+
+@register.filter
+def may_export(user, listing) -> bool:
+    """Whether the user may export the list (a list whose export needs its own permission)."""
+    return not listing.export_permission or user.has_perm(listing.export_permission)

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from otc.errors import DomainError
+from otc.listing import sortable, sorted_page
 from otc.models import WebhookAttempt, WebhookDelivery
 from otc.registry import registry
 
@@ -62,10 +63,16 @@ def webhooks(request: HttpRequest) -> HttpResponse:
         else:
             request.session["webhook_secret"] = {"id": subscription.pk, "secret": secret}
             return redirect("webhook_detail", pk=subscription.pk)
-    subscriptions = services.subscriptions_visible_to(user).order_by("client__name", "id")
-    return render(request, "otc/webhooks.html", {
-        "subscriptions": subscriptions, "form": form if services.clients_manageable_by(user).exists() else None,
+    subscriptions = services.subscriptions_visible_to(user).select_related("client", "owner")
+    return sorted_page(request, SUBSCRIPTION_SORTS, subscriptions, "otc/webhooks.html", {
+        "form": form if services.clients_manageable_by(user).exists() else None,
     })
+
+
+SUBSCRIPTION_SORTS = sortable("webhooks", {
+    "client": ("client__name",), "url": ("url",), "owner": ("owner__username",),
+    "state": ("-is_active", "consecutive_failures"),
+}, default="client")
 
 
 @login_required

@@ -8,11 +8,12 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from otc import dates
 from otc.errors import DomainError
+from otc.listing import sortable, sorted_page
 
 from ..models import ArReportPack
 from .exports import XLSX
@@ -24,11 +25,16 @@ VIEW_AGING = "receivables.view_aging"
 @login_required
 @permission_required(VIEW_AGING, raise_exception=True)
 def report_packs(request: HttpRequest) -> HttpResponse:
-    packs = ArReportPack.objects.defer("pdf", "xlsx").select_related("generated_by")[:36]
+    packs = ArReportPack.objects.defer("pdf", "xlsx").select_related("generated_by")
     last_month = dates.today().replace(day=1) - dt.timedelta(days=1)
-    return render(request, "receivables/aging/reports.html", {
-        "packs": packs, "last_month": last_month, "can_generate": request.user.has_perm(GENERATE),
-    })
+    return sorted_page(request, PACK_SORTS, packs, "receivables/aging/reports.html", {
+        "last_month": last_month, "can_generate": request.user.has_perm(GENERATE),
+    }, page_size=36)
+
+
+PACK_SORTS = sortable("receivables:ar_reports", {
+    "month": ("month",), "generated": ("generated_at",), "by": ("generated_by__username",), "emailed": ("emailed_at",),
+}, default="-month")
 
 
 @login_required

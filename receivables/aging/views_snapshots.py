@@ -7,7 +7,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from otc import dates
 from otc.errors import DomainError
+from otc.listing import sortable, sorted_page
 
 from ..models import AgingSnapshot, AgingSnapshotRun
 from .services import aging_snapshot_resume, aging_snapshot_start
@@ -26,13 +26,22 @@ RUN = "receivables.run_aging_snapshot"
 @login_required
 @permission_required(VIEW_AGING, raise_exception=True)
 def snapshot_runs(request: HttpRequest) -> HttpResponse:
-    runs = Paginator(AgingSnapshotRun.objects.select_related("started_by").order_by("-started_at", "-id"), 25)
     published = (AgingSnapshot.objects.filter(status=AgingSnapshot.Status.COMPLETE).select_related("legal_entity")
-                 .annotate(line_count=Count("lines")).order_by("-as_of", "legal_entity__code")[:30])
-    return render(request, "receivables/aging/snapshots.html", {
-        "page_obj": runs.get_page(request.GET.get("page")), "published": published,
-        "yesterday": dates.today() - dt.timedelta(days=1), "can_run": request.user.has_perm(RUN),
-    })
+                 .annotate(line_count=Count("lines")))
+    return sorted_page(request, SNAPSHOT_RUN_SORTS, AgingSnapshotRun.objects.select_related("started_by"),
+                       "receivables/aging/snapshots.html", {
+                           "yesterday": dates.today() - dt.timedelta(days=1), "can_run": request.user.has_perm(RUN),
+                       }, page_size=25, also={"published": (PUBLISHED_SORTS, published)})
+
+
+SNAPSHOT_RUN_SORTS = sortable("receivables:aging_snapshots", {
+    "run": ("id",), "as_of": ("as_of",), "trigger": ("trigger",), "status": ("status",), "started": ("started_at",),
+}, default="-started")
+PUBLISHED_SORTS = sortable("receivables:aging_snapshots", {
+    "as_of": ("as_of", "legal_entity__code"), "entity": ("legal_entity__code", "-as_of"), "lines": ("line_count",),
+    "frozen": ("frozen_at",),
+}, default="-as_of", table="published", param="published_sort", page_param="published_page",
+    export_param="published_export")
 
 
 @login_required

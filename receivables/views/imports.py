@@ -10,19 +10,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ledger.selectors import list_totals
 from otc import errors
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 
 from ..forms import CSV_PRESETS, StatementUploadForm
 from ..models import BankStatement, Receipt, StatementImport
 from ..parsers import detect_format, parse_statement
-from ..selectors import statement_imports
+from ..selectors import import_receipts, imports_with_received, statement_imports
 from ..services import statement_import, statement_import_start
 from ._common import IMPORT
 
@@ -135,10 +135,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
             return redirect("receivables:import_detail", pk=run.pk)
     else:
         preview = None
-    imports, sort = IMPORT_SORTS.order(request, statement_imports())
-    page_obj = Paginator(imports, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "receivables/imports.html", {
-        "form": form, "page_obj": page_obj, "presets": CSV_PRESETS, "preview": preview, "sort": sort}, status=200)
+    return sorted_page(request, IMPORT_SORTS, statement_imports(), "receivables/imports.html", {
+        "form": form, "presets": CSV_PRESETS, "preview": preview}, page_size=PAGE_SIZE, hydrate=imports_with_received,
+        totals=lambda imports: list_totals(import_receipts(imports), gross="amount"))
 
 
 IMPORT_SORTS = sortable("receivables:imports", {

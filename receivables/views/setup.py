@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from customers.selectors import customers_visible_to
 from otc import errors
 from otc.actions import apply_service_errors
+from otc.listing import sortable, sorted_page
 from otc.money import format_amount
 
 from ..forms import BankAccountForm, ManualReceiptForm
@@ -69,8 +70,14 @@ def bank_accounts(request: HttpRequest) -> HttpResponse:
             if account is not None:
                 messages.success(request, f"Bank account {account} added.")
                 return redirect("receivables:bank_accounts")
-    rows = BankAccount.objects.select_related("legal_entity", "gl_account").order_by("legal_entity__code", "name")
-    return render(request, "receivables/bank_accounts.html", {"form": form, "accounts": list(rows)})
+    rows = BankAccount.objects.select_related("legal_entity", "gl_account")
+    return sorted_page(request, BANK_ACCOUNT_SORTS, rows, "receivables/bank_accounts.html", {"form": form})
+
+
+BANK_ACCOUNT_SORTS = sortable("receivables:bank_accounts", {
+    "entity": ("legal_entity__code", "name"), "name": ("name",), "number": ("account_number",), "bic": ("bic",),
+    "bank": ("bank_name",), "currency": ("currency",), "cash_account": ("gl_account__code",), "active": ("is_active",),
+}, default="entity")
 
 
 __all__ = ["bank_accounts", "receipt_new"]

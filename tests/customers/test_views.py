@@ -63,8 +63,8 @@ def test_list_search_and_filters(client):
     searched = client.get(LIST, {"q": "acme"})
     filtered = client.get(LIST, {"status": "blocked"})
 
-    assert [c.legal_name for c in searched.context["table"].data] == ["Acme GmbH"]
-    assert [c.legal_name for c in filtered.context["table"].data] == ["Zeta SA"]
+    assert [c.legal_name for c in searched.context["page_obj"]] == ["Acme GmbH"]
+    assert [c.legal_name for c in filtered.context["page_obj"]] == ["Zeta SA"]
 
 
 def test_htmx_request_gets_the_table_partial(client):
@@ -89,9 +89,9 @@ def test_list_sorts_and_paginates(client):
     first = client.get(LIST, {"sort": "-name"})
     second = client.get(LIST, {"sort": "-name", "page": 2})
 
-    assert len(first.context["table"].page.object_list) == 50
-    assert first.context["table"].page.object_list.data[0].legal_name == "Customer 54"
-    assert len(second.context["table"].page.object_list) == 5
+    assert len(first.context["page_obj"].object_list) == 50
+    assert first.context["page_obj"].object_list[0].legal_name == "Customer 54"
+    assert len(second.context["page_obj"].object_list) == 5
 
 
 def test_sales_rep_list_shows_only_own(client):
@@ -101,7 +101,7 @@ def test_sales_rep_list_shows_only_own(client):
 
     response = client.get(LIST)
 
-    assert [c.legal_name for c in response.context["table"].data] == ["Mine AG"]
+    assert [c.legal_name for c in response.context["page_obj"]] == ["Mine AG"]
     assert "owner" not in response.context["filter"].form.fields
 
 
@@ -406,3 +406,27 @@ def test_dashboard_panels(client):
     assert 'data-panel="customers-mine"' in mine and 'data-panel="customers-attention"' not in mine
     assert 'data-panel="customers-attention"' in finance and 'data-panel="customers-mine"' not in finance
     assert "Late" in finance
+
+
+def test_export_keeps_the_list_order_even_by_a_registered_column(client):
+    login(client, "Finance Manager")
+    CustomerFactory(legal_name="Acme GmbH", account_number="C300001")
+    CustomerFactory(legal_name="Zeta SA", account_number="C300002")
+
+    by_name = client.get(reverse("customers:export"), {"sort": "-name"})
+    by_balance = client.get(reverse("customers:export"), {"sort": "-balance"})  # the ledger's column
+
+    names = [row[1] for row in load_workbook(io.BytesIO(by_name.content)).active.iter_rows(min_row=2, values_only=True)]
+    assert names == ["Zeta SA", "Acme GmbH"]
+    assert by_balance.status_code == 200
+
+
+def test_the_list_footer_links_to_the_reimportable_export_only_for_who_may_export(client):
+    login(client, "Finance Manager")
+    CustomerFactory(legal_name="Acme GmbH")
+    assert 'data-testid="list-export" href="/customers/export.xlsx?sort=-name"' in client.get(
+        LIST, {"sort": "-name"}).content.decode()
+    rep = login(client, "Sales Rep")
+    CustomerFactory(legal_name="Mine AG", sales_owner=rep)
+    page = client.get(LIST).content.decode()
+    assert "Mine AG" in page and 'data-testid="list-export"' not in page

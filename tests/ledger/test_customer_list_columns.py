@@ -24,7 +24,9 @@ TWO = [{"description": "Platform", "quantity": D("2"), "unit_price": D("1000.00"
 
 def _rows(client, **params) -> list[dict[str, str]]:
     page = html.fromstring(client.get(reverse("customers:list"), params).content.decode())
-    heads = [" ".join(th.text_content().split()) for th in page.xpath("//table[@id='customers-table']/thead//th")]
+    # the header text without the sort arrow (the list marks its sorted column, the default too)
+    heads = [" ".join(th.text_content().replace("▲", "").replace("▼", "").split())
+             for th in page.xpath("//table[@id='customers-table']/thead//th")]
     return [dict(zip(heads, (" ".join(td.text_content().split()) for td in tr.xpath("./td")), strict=False))
             for tr in page.xpath("//table[@id='customers-table']/tbody/tr")]
 
