@@ -47,7 +47,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from bench.foundation import ensure_database  # noqa: E402
+from bench.foundation import ensure_database, fresh_database  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from demo.ledger import seed_entities, seed_fx_rates  # noqa: E402
 from demo.users import seed_users  # noqa: E402
@@ -75,22 +75,6 @@ def timed(label: str, fn):
     seconds = time.perf_counter() - start
     print(f"{label:<66} {seconds:8.3f} s   {load()}", flush=True)
     return result, seconds
-
-
-def _fresh_database() -> None:
-    """Drop and create the bench database: a flush cannot empty it (posted entries and issued
-    documents refuse TRUNCATE through their immutability triggers)."""
-    import psycopg2
-
-    settings = connection.settings_dict
-    connection.close()
-    admin = psycopg2.connect(dbname="postgres", user=settings["USER"], host=settings["HOST"],
-                             port=settings["PORT"] or 5432)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{settings["NAME"]}"')
-        cursor.execute(f'CREATE DATABASE "{settings["NAME"]}"')
-    admin.close()
 
 
 def samples(fn, runs: int) -> list[float]:
@@ -198,7 +182,7 @@ def main() -> None:
     args = parser.parse_args()
     dates.today = lambda: TODAY  # the bench's "today", as the tests pin it
     if not args.no_setup and args.only in (None, "setup"):
-        _fresh_database()
+        fresh_database()
         call_command("migrate", verbosity=0)
         timed(f"set-up: {args.items:,} open items, {args.customers:,} customers, 3 entities (SQL)",
               lambda: setup(args.items, args.customers))
@@ -301,10 +285,10 @@ def measure_page(args) -> None:
 def _clear_cache() -> None:
     from django.core.cache import cache
 
-    from receivables.aging import engine
+    from receivables.aging.cache import recent_reports_clear
 
     cache.clear()
-    engine.recent_reports_clear()
+    recent_reports_clear()
 
 
 def measure_snapshot(args) -> None:

@@ -37,6 +37,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.foundation import fresh_database  # noqa: E402
 from collections_app.models import DunningExclusion, DunningLetter, DunningLetterItem, DunningSkip  # noqa: E402
 from collections_app.services import dunning as dunning_services  # noqa: E402
 from customers.models import Customer  # noqa: E402
@@ -109,22 +110,6 @@ def setup(items: int, customers: int) -> int:
     return entity.pk
 
 
-def _fresh_database() -> None:
-    """Drop and create the bench database (flush cannot empty the billing tables, which refuse
-    TRUNCATE: issued documents are immutable)."""
-    import psycopg2
-
-    settings = connection.settings_dict
-    connection.close()
-    admin = psycopg2.connect(dbname="postgres", user=settings["USER"], host=settings["HOST"],
-                             port=settings["PORT"] or 5432)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{settings["NAME"]}"')
-        cursor.execute(f'CREATE DATABASE "{settings["NAME"]}"')
-    admin.close()
-
-
 def _work(run_id: int, ids: list[int]) -> int:
     dunning_services.dunning_letters_queue = lambda letter_ids: None  # PDFs and e-mails (documents queue) excluded
     return dunning_services.dunning_run_chunk(run_id=run_id, customer_ids=ids)
@@ -159,7 +144,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="worker processes taking the chunk tasks")
     args = parser.parse_args()
     dates.today = lambda: TODAY
-    _fresh_database()
+    fresh_database()
     call_command("migrate", verbosity=0)
     entity_id, _ = timed(f"set-up: {args.items:,} open items, {args.customers:,} customers (SQL)",
                          lambda: setup(args.items, args.customers))

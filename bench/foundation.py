@@ -59,6 +59,22 @@ def ensure_database() -> None:
     admin.close()
 
 
+def fresh_database() -> None:
+    """Drop and create the bench database: a flush cannot empty it (posted entries and issued
+    documents refuse TRUNCATE through their immutability triggers)."""
+    import psycopg2
+
+    settings = connection.settings_dict
+    connection.close()
+    admin = psycopg2.connect(dbname="postgres", user=settings["USER"], host=settings["HOST"],
+                             port=settings["PORT"] or 5432)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{settings["NAME"]}"')
+        cursor.execute(f'CREATE DATABASE "{settings["NAME"]}"')
+    admin.close()
+
+
 def timed(label: str, fn, count: int | None = None):
     start = time.perf_counter()
     result = fn()

@@ -17,9 +17,9 @@ from ledger.models import LegalEntity
 from otc.actions import place_field_messages
 from otc.dates import validate_business_date
 from otc.errors import InvalidAmount
-from otc.forms import BootstrapMixin
+from otc.forms import BootstrapMixin, parse_decimal
 from otc.models import User
-from otc.money import parse_amount, validate_currency
+from otc.money import validate_currency
 
 from .models import Contract, ContractLine, ContractVersion, Product
 
@@ -35,25 +35,6 @@ LINE_FIELDS = (
 def _decimal_field(label: str, help_text: str = "", required: bool = False, initial: str = "") -> forms.CharField:
     return forms.CharField(label=label, required=required, help_text=help_text, initial=initial,
                            widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "text-end"}))
-
-
-def _parse(form: forms.Form, name: str, *, currency: str | None = None, percent: bool = False,
-           default: Decimal | None = Decimal(0)) -> Decimal | None:
-    text = (form.cleaned_data.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        value = parse_amount(text, currency)
-    except InvalidAmount as exc:
-        form.add_error(name, exc.message)
-        return None
-    if value < 0:
-        form.add_error(name, "Enter zero or more.")
-        return None
-    if percent and value > HUNDRED:
-        form.add_error(name, "A percentage is at most 100.")
-        return None
-    return value
 
 
 def _valid_currency(text: str | None) -> str | None:
@@ -150,7 +131,7 @@ class ContractForm(BootstrapMixin, forms.Form):
         cleaned = super().clean()
         for name in ("discount_percent", "prepayment_percent", "late_fee_percent"):
             if name in cleaned:
-                cleaned[name] = _parse(self, name, percent=True)
+                cleaned[name] = parse_decimal(self, name, percent=True, default=Decimal(0))
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "The end date is before the start date.")
@@ -216,12 +197,13 @@ class LineForm(BootstrapMixin, forms.Form):
         if cleaned.get("DELETE"):
             return cleaned
         if "quantity" in cleaned:
-            cleaned["quantity"] = _parse(self, "quantity", default=None)
+            cleaned["quantity"] = parse_decimal(self, "quantity", default=None)
         for name in ("unit_price", "minimum_commitment"):
             if name in cleaned:
-                cleaned[name] = _parse(self, name, currency=self.currency, default=None if name == "unit_price" else Decimal(0))
+                cleaned[name] = parse_decimal(self, name, currency=self.currency,
+                                             default=None if name == "unit_price" else Decimal(0))
         if "discount_percent" in cleaned:
-            cleaned["discount_percent"] = _parse(self, "discount_percent", percent=True)
+            cleaned["discount_percent"] = parse_decimal(self, "discount_percent", percent=True, default=Decimal(0))
         kind = cleaned.get("kind")
         if kind == ContractLine.Kind.MILESTONE and not cleaned.get("milestone_date"):
             self.add_error("milestone_date", "A milestone needs its date.")

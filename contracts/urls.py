@@ -10,7 +10,7 @@ app_name = "contracts"
 urlpatterns = [
     # contracts and the review page
     path("", views.contract_list, name="list"),
-    path("new/", views.contract_create, name="create"),
+    path("new/", views.contract_create_view, name="create"),
     path("<int:pk>/", views.contract_detail, name="detail"),
     path("<int:pk>/edit/", views.contract_edit, name="edit"),
     path("<int:pk>/versions/<int:version_id>/signed.pdf", views.contract_document, name="document"),

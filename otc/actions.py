@@ -59,6 +59,21 @@ def button_action(request: HttpRequest, *, permission: str, back: str, act: Call
     return redirect(back)
 
 
+def service_on_form(form: forms.Form, act: Callable[[], Any]) -> Any | None:
+    """A form's one service call: a ValidationFailed goes on the form (each field its own messages,
+    `apply_service_errors(field_messages=True)`) and None comes back; NotFound answers 404, a
+    PermissionDenied (of any kind) 403. Otherwise the service's result."""
+    try:
+        return act()
+    except errors.ValidationFailed as exc:
+        apply_service_errors(form, exc, field_messages=True)
+    except errors.NotFound as exc:
+        raise Http404(exc.message) from exc
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+    return None
+
+
 def form_data(form: forms.Form) -> dict[str, Any]:
     """The form's cleaned data, or its first error as a refusal (ValidationFailed) that
     `button_action` shows: an over-long optional note is refused with its limit, never dropped."""

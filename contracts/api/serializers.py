@@ -32,7 +32,24 @@ class LineInputSerializer(InputSerializer):
     end_date = serializers.DateField(required=False, allow_null=True)
 
 
-class ContractInputSerializer(InputSerializer):
+class VersionTermsInput(InputSerializer):
+    """The terms a new contract and an amendment both send (all optional)."""
+
+    end_date = serializers.DateField(required=False, allow_null=True)
+    auto_renew = serializers.BooleanField(required=False)
+    renewal_notice_days = serializers.IntegerField(required=False, min_value=0)
+    billing_frequency = serializers.ChoiceField(choices=ContractVersion.Frequency.choices, required=False)
+    billing_timing = serializers.ChoiceField(choices=ContractVersion.Timing.choices, required=False)
+    payment_terms_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    discount_percent = AmountField(required=False)
+    po_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    late_fee_percent = AmountField(required=False)
+    prepayment_percent = AmountField(required=False)
+    free_periods = serializers.IntegerField(required=False, min_value=0)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class ContractInputSerializer(VersionTermsInput):
     """A contract with its version terms and lines. The customer by `customer_id` or by its CRM
     id (`customer_crm_id`); the legal entity by its code (`legal_entity`); the sales owner by
     e-mail (`sales_owner`); products by `product_id` or `product_sku`. `legal_entity_id` and
@@ -53,18 +70,6 @@ class ContractInputSerializer(InputSerializer):
     crm_opportunity_id = serializers.CharField(required=False, max_length=64, allow_null=True)
     currency = serializers.CharField(max_length=3)
     start_date = serializers.DateField()
-    end_date = serializers.DateField(required=False, allow_null=True)
-    auto_renew = serializers.BooleanField(required=False)
-    renewal_notice_days = serializers.IntegerField(required=False, min_value=0)
-    billing_frequency = serializers.ChoiceField(choices=ContractVersion.Frequency.choices, required=False)
-    billing_timing = serializers.ChoiceField(choices=ContractVersion.Timing.choices, required=False)
-    payment_terms_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    discount_percent = AmountField(required=False)
-    po_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
-    late_fee_percent = AmountField(required=False)
-    prepayment_percent = AmountField(required=False)
-    free_periods = serializers.IntegerField(required=False, min_value=0)
-    notes = serializers.CharField(required=False, allow_blank=True)
     lines = LineInputSerializer(many=True)
 
 
@@ -72,24 +77,12 @@ class ContractUpsertSerializer(ContractInputSerializer):
     crm_opportunity_id = serializers.CharField(max_length=64)
 
 
-class AmendInputSerializer(InputSerializer):
+class AmendInputSerializer(VersionTermsInput):
     """An amendment of an active contract: from when, and what changes. Terms left out and lines
     left out (no `lines`) stay as in the version in force; `lines` replaces all lines (send each
     line's `line_key` to keep its identity)."""
 
     effective_date = serializers.DateField(help_text="From when the amended terms apply")
-    end_date = serializers.DateField(required=False, allow_null=True)
-    auto_renew = serializers.BooleanField(required=False)
-    renewal_notice_days = serializers.IntegerField(required=False, min_value=0)
-    billing_frequency = serializers.ChoiceField(choices=ContractVersion.Frequency.choices, required=False)
-    billing_timing = serializers.ChoiceField(choices=ContractVersion.Timing.choices, required=False)
-    payment_terms_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    discount_percent = AmountField(required=False)
-    po_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
-    late_fee_percent = AmountField(required=False)
-    prepayment_percent = AmountField(required=False)
-    free_periods = serializers.IntegerField(required=False, min_value=0)
-    notes = serializers.CharField(required=False, allow_blank=True)
     lines = LineInputSerializer(many=True, required=False)
 
 

@@ -12,6 +12,7 @@ from django.db import models
 from otc.errors import InvalidAmount, NotFound, PermissionDenied
 from otc.models import User
 from otc.money import check_plausible, check_plausible_quantity, parse_amount
+from otc.services import ensure_transition, record_status_change
 from otc.validation import Errors, input_name
 
 from ..models import Contract, ContractLine, ContractVersion
@@ -157,3 +158,32 @@ def allowed_names(model: type[models.Model], names: tuple[str, ...]) -> set[str]
 
 
 LINE_INPUT = allowed_names(ContractLine, LINE_FIELDS) | {"line_key", "position"}
+
+
+# --- status moves (the workflow and the lifecycle) ----------------------------------------------
+
+def status_set(obj: Contract | ContractVersion, to: str, *, by: User | None, note: str = "",
+               extra: list[str] | None = None) -> None:
+    """Move a version (or contract) to `to` within its TRANSITIONS map, save with the `extra`
+    fields, and record the status-change row (a stay in the same state, where the map allows it,
+    is recorded too: a level's approval of a version that stays in review)."""
+    ensure_transition(obj, to=to)
+    before = obj.status
+    obj.status = to
+    obj._history_user = by
+    obj.save(update_fields=["status", "updated_at", *(extra or [])])
+    record_status_change(obj, by=by, from_state=before, note=note)
+
+
+def set_contract_status(contract: Contract, to: str, *, by: User | None, note: str = "",
+                        extra: list[str] | None = None) -> None:
+    """Set the contract's own status (it follows its versions); saved only when something changes,
+    the status-change row only when the status does."""
+    if contract.status == to and not extra:
+        return
+    before = contract.status
+    contract.status = to
+    contract._history_user = by
+    contract.save(update_fields=["status", "updated_at", *(extra or [])])
+    if before != to:
+        record_status_change(contract, by=by, from_state=before, note=note)

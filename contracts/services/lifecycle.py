@@ -12,12 +12,20 @@ from django.db import transaction
 from otc import dates
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import StatusChange, User
-from otc.services import ensure_transition, record_status_change
+from otc.services import record_status_change
 
 from ..assessment import contract_assess
 from ..models import Contract, ContractLine, ContractVersion
 from ..values import add_months, months_between
-from .common import OPEN_STATES, ensure_access, lock_contract, lock_version, lock_versions
+from .common import (
+    OPEN_STATES,
+    ensure_access,
+    lock_contract,
+    lock_version,
+    lock_versions,
+    set_contract_status,
+    status_set,
+)
 from .drafts import amendment_date_errors
 from .events import emit
 
@@ -32,24 +40,6 @@ COPIED_LINE_FIELDS = (
 )
 
 
-def _move(obj, to: str, *, by: User | None, note: str = "", extra: list[str] | None = None) -> None:
-    ensure_transition(obj, to=to)
-    before = obj.status
-    obj.status = to
-    obj._history_user = by
-    obj.save(update_fields=["status", "updated_at", *(extra or [])])
-    record_status_change(obj, by=by, from_state=before, note=note)
-
-
-def _contract_status(contract: Contract, to: str, *, by: User | None, note: str = "", extra: list[str] | None = None):
-    before = contract.status
-    contract.status = to
-    contract._history_user = by
-    contract.save(update_fields=["status", "updated_at", *(extra or [])])
-    if before != to:
-        record_status_change(contract, by=by, from_state=before, note=note)
-
-
 def activate_version(version: ContractVersion, *, by: User | None) -> None:
     """Put an approved (locked) version in force: an amendment supersedes the version it amends
     from its effective date. The contract points at the version in force."""
@@ -57,11 +47,11 @@ def activate_version(version: ContractVersion, *, by: User | None) -> None:
     if version.amends_id:
         amended = lock_versions([version.amends_id])[0]
         if amended.status in ("active", "approved"):
-            _move(amended, ContractVersion.Status.SUPERSEDED, by=by,
+            status_set(amended, ContractVersion.Status.SUPERSEDED, by=by,
                   note=f"superseded by v{version.version} from {version.effective_date:%Y-%m-%d}")
-    _move(version, ContractVersion.Status.ACTIVE, by=by, note=f"in force from {version.effective_date:%Y-%m-%d}")
+    status_set(version, ContractVersion.Status.ACTIVE, by=by, note=f"in force from {version.effective_date:%Y-%m-%d}")
     contract.current_version = version
-    _contract_status(contract, Contract.Status.ACTIVE, by=by, note=f"v{version.version} in force",
+    set_contract_status(contract, Contract.Status.ACTIVE, by=by, note=f"v{version.version} in force",
                      extra=["current_version"])
     emit("contract.activated", version)
 
@@ -124,8 +114,8 @@ def contracts_expire_due(*, today: dt.date | None = None) -> int:
                                      note=f"auto-renewed for {months} months")
             emit("contract.renewed", version, end_date=version.end_date.isoformat())
         else:
-            _move(version, ContractVersion.Status.EXPIRED, by=None, note=f"ended {version.end_date:%Y-%m-%d}")
-            _contract_status(contract, Contract.Status.EXPIRED, by=None, note=f"ended {version.end_date:%Y-%m-%d}")
+            status_set(version, ContractVersion.Status.EXPIRED, by=None, note=f"ended {version.end_date:%Y-%m-%d}")
+            set_contract_status(contract, Contract.Status.EXPIRED, by=None, note=f"ended {version.end_date:%Y-%m-%d}")
             emit("contract.expired", version)
         count += 1
     return count
@@ -151,14 +141,14 @@ def contract_terminate(*, contract_id: int, by: User, on: dt.date, reason: str) 
         end = f" to {version.end_date:%Y-%m-%d}" if version.end_date else ""
         raise ValidationFailed(f"The termination date must fall within the term ({version.start_date:%Y-%m-%d}{end}).",
                                fields={"on": ["Outside the contract's term."]})
-    _move(version, ContractVersion.Status.TERMINATED, by=by, note=reason)
+    status_set(version, ContractVersion.Status.TERMINATED, by=by, note=reason)
     pending = list(ContractVersion.objects.filter(contract=contract, status=ContractVersion.Status.APPROVED)
                    .exclude(pk=version.pk).order_by("pk").select_for_update(of=("self",)))
     for amendment in pending:  # an approved amendment not yet in force never takes effect
         amendment.contract = contract
-        _move(amendment, ContractVersion.Status.TERMINATED, by=by, note=f"contract terminated: {reason}")
+        status_set(amendment, ContractVersion.Status.TERMINATED, by=by, note=f"contract terminated: {reason}")
     contract.terminated_on, contract.termination_reason = on, reason
-    _contract_status(contract, Contract.Status.TERMINATED, by=by, note=reason,
+    set_contract_status(contract, Contract.Status.TERMINATED, by=by, note=reason,
                      extra=["terminated_on", "termination_reason"])
     emit("contract.terminated", version, terminated_on=on.isoformat(), reason=reason)
     return contract

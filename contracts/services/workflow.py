@@ -21,7 +21,7 @@ from otc.errors import (
 )
 from otc.models import User
 from otc.money import Money
-from otc.services import approval_limit, ensure_transition, record_status_change
+from otc.services import approval_limit, ensure_transition
 
 from .. import tasks
 from ..assessment import contract_assess
@@ -34,32 +34,11 @@ from ..selectors import (
     next_level,
     role_rank,
 )
-from .common import ensure_access, lock_version
+from .common import ensure_access, lock_version, set_contract_status, status_set
 from .events import emit
 from .lifecycle import activate_version
 
 DECISIONS = {c.value for c in Approval.Decision}
-
-
-def _move(version: ContractVersion, to: str, *, by: User | None, note: str = "", extra: list[str] | None = None) -> None:
-    ensure_transition(version, to=to)
-    before = version.status
-    version.status = to
-    version._history_user = by
-    version.save(update_fields=["status", "updated_at", *(extra or [])])
-    record_status_change(version, by=by, from_state=before, note=note)
-
-
-def set_contract_status(contract: Contract, to: str, *, by: User | None, note: str = "",
-                        extra: list[str] | None = None) -> None:
-    if contract.status == to and not extra:
-        return
-    before = contract.status
-    contract.status = to
-    contract._history_user = by
-    contract.save(update_fields=["status", "updated_at", *(extra or [])])
-    if before != to:
-        record_status_change(contract, by=by, from_state=before, note=note)
 
 
 def _ensure_contract_open(version: ContractVersion) -> None:
@@ -82,7 +61,7 @@ def contract_submit(*, version_id: int, by: User) -> ContractVersion:
                                fields={"lines": ["A contract needs at least one line."]})
     assessment = contract_assess(version_id=version.id)
     version.submitted_by, version.submitted_at, version.decided_at = by, dates.now(), None
-    _move(version, ContractVersion.Status.SUBMITTED, by=by, extra=["submitted_by", "submitted_at", "decided_at"])
+    status_set(version, ContractVersion.Status.SUBMITTED, by=by, extra=["submitted_by", "submitted_at", "decided_at"])
     if version.version == 1:
         set_contract_status(version.contract, Contract.Status.IN_REVIEW, by=by, note=f"v{version.version} submitted")
     emit("contract.submitted", version, required_levels=assessment.required_levels,
@@ -150,12 +129,12 @@ def contract_decide(*, version_id: int, by: User, decision: str, comment: str = 
 
     Approval.objects.create(version=version, level=level, approver=by, decision=decision, comment=comment)
     if version.status == ContractVersion.Status.SUBMITTED:
-        _move(version, ContractVersion.Status.IN_REVIEW, by=by, note=f"level {level} {decision}")
+        status_set(version, ContractVersion.Status.IN_REVIEW, by=by, note=f"level {level} {decision}")
     now = dates.now()
     if decision == Approval.Decision.APPROVED:
         if level == required:
             version.decided_at = now
-            _move(version, ContractVersion.Status.APPROVED, by=by, note=f"level {level} approved",
+            status_set(version, ContractVersion.Status.APPROVED, by=by, note=f"level {level} approved",
                   extra=["decided_at"])
             if version.version == 1:
                 set_contract_status(contract, Contract.Status.APPROVED, by=by, note="approved")
@@ -164,14 +143,14 @@ def contract_decide(*, version_id: int, by: User, decision: str, comment: str = 
                 activate_version(version, by=by)
     elif decision == Approval.Decision.REJECTED:
         version.decided_at = now
-        _move(version, ContractVersion.Status.REJECTED, by=by, note=comment, extra=["decided_at"])
+        status_set(version, ContractVersion.Status.REJECTED, by=by, note=comment, extra=["decided_at"])
         if version.version == 1:
             set_contract_status(contract, Contract.Status.REJECTED, by=by, note="rejected")
         emit("contract.rejected", version, level=level, comment=comment)
     else:
         version.decided_at = now
         live_approvals(version).update(voided_at=now)
-        _move(version, ContractVersion.Status.CHANGES_REQUESTED, by=by, note=comment, extra=["decided_at"])
+        status_set(version, ContractVersion.Status.CHANGES_REQUESTED, by=by, note=comment, extra=["decided_at"])
         if version.version == 1:
             set_contract_status(contract, Contract.Status.DRAFT, by=by, note="changes requested")
         emit("contract.changes_requested", version, level=level, comment=comment)

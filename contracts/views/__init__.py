@@ -4,7 +4,7 @@ Visibility: a contract the user may not see (another sales rep's) answers 404, n
 that its existence is not revealed. A user who can see a contract but lacks the permission to
 act on it gets 403."""
 
-from .contracts import contract_create, contract_document, contract_edit, contract_list
+from .contracts import contract_create_view, contract_document, contract_edit, contract_list
 from .queues import queue_approved, queue_changes, queue_review
 from .review import (
     contract_amend_view,
@@ -17,7 +17,7 @@ from .review import (
 )
 
 __all__ = [
-    "contract_amend_view", "contract_comment_view", "contract_create", "contract_decide_view", "contract_detail",
+    "contract_amend_view", "contract_comment_view", "contract_create_view", "contract_decide_view", "contract_detail",
     "contract_document", "contract_edit", "contract_list", "contract_override_view", "contract_submit_view",
     "contract_terminate_view", "queue_approved", "queue_changes", "queue_review",
 ]

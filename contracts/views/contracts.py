@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -17,7 +20,7 @@ from otc.listing import sortable, sorted_page
 from .. import services
 from ..assessment import latest_assessment
 from ..forms import ContractFilterForm, ContractForm, apply_contract_errors, line_formset
-from ..models import ContractVersion
+from ..models import Contract, ContractVersion
 from ..selectors import contracts_visible_to
 from ._shared import visible_contract, visible_version, with_latest_values
 
@@ -79,10 +82,29 @@ def _attach_signed_document(version_id: int | None, upload, *, by) -> None:
     services.contract_document_attach(version_id=version_id, upload=None if upload is False else upload, by=by)
 
 
+T = TypeVar("T")
+
+
+def _saved(form: ContractForm, formset: Any, save: Callable[[], T]) -> T | None:
+    """Run the save; a refusal goes on the form and its lines (None back), a plain permission
+    refusal answers 403."""
+    try:
+        return save()
+    except errors.ValidationFailed as exc:
+        apply_contract_errors(form, exc.fields, formset=formset)
+        if not exc.fields:
+            form.add_error(None, exc.message)
+    except errors.PermissionDenied as exc:
+        raise PermissionDenied(exc.message) from exc
+    except errors.DomainError as exc:
+        form.add_error(None, exc.message)
+    return None
+
+
 @login_required
 @permission_required("contracts.add_contract", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def contract_create(request: HttpRequest) -> HttpResponse:
+def contract_create_view(request: HttpRequest) -> HttpResponse:
     """A new contract as a draft: header and lines; the assessment runs on save."""
     post = request.POST if request.method == "POST" else None
     form = ContractForm(post, request.FILES or None, user=request.user,
@@ -90,19 +112,14 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     formset = line_formset(post, currency=(post or {}).get("currency"))
     if post is not None:
         if form.is_valid() & formset.is_valid():
-            try:
+            def create() -> Contract:
                 contract = services.contract_create(data=form.service_data(), lines=formset.service_data(),
                                                     by=request.user)
                 _attach_signed_document(contract.current_version_id, form.signed_upload(), by=request.user)
-            except errors.ValidationFailed as exc:
-                apply_contract_errors(form, exc.fields, formset=formset)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
-            except errors.PermissionDenied as exc:
-                raise PermissionDenied(exc.message)
-            except errors.DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
+                return contract
+
+            contract = _saved(form, formset, create)
+            if contract is not None:
                 messages.success(request, f"Contract {contract.number} saved as a draft.")
                 return _save_response(request, contract)
         form.mark_invalid()
@@ -130,19 +147,13 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
                            lines=None if post is not None else lines, extra=0 if lines else 1)
     if post is not None:
         if form.is_valid() & formset.is_valid():
-            try:
-                services.contract_version_update(version_id=version.pk, data=form.service_data(),
-                                                 lines=formset.service_data(), by=request.user)
+            def update() -> ContractVersion:
+                updated = services.contract_version_update(version_id=version.pk, data=form.service_data(),
+                                                           lines=formset.service_data(), by=request.user)
                 _attach_signed_document(version.pk, form.signed_upload(), by=request.user)
-            except errors.ValidationFailed as exc:
-                apply_contract_errors(form, exc.fields, formset=formset)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
-            except errors.PermissionDenied as exc:
-                raise PermissionDenied(exc.message)
-            except errors.DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
+                return updated
+
+            if _saved(form, formset, update) is not None:
                 messages.success(request, f"Contract {contract.number} version {version.version} saved.")
                 return _save_response(request, contract)
         form.mark_invalid()

@@ -9,14 +9,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ledger.models import LegalEntity
-from otc import errors
-from otc.actions import apply_service_errors
+from otc.actions import service_on_form
 from otc.history import history_rows
 
 from ..forms_policy import FinancePolicyForm
@@ -123,15 +121,8 @@ def policy_edit(request: HttpRequest, entity_pk: int) -> HttpResponse:
     form = FinancePolicyForm(request.POST or None, policy=current, currency=entity.functional_currency)
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data}
-        try:
-            finance_policy_update(legal_entity_id=entity.pk, data=data, by=request.user)
-        except errors.ValidationFailed as exc:
-            apply_service_errors(form, exc, field_messages=True)
-        except errors.NotFound as exc:
-            raise Http404(exc.message)
-        except errors.PermissionDenied as exc:
-            raise PermissionDenied(exc.message)
-        else:
+        if service_on_form(form, lambda: finance_policy_update(legal_entity_id=entity.pk, data=data,
+                                                               by=request.user)) is not None:
             messages.success(request, f"Finance policy of {entity.code} saved.")
             return redirect("contracts:policy")
     history = policy_history(policy) if policy is not None and _show_history(request) else None

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from otc import errors
-from otc.actions import apply_service_errors
+from otc.actions import service_on_form
 from otc.history import history_rows
 from otc.listing import sortable, sorted_page
 
@@ -44,18 +42,6 @@ PRODUCT_SORTS = sortable("contracts:products", {
 }, default="sku")
 
 
-def _call(form: ProductForm, action) -> Product | None:
-    try:
-        return action()
-    except errors.ValidationFailed as exc:
-        apply_service_errors(form, exc, field_messages=True)
-    except errors.NotFound as exc:
-        raise Http404(exc.message)
-    except errors.PermissionDenied as exc:
-        raise PermissionDenied(exc.message)
-    return None
-
-
 @login_required
 @permission_required("contracts.add_product", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -63,7 +49,7 @@ def product_new(request: HttpRequest) -> HttpResponse:
     form = ProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data.get("reason") or "created"
-        product = _call(form, lambda: product_create(data=form.service_data(), by=request.user, reason=reason))
+        product = service_on_form(form, lambda: product_create(data=form.service_data(), by=request.user, reason=reason))
         if product is not None:
             messages.success(request, f"Product {product.sku} added.")
             return redirect("contracts:products")
@@ -78,7 +64,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProductForm(request.POST or None, product=product)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data.get("reason") or ""
-        saved = _call(form, lambda: product_update(product_id=product.pk, data=form.service_data(), by=request.user,
+        saved = service_on_form(form, lambda: product_update(product_id=product.pk, data=form.service_data(), by=request.user,
                                                    reason=reason))
         if saved is not None:
             messages.success(request, f"Product {saved.sku} saved.")

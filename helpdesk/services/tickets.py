@@ -1,23 +1,19 @@
-"""Tickets: filing (routing, priority, round-robin), replies and notes, transitions, assignment,
-watchers, links and merges, rating, and the SLA cache rewritten from the event log."""
+"""Tickets: filing, replies and notes, transitions, assignment, watchers, links and merges,
+rating, and the SLA cache rewritten from the event log. Routing (queue, priority, round robin) is
+in `routing`, the shared lock/checks/event/attachments in `common`; both re-exported here."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import mimetypes
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 
 from billing.models import Invoice
 from contracts.models import Contract
 from customers.models import Customer
-from ledger.models import LegalEntity
 from otc import dates
 from otc.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
@@ -27,167 +23,42 @@ from receivables.models import Receipt
 
 from .. import conf, sla
 from ..models import (
-    PRIORITY_ORDER,
-    Attachment,
     BusinessCalendar,
     Category,
     Comment,
     DataChangeRequest,
     Priority,
-    Queue,
     SlaPolicy,
     Ticket,
     TicketEvent,
     TicketLink,
 )
 from ..selectors import can_see_ticket, is_agent, tickets_visible_to
+from .common import (  # noqa: F401 - re-exported: actions and mail import them from here
+    AttachmentIn,
+    check_attachment,
+    ensure_visible,
+    event,
+    lock_ticket,
+    require_agent,
+    store_attachments,
+)
+from .routing import (  # noqa: F401 - re-exported
+    BASE_PRIORITY,
+    DEFAULT_SLA,
+    ROUTES,
+    entity_for,
+    priority_for,
+    queue_ensure,
+    round_robin_agent,
+)
 
-ROUTES: dict[str, str] = {
-    Category.INVOICE_COPY: Queue.Kind.BILLING,
-    Category.BILLING_QUESTION: Queue.Kind.BILLING,
-    Category.CREDIT_REQUEST: Queue.Kind.BILLING,
-    Category.DISPUTE: Queue.Kind.COLLECTIONS,
-    Category.PAYMENT_STATUS: Queue.Kind.CASH_APPLICATION,
-    Category.PORTAL_PROBLEM: Queue.Kind.BILLING,
-    Category.DATA_CHANGE: Queue.Kind.BILLING,
-    Category.CONTRACT_QUESTION: Queue.Kind.CONTRACT_REVIEW,
-    Category.OTHER: Queue.Kind.BILLING,
-}
-BASE_PRIORITY: dict[str, str] = {
-    Category.INVOICE_COPY: Priority.LOW,
-    Category.BILLING_QUESTION: Priority.NORMAL,
-    Category.CREDIT_REQUEST: Priority.NORMAL,
-    Category.DISPUTE: Priority.HIGH,
-    Category.PAYMENT_STATUS: Priority.LOW,
-    Category.PORTAL_PROBLEM: Priority.HIGH,
-    Category.DATA_CHANGE: Priority.NORMAL,
-    Category.CONTRACT_QUESTION: Priority.NORMAL,
-    Category.OTHER: Priority.LOW,
-}
-# Business minutes (first response, resolution) a new queue starts with, per priority.
-DEFAULT_SLA: dict[str, tuple[int, int]] = {
-    Priority.URGENT: (60, 8 * 60), Priority.HIGH: (2 * 60, 16 * 60),
-    Priority.NORMAL: (4 * 60, 32 * 60), Priority.LOW: (8 * 60, 48 * 60),
-}
 # The sweep looks at tickets due within this much wall-clock time: the latest warning point (20% of
 # the longest default target, 48 business hours = 9.6 h) is at most this far ahead, weekends included.
 SWEEP_HORIZON = dt.timedelta(days=5)
 NEEDS_INVOICE = {Category.INVOICE_COPY, Category.CREDIT_REQUEST, Category.DISPUTE, Category.PAYMENT_STATUS,
                  Category.PORTAL_PROBLEM}
 NEEDS_CUSTOMER = set(Category.values) - {Category.OTHER}
-
-
-@dataclass(frozen=True)
-class AttachmentIn:
-    file_name: str
-    content: bytes
-    content_type: str = ""
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-def lock_ticket(ticket_id: int) -> Ticket:
-    ticket = Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
-    if ticket is None:
-        raise NotFound("No such ticket.")
-    return ticket
-
-
-def ensure_visible(ticket: Ticket, by: User) -> None:
-    if not can_see_ticket(by, ticket):
-        raise NotFound("No such ticket.")
-
-
-def require_agent(by: User, what: str) -> None:
-    if not is_agent(by):
-        raise PermissionDenied(f"Only help-desk agents may {what}.")
-
-
-def event(ticket: Ticket, kind: str, *, by: User | None, from_value: str = "", to_value: str = "", note: str = "",
-          at: dt.datetime | None = None) -> TicketEvent:
-    return TicketEvent.objects.create(ticket=ticket, kind=kind, by=by, from_value=from_value or "",
-                                      to_value=to_value or "", note=note, at=at or dates.now())
-
-
-def check_attachment(item: AttachmentIn) -> None:
-    """Refuse a forbidden type or an oversized file with the reason (nothing is stored)."""
-    name = (item.file_name or "").strip()
-    if not name:
-        raise ValidationFailed("An attachment has no file name.", fields={"attachments": ["name"]})
-    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    kind = (item.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream").split(";")[0].lower()
-    if extension not in conf.get("HELPDESK_ATTACHMENT_EXTENSIONS") or kind not in conf.get("HELPDESK_ATTACHMENT_TYPES"):
-        raise ValidationFailed(f"Attachment {name}: files of type {kind} ({extension or 'no extension'}) are not "
-                               "accepted.", fields={"attachments": ["type"]})
-    limit = conf.get("HELPDESK_ATTACHMENT_MAX_BYTES")
-    if len(item.content) > limit:
-        raise ValidationFailed(f"Attachment {name} is {len(item.content) / 1048576:.1f} MB; the limit is "
-                               f"{limit / 1048576:.0f} MB.", fields={"attachments": ["size"]})
-
-
-def store_attachments(ticket: Ticket, comment: Comment | None, items: list[AttachmentIn], by: User | None) -> list[Attachment]:
-    for item in items:
-        check_attachment(item)
-    stored = []
-    for item in items:
-        kind = (item.content_type or mimetypes.guess_type(item.file_name)[0] or "").split(";")[0].lower()
-        row = Attachment(ticket=ticket, comment=comment, file_name=item.file_name[:200], content_type=kind,
-                         size=len(item.content), sha256=hashlib.sha256(item.content).hexdigest(), uploaded_by=by)
-        row.file.save(item.file_name, ContentFile(item.content), save=False)
-        row.save()
-        stored.append(row)
-    return stored
-
-
-# --- routing ------------------------------------------------------------------------------------
-
-def queue_ensure(*, legal_entity: LegalEntity, kind: str) -> Queue:
-    """The entity's queue of this kind, created with the default SLA policies the first time."""
-    queue, created = Queue.objects.get_or_create(legal_entity=legal_entity, kind=kind)
-    if created:
-        SlaPolicy.objects.bulk_create([
-            SlaPolicy(queue=queue, priority=p, first_response_minutes=fr, resolution_minutes=res)
-            for p, (fr, res) in DEFAULT_SLA.items()
-        ])
-        BusinessCalendar.objects.get_or_create(legal_entity=legal_entity)
-    return queue
-
-
-def _entity_for(customer: Customer | None, invoice: Invoice | None, contract: Contract | None,
-                receipt: Receipt | None) -> LegalEntity:
-    for record in (invoice, contract, receipt):
-        if record is not None:
-            return record.legal_entity
-    if customer is not None:
-        last = Invoice.objects.filter(customer=customer).order_by("-id").select_related("legal_entity").first()
-        if last is not None:
-            return last.legal_entity
-    entity = LegalEntity.objects.filter(is_active=True).order_by("code").first()
-    if entity is None:
-        raise ValidationFailed("No legal entity is set up to receive tickets.")
-    return entity
-
-
-def priority_for(category: str, *, amount: Decimal | None, customer: Customer | None) -> str:
-    """From the category, raised one step for a large amount and one for a large customer."""
-    step = PRIORITY_ORDER.index(BASE_PRIORITY[category])
-    if amount is not None and amount >= Decimal(conf.get("HELPDESK_LARGE_AMOUNT")):
-        step += 1
-    if customer is not None and customer.credit_limit >= Decimal(conf.get("HELPDESK_LARGE_CUSTOMER_LIMIT")):
-        step += 1
-    return PRIORITY_ORDER[min(step, len(PRIORITY_ORDER) - 1)]
-
-
-def _round_robin(queue_id: int) -> User | None:
-    """The next member after the queue's cursor (members in id order), under a lock on the queue."""
-    queue = Queue.objects.select_for_update(of=("self",)).get(pk=queue_id)
-    members = list(queue.members.filter(is_active=True).order_by("id"))
-    if not members:
-        return None
-    after = [m for m in members if queue.last_assigned_id is None or m.id > queue.last_assigned_id]
-    chosen = (after or members)[0]
-    Queue.objects.filter(pk=queue_id).update(last_assigned=chosen)
-    return chosen
 
 
 # --- filing -------------------------------------------------------------------------------------
@@ -275,7 +146,7 @@ def file_ticket(*, by: User, requester: User | None, category: str, subject: str
         if amount <= 0:
             raise ValidationFailed("The amount must be positive.", fields={"amount": ["positive"]})
     weight = amount if amount is not None else (invoice.gross_total if invoice else None)
-    entity = _entity_for(customer, invoice, contract, receipt)
+    entity = entity_for(customer, invoice, contract, receipt)
     queue = queue_ensure(legal_entity=entity, kind=ROUTES[category])
     stamp = at or dates.now()
     answer = ""
@@ -301,7 +172,7 @@ def file_ticket(*, by: User, requester: User | None, category: str, subject: str
               note="The dispute record (holding the invoice out of dunning) comes with collections; until then the "
                    "ticket is worked by the Collections queue.")
     if round_robin:
-        assignee = _round_robin(queue.pk)
+        assignee = round_robin_agent(queue.pk)
         if assignee is not None:
             ticket.assignee = assignee
             ticket.save(update_fields=["assignee"])

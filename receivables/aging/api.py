@@ -12,7 +12,8 @@ from otc import dates
 from otc.api.refs import entity_param, legal_entity_id_from
 from otc.api.views import OtcAPIView
 
-from .engine import BASES, DIMENSIONS, MODES, AgingParams, aging_report_cached
+from .cache import aging_report_cached
+from .engine import BASES, DIMENSIONS, MODES, AgingParams
 from .kpis import ar_kpis
 
 SCOPE = "reports:read"

@@ -20,14 +20,14 @@ buckets, or nets them into the buckets (`net=True`).
 
 Two ways to age: `by="document"` puts each document in its own bucket; `by="customer"` puts
 a customer's whole debit balance in the bucket of its oldest overdue open document.
+
+The groupings live in `dimensions` (re-exported here: `Dimension`, `DIMENSIONS`,
+`register_dimension`); the cached reads the page and the API use in `cache`.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,9 +37,8 @@ from django.db import connection
 from django.db.models import Case, CharField, F, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from customers.models import Customer
 from customers.selectors import customers_visible_to
-from ledger.models import Account, FxRate, JournalEntry, JournalLine, LegalEntity, OpenItem
+from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem
 from ledger.services.rates import fx_rate_for
 from otc import dates
 from otc.aggregates import money_sum, money_value
@@ -48,75 +47,12 @@ from otc.models import User
 from otc.money import ZERO, quantize, validate_currency
 
 from .buckets import DEFAULT_BUCKETS, Bucket, parse_buckets
+from .dimensions import DIMENSIONS, Dimension, register_dimension  # noqa: F401 - register_dimension re-exported
 
 KINDS = ("debit", "credit", "unapplied")
 BASES = ("due", "document")
 MODES = ("document", "customer")
 _REF = {"due": "due_date", "document": "document_date"}
-
-
-# --- dimensions -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Dimension:
-    """A way to group the aging. `key(prefix)` is the SQL expression over an open item (reached
-    through `prefix`); `labels(keys)` names the keys in one query."""
-
-    name: str
-    title: str
-    key: Callable[[str], Any]
-    labels: Callable[[set], dict[Any, dict[str, Any]]]
-    # False when the grouping reads something the books stamp does not see (e.g. collections'
-    # placements): such a report is computed each time, never served from the cache nor read
-    # from a snapshot. A cacheable key must be a function of the item's customer, currency or
-    # entity: a snapshot line has only those (`key("")` is evaluated over snapshot lines).
-    cacheable: bool = True
-
-
-def _customer_labels(keys: set) -> dict[Any, dict[str, Any]]:
-    rows = Customer.objects.filter(pk__in=keys).values_list(
-        "pk", "account_number", "legal_name", "display_name", "credit_limit", "default_currency")
-    return {pk: {"label": display or name, "number": number, "customer_id": pk, "credit_limit": limit,
-                 "credit_currency": limit_currency}
-            for pk, number, name, display, limit, limit_currency in rows}
-
-
-def _user_labels(keys: set) -> dict[Any, dict[str, Any]]:
-    users = User.objects.filter(pk__in={k for k in keys if k}).values_list("pk", "first_name", "last_name", "username")
-    out: dict[Any, dict[str, Any]] = {pk: {"label": f"{first} {last}".strip() or username} for pk, first, last, username in users}
-    out[None] = {"label": "(no sales rep)"}
-    return out
-
-
-def _choice_labels(choices: dict[str, str]) -> Callable[[set], dict[Any, dict[str, Any]]]:
-    return lambda keys: {k: {"label": choices.get(k, k or "(none)")} for k in keys}
-
-
-def _country_labels(keys: set) -> dict[Any, dict[str, Any]]:
-    from otc.countries import country_choices
-
-    names = dict(country_choices())
-    return {k: {"label": f"{names.get(k, k)} ({k})"} for k in keys}
-
-
-DIMENSIONS: dict[str, Dimension] = {}
-
-
-def register_dimension(dimension: Dimension) -> None:
-    """Higher apps add groupings here in their AppConfig.ready() (collections adds "collector")."""
-    DIMENSIONS[dimension.name] = dimension
-
-
-register_dimension(Dimension("customer", "Customer", lambda p: F(f"{p}customer_id"), _customer_labels))
-register_dimension(Dimension("group", "Corporate group",
-                             lambda p: Coalesce(F(f"{p}customer__parent_id"), F(f"{p}customer_id")), _customer_labels))
-register_dimension(Dimension("country", "Country", lambda p: F(f"{p}customer__country"), _country_labels))
-register_dimension(Dimension("risk", "Risk rating", lambda p: F(f"{p}customer__risk_rating"),
-                             _choice_labels(dict(Customer.RiskRating.choices))))
-register_dimension(Dimension("sales_rep", "Sales rep", lambda p: F(f"{p}customer__sales_owner_id"), _user_labels))
-register_dimension(Dimension("currency", "Currency", lambda p: F(f"{p}currency"), lambda keys: {k: {"label": k} for k in keys}))
-register_dimension(Dimension("entity", "Legal entity", lambda p: F(f"{p}legal_entity_id"),
-                             lambda keys: {pk: {"label": str(e)} for pk, e in LegalEntity.objects.in_bulk(keys).items()}))
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -605,89 +541,3 @@ def ensure_rate(entity: LegalEntity, currency: str, as_of: dt.date) -> Decimal:
         return fx_rate_for(from_currency=currency, to_currency=entity.functional_currency, on=as_of)
     except DomainError as exc:
         raise ValidationFailed(exc.message, fields={"as_of": [exc.message]}) from exc
-
-
-# --- cached reads for the page and the API ----------------------------------------------------
-
-CACHE_SECONDS = 600
-
-
-def _books_stamp() -> tuple:
-    """Changes whenever anything the aging reads changes: a journal line (every posting, settlement
-    and reversal writes one), a customer (names, groups, reps) or a bucket policy."""
-    from django.db.models import Max
-
-    from receivables.models import AgingPolicy
-
-    return (
-        JournalLine.objects.aggregate(m=Max("pk"))["m"],
-        Customer.history.aggregate(m=Max("history_id"))["m"],
-        AgingPolicy.history.aggregate(m=Max("history_id"))["m"],
-        FxRate.objects.aggregate(m=Max("pk"))["m"],
-    )
-
-
-RECENT_REPORTS = 8  # per process: the last few reports, kept as objects (no unpickling)
-_recent: OrderedDict[str, AgingReport] = OrderedDict()
-_recent_lock = threading.Lock()
-
-
-def recent_reports_clear() -> None:
-    """Forget the per-process reports (tests: a rolled-back database hands the same ids out again)."""
-    with _recent_lock:
-        _recent.clear()
-
-
-def _copy(report: AgingReport) -> AgingReport:
-    """A copy the caller may sort and annotate (views sort rows in place) without touching the
-    kept one; rows themselves are shared and never changed after they are built."""
-    entities = []
-    for block in report.entities:
-        clone = copy.copy(block)
-        clone.rows = list(block.rows)
-        entities.append(clone)
-    return AgingReport(params=report.params, dimension=DIMENSIONS[report.params.group_by], entities=entities)
-
-
-def _shared_cache() -> Any:
-    """The shared cache (Redis in production), or None when it is the process's own memory: the
-    per-process level already keeps the report there without pickling it (about 0.5 s for a
-    5,000-row report)."""
-    from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache
-
-    cache = caches["default"]
-    return None if isinstance(cache, LocMemCache) else cache
-
-
-def aging_report_cached(*, params: AgingParams, user: User | None) -> AgingReport:
-    """`aging_report` kept per parameters, caller's scope and state of the books: any posting,
-    customer change, bucket change or new FX rate makes a new key, so a kept report is never
-    stale; the first view after a posting pays the full cost. Two levels: the last
-    `RECENT_REPORTS` reports of this process as objects (a repeated view costs the five queries
-    of the key), then the shared cache for ten minutes (pickled; other processes)."""
-    import hashlib
-
-    check_params(params)
-    if not DIMENSIONS[params.group_by].cacheable:
-        return aging_report(params=params, user=user)
-    scope = "all" if user is None or user.has_perm("customers.view_all_customers") else f"user:{user.pk}"
-    key = "aging:" + hashlib.sha256(repr((params, scope, _books_stamp())).encode()).hexdigest()
-    with _recent_lock:
-        report = _recent.get(key)
-        if report is not None:
-            _recent.move_to_end(key)
-    if report is None:
-        shared = _shared_cache()
-        report = shared.get(key) if shared is not None else None
-        if report is None:
-            report = aging_report(params=params, user=user)
-            if shared is not None:
-                report.dimension = None  # functions do not pickle; put back below
-                shared.set(key, report, CACHE_SECONDS)
-        report.dimension = DIMENSIONS[params.group_by]
-        with _recent_lock:
-            _recent[key] = report
-            while len(_recent) > RECENT_REPORTS:
-                _recent.popitem(last=False)
-    return _copy(report)

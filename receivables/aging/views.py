@@ -16,7 +16,8 @@ from otc import dates
 from otc.errors import DomainError
 
 from .buckets import DEFAULT_BUCKETS, bucket_index
-from .engine import AgingReport, aging_report_cached, entity_buckets, open_items_as_of
+from .cache import aging_report_cached
+from .engine import AgingReport, entity_buckets, open_items_as_of
 from .exports import XLSX, aging_pdf, aging_xlsx
 from .forms import AgingForm
 from .services import aging_policy_set

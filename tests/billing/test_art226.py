@@ -16,10 +16,8 @@ from billing.pdf import invoice_render_pdf
 from billing.services import credit_note_approve, credit_note_issue, credit_note_request
 from billing.services.credit_notes import credit_note_render_pdf
 from otc.models import ApprovalLimit
-from tests.billing.test_pdf import text_of
-from tests.factories.billing import de_entity, issued
+from tests.factories.billing import de_entity, issued, text_of, us_entity
 from tests.factories.customers import CustomerFactory
-from tests.factories.ledger import LegalEntityFactory
 from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -30,15 +28,6 @@ LINES = [
     {"description": "Implementation days", "quantity": D("2"), "unit_price": D("800.00"), "tax_category": "services",
      "unit": "DAY"},
 ]  # net 1,080.00 + 1,600.00 = 2,680.00
-
-
-def us_entity():
-    de_entity()  # seeds the tax codes
-    return LegalEntityFactory(
-        code="US01", legal_name="otc Inc.", address_line1="500 Howard Street", city="San Francisco", region="CA",
-        postal_code="94105", country="US", tax_id="94-1234567", functional_currency="USD", invoice_prefix="US01-INV",
-        credit_note_prefix="US01-CN", bank_name="First Republic", bank_account_name="otc Inc.",
-        bank_account_number="000123456789", bank_routing_number="121000248", bic="FRBBUS6S", iban="")
 
 
 def credit_whole(invoice):

@@ -10,7 +10,7 @@ from lxml import etree
 
 from billing.einvoice import invoice_to_cxml
 from billing.models import CreditNote
-from tests.billing.test_ubl import BUYER, issued_invoice
+from tests.factories.einvoice import BUYER, issued_invoice
 from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +154,7 @@ def test_the_shared_secret_comes_from_settings_and_only_for_users_who_post_to_po
 
 
 def test_credit_note_cxml_download(client):
-    from tests.billing.test_ubl import issued_credit_note
+    from tests.factories.einvoice import issued_credit_note
 
     note = issued_credit_note(issued_invoice())
     client.force_login(user_with_role("Billing Specialist"))

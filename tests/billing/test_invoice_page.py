@@ -15,7 +15,7 @@ from billing.services import invoice_void, invoices_issue
 from tests.factories.billing import ISSUE, de_entity, draft, issued, specialist
 from tests.factories.customers import ContactFactory, CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_statements import world  # noqa: F401 - the fixture
+from tests.factories.statements import world_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from ledger.models import JournalEntry, NumberSeries, OpenItem
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import OutboxEvent, StatusChange
-from tests.factories.billing import ISSUE, de_entity, draft, issued, specialist  # noqa: F401 - re-exported
+from tests.factories.billing import ISSUE, de_entity, draft, issued, specialist
 from tests.factories.contracts import ProductFactory
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import post_receipt

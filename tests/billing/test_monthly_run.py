@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 
 from billing.models import BillingRun, Invoice
 from billing.services import billing_run_monthly_start
-from tests.billing.test_run import MARCH, contract, run
 from tests.factories.billing import de_entity
+from tests.factories.billing_run import MARCH, contract, run
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 
 from billing.models import BillingRun, Invoice
 from billing.services import billing_run_monthly_start
-from tests.billing.test_run import MARCH, contract
 from tests.factories.billing import de_entity
+from tests.factories.billing_run import MARCH, contract
 from tests.factories.races import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from decimal import Decimal
 
 import pytest
-from pypdf import PdfReader
 
 from billing.pdf import invoice_render_pdf, invoice_store_pdf
-from tests.factories.billing import de_entity, draft, issued
+from tests.factories.billing import de_entity, draft, issued, text_of
 from tests.factories.customers import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +18,6 @@ D = Decimal
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def text_of(content: bytes) -> str:
-    reader = PdfReader(io.BytesIO(content))
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
 
 
 def test_pdf_carries_the_eu_vat_invoice_fields_and_reverse_charge_note():

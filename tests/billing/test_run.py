@@ -19,51 +19,20 @@ from billing.services import (
     billing_run_start,
 )
 from billing.tasks import billing_run_monthly
-from contracts.models import Contract, ContractLine, ContractVersion, UsageRecord
+from contracts.models import ContractLine, ContractVersion, UsageRecord
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition, PermissionDenied
 from tests.factories.billing import de_entity
+from tests.factories.billing_run import MARCH, contract, customer, invoice_of, run
 from tests.factories.contracts import (
-    ContractFactory,
     ContractLineFactory,
     ContractVersionFactory,
     ProductFactory,
 )
-from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-MARCH = dt.date(2026, 3, 1)
-VAT_ID = "DE136695976"
-
-
-def customer(**kw):
-    return CustomerFactory(**{"country": "DE", "tax_id": VAT_ID, **kw})
-
-
-def contract(entity, *, cust=None, lines=None, status="active", **version) -> Contract:
-    c = ContractFactory(customer=cust or customer(), legal_entity=entity, status=status)
-    v = ContractVersionFactory(contract=c, status=status, **version)
-    for spec in lines or [{"unit_price": D("3100.00")}]:
-        ContractLineFactory(version=v, product=spec.pop("product", None) or ProductFactory(tax_category="digital"),
-                            **spec)
-    c.current_version = v
-    c.save(update_fields=["current_version"])
-    return c
-
-
-def run(month=MARCH, capture=None, **kw) -> BillingRun:
-    with capture(execute=True):
-        started = billing_run_start(period_start=month, by=None, **kw)
-    started.refresh_from_db()
-    return started
-
-
-def invoice_of(c: Contract, month=MARCH) -> Invoice:
-    return Invoice.objects.exclude(status="void").get(contract=c, billing_period_start=month)
-
-
 # --- drafts ------------------------------------------------------------------------------------
 
 def test_run_bills_a_prorated_line_from_the_unrounded_price(django_capture_on_commit_callbacks):

@@ -28,8 +28,8 @@ from billing.services.run import billing_run_documents_check
 from ledger.models import JournalEntry, NumberSeries
 from ledger.selectors import ar_reconciliation
 from otc.errors import InvalidTransition
-from tests.billing.test_invoices import de_entity, specialist
-from tests.billing.test_run import MARCH, VAT_ID, contract, run
+from tests.factories.billing import de_entity, specialist
+from tests.factories.billing_run import MARCH, VAT_ID, contract, run
 from tests.factories.customers import ContactFactory, CustomerFactory
 
 ISSUE = dt.date(2026, 3, 31)

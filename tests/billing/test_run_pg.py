@@ -10,8 +10,8 @@ import pytest
 from billing.models import BillingException, BillingRun, Invoice, InvoiceLine
 from billing.services import billing_run_generate_chunk, billing_run_issue
 from ledger.selectors import ar_reconciliation
-from tests.billing.test_run import MARCH, contract
 from tests.factories.billing import de_entity
+from tests.factories.billing_run import MARCH, contract
 from tests.factories.races import race
 
 CONTRACTS = 12

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from collections_app.models import Activity, PromiseToPay
 from collections_app.services.portfolio import portfolio_reassign
-from tests.billing.test_invoices import de_entity
 from tests.browser.conftest import login
+from tests.factories.billing import de_entity
 from tests.factories.collections_worklist import collector, issued_for, manager
 from tests.factories.customers import ContactFactory, CustomerFactory
 

@@ -13,7 +13,7 @@ from billing.models import Invoice
 from receivables.models import Receipt
 from tests.browser.conftest import login
 from tests.factories.otc import user_with_role
-from tests.receivables.test_views import make_book
+from tests.factories.receivables_views import make_book
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 D = Decimal

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from otc.models import WebhookSubscription
 from tests.browser.conftest import login
 from tests.factories.otc import integration_client, user_with_role
-from tests.receivables.test_views import make_book, record
+from tests.factories.receivables_views import make_book, record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

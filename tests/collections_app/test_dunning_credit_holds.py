@@ -125,7 +125,7 @@ def test_billing_release_of_a_held_draft_needs_the_credit_release_limit(entity, 
     """Billing's hold handling reads the collections hold: releasing a held draft of a customer on
     credit hold extends credit and needs the credit-release limit."""
     from billing.services import invoice_hold, invoice_release
-    from tests.billing.test_invoices import draft
+    from tests.factories.billing import draft
 
     today(DAY)
     cust = customer()
@@ -160,7 +160,7 @@ def test_holds_page_lists_and_releases_and_refuses_above_the_limit(client, entit
 def test_the_billing_run_holds_the_drafts_of_a_customer_on_credit_hold(entity, django_capture_on_commit_callbacks):
     """The billing run reads collections' holds through otc.registry (no import of collections)."""
     from billing.models import BillingException
-    from tests.billing.test_run import contract, invoice_of, run
+    from tests.factories.billing_run import contract, invoice_of, run
 
     held_customer = customer("Gehalten GmbH", tax_id="DE136695976")
     credit_hold_place(legal_entity_id=entity.pk, customer_id=held_customer.pk,

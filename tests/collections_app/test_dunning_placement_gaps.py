@@ -61,8 +61,8 @@ def test_a_credit_hold_in_one_entity_holds_the_customers_drafts_there_only(djang
     from collections_app.services.credit_holds import credit_hold_place
     from contracts.assessment import customer_exposure
     from otc.registry import credit_holds
-    from tests.billing.test_art226 import us_entity
-    from tests.billing.test_run import contract, invoice_of, run
+    from tests.factories.billing import us_entity
+    from tests.factories.billing_run import contract, invoice_of, run
 
     de = eu_entity()
     us = us_entity()

@@ -15,7 +15,7 @@ from collections_app.services.portfolio import (
     portfolio_release_override,
 )
 from otc.errors import PermissionDenied, ValidationFailed
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.collections_worklist import collector, issued_for, manager
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role

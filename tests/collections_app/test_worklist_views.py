@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from collections_app.models import Activity, CollectorAssignment, PromiseToPay
 from collections_app.selectors.worklist import worklist
 from collections_app.services.portfolio import portfolio_reassign
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.collections_worklist import collector, issued_for, manager
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role

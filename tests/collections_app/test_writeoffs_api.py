@@ -61,7 +61,7 @@ def test_scopes_are_enforced_and_a_disputed_invoice_is_refused(b):
 
 
 def test_the_endpoints_are_in_the_openapi_schema(b):
-    from tests.otc.test_api_schema import fetch_schema
+    from tests.factories.api_schema import fetch_schema
 
     paths = fetch_schema()["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/write-offs/"])

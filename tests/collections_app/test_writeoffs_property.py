@@ -34,11 +34,11 @@ from ledger.services import LineSpec, journal_post
 from otc import dates
 from receivables.models import ReceiptApplication
 from receivables.services import application_reverse, bank_account_create, receipt_apply, receipt_record
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.collections_writeoffs import write_off_limits
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_receipts import issue_for
+from tests.factories.receivables import issue_for
 
 CENT = Decimal("0.01")
 ON = dt.date(2026, 6, 30)

@@ -30,7 +30,7 @@ from tests.factories.collections import DisputeFactory
 from tests.factories.collections_writeoffs import book, write_off_limits
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_receipts import issue_for
+from tests.factories.receivables import issue_for
 
 pytestmark = pytest.mark.django_db
 D = Decimal

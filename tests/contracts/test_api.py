@@ -11,36 +11,23 @@ from django.test.utils import CaptureQueriesContext
 
 from contracts import services
 from contracts.models import Contract, ContractVersion, UsageRecord
-from tests.contracts.test_workflow_support import world_fixture  # noqa: F401
+from tests.factories.contracts_api import (
+    crm_body,
+    crm_fixture,  # noqa: F401 - a fixture
+)
+from tests.factories.contracts_workflow import world_fixture  # noqa: F401
 from tests.factories.otc import integration_client
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/contracts/"
 
 
-@pytest.fixture
-def crm(api_client, world):
-    _, token = integration_client(scopes=["contracts:read", "contracts:write"])
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api_client
-
-
 def _post(client, url, body, **headers):
     return client.post(url, data=json.dumps(body), content_type="application/json", **headers)
 
 
-def _body(world, **overrides):
-    body = {
-        "customer_id": world.customer.id, "legal_entity_id": world.entity.id, "title": "Platform deal",
-        "currency": "EUR", "start_date": "2026-01-01", "end_date": "2026-12-31", "payment_terms_days": 30,
-        "lines": [{"product_sku": "PLAT", "kind": "recurring", "quantity": "2", "unit_price": "500.00"}],
-    }
-    body.update(overrides)
-    return body
-
-
 def test_create_returns_the_contract_with_terms_values_and_findings(crm, world):
-    response = _post(crm, URL, _body(world, payment_terms_days=45))
+    response = _post(crm, URL, crm_body(world, payment_terms_days=45))
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -54,7 +41,7 @@ def test_create_returns_the_contract_with_terms_values_and_findings(crm, world):
 
 
 def test_validation_error_names_the_line_field_and_writes_nothing(crm, world):
-    body = _body(world)
+    body = crm_body(world)
     body["lines"].append({"product_sku": "PLAT", "kind": "recurring", "unit_price": 12.5})
 
     response = _post(crm, URL, body)
@@ -68,7 +55,7 @@ def test_validation_error_names_the_line_field_and_writes_nothing(crm, world):
 
 
 def test_model_rule_error_names_the_line_field(crm, world):
-    body = _body(world)
+    body = crm_body(world)
     body["lines"].append({"product_sku": "PLAT", "kind": "milestone", "unit_price": "100.00"})
     body["lines"].append({"product_sku": "NOPE", "kind": "recurring", "unit_price": "1.00"})
 
@@ -85,7 +72,7 @@ def test_model_rule_error_names_the_line_field(crm, world):
 def test_upsert_by_crm_ids_creates_then_updates_then_refuses_once_submitted(crm, world):
     world.customer.external_crm_id = "ACC-1"
     world.customer.save(update_fields=["external_crm_id"])
-    body = _body(world, crm_opportunity_id="OPP-1", customer_crm_id="ACC-1")
+    body = crm_body(world, crm_opportunity_id="OPP-1", customer_crm_id="ACC-1")
     del body["customer_id"]
 
     first = _post(crm, URL + "upsert/", body)
@@ -134,7 +121,7 @@ def test_scope_refusal(api_client, world):
     _, token = integration_client(scopes=["contracts:read"], name="Reader")
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
-    response = _post(api_client, URL, _body(world))
+    response = _post(api_client, URL, crm_body(world))
 
     assert response.status_code == 403
     assert "contracts:write" in response.json()["message"]

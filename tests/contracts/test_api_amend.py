@@ -8,8 +8,8 @@ import json
 import pytest
 
 from contracts.models import ContractVersion
-from tests.contracts.test_api import crm  # noqa: F401
-from tests.contracts.test_workflow_support import world_fixture  # noqa: F401
+from tests.factories.contracts_api import crm_fixture  # noqa: F401
+from tests.factories.contracts_workflow import world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/contracts/"

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from contracts.models import Contract
-from tests.contracts.test_api import _body, crm  # noqa: F401
-from tests.contracts.test_workflow_support import world_fixture  # noqa: F401
+from tests.factories.contracts_api import crm_body, crm_fixture  # noqa: F401
+from tests.factories.contracts_workflow import world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/contracts/"
@@ -18,7 +18,7 @@ URL = "/api/v1/contracts/"
                                    {"start_date": "2026-01-01", "end_date": "9999-12-31"},
                                    {"start_date": "0001-01-01", "end_date": "2026-12-31"}])
 def test_a_contract_dated_at_the_end_of_the_calendar_is_a_400(crm, world, dates):  # noqa: F811
-    response = crm.post(URL, data=json.dumps(_body(world, **dates)), content_type="application/json")
+    response = crm.post(URL, data=json.dumps(crm_body(world, **dates)), content_type="application/json")
     assert response.status_code == 400, response.content
     assert response.json()["error"] == "validation_error"
     assert not Contract.objects.exists()
@@ -40,7 +40,7 @@ def test_the_contract_form_refuses_a_date_at_the_end_of_the_calendar(world, fiel
     ({"unit_price": "1000000000000"}, "lines[0].unit_price", "beyond the plausible maximum"),
 ])
 def test_implausible_quantities_and_prices_are_refused(crm, world, line, field, message):  # noqa: F811
-    body = _body(world)
+    body = crm_body(world)
     body["lines"][0].update(line)
     response = crm.post(URL, data=json.dumps(body), content_type="application/json")
     assert response.status_code == 400, response.content

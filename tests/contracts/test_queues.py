@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from contracts import services
 from otc import dates
-from tests.contracts.test_views_support import world_fixture  # noqa: F401
+from tests.factories.contracts_views import world_fixture  # noqa: F401
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

@@ -4,17 +4,16 @@ version in force; and two reviewers deciding the same level at once (PostgreSQL)
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
 
 from contracts import services
 from contracts.models import Approval, UsageRecord
 from otc.errors import DomainError, InvalidTransition, ValidationFailed
-from tests.contracts.test_workflow_support import World, world_fixture  # noqa: F401
+from tests.factories.contracts_workflow import World, world_fixture  # noqa: F401
+from tests.factories.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -81,31 +80,22 @@ def test_usage_needs_the_permission(world, usage_contract):
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_deciding_the_same_level_at_once_make_one_approval(monkeypatch, today):
     from contracts.risk_rules import payment_terms
-    from tests.contracts.test_workflow_support import TODAY, blocking_when_flagged
+    from tests.factories.contracts_workflow import TODAY, blocking_when_flagged
 
     monkeypatch.setattr("contracts.risk_rules.RULES", [payment_terms, blocking_when_flagged])
     today(TODAY)
     world = World()
     version = world.submitted("10000.00")  # two levels: both reviewers race for level 1
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
     def decide(user):
         try:
-            barrier.wait()
             services.contract_decide(version_id=version.id, by=user, decision="approved")
-            outcomes.append("ok")
+            return "ok"
         except DomainError as exc:
-            outcomes.append(type(exc).__name__)
-        finally:
-            connection.close()
+            return type(exc).__name__
 
-    threads = [threading.Thread(target=decide, args=(u,)) for u in (world.reviewer, world.reviewer2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    outcomes, failures = race([lambda u=u: decide(u) for u in (world.reviewer, world.reviewer2)])
+    assert failures == []
     assert sorted(outcomes) == ["PermissionDenied", "ok"]  # the loser finds level 2, a Finance Manager's
     assert list(Approval.objects.filter(version=version).values_list("level", flat=True)) == [1]
     version.refresh_from_db()

@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from contracts import services
 from contracts.models import Contract, ContractComment, ContractVersion
-from tests.contracts.test_views_support import world_fixture  # noqa: F401
+from tests.factories.contracts_views import world_fixture  # noqa: F401
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

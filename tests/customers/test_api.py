@@ -4,12 +4,11 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from customers.models import Contact, Customer
 from tests.factories.customers import ContactFactory, CustomerFactory, customer_data
 from tests.factories.otc import integration_client, user_with_role
+from tests.factories.queries import queries_for
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/customers/"
@@ -189,18 +188,13 @@ def test_auditor_reads_but_cannot_write(api_client):
 
 
 def test_list_query_count_does_not_grow(crm):
-    def count_queries():
-        with CaptureQueriesContext(connection) as ctx:
-            assert crm.get(URL).status_code == 200
-        return len(ctx.captured_queries)
-
     crm.get(URL)  # the first call stamps the token's last use
     for _ in range(5):
         ContactFactory(customer=CustomerFactory(sales_owner=user_with_role("Sales Rep")))
-    few = count_queries()
+    few = queries_for(crm, URL)
     for _ in range(20):
         ContactFactory(customer=CustomerFactory(sales_owner=user_with_role("Sales Rep"), parent=Customer.objects.first()))
-    many = count_queries()
+    many = queries_for(crm, URL)
 
     assert many == few
 

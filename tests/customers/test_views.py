@@ -5,8 +5,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -14,6 +12,7 @@ from customers.models import Contact, Customer, CustomerImport
 from customers.services import customer_update
 from tests.factories.customers import ContactFactory, CustomerFactory, customer_data, spreadsheet
 from tests.factories.otc import UserFactory, user_with_role
+from tests.factories.queries import queries_for
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("customers:list")
@@ -108,17 +107,12 @@ def test_sales_rep_list_shows_only_own(client):
 def test_list_query_count_does_not_grow(client):
     login(client, "Billing Specialist")
 
-    def count_queries():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(LIST).status_code == 200
-        return len(ctx.captured_queries)
-
     for _ in range(5):
         CustomerFactory(sales_owner=user_with_role("Sales Rep"))
-    few = count_queries()
+    few = queries_for(client, LIST)
     for _ in range(20):
         CustomerFactory(sales_owner=user_with_role("Sales Rep"), procurement_portal="ariba", portal_supplier_id="S1")
-    many = count_queries()
+    many = queries_for(client, LIST)
 
     assert many == few
 

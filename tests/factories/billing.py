@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import factory
+from pypdf import PdfReader
 
 from billing.models import Invoice, InvoiceLine, TaxCode
-from billing.services import invoice_create_manual, invoices_issue
+from billing.services import (
+    invoice_create_manual,
+    invoices_issue,
+)
 from billing.tax import seed_tax_codes
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory
@@ -89,3 +94,17 @@ def draft(entity, customer=None, lines=None, by=None, **data) -> Invoice:
 def issued(entity, **kwargs) -> Invoice:
     invoice = draft(entity, **kwargs)
     return invoices_issue(invoice_ids=[invoice.pk], by=None, issue_date=ISSUE, queue_documents=False)[0]
+
+
+def text_of(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def us_entity():
+    de_entity()  # seeds the tax codes
+    return LegalEntityFactory(
+        code="US01", legal_name="otc Inc.", address_line1="500 Howard Street", city="San Francisco", region="CA",
+        postal_code="94105", country="US", tax_id="94-1234567", functional_currency="USD", invoice_prefix="US01-INV",
+        credit_note_prefix="US01-CN", bank_name="First Republic", bank_account_name="otc Inc.",
+        bank_account_number="000123456789", bank_routing_number="121000248", bic="FRBBUS6S", iban="")

@@ -27,7 +27,7 @@ LEVELS = [
 
 
 def eu_entity(code: str = "DE01", **kwargs):
-    from tests.billing.test_invoices import de_entity
+    from tests.factories.billing import de_entity
 
     return de_entity(code, **kwargs)
 
@@ -47,7 +47,7 @@ def customer(name: str = "Kunde GmbH", email: str = "ap@kunde.example", **kwargs
 def invoice(entity, cust: Customer, amount: str = "1000.00", *, issue: dt.date = ISSUE) -> Invoice:
     """An issued invoice of `amount` net (19% VAT on top: gross = amount * 1.19)."""
     from billing.services import invoices_issue
-    from tests.billing.test_invoices import draft
+    from tests.factories.billing import draft
 
     made = draft(entity, customer=cust, lines=[{"description": "Subscription", "quantity": D("1"),
                                                  "unit_price": D(amount), "tax_category": "digital", "unit": "MON"}])

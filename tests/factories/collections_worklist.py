@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from billing.models import Invoice
-from tests.billing.test_invoices import de_entity, draft
+from tests.factories.billing import de_entity, draft
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 
 from otc.models import ApprovalLimit
-from tests.billing.test_invoices import de_entity
+from tests.factories.billing import de_entity
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.receivables.test_receipts import issue_for
+from tests.factories.receivables import issue_for
 
 D = Decimal
 ISSUED_ON = dt.date(2026, 3, 31)

@@ -5,6 +5,7 @@ import itertools
 from decimal import Decimal
 
 import factory
+import pytest
 from simple_history.utils import bulk_create_with_history
 
 from customers.models import Customer
@@ -12,6 +13,7 @@ from ledger.models import Account, FxRate, JournalEntry, LegalEntity, OpenItem, 
 from ledger.services import LineSpec, OpenItemSpec, journal_post
 from ledger.services.chart import chart_create_default
 from otc.models import User
+from tests.factories.customers import CustomerFactory
 
 TEST_PERIODS = [(year, month) for year in range(2024, 2029) for month in range(1, 13)]
 
@@ -96,3 +98,15 @@ def post_receipt(item: OpenItem, amount: str | Decimal, *, date: dt.date = dt.da
 
 
 _numbers = itertools.count(1)
+
+
+@pytest.fixture(name="books")
+def books_fixture(today):
+    today(dt.date(2026, 4, 15))
+    entity = LegalEntityFactory(periods=[(2026, month) for month in range(1, 8)])  # opened through the horizon
+    customer = CustomerFactory(legal_name="Panel GmbH")
+    invoice = post_invoice(entity, customer, "1190.00", number="INV-77", date=dt.date(2026, 3, 1))
+    item = OpenItem.objects.get()
+    receipt = post_receipt(item, "190.00", date=dt.date(2026, 3, 20))
+    period = Period.objects.get(legal_entity=entity, year=2026, month=3)
+    return {"entity": entity, "customer": customer, "invoice": invoice, "receipt": receipt, "item": item, "period": period}

@@ -4,14 +4,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from ledger.models import OpenItem
 from otc.roles import CONTROLLER, SALES_REP
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory, post_invoice, post_receipt
 from tests.factories.otc import integration_client, user_with_role
+from tests.factories.queries import queries_for
 
 pytestmark = pytest.mark.django_db
 
@@ -81,20 +80,14 @@ def test_token_client_needs_the_ledger_read_scope(api_client, books):
     assert api_client.post("/api/v1/open-items/", {}).status_code == 405
 
 
-def _count(api_client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        assert api_client.get(url).status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_query_counts_do_not_grow_with_rows(api_client, books):
     api_client.force_authenticate(user_with_role(CONTROLLER))
     urls = ["/api/v1/open-items/", "/api/v1/journal-entries/", "/api/v1/accounts/", "/api/v1/legal-entities/"]
-    _count(api_client, urls[0])  # warm the permission cache
-    before = [_count(api_client, url) for url in urls]
+    queries_for(api_client, urls[0])  # warm the permission cache
+    before = [queries_for(api_client, url) for url in urls]
     for n in range(6):
         post_invoice(LegalEntityFactory(), CustomerFactory(), f"{n + 1}.00")
-    assert [_count(api_client, url) for url in urls] == before
+    assert [queries_for(api_client, url) for url in urls] == before
 
 
 def test_schema_lists_the_ledger_endpoints(api_client, books):

@@ -1,17 +1,17 @@
 """Gapless numbering per legal entity, document type and year, also under concurrency."""
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from ledger.models import JournalEntry, NumberSeries
 from ledger.services import LineSpec, journal_post, number_series_take
 from otc.errors import ValidationFailed
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory, post_invoice
+from tests.factories.races import race
 
 
 @pytest.mark.django_db
@@ -53,24 +53,12 @@ def test_number_series_take_reserves_a_batch():
 def test_concurrent_postings_get_distinct_consecutive_numbers():
     entity, customer = LegalEntityFactory(), CustomerFactory()
     threads_count, per_thread = 6, 5
-    barrier = threading.Barrier(threads_count)
-    failures: list[BaseException] = []
 
     def work():
-        try:
-            barrier.wait()
-            for _ in range(per_thread):
-                post_invoice(entity, customer, "10.00")
-        except BaseException as exc:  # pragma: no cover - reported below
-            failures.append(exc)
-        finally:
-            connections.close_all()  # each thread has its own connection
+        for _ in range(per_thread):
+            post_invoice(entity, customer, "10.00")
 
-    threads = [threading.Thread(target=work) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, failures = race([work] * threads_count)
     assert failures == []
     numbers = sorted(JournalEntry.objects.filter(legal_entity=entity).values_list("number", flat=True))
     total = threads_count * per_thread

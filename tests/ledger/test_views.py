@@ -2,16 +2,13 @@
 query counts that do not grow with rows."""
 
 import csv
-import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from ledger.models import FxRate, OpenItem, Period
+from ledger.models import FxRate, Period
 from ledger.services import journal_reverse
 from otc.roles import (
     AUDITOR,
@@ -23,22 +20,15 @@ from otc.roles import (
     SALES_REP,
 )
 from tests.factories.customers import CustomerFactory
-from tests.factories.ledger import LegalEntityFactory, post_invoice, post_receipt
+from tests.factories.ledger import (
+    LegalEntityFactory,
+    books_fixture,  # noqa: F401 - a fixture
+    post_invoice,
+)
 from tests.factories.otc import user_with_role
+from tests.factories.queries import queries_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def books(today):
-    today(dt.date(2026, 4, 15))
-    entity = LegalEntityFactory(periods=[(2026, month) for month in range(1, 8)])  # opened through the horizon
-    customer = CustomerFactory(legal_name="Panel GmbH")
-    invoice = post_invoice(entity, customer, "1190.00", number="INV-77", date=dt.date(2026, 3, 1))
-    item = OpenItem.objects.get()
-    receipt = post_receipt(item, "190.00", date=dt.date(2026, 3, 20))
-    period = Period.objects.get(legal_entity=entity, year=2026, month=3)
-    return {"entity": entity, "customer": customer, "invoice": invoice, "receipt": receipt, "item": item, "period": period}
 
 
 def _client(client, role):
@@ -187,27 +177,20 @@ def test_nav_shows_ledger_for_journal_readers_only(client, books):
     assert reverse("ledger:index") not in client.get(reverse("home")).content.decode()
 
 
-def _count(client, url):
-    client.get(url)  # warm process-wide caches (content types...) so only per-row queries can differ
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_journal_list_query_count_does_not_grow(client, books):
     _client(client, CONTROLLER)
     url = reverse("ledger:journal_list")
-    before = _count(client, url)
+    before = queries_for(client, url, warm=True)
     for n in range(8):
         post_invoice(books["entity"], CustomerFactory(), f"{n + 1}.00")
-    assert _count(client, url) == before
+    assert queries_for(client, url, warm=True) == before
 
 
 def test_entities_and_periods_pages_query_count_does_not_grow(client, books):
     _client(client, CONTROLLER)
     urls = [reverse("ledger:periods", args=[books["entity"].pk]), reverse("ledger:entity_list"), reverse("ledger:ar_by_customer")]
-    before = [_count(client, url) for url in urls]
+    before = [queries_for(client, url, warm=True) for url in urls]
     for month in range(4, 10):
         Period.objects.get_or_create(legal_entity=books["entity"], year=2026, month=month)  # more periods, same queries
         post_invoice(LegalEntityFactory(), CustomerFactory(), "5.00")
-    assert [_count(client, url) for url in urls] == before
+    assert [queries_for(client, url, warm=True) for url in urls] == before

@@ -12,8 +12,8 @@ from django.core.cache import cache
 from drf_spectacular.generators import SchemaGenerator
 
 from contracts.models import Contract
-from tests.contracts.test_api import _body, crm  # noqa: F401
-from tests.contracts.test_workflow_support import world_fixture  # noqa: F401
+from tests.factories.contracts_api import crm_body, crm_fixture  # noqa: F401
+from tests.factories.contracts_workflow import world_fixture  # noqa: F401
 
 PEOPLE = {"sales_owner", "requested_by", "decided_by", "approver", "submitted_by", "override_by", "requester",
           "assignee", "author", "owner", "collector", "taken_by", "by"}
@@ -76,7 +76,7 @@ def test_old_input_spellings_are_deprecated_in_the_schema(components):
 
 @pytest.mark.django_db
 def test_a_contract_names_its_entity_by_code_and_its_owner_by_e_mail(crm, world):  # noqa: F811
-    body = _body(world, legal_entity=world.entity.code, sales_owner=world.rep.email)
+    body = crm_body(world, legal_entity=world.entity.code, sales_owner=world.rep.email)
     del body["legal_entity_id"]
     response = crm.post(URL, data=json.dumps(body), content_type="application/json")
     assert response.status_code == 201, response.content
@@ -89,15 +89,15 @@ def test_a_contract_names_its_entity_by_code_and_its_owner_by_e_mail(crm, world)
 
 @pytest.mark.django_db
 def test_the_old_entity_id_is_still_accepted_but_not_with_the_code(crm, world):  # noqa: F811
-    assert crm.post(URL, data=json.dumps(_body(world)), content_type="application/json").status_code == 201
-    both = crm.post(URL, data=json.dumps(_body(world, legal_entity=world.entity.code)),
+    assert crm.post(URL, data=json.dumps(crm_body(world)), content_type="application/json").status_code == 201
+    both = crm.post(URL, data=json.dumps(crm_body(world, legal_entity=world.entity.code)),
                     content_type="application/json")
     assert both.status_code == 400 and set(both.json()["fields"]) == {"legal_entity", "legal_entity_id"}
-    unknown = _body(world, legal_entity="NOPE")
+    unknown = crm_body(world, legal_entity="NOPE")
     del unknown["legal_entity_id"]
     refused = crm.post(URL, data=json.dumps(unknown), content_type="application/json")
     assert refused.status_code == 400 and "legal_entity" in refused.json()["fields"]
-    nobody = _body(world, sales_owner="nobody@otc.example")
+    nobody = crm_body(world, sales_owner="nobody@otc.example")
     refused = crm.post(URL, data=json.dumps(nobody), content_type="application/json")
     assert refused.status_code == 400 and "sales_owner" in refused.json()["fields"]
     assert Contract.objects.count() == 1

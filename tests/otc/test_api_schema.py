@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.routers import APIRootView
 from rest_framework.test import APIClient
 
+from tests.factories.api_schema import fetch_schema
 from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -70,14 +71,6 @@ def _shape(path: str) -> str:
 def missing_from_schema(routes: set[tuple[str, str]], schema: dict) -> list[str]:
     documented = {(_shape(path), method) for path, ops in schema["paths"].items() for method in ops}
     return sorted(f"{method.upper()} {path}" for path, method in routes if (_shape(path), method) not in documented)
-
-
-def fetch_schema() -> dict:
-    client = APIClient()
-    client.force_login(user_with_role("Auditor"))
-    response = client.get("/api/v1/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return json.loads(response.content)
 
 
 def test_schema_requires_authentication():

@@ -213,3 +213,43 @@ def test_the_rule_catches_each_form(tmp_path, monkeypatch):
     assert violations_in(pkg / "inner" / "deeper.py") == []
     assert sorted((v.line, v.name) for v in violations_in(tmp_path / "other" / "outsider.py")) == [
         (1, "app._common"), (2, "app._common")]
+
+
+def _is_test_module(dotted: str) -> bool:
+    return dotted.startswith("tests.") and dotted.rsplit(".", 1)[-1].startswith("test_")
+
+
+def test_imports_in(path: Path) -> list[Violation]:
+    """Imports of another test module from a file under tests/."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    own = _module_name(path)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            source = _resolve(path, node)
+            targets = [source] + [f"{source}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            if _is_test_module(target) and target != own:
+                found.append(Violation(path.relative_to(ROOT).as_posix(), node.lineno, target))
+                break
+    return found
+
+
+test_imports_in.__test__ = False  # a helper, not a test
+
+
+# tests/receivables/test_matching.py is being changed on branch s7-i13 (cash application): its
+# helpers (ACME, AUTO, GLOBEX, best, inv, namesakes_book, receipt) move to tests/factories/ after
+# that merge, then this entry goes.
+ALLOWED_TEST_IMPORTS = {("tests/receivables/test_matching_remittance.py", "tests.receivables.test_matching")}
+
+
+def test_no_test_module_imports_from_another():
+    files = [p for p in sorted((ROOT / "tests").rglob("*.py")) if "__pycache__" not in p.parts]
+    found = {(v.path, v.name): str(v) for path in files for v in test_imports_in(path)}
+    assert [text for key, text in found.items() if key not in ALLOWED_TEST_IMPORTS] == []
+    assert ALLOWED_TEST_IMPORTS - set(found) == set()  # an entry no longer needed leaves the list

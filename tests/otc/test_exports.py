@@ -20,8 +20,8 @@ from openpyxl import load_workbook
 from customers.models import Customer
 from otc.exports import csv_writer, neutralise_workbook, safe_cell, safe_row, workbook_bytes
 from tests.factories.customers import CustomerFactory
+from tests.factories.ledger import books_fixture  # noqa: F401 (fixture)
 from tests.factories.otc import user_with_role
-from tests.ledger.test_views import books  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",

@@ -9,7 +9,6 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -22,30 +21,12 @@ from receivables.services import application_reverse, receipt_apply, receipt_rec
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import integration_client, user_with_role
 from tests.factories.receivables import cash_app, issue_for
+from tests.factories.receivables_api import bank_client
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 RECEIPTS = "/api/v1/receipts/"
 PAID_ON = dt.date(2026, 4, 20)
-
-
-def grant(user: User, *labels: str) -> User:
-    """Give a user these permissions on top of its role's (the Integration role already carries
-    receivables.view_receipt and add_receipt; a client stripped of its role gets only these)."""
-    for label in labels:
-        app, codename = label.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))
-    return User.objects.get(pk=user.pk)
-
-
-def bank_client(api_client, *scopes: str, name: str = "Bank feed", perms=("receivables.view_receipt",
-                                                                          "receivables.add_receipt")):
-    client, token = integration_client(scopes=list(scopes), name=name)
-    if not perms:  # scopes alone: a client whose user lost its role's permissions
-        client.user.groups.clear()
-    grant(client.user, *perms)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api_client
 
 
 @pytest.fixture

@@ -152,7 +152,7 @@ def test_remittance_advice_lists_an_opening_item(legacy):
 
 
 def test_api_applies_a_receipt_to_an_opening_item(api_client, legacy):
-    from tests.receivables.test_api import bank_client
+    from tests.factories.receivables_api import bank_client
 
     cash = receipt(legacy, "2400.55")
     client = bank_client(api_client, "receipts:read", "receipts:write",
@@ -169,7 +169,7 @@ def test_api_applies_a_receipt_to_an_opening_item(api_client, legacy):
 
 
 def test_api_apply_is_refused_without_the_permission_and_writes_nothing(api_client, legacy):
-    from tests.receivables.test_api import bank_client
+    from tests.factories.receivables_api import bank_client
 
     cash = receipt(legacy, "2400.55")
     client = bank_client(api_client, "receipts:read", "receipts:write")

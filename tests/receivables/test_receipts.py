@@ -25,7 +25,7 @@ from receivables.services import (
 )
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import user_with_role
-from tests.factories.receivables import PAID_ON, cash_app, issue_for, make_book, reconciled, record  # noqa: F401 - re-exported; `book`: conftest
+from tests.factories.receivables import PAID_ON, cash_app, issue_for, reconciled, record
 
 pytestmark = pytest.mark.django_db
 D = Decimal

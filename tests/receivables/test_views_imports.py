@@ -16,7 +16,7 @@ from receivables.models import BankAccount, Receipt, StatementImport
 from receivables.selectors import unapplied_cash_by_age
 from receivables.services import receipt_apply
 from tests.factories.otc import user_with_role
-from tests.receivables.test_views import CASH_APP, login, make_book, record
+from tests.factories.receivables_views import CASH_APP, login, make_book, record
 
 pytestmark = pytest.mark.django_db
 D = Decimal

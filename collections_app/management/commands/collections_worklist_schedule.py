@@ -4,7 +4,8 @@ promises kept or broken, disputes closed by their issued credit notes."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from otc.schedules import beat_schedule_save
 
 TASK_NAME = "collections: promises kept or broken, disputes closed by credit notes"
 
@@ -17,9 +18,5 @@ class Command(BaseCommand):
         parser.add_argument("--minute", type=int, default=15)
 
     def handle(self, *args, hour=6, minute=15, **options):
-        crontab, _ = CrontabSchedule.objects.get_or_create(minute=str(minute), hour=str(hour), day_of_week="*",
-                                                           day_of_month="*", month_of_year="*")
-        task, created = PeriodicTask.objects.update_or_create(
-            name=TASK_NAME, defaults={"task": "collections.promises_daily", "crontab": crontab, "interval": None,
-                                      "enabled": True, "kwargs": "{}"})
+        task, created = beat_schedule_save(name=TASK_NAME, task="collections.promises_daily", minute=minute, hour=hour)
         self.stdout.write(f"{'Created' if created else 'Updated'} '{task.name}' daily at {hour:02d}:{minute:02d}.")

@@ -4,9 +4,9 @@ overnight is released before the run, and the run after the overnight bank state
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from otc.schedules import beat_schedule_save
 
 SCHEDULES = {
     "collections: credit holds (daily)": ("collections.credit_holds_daily", "0", "6"),
@@ -19,10 +19,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for name, (task_name, minute, hour) in SCHEDULES.items():
-            crontab, _ = CrontabSchedule.objects.get_or_create(
-                minute=minute, hour=hour, day_of_week="1-5", day_of_month="*", month_of_year="*",
-                timezone=settings.TIME_ZONE)
-            task, created = PeriodicTask.objects.update_or_create(
-                name=name, defaults={"task": task_name, "crontab": crontab, "interval": None, "kwargs": "{}",
-                                     "enabled": True})
+            task, created = beat_schedule_save(name=name, task=task_name, minute=minute, hour=hour, day_of_week="1-5")
             self.stdout.write(f"{'Created' if created else 'Updated'} '{task.name}': weekdays at {hour.zfill(2)}:{minute}.")

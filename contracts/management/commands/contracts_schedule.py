@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from otc.schedules import beat_schedule_save
 
 TASK_NAME = "contracts: daily activation and expiry"
 
@@ -17,10 +17,5 @@ class Command(BaseCommand):
         parser.add_argument("--minute", type=int, default=30)
 
     def handle(self, *args, hour=0, minute=30, **options):
-        schedule, _ = CrontabSchedule.objects.get_or_create(
-            minute=str(minute), hour=str(hour), day_of_week="*", day_of_month="*", month_of_year="*",
-            timezone=settings.TIME_ZONE)
-        task, created = PeriodicTask.objects.update_or_create(
-            name=TASK_NAME, defaults={"task": "contracts.daily", "crontab": schedule, "interval": None,
-                                      "enabled": True, "kwargs": "{}"})
+        task, created = beat_schedule_save(name=TASK_NAME, task="contracts.daily", minute=minute, hour=hour)
         self.stdout.write(f"{'Created' if created else 'Updated'} '{task.name}' at {hour:02d}:{minute:02d}.")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from otc.errors import DomainError
+from otc.schedules import beat_schedule_save
 
 SCHEDULES = {
     "AR aging snapshot (nightly)": ("receivables.aging_snapshot_nightly", "30", "1"),
@@ -49,12 +49,7 @@ class Command(BaseCommand):
                           f"{run.lines_written} lines.")
 
     def _schedule(self) -> None:
-        from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
         for name, (task_name, minute, hour) in SCHEDULES.items():
-            crontab, _ = CrontabSchedule.objects.get_or_create(
-                minute=minute, hour=hour, day_of_week="*", day_of_month="*", month_of_year="*",
-                timezone=settings.TIME_ZONE)
-            task, created = PeriodicTask.objects.update_or_create(
-                name=name, defaults={"task": task_name, "crontab": crontab, "interval": None, "kwargs": "{}"})
+            task, created = beat_schedule_save(name=name, task=task_name, minute=minute, hour=hour)
             self.stdout.write(f"{'Created' if created else 'Updated'} '{task.name}': daily at {hour.zfill(2)}:{minute}.")

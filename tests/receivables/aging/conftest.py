@@ -19,7 +19,7 @@ def _fresh_aging_cache():
     database hands the same ids out again, so each test starts with an empty cache."""
     from django.core.cache import cache
 
-    from receivables.aging.engine import recent_reports_clear
+    from receivables.aging.cache import recent_reports_clear
 
     cache.clear()
     recent_reports_clear()

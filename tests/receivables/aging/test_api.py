@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from otc.roles import FINANCE_MANAGER
-from receivables.aging.engine import recent_reports_clear
+from receivables.aging.cache import recent_reports_clear
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import post_invoice
 from tests.factories.otc import integration_client, user_with_role

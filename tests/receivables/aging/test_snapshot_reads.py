@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from otc.roles import SALES_REP
 from receivables.aging import services as snapshot_services
-from receivables.aging.engine import AgingParams, aging_report, aging_report_cached, control_balances
+from receivables.aging.cache import aging_report_cached
+from receivables.aging.engine import AgingParams, aging_report, control_balances
 from receivables.models import AgingPolicy, AgingSnapshot, AgingSnapshotRun
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import post_invoice, post_receipt

@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from otc.roles import AUDITOR, BILLING_SPECIALIST, CONTROLLER, FINANCE_MANAGER, SALES_REP
-from receivables.aging.engine import recent_reports_clear
+from receivables.aging.cache import recent_reports_clear
 from receivables.models import AgingPolicy
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import post_invoice

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.risk_rules import payment_terms
-from tests.contracts.test_workflow_support import TODAY, World, blocking_when_flagged
+from tests.factories.contracts_workflow import TODAY, World, blocking_when_flagged
 
 
 @pytest.fixture(name="world")
