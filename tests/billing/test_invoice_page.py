@@ -128,3 +128,17 @@ def test_the_portal_is_named_not_coded_on_the_invoice_page_and_the_worklist(clie
     assert "SAP Ariba portal" in log and ">ariba<" not in log
     worklist = client.get(reverse("billing:portal")).content.decode()
     assert re.search(r">\s*SAP Ariba\s*</td>", worklist) and not re.search(r">\s*ariba\s*</td>", worklist)
+
+
+def test_a_statement_sent_from_the_collections_page_is_in_each_covered_invoices_log(client, world):  # noqa: F811
+    """Issue 16: the communication log lists statements. A collector sends the customer's statement
+    from its collections page (the last 90 days); both invoices it listed show it, with the sender."""
+    ContactFactory(customer=world["customer"], email="ap@kunde.example", is_billing_contact=True)
+    collector = user_with_role("Collector", first_name="Cole", last_name="Carter")
+    client.force_login(collector)
+    response = client.post(reverse("collections_app:statement_send", args=[world["customer"].pk]),
+                           {"legal_entity": world["entity"].pk, "currency": "EUR"}, follow=True)
+    assert "Statement sent to ap@kunde.example." in response.content.decode()
+    for invoice in (world["first"], world["second"]):
+        log = section(page(client, invoice, user=user_with_role("Help Desk Agent")), "communication")
+        assert "Statement 2026-02-01 to 2026-05-02 e-mailed by Cole Carter to ap@kunde.example" in log, invoice
