@@ -77,6 +77,7 @@ class Registry:
     webhook_subjects: dict[str, WebhookSubject] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEventType] = field(default_factory=dict)
     invoice: list[Panel] = field(default_factory=list)  # the invoice page: payments (receivables)...
+    invoice_communication: list[Panel] = field(default_factory=list)  # its communication log: statements
     customer_list_columns: list[ListColumn] = field(default_factory=list)  # balance, overdue (ledger)
     # Called inside the period close / reopen transaction: hook(period=, by=, closing=).
     period_close_hooks: list[Callable[..., None]] = field(default_factory=list)
@@ -113,6 +114,11 @@ class Registry:
     def register_invoice_panel(self, panel: Panel) -> None:
         """A panel on billing's invoice page; `context(request, invoice=...)`."""
         self._add(self.invoice, panel)
+
+    def register_invoice_communication(self, panel: Panel) -> None:
+        """Entries in the invoice page's communication log (statements sent, from receivables);
+        `context(request, invoice=...)`."""
+        self._add(self.invoice_communication, panel)
 
     def register_customer_list_column(self, column: ListColumn) -> None:
         """A column on the customer list (customers.views.customer_list)."""

@@ -35,3 +35,8 @@ class ReceivablesConfig(AppConfig):
             key="receivables-invoice-payments", title="Payments", template="receivables/panels/invoice_payments.html",
             context=panels.invoice_payments_context, permission="receivables.view_receiptapplication", order=10,
         ))
+        registry.register_invoice_communication(Panel(
+            key="receivables-invoice-statements", title="Statements sent",
+            template="receivables/panels/invoice_statements.html", context=panels.invoice_statements_context,
+            order=10,
+        ))

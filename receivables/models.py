@@ -266,6 +266,33 @@ class PayerAlias(models.Model):
         return f"{self.get_kind_display()} {self.value} -> {self.customer}"
 
 
+class StatementDelivery(models.Model):
+    """A customer statement e-mailed (receivables.statements.statement_email): who sent it, when, to
+    whom, the period and closing balance, and the invoices it covered (moved in the period or still
+    open at its end), so each covered invoice's page lists it in its communication log. Written in
+    the transaction that records the send; never changed afterwards."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="statement_deliveries")
+    legal_entity = models.ForeignKey("ledger.LegalEntity", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    date_from = models.DateField()
+    date_to = models.DateField()
+    closing_balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=STORAGE_PLACES)
+    recipients = models.JSONField(default=list)
+    message_id = models.CharField(max_length=255)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    sent_at = models.DateTimeField()
+    invoices = models.ManyToManyField("billing.Invoice", blank=True, related_name="statement_deliveries")
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [models.Index(fields=["customer", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"Statement {self.date_from}..{self.date_to} to {self.customer_id} ({self.currency})"
+
+
 from .models_aging import (  # noqa: E402, F401
     AgingPolicy,
     AgingSnapshot,

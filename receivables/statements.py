@@ -26,6 +26,7 @@ from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Case, DateField, F, OuterRef, Q, Subquery, When
@@ -35,14 +36,14 @@ from django.template.loader import render_to_string
 from billing.wording import bank_rows, postal_address, tax_label
 from customers.models import Customer
 from customers.selectors import customers_visible_to
-from ledger.models import Account, JournalEntry, JournalLine, LegalEntity
+from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem
 from otc import dates
 from otc.aggregates import money_sum, money_value
 from otc.errors import NotFound, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import ZERO, format_amount, quantize, validate_currency
 from otc.services import outbox_emit
-from receivables.models import BankAccount, Receipt
+from receivables.models import BankAccount, Receipt, StatementDelivery
 
 BUCKETS: list[tuple[str, str]] = [
     ("current", "Current"), ("1_30", "1-30 days"), ("31_60", "31-60 days"), ("61_90", "61-90 days"),
@@ -107,6 +108,8 @@ class Statement:
     open_items: list[StatementOpenItem]
     ageing: dict[str, Decimal]
     remittance: dict[str, Any] = field(default_factory=dict)
+    #: The open items the statement shows: those moved in the period and those open at its end.
+    open_item_ids: frozenset[int] = frozenset()
 
     @property
     def total_debits(self) -> Decimal:
@@ -195,8 +198,10 @@ def customer_statement(*, customer_id: int, legal_entity_id: int, currency: str,
         .annotate(open=money_sum("amount")).exclude(open=0).order_by("open_item__due_date", "open_item_id")
     )
     ageing = {key: ZERO for key, _ in BUCKETS}
-    open_items = []
+    open_items, shown = [], set(lines.filter(on__gte=date_from, on__lte=date_to, open_item__isnull=False)
+                                .values_list("open_item_id", flat=True).distinct())
     for item in items:
+        shown.add(item["open_item_id"])
         open_amount = quantize(money_value(item["open"]), currency)
         if open_amount == 0:
             continue
@@ -212,7 +217,7 @@ def customer_statement(*, customer_id: int, legal_entity_id: int, currency: str,
     return Statement(customer=customer, legal_entity=entity, currency=currency, date_from=date_from, date_to=date_to,
                      opening_balance=quantize(opening, currency), lines=rows,
                      closing_balance=quantize(balance, currency), open_items=open_items, ageing=ageing,
-                     remittance=_remittance(entity, currency))
+                     remittance=_remittance(entity, currency), open_item_ids=frozenset(shown))
 
 
 def statement_currencies(*, customer_id: int) -> list[tuple[int, str, str]]:
@@ -272,6 +277,15 @@ def statement_pdf(*, customer_id: int, legal_entity_id: int, currency: str, date
                                                    currency=currency, date_from=date_from, date_to=date_to))
 
 
+def statement_invoice_ids(statement: Statement) -> list[int]:
+    """The invoices a statement covers: the invoice open items it shows (each points at its invoice)."""
+    from billing.models import Invoice
+
+    return sorted(OpenItem.objects.filter(pk__in=statement.open_item_ids, document_type="invoice",
+                                          source_type=ContentType.objects.get_for_model(Invoice))
+                  .values_list("source_id", flat=True))
+
+
 @dataclass(frozen=True)
 class StatementSent:
     message_id: str
@@ -283,7 +297,8 @@ def statement_email(*, customer_id: int, legal_entity_id: int, currency: str, da
                     date_to: dt.date, by: User) -> StatementSent:
     """E-mail the statement PDF to the customer's billing contacts. Who sent it, when, to whom and
     the Message-ID are recorded as a `customer.statement_sent` outbox event (the customer's
-    timeline and webhooks read it). Refused without a billing contact; a transport error propagates
+    timeline and webhooks read it) and as a `StatementDelivery` linked to the invoices the statement
+    covered (each invoice's communication log reads it). Refused without a billing contact; a transport error propagates
     and records nothing."""
     if not by.has_perm("ledger.view_openitem") or not customers_visible_to(by).filter(pk=customer_id).exists():
         raise PermissionDenied("You may not send this customer's statement.")
@@ -307,16 +322,22 @@ def statement_email(*, customer_id: int, legal_entity_id: int, currency: str, da
     )
     message.attach(name, content, "application/pdf")
     message.send(fail_silently=False)
+    sent_at = dates.now()
     with transaction.atomic():
+        delivery = StatementDelivery.objects.create(
+            customer=customer, legal_entity=entity, currency=statement.currency, date_from=date_from, date_to=date_to,
+            closing_balance=statement.closing_balance, recipients=recipients, message_id=message_id, sent_by=by,
+            sent_at=sent_at)
+        delivery.invoices.set(statement_invoice_ids(statement))
         outbox_emit(topic="customer.statement_sent", subject_type="customer", subject_id=customer.pk, payload={
             "customer_id": customer.pk, "legal_entity": entity.code, "currency": statement.currency,
             "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
             "closing_balance": str(statement.closing_balance), "recipients": recipients, "message_id": message_id,
-            "sent_by": by.username, "sent_at": dates.now().isoformat(),
+            "sent_by": by.username, "sent_at": sent_at.isoformat(),
         })
     return StatementSent(message_id=message_id, recipients=recipients, file_name=name)
 
 
 __all__ = ["BUCKETS", "Statement", "StatementLine", "StatementOpenItem", "StatementSent", "bucket_of",
            "customer_statement", "statement_currencies", "statement_email",
-           "statement_file_name", "statement_pdf", "statement_pdf_context", "statement_render_pdf"]
+           "statement_file_name", "statement_invoice_ids", "statement_pdf", "statement_pdf_context", "statement_render_pdf"]

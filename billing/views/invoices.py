@@ -112,6 +112,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and invoice.due_date < dates.today(),
         "history": history_rows(invoice) if request.user.has_perm("otc.view_audit_trail") else None,
         "invoice_panels": render_panels(request, registry.invoice, invoice=invoice),
+        "communication_panels": render_panels(request, registry.invoice_communication, invoice=invoice),
         "can_send_again": invoice.status not in (Invoice.Status.DRAFT, Invoice.Status.VOID)
         and request.user.has_perm("billing.issue_invoice"),
     }

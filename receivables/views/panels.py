@@ -39,4 +39,17 @@ def invoice_payments_context(request: Any, invoice: Any) -> dict[str, Any] | Non
     return {"invoice": invoice, "applications": applications, "visible_receipts": visible}
 
 
-__all__ = ["customer_cash_context", "invoice_payments_context", "unapplied_by_age_context"]
+def invoice_statements_context(request: Any, invoice: Any) -> dict[str, Any] | None:
+    """The customer statements that covered the invoice (its communication log on billing's
+    invoice page): when, by whom, to whom, the period and closing balance. One query; hidden on
+    drafts. Whoever may see the invoice page sees what was sent about it."""
+    from ..models import StatementDelivery
+
+    if invoice.status == "draft":
+        return None
+    return {"invoice": invoice, "statements": list(
+        StatementDelivery.objects.filter(invoices=invoice).select_related("sent_by").order_by("sent_at", "id"))}
+
+
+__all__ = ["customer_cash_context", "invoice_payments_context", "invoice_statements_context",
+           "unapplied_by_age_context"]

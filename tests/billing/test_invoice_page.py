@@ -4,6 +4,7 @@ what was sent, "send again", void and 0.00 invoices, unit and portal names."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -112,3 +113,32 @@ def test_the_list_sorts_by_any_column_and_totals_per_currency_with_a_converted_t
     assert "Total USD · 1 document" in totals and "1,190.00 USD" in totals
     converted = totals.split('data-testid="converted-total"')[1]
     assert "In EUR (functional)" in converted and "4,641.00 EUR" in converted  # 3,570.00 + 1,190.00 x 0.9
+
+
+def test_the_portal_is_named_not_coded_on_the_invoice_page_and_the_worklist(client):
+    """Issue 16: "Names where codes are shown: ... portal codes"."""
+    from billing.services import portal_submission_ensure
+
+    customer = CustomerFactory(country="DE", legal_name="Procurement AG", procurement_portal="ariba",
+                               portal_supplier_id="AN01000000123")
+    invoice = issued(de_entity(), customer=customer)
+    portal_submission_ensure(invoice_id=invoice.pk)
+    body = page(client, invoice)
+    log = section(body, "communication")
+    assert "SAP Ariba portal" in log and ">ariba<" not in log
+    worklist = client.get(reverse("billing:portal")).content.decode()
+    assert re.search(r">\s*SAP Ariba\s*</td>", worklist) and not re.search(r">\s*ariba\s*</td>", worklist)
+
+
+def test_a_statement_sent_from_the_collections_page_is_in_each_covered_invoices_log(client, world):  # noqa: F811
+    """Issue 16: the communication log lists statements. A collector sends the customer's statement
+    from its collections page (the last 90 days); both invoices it listed show it, with the sender."""
+    ContactFactory(customer=world["customer"], email="ap@kunde.example", is_billing_contact=True)
+    collector = user_with_role("Collector", first_name="Cole", last_name="Carter")
+    client.force_login(collector)
+    response = client.post(reverse("collections_app:statement_send", args=[world["customer"].pk]),
+                           {"legal_entity": world["entity"].pk, "currency": "EUR"}, follow=True)
+    assert "Statement sent to ap@kunde.example." in response.content.decode()
+    for invoice in (world["first"], world["second"]):
+        log = section(page(client, invoice, user=user_with_role("Help Desk Agent")), "communication")
+        assert "Statement 2026-02-01 to 2026-05-02 e-mailed by Cole Carter to ap@kunde.example" in log, invoice

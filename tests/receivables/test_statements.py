@@ -155,6 +155,33 @@ def test_email_goes_to_billing_contacts_with_the_pdf_and_is_recorded(world):
         world["customer"].pk, collector.username, sent.message_id, "916.00")
 
 
+def test_a_sent_statement_is_logged_on_each_invoice_it_covered(world, client):
+    """Issue 16: the invoice page's communication log lists the statements that covered it (moved in
+    the period or open at its end); an invoice issued after the period is not covered."""
+    from django.urls import reverse
+
+    from receivables.models import StatementDelivery
+
+    ContactFactory(customer=world["customer"], email="ap@kunde.example", is_billing_contact=True)
+    later = invoice(world["entity"], world["customer"], "100.00", on=dt.date(2026, 5, 2))
+    collector = user_with_role("Collector", username="colin", first_name="Colin", last_name="Meyer")
+    statement_email(customer_id=world["customer"].pk, legal_entity_id=world["entity"].pk, currency="EUR",
+                    date_from=APRIL, date_to=END_OF_APRIL, by=collector)
+
+    [delivery] = StatementDelivery.objects.all()
+    assert sorted(delivery.invoices.values_list("pk", flat=True)) == sorted([world["first"].pk, world["second"].pk])
+    assert (delivery.sent_by, delivery.recipients, delivery.closing_balance, delivery.currency) == (
+        collector, ["ap@kunde.example"], D("916.00"), "EUR")
+    client.force_login(user_with_role("Help Desk Agent"))
+    page = client.get(reverse("billing:invoice_detail", args=[world["first"].pk])).content.decode()
+    log = page[page.index('data-testid="communication"'):page.index('data-testid="communication"') + 5000]
+    assert 'data-testid="statement-sent"' in log
+    assert "Statement 2026-04-01 to 2026-04-30 e-mailed by Colin Meyer to ap@kunde.example" in log
+    assert "Closing balance 916.00" in log
+    page = client.get(reverse("billing:invoice_detail", args=[later.pk])).content.decode()
+    assert 'data-testid="statement-sent"' not in page and "No customer statement covering it was e-mailed yet" in page
+
+
 def test_email_refused_without_a_billing_contact_or_the_permission(world):
     args = {"customer_id": world["customer"].pk, "legal_entity_id": world["entity"].pk, "currency": "EUR",
             "date_from": APRIL, "date_to": END_OF_APRIL}
