@@ -213,28 +213,29 @@ def fewest_fitting(receipt: ReceiptFacts, book: Book, family: Iterable[int]) -> 
     """The one customer of `family` whose open items pay the receipt with the fewest invoices: one of
     exactly the amount, else two, else three adding up to it (each customer's STEM_POOL open items
     due nearest the payment). (customer, how many invoices), or None when none fits or several fit
-    with as few."""
+    with as few. Searched size by size, so a fit with one invoice costs no search of pairs."""
     amount = quantize(receipt.amount, receipt.currency)
     unit = minor_units(receipt.currency)
     target = int(amount.scaleb(unit))
-    sizes: dict[int, int] = {}
+    pools: dict[int, list[int]] = {}
+    exact = []
     for cid in sorted(set(family)):
         invoices = clean_invoices(book.open_invoices(cid, receipt.legal_entity_id, receipt.currency), receipt.currency)
         if any(inv.open_amount == amount for inv in invoices):
-            sizes[cid] = 1
-            continue
-        pool = sorted((inv for inv in invoices if inv.open_amount < amount),
-                      key=lambda i: abs((i.due_date - receipt.value_date).days))[:STEM_POOL]
-        if len(pool) >= 2:
-            result, _ = fewest_subsets([int(i.open_amount.scaleb(unit)) for i in pool], target, max_items=3,
-                                       budget=2_000)
-            if result.solutions:
-                sizes[cid] = len(result.solutions[0])
-    if not sizes:
-        return None
-    least = min(sizes.values())
-    fit = [cid for cid, size in sizes.items() if size == least]
-    return (fit[0], least) if len(fit) == 1 else None
+            exact.append(cid)
+        elif not exact:
+            pool = sorted((inv for inv in invoices if inv.open_amount < amount),
+                          key=lambda i: abs((i.due_date - receipt.value_date).days))[:STEM_POOL]
+            if len(pool) >= 2:
+                pools[cid] = [int(i.open_amount.scaleb(unit)) for i in pool]
+    if exact:
+        return (exact[0], 1) if len(exact) == 1 else None
+    for size in (2, 3):
+        fit = [cid for cid, cents in pools.items()
+               if any(len(s) == size for s in fewest_subsets(cents, target, max_items=size, budget=2_000)[0].solutions)]
+        if fit:
+            return (fit[0], size) if len(fit) == 1 else None
+    return None
 
 
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
