@@ -129,6 +129,7 @@ def make_contracts(n: int, users: dict, entity_count: int = 3) -> None:
 
 def wait_for(run_id: int, done: set[str], started: float, label: str) -> float:
     """Poll the run (one cheap query every 20 ms) until its status is in `done`: the workers do the work."""
+    sampled = 0.0
     with connection.cursor() as cursor:
         while True:
             cursor.execute("SELECT status, error FROM billing_billingrun WHERE id = %s", [run_id])
@@ -139,6 +140,9 @@ def wait_for(run_id: int, done: set[str], started: float, label: str) -> float:
                 raise SystemExit(f"run failed: {error}")
             if time.perf_counter() - started > 3600:
                 raise SystemExit(f"{label}: no end after an hour ({status})")
+            if time.perf_counter() - sampled > 0.25:
+                database_cpu()
+                sampled = time.perf_counter()
             time.sleep(0.02)
 
 
@@ -188,14 +192,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+_BACKENDS: dict[int, float] = {}  # pid -> the CPU seconds last read, kept after it exits
+
+
 def database_cpu(since: dict[int, float] | None = None) -> dict[int, float]:
-    """CPU seconds per PostgreSQL backend serving this database (the workers' connections
-    persist for the run), less what each had used at `since`: the database's share of the
-    work, apart from the other databases and from the set-up."""
+    """CPU seconds per PostgreSQL backend serving this database, less what each had used at
+    `since`: the database's share of the work, apart from the other databases and from the
+    set-up. Backends are sampled while the bench waits (`wait_for`), so one that a worker
+    closed meanwhile counts with its CPU as last read (at most a quarter-second short)."""
     since = since or {}
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        return {pid: cpu_seconds(pid) - since.get(pid, 0.0) for (pid,) in cursor.fetchall()}
+        for (pid,) in cursor.fetchall():
+            _BACKENDS[pid] = max(_BACKENDS.get(pid, 0.0), cpu_seconds(pid))
+    return {pid: cpu - since.get(pid, 0.0) for pid, cpu in _BACKENDS.items()}
 
 
 def chunk_costs(workers: int) -> dict[str, list[float]]:
@@ -333,7 +343,7 @@ def main() -> None:
         invoices_module._queue_documents = lambda ids: None
     # The workers' CPU from here on (not their start-up: importing Django and Celery).
     worker_cpu_start = [cpu_seconds(w.pid) for w in workers]
-    db_cpu_start, bench_cpu_start = database_cpu(), time.process_time()
+    db_cpu_start, bench_cpu_start = dict(database_cpu()), time.process_time()
     try:
         profiler = cProfile.Profile()
         if args.profile == "generate":
