@@ -150,9 +150,10 @@ def start_workers(n: int, queues: str = "celery") -> list[subprocess.Popen]:
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # no stale tasks from an earlier run
-    # Connections kept for the whole run (production: 60 s), so that the database backends' CPU
-    # read at the end is the run's (a backend closed after a minute would take its CPU along).
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CONN_MAX_AGE": "7200"}
+    # Celery's Django fixup closes the database connection before and after every task
+    # (CELERY_DB_REUSE_MAX unset), so each chunk has a new backend: `database_cpu` samples them
+    # while the bench waits.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     OUT.mkdir(exist_ok=True)
     logs = [(OUT / f"worker{i}.log").open("w") for i in range(n)]  # noqa: SIM115 - open while they run
     workers = [subprocess.Popen(
