@@ -129,6 +129,7 @@ def make_contracts(n: int, users: dict, entity_count: int = 3) -> None:
 
 def wait_for(run_id: int, done: set[str], started: float, label: str) -> float:
     """Poll the run (one cheap query every 20 ms) until its status is in `done`: the workers do the work."""
+    sampled = 0.0
     with connection.cursor() as cursor:
         while True:
             cursor.execute("SELECT status, error FROM billing_billingrun WHERE id = %s", [run_id])
@@ -139,6 +140,9 @@ def wait_for(run_id: int, done: set[str], started: float, label: str) -> float:
                 raise SystemExit(f"run failed: {error}")
             if time.perf_counter() - started > 3600:
                 raise SystemExit(f"{label}: no end after an hour ({status})")
+            if time.perf_counter() - sampled > 0.25:
+                database_cpu()
+                sampled = time.perf_counter()
             time.sleep(0.02)
 
 
@@ -146,9 +150,10 @@ def start_workers(n: int, queues: str = "celery") -> list[subprocess.Popen]:
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # no stale tasks from an earlier run
-    # Connections kept for the whole run (production: 60 s), so that the database backends' CPU
-    # read at the end is the run's (a backend closed after a minute would take its CPU along).
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CONN_MAX_AGE": "7200"}
+    # Celery's Django fixup closes the database connection before and after every task
+    # (CELERY_DB_REUSE_MAX unset), so each chunk has a new backend: `database_cpu` samples them
+    # while the bench waits.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     OUT.mkdir(exist_ok=True)
     logs = [(OUT / f"worker{i}.log").open("w") for i in range(n)]  # noqa: SIM115 - open while they run
     workers = [subprocess.Popen(
@@ -188,14 +193,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+_BACKENDS: dict[int, float] = {}  # pid -> the CPU seconds last read, kept after it exits
+
+
 def database_cpu(since: dict[int, float] | None = None) -> dict[int, float]:
-    """CPU seconds per PostgreSQL backend serving this database (the workers' connections
-    persist for the run), less what each had used at `since`: the database's share of the
-    work, apart from the other databases and from the set-up."""
+    """CPU seconds per PostgreSQL backend serving this database, less what each had used at
+    `since`: the database's share of the work, apart from the other databases and from the
+    set-up. Backends are sampled while the bench waits (`wait_for`), so one that a worker
+    closed meanwhile counts with its CPU as last read (at most a quarter-second short)."""
     since = since or {}
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        return {pid: cpu_seconds(pid) - since.get(pid, 0.0) for (pid,) in cursor.fetchall()}
+        for (pid,) in cursor.fetchall():
+            _BACKENDS[pid] = max(_BACKENDS.get(pid, 0.0), cpu_seconds(pid))
+    return {pid: cpu - since.get(pid, 0.0) for pid, cpu in _BACKENDS.items()}
 
 
 def chunk_costs(workers: int) -> dict[str, list[float]]:
@@ -333,7 +344,7 @@ def main() -> None:
         invoices_module._queue_documents = lambda ids: None
     # The workers' CPU from here on (not their start-up: importing Django and Celery).
     worker_cpu_start = [cpu_seconds(w.pid) for w in workers]
-    db_cpu_start, bench_cpu_start = database_cpu(), time.process_time()
+    db_cpu_start, bench_cpu_start = dict(database_cpu()), time.process_time()
     try:
         profiler = cProfile.Profile()
         if args.profile == "generate":

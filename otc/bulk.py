@@ -87,6 +87,37 @@ def bulk_update_rows(objs: Sequence[Model], fields: Sequence[str], *, batch_size
 
 # --- inserts ----------------------------------------------------------------------------------
 
+_TEMPLATES: dict[type[Model], tuple[dict[str, int], list[Any], list[tuple[int, Any]]]] = {}
+
+
+def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, Model | None] | None = None) -> Model:
+    """`model(**values)` for the bulk paths, built from every column's value in order (the
+    positional constructor Django uses for rows it reads), which costs a third of building it
+    from keywords: `values` by attname (`customer_id`, not `customer`); columns not given take
+    their defaults (a callable default is called per instance). `related` (field name -> object
+    or None) primes the related-object caches, as passing the objects as keywords would."""
+    template = _TEMPLATES.get(model)
+    if template is None:
+        fields = model._meta.concrete_fields
+        template = _TEMPLATES[model] = (
+            {field.attname: i for i, field in enumerate(fields)}, [field.get_default() for field in fields],
+            [(i, field) for i, field in enumerate(fields) if field.has_default() and callable(field.default)])
+    position, defaults, fresh = template
+    row = defaults.copy()
+    for i, field in fresh:
+        row[i] = field.get_default()
+    for name, value in values.items():
+        row[position[name]] = value
+    obj = model(*row)
+    for name, value in (related or {}).items():
+        field = model._meta.get_field(name)
+        row_value = row[position[field.attname]]
+        if (None if value is None else value.pk) != row_value:
+            raise ValueError(f"{model.__name__}.{name}: the object and {field.attname} differ")
+        field.set_cached_value(obj, value)
+    return obj
+
+
 COPY_THRESHOLD = 20  # fewer rows: one INSERT costs less than taking keys first
 _PLAIN = frozenset({  # str() of these never needs escaping
     "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
