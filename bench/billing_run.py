@@ -214,7 +214,8 @@ def chunk_costs(workers: int) -> dict[str, list[float]]:
     for it), posting, and publishing (PDF and delivery) per invoice."""
     import re
 
-    costs: dict[str, list[float]] = {"generate": [], "number": [], "post": [], "publish_per_invoice": []}
+    costs: dict[str, list[float]] = {"generate": [], "number": [], "post": [], "publish_per_invoice": [],
+                                     "publish_cpu_per_invoice": []}
     for i in range(workers):
         for line in (OUT / f"worker{i}.log").read_text().splitlines():
             if match := re.search(r"issue chunk: (\d+) numbered in ([\d.]+) s, (\d+) posted in ([\d.]+) s", line):
@@ -223,6 +224,8 @@ def chunk_costs(workers: int) -> dict[str, list[float]]:
                 costs["post"].append(float(match[4]) * 1000 / n)
             elif match := re.search(r"billing.run_generate_chunk\[.*\] succeeded in ([\d.]+)s", line):
                 costs["generate"].append(float(match[1]))
+            elif match := re.search(r"documents chunk: (\d+) invoices, \d+ PDFs from batches, ([\d.]+) s CPU", line):
+                costs["publish_cpu_per_invoice"].append(float(match[2]) / max(int(match[1]), 1))
             elif match := re.search(r"billing.invoices_publish\[.*\] succeeded in ([\d.]+)s: (\d+)", line):
                 costs["publish_per_invoice"].append(float(match[1]) / max(int(match[2]), 1))
     return costs
@@ -399,7 +402,8 @@ def main() -> None:
             costs = chunk_costs(len(workers))
             medians = {k: round(statistics.median(v), 4) if v else None for k, v in costs.items()}
             print(f"{'per chunk of 1,000 (median): generate / number / post':<52} {medians['generate']} / "
-                  f"{medians['number']} / {medians['post']} s; publish {medians['publish_per_invoice']} s per invoice")
+                  f"{medians['number']} / {medians['post']} s; publish {medians['publish_per_invoice']} s per invoice "
+                  f"({medians['publish_cpu_per_invoice']} s CPU)")
             print(f"{'CPU: database backends (generate+issue; all) / workers':<52} {db_cpu_run:.1f}; {db_cpu:.1f} s / "
                   f"{' / '.join(f'{c:.1f}' for c in worker_cpu)} s; load average {os.getloadavg()[0]:.1f}")
             (OUT / "billing_costs.json").write_text(json.dumps({

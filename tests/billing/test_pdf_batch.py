@@ -166,3 +166,12 @@ def test_one_invoice_failing_to_publish_does_not_stop_the_chunk(monkeypatch):
         invoices_publish_task(invoice_ids=[i.pk for i in invoices])
     assert set(Invoice.objects.exclude(pdf_sha256="").values_list("pk", flat=True)) == {invoices[1].pk, invoices[2].pk}
     assert len(mail.outbox) == 2
+
+
+def test_document_tasks_go_to_the_documents_queue():
+    from otc.celery import app
+
+    for name in ("billing.invoices_publish", "billing.invoice_publish", "billing.invoice_store_pdf",
+                 "billing.invoice_deliver", "billing.credit_note_publish", "billing.invoice_void_publish"):
+        assert app.amqp.router.route({}, name)["queue"].name == "documents", name
+    assert app.amqp.router.route({}, "billing.run_issue_chunk")["queue"].name == "celery"
