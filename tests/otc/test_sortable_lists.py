@@ -199,7 +199,10 @@ NOT_LISTS = {
     "collections_app:reserve_derivation": "a report (the reserve's derivation)",
     "collections_app:reserve_rollforward": "a report (the reserve's roll-forward)",
     "helpdesk:metrics": "a report of figures, with its own workbook",
-    "helpdesk:new": "a form",
+    "billing:invoice_create": "a form (the invoice's lines)",
+    "ledger:journal_new": "a form (the journal's lines)",
+    "contracts:create": "a form (the contract's lines)",
+    "collections_app:writeoffs-request": "a form (the customer's open items to write off)",
     "contracts:policy": "a matrix of policy values per entity, not rows",
     "collections_app:reserve_policies": "an entity's policy versions and specific reserves, edited in place "
                                         "(not yet on the component)",
