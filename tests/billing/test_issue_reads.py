@@ -1,0 +1,102 @@
+"""Issuing in two transactions reads each draft once (issue 18, decision 0016): the posting phase
+posts what the numbering phase read, unless a draft changed in between; and the objects the bulk
+paths build positionally are the objects keyword construction would build."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import Invoice
+from billing.services import invoice_update_draft
+from billing.services.invoices import invoices_number, invoices_post_numbered
+from ledger.models import JournalEntry, JournalLine, LegalEntity, OpenItem, Period
+from ledger.selectors import ar_reconciliation
+from otc.bulk import new_instance
+from tests.factories.billing import ISSUE, de_entity, draft, specialist
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def _ar_line(invoice: Invoice) -> JournalLine:
+    return JournalLine.objects.get(entry_id=invoice.journal_entry_id, open_item__isnull=False)
+
+
+def test_unchanged_drafts_are_posted_from_what_numbering_read():
+    entity = de_entity()
+    drafts = [draft(entity) for _ in range(3)]
+    numbered = invoices_number(invoice_ids=[d.pk for d in drafts], issue_date=ISSUE)
+    with CaptureQueriesContext(connection) as queries:
+        issued = invoices_post_numbered(invoices=numbered, by=None)
+    assert [i.pk for i in issued] == sorted(d.pk for d in drafts)
+    # Neither the drafts nor their lines are read a second time (the invoice rows are locked and
+    # read back as four columns; the only other invoice statements are the UPDATEs).
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [s for s in sql if 'FROM "billing_invoiceline"' in s]
+    assert not [s for s in sql if s.startswith('SELECT "billing_invoice"."id", "billing_invoice"."legal_entity_id"')]
+    for invoice in Invoice.objects.filter(pk__in=[d.pk for d in drafts]):
+        assert invoice.status == Invoice.Status.ISSUED
+        assert invoice.gross_total == D("1190.00")  # 1,000.00 + 19% VAT
+        assert _ar_line(invoice).amount == D("1190.00")
+        assert invoice.due_date == ISSUE + dt.timedelta(days=invoice.payment_terms_days)
+    assert all(row["difference"] == 0 for row in ar_reconciliation())
+
+
+def test_a_draft_changed_after_numbering_is_posted_as_it_is_now():
+    entity = de_entity()
+    same, edited = draft(entity), draft(entity)
+    numbered = invoices_number(invoice_ids=[same.pk, edited.pk], issue_date=ISSUE)
+    number = Invoice.objects.get(pk=edited.pk).number
+    # Between the two transactions a person edits the numbered draft: new terms, a new line.
+    invoice_update_draft(invoice_id=edited.pk, data={"payment_terms_days": 14}, by=specialist(), lines=[
+        {"description": "Platform subscription", "quantity": D("2"), "unit_price": D("1000.00"),
+         "tax_category": "digital", "unit": "MON"}])
+    issued = invoices_post_numbered(invoices=numbered, by=None)
+    assert sorted(i.pk for i in issued) == sorted([same.pk, edited.pk])
+    now = Invoice.objects.get(pk=edited.pk)
+    assert (now.status, now.number) == (Invoice.Status.ISSUED, number)  # the number it was given
+    assert now.gross_total == D("2380.00")  # the edited lines, not those read at numbering
+    assert now.due_date == ISSUE + dt.timedelta(days=14)
+    assert _ar_line(now).amount == D("2380.00")
+    assert OpenItem.objects.get(pk=now.open_item_id).open_amount == D("2380.00")
+    assert Invoice.objects.get(pk=same.pk).gross_total == D("1190.00")
+    assert all(row["difference"] == 0 for row in ar_reconciliation())
+
+
+def test_a_draft_issued_meanwhile_is_left_alone():
+    entity = de_entity()
+    first = draft(entity)
+    numbered = invoices_number(invoice_ids=[first.pk], issue_date=ISSUE)
+    assert [i.pk for i in invoices_post_numbered(invoices=numbered, by=None)] == [first.pk]
+    # A redelivered task posts the same numbered objects again: nothing is posted twice.
+    assert invoices_post_numbered(invoices=numbered, by=None) == []
+    assert JournalEntry.objects.filter(source_id=first.pk, kind="invoice").count() == 1
+
+
+def test_new_instance_builds_what_keywords_build():
+    entity = de_entity()
+    period = Period.objects.filter(legal_entity=entity).first() or Period(pk=None)
+    by = specialist()
+    values = {"legal_entity_id": entity.pk, "number": "JE-X-1", "kind": "invoice", "entry_date": ISSUE,
+              "document_date": ISSUE, "period_id": period.pk, "memo": "m", "source_type_id": None, "source_id": None,
+              "source_reference": "r", "reverses_id": None, "posted_by_id": by.pk}
+    built = new_instance(JournalEntry, values, {"legal_entity": entity, "posted_by": by})
+    keywords = JournalEntry(legal_entity=entity, number="JE-X-1", kind="invoice", entry_date=ISSUE,
+                            document_date=ISSUE, period_id=period.pk, memo="m", source_reference="r", posted_by=by)
+    assert {f.attname: getattr(built, f.attname) for f in JournalEntry._meta.concrete_fields} == \
+           {f.attname: getattr(keywords, f.attname) for f in JournalEntry._meta.concrete_fields}
+    assert built._state.adding
+    with CaptureQueriesContext(connection) as queries:  # the related objects given are cached
+        assert built.legal_entity is entity and built.posted_by is by
+    assert not queries.captured_queries
+    # Callable defaults are called per instance (an invoice's JSON blocks are its own).
+    a, b = new_instance(Invoice, {"currency": "EUR"}), new_instance(Invoice, {"currency": "EUR"})
+    assert a.bill_to == {} and a.bill_to is not b.bill_to and a.status == Invoice.Status.DRAFT
+    with pytest.raises(ValueError, match="differ"):
+        new_instance(JournalEntry, {**values, "legal_entity_id": entity.pk + 1}, {"legal_entity": entity})
+    assert isinstance(entity, LegalEntity)
