@@ -13,8 +13,8 @@ from django.urls import reverse
 from billing import tasks
 from billing.models import Invoice
 from billing.views import runs as run_views
-from tests.billing.test_views_runs import generated_run, login
 from tests.factories.billing import ISSUE
+from tests.factories.billing_views import generated_run, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

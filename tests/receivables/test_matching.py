@@ -4,7 +4,6 @@ suggestion (hypothesis), and precision/recall on synthetic receipts with known t
 from __future__ import annotations
 
 import time
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,8 +12,6 @@ from hypothesis import strategies as st
 
 from receivables.matching import (
     MatchPolicy,
-    OpenInvoice,
-    ReceiptFacts,
     extract_invoice_numbers,
     match,
     normalize_payer,
@@ -22,20 +19,8 @@ from receivables.matching import (
 )
 from receivables.matching.combine import subset_sums
 from receivables.matching.synthetic import generate
+from tests.factories.matching import ACME, AUTO, GLOBEX, MUELLER, best, inv, namesakes_book, receipt
 from tests.receivables.fake_book import FakeBook
-
-AUTO = MatchPolicy().auto_apply_threshold
-ACME, MUELLER, GLOBEX = 10, 20, 30
-
-
-def inv(id_, seq, customer, amount, *, due=(2026, 3, 1), year=2026, currency="USD", prefix="US01-INV", entity=1):
-    d = date(*due)
-    return OpenInvoice(id_, f"{prefix}-{year}-{seq:06d}", customer, entity, currency, Decimal(amount), Decimal(amount),
-                       d, d)
-
-
-def receipt(remittance="", amount="0", *, payer="", account="", customer=None, currency="USD", entity=1):
-    return ReceiptFacts(1, entity, currency, Decimal(amount), date(2026, 3, 20), payer, account, remittance, customer)
 
 
 @pytest.fixture
@@ -54,11 +39,6 @@ def book():
         accounts={"US11 2233 4455": [ACME], "US99": [GLOBEX]},
         aliases={"ROADRUNNER SUPPLY CO": [ACME]},  # a trading name ("AP Dept." is noise, normalised away)
     ).finish()
-
-
-def best(suggestions):
-    assert suggestions, "expected a suggestion"
-    return suggestions[0]
 
 
 def placed(s):
@@ -536,20 +516,6 @@ def test_fewest_subsets_finds_pairs_and_triples_completely_and_says_when_one_mor
     result, wider = fewest_subsets([1, 2, 4, 8, 16, 32], 15, max_items=6)
     assert result.solutions == ((0, 1, 2, 3),)
     assert fewest_subsets([1, 2], 15, max_items=6)[0].solutions == ()
-
-
-def namesakes_book():
-    return FakeBook(
-        [inv(1, 1, ACME, "8046.35"), inv(2, 2, GLOBEX, "120.00"), inv(3, 3, MUELLER, "300.00"),
-         inv(4, 4, 40, "990.00"), inv(5, 5, 50, "777.00"), inv(6, 6, 60, "1.00"), inv(7, 7, 70, "2.00"),
-         inv(8, 8, 80, "3.00"), inv(9, 9, 90, "4.00"), inv(10, 10, 100, "5.00"), inv(11, 11, 110, "6.00"),
-         inv(12, 12, 120, "7.00"), inv(13, 13, 130, "8.00")],
-        names={ACME: "Watson Health LLP", GLOBEX: "Watson Health Corp.", MUELLER: "Ullrich Foods GmbH & Co. KG",
-               40: "Ulrich Foods B.V.", 50: "Scott Mobility LLP", 60: "Scott Mobility Retail Corp.",
-               70: "Peinado Energy S.A.", 80: "Eriksson Systems AB", 90: "Eriksson Systems Labs AB",
-               100: "van Capital GmbH & Co. KG", 110: "van Saksen Labs N.V.", 120: "King Engineering LLP",
-               130: "King Engineering Inc."},
-    ).finish()
 
 
 @pytest.mark.parametrize(("payer", "customer"), [

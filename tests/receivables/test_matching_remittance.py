@@ -14,8 +14,8 @@ import pytest
 from receivables.matching import match
 from receivables.matching.engine import identify_payer
 from receivables.services.matching import split_cut_tail
+from tests.factories.matching import ACME, AUTO, GLOBEX, best, inv, namesakes_book, receipt
 from tests.receivables.fake_book import FakeBook
-from tests.receivables.test_matching import ACME, AUTO, GLOBEX, best, inv, namesakes_book, receipt
 
 ACCOUNT = "US11 2233 4455"
 
