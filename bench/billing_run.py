@@ -344,7 +344,7 @@ def main() -> None:
     workers = start_workers(args.workers, "celery,documents" if args.documents else "celery") if args.workers else []
     if not args.documents:
         # PDFs and delivery run on workers after commit; they are measured separately, not here.
-        invoices_module._queue_documents = lambda ids: None
+        invoices_module.documents_queue = lambda ids: None
     # The workers' CPU from here on (not their start-up: importing Django and Celery).
     worker_cpu_start = [cpu_seconds(w.pid) for w in workers]
     db_cpu_start, bench_cpu_start = dict(database_cpu()), time.process_time()

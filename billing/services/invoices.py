@@ -518,7 +518,7 @@ def invoices_post_numbered(*, invoices: list[Invoice], by: User | None) -> list[
 DOCUMENTS_CHUNK = 100
 
 
-def _queue_documents(invoice_ids: list[int]) -> None:
+def documents_queue(invoice_ids: list[int]) -> None:
     """One message per 100 issued invoices (not one per invoice, nor one per issue chunk of
     1,000): every documents worker gets a share of a chunk, and each message's e-mails share
     one mail connection."""
@@ -531,7 +531,7 @@ def _queue_documents(invoice_ids: list[int]) -> None:
 def queue_documents_on_commit(invoices: list[Invoice]) -> None:
     ids = [invoice.pk for invoice in invoices]
     if ids:
-        transaction.on_commit(lambda: _queue_documents(ids))
+        transaction.on_commit(lambda: documents_queue(ids))
 
 
 @transaction.atomic

@@ -269,7 +269,7 @@ def test_issue_refused_while_generating_and_for_people_without_the_permission(dj
 
 @pytest.mark.django_db(transaction=True)
 def test_command_generates_and_issues_and_prints_the_counts(monkeypatch):
-    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)  # no PDFs here
+    monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)  # no PDFs here
     entity = de_entity()
     contract(entity)
     contract(entity, cust=customer(status="blocked", status_reason="Fraud"))

@@ -55,7 +55,7 @@ def _numbers(ids: list[int]) -> list[tuple[str, str, str]]:
 
 @pytest.mark.django_db
 def test_a_chunk_failing_after_its_numbers_were_taken_is_retried_with_the_same_numbers(monkeypatch):
-    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)
+    monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)
     entity = de_entity()
     run, ids = _drafts(entity, 3)
     BillingRun.objects.filter(pk=run.pk).update(issue_pending=[ids[0]])
@@ -101,7 +101,7 @@ def _killed_between_numbering_and_posting(run_id: int, entity_id: int, ids: list
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_between_numbering_and_posting_leaves_no_gap_and_no_reuse(monkeypatch):
-    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)
+    monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)
     entity = de_entity()
     run, ids = _drafts(entity, 6)
     first, second = ids[:3], ids[3:]
@@ -137,7 +137,7 @@ def test_chunks_of_one_entity_post_side_by_side(monkeypatch):
     """While chunk A is inside its posting transaction (holding whatever it locks), chunk B of
     the same entity takes its numbers and posts to the end: the series is locked only while a
     chunk takes its block, the period only shared."""
-    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)
+    monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)
     entity = de_entity()
     run, ids = _drafts(entity, 6)
     a, b = ids[:3], ids[3:]
@@ -185,7 +185,7 @@ def test_chunks_of_one_entity_post_side_by_side(monkeypatch):
 
 @pytest.mark.django_db
 def test_run_issue_enqueues_every_chunk_round_robin_over_the_entities(monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)
+    monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)
     de, at = de_entity("DE01"), de_entity("AT01")
     contracts = [contract(entity).pk for entity, n in ((de, 5), (at, 2)) for _ in range(n)]
     run = BillingRun.objects.create(period_start=MARCH, contracts_total=7)
@@ -252,7 +252,7 @@ def test_month_end_finishes_when_every_invoice_is_rendered_and_delivered(setting
 
 @pytest.mark.django_db
 def test_month_end_is_not_finished_while_documents_are_outstanding(monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)  # the queue is behind
+    monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)  # the queue is behind
     entity = de_entity()
     contract(entity)
     started = run(capture=django_capture_on_commit_callbacks)
@@ -278,7 +278,7 @@ def test_a_period_close_waits_for_the_postings_that_share_the_period(monkeypatch
     from ledger.services import period_close
     from tests.factories.otc import user_with_role
 
-    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)
+    monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)
     entity = de_entity()
     run, ids = _drafts(entity, 2)
     BillingRun.objects.filter(pk=run.pk).update(issue_pending=[ids[0]])

@@ -50,7 +50,7 @@ def test_two_runs_generating_the_same_contracts_concurrently_bill_each_once():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_chunk_delivered_twice_at_once_and_parallel_chunks_then_issue(monkeypatch):
-    monkeypatch.setattr("billing.services.invoices._queue_documents", lambda ids: None)  # no PDFs here
+    monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)  # no PDFs here
     entity = de_entity()
     ids = sorted(contract(entity).pk for _ in range(CONTRACTS))
     [run] = _runs(1, CONTRACTS)

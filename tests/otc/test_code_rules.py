@@ -25,11 +25,7 @@ SKIP_DIRS = {".venv", "migrations", "node_modules", "__pycache__", "tests", "sta
 
 # Known exceptions, each with the reason and where it is fixed. Keep it short: an entry here is a
 # debt, not a licence.
-ALLOWED: set[tuple[str, str]] = {
-    # billing/services/invoices.py belongs to the month-end branches (s7-i18*), not this one: give
-    # `_queue_documents` a public name there (tests patch it too), then drop this entry.
-    ("bench/billing_run.py", "billing.services.invoices._queue_documents"),
-}
+ALLOWED: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)
