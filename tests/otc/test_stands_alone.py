@@ -1,6 +1,7 @@
-"""Issue 16: the project stands alone. Nothing it runs or tests with reads ../shared (the design
-notes and standards that sat beside the first checkout): the schemas and rule files are vendored
-in tests/standards with their licences. No database."""
+"""Issue 16: the project stands alone. Nothing it runs or tests with reads a file outside its own
+checkout (a sibling directory beside the repository, or an absolute path on the developer's
+machine): the schemas and rule files are vendored in tests/standards with their licences.
+No database."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIP = {".venv", ".git", "node_modules", "media", "staticfiles", "__pycache__", "docs"}
-OUTSIDE = re.compile(r"\.\./shared|/work/shared|[\"']shared[\"']\s*/|/\s*[\"']shared[\"']")
+# a string literal that starts by leaving the checkout ("../x") or names a machine's absolute
+# work directory ("/work/x", "/home/x"), or joins ".." onto a path (path / "..")
+OUTSIDE = re.compile(r"[\"'](?:\.\./|/work/|/home/)[A-Za-z]|/\s*[\"']\.\.[\"']")
 
 
 def _code_files():
@@ -20,7 +23,7 @@ def _code_files():
             yield path
 
 
-def test_no_code_or_configuration_reads_a_shared_directory_beside_the_repository():
+def test_no_code_or_configuration_reads_outside_the_checkout():
     this = Path(__file__).resolve()
     offenders = [str(path.relative_to(ROOT)) for path in _code_files()
                  if path != this and OUTSIDE.search(path.read_text(errors="ignore"))]
