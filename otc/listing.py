@@ -28,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -184,6 +185,8 @@ def sorted_page(request: HttpRequest, listing: SortableList, rows: QuerySet | It
 
 def _export(request: HttpRequest, listing: SortableList, ordered, template: str, context: dict[str, Any], *,
             hydrate, page_name: str, export) -> HttpResponse:
+    if listing.export_permission and not request.user.has_perm(listing.export_permission):
+        raise PermissionDenied  # the same permission as the list's own export view
     count = ordered.count() if isinstance(ordered, QuerySet) else len(ordered)
     if (refused := export_refusal(request, count, back=request.path, drop=listing.export_param)) is not None:
         return refused
