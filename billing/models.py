@@ -331,10 +331,12 @@ class Invoice(DocumentGuard):
     bill_to = models.JSONField(default=dict, blank=True, help_text="Customer name, address, tax id as issued")
     seller = models.JSONField(default=dict, blank=True, help_text="Entity name, address, tax id, bank as issued")
     notes = models.TextField(blank=True)
-    journal_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="+")
-    open_item = models.OneToOneField("ledger.OpenItem", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    # One-to-one, unique where set (constraints below): partial unique indexes, so the month-end
+    # run's insert and numbering of a draft (and every row without a void) add no index entry.
+    journal_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+", db_index=False)
+    open_item = models.ForeignKey("ledger.OpenItem", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", db_index=False)
     pdf = models.FileField(upload_to="invoices/%Y/%m/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
@@ -348,10 +350,10 @@ class Invoice(DocumentGuard):
                                   related_name="+")
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
-    void_entry = models.OneToOneField("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
-    void_credit_note = models.OneToOneField(
-        "CreditNote", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    void_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", db_index=False)
+    void_credit_note = models.ForeignKey(
+        "CreditNote", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
         help_text="The credit note that cancelled the invoice when it had reached the customer")
     void_pdf = models.FileField(upload_to="invoices/void/%Y/%m/", blank=True,
                                 help_text="The issued PDF stamped VOID, served after the void")
@@ -377,6 +379,9 @@ class Invoice(DocumentGuard):
             ),
             models.UniqueConstraint(fields=["legal_entity", "number"], condition=~Q(number=""),
                                     name="invoice_number_unique_per_entity"),
+            *(models.UniqueConstraint(fields=[field], condition=Q(**{f"{field}__isnull": False}),
+                                      name=f"invoice_{field}_unique")
+              for field in ("journal_entry", "open_item", "void_entry", "void_credit_note")),
             # Rounded so SQLite's floating-point sum (100.02 + 18.99 = 119.00999...) compares exactly.
             models.CheckConstraint(condition=Q(gross_total=Round(F("net_total") + F("tax_total"), STORAGE_PLACES)),
                                    name="invoice_gross_is_net_plus_tax"),

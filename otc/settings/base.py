@@ -162,6 +162,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Workers keep their database connection across tasks: otc/celery.py closes it when it broke or
+# is older than CONN_MAX_AGE (as requests do), and Celery's Django fixup every
+# CELERY_DB_REUSE_MAX tasks. Unset, the fixup closed it before and after every task, so every
+# chunk of a month-end run paid a new PostgreSQL backend. One connection per worker process.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 2}

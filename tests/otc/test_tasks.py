@@ -71,3 +71,20 @@ def test_real_worker_runs_a_task_over_redis(tmp_path):
     from celery import current_app
 
     assert current_app.main == "otc" and current_app.conf.task_always_eager  # the suite's app is untouched
+
+
+def test_workers_keep_their_database_connection_across_tasks(monkeypatch):
+    """CELERY_DB_REUSE_MAX is set (Celery's Django fixup no longer closes the connection around
+    every task); otc.celery closes a broken or obsolete one (CONN_MAX_AGE) around worker tasks,
+    never around an eager task, which runs inside its caller's transaction."""
+    from types import SimpleNamespace
+
+    import otc.celery
+
+    assert otc.celery.app.conf.get("CELERY_DB_REUSE_MAX", 0) >= 1
+    calls = []
+    monkeypatch.setattr("django.db.close_old_connections", lambda: calls.append(1))
+    otc.celery.close_old_connections(sender=SimpleNamespace(request=SimpleNamespace(is_eager=True)))
+    assert calls == []
+    otc.celery.close_old_connections(sender=SimpleNamespace(request=SimpleNamespace(is_eager=False)))
+    assert calls == [1]
