@@ -175,3 +175,28 @@ def test_document_tasks_go_to_the_documents_queue():
                  "billing.invoice_deliver", "billing.credit_note_publish", "billing.invoice_void_publish"):
         assert app.amqp.router.route({}, name)["queue"].name == "documents", name
     assert app.amqp.router.route({}, "billing.run_issue_chunk")["queue"].name == "celery"
+
+
+def test_the_fast_parser_gives_the_pdf_tinyhtml5_gives_and_falls_back_on_what_is_not_xml(monkeypatch):
+    """Our templates are well-formed XML and are parsed by expat; the PDF says exactly what the
+    HTML5 parser's tree gave. Text that is not XML (a control character in a customer's name)
+    falls back to the HTML5 parser and still renders."""
+    from xml.etree import ElementTree
+
+    invoices = three_invoices()
+    fast = [pages_text(invoice_render_pdf(invoice)) for invoice in invoices]
+    fast_batch = invoices_render_pdfs(invoices)
+
+    def not_xml(text):
+        raise ElementTree.ParseError("not XML")
+
+    monkeypatch.setattr(ElementTree, "fromstring", not_xml)
+    assert [pages_text(invoice_render_pdf(invoice)) for invoice in invoices] == fast
+    assert {pk: pages_text(pdf) for pk, pdf in invoices_render_pdfs(invoices).items()} == {
+        pk: pages_text(pdf) for pk, pdf in fast_batch.items()}
+    monkeypatch.undo()
+    # the seller's ids: the label on its own line, then the id (a <br/>), not run together
+    assert "VAT ID DE136695976" in fast[0][0][0]
+
+    odd = issued(de_entity(), customer=CustomerFactory(country="DE", legal_name="Odd\x0bName GmbH"))
+    assert odd.number in pages_text(invoice_render_pdf(odd))[0][0]  # rendered, by the HTML5 parser
