@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 
 from otc import dates
+from tests import db_template
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -25,6 +26,7 @@ def pytest_configure(config):
     # the suite's own order (`_order_for_workers`) is kept instead.
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+    db_template.use_in_worker(config)
 
     from django.db.backends.postgresql.operations import DatabaseOperations
 
@@ -74,6 +76,22 @@ def _order_for_workers(items) -> None:
         return (2, -len(files[path]))
 
     items[:] = [item for path in sorted(files, key=weight) for item in files[path]]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """The xdist controller of a PostgreSQL run starts migrating the one test database the workers
+    clone (tests/db_template.py) before it starts the workers (xdist's own sessionstart is trylast)."""
+    db_template.start(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    db_template.configure_node(node)
+
+
+def pytest_unconfigure(config):
+    db_template.finish(config)
 
 
 def pytest_collection_modifyitems(config, items):
