@@ -73,6 +73,7 @@ from demo.contracts import on_day
 from demo.users import seed_integration_user
 from ledger.models import LegalEntity, Period
 from ledger.services.periods import period_close
+from otc import dates
 from otc.models import User
 from otc.money import quantize
 from otc.services import approval_limit
@@ -152,6 +153,7 @@ class DemoBilling:
         if issue:
             run = billing_run_issue(run_id=run.pk, by=self.billing, issue_date=month)
             self.deliver(Invoice.objects.filter(billing_run=run, status=Invoice.Status.ISSUED))
+            month_end_finished(run.pk)
         run.refresh_from_db()
         self.runs[month] = run
 
@@ -427,8 +429,8 @@ def documents_on_first_download() -> Iterator[None]:
     as sent to its billing contacts, as they would have been; no message is built (the demo's
     e-mails of those months went nowhere anyway). Portal uploads, and everything after the seed
     (issuing from the run page, "send again"), go through the real services and render PDFs."""
-    from billing import tasks
-    from billing.services import credit_notes, delivery
+    from billing import pdf, tasks
+    from billing.services import credit_notes, delivery, invoices
 
     def record_email(document, customer: Customer, *, what: str = "") -> Delivery:
         """An invoice's or credit note's e-mail as billing would log it, without building the message."""
@@ -441,15 +443,43 @@ def documents_on_first_download() -> Iterator[None]:
             **log, channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT,
             recipients=", ".join(recipients), detail=f"{what}Sent with {document.number}.pdf attached.")
 
+    real_queue = invoices.documents_queue
+
+    def queue_without_pdfs(invoice_ids: list[int]) -> None:
+        """The month-end documents task (`billing.tasks.invoices_publish_task`, in-process here)
+        delivers each invoice and checks its run, but renders and stores no PDF: its batch renders
+        nothing and `invoice_store_pdf` stores nothing, for the task's own call only (the help
+        desk's copies and the agency's placement pack still render theirs)."""
+        saved_pdf = (pdf.invoices_render_pdfs, pdf.invoice_store_pdf)
+        pdf.invoices_render_pdfs = lambda unrendered: {}
+        pdf.invoice_store_pdf = lambda **kwargs: None
+        try:
+            real_queue(invoice_ids)
+        finally:
+            pdf.invoices_render_pdfs, pdf.invoice_store_pdf = saved_pdf
+
     saved = (delivery.invoice_email_send, delivery.credit_note_email_send, credit_notes.credit_note_store_pdf,
-             delivery.document_pdf_prepare, tasks.invoice_store_pdf_task)
+             delivery.document_pdf_prepare, tasks.invoice_store_pdf_task, invoices.documents_queue)
     delivery.invoice_email_send = record_email
     delivery.credit_note_email_send = record_email
     credit_notes.credit_note_store_pdf = lambda **kwargs: None
     delivery.document_pdf_prepare = lambda *args, **kwargs: None
     tasks.invoice_store_pdf_task = lambda **kwargs: None
+    invoices.documents_queue = queue_without_pdfs
     try:
         yield
     finally:
         (delivery.invoice_email_send, delivery.credit_note_email_send, credit_notes.credit_note_store_pdf,
-         delivery.document_pdf_prepare, tasks.invoice_store_pdf_task) = saved
+         delivery.document_pdf_prepare, tasks.invoice_store_pdf_task, invoices.documents_queue) = saved
+
+
+def month_end_finished(run_id: int) -> None:
+    """A seeded run's month-end is finished once every invoice it issued has a delivery outcome
+    (e-mailed, queued for its portal or to post): `billing_run_documents_check` also waits for every
+    PDF, which the demo leaves to the first download (`documents_on_first_download`), so the run
+    page would otherwise poll a past month-end forever. Stamped at the run's own day, once."""
+    from billing.selectors import run_documents_progress
+
+    progress = run_documents_progress(run_id=run_id)
+    if progress["issued"] and progress["done"] == progress["issued"]:
+        BillingRun.objects.filter(pk=run_id, documents_done_at=None).update(documents_done_at=dates.now())
