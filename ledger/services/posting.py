@@ -43,7 +43,7 @@ from django.db import connection, transaction
 from customers.models import Customer
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
 from otc import dates
-from otc.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows, new_instance
+from otc.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_values, new_instance
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import (
@@ -419,8 +419,8 @@ def _write(
     # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
     # floating point and could leave -0.0000000001 behind. One UPDATE per 500 items, not one per item
     # (a statement's automatic applications settle thousands).
-    bulk_update_rows([OpenItem(pk=item_id, open_amount=item.open_amount + delta, updated_at=stamp)
-                      for item_id, (item, delta) in moves.items()], ["open_amount", "updated_at"])
+    bulk_update_values(OpenItem, ["open_amount", "updated_at"],
+                       [(item_id, item.open_amount + delta, stamp) for item_id, (item, delta) in moves.items()])
     bulk_insert_values(JournalLine, ["entry_id", "account_id", "customer_id", "currency", "amount", "fx_rate",
                                      "functional_amount", "description", "open_item_id"], new_lines)
     return created
