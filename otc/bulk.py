@@ -31,7 +31,20 @@ def bulk_update_rows(objs: Sequence[Model], fields: Sequence[str], *, batch_size
     """Write `fields` of saved `objs` (one model) in one UPDATE per batch; returns rows updated."""
     if not objs:
         return 0
-    model = type(objs[0])
+    return _update(type(objs[0]), fields, objs, None, batch_size)
+
+
+def bulk_update_values(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                       batch_size: int = 500) -> int:
+    """`bulk_update_rows` from plain rows: (primary key, value of each of `fields` by attname),
+    for the hot paths where building a model instance per row cost more than the UPDATE."""
+    if not rows:
+        return 0
+    return _update(model, fields, None, rows, batch_size)
+
+
+def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | None,
+            rows: Sequence[Sequence[Any]] | None, batch_size: int) -> int:
     meta = model._meta
     alias = router.db_for_write(model)
     connection = connections[alias]
@@ -53,13 +66,16 @@ def bulk_update_rows(objs: Sequence[Model], fields: Sequence[str], *, batch_size
     json_fields = {field for field in columns if field.get_internal_type() == "JSONField"}
     prepared: dict[tuple[str, int], tuple[Any, Any]] = {}
     updated = 0
+    if rows is None:
+        assert objs is not None
+        attnames = [field.attname for field in columns]
+        rows = [[getattr(obj, name) for name in attnames] for obj in objs]
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), batch_size):
-            batch = objs[start:start + batch_size]
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start:start + batch_size]
             params: list[Any] = []
-            for obj in batch:
-                for field in columns:
-                    value = getattr(obj, field.attname)
+            for row in batch:
+                for field, value in zip(columns, row, strict=True):
                     if field in json_fields and value is not None:
                         key = (field.attname, id(value))
                         if key not in prepared:  # keep the value referenced, so its id stays its own

@@ -16,6 +16,7 @@ from django.db.models import F
 from billing.models import Invoice
 from ledger.models import Account, LegalEntity, OpenItem
 from otc import dates
+from otc.money import minor_units
 from receivables.matching import NumberKey, OpenInvoice
 from receivables.models import PayerAlias
 
@@ -84,10 +85,31 @@ def _book_rows(legal_entity_ids: list[int]) -> list[tuple]:
 
 
 def _book_row(values: tuple) -> OpenInvoice:
-    """An `OpenInvoice` from a `_book_rows` row."""
+    """An `OpenInvoice` from a `_book_rows` row, its open amount in the currency's minor unit when
+    that is exact (stored with four places: the engine's `clean_invoices` would otherwise copy the
+    invoice to quantize it every time a receipt looks at it)."""
     pk, number, customer_id, entity_id, currency, open_amount, gross, due, issued = values
     return OpenInvoice(id=pk, number=number, customer_id=customer_id, legal_entity_id=entity_id, currency=currency,
-                       open_amount=open_amount, gross_total=gross, due_date=due, issue_date=issued)
+                       open_amount=_in_minor_unit(open_amount, currency), gross_total=gross, due_date=due,
+                       issue_date=issued)
+
+
+_MINOR_UNIT: dict[str, Decimal | None] = {}
+
+
+def _in_minor_unit(amount: Decimal, currency: str) -> Decimal:
+    """`amount` with the currency's minor unit as exponent if that changes nothing but the exponent."""
+    unit = _MINOR_UNIT.get(currency, Decimal(0))
+    if unit == 0:  # not seen yet (a unit is never 0)
+        try:
+            unit = Decimal(1).scaleb(-minor_units(currency))
+        except Exception:  # an unknown currency: left as it is (the engine skips it anyway)
+            unit = None
+        _MINOR_UNIT[currency] = unit
+    if unit is None:
+        return amount
+    short = amount.quantize(unit)
+    return short if short == amount else amount
 
 
 ITEM_FIELDS = ("id", "document_number", "customer_id", "legal_entity_id", "currency", "original_amount",

@@ -35,7 +35,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -43,7 +43,7 @@ from django.db import connection, transaction
 from customers.models import Customer
 from ledger.models import Account, JournalEntry, JournalLine, LegalEntity, OpenItem, Period
 from otc import dates
-from otc.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows, new_instance
+from otc.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_values, new_instance
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
 from otc.models import User
 from otc.money import (
@@ -240,12 +240,27 @@ def _convert(lines: list[_Line], chart: _Chart) -> list[_Line]:
     return [_Line(spec=spec, account=rounding, currency=functional, amount=-residual, functional=-residual)]
 
 
-def _lock_items(ids: list[int]) -> dict[int, OpenItem]:
-    items = OpenItem.objects.select_for_update(of=("self",)).filter(id__in=sorted(set(ids))).order_by("pk")
-    return {item.id: item for item in items}
+class _LockedItem(NamedTuple):
+    """What a posting needs of an open item it settles (read as a row: a statement's automatic
+    applications lock thousands, and a model instance each cost more than the query)."""
+
+    pk: int
+    customer_id: int | None
+    account_id: int
+    currency: str
+    legal_entity_id: int
+    open_amount: Decimal
+    original_amount: Decimal
+    document_number: str
 
 
-def _settlements(lines: list[_Line], entity: LegalEntity) -> dict[int, tuple[OpenItem, Decimal]]:
+def _lock_items(ids: list[int]) -> dict[int, _LockedItem]:
+    rows = (OpenItem.objects.select_for_update(of=("self",)).filter(id__in=sorted(set(ids))).order_by("pk")
+            .values_list(*_LockedItem._fields))
+    return {row[0]: _LockedItem(*row) for row in rows}
+
+
+def _settlements(lines: list[_Line], entity: LegalEntity) -> dict[int, tuple[_LockedItem, Decimal]]:
     """Lock the open items the entry moves and refuse any movement past zero or the original."""
     items = _lock_items([line.spec.settle_item_id for line in lines if line.spec.settle_item_id])
     deltas: dict[int, Decimal] = defaultdict(Decimal)
@@ -419,8 +434,8 @@ def _write(
     # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
     # floating point and could leave -0.0000000001 behind. One UPDATE per 500 items, not one per item
     # (a statement's automatic applications settle thousands).
-    bulk_update_rows([OpenItem(pk=item_id, open_amount=item.open_amount + delta, updated_at=stamp)
-                      for item_id, (item, delta) in moves.items()], ["open_amount", "updated_at"])
+    bulk_update_values(OpenItem, ["open_amount", "updated_at"],
+                       [(item_id, item.open_amount + delta, stamp) for item_id, (item, delta) in moves.items()])
     bulk_insert_values(JournalLine, ["entry_id", "account_id", "customer_id", "currency", "amount", "fx_rate",
                                      "functional_amount", "description", "open_item_id"], new_lines)
     return created

@@ -47,7 +47,11 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
         return 0
     receipts = {r.pk: r for r in Receipt.objects.select_for_update(of=("self",))
                 .filter(pk__in=sorted({d.receipt_id for d in decisions})).order_by("pk")}
-    invoices = Invoice.objects.in_bulk({i for d in decisions for i, _ in d.allocations if i > 0})
+    # what the checks need of the invoices, as tuples; the invoices themselves are read once, locked,
+    # by billing (`invoices_record_payments`), which returns them for the postings
+    payable = {pk: (currency, entity_id, customer_id) for pk, currency, entity_id, customer_id in Invoice.objects.filter(
+        pk__in={i for d in decisions for i, _ in d.allocations if i > 0}).values_list(
+        "pk", "currency", "legal_entity_id", "customer_id")}
     item_amounts: dict[int, Decimal] = defaultdict(Decimal)
     for d in decisions:
         for i, amount in d.allocations:
@@ -72,18 +76,20 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
                     raise ValidationFailed(f"{receipt.number}: {amount} is not positive.")
                 owners.add(item.customer_id)
                 continue
-            invoice = invoices.get(invoice_id)
-            if invoice is None or invoice.currency != receipt.currency or invoice.legal_entity_id != receipt.legal_entity_id:
+            invoice = payable.get(invoice_id)
+            if invoice is None or invoice[:2] != (receipt.currency, receipt.legal_entity_id):
                 raise ValidationFailed(f"{receipt.number}: invoice {invoice_id} is not payable by it.")
             if amount <= 0:
                 raise ValidationFailed(f"{receipt.number}: {amount} is not positive.")
-            owners.add(invoice.customer_id)
+            owners.add(invoice[2])
             changes[invoice_id] += amount
         if len(owners) != 1 or (receipt.customer_id and receipt.customer_id not in owners):
             raise ValidationFailed(f"{receipt.number}: the invoices are not its customer's.")
         receipt._owner = owners.pop()
+    invoices: dict[int, Invoice] = {}
     if changes:
-        invoices_record_payments(changes=dict(changes), by=None, note="automatic cash application")
+        invoices = {invoice.pk: invoice for invoice in
+                    invoices_record_payments(changes=dict(changes), by=None, note="automatic cash application")}
 
     today, stamp = dates.today(), dates.now()
     unidentified = [receipts[d.receipt_id] for d in decisions if receipts[d.receipt_id].customer_id is None]
@@ -130,10 +136,12 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
     history_insert(changed, created=False, by=None, reason="automatic cash application", at=stamp)
     for before, group in moved.items():
         record_status_changes(group, by=None, from_state=before, note="automatic cash application")
+    applications: dict[int, list[dict]] = defaultdict(list)  # per receipt, in one pass (was a scan of all rows per receipt)
+    for a in rows:
+        applications[a.receipt_id].append({"invoice_id": a.invoice_id, "open_item_id": a.open_item_id,
+                                           "amount": str(a.amount)})
     outbox_emit_many(topic="receipt.applied", subject_type="receipt", events=[(r.pk, {
-        "id": r.pk, "number": r.number, "customer_id": r.customer_id,
-        "applications": [{"invoice_id": a.invoice_id, "open_item_id": a.open_item_id, "amount": str(a.amount)}
-                         for a in rows if a.receipt_id == r.pk],
+        "id": r.pk, "number": r.number, "customer_id": r.customer_id, "applications": applications[r.pk],
     }) for r in changed])
     return len(decisions)
 
