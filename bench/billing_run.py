@@ -150,9 +150,9 @@ def start_workers(n: int, queues: str = "celery") -> list[subprocess.Popen]:
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # no stale tasks from an earlier run
-    # Celery's Django fixup closes the database connection before and after every task
-    # (CELERY_DB_REUSE_MAX unset), so each chunk has a new backend: `database_cpu` samples them
-    # while the bench waits.
+    # Workers keep their database connection across tasks (CELERY_DB_REUSE_MAX; before it, every
+    # task had a new backend, whose CPU after the last sample was lost): `database_cpu` samples
+    # the backends while the bench waits. REDIS_URL chooses the broker (default database 7).
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     OUT.mkdir(exist_ok=True)
     logs = [(OUT / f"worker{i}.log").open("w") for i in range(n)]  # noqa: SIM115 - open while they run

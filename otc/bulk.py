@@ -19,12 +19,46 @@ import datetime as dt
 import io
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
 from django.db.models import Model
 from django.utils import timezone
+
+# Values that `get_db_prep_save` returns unchanged on PostgreSQL, by the field's internal type
+# and the value's exact type: bulk_update_rows passes them as they are (a month-end chunk writes
+# about 15 columns of 1,000 invoices twice, and the field-by-field preparation was a twentieth
+# of its CPU). Any other value (a naive datetime, a datetime in a DateField, a float in a
+# DecimalField, a lazy string, an infinite Decimal) still goes through `get_db_prep_save`.
+_AS_IS: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("CharField", "TextField", "SlugField", "EmailField", "URLField"), (str,)),
+    **dict.fromkeys(("AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
+                     "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
+                     "PositiveSmallIntegerField"), (int,)),
+    "BooleanField": (bool,), "DateField": (dt.date,), "DateTimeField": (dt.datetime,), "DecimalField": (Decimal,),
+}
+
+
+def _as_is_types(field: Any) -> tuple[type, ...]:
+    if not type(field).__module__.startswith("django.db.models.fields"):
+        return ()  # a project's own field may prepare its values otherwise
+    kind = field.get_internal_type()
+    if kind in ("ForeignKey", "OneToOneField"):
+        return _as_is_types(field.target_field)
+    return _AS_IS.get(kind, ())
+
+
+def _prepared_as_is(value: Any, types: tuple[type, ...]) -> bool:
+    kind = type(value)
+    if kind not in types:
+        return False
+    if kind is dt.datetime:
+        return value.tzinfo is not None  # a naive datetime is made aware by the field (USE_TZ)
+    if kind is Decimal:
+        return value.is_finite()  # the field refuses NaN and infinity
+    return True
 
 
 def bulk_update_rows(objs: Sequence[Model], fields: Sequence[str], *, batch_size: int = 500) -> int:
@@ -65,6 +99,7 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
     # prepare it once per statement, not once per row.
     json_fields = {field for field in columns if field.get_internal_type() == "JSONField"}
     prepared: dict[tuple[str, int], tuple[Any, Any]] = {}
+    as_is = {field: _as_is_types(field) if postgres and settings.USE_TZ else () for field in columns}
     updated = 0
     if rows is None:
         assert objs is not None
@@ -85,6 +120,8 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
                                     else field.get_db_prep_save(value, connection))
                             prepared[key] = (value, text)
                         params.append(prepared[key][1])
+                    elif as_is[field] and (value is None or _prepared_as_is(value, as_is[field])):
+                        params.append(value)
                     else:
                         params.append(field.get_db_prep_save(value, connection))
             values = ", ".join([placeholder] * len(batch))

@@ -78,3 +78,27 @@ def test_insert_values_fills_the_model_defaults_of_fields_not_named():
     assert [(r.subject_id, r.payload["n"], r.payload["text"], r.attempts, r.last_error, r.delivered_at)
             for r in rows] == [(n, n, TRICKY, 0, "", None) for n in range(3)]
     assert all(r.created_at is not None for r in rows)
+
+
+def test_values_passed_as_they_are_are_exactly_what_the_field_would_prepare():
+    """bulk_update_rows passes some values without `get_db_prep_save` on PostgreSQL: only where
+    the field would return them unchanged. A datetime in a DateField, a naive datetime, a float or
+    a NaN in a DecimalField, a bool in an IntegerField go through the field."""
+    from django.db import connection
+
+    from billing.models import Invoice
+
+    meta = Invoice._meta
+    aware = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+    cases = [("number", "X-1"), ("journal_entry", 12), ("issue_date", dt.date(2026, 11, 30)), ("issued_at", aware),
+             ("gross_total", Decimal("119.0000")), ("on_hold", True), ("payment_terms_days", 30), ("id", 5),
+             ("notes", TRICKY)]
+    for name, value in cases:
+        field = meta.get_field(name)
+        assert bulk._prepared_as_is(value, bulk._as_is_types(field)), name
+        assert field.get_db_prep_save(value, connection) == value, name
+    through_the_field = [("issue_date", aware), ("issued_at", dt.datetime(2026, 11, 30, 8, 0)),
+                         ("gross_total", 1.5), ("gross_total", Decimal("NaN")), ("payment_terms_days", True),
+                         ("bill_to", {"a": 1}), ("pdf", "invoices/x.pdf")]
+    for name, value in through_the_field:
+        assert not bulk._prepared_as_is(value, bulk._as_is_types(meta.get_field(name))), name
