@@ -18,6 +18,8 @@ import hashlib
 import io
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
@@ -172,6 +174,10 @@ class DocumentRenderer:
         if self.batch_stylesheet is None:
             self.batch_stylesheet = CSS(string=render_to_string(self.BATCH_STYLESHEET), font_config=self.fonts)
         body = self.template(body_template)
+        with _few_collections():
+            return self._render_batch(body, contexts, titles)
+
+    def _render_batch(self, body: Any, contexts: list[dict[str, Any]], titles: list[str]) -> list[bytes | None]:
         sections = "".join(f'<section class="batch-document" data-document="{i}">{body.render(context)}</section>'
                            for i, context in enumerate(contexts))
         document = self.html(string=f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/></head>'
@@ -194,6 +200,22 @@ class DocumentRenderer:
                 logger.exception("Batch PDF %s could not be written; it is rendered alone.", title)
                 results.append(None)
         return results
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """The cyclic collector's young generation raised from 700 to 50,000 allocations while a
+    batch is laid out and written (then restored): WeasyPrint allocates boxes by the hundred
+    thousand and the default ran about 330 collections per 50 invoices. Measured with
+    gc.callbacks on the same 50 invoices, alternating, load 12: GC time 2.1-5.9 -> 1.2-2.0 ms
+    per PDF. Memory: at most 50,000 more young objects before a collection, next to a batch's
+    laid-out document of 25 pages."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, thresholds[1], thresholds[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _batch_section(page: Any) -> int:
