@@ -301,6 +301,14 @@ def store_document_file(document, *, file_field: str, sha_field: str, name: str,
         raise
 
 
+def _storable(invoice: Invoice | None, invoice_id: int) -> Invoice:
+    if invoice is None:
+        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
+    if invoice.status == Invoice.Status.DRAFT:
+        raise InvalidTransition(f"Draft invoice #{invoice.pk} has no number yet; issue it before storing its PDF.")
+    return invoice
+
+
 def invoice_store_pdf(*, invoice_id: int, content: bytes | None = None) -> Invoice:
     """Render and store an issued invoice's PDF and SHA-256 once (task-safe, idempotent: a stored
     PDF is never re-rendered, so a later template change never alters an issued invoice).
@@ -308,19 +316,17 @@ def invoice_store_pdf(*, invoice_id: int, content: bytes | None = None) -> Invoi
 
     The rendering (the slow part) runs before any lock is taken; the invoice row is locked only
     for the moment of storing. Two workers rendering the same invoice at once both render, and
-    the first to store wins: the second finds the SHA-256 set under the lock and stores nothing."""
-    invoice = Invoice.objects.select_related("legal_entity", "customer").filter(pk=invoice_id).first()
-    if invoice is None:
-        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
-    if invoice.pdf_sha256:
-        return invoice
-    if invoice.status == Invoice.Status.DRAFT:
-        raise InvalidTransition(f"Draft invoice #{invoice.pk} has no number yet; issue it before storing its PDF.")
+    the first to store wins: the second finds the SHA-256 set under the lock and stores nothing.
+    With `content` (a documents task's batch) the row is read once, under the lock."""
     if content is None:
+        invoice = _storable(Invoice.objects.select_related("legal_entity", "customer").filter(pk=invoice_id).first(),
+                            invoice_id)
+        if invoice.pdf_sha256:
+            return invoice
         content = invoice_render_pdf(invoice)  # no lock held: payments and voids go on meanwhile
     with transaction.atomic():
-        invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer").first()
-        if invoice.pdf_sha256:  # another worker stored it while this one rendered
+        invoice = _storable(lock_invoices([invoice_id]).select_related("legal_entity", "customer").first(), invoice_id)
+        if invoice.pdf_sha256:  # stored already, or by another worker while this one rendered
             return invoice
         store_document_file(invoice, file_field="pdf", sha_field="pdf_sha256", name=f"{invoice.number}.pdf",
                             content=content, change_reason="PDF stored")
