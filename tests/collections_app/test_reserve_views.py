@@ -16,6 +16,7 @@ from otc.roles import AUDITOR, CONTROLLER, FINANCE_MANAGER, SALES_REP
 from tests.factories.collections_reserve import item_in_bucket, reserve_entity, snapshot
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import integration_client, user_with_role
+from tests.factories.queries import queries_for
 
 D = Decimal
 AS_OF = dt.date(2026, 6, 30)
@@ -116,9 +117,6 @@ def test_api_without_the_scope_is_refused(api_client, setup):
 
 
 def test_run_page_and_api_query_counts_do_not_grow_with_specific_reserves(client, api_client, setup):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from collections_app.services.reserve import reserve_run_prepare, specific_reserve_create
 
     entity, controller = setup["entity"], setup["controller"]
@@ -133,10 +131,7 @@ def test_run_page_and_api_query_counts_do_not_grow_with_specific_reserves(client
                                     reason="bankruptcy", effective_from=dt.date(2026, 6, 1), by=controller)
         snapshot(entity, AS_OF)
         run = reserve_run_prepare(legal_entity_id=entity.id, as_of=AS_OF, by=setup["manager"])
-        with CaptureQueriesContext(connection) as page:
-            assert client.get(f"/collections/reserve/runs/{run.pk}/").status_code == 200
-        with CaptureQueriesContext(connection) as api:
-            assert api_client.get("/api/v1/reserve/", {"entity": "VW1", "as_of": "2026-06-30"}).status_code == 200
-        return len(page), len(api)
+        return (queries_for(client, f"/collections/reserve/runs/{run.pk}/"),
+                queries_for(api_client, "/api/v1/reserve/", {"entity": "VW1", "as_of": "2026-06-30"}))
 
     assert counts(1) == counts(5)

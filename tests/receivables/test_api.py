@@ -9,8 +9,6 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from billing.models import Invoice
 from customers.models import Customer
@@ -20,6 +18,7 @@ from receivables.models import Receipt
 from receivables.services import application_reverse, receipt_apply, receipt_record
 from tests.factories.customers import CustomerFactory
 from tests.factories.otc import integration_client, user_with_role
+from tests.factories.queries import queries_for
 from tests.factories.receivables import cash_app, issue_for
 from tests.factories.receivables_api import bank_client
 
@@ -281,9 +280,7 @@ def test_statement_needs_the_ledger_scope(api_client, book):  # noqa: F811
 
 def test_query_counts_do_not_grow_with_rows(bank, book):  # noqa: F811
     def count(url: str) -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            assert bank.get(url).status_code == 200
-        return len(ctx.captured_queries)
+        return queries_for(bank, url)
 
     receipt = record(book, "1190.00", customer=book["customer"])
     receipt_apply(receipt_id=receipt.pk, allocations=[(book["first"].pk, D("1190.00"))], by=cash_app())
