@@ -35,3 +35,27 @@ def test_seeded_invoices_are_recorded_as_emailed_and_rendered_on_first_download(
     assert response.status_code == 200
     invoice.refresh_from_db()
     assert len(invoice.pdf_sha256) == 64
+
+
+def test_the_month_end_documents_task_delivers_the_seeded_invoices_without_rendering(settings, tmp_path):
+    """The batched documents task (`invoices_publish_task`, queued on commit through
+    `billing.services.invoices.documents_queue`) renders its invoices in batches: while seeding it
+    still delivers them (the e-mail recorded) but renders and stores no PDF; after the seed it
+    renders again."""
+    from billing.services import invoices as invoice_services
+
+    settings.MEDIA_ROOT = tmp_path
+    customer = CustomerFactory(country="DE", legal_name="Kunde Zwei GmbH")
+    ContactFactory(customer=customer, email="ap@kunde2.example", is_billing_contact=True)
+    seeded = issued(de_entity(), customer=customer)
+    with documents_on_first_download():
+        invoice_services.documents_queue([seeded.pk])
+    seeded.refresh_from_db()
+    assert not seeded.pdf_sha256
+    assert list(Delivery.objects.filter(invoice=seeded).values_list("channel", "status")) == [("email", "sent")]
+    assert mail.outbox == []
+    # the seam is restored: the same task renders, stores and e-mails the next invoice
+    later = issued(seeded.legal_entity, customer=customer)
+    invoice_services.documents_queue([later.pk])
+    later.refresh_from_db()
+    assert len(later.pdf_sha256) == 64 and len(mail.outbox) == 1

@@ -7,6 +7,7 @@ status code the operation does not declare. New endpoints are covered without ed
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -40,8 +41,14 @@ def _raw_schema() -> dict:
     return json.loads(OpenApiJsonRenderer().render(generated, renderer_context={}))
 
 
-schema = schemathesis.openapi.from_dict(_raw_schema())
-schema.app = WSGIHandler()
+@functools.cache
+def _schema():
+    """The schema, generated and loaded when the test runs, not when the module is collected:
+    every xdist worker collects every file, and only one of them runs this test (about 1.6 s of
+    CPU per worker at collection, for nothing)."""
+    schema = schemathesis.openapi.from_dict(_raw_schema())
+    schema.app = WSGIHandler()
+    return schema
 
 
 @pytest.fixture
@@ -67,7 +74,7 @@ def tokens(db, in_process):
 
 
 def _operations():
-    return [result.ok() for result in schema.get_all_operations()]
+    return [result.ok() for result in _schema().get_all_operations()]
 
 
 def _run(operation, mode: GenerationMode, token: str) -> None:
