@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contracts.models import Product
@@ -15,6 +13,7 @@ from otc.errors import PermissionDenied, ValidationFailed
 from tests.factories.contracts import ProductFactory
 from tests.factories.ledger import LegalEntityFactory
 from tests.factories.otc import user_with_role
+from tests.factories.queries import queries_for
 
 pytestmark = pytest.mark.django_db
 
@@ -146,13 +145,10 @@ def test_search_finds_by_sku_name_or_description_and_filters_active(client):
 def test_product_list_query_count_does_not_grow_with_rows(client):
     client.force_login(user_with_role("Controller"))
     ProductFactory()
-    with CaptureQueriesContext(connection) as few:
-        assert client.get(reverse("contracts:products")).status_code == 200
+    few = queries_for(client, reverse("contracts:products"))
     for _ in range(15):
         ProductFactory()
-    with CaptureQueriesContext(connection) as many:
-        assert client.get(reverse("contracts:products")).status_code == 200
-    assert len(many) == len(few)
+    assert queries_for(client, reverse("contracts:products")) == few
 
 
 # --- the services ------------------------------------------------------------------------------
