@@ -22,12 +22,13 @@ from .invoices import (
     invoice_issue,
     invoice_release,
     invoice_update_draft,
-    invoice_void,
     invoices_issue,
-    invoices_record_payments,
-    invoices_record_write_offs,
     line_tax,
     lock_invoices,
+)
+from .payments import (
+    invoices_record_payments,
+    invoices_record_write_offs,
     payment_status,
 )
 from .portal import (
@@ -47,6 +48,7 @@ from .run import (
     billing_run_resume,
     billing_run_start,
 )
+from .void import invoice_void
 
 __all__ = [
     # invoices

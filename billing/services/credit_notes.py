@@ -53,7 +53,8 @@ from otc.money import (
 from otc.registry import registry
 from otc.services import approval_limit, ensure_transition, outbox_emit, record_status_change, text_within
 
-from .invoices import emit_paid, invoice_compute_line, lock_invoices
+from .invoices import invoice_compute_line, lock_invoices
+from .payments import emit_paid
 
 HUNDRED = Decimal(100)
 CREDITABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID)

@@ -29,14 +29,13 @@ from billing.snapshots import bill_to_snapshot, seller_snapshot
 from billing.tax import tax_code_for
 from contracts.models import Product
 from customers.models import Customer
-from ledger.models import Account, LegalEntity, OpenItem
+from ledger.models import Account, LegalEntity
 from ledger.services import (
     EntrySpec,
     LineSpec,
     OpenItemSpec,
     journal_numbers_reserve,
     journal_post_batch,
-    journal_reverse,
     number_series_take,
 )
 from otc import dates
@@ -55,8 +54,6 @@ from otc.money import (
 from otc.registry import credit_holds
 from otc.services import (
     approval_limit,
-    ensure_transition,
-    outbox_emit,
     outbox_emit_many,
     record_status_change,
     record_status_changes,
@@ -117,7 +114,7 @@ def ensure_draft(invoice: Invoice) -> None:
         )
 
 
-def _require(by: User | None, perm: str, what: str) -> None:
+def require_perm(by: User | None, perm: str, what: str) -> None:
     if by is None or not by.has_perm(perm):
         raise PermissionDenied(f"Your role may not {what}.")
 
@@ -198,7 +195,7 @@ def invoice_create_manual(*, data: dict[str, Any], lines: list[dict[str, Any]], 
     customer's), po_number, service_start, service_end, payment_terms_days (default: the
     customer's), notes. `lines`: product(_id) or tax_category, description, quantity, unit_price,
     discount_percent, unit, service_start, service_end, revenue_account_code."""
-    _require(by, "billing.add_invoice", "create invoices")
+    require_perm(by, "billing.add_invoice", "create invoices")
     entity: LegalEntity = _obj(data, "legal_entity", LegalEntity)
     customer: Customer = _obj(data, "customer", Customer)
     if not by.has_perm("customers.access_customer", customer):
@@ -224,7 +221,7 @@ def invoice_create_manual(*, data: dict[str, Any], lines: list[dict[str, Any]], 
 def invoice_update_draft(*, invoice_id: int, data: dict[str, Any], lines: list[dict[str, Any]] | None, by: User) -> Invoice:
     """Change a draft's header (po_number, notes, service dates, payment terms) and, when given,
     replace its lines. Refused for anything but a draft."""
-    _require(by, "billing.change_invoice", "change invoices")
+    require_perm(by, "billing.change_invoice", "change invoices")
     invoice = lock_invoices([invoice_id]).select_related("legal_entity", "customer").first()
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
@@ -245,7 +242,7 @@ def invoice_update_draft(*, invoice_id: int, data: dict[str, Any], lines: list[d
 # --- hold and release ---------------------------------------------------------------------------
 
 def _hold_change(invoice_id: int, by: User, hold: bool, reason: str) -> Invoice:
-    _require(by, "billing.hold_invoice", "put invoices on hold or release them")
+    require_perm(by, "billing.hold_invoice", "put invoices on hold or release them")
     invoice = lock_invoices([invoice_id]).first()
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
@@ -545,7 +542,7 @@ def invoices_issue(
     PDF is rendered and delivered by a task (unless `queue_documents=False`). The month-end run
     does the two phases in two transactions instead (billing/services/run.py)."""
     if by is not None:
-        _require(by, "billing.issue_invoice", "issue invoices")
+        require_perm(by, "billing.issue_invoice", "issue invoices")
     numbered = invoices_number(invoice_ids=invoice_ids, issue_date=issue_date)
     result = IssuedInvoices(invoices_post_numbered(invoices=numbered, by=by))
     result.skipped = numbered.skipped
@@ -565,172 +562,9 @@ def invoice_issue(*, invoice_id: int, by: User, issue_date: dt.date | None = Non
     return issued[0]
 
 
-# --- payments (called by receivables) ------------------------------------------------------------
-
-def payment_status(invoice: Invoice) -> str:
-    """The status an issued invoice's amounts call for: paid when nothing is left due, partially
-    paid when some cash was applied, else issued."""
-    if invoice.balance_due <= 0:
-        return Invoice.Status.WRITTEN_OFF if invoice.amount_written_off > 0 else Invoice.Status.PAID
-    return Invoice.Status.PARTIALLY_PAID if invoice.amount_paid > 0 else Invoice.Status.ISSUED
-
-
-def invoices_record_payments(*, changes: dict[int, Decimal], by: User | None, note: str = "") -> list[Invoice]:
-    """Add (or, for a reversed application, subtract) cash applied to invoices, inside the
-    caller's transaction (the application's posting): locks the invoices in id order, refuses
-    paying past the balance due or below zero, moves the status and records each move."""
-    invoices = list(lock_invoices(list(changes)))
-    if len(invoices) != len(set(changes)):
-        raise ValidationFailed("An invoice to apply cash to does not exist.")
-    for invoice in invoices:
-        delta = changes[invoice.pk]
-        if invoice.status not in SETTLEABLE:
-            raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}: "
-                                    "cash is applied only to issued invoices.")
-        paid = invoice.amount_paid + delta
-        if paid < 0:
-            raise ValidationFailed(f"Invoice {invoice.number}: only {money_text(invoice.amount_paid, invoice.currency)} "
-                                   f"is applied; {money_text(-delta, invoice.currency)} cannot be taken back.")
-        if paid + invoice.amount_credited + invoice.amount_written_off > invoice.gross_total:
-            raise ValidationFailed(
-                f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} left to pay; "
-                f"{money_text(delta, invoice.currency)} would pay it past its balance.", fields={"amount": ["over the balance due"]})
-        invoice.amount_paid = paid
-    changed = _settle(invoices, field="amount_paid", by=by, reason=note or "payment", note=note)
-    emit_paid([i for i in changed if i.status == Invoice.Status.PAID])
-    return invoices
-
-
-#: Statuses whose paid and written-off amounts still move (cash, reversals, write-offs, recoveries).
-SETTLEABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID, Invoice.Status.WRITTEN_OFF)
-
-
-def _settle(invoices: list[Invoice], *, field: str, by: User | None, reason: str, note: str) -> list[Invoice]:
-    """After `field` (paid or written off) moved on the locked invoices: each one's status follows
-    (`payment_status`, within the status map), then the rows, their history and the status changes
-    are written. Returns the invoices whose status changed."""
-    changed, stamp = [], dates.now()
-    for invoice in invoices:
-        before = invoice.status
-        invoice.updated_at, invoice.status = stamp, payment_status(invoice)
-        if invoice.status != before:
-            if invoice.status not in Invoice.TRANSITIONS[before]:
-                raise InvalidTransition(f"Invoice {invoice.number} cannot move from {before} to {invoice.status}.")
-            invoice._before = before
-            changed.append(invoice)
-    bulk_update_rows(invoices, [field, "status", "updated_at"])
-    history_insert(invoices, created=False, by=by, reason=reason, at=stamp)
-    for before in {i._before for i in changed}:
-        record_status_changes([i for i in changed if i._before == before], by=by, from_state=before, note=note)
-    return changed
-
-
-def invoices_record_write_offs(*, changes: dict[int, Decimal], by: User | None, note: str = "") -> list[Invoice]:
-    """Add (a posted write-off) or subtract (a write-off reinstated or recovered) amounts written
-    off, inside the caller's transaction (the write-off's posting): locks the invoices in id order,
-    refuses writing off past the balance due or taking back more than was written off, moves the
-    status (written off when nothing is left due) and records each move. Collections calls it
-    through a registry hook (billing never imports collections_app)."""
-    invoices = list(lock_invoices(list(changes)))
-    if len(invoices) != len(set(changes)):
-        raise ValidationFailed("An invoice to write off does not exist.")
-    for invoice in invoices:
-        delta = changes[invoice.pk]
-        if invoice.status not in SETTLEABLE:
-            raise InvalidTransition(f"Invoice {invoice} is {invoice.get_status_display().lower()}: "
-                                    "only issued invoices are written off.")
-        written = invoice.amount_written_off + delta
-        if written < 0:
-            raise ValidationFailed(f"Invoice {invoice.number}: only {money_text(invoice.amount_written_off, invoice.currency)}"
-                                   f" is written off; {money_text(-delta, invoice.currency)} cannot be reinstated.")
-        if delta > 0 and delta > invoice.balance_due:
-            raise ValidationFailed(f"Invoice {invoice.number} has {money_text(invoice.balance_due, invoice.currency)} "
-                                   f"left to pay; {money_text(delta, invoice.currency)} cannot be written off.",
-                                   fields={"amount": ["over the balance due"]})
-        invoice.amount_written_off = written
-    _settle(invoices, field="amount_written_off", by=by, reason=note or "write-off", note=note)
-    return invoices
-
-
-def emit_paid(invoices: list[Invoice]) -> None:
-    """`invoice.paid` for invoices that just reached nothing left to pay (cash or credit)."""
-    outbox_emit_many(topic="invoice.paid", subject_type="invoice", events=[(i.pk, {
-        "id": i.pk, "number": i.number, "customer_id": i.customer_id, "currency": i.currency,
-        "gross_total": str(i.gross_total), "amount_paid": str(i.amount_paid), "amount_credited": str(i.amount_credited),
-    }) for i in invoices])
-
-
-# --- void ---------------------------------------------------------------------------------------
-
-@transaction.atomic
-def invoice_void(*, invoice_id: int, by: User, reason: str) -> Invoice:
-    """Void an issued invoice that nothing has been paid or credited against, keeping its number
-    and recording who voided it, when and why:
-
-    - delivered to the customer (e-mailed, uploaded to their portal or posted): a credit note for
-      the full amount cancels it (numbered in its series and posted: it settles the open item),
-      and is delivered to the customer like any credit note (e-mail with the PDF, portal upload);
-    - never delivered: the exact reversal of its journal entry closes the open item, and the
-      customer's billing contacts get a cancellation notice with the VOID copy.
-
-    Either way the invoice is served from then on as its VOID copy (billing.pdf)."""
-    from .credit_notes import credit_note_cancel_invoice
-    from .delivery import invoice_was_delivered
-
-    _require(by, "billing.void_invoice", "void invoices")
-    if not (reason or "").strip():
-        raise ValidationFailed("Say why the invoice is voided.", fields={"reason": ["required"]})
-    reason = reason.strip()
-    invoice = lock_invoices([invoice_id]).select_related("legal_entity").first()
-    if invoice is None:
-        raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
-    ensure_transition(invoice, to=Invoice.Status.VOID)
-    if invoice.amount_paid or invoice.amount_credited:
-        raise InvalidTransition(
-            f"Invoice {invoice.number} has payments or credits applied; issue a credit note instead of voiding it."
-        )
-    if invoice.open_item_id:
-        item = OpenItem.objects.select_for_update(of=("self",)).get(pk=invoice.open_item_id)
-        if item.open_amount != item.original_amount:
-            raise InvalidTransition(
-                f"Invoice {invoice.number} is partly settled in the ledger; unapply the receipt or credit first."
-            )
-    before, on = invoice.status, max(dates.today(), invoice.issue_date)
-    delivered = invoice_was_delivered(invoice)
-    fields = ["status", "voided_by", "voided_at", "void_reason", "updated_at"]
-    if delivered and invoice.gross_total:
-        invoice.void_credit_note = credit_note_cancel_invoice(invoice=invoice, by=by, reason=reason, on=on)
-        fields.append("void_credit_note")
-    elif invoice.journal_entry_id:
-        invoice.void_entry = journal_reverse(
-            entry_id=invoice.journal_entry_id, by=by, memo=f"Void of invoice {invoice.number}: {reason}"[:255],
-            document_date=on,
-        )
-        fields.append("void_entry")
-    stamp = dates.now()
-    invoice.status, invoice.voided_by, invoice.voided_at, invoice.void_reason = Invoice.Status.VOID, by, stamp, reason
-    invoice.updated_at = stamp
-    # The history row names the person and the (possibly pinned) business time, not "system".
-    invoice._history_user, invoice._history_date = by, stamp
-    invoice.save(update_fields=fields)
-    record_status_change(invoice, by=by, from_state=before, note=reason)
-    outbox_emit(topic="invoice.voided", subject_type="invoice", subject_id=invoice.pk, payload={
-        "id": invoice.pk, "number": invoice.number, "reason": reason,
-        "cancelled_by_credit_note": invoice.void_credit_note.number if invoice.void_credit_note_id else None})
-    invoice_id, notify = invoice.pk, not delivered
-    transaction.on_commit(lambda: _queue_void_documents(invoice_id, notify))
-    return invoice
-
-
-def _queue_void_documents(invoice_id: int, notify_customer: bool) -> None:
-    from billing.tasks import invoice_void_publish_task
-
-    invoice_void_publish_task.delay(invoice_id=invoice_id, notify_customer=notify_customer)
-
-
 __all__ = [
     "IssuedInvoices", "ensure_draft", "invoice_compute_line", "invoice_create_manual", "line_tax",
-    "invoice_hold", "invoice_issue", "invoice_release", "invoice_update_draft", "invoice_void", "invoices_issue",
-    "invoices_record_payments", "lock_invoices", "payment_status",
+    "invoice_hold", "invoice_issue", "invoice_release", "invoice_update_draft", "invoices_issue",
+    "lock_invoices", "require_perm",
     "invoices_number", "invoices_post_numbered", "queue_documents_on_commit",
 ]

@@ -171,7 +171,7 @@ def recovery_record(*, placement_id: int, invoice_id: int, amount: Decimal, by: 
     item = placement.items.select_for_update().filter(invoice_id=invoice_id).first()
     if item is None:
         raise ValidationFailed("This invoice is not in the placement.", fields={"invoice_id": ["not placed"]})
-    from billing.services.invoices import invoices_record_payments, lock_invoices
+    from billing.services import invoices_record_payments, lock_invoices
 
     invoice = lock_invoices([invoice_id]).select_related("open_item").first()
     amount = quantize(check_plausible(Decimal(amount), invoice.currency, field="amount"), invoice.currency)

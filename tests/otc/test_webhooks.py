@@ -17,8 +17,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from billing.services import invoices_record_payments
 from billing.services.events import invoices_emit_overdue
-from billing.services.invoices import invoices_record_payments
 from customers.services import customer_create, customer_update
 from otc import tasks
 from otc.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
