@@ -14,8 +14,7 @@ import requests
 from django.db import transaction
 
 from billing.models import Invoice
-from billing.services import billing_run_issue, billing_run_start
-from billing.services.invoices import invoices_record_payments
+from billing.services import billing_run_issue, billing_run_start, invoices_record_payments
 from contracts import services as contract_services
 from contracts.models import Contract
 from contracts.risk_rules import payment_terms
