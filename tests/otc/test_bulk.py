@@ -80,6 +80,7 @@ def test_insert_values_fills_the_model_defaults_of_fields_not_named():
     assert all(r.created_at is not None for r in rows)
 
 
+@pytest.mark.postgres  # the values are passed as they are only on PostgreSQL (SQLite's fields prepare dates as text)
 def test_values_passed_as_they_are_are_exactly_what_the_field_would_prepare():
     """bulk_update_rows passes some values without `get_db_prep_save` on PostgreSQL: only where
     the field would return them unchanged. A datetime in a DateField, a naive datetime, a float or
