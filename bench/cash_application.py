@@ -362,6 +362,8 @@ def main() -> None:
     parser.add_argument("--show", action="append", default=[], choices=KINDS,
                         help="print receipts of this kind left for a person whose top suggestion is not the truth")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the imports")
+    parser.add_argument("--profile-out", metavar="FILE", help="with --profile: also write the raw stats to FILE "
+                                                               "(read with pstats, any sort order)")
     args = parser.parse_args()
     ensure_database()
     call_command("migrate", verbosity=0)
@@ -407,6 +409,8 @@ def main() -> None:
         import pstats
 
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
 
 
 def run_imports(lines: dict, users: dict, profiler=None) -> float:

@@ -7,6 +7,7 @@ remaining candidates can still add; a node budget bounds the work whatever the d
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 
@@ -21,26 +22,54 @@ def subset_sums(amounts: list[int], target: int, *, max_items: int, max_solution
     n = len(amounts)
     if target <= 0 or n == 0 or max_items <= 0:
         return SubsetResult((), False)
-    # suffix[i]: sorted amounts from i on, largest first, to bound what k more items can add
-    suffix_best: list[list[int]] = [[] for _ in range(n + 1)]
+    # tops[i][k]: the sum of the k largest amounts from i on, to bound what k more items can add
+    tops: list[list[int]] = [[0]] * (n + 1)
+    best: list[int] = []
     for i in range(n - 1, -1, -1):
-        suffix_best[i] = sorted(amounts[i:], reverse=True)[:max_items]
+        best = sorted([amounts[i], *best], reverse=True)[:max_items]
+        running, sums = 0, [0]
+        for a in best:
+            running += a
+            sums.append(running)
+        tops[i] = sums
     suffix_min = [0] * (n + 1)
-    running = None
+    low = None
     for i in range(n - 1, -1, -1):
-        running = amounts[i] if running is None else min(running, amounts[i])
-        suffix_min[i] = running
+        low = amounts[i] if low is None else min(low, amounts[i])
+        suffix_min[i] = low
+    where: dict[int, list[int]] = {}  # amount -> its indexes, ascending (the last item is looked up)
+    for index, amount in enumerate(amounts):
+        where.setdefault(amount, []).append(index)
     solutions: list[tuple[int, ...]] = []
     nodes = 0
     chosen: list[int] = []
 
+    # Every candidate looked at in a loop is one node of the budget, also one too large to take. The
+    # last slot is not looped over: its nodes are counted by position and the items equal to what
+    # remains found by lookup, which visits the same nodes in the same order (same solutions, same
+    # budget hit) as the loop did.
     def dfs(start: int, remaining: int) -> bool:  # True: stop (enough solutions or budget spent)
         nonlocal nodes
         slots = max_items - len(chosen)
         if slots == 0 or start >= n or remaining < suffix_min[start]:
             return False
-        if sum(suffix_best[start][:slots]) < remaining:
+        sums = tops[start]
+        if sums[min(slots, len(sums) - 1)] < remaining:
             return False
+        if slots == 1:
+            positions = where.get(remaining)
+            if positions:
+                for p in positions[bisect_left(positions, start):]:
+                    reached = nodes + p - start + 1
+                    if reached > budget:
+                        nodes = reached
+                        return True
+                    solutions.append((*chosen, p))
+                    if len(solutions) >= max_solutions:
+                        nodes = reached
+                        return True
+            nodes += n - start
+            return nodes > budget
         for i in range(start, n):
             nodes += 1
             if nodes > budget:
