@@ -197,11 +197,11 @@ def _header(pages: _Pages, ctx: dict[str, Any]) -> None:
     pages.y = bottom + 1.5
 
 
-def _title(pages: _Pages, ctx: dict[str, Any]) -> None:
+def _title(pages: _Pages, title: str, draft: bool) -> None:
     pages.y += 8 * MM
-    pages.text(LEFT, pages.y, "Invoice", BOLD, 20, TITLE, spacing=0.5)
-    if ctx["is_draft"]:
-        x = LEFT + _width("Invoice ", BOLD, 20, 0.5)
+    pages.text(LEFT, pages.y, title, BOLD, 20, TITLE, spacing=0.5)
+    if draft:
+        x = LEFT + _width(f"{title} ", BOLD, 20, 0.5)
         # the 12pt span sits on the 20pt line's baseline
         pages.text(x, pages.y + BASELINE * 20 - BASELINE * 12, "DRAFT – not a valid invoice", BOLD, 12, RED,
                    spacing=0.5)
@@ -236,12 +236,30 @@ def _key_value(pages: _Pages, x: float, top: float, width: float, label: str, va
     return len(lines) * step
 
 
-def _parties(pages: _Pages, ctx: dict[str, Any]) -> None:
+def _invoice_facts(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+    invoice = ctx["invoice"]
+    facts = [
+        ("Invoice number", invoice.number or "(assigned at issue)"),
+        ("Date of issue", _date(invoice.issue_date, "–")),
+        ("Due date", _date(invoice.due_date, "–")),
+        ("Payment terms", f"{invoice.payment_terms_days} days net" if invoice.payment_terms_days else "Due on receipt"),
+    ]
+    if invoice.service_start:
+        facts.append(("Date of supply / service period",
+                      f"{_date(invoice.service_start)} – {_date(invoice.service_end)}"))
+    if invoice.po_number:
+        facts.append(("PO number", _str(invoice.po_number)))
+    facts.append(("Currency", ctx["currency"]))
+    return facts
+
+
+def _parties(pages: _Pages, ctx: dict[str, Any], party: str, facts: list[tuple[str, str]]) -> None:
+    """The customer (left, under the label `party`) and the document's facts (right)."""
     pages.y += 4 * MM
     top = pages.y
     bill_to = ctx["bill_to"]
     left_width = 0.55 * WIDTH
-    y = top + _lines(pages, LEFT, top, ["BILL TO"], REGULAR, LABEL, GREY, spacing=LABEL_SPACING)
+    y = top + _lines(pages, LEFT, top, [party.upper()], REGULAR, LABEL, GREY, spacing=LABEL_SPACING)
     y += _lines(pages, LEFT, y, wrap(_str(bill_to.get("legal_name")), BOLD, 10, left_width), BOLD, 10)
     rows = list(ctx["bill_to_address"])
     if bill_to.get("tax_id"):
@@ -251,22 +269,9 @@ def _parties(pages: _Pages, ctx: dict[str, Any]) -> None:
     for row in rows:
         y += _lines(pages, LEFT, y, wrap(_str(row), REGULAR, BODY, left_width))
 
-    invoice = ctx["invoice"]
-    meta = [
-        ("Invoice number", invoice.number or "(assigned at issue)"),
-        ("Date of issue", _date(invoice.issue_date, "–")),
-        ("Due date", _date(invoice.due_date, "–")),
-        ("Payment terms", f"{invoice.payment_terms_days} days net" if invoice.payment_terms_days else "Due on receipt"),
-    ]
-    if invoice.service_start:
-        meta.append(("Date of supply / service period",
-                     f"{_date(invoice.service_start)} – {_date(invoice.service_end)}"))
-    if invoice.po_number:
-        meta.append(("PO number", _str(invoice.po_number)))
-    meta.append(("Currency", ctx["currency"]))
     meta_width = 0.40 * WIDTH
     right_y = top
-    for label, value in meta:
+    for label, value in facts:
         right_y += 0.6 * MM
         right_y += _key_value(pages, RIGHT - meta_width, right_y, meta_width, label, value)
         right_y += 0.6 * MM
@@ -291,50 +296,58 @@ def _cell_x(column: tuple[float, float], numeric: bool, pad: float) -> tuple[flo
     return (x + width - pad, "right") if numeric else (x + pad, "left")
 
 
-def _lines_header(pages: _Pages, ctx: dict[str, Any], columns: list[tuple[float, float]]) -> None:
-    titles = ["#", "Description", "Quantity", "Unit", "Unit price", "Discount", "Net amount",
-              f"{ctx['tax_label']} rate"]
+def _lines_header(pages: _Pages, titles: list[str], columns: list[tuple[float, float]],
+                  numeric: Sequence[bool]) -> None:
     wrapped = [wrap(title, REGULAR, LINES_HEADER_SIZE, width - 2 * CELL_PAD_X) for title, (_, width) in
                zip(titles, columns, strict=True)]
     height = max(len(lines) for lines in wrapped) * LINE * LINES_HEADER_SIZE + 2 * CELL_PAD_Y
     pages.rect(LEFT, pages.y, WIDTH, height, BLUE)
-    for lines, column, numeric in zip(wrapped, columns, LINE_NUMERIC, strict=True):
-        x, align = _cell_x(column, numeric, CELL_PAD_X)
+    for lines, column, is_numeric in zip(wrapped, columns, numeric, strict=True):
+        x, align = _cell_x(column, is_numeric, CELL_PAD_X)
         # header cells are vertically centred (thead's vertical-align: middle)
         offset = (height - 2 * CELL_PAD_Y - len(lines) * LINE * LINES_HEADER_SIZE) / 2
         _lines(pages, x, pages.y + CELL_PAD_Y + offset, lines, REGULAR, LINES_HEADER_SIZE, WHITE, align)
     pages.y += height
 
 
-def _lines_table(pages: _Pages, ctx: dict[str, Any]) -> None:
-    columns = _columns(LINE_COLUMNS, LEFT, WIDTH)
-    header_height = LINE * LINES_HEADER_SIZE + 2 * CELL_PAD_Y  # one-line titles (the usual case)
+def _invoice_lines(ctx: dict[str, Any]) -> tuple[list[str], list[tuple[list[str], date | None, date | None]]]:
+    """The lines table's titles, and per line its cells (the description second) and service period."""
+    titles = ["#", "Description", "Quantity", "Unit", "Unit price", "Discount", "Net amount", f"{ctx['tax_label']} rate"]
     rows = []
     for row in ctx["lines"]:
         line = row["line"]
+        rows.append(([_str(line.position), _str(line.description), row["quantity"], row["unit"], row["unit_price"],
+                      row["discount"] or "–", row["net"], row["tax_rate"]], line.service_start, line.service_end))
+    return titles, rows
+
+
+def _lines_table(pages: _Pages, titles: list[str], rows: list[tuple[list[str], date | None, date | None]],
+                 fractions: Sequence[float] = LINE_COLUMNS, numeric: Sequence[bool] = LINE_NUMERIC) -> None:
+    columns = _columns(fractions, LEFT, WIDTH)
+    header_height = LINE * LINES_HEADER_SIZE + 2 * CELL_PAD_Y  # one-line titles (the usual case)
+    laid_out = []
+    for cells, service_start, service_end in rows:
         description_width = columns[1][1] - 2 * CELL_PAD_X
-        description = wrap(_str(line.description), REGULAR, BODY, description_width)
-        period = (wrap(f"Service period {_date(line.service_start)} – {_date(line.service_end)}", REGULAR, 7.5,
-                       description_width) if line.service_start else [])
-        cells = [_str(line.position), None, row["quantity"], row["unit"], row["unit_price"],
-                 row["discount"] or "–", row["net"], row["tax_rate"]]
-        wrapped = [wrap(_str(cell), REGULAR, BODY, width - 2 * CELL_PAD_X) if cell is not None else description
-                   for cell, (_, width) in zip(cells, columns, strict=True)]
+        description = wrap(cells[1], REGULAR, BODY, description_width)
+        period = (wrap(f"Service period {_date(service_start)} – {_date(service_end)}", REGULAR, 7.5,
+                       description_width) if service_start else [])
+        wrapped = [wrap(cell, REGULAR, BODY, width - 2 * CELL_PAD_X) if n != 1 else description
+                   for n, (cell, (_, width)) in enumerate(zip(cells, columns, strict=True))]
         text_height = max(max(len(lines) for lines in wrapped) * LINE * BODY,
                           len(description) * LINE * BODY + len(period) * LINE * 7.5)
-        rows.append((wrapped, period, text_height + 2 * CELL_PAD_Y))
+        laid_out.append((wrapped, period, text_height + 2 * CELL_PAD_Y))
 
     margin = 8 * MM
-    first = rows[0][2] if rows else 0.0
+    first = laid_out[0][2] if laid_out else 0.0
     pages.keep_together(margin, header_height + first)  # the header never alone at a page's foot
-    _lines_header(pages, ctx, columns)
-    for wrapped, period, height in rows:
+    _lines_header(pages, titles, columns, numeric)
+    for wrapped, period, height in laid_out:
         if not pages.fits(height) and not pages.at_top:
             pages.new_page()
-            _lines_header(pages, ctx, columns)
+            _lines_header(pages, titles, columns, numeric)
         top = pages.y + CELL_PAD_Y
-        for n, (lines, column, numeric) in enumerate(zip(wrapped, columns, LINE_NUMERIC, strict=True)):
-            x, align = _cell_x(column, numeric, CELL_PAD_X)
+        for n, (lines, column, is_numeric) in enumerate(zip(wrapped, columns, numeric, strict=True)):
+            x, align = _cell_x(column, is_numeric, CELL_PAD_X)
             used = _lines(pages, x, top, lines, align=align)
             if n == 1 and period:
                 _lines(pages, x, top + used, period, REGULAR, 7.5, GREY)
@@ -342,12 +355,13 @@ def _lines_table(pages: _Pages, ctx: dict[str, Any]) -> None:
         pages.rule(LEFT, RIGHT, pages.y - 0.25, 0.5, RULE)
 
 
-def _summary(pages: _Pages, ctx: dict[str, Any]) -> None:
-    label, currency = ctx["tax_label"], ctx["currency"]
+def _summary(pages: _Pages, ctx: dict[str, Any], titles: list[str], totals: list[tuple[str, str]],
+             gross: tuple[str, str]) -> None:
+    """The tax summary per rate (left, under `titles`) and the totals (right, `gross` last)."""
+    currency = ctx["currency"]
     tax_width = 0.56 * WIDTH
     columns = _columns(TAX_COLUMNS, LEFT, tax_width)
     pad = 1 * MM
-    titles = [f"{label} rate", "Category", "Taxable amount", f"{label} amount"]
     head = [wrap(title, BOLD, 7, width - 2 * pad) for title, (_, width) in zip(titles, columns, strict=True)]
     head_height = max(len(lines) for lines in head) * LINE * 7 + 2 * pad
     body = []
@@ -358,8 +372,6 @@ def _summary(pages: _Pages, ctx: dict[str, Any]) -> None:
         body.append((wrapped, max(len(lines) for lines in wrapped) * LINE * BODY + 2 * pad))
     table_height = head_height + sum(height for _, height in body)
 
-    totals = [("Net total", f"{ctx['net_total']} {currency}"), (f"{label} total", f"{ctx['tax_total']} {currency}")]
-    gross = ("Total due", f"{ctx['gross_total']} {currency}")
     totals_width = 0.40 * WIDTH
     totals_x = RIGHT - totals_width
     kv_pad = 1.2 * MM
@@ -391,8 +403,8 @@ def _summary(pages: _Pages, ctx: dict[str, Any]) -> None:
     pages.y = max(y, right_y)
 
 
-def _notes(pages: _Pages, ctx: dict[str, Any]) -> None:
-    notes = ctx["legal_notes"]
+def _notes(pages: _Pages, notes: list[str]) -> None:
+    notes = [note for note in notes if note and note.strip()]
     if not notes:
         return
     border, pad = 2.25, 3 * MM  # border-left: 3px; padding: 3mm
@@ -448,15 +460,57 @@ def _footer_text(ctx: dict[str, Any]) -> str:
 
 
 def layout(ctx: dict[str, Any]) -> list[list[tuple[Any, ...]]]:
-    """The invoice's pages as drawing operations (see `_Pages`)."""
+    """The invoice's pages as drawing operations (see `_Pages`): billing/pdf/_invoice_body.html."""
+    label, currency = ctx["tax_label"], ctx["currency"]
+    _register_fonts()  # measuring needs the fonts
     pages = _Pages()
     _header(pages, ctx)
-    _title(pages, ctx)
-    _parties(pages, ctx)
-    _lines_table(pages, ctx)
-    _summary(pages, ctx)
-    _notes(pages, ctx)
+    _title(pages, "Invoice", ctx["is_draft"])
+    _parties(pages, ctx, "Bill to", _invoice_facts(ctx))
+    _lines_table(pages, *_invoice_lines(ctx))
+    _summary(pages, ctx, [f"{label} rate", "Category", "Taxable amount", f"{label} amount"],
+             [("Net total", f"{ctx['net_total']} {currency}"), (f"{label} total", f"{ctx['tax_total']} {currency}")],
+             ("Total due", f"{ctx['gross_total']} {currency}"))
+    _notes(pages, ctx["legal_notes"])
     _remit(pages, ctx)
+    return pages.pages
+
+
+CREDIT_COLUMNS = (0.05, 0.22, 0.09, 0.10, 0.11, 0.09, 0.13, 0.09, 0.12)  # table.lines.credit
+CREDIT_NUMERIC = (False, False, True, False, True, True, True, True, True)
+
+
+def credit_note_layout(ctx: dict[str, Any]) -> list[list[tuple[Any, ...]]]:
+    """A credit note's pages (`billing.services.credit_notes.credit_note_pdf_context`):
+    billing/pdf/credit_note.html."""
+    note, invoice = ctx["note"], ctx["invoice"]
+    label, currency = ctx["tax_label"], ctx["currency"]
+    facts = [("Credit note number", _str(note.number)), ("Date of issue", _date(note.issue_date)),
+             ("Credited invoice", f"{_str(invoice.number)} of {_date(invoice.issue_date)}")]
+    if invoice.service_start:
+        facts.append(("Date of supply / service period",
+                      f"{_date(invoice.service_start)} – {_date(invoice.service_end)}"))
+    if invoice.po_number:
+        facts.append(("PO number", _str(invoice.po_number)))
+    facts += [("Reason", _str(ctx["reason"])), ("Currency", currency)]
+    titles = ["#", "Description", "Quantity", "Unit", "Unit price", "Discount", "Net credited", f"{label} rate",
+              f"{label} credited"]
+    rows = [([_str(row["line"].position), _str(row["line"].description), row["quantity"], _str(row["unit"]),
+              row["unit_price"], row["discount"] or "–", row["net"], row["tax_rate"], row["tax"]],
+             row["service_start"], row["service_end"]) for row in ctx["lines"]]
+    _register_fonts()
+    pages = _Pages()
+    _header(pages, ctx)
+    _title(pages, "Credit note", False)
+    _parties(pages, ctx, "Credit to", facts)
+    _lines_table(pages, titles, rows, CREDIT_COLUMNS, CREDIT_NUMERIC)
+    _summary(pages, ctx, [f"{label} rate", "Category", "Taxable amount credited", f"{label} credited"],
+             [("Net credited", f"{ctx['net_total']} {currency}"),
+              (f"{label} credited", f"{ctx['tax_total']} {currency}")],
+             ("Total credited", f"{ctx['gross_total']} {currency}"))
+    _notes(pages, [*ctx["legal_notes"], _str(note.explanation),
+                   f"This credit note reduces the balance of invoice {_str(invoice.number)}; any amount already paid is"
+                   f" held as a credit on your account."])
     return pages.pages
 
 
@@ -491,13 +545,19 @@ def _draw(canvas: Canvas, operations: list[tuple[Any, ...]]) -> None:
 
 def render_invoice(ctx: dict[str, Any], *, title: str) -> bytes:
     """The invoice of `ctx` (`billing.pdf.invoice_pdf_context`) as PDF bytes, titled `title`."""
-    _register_fonts()
-    pages = layout(ctx)
+    return _render(layout(ctx), ctx, title=title, issued=ctx["invoice"].issue_date)
+
+
+def render_credit_note(ctx: dict[str, Any], *, title: str) -> bytes:
+    """The credit note of `ctx` (`credit_note_pdf_context`) as PDF bytes, titled `title`."""
+    return _render(credit_note_layout(ctx), ctx, title=title, issued=ctx["note"].issue_date)
+
+
+def _render(pages: list[list[tuple[Any, ...]]], ctx: dict[str, Any], *, title: str, issued: date | None) -> bytes:
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1, lang="en",
                     initialFontName=REGULAR, initialFontSize=BODY)
-    issued = ctx["invoice"].issue_date
-    if issued:  # the document's dates: the invoice's date of issue (the same bytes every time)
+    if issued:  # the document's dates: its date of issue (the same bytes every time)
         canvas._doc._timeStamp.YMDhms = (issued.year, issued.month, issued.day, 0, 0, 0)
     canvas.setTitle(title)
     canvas.setAuthor(_str(ctx["seller"].get("legal_name")))

@@ -163,3 +163,22 @@ def test_every_text_of_the_weasyprint_pdf_is_in_the_reportlab_pdf():
         old = "".join(text_of(invoice_render_pdf_weasyprint(inv)).split())
         new = "".join(text_of(invoice_render_pdf(inv)).split())
         assert Counter(old) - Counter(new) == Counter(), inv.number
+
+
+def test_a_credit_note_is_drawn_with_every_text_of_its_weasyprint_pdf():
+    from billing.services.credit_notes import credit_note_render_pdf, credit_note_render_pdf_weasyprint
+    from tests.billing.test_art226 import LINES, credit_whole
+
+    fr = CustomerFactory(country="FR", legal_name="Client Industrie SARL", tax_id="FR40303265045")
+    note = credit_whole(issued(de_entity(), customer=fr, lines=LINES, po_number="PO-77"))
+    content = credit_note_render_pdf(note)
+    assert credit_note_render_pdf(note) == content  # the same bytes again
+    pages = pages_of(content)
+    assert len(pages) == 1 and pages[0].endswith("Page 1 of 1")
+    assert PdfReader(io.BytesIO(content)).metadata.title == f"Credit note {note.number}"
+    for expected in [f"Credited invoice {note.invoice.number} of 2026-03-31", "Reason Billing error",
+                     "Total credited", "Billed to the wrong contract", "VAT credited",
+                     f"This credit note reduces the balance of invoice {note.invoice.number}"]:
+        assert expected in pages[0], expected
+    old = "".join(text_of(credit_note_render_pdf_weasyprint(note)).split())
+    assert Counter(old) - Counter("".join(pages[0].split())) == Counter()
