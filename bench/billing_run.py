@@ -58,7 +58,12 @@ from django.db import connection  # noqa: E402
 
 from bench.foundation import ensure_database  # noqa: E402
 from billing.models import BillingRun, Invoice  # noqa: E402
-from billing.pdf import invoice_render_pdf, invoices_render_pdfs  # noqa: E402
+from billing.pdf import (  # noqa: E402
+    invoice_render_pdf,
+    invoice_render_pdf_weasyprint,
+    invoices_render_pdfs,
+    invoices_render_pdfs_weasyprint,
+)
 from billing.services import billing_run_issue, billing_run_start  # noqa: E402
 from billing.services import invoices as invoices_module  # noqa: E402
 from billing.tax import seed_tax_codes  # noqa: E402
@@ -427,26 +432,38 @@ def main() -> None:
     print(f"{'raw COPY of the same invoice/line/journal rows':<52} {copy_seconds:8.2f} s  {copied:,} invoices  "
           f"({copied / copy_seconds:,.0f}/s); the run is {total / copy_seconds:.1f}x the raw COPY")
     if args.pdfs:
-        # Rendering only (the workers stored the PDFs with --documents): the same invoices rendered
-        # one by one (`invoice_render_pdf`) and in batches as a documents task renders them
-        # (`invoices_render_pdfs`), alternating, three rounds each; CPU and wall time per PDF.
+        # Rendering only (the workers stored the PDFs with --documents): the same invoices drawn by
+        # ReportLab (what documents tasks and downloads use, decision 0021) and rendered by
+        # WeasyPrint from the HTML template (the reference, decision 0015), each one by one and as
+        # a documents task renders a chunk, alternating, three rounds each; CPU and wall time per
+        # PDF (context reads included). WeasyPrint's batch leaves out invoices over one page (they
+        # would be rendered alone): its figure is per invoice asked for.
         invoices = list(Invoice.objects.filter(billing_run=run, status="issued").order_by("pk")
                         .select_related("legal_entity", "customer")[:args.pdfs])
-        invoice_render_pdf(invoices[0])  # warm-up: the worker's renderer is built once
-        invoices_render_pdfs(invoices[:2])
-        figures: dict[str, list[tuple[float, float]]] = {"one by one": [], "in batches": []}
+        variants = {
+            "ReportLab, one by one": lambda: [invoice_render_pdf(i) for i in invoices],
+            "ReportLab, in batches": lambda: invoices_render_pdfs(invoices),
+            "WeasyPrint, one by one": lambda: [invoice_render_pdf_weasyprint(i) for i in invoices],
+            "WeasyPrint, in batches": lambda: invoices_render_pdfs_weasyprint(invoices),
+        }
+        invoice_render_pdf(invoices[0])  # warm-up: fonts loaded, the renderers built once per process
+        invoice_render_pdf_weasyprint(invoices[0])
+        invoices_render_pdfs_weasyprint(invoices[:2])
+        figures: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
         for _ in range(3):
-            for label, render in (("one by one", lambda: [invoice_render_pdf(i) for i in invoices]),
-                                  ("in batches", lambda: invoices_render_pdfs(invoices))):
+            for label, render in variants.items():
                 started, cpu = time.perf_counter(), time.process_time()
                 render()
                 figures[label].append((1000 * (time.process_time() - cpu) / len(invoices),
                                        1000 * (time.perf_counter() - started) / len(invoices)))
+        sizes = [len(invoice_render_pdf(i)) for i in invoices], [len(invoice_render_pdf_weasyprint(i)) for i in invoices]
         for label, runs in figures.items():
-            print(f"{'PDF rendering, one process, ' + label:<52} {len(invoices)} PDFs x3: "
-                  f"{min(c for c, _ in runs):.0f}-{max(c for c, _ in runs):.0f} ms CPU, "
-                  f"{min(w for _, w in runs):.0f}-{max(w for _, w in runs):.0f} ms wall each; "
+            print(f"{'PDF rendering, ' + label:<52} {len(invoices)} PDFs x3: "
+                  f"{min(c for c, _ in runs):.1f}-{max(c for c, _ in runs):.1f} ms CPU, "
+                  f"{min(w for _, w in runs):.1f}-{max(w for _, w in runs):.1f} ms wall each; "
                   f"load average {os.getloadavg()[0]:.1f}")
+        print(f"{'PDF size, ReportLab / WeasyPrint (mean)':<52} {sum(sizes[0]) / len(invoices) / 1024:.1f} / "
+              f"{sum(sizes[1]) / len(invoices) / 1024:.1f} KB")
     if args.profile:
         OUT.mkdir(exist_ok=True)
         profiler.dump_stats(OUT / f"profile-{args.profile}.prof")  # for pstats / snakeviz

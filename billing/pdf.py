@@ -1,4 +1,6 @@
-"""Invoice PDFs with WeasyPrint.
+"""Invoice PDFs: drawn with ReportLab (`billing.invoice_pdf`, decision 0021) from the context
+`invoice_pdf_context` gives; credit notes (billing.services.credit_notes), the VOID stamp and
+dunning letters are rendered from HTML templates by WeasyPrint (`DocumentRenderer`).
 
 A void invoice is served as its VOID copy: the issued PDF's exact bytes (checked against their
 SHA-256) with a VOID watermark and a banner stamped over every page, stored once with its own
@@ -245,22 +247,56 @@ def renderer() -> DocumentRenderer:
     return _renderer
 
 
+def invoice_pdf_title(invoice: Invoice) -> str:
+    return f"Invoice {invoice.number or 'draft'}"
+
+
 def invoice_render_pdf(invoice: Invoice) -> bytes:
-    """The invoice as PDF bytes (A4)."""
-    return renderer().render("billing/pdf/invoice.html", invoice_pdf_context(invoice))
+    """The invoice as PDF bytes (A4), drawn with ReportLab (`billing.invoice_pdf`, decision 0021):
+    the same bytes for the same invoice, however and whenever it is rendered."""
+    from billing.invoice_pdf import render_invoice
+
+    return render_invoice(invoice_pdf_context(invoice), title=invoice_pdf_title(invoice))
 
 
-BATCH_SIZE = 25  # invoices laid out as one document: set-up paid once, memory bounded
+BATCH_SIZE = 25  # invoices a documents task renders, stores and delivers at a time
 
 
 def invoices_render_pdfs(invoices: list[Invoice]) -> dict[int, bytes]:
-    """The PDFs of several invoices (a documents task's chunk), laid out BATCH_SIZE at a time as
-    one document (`DocumentRenderer.render_batch`): {invoice id: PDF bytes} for those a batch
-    produced, each with the same text, page and title as `invoice_render_pdf` gives it alone.
+    """The PDFs of several invoices (a documents task's chunk): {invoice id: PDF bytes}, each the
+    bytes `invoice_render_pdf` gives it alone (any number of pages).
+
+    An invoice missing from the result (its context or its PDF failed) is left to be rendered
+    alone by `invoice_store_pdf`, where its error is raised: one bad invoice never stops the
+    others."""
+    from billing.invoice_pdf import render_invoice
+
+    pdfs: dict[int, bytes] = {}
+    for invoice in invoices:
+        try:
+            pdfs[invoice.pk] = render_invoice(invoice_pdf_context(invoice), title=invoice_pdf_title(invoice))
+        except Exception:  # noqa: BLE001 - rendered alone later, where its error is raised
+            logger.exception("Invoice %s left out of its PDF batch; it is rendered alone.", invoice.pk)
+    return pdfs
+
+
+# --- the WeasyPrint rendering of invoices: the reference, not used by any document path ----------
+# `billing/pdf/invoice.html` is the look `billing.invoice_pdf` draws; these render it with
+# WeasyPrint for the tests that compare the two PDFs' text and for the benchmark's baseline
+# (bench/billing_run.py --pdfs). Decision 0021.
+
+def invoice_render_pdf_weasyprint(invoice: Invoice) -> bytes:
+    """The invoice as PDF bytes (A4) rendered from the HTML template by WeasyPrint."""
+    return renderer().render("billing/pdf/invoice.html", invoice_pdf_context(invoice))
+
+
+def invoices_render_pdfs_weasyprint(invoices: list[Invoice]) -> dict[int, bytes]:
+    """The PDFs of several invoices, laid out BATCH_SIZE at a time as one WeasyPrint document
+    (`DocumentRenderer.render_batch`): {invoice id: PDF bytes} for those a batch produced, each
+    with the same text, page and title as `invoice_render_pdf_weasyprint` gives it alone.
 
     An invoice missing from the result (it runs over one page, its context or its PDF failed,
-    or its whole batch failed) is left to be rendered alone by `invoice_store_pdf`, where any
-    error of its own is raised: one bad invoice never stops the others of its batch."""
+    or its whole batch failed) is one a batch could not give."""
     pdfs: dict[int, bytes] = {}
     for start in range(0, len(invoices), BATCH_SIZE):
         members, contexts = [], []
@@ -273,7 +309,7 @@ def invoices_render_pdfs(invoices: list[Invoice]) -> dict[int, bytes]:
             members.append(invoice)
         if not members:
             continue
-        titles = [f"Invoice {invoice.number or 'draft'}" for invoice in members]
+        titles = [invoice_pdf_title(invoice) for invoice in members]
         try:
             rendered = renderer().render_batch("billing/pdf/_invoice_body.html", contexts, titles)
         except Exception:  # noqa: BLE001 - each is rendered alone instead

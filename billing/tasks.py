@@ -46,8 +46,8 @@ def invoice_publish_task(*, invoice_id: int) -> str:
 
 @shared_task(name="billing.invoices_publish", acks_late=True, reject_on_worker_lost=True)
 def invoices_publish_task(*, invoice_ids: list[int]) -> int:
-    """Publish the invoices of one issued chunk: PDFs rendered BATCH_SIZE at a time as one
-    document (`billing.pdf.invoices_render_pdfs`; an invoice a batch could not give is rendered
+    """Publish the invoices of one issued chunk: PDFs rendered BATCH_SIZE at a time
+    (`billing.pdf.invoices_render_pdfs`, ReportLab; an invoice a batch could not give is rendered
     alone), stored, then delivered, the chunk's e-mails on one connection to the mail backend;
     then check whether the run's documents are all done. One invoice's failure does not stop
     the others: it is raised after the chunk (the task fails and says so). A redelivered task

@@ -460,6 +460,15 @@ def credit_note_pdf_context(note: CreditNote) -> dict[str, Any]:
 
 
 def credit_note_render_pdf(note: CreditNote) -> bytes:
+    """The credit note as PDF bytes (A4), drawn with ReportLab like the invoices (decision 0021)."""
+    from billing.invoice_pdf import render_credit_note
+
+    return render_credit_note(credit_note_pdf_context(note), title=f"Credit note {note.number}")
+
+
+def credit_note_render_pdf_weasyprint(note: CreditNote) -> bytes:
+    """The reference rendering (billing/pdf/credit_note.html by WeasyPrint), used by no document
+    path: the parity test and the bench compare against it (decision 0021)."""
     from billing.pdf import renderer  # the worker's shared templates, stylesheet and fonts
 
     return renderer().render("billing/pdf/credit_note.html", credit_note_pdf_context(note))

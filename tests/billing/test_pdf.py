@@ -1,14 +1,19 @@
-"""Invoice PDFs: the text a customer reads, and the stored bytes never change after issue."""
+"""Invoice PDFs: the text a customer reads, and the stored bytes never change after issue; the
+ReportLab renderer's pages, scripts, determinism, and parity with the WeasyPrint reference."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+from collections import Counter
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
-from billing.pdf import invoice_render_pdf, invoice_store_pdf
-from tests.factories.billing import de_entity, draft, issued, text_of
+from billing.models import Invoice
+from billing.pdf import invoice_render_pdf, invoice_render_pdf_weasyprint, invoice_store_pdf
+from tests.factories.billing import de_entity, draft, issued, text_of, us_entity
 from tests.factories.customers import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +90,95 @@ def test_a_draft_pdf_is_never_stored():
     inv = draft(de_entity())
     with pytest.raises(InvalidTransition):
         invoice_store_pdf(invoice_id=inv.pk)
+
+
+# --- the ReportLab renderer (decision 0021) ------------------------------------------------------
+
+def pages_of(content: bytes) -> list[str]:
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def test_a_120_line_invoice_flows_over_pages_with_every_line_repeated_headers_and_page_n_of_m():
+    lines = [{"description": f"Usage block {n:03d} for the data centre in Frankfurt, metered per hour of use",
+              "quantity": D("1"), "unit_price": D(f"{10 + n}.00"), "tax_category": "digital"} for n in range(120)]
+    inv = issued(de_entity(), lines=lines)
+    pages = pages_of(invoice_render_pdf(inv))
+    assert len(pages) >= 3
+    assert [page.rsplit("Page ", 1)[1] for page in pages] == [f"{n} of {len(pages)}" for n in range(1, len(pages) + 1)]
+    text = " ".join(pages)
+    for n in range(120):  # every line, once, its description wrapped over lines and its amount
+        assert text.count(f"Usage block {n:03d} for the data centre in Frankfurt, metered per hour of use") == 1, n
+        assert f"{10 + n}.00" in text
+    for page in pages:  # the table's header on every page, the seller's footer too
+        assert "# Description Quantity Unit Unit price Discount Net amount VAT rate" in page
+        assert "otc DE01 GmbH · Registration HRB 123456 B · VAT id DE136695976" in page
+    # the totals, notes and payment instructions after the last line, on the last page
+    last = pages[-1]
+    assert last.index("Usage block 119") < last.index("Total due") < last.index("PAYMENT INSTRUCTIONS")
+    assert f"quote the invoice number {inv.number}" in last
+
+
+def test_non_latin_names_and_descriptions_survive_in_the_pdf_text():
+    customer = CustomerFactory(country="GR", legal_name="Ελληνικά Συστήματα Α.Ε.", address_line1="Οδός Αθηνάς 12",
+                               city="Αθήνα", postal_code="105 51")
+    inv = issued(de_entity(), customer=customer, lines=[
+        {"description": "Подписка на платформу (Москва) – Ñandú Gödel Straße", "quantity": D("1"),
+         "unit_price": D("100.00"), "tax_category": "digital"}])
+    text = text_of(invoice_render_pdf(inv))
+    for expected in ["Ελληνικά Συστήματα Α.Ε.", "Οδός Αθηνάς 12", "105 51 Αθήνα",
+                     "Подписка на платформу (Москва) – Ñandú Gödel Straße"]:
+        assert expected in text, expected
+    odd = issued(de_entity(), customer=CustomerFactory(country="DE", legal_name="Odd\x0bName GmbH"))
+    assert odd.number in text_of(invoice_render_pdf(odd))  # a control character does not stop it
+
+
+def test_the_same_invoice_gives_the_same_bytes_and_its_issue_date_as_the_pdf_date():
+    inv = issued(de_entity())
+    first = invoice_render_pdf(inv)
+    assert invoice_render_pdf(Invoice.objects.get(pk=inv.pk)) == first
+    stored = invoice_store_pdf(invoice_id=inv.pk)
+    assert stored.pdf_sha256 == hashlib.sha256(first).hexdigest()  # re-rendered on demand: the same SHA-256
+    metadata = PdfReader(io.BytesIO(first)).metadata
+    assert metadata.title == f"Invoice {inv.number}" and metadata.author == "otc DE01 GmbH"
+    assert metadata["/CreationDate"].startswith("D:20260331")
+
+
+def test_every_text_of_the_weasyprint_pdf_is_in_the_reportlab_pdf():
+    """billing/pdf/invoice.html (WeasyPrint) is the reference: the drawn invoice says everything
+    it says (compared character by character, whatever the order text is extracted in)."""
+    entity = de_entity()
+    fr = CustomerFactory(country="FR", legal_name="Client Industrie SARL", tax_id="FR40303265045")
+    exempt = CustomerFactory(country="DE", legal_name="Stiftung Bildung", tax_exempt=True,
+                             tax_exemption_reference="FA Berlin 27/640/12345")
+    invoices = [
+        issued(entity, customer=fr, po_number="PO-4711", lines=[
+            {"description": "Implementation days " * 8, "quantity": D("2.5"), "unit_price": D("800.00"),
+             "discount_percent": D("10"), "tax_category": "services", "unit": "DAY"}]),
+        issued(entity, customer=exempt),
+        draft(entity),
+        issued(us_entity(), customer=CustomerFactory(country="US", legal_name="Acme Corp.", city="Austin",
+                                                     region="TX", postal_code="78701"), currency="USD"),
+    ]
+    for inv in invoices:
+        old = "".join(text_of(invoice_render_pdf_weasyprint(inv)).split())
+        new = "".join(text_of(invoice_render_pdf(inv)).split())
+        assert Counter(old) - Counter(new) == Counter(), inv.number
+
+
+def test_a_credit_note_is_drawn_with_every_text_of_its_weasyprint_pdf():
+    from billing.services.credit_notes import credit_note_render_pdf, credit_note_render_pdf_weasyprint
+    from tests.billing.test_art226 import LINES, credit_whole
+
+    fr = CustomerFactory(country="FR", legal_name="Client Industrie SARL", tax_id="FR40303265045")
+    note = credit_whole(issued(de_entity(), customer=fr, lines=LINES, po_number="PO-77"))
+    content = credit_note_render_pdf(note)
+    assert credit_note_render_pdf(note) == content  # the same bytes again
+    pages = pages_of(content)
+    assert len(pages) == 1 and pages[0].endswith("Page 1 of 1")
+    assert PdfReader(io.BytesIO(content)).metadata.title == f"Credit note {note.number}"
+    for expected in [f"Credited invoice {note.invoice.number} of 2026-03-31", "Reason Billing error",
+                     "Total credited", "Billed to the wrong contract", "VAT credited",
+                     f"This credit note reduces the balance of invoice {note.invoice.number}"]:
+        assert expected in pages[0], expected
+    old = "".join(text_of(credit_note_render_pdf_weasyprint(note)).split())
+    assert Counter(old) - Counter("".join(pages[0].split())) == Counter()

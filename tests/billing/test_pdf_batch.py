@@ -1,6 +1,7 @@
-"""Month-end documents: invoices rendered in batches (one WeasyPrint layout for many, split into
-one PDF each), the same text, page count and title as alone; what a batch cannot give is rendered
-alone; the chunk's e-mails go on one mail connection, once each."""
+"""Month-end documents: a documents task renders its chunk's invoice PDFs (ReportLab, the same
+bytes as alone, any number of pages); what a batch cannot give is rendered alone; the chunk's
+e-mails go on one mail connection, once each. And the WeasyPrint batch of the reference rendering
+(one layout for many, split into one PDF each: decision 0015), kept for the benchmark's baseline."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from pypdf import PdfReader
 
 import billing.pdf
 from billing.models import Delivery, Invoice
-from billing.pdf import invoice_render_pdf, invoices_render_pdfs
+from billing.pdf import (
+    invoice_render_pdf,
+    invoice_render_pdf_weasyprint,
+    invoices_render_pdfs,
+    invoices_render_pdfs_weasyprint,
+)
 from billing.tasks import invoices_publish_task
 from tests.factories.billing import de_entity, issued
 from tests.factories.customers import ContactFactory, CustomerFactory
@@ -58,14 +64,13 @@ def long_invoice_lines(n: int = 45) -> list[dict]:
             for i in range(n)]
 
 
-def test_a_batch_gives_each_invoice_the_text_page_and_title_it_has_alone():
+def test_a_batch_gives_each_invoice_the_pdf_it_has_alone():
     invoices = three_invoices()
     batch = invoices_render_pdfs(invoices)
     assert set(batch) == {i.pk for i in invoices}
     for invoice in invoices:
-        alone_pages, alone_title = pages_text(invoice_render_pdf(invoice))
+        assert batch[invoice.pk] == invoice_render_pdf(invoice)  # the same bytes
         pages, title = pages_text(batch[invoice.pk])
-        assert (pages, title) == (alone_pages, alone_title)
         assert len(pages) == 1 and pages[0].endswith("Page 1 of 1")
         assert invoice.number in pages[0] and title == f"Invoice {invoice.number}"
     # each PDF holds only its own invoice
@@ -74,14 +79,26 @@ def test_a_batch_gives_each_invoice_the_text_page_and_title_it_has_alone():
     assert "Tax exemption reference: FA Berlin 27/640/12345" in third and "Tax exemption" not in first + second
 
 
-def test_an_invoice_over_one_page_is_left_to_render_alone_with_its_page_count():
+def test_a_weasyprint_batch_gives_each_invoice_the_text_page_and_title_it_has_alone():
+    invoices = three_invoices()
+    batch = invoices_render_pdfs_weasyprint(invoices)
+    assert set(batch) == {i.pk for i in invoices}
+    for invoice in invoices:
+        alone_pages, alone_title = pages_text(invoice_render_pdf_weasyprint(invoice))
+        pages, title = pages_text(batch[invoice.pk])
+        assert (pages, title) == (alone_pages, alone_title)
+        assert len(pages) == 1 and pages[0].endswith("Page 1 of 1")
+
+
+def test_an_invoice_over_one_page_comes_from_the_batch_with_its_page_count():
     entity = de_entity()
     short = issued(entity)
     long = issued(entity, lines=long_invoice_lines())
     invoices = list(Invoice.objects.filter(pk__in=[short.pk, long.pk]).order_by("pk").select_related("legal_entity"))
+    assert set(invoices_render_pdfs_weasyprint(invoices)) == {short.pk}  # WeasyPrint's batch: one-page only
     batch = invoices_render_pdfs(invoices)
-    assert set(batch) == {short.pk}  # the long one is not given by the batch...
-    stored = billing.pdf.invoice_store_pdf(invoice_id=long.pk)  # ...it is rendered alone
+    assert set(batch) == {short.pk, long.pk}
+    stored = billing.pdf.invoice_store_pdf(invoice_id=long.pk, content=batch[long.pk])
     pages, _ = pages_text(stored.pdf.read())
     stored.pdf.close()
     assert len(pages) >= 2
@@ -102,10 +119,15 @@ def test_one_failing_invoice_is_left_out_and_the_others_of_its_batch_still_rende
 
 
 def test_a_failing_batch_leaves_every_invoice_to_render_alone(monkeypatch):
+    import billing.invoice_pdf
+
     invoices = three_invoices()
+    monkeypatch.setattr(billing.invoice_pdf, "render_invoice",
+                        lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("drawing failed")))
+    assert invoices_render_pdfs(invoices) == {}
     monkeypatch.setattr(billing.pdf.DocumentRenderer, "render_batch",
                         lambda self, *args: (_ for _ in ()).throw(RuntimeError("layout failed")))
-    assert invoices_render_pdfs(invoices) == {}
+    assert invoices_render_pdfs_weasyprint(invoices) == {}
 
 
 class CountingBackend(EmailBackend):
@@ -178,28 +200,29 @@ def test_document_tasks_go_to_the_documents_queue():
 
 
 def test_the_fast_parser_gives_the_pdf_tinyhtml5_gives_and_falls_back_on_what_is_not_xml(monkeypatch):
-    """Our templates are well-formed XML and are parsed by expat; the PDF says exactly what the
+    """WeasyPrint (credit notes; the invoices' reference rendering): our templates are
+    well-formed XML and are parsed by expat; the PDF says exactly what the
     HTML5 parser's tree gave. Text that is not XML (a control character in a customer's name)
     falls back to the HTML5 parser and still renders."""
     from xml.etree import ElementTree
 
     invoices = three_invoices()
-    fast = [pages_text(invoice_render_pdf(invoice)) for invoice in invoices]
-    fast_batch = invoices_render_pdfs(invoices)
+    fast = [pages_text(invoice_render_pdf_weasyprint(invoice)) for invoice in invoices]
+    fast_batch = invoices_render_pdfs_weasyprint(invoices)
 
     def not_xml(text):
         raise ElementTree.ParseError("not XML")
 
     monkeypatch.setattr(ElementTree, "fromstring", not_xml)
-    assert [pages_text(invoice_render_pdf(invoice)) for invoice in invoices] == fast
-    assert {pk: pages_text(pdf) for pk, pdf in invoices_render_pdfs(invoices).items()} == {
+    assert [pages_text(invoice_render_pdf_weasyprint(invoice)) for invoice in invoices] == fast
+    assert {pk: pages_text(pdf) for pk, pdf in invoices_render_pdfs_weasyprint(invoices).items()} == {
         pk: pages_text(pdf) for pk, pdf in fast_batch.items()}
     monkeypatch.undo()
     # the seller's ids: the label on its own line, then the id (a <br/>), not run together
     assert "VAT ID DE136695976" in fast[0][0][0]
 
     odd = issued(de_entity(), customer=CustomerFactory(country="DE", legal_name="Odd\x0bName GmbH"))
-    assert odd.number in pages_text(invoice_render_pdf(odd))[0][0]  # rendered, by the HTML5 parser
+    assert odd.number in pages_text(invoice_render_pdf_weasyprint(odd))[0][0]  # rendered, by the HTML5 parser
 
 
 def test_a_batch_restores_the_collectors_thresholds_even_when_it_fails(monkeypatch):
@@ -213,7 +236,7 @@ def test_a_batch_restores_the_collectors_thresholds_even_when_it_fails(monkeypat
         seen.append(gc.get_threshold())
         raise RuntimeError("layout failed")
 
-    assert len(invoices_render_pdfs(invoices)) == 3 and gc.get_threshold() == before
+    assert len(invoices_render_pdfs_weasyprint(invoices)) == 3 and gc.get_threshold() == before
     monkeypatch.setattr(billing.pdf.DocumentRenderer, "_render_batch", failing)
-    assert invoices_render_pdfs(invoices) == {}  # each is left to render alone
+    assert invoices_render_pdfs_weasyprint(invoices) == {}  # each is left to render alone
     assert seen == [(50_000, before[1], before[2])] and gc.get_threshold() == before
