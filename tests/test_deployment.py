@@ -87,15 +87,7 @@ def test_compose_backing_services_have_healthchecks(compose):
 
 def test_compose_migrate_step_runs_first(compose):
     services = compose["services"]
-    assert command_text(services["migrate"]).endswith(
-        "python manage.py migrate --noinput && python manage.py ensure_roles && python manage.py contracts_schedule"
-        " && python manage.py webhooks_schedule && python manage.py ledger_schedule && python manage.py billing_run --schedule"
-        " && python manage.py age_receivables --schedule && python manage.py helpdesk_schedule"
-        " && python manage.py reserve_run --schedule"
-        " && python manage.py writeoffs_schedule"
-        " && python manage.py collections_worklist_schedule"
-        " && python manage.py dunning_schedule"
-    )
+    assert services["migrate"]["command"] == ["python", "manage.py", "setup_deployment"]
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name in ("web", "worker", "beat"):
@@ -191,16 +183,52 @@ def test_collectstatic_with_manifest_storage_has_no_broken_references(collected)
         assert hashed.with_name(hashed.name + ".gz").is_file()  # compressed for whitenoise
 
 
+def test_setup_deployment_runs_migrate_then_every_schedule_command():
+    """The compose migrate step (`setup_deployment`) runs migrate first, then `ensure_roles` and
+    every command that registers a beat schedule (a `*_schedule` command or one with `--schedule`):
+    a new schedule command that is not added to its steps fails here."""
+    from django.core.management import get_commands, load_command_class
+
+    from otc.management.commands.setup_deployment import STEPS, step_text
+
+    names = [name for name, _ in STEPS]
+    assert names[:2] == ["migrate", "ensure_roles"]
+    assert len(set(names)) == len(names)
+    schedulers = set()
+    for name, app in get_commands().items():
+        if app.startswith("django") or app in {"rest_framework", "simple_history"}:
+            continue
+        command = load_command_class(app, name)
+        options = {action.dest for action in command.create_parser("manage.py", name)._actions}
+        if name.endswith("_schedule") or "schedule" in options:
+            schedulers.add(name)
+    assert set(names[2:]) == schedulers
+    for name, options in STEPS:
+        if name.endswith("_schedule"):
+            assert options == {}, name
+        elif name != "migrate":
+            assert options in ({}, {"schedule": True}), name
+    assert step_text("migrate", {"interactive": False}) == "manage.py migrate --noinput"
+    assert step_text("billing_run", {"schedule": True}) == "manage.py billing_run --schedule"
+
+
 def test_migrate_step_as_compose_runs_it(compose, tmp_path):
+    """The compose migrate service's command, run as it is (one process): migrate from zero under
+    the production settings, then every step's own output, in order."""
+    from otc.management.commands.setup_deployment import STEPS, step_text
+
     env = production_env(tmp_path)
     argv = compose["services"]["migrate"]["command"]
-    assert argv[:2] == ["sh", "-c"]
 
-    result = subprocess.run(["sh", "-c", argv[2]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
     assert result.returncode == 0, result.stdout + result.stderr
+    headers = [line.removeprefix("==> ") for line in result.stdout.splitlines() if line.startswith("==> ")]
+    assert headers == [step_text(name, options) for name, options in STEPS]
+    assert "Applying otc.0001_initial... OK" in result.stdout
     assert "Auditor: " in result.stdout
     assert "'Bad-debt reserve (monthly, after the month-end aging snapshot)': daily at 03:0" in result.stdout
+    assert "Scheduled 'billing: overdue invoice events' daily at 00:15." in result.stdout
 
 
 def _free_port() -> int:
