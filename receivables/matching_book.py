@@ -26,12 +26,12 @@ YEARS_BACK = 2  # "INV 123" without a year: this year's and the two before
 
 def _open_invoices():
     return (Invoice.objects.filter(status__in=OPEN)
-            .annotate(open_amount=F("gross_total") - F("amount_credited") - F("amount_paid"))
+            .annotate(open_amount=F("gross_total") - F("amount_credited") - F("amount_paid") - F("amount_written_off"))
             .filter(open_amount__gt=0))
 
 
 FIELDS = ("id", "number", "customer_id", "legal_entity_id", "currency", "gross_total", "amount_credited",
-          "amount_paid", "due_date", "issue_date")
+          "amount_paid", "amount_written_off", "due_date", "issue_date")
 
 
 def _year_and_sequence(number: str) -> tuple[int, int] | None:
@@ -49,9 +49,10 @@ def _year_and_sequence(number: str) -> tuple[int, int] | None:
 
 def _row(values: tuple) -> OpenInvoice:
     """An `OpenInvoice` from a `values_list(*FIELDS)` row."""
-    pk, number, customer_id, entity_id, currency, gross, credited, paid, due, issued = values
+    pk, number, customer_id, entity_id, currency, gross, credited, paid, written_off, due, issued = values
     return OpenInvoice(id=pk, number=number, customer_id=customer_id, legal_entity_id=entity_id, currency=currency,
-                       open_amount=gross - credited - paid, gross_total=gross, due_date=due, issue_date=issued)
+                       open_amount=gross - credited - paid - written_off, gross_total=gross, due_date=due,
+                       issue_date=issued)
 
 
 # The preloaded book's query: open invoices of some entities, the open amount computed and filtered
@@ -59,10 +60,11 @@ def _row(values: tuple) -> OpenInvoice:
 # amounts come as text, made Decimals (exactly as the driver would) only for the invoices a receipt
 # looks at (`_book_row`): the driver's Decimals were a third of reading the rows.
 _BOOK_SQL = """
-SELECT id, number, customer_id, legal_entity_id, currency, (gross_total - amount_credited - amount_paid)::text,
+SELECT id, number, customer_id, legal_entity_id, currency,
+       (gross_total - amount_credited - amount_paid - amount_written_off)::text,
        gross_total::text, due_date, issue_date
 FROM %(table)s
-WHERE status IN (%%s, %%s) AND legal_entity_id = ANY(%%s) AND gross_total - amount_credited - amount_paid > 0
+WHERE status IN (%%s, %%s) AND legal_entity_id = ANY(%%s) AND gross_total - amount_credited - amount_paid - amount_written_off > 0
 """
 _AGE = operator.itemgetter(7, 8, 0)  # due date, issue date, id: the order the engine reads a customer's invoices
 
@@ -76,9 +78,9 @@ def _book_rows(legal_entity_ids: list[int]) -> list[tuple]:
     if connection.vendor != "postgresql":  # SQLite (tests): the same rows through the ORM, in exact Decimals
         rows = (Invoice.objects.filter(status__in=OPEN, legal_entity_id__in=legal_entity_ids)
                 .values_list(*FIELDS).order_by("due_date", "issue_date", "pk"))
-        return [(pk, number, customer, entity, currency, gross - credited - paid, gross, due, issued)
-                for pk, number, customer, entity, currency, gross, credited, paid, due, issued in rows
-                if gross - credited - paid > 0]
+        return [(pk, number, customer, entity, currency, gross - credited - paid - written_off, gross, due, issued)
+                for pk, number, customer, entity, currency, gross, credited, paid, written_off, due, issued in rows
+                if gross - credited - paid - written_off > 0]
     with connection.cursor() as cursor:
         cursor.execute(_BOOK_SQL % {"table": connection.ops.quote_name(Invoice._meta.db_table)},
                        [*OPEN, list(legal_entity_ids)])
