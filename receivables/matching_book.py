@@ -26,12 +26,12 @@ YEARS_BACK = 2  # "INV 123" without a year: this year's and the two before
 
 def _open_invoices():
     return (Invoice.objects.filter(status__in=OPEN)
-            .annotate(open_amount=F("gross_total") - F("amount_credited") - F("amount_paid"))
+            .annotate(open_amount=F("gross_total") - F("amount_credited") - F("amount_paid") - F("amount_written_off"))
             .filter(open_amount__gt=0))
 
 
 FIELDS = ("id", "number", "customer_id", "legal_entity_id", "currency", "gross_total", "amount_credited",
-          "amount_paid", "due_date", "issue_date")
+          "amount_paid", "amount_written_off", "due_date", "issue_date")
 
 
 def _year_and_sequence(number: str) -> tuple[int, int] | None:
@@ -49,33 +49,38 @@ def _year_and_sequence(number: str) -> tuple[int, int] | None:
 
 def _row(values: tuple) -> OpenInvoice:
     """An `OpenInvoice` from a `values_list(*FIELDS)` row."""
-    pk, number, customer_id, entity_id, currency, gross, credited, paid, due, issued = values
+    pk, number, customer_id, entity_id, currency, gross, credited, paid, written_off, due, issued = values
     return OpenInvoice(id=pk, number=number, customer_id=customer_id, legal_entity_id=entity_id, currency=currency,
-                       open_amount=gross - credited - paid, gross_total=gross, due_date=due, issue_date=issued)
+                       open_amount=gross - credited - paid - written_off, gross_total=gross, due_date=due,
+                       issue_date=issued)
 
 
 # The preloaded book's query: open invoices of some entities, the open amount computed and filtered
-# by the database. Not ordered here: sorting 200,000 rows cost the database more than Python.
+# by the database. Not ordered here: sorting 200,000 rows cost the database more than Python. The
+# amounts come as text, made Decimals (exactly as the driver would) only for the invoices a receipt
+# looks at (`_book_row`): the driver's Decimals were a third of reading the rows.
 _BOOK_SQL = """
-SELECT id, number, customer_id, legal_entity_id, currency, gross_total - amount_credited - amount_paid, gross_total, due_date, issue_date
+SELECT id, number, customer_id, legal_entity_id, currency,
+       (gross_total - amount_credited - amount_paid - amount_written_off)::text,
+       gross_total::text, due_date, issue_date
 FROM %(table)s
-WHERE status IN (%%s, %%s) AND legal_entity_id = ANY(%%s) AND gross_total - amount_credited - amount_paid > 0
+WHERE status IN (%%s, %%s) AND legal_entity_id = ANY(%%s) AND gross_total - amount_credited - amount_paid - amount_written_off > 0
 """
 _AGE = operator.itemgetter(7, 8, 0)  # due date, issue date, id: the order the engine reads a customer's invoices
 
 
 def _book_rows(legal_entity_ids: list[int]) -> list[tuple]:
     """Rows of `_BOOK_SQL` by due date, issue date and id: (id, number, customer, entity, currency,
-    open amount, gross total, due date, issue date)."""
+    open amount, gross total, due date, issue date); the amounts as text or Decimals."""
     from django.db import connections, router
 
     connection = connections[router.db_for_read(Invoice)]
     if connection.vendor != "postgresql":  # SQLite (tests): the same rows through the ORM, in exact Decimals
         rows = (Invoice.objects.filter(status__in=OPEN, legal_entity_id__in=legal_entity_ids)
                 .values_list(*FIELDS).order_by("due_date", "issue_date", "pk"))
-        return [(pk, number, customer, entity, currency, gross - credited - paid, gross, due, issued)
-                for pk, number, customer, entity, currency, gross, credited, paid, due, issued in rows
-                if gross - credited - paid > 0]
+        return [(pk, number, customer, entity, currency, gross - credited - paid - written_off, gross, due, issued)
+                for pk, number, customer, entity, currency, gross, credited, paid, written_off, due, issued in rows
+                if gross - credited - paid - written_off > 0]
     with connection.cursor() as cursor:
         cursor.execute(_BOOK_SQL % {"table": connection.ops.quote_name(Invoice._meta.db_table)},
                        [*OPEN, list(legal_entity_ids)])
@@ -90,8 +95,8 @@ def _book_row(values: tuple) -> OpenInvoice:
     invoice to quantize it every time a receipt looks at it)."""
     pk, number, customer_id, entity_id, currency, open_amount, gross, due, issued = values
     return OpenInvoice(id=pk, number=number, customer_id=customer_id, legal_entity_id=entity_id, currency=currency,
-                       open_amount=_in_minor_unit(open_amount, currency), gross_total=gross, due_date=due,
-                       issue_date=issued)
+                       open_amount=_in_minor_unit(Decimal(open_amount), currency), gross_total=Decimal(gross),
+                       due_date=due, issue_date=issued)
 
 
 _MINOR_UNIT: dict[str, Decimal | None] = {}
@@ -285,21 +290,26 @@ class PreloadedBook:
         # fetched at once (no server-side cursor): a 200,000-invoice book in about a second.
         self.rows: dict[int, tuple] = {}
         self.invoices: dict[int, OpenInvoice] = {}
-        self.by_year_seq: dict[tuple, list[int]] = defaultdict(list)
-        self.by_seq: dict[tuple, list[int]] = defaultdict(list)
-        self.by_customer: dict[tuple, list[int]] = defaultdict(list)
+        # per (entity, currency), as almost every row of a book shares one: {(year, sequence): ids},
+        # {sequence: ids}, {customer: ids}, so that a row costs no key tuple of its own
+        self.by_year_seq: dict[tuple[int, str], defaultdict[tuple[int, int], list[int]]] = {}
+        self.by_seq: dict[tuple[int, str], defaultdict[int, list[int]]] = {}
+        self.by_customer: dict[tuple[int, str], defaultdict[int, list[int]]] = {}
         self.currencies: dict[tuple[int, int], set[str]] = defaultdict(set)
-        rows_by_pk, by_year_seq, by_seq, by_customer = self.rows, self.by_year_seq, self.by_seq, self.by_customer
+        rows_by_pk = self.rows
+        entity = currency = None
+        year_seqs = seqs = customers = defaultdict(list)  # replaced at the first row
         for values in _book_rows(sorted(legal_entity_ids)):
-            pk, number, customer_id, entity_id, currency = values[:5]
+            pk = values[0]
             rows_by_pk[pk] = values
-            year_seq = _year_and_sequence(number)
+            if values[3] != entity or values[4] != currency:
+                entity, currency = values[3], values[4]
+                year_seqs, seqs, customers = self._part(entity, currency)
+            year_seq = _year_and_sequence(values[1])
             if year_seq:
-                by_year_seq[entity_id, currency, *year_seq].append(pk)
-                by_seq[entity_id, currency, year_seq[1]].append(pk)
-            by_customer[customer_id, entity_id, currency].append(pk)
-        for customer_id, entity_id, currency in by_customer:
-            self.currencies[customer_id, entity_id].add(currency)
+                year_seqs[year_seq].append(pk)
+                seqs[year_seq[1]].append(pk)
+            customers[values[2]].append(pk)
         self.by_document: dict[tuple, list[int]] = defaultdict(list)
         mixed = set()  # the customers' lists an item joined: sorted again by age (the others are in SQL order)
         for values in (_open_items().filter(legal_entity_id__in=legal_entity_ids).values_list(*ITEM_FIELDS)
@@ -307,12 +317,26 @@ class PreloadedBook:
             item = _item_row(values)
             self.invoices[item.id] = item
             self.by_document[item.legal_entity_id, item.currency, item.number.upper()].append(item.id)
-            key = (item.customer_id, item.legal_entity_id, item.currency)
-            by_customer[key].append(item.id)
-            mixed.add(key)
-            self.currencies[item.customer_id, item.legal_entity_id].add(item.currency)
-        for key in mixed:
-            by_customer[key].sort(key=self._age)
+            customers = self._part(item.legal_entity_id, item.currency)[2]
+            customers[item.customer_id].append(item.id)
+            mixed.add((item.legal_entity_id, item.currency, item.customer_id))
+        for entity_id, currency_code, customer_id in mixed:
+            self.by_customer[entity_id, currency_code][customer_id].sort(key=self._age)
+        for (entity_id, currency_code), customers in self.by_customer.items():
+            for customer_id in customers:
+                self.currencies[customer_id, entity_id].add(currency_code)
+
+    def _part(self, entity_id: int, currency: str) -> tuple[defaultdict, defaultdict, defaultdict]:
+        """The indexes of one entity and currency, made when first needed."""
+        key = (entity_id, currency)
+        if key not in self.by_customer:
+            self.by_year_seq[key], self.by_seq[key], self.by_customer[key] = (
+                defaultdict(list), defaultdict(list), defaultdict(list))
+        return self.by_year_seq[key], self.by_seq[key], self.by_customer[key]
+
+    def _ids_of(self, customer_id: int, legal_entity_id: int, currency: str) -> list[int]:
+        customers = self.by_customer.get((legal_entity_id, currency))
+        return customers.get(customer_id, []) if customers is not None else []
 
     def _age(self, pk: int) -> tuple:
         if pk in self.rows:
@@ -337,14 +361,17 @@ class PreloadedBook:
     def invoices_by_numbers(self, legal_entity_id: int, currency: str, candidates: list[NumberKey]) -> list[OpenInvoice]:
         found: dict[int, OpenInvoice] = {}
         for key in candidates:
-            ids = (self.by_seq.get((legal_entity_id, currency, key.sequence), ()) if key.year is None
-                   else self.by_year_seq.get((legal_entity_id, currency, key.year, key.sequence), ()))
+            index = (self.by_seq.get((legal_entity_id, currency)) if key.year is None
+                     else self.by_year_seq.get((legal_entity_id, currency)))
+            if not index:
+                continue
+            ids = index.get(key.sequence, ()) if key.year is None else index.get((key.year, key.sequence), ())
             for invoice in self._live(ids):
                 found[invoice.id] = invoice
         return list(found.values())
 
     def open_invoices(self, customer_id: int, legal_entity_id: int, currency: str, limit: int = 200) -> list[OpenInvoice]:
-        return self._live(self.by_customer.get((customer_id, legal_entity_id, currency), ()))[:limit]
+        return self._live(self._ids_of(customer_id, legal_entity_id, currency))[:limit]
 
     def items_by_text(self, legal_entity_id: int, currency: str, text: str) -> list[OpenInvoice]:
         if not self.by_document:
@@ -371,7 +398,7 @@ class PreloadedBook:
 
     def currency_mismatch(self, customer_id: int, legal_entity_id: int, currency: str) -> bool:
         held = {c for c in self.currencies.get((customer_id, legal_entity_id), set())
-                if self._live(self.by_customer.get((customer_id, legal_entity_id, c), ()))}
+                if self._live(self._ids_of(customer_id, legal_entity_id, c))}
         return bool(held) and currency not in held
 
     def consume(self, allocations: list[tuple[int, Decimal]]) -> None:

@@ -203,10 +203,7 @@ def stem_family(normalized: str, names: NameIndex) -> list[int]:
     words = normalized.split()
     if not words or len(normalized) >= 8 or len(normalized.replace(" ", "")) < STEM_MIN:
         return []
-    head, last = words[:-1], words[-1]
-    return sorted(cid for cid, name in names.by_id.items()
-                  if (target := name.split()) and len(target) >= len(words) and target[:len(head)] == head
-                  and target[len(head)].startswith(last))
+    return names.begun_by(words[:-1], words[-1])
 
 
 def fewest_fitting(receipt: ReceiptFacts, book: Book, family: Iterable[int]) -> tuple[int, int] | None:

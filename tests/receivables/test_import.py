@@ -180,3 +180,30 @@ def test_a_background_import_reads_the_open_invoices_once_for_all_its_chunks(set
     assert len(built) == 1
     assert Invoice.objects.get(pk=setup["k1"].pk).amount_paid == D("1190.00")
     assert Receipt.objects.get(bank_reference="T-2").amount_applied == 0
+
+
+@pytest.mark.parametrize("preloaded", [False, True])
+def test_the_book_counts_an_invoice_partly_written_off_at_its_balance_due(setup, monkeypatch, preloaded):
+    """An invoice partly written off stays open for the rest; the matcher's book (per query or read
+    into memory for a large file) offered its amount before the write-off, so a receipt paying the rest
+    was taken for a partial payment and not applied."""
+    from billing.services import invoices_record_write_offs
+    from receivables.services import matching
+
+    # given 190.00 of the 1,190.00 invoice k1 written off
+    invoices_record_write_offs(changes={setup["k1"].pk: D("190.00")}, by=None, note="small balance")
+    assert Invoice.objects.get(pk=setup["k1"].pk).balance_due == D("1000.00")
+    monkeypatch.setattr(matching, "PRELOAD_ABOVE", 0 if preloaded else 10_000)
+    book = matching.matching_book_for([Receipt(legal_entity_id=setup["entity"].pk)])
+    assert isinstance(book, matching.PreloadedBook) == preloaded
+    # when the book is asked, then the invoice is open for its balance due
+    open_items = book.open_invoices(setup["kunde"].pk, setup["entity"].pk, "EUR")
+    assert [(i.number, i.open_amount) for i in open_items] == [("DE01-INV-2026-000001", D("1000.00")),
+                                                               ("DE01-INV-2026-000002", D("595.00"))]
+    # and a receipt of the rest naming it is applied automatically and settles the invoice
+    clerk = user_with_role("Cash Application Specialist")
+    data = csv("2026-04-20,1000.00,EUR,KUNDE EINS GMBH,,DE01-INV-2026-000001,,T-1")
+    statement_import(data=data, file_name="rest.csv", by=clerk, csv_mapping=MAPPING)
+    invoice = Invoice.objects.get(pk=setup["k1"].pk)
+    assert (invoice.status, invoice.amount_paid, invoice.amount_written_off, invoice.balance_due) == (
+        "written_off", D("1000.00"), D("190.00"), 0)
