@@ -1,11 +1,12 @@
-"""Invoice PDFs drawn with ReportLab's canvas (decision 0021).
+"""Invoice and credit-note PDFs drawn with ReportLab's canvas (decision 0021).
 
 The same invoice as `billing/pdf/invoice.html` + `document.css` (WeasyPrint): the same context
 (`billing.pdf.invoice_pdf_context`, the one source of values and their formatting), the same
 texts, sections and order, the same A4 page, margins, fonts (DejaVu Sans and DejaVu Sans Bold,
 vendored in `billing/fonts/`), sizes, colours and line heights, laid out by hand: the renderer
-only measures and draws. About a fifth of WeasyPrint's CPU per invoice (decision 0021's figures):
-no HTML, no style cascade, no box tree, a few hundred drawing operations.
+only measures and draws. A credit note (`render_credit_note`) is drawn by the same sections,
+as `billing/pdf/credit_note.html` lays them out. About a seventh of WeasyPrint's CPU per invoice
+(decision 0021's figures): no HTML, no style cascade, no box tree, a few hundred drawing operations.
 
 Layout: the CSS box model of the template, in points (1 mm = 72/25.4 pt), y measured down from
 the top of the page and turned into PDF coordinates when drawn. Text lines are 1.4 times the

@@ -1,6 +1,7 @@
 """Invoice PDFs: drawn with ReportLab (`billing.invoice_pdf`, decision 0021) from the context
-`invoice_pdf_context` gives; credit notes (billing.services.credit_notes), the VOID stamp and
-dunning letters are rendered from HTML templates by WeasyPrint (`DocumentRenderer`).
+`invoice_pdf_context` gives, as are credit notes (billing.services.credit_notes); the VOID stamp
+is rendered from its HTML template by WeasyPrint, and `DocumentRenderer` (WeasyPrint) renders the
+invoice and credit-note templates only as the reference the drawn documents are compared with.
 
 A void invoice is served as its VOID copy: the issued PDF's exact bytes (checked against their
 SHA-256) with a VOID watermark and a banner stamped over every page, stored once with its own
