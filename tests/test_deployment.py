@@ -181,6 +181,10 @@ def test_collectstatic_with_manifest_storage_has_no_broken_references(collected)
         hashed = static_root / manifest[asset]
         assert hashed.is_file()
         assert hashed.with_name(hashed.name + ".gz").is_file()  # compressed for whitenoise
+        assert hashed.with_name(hashed.name + ".br").is_file()
+        assert not (static_root / asset).exists()  # only the hashed copy is kept
+    source_map = static_root / manifest["drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js.map"]
+    assert source_map.is_file() and not source_map.with_name(source_map.name + ".gz").exists()
 
 
 def test_setup_deployment_runs_migrate_then_every_schedule_command():

@@ -2,6 +2,7 @@
 REDIS_URL, ALLOWED_HOSTS. Served by gunicorn; static files by whitenoise."""
 
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from .base import *  # noqa: F403
 from .base import DATABASE_POOL_MODE, DEV_SECRET_KEY, env
@@ -34,6 +35,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# collectstatic keeps (and compresses, gzip and Brotli) only the hashed copy of each file: every
+# reference goes through {% static %} / static(), which name the hashed file, and the unhashed copies
+# were a second set to compress and ship. Source maps (.map, half of the bytes: the API docs' bundles)
+# are served as they are: only a browser's developer tools fetch them. A quarter of the compression
+# work it was (tests/test_deployment.py runs it; decision 0018, session 9).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
