@@ -182,3 +182,24 @@ def test_a_credit_note_is_drawn_with_every_text_of_its_weasyprint_pdf():
         assert expected in pages[0], expected
     old = "".join(text_of(credit_note_render_pdf_weasyprint(note)).split())
     assert Counter(old) - Counter("".join(pages[0].split())) == Counter()
+
+
+def test_invoices_drawn_from_threads_at_once_are_each_the_invoice_alone():
+    """ReportLab's fonts keep their subset state per document: the threaded development server's
+    concurrent downloads do not mix glyphs of two documents (decision 0021)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from billing.invoice_pdf import render_invoice
+    from billing.pdf import invoice_pdf_context
+
+    invoices = [issued(de_entity(), customer=CustomerFactory(country="DE", legal_name=name), lines=[
+        {"description": text, "quantity": D("1"), "unit_price": D("10.00"), "tax_category": "digital"}])
+        for name, text in [("Ångström Ölwerke GmbH", "Ünïcödé ẞ"), ("Ελληνικά Α.Ε.", "Συνδρομή"),
+                           ("Москва ООО", "Подписка"), ("Plain Ltd", "Plain words")]]
+    contexts = [invoice_pdf_context(inv) for inv in invoices]
+    alone = [render_invoice(ctx, title=f"Invoice {inv.number}") for ctx, inv in zip(contexts, invoices, strict=True)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rounds = [list(pool.map(lambda pair: render_invoice(pair[0], title=f"Invoice {pair[1].number}"),
+                                zip(contexts, invoices, strict=True))) for _ in range(5)]
+    for together in rounds:
+        assert together == alone
