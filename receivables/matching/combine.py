@@ -84,13 +84,14 @@ def subset_sums(amounts: list[int], target: int, *, max_items: int, max_solution
                 if len(solutions) >= max_solutions:
                     return True
                 continue
-            if dfs(i + 1, remaining - a):
+            if dfs(i + 1, remaining - a):  # noqa: F821 (deleted after the search, below)
                 chosen.pop()
                 return True
             chosen.pop()
         return False
 
     dfs(0, target)
+    del dfs  # the recursive closure refers to itself: without this only the cyclic collector frees the search
     return SubsetResult(tuple(solutions), budget_hit=nodes > budget)
 
 

@@ -6,6 +6,7 @@ below waits with its ranked suggestions for a person on the workbench."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -105,23 +106,32 @@ def receipts_auto_match(*, receipt_ids: list[int], policy: MatchPolicy | None = 
     decisions: list[Decision] = []
     stored: dict[int, tuple[list[dict[str, Any]], str, float | None]] = {}
     identify: list[tuple[int, int]] = []
-    for receipt in receipts:
-        suggestions, payer = match_and_identify(facts(receipt), book, policy)
-        best = suggestions[0] if suggestions else None
-        kept = [suggestion_json(s) for s in suggestions[:MAX_STORED]]
-        if best is not None and best.score >= policy.auto_apply_threshold and best.allocations and best.auto:
-            allocations = tuple((a.invoice_id, a.amount) for a in best.allocations)
-            decisions.append(Decision(receipt_id=receipt.pk, allocations=allocations, rule="+".join(best.rules),
-                                      score=best.score, reason="; ".join(best.reasons), on_account=best.on_account > 0))
-            book.consume(list(allocations))
-            stored[receipt.pk] = (kept, Receipt.Match.AUTO, best.score)
-            continue
-        if receipt.customer_id is None and payer is not None and payer.confidence >= IDENTIFY_AT:
-            # the payer is known even though its invoices are not: out of suspense, onto the
-            # customer's unapplied cash (its balance, statement and dunning see the money)
-            identify.append((receipt.pk, payer.customer_id))
-        stored[receipt.pk] = (kept, Receipt.Match.SUGGESTED if suggestions else Receipt.Match.NONE,
-                              best.score if best is not None else None)
+    # The matching creates no reference cycles (as the book's build): the cyclic collector is paused
+    # for it, else its full passes walk the book's hundreds of thousands of rows again and again (a
+    # fifth of an import's CPU for 10,000 receipts against 200,000 open invoices).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for receipt in receipts:
+            suggestions, payer = match_and_identify(facts(receipt), book, policy)
+            best = suggestions[0] if suggestions else None
+            kept = [suggestion_json(s) for s in suggestions[:MAX_STORED]]
+            if best is not None and best.score >= policy.auto_apply_threshold and best.allocations and best.auto:
+                allocations = tuple((a.invoice_id, a.amount) for a in best.allocations)
+                decisions.append(Decision(receipt_id=receipt.pk, allocations=allocations, rule="+".join(best.rules),
+                                          score=best.score, reason="; ".join(best.reasons), on_account=best.on_account > 0))
+                book.consume(list(allocations))
+                stored[receipt.pk] = (kept, Receipt.Match.AUTO, best.score)
+                continue
+            if receipt.customer_id is None and payer is not None and payer.confidence >= IDENTIFY_AT:
+                # the payer is known even though its invoices are not: out of suspense, onto the
+                # customer's unapplied cash (its balance, statement and dunning see the money)
+                identify.append((receipt.pk, payer.customer_id))
+            stored[receipt.pk] = (kept, Receipt.Match.SUGGESTED if suggestions else Receipt.Match.NONE,
+                                  best.score if best is not None else None)
+    finally:
+        if collecting:
+            gc.enable()
 
     for start in range(0, len(decisions), APPLY_CHUNK):
         chunk = decisions[start:start + APPLY_CHUNK]
