@@ -130,13 +130,18 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Seed the roles once per test database (each xdist worker has its own): the tests roll back
-    to it, so `role_group` finds them without running `ensure_roles` per test. A transactional
-    test's flush removes them; the factories seed them again when such a test asks for a role."""
+    """Seed the reference rows once per test database (each xdist worker has its own): the roles
+    and the reference tax codes. The tests roll back to them, so `role_group` finds the roles
+    without running `ensure_roles` per test, and `de_entity`'s `seed_tax_codes` finds every code
+    (one query) instead of saving them with their history in every test that makes an entity
+    (decision 0018, session 9). A transactional test's flush removes them; the factories seed
+    them again when such a test asks for a role or an entity."""
+    from billing.tax import seed_tax_codes
     from otc.roles import ensure_roles
 
     with django_db_blocker.unblock():
         ensure_roles()
+        seed_tax_codes()
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import functools
+
 import factory
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
 from otc.models import User
@@ -18,15 +21,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda o: f"{o.username}@otc.example")
-    password = factory.PostGenerationMethodCall("set_password", "pw")
+    # Every factory user logs in with "pw": hashed once and inserted with the user (no second save).
+    password = factory.LazyFunction(lambda: _password_hash())
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
             for role in extracted:
                 self.groups.add(role_group(role))
-        if create:
-            self.save()
+
+
+@functools.cache
+def _password_hash() -> str:
+    return make_password("pw")
 
 
 def role_group(role: str) -> Group:
