@@ -71,7 +71,9 @@ def text_width(text: str, font: str, size: float, spacing: float = 0.0) -> float
 
 def wrap(text: str, font: str, size: float, width: float, spacing: float = 0.0) -> list[str]:
     """`text` in lines no wider than `width`, broken at white space (which collapses, as in HTML);
-    a single word wider than `width` stays whole on its line. Always at least one line."""
+    a word wider than `width` (a long product code, an e-mail address) is broken after a hyphen,
+    slash, underscore, dot or @ where it can be, else between characters (CSS's
+    `overflow-wrap: anywhere`), so it never runs into the next column. Always at least one line."""
     words = text.split()
     if not words:
         return [""]
@@ -80,16 +82,42 @@ def wrap(text: str, font: str, size: float, width: float, spacing: float = 0.0) 
         return [whole]
     space = text_width(" ", font, size, spacing)
     lines: list[str] = []
-    current, current_width = words[0], text_width(words[0], font, size, spacing)
-    for word in words[1:]:
+    current, current_width = "", 0.0
+    for word in words:
         word_width = text_width(word, font, size, spacing)
-        if current_width + space + word_width <= width:
+        if current and current_width + space + word_width <= width:
             current, current_width = f"{current} {word}", current_width + space + word_width
-        else:
+            continue
+        if current:
             lines.append(current)
+        if word_width <= width:
             current, current_width = word, word_width
+            continue
+        pieces = _broken_word(word, font, size, width, spacing)
+        lines.extend(pieces[:-1])
+        current = pieces[-1]
+        current_width = text_width(current, font, size, spacing)
     lines.append(current)
     return lines
+
+
+_BREAK_AFTER = frozenset("-/_.@")
+
+
+def _broken_word(word: str, font: str, size: float, width: float, spacing: float) -> list[str]:
+    """A word wider than `width` in pieces that fit: each as long as fits, ending after the last
+    break character that fits when there is one, else cut between characters."""
+    pieces: list[str] = []
+    rest = word
+    while text_width(rest, font, size, spacing) > width:
+        fit = 1  # at least one character per piece, however narrow the column
+        while fit < len(rest) and text_width(rest[:fit + 1], font, size, spacing) <= width:
+            fit += 1
+        cut = next((n + 1 for n in range(fit - 1, 0, -1) if rest[n] in _BREAK_AFTER), fit)
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    pieces.append(rest)
+    return pieces
 
 
 class Pages:

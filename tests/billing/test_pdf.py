@@ -203,3 +203,51 @@ def test_invoices_drawn_from_threads_at_once_are_each_the_invoice_alone():
                                 zip(contexts, invoices, strict=True))) for _ in range(5)]
     for together in rounds:
         assert together == alone
+
+
+def _text_boxes(page_operations):
+    """Each drawn line of text as (left, top, right, bottom, text) in points from the page's
+    top-left corner: its width measured with its font, its height the font size."""
+    from billing.invoice_pdf.page import BASELINE, text_width
+
+    boxes = []
+    for op in page_operations:
+        if op[0] != "t":
+            continue
+        _, x, baseline, text, font, size, _color, align, spacing = op
+        width = text_width(text, font, size, spacing)
+        left = x - width if align == "right" else x
+        top = baseline - BASELINE * size
+        boxes.append((left, top, left + width, top + size, text))
+    return boxes
+
+
+def test_no_text_of_an_invoice_overlaps_other_text_or_leaves_the_page():
+    """The look, not only the text: WeasyPrint's layout drew the parties over the lines table
+    while every text test passed. Long names, long unbroken codes, big amounts, many lines."""
+    from billing.invoice_pdf import layout
+    from billing.invoice_pdf.page import LEFT, PAGE_W, RIGHT
+    from billing.pdf import invoice_pdf_context
+
+    customer = CustomerFactory(
+        country="DE", legal_name="Internationale Versicherungs- und Rückversicherungsgesellschaft für "
+        "Industrieanlagen und Logistikzentren Aktiengesellschaft",
+        address_line1="Hauptverwaltung, Abteilung Kreditorenbuchhaltung, Gebäude C, 4. Obergeschoss, Raum 4711",
+        address_line2="Postfach-Sammelstelle-Rechnungseingang-ZENTRAL-0123456789", city="Frankfurt am Main")
+    lines = [{"description": "SKU-ABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789",
+              "quantity": D("12345.5"), "unit_price": D("987654.10"), "discount_percent": D("12.5"),
+              "tax_category": "digital", "unit": "HUR"}]
+    lines += [{"description": f"Usage block {n:03d} metered per hour of use", "quantity": D("1"),
+               "unit_price": D("10.00"), "tax_category": "digital"} for n in range(40)]
+    entity = de_entity(legal_name="otc Deutschland Forderungsmanagement und Fakturierungsdienste GmbH & Co. KGaA",
+                       address_line1="Friedrichstrasse 10, Quartier 205, Aufgang B, 5. Etage, Empfang Buchhaltung")
+    inv = issued(entity, customer=customer, lines=lines, po_number="PO-2026-LONG-REFERENCE-0000000000042")
+    for page in layout(invoice_pdf_context(inv)):
+        boxes = _text_boxes(page)
+        for left, top, right, _bottom, text in boxes:
+            assert left >= LEFT - 0.5 and right <= RIGHT + 0.5, f"{text!r} leaves the content width ({left:.1f}-{right:.1f})"
+            assert top >= 0 and right <= PAGE_W
+        for n, (l1, t1, r1, b1, text1) in enumerate(boxes):
+            for l2, t2, r2, b2, text2 in boxes[n + 1:]:
+                overlaps = l1 < r2 - 0.5 and l2 < r1 - 0.5 and t1 < b2 - 0.5 and t2 < b1 - 0.5
+                assert not overlaps, f"{text1!r} overlaps {text2!r}"
