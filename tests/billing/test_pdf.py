@@ -13,7 +13,14 @@ from pypdf import PdfReader
 
 from billing.models import Invoice
 from billing.pdf import invoice_render_pdf, invoice_render_pdf_weasyprint, invoice_store_pdf
-from tests.factories.billing import de_entity, draft, issued, text_of, us_entity
+from tests.factories.billing import (
+    de_entity,
+    draft,
+    issued,
+    reverse_charge_and_exempt_customers,
+    text_of,
+    us_entity,
+)
 from tests.factories.customers import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,9 +154,7 @@ def test_every_text_of_the_weasyprint_pdf_is_in_the_reportlab_pdf():
     """billing/pdf/invoice.html (WeasyPrint) is the reference: the drawn invoice says everything
     it says (compared character by character, whatever the order text is extracted in)."""
     entity = de_entity()
-    fr = CustomerFactory(country="FR", legal_name="Client Industrie SARL", tax_id="FR40303265045")
-    exempt = CustomerFactory(country="DE", legal_name="Stiftung Bildung", tax_exempt=True,
-                             tax_exemption_reference="FA Berlin 27/640/12345")
+    fr, exempt = reverse_charge_and_exempt_customers()
     invoices = [
         issued(entity, customer=fr, po_number="PO-4711", lines=[
             {"description": "Implementation days " * 8, "quantity": D("2.5"), "unit_price": D("800.00"),

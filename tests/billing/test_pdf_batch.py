@@ -22,7 +22,7 @@ from billing.pdf import (
     invoices_render_pdfs_weasyprint,
 )
 from billing.tasks import invoices_publish_task
-from tests.factories.billing import de_entity, issued
+from tests.factories.billing import de_entity, issued, reverse_charge_and_exempt_customers
 from tests.factories.customers import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +41,7 @@ def pages_text(content: bytes) -> tuple[list[str], str]:
 
 def three_invoices() -> list[Invoice]:
     entity = de_entity()
-    fr = CustomerFactory(country="FR", legal_name="Client Industrie SARL", tax_id="FR40303265045")
-    exempt = CustomerFactory(country="DE", legal_name="Stiftung Bildung", tax_exempt=True,
-                             tax_exemption_reference="FA Berlin 27/640/12345")
+    fr, exempt = reverse_charge_and_exempt_customers()
     invoices = [
         issued(entity, customer=fr, po_number="PO-4711", lines=[
             {"description": "Platform subscription", "quantity": D("1"), "unit_price": D("1000.00"),

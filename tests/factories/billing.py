@@ -108,3 +108,12 @@ def us_entity():
         postal_code="94105", country="US", tax_id="94-1234567", functional_currency="USD", invoice_prefix="US01-INV",
         credit_note_prefix="US01-CN", bank_name="First Republic", bank_account_name="otc Inc.",
         bank_account_number="000123456789", bank_routing_number="121000248", bic="FRBBUS6S", iban="")
+
+
+def reverse_charge_and_exempt_customers():
+    """A French business customer (reverse charge) and a German tax-exempt one: the two tax notes
+    an invoice PDF can carry."""
+    fr = CustomerFactory(country="FR", legal_name="Client Industrie SARL", tax_id="FR40303265045")
+    exempt = CustomerFactory(country="DE", legal_name="Stiftung Bildung", tax_exempt=True,
+                             tax_exemption_reference="FA Berlin 27/640/12345")
+    return fr, exempt
