@@ -6,41 +6,18 @@ placeholder text."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 
 from billing.pdf import invoice_render_pdf
-from billing.services import credit_note_approve, credit_note_issue, credit_note_request
 from billing.services.credit_notes import credit_note_render_pdf
-from otc.models import ApprovalLimit
-from tests.factories.billing import de_entity, issued, text_of, us_entity
+from tests.factories.billing import ART226_LINES as LINES
+from tests.factories.billing import credit_whole, de_entity, issued, text_of, us_entity
 from tests.factories.customers import CustomerFactory
-from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-LINES = [
-    {"description": "Platform subscription", "quantity": D("3"), "unit_price": D("400.00"), "discount_percent": D("10"),
-     "tax_category": "digital", "unit": "MON"},
-    {"description": "Implementation days", "quantity": D("2"), "unit_price": D("800.00"), "tax_category": "services",
-     "unit": "DAY"},
-]  # net 1,080.00 + 1,600.00 = 2,680.00
-
-
-def credit_whole(invoice):
-    manager = user_with_role("Finance Manager")
-    ApprovalLimit.objects.get_or_create(kind="credit_note", role=Group.objects.get(name="Finance Manager"),
-                                        currency=invoice.currency, defaults={"max_amount": D("1000000")})
-    note = credit_note_request(invoice_id=invoice.pk, by=user_with_role("Collector"), reason="billing_error",
-                               explanation="Billed to the wrong contract")
-    credit_note_approve(credit_note_id=note.pk, by=manager)
-    return credit_note_issue(credit_note_id=note.pk, by=user_with_role("Billing Specialist"),
-                             issue_date=dt.date(2026, 4, 15))
-
-
 SITUATIONS = {
     # situation: (entity, customer kwargs, currency, tax rows expected on both documents, legal wording, tax label)
     "domestic": ("DE", {"country": "DE", "legal_name": "Kunde Eins GmbH", "tax_id": "DE811569869",

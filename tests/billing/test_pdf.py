@@ -14,6 +14,8 @@ from pypdf import PdfReader
 from billing.models import Invoice
 from billing.pdf import invoice_render_pdf, invoice_render_pdf_weasyprint, invoice_store_pdf
 from tests.factories.billing import (
+    ART226_LINES,
+    credit_whole,
     de_entity,
     draft,
     issued,
@@ -172,10 +174,9 @@ def test_every_text_of_the_weasyprint_pdf_is_in_the_reportlab_pdf():
 
 def test_a_credit_note_is_drawn_with_every_text_of_its_weasyprint_pdf():
     from billing.services.credit_notes import credit_note_render_pdf, credit_note_render_pdf_weasyprint
-    from tests.billing.test_art226 import LINES, credit_whole
 
     fr = CustomerFactory(country="FR", legal_name="Client Industrie SARL", tax_id="FR40303265045")
-    note = credit_whole(issued(de_entity(), customer=fr, lines=LINES, po_number="PO-77"))
+    note = credit_whole(issued(de_entity(), customer=fr, lines=ART226_LINES, po_number="PO-77"))
     content = credit_note_render_pdf(note)
     assert credit_note_render_pdf(note) == content  # the same bytes again
     pages = pages_of(content)

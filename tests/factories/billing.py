@@ -5,14 +5,19 @@ import io
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.models import Group
 from pypdf import PdfReader
 
 from billing.models import Invoice, InvoiceLine, TaxCode
 from billing.services import (
+    credit_note_approve,
+    credit_note_issue,
+    credit_note_request,
     invoice_create_manual,
     invoices_issue,
 )
 from billing.tax import seed_tax_codes
+from otc.models import ApprovalLimit
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory
 from tests.factories.otc import user_with_role
@@ -117,3 +122,23 @@ def reverse_charge_and_exempt_customers():
     exempt = CustomerFactory(country="DE", legal_name="Stiftung Bildung", tax_exempt=True,
                              tax_exemption_reference="FA Berlin 27/640/12345")
     return fr, exempt
+
+
+ART226_LINES = [  # two lines, a discount, two tax categories (the Art. 226 tests)
+    {"description": "Platform subscription", "quantity": Decimal("3"), "unit_price": Decimal("400.00"), "discount_percent": Decimal("10"),
+     "tax_category": "digital", "unit": "MON"},
+    {"description": "Implementation days", "quantity": Decimal("2"), "unit_price": Decimal("800.00"), "tax_category": "services",
+     "unit": "DAY"},
+]  # net 1,080.00 + 1,600.00 = 2,680.00
+
+
+def credit_whole(invoice):
+    """The whole invoice credited: requested, approved by a Finance Manager, issued on 2026-04-15."""
+    manager = user_with_role("Finance Manager")
+    ApprovalLimit.objects.get_or_create(kind="credit_note", role=Group.objects.get(name="Finance Manager"),
+                                        currency=invoice.currency, defaults={"max_amount": Decimal("1000000")})
+    note = credit_note_request(invoice_id=invoice.pk, by=user_with_role("Collector"), reason="billing_error",
+                               explanation="Billed to the wrong contract")
+    credit_note_approve(credit_note_id=note.pk, by=manager)
+    return credit_note_issue(credit_note_id=note.pk, by=user_with_role("Billing Specialist"),
+                             issue_date=dt.date(2026, 4, 15))
