@@ -62,7 +62,6 @@ from billing.pdf import (  # noqa: E402
     invoice_render_pdf,
     invoice_render_pdf_weasyprint,
     invoices_render_pdfs,
-    invoices_render_pdfs_weasyprint,
 )
 from billing.services import billing_run_issue, billing_run_start  # noqa: E402
 from billing.services import invoices as invoices_module  # noqa: E402
@@ -434,21 +433,18 @@ def main() -> None:
     if args.pdfs:
         # Rendering only (the workers stored the PDFs with --documents): the same invoices drawn by
         # ReportLab (what documents tasks and downloads use, decision 0021) and rendered by
-        # WeasyPrint from the HTML template (the reference, decision 0015), each one by one and as
-        # a documents task renders a chunk, alternating, three rounds each; CPU and wall time per
-        # PDF (context reads included). WeasyPrint's batch leaves out invoices over one page (they
-        # would be rendered alone): its figure is per invoice asked for.
+        # WeasyPrint from the HTML template (the reference, decision 0015; its batch path was
+        # removed in session 9, decision 0021), alternating, three rounds each; CPU and wall time
+        # per PDF (context reads included).
         invoices = list(Invoice.objects.filter(billing_run=run, status="issued").order_by("pk")
                         .select_related("legal_entity", "customer")[:args.pdfs])
         variants = {
             "ReportLab, one by one": lambda: [invoice_render_pdf(i) for i in invoices],
             "ReportLab, in batches": lambda: invoices_render_pdfs(invoices),
             "WeasyPrint, one by one": lambda: [invoice_render_pdf_weasyprint(i) for i in invoices],
-            "WeasyPrint, in batches": lambda: invoices_render_pdfs_weasyprint(invoices),
         }
         invoice_render_pdf(invoices[0])  # warm-up: fonts loaded, the renderers built once per process
         invoice_render_pdf_weasyprint(invoices[0])
-        invoices_render_pdfs_weasyprint(invoices[:2])
         figures: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
         for _ in range(3):
             for label, render in variants.items():

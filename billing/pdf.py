@@ -15,14 +15,11 @@ issued invoice's stored PDF.
 
 from __future__ import annotations
 
-import copy
 import gc
 import hashlib
 import io
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
@@ -115,7 +112,6 @@ class DocumentRenderer:
 
     STYLESHEET = "billing/pdf/document.css"
     USER_AGENT = "billing/pdf/user_agent.css"  # instead of WeasyPrint's HTML5 one: only the elements we use
-    BATCH_STYLESHEET = "billing/pdf/batch.css"  # added for a batch of one-page documents
 
     def __init__(self) -> None:
         import cssselect2
@@ -126,7 +122,6 @@ class DocumentRenderer:
         self.fonts = FontConfiguration()
         self.stylesheet = CSS(string=render_to_string(self.STYLESHEET), font_config=self.fonts)
         user_agent = [CSS(string=render_to_string(self.USER_AGENT), font_config=self.fonts)]
-        self.batch_stylesheet: Any = None
         self.templates: dict[str, Any] = {}
         self.cache: dict[str, Any] = {}
 
@@ -162,75 +157,6 @@ class DocumentRenderer:
     def render(self, template: str, context: dict[str, Any]) -> bytes:
         return self.html(string=self.template(template).render(context)).write_pdf(
             stylesheets=[self.stylesheet], font_config=self.fonts, cache=self.cache)
-
-    def render_batch(self, body_template: str, contexts: list[dict[str, Any]], titles: list[str]) -> list[bytes | None]:
-        """Several documents laid out as ONE WeasyPrint document (each `body_template` in its
-        own section, a page break before each), then split: each document's page is written as
-        its own PDF (`Document.copy`), with its own title. Parsing, the style cascade's set-up
-        and layout are paid once per batch instead of once per document.
-
-        Only one-page documents come out of a batch (the batch footer reads "Page 1 of 1"); the
-        entry of a document that ran over one page, or whose PDF could not be written, is None:
-        the caller renders that one alone (`render`), which numbers its pages "Page n of m"."""
-        from weasyprint import CSS
-
-        if self.batch_stylesheet is None:
-            self.batch_stylesheet = CSS(string=render_to_string(self.BATCH_STYLESHEET), font_config=self.fonts)
-        body = self.template(body_template)
-        with _few_collections():
-            return self._render_batch(body, contexts, titles)
-
-    def _render_batch(self, body: Any, contexts: list[dict[str, Any]], titles: list[str]) -> list[bytes | None]:
-        sections = "".join(f'<section class="batch-document" data-document="{i}">{body.render(context)}</section>'
-                           for i, context in enumerate(contexts))
-        document = self.html(string=f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/></head>'
-                                    f'<body>{sections}</body></html>').render(
-            stylesheets=[self.stylesheet, self.batch_stylesheet], font_config=self.fonts, cache=self.cache)
-        pages: dict[int, list[Any]] = defaultdict(list)
-        for page in document.pages:
-            pages[_batch_section(page)].append(page)
-        results: list[bytes | None] = []
-        for i, title in enumerate(titles):
-            if len(pages.get(i, ())) != 1:
-                results.append(None)
-                continue
-            single = document.copy(pages[i])
-            single.metadata = copy.copy(document.metadata)
-            single.metadata.title = title
-            try:
-                results.append(single.write_pdf())
-            except Exception:  # noqa: BLE001 - that one is rendered alone, where its error is raised
-                logger.exception("Batch PDF %s could not be written; it is rendered alone.", title)
-                results.append(None)
-        return results
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """The cyclic collector's young generation raised from 700 to 50,000 allocations while a
-    batch is laid out and written (then restored): WeasyPrint allocates boxes by the hundred
-    thousand and the default ran about 330 collections per 50 invoices. Measured with
-    gc.callbacks on the same 50 invoices, alternating, load 12: GC time 2.1-5.9 -> 1.2-2.0 ms
-    per PDF. Memory: at most 50,000 more young objects before a collection, next to a batch's
-    laid-out document of 25 pages."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(50_000, thresholds[1], thresholds[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
-def _batch_section(page: Any) -> int:
-    """The index of the batch section a laid-out page belongs to (-1: none): the section box
-    is a child of the page's body box."""
-    for root in page._page_box.children:
-        for body in getattr(root, "children", ()):
-            for box in getattr(body, "children", ()):
-                element = getattr(box, "element", None)
-                if element is not None and element.get("data-document") is not None:
-                    return int(element.get("data-document"))
-    return -1
 
 
 _renderer: DocumentRenderer | None = None
@@ -289,35 +215,6 @@ def invoices_render_pdfs(invoices: list[Invoice]) -> dict[int, bytes]:
 def invoice_render_pdf_weasyprint(invoice: Invoice) -> bytes:
     """The invoice as PDF bytes (A4) rendered from the HTML template by WeasyPrint."""
     return renderer().render("billing/pdf/invoice.html", invoice_pdf_context(invoice))
-
-
-def invoices_render_pdfs_weasyprint(invoices: list[Invoice]) -> dict[int, bytes]:
-    """The PDFs of several invoices, laid out BATCH_SIZE at a time as one WeasyPrint document
-    (`DocumentRenderer.render_batch`): {invoice id: PDF bytes} for those a batch produced, each
-    with the same text, page and title as `invoice_render_pdf_weasyprint` gives it alone.
-
-    An invoice missing from the result (it runs over one page, its context or its PDF failed,
-    or its whole batch failed) is one a batch could not give."""
-    pdfs: dict[int, bytes] = {}
-    for start in range(0, len(invoices), BATCH_SIZE):
-        members, contexts = [], []
-        for invoice in invoices[start:start + BATCH_SIZE]:
-            try:
-                contexts.append(invoice_pdf_context(invoice))
-            except Exception:  # noqa: BLE001 - rendered alone later, where its error is raised
-                logger.exception("Invoice %s left out of its PDF batch; it is rendered alone.", invoice.pk)
-                continue
-            members.append(invoice)
-        if not members:
-            continue
-        titles = [invoice_pdf_title(invoice) for invoice in members]
-        try:
-            rendered = renderer().render_batch("billing/pdf/_invoice_body.html", contexts, titles)
-        except Exception:  # noqa: BLE001 - each is rendered alone instead
-            logger.exception("A PDF batch of %s invoices failed; each is rendered alone.", len(members))
-            continue
-        pdfs.update({invoice.pk: content for invoice, content in zip(members, rendered, strict=True) if content})
-    return pdfs
 
 
 def store_document_file(document, *, file_field: str, sha_field: str, name: str, content: bytes,

@@ -19,7 +19,6 @@ from billing.pdf import (
     invoice_render_pdf,
     invoice_render_pdf_weasyprint,
     invoices_render_pdfs,
-    invoices_render_pdfs_weasyprint,
 )
 from billing.tasks import invoices_publish_task
 from tests.factories.billing import de_entity, issued, reverse_charge_and_exempt_customers
@@ -77,23 +76,11 @@ def test_a_batch_gives_each_invoice_the_pdf_it_has_alone():
     assert "Tax exemption reference: FA Berlin 27/640/12345" in third and "Tax exemption" not in first + second
 
 
-def test_a_weasyprint_batch_gives_each_invoice_the_text_page_and_title_it_has_alone():
-    invoices = three_invoices()
-    batch = invoices_render_pdfs_weasyprint(invoices)
-    assert set(batch) == {i.pk for i in invoices}
-    for invoice in invoices:
-        alone_pages, alone_title = pages_text(invoice_render_pdf_weasyprint(invoice))
-        pages, title = pages_text(batch[invoice.pk])
-        assert (pages, title) == (alone_pages, alone_title)
-        assert len(pages) == 1 and pages[0].endswith("Page 1 of 1")
-
-
 def test_an_invoice_over_one_page_comes_from_the_batch_with_its_page_count():
     entity = de_entity()
     short = issued(entity)
     long = issued(entity, lines=long_invoice_lines())
     invoices = list(Invoice.objects.filter(pk__in=[short.pk, long.pk]).order_by("pk").select_related("legal_entity"))
-    assert set(invoices_render_pdfs_weasyprint(invoices)) == {short.pk}  # WeasyPrint's batch: one-page only
     batch = invoices_render_pdfs(invoices)
     assert set(batch) == {short.pk, long.pk}
     stored = billing.pdf.invoice_store_pdf(invoice_id=long.pk, content=batch[long.pk])
@@ -123,9 +110,6 @@ def test_a_failing_batch_leaves_every_invoice_to_render_alone(monkeypatch):
     monkeypatch.setattr(billing.invoice_pdf, "render_invoice",
                         lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("drawing failed")))
     assert invoices_render_pdfs(invoices) == {}
-    monkeypatch.setattr(billing.pdf.DocumentRenderer, "render_batch",
-                        lambda self, *args: (_ for _ in ()).throw(RuntimeError("layout failed")))
-    assert invoices_render_pdfs_weasyprint(invoices) == {}
 
 
 class CountingBackend(EmailBackend):
@@ -206,35 +190,15 @@ def test_the_fast_parser_gives_the_pdf_tinyhtml5_gives_and_falls_back_on_what_is
 
     invoices = three_invoices()
     fast = [pages_text(invoice_render_pdf_weasyprint(invoice)) for invoice in invoices]
-    fast_batch = invoices_render_pdfs_weasyprint(invoices)
 
     def not_xml(text):
         raise ElementTree.ParseError("not XML")
 
     monkeypatch.setattr(ElementTree, "fromstring", not_xml)
     assert [pages_text(invoice_render_pdf_weasyprint(invoice)) for invoice in invoices] == fast
-    assert {pk: pages_text(pdf) for pk, pdf in invoices_render_pdfs_weasyprint(invoices).items()} == {
-        pk: pages_text(pdf) for pk, pdf in fast_batch.items()}
     monkeypatch.undo()
     # the seller's ids: the label on its own line, then the id (a <br/>), not run together
     assert "VAT ID DE136695976" in fast[0][0][0]
 
     odd = issued(de_entity(), customer=CustomerFactory(country="DE", legal_name="Odd\x0bName GmbH"))
     assert odd.number in pages_text(invoice_render_pdf_weasyprint(odd))[0][0]  # rendered, by the HTML5 parser
-
-
-def test_a_batch_restores_the_collectors_thresholds_even_when_it_fails(monkeypatch):
-    import gc
-
-    before = gc.get_threshold()
-    invoices = three_invoices()
-    seen = []
-
-    def failing(self, body, contexts, titles):
-        seen.append(gc.get_threshold())
-        raise RuntimeError("layout failed")
-
-    assert len(invoices_render_pdfs_weasyprint(invoices)) == 3 and gc.get_threshold() == before
-    monkeypatch.setattr(billing.pdf.DocumentRenderer, "_render_batch", failing)
-    assert invoices_render_pdfs_weasyprint(invoices) == {}  # each is left to render alone
-    assert seen == [(50_000, before[1], before[2])] and gc.get_threshold() == before
