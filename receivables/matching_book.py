@@ -5,7 +5,6 @@ of thousands of receipts asks each question once."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import operator
 import re
 from collections import defaultdict
@@ -16,6 +15,7 @@ from django.db.models import F
 from billing.models import Invoice
 from ledger.models import Account, LegalEntity, OpenItem
 from otc import dates
+from otc.bulk import collector_paused
 from otc.money import minor_units
 from receivables.matching import NumberKey, OpenInvoice
 from receivables.models import PayerAlias
@@ -274,13 +274,8 @@ class PreloadedBook:
         self.legal_entity_ids = set(legal_entity_ids)
         # Hundreds of thousands of new tuples and lists and not one reference cycle: the cyclic garbage
         # collector, run every 700 allocations over a growing heap, cost a third of the build.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             self._load(legal_entity_ids)
-        finally:
-            if collecting:
-                gc.enable()
         self._db = DbBook(today=self.today)
         self._names: dict[int, list[tuple[int, str]]] = {}
 

@@ -6,7 +6,6 @@ below waits with its ranked suggestions for a person on the workbench."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from django.db import transaction
 
 from customers.models import Customer
-from otc.bulk import bulk_update_rows
+from otc.bulk import bulk_update_rows, collector_paused
 from otc.errors import DomainError, ValidationFailed
 from receivables.matching import MatchPolicy, ReceiptFacts, Suggestion, match
 from receivables.matching.engine import match_and_identify
@@ -109,9 +108,7 @@ def receipts_auto_match(*, receipt_ids: list[int], policy: MatchPolicy | None = 
     # The matching creates no reference cycles (as the book's build): the cyclic collector is paused
     # for it, else its full passes walk the book's hundreds of thousands of rows again and again (a
     # fifth of an import's CPU for 10,000 receipts against 200,000 open invoices).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         for receipt in receipts:
             suggestions, payer = match_and_identify(facts(receipt), book, policy)
             best = suggestions[0] if suggestions else None
@@ -129,9 +126,6 @@ def receipts_auto_match(*, receipt_ids: list[int], policy: MatchPolicy | None = 
                 identify.append((receipt.pk, payer.customer_id))
             stored[receipt.pk] = (kept, Receipt.Match.SUGGESTED if suggestions else Receipt.Match.NONE,
                                   best.score if best is not None else None)
-    finally:
-        if collecting:
-            gc.enable()
 
     for start in range(0, len(decisions), APPLY_CHUNK):
         chunk = decisions[start:start + APPLY_CHUNK]

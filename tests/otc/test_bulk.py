@@ -103,3 +103,22 @@ def test_values_passed_as_they_are_are_exactly_what_the_field_would_prepare():
                          ("bill_to", {"a": 1}), ("pdf", "invoices/x.pdf")]
     for name, value in through_the_field:
         assert not bulk._prepared_as_is(value, bulk._as_is_types(meta.get_field(name))), name
+
+
+def test_collector_paused_restores_the_collector_as_it_was_even_when_the_block_raises():
+    import gc
+
+    from otc.bulk import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("book failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
