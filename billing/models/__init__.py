@@ -23,12 +23,12 @@ from .documents import (
     ImmutableDocumentError,
     draft_q,
 )
-from .invoices import Invoice, InvoiceLine, InvoiceNumberBlock
+from .invoices import Invoice, InvoiceLine
 from .runs import BillingException, BillingRun
 from .tax import TaxCode
 
 __all__ = [
     "MONEY", "QTY", "RATE", "DocumentGuard", "DocumentQuerySet", "ImmutableDocumentError", "draft_q",
-    "TaxCode", "BillingException", "BillingRun", "Invoice", "InvoiceLine", "InvoiceNumberBlock", "CreditNote", "CreditNoteLine",
+    "TaxCode", "BillingException", "BillingRun", "Invoice", "InvoiceLine", "CreditNote", "CreditNoteLine",
     "Delivery", "PortalSubmission",
 ]

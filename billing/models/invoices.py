@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from otc.money import STORAGE_PLACES
 
-from .documents import MONEY, QTY, RATE, DocumentGuard, ImmutableDocumentError, draft_q
+from .documents import MONEY, QTY, RATE, DocumentGuard, draft_q
 from .runs import BillingRun
 from .tax import TaxCode
 
@@ -150,14 +150,6 @@ class Invoice(DocumentGuard):
     def __str__(self) -> str:
         return self.number or f"Draft invoice #{self.pk}"
 
-    def delete(self, *args, **kwargs):
-        if self.pk is not None and self.status == self.Status.DRAFT:
-            number = self.number or InvoiceNumberBlock.number_for(self.pk)
-            if number:  # deleting it would leave its allocated number unused (a gap)
-                raise ImmutableDocumentError(f"Draft {number} (#{self.pk}) already has its number and is being "
-                                             "issued: it cannot be deleted.")
-        return super().delete(*args, **kwargs)
-
     @classmethod
     def frozen_q(cls, prefix: str | None = None) -> Q:
         return draft_q(prefix)
@@ -219,41 +211,3 @@ class InvoiceLine(DocumentGuard):
     @classmethod
     def frozen_q(cls, prefix: str | None = None) -> Q:
         return draft_q("invoice__" if prefix is None else prefix)
-
-
-class InvoiceNumberBlock(models.Model):
-    """A block of gapless invoice numbers (and the journal numbers reserved with them) allocated
-    to some drafts under the series lock and not yet posted (issue 18, decision 0016 session 10).
-
-    Issuing a chunk of the month-end run takes two transactions: the numbering one (short, under
-    the entity's series lock) writes ONE row here instead of updating every draft; the posting
-    one (in parallel with the entity's other chunks) locks this row, writes each invoice once
-    (number, issued state, journal entry, open item in one UPDATE) and deletes the row. A chunk
-    that dies in between leaves the row: its retry posts the drafts with these numbers (no gap,
-    nothing taken twice). While a draft is in a block it cannot be held or edited."""
-
-    legal_entity = models.ForeignKey("ledger.LegalEntity", on_delete=models.PROTECT, related_name="+")
-    issue_date = models.DateField()
-    # The smallest and largest draft id of the block: a lookup by draft id reads the blocks whose
-    # range holds it (few rows: only blocks not yet posted exist) and then `rows`.
-    first_invoice_id = models.BigIntegerField()
-    last_invoice_id = models.BigIntegerField()
-    # [[draft id, invoice number, journal number or ""], ...] in number order (primary-key order).
-    rows = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["first_invoice_id", "last_invoice_id"], name="billing_numberblock_range")]
-
-    def __str__(self) -> str:
-        return f"Invoice numbers {self.rows[0][1]}..{self.rows[-1][1]}" if self.rows else f"Empty block #{self.pk}"
-
-    @classmethod
-    def number_for(cls, invoice_id: int) -> str:
-        """The number allocated to the draft `invoice_id` in a block not yet posted, else ""."""
-        for rows in cls.objects.filter(first_invoice_id__lte=invoice_id, last_invoice_id__gte=invoice_id).values_list(
-                "rows", flat=True):
-            for pk, number, _ in rows:
-                if pk == invoice_id:
-                    return number
-        return ""

@@ -21,10 +21,10 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 
-from billing.models import Invoice, InvoiceLine, InvoiceNumberBlock, TaxCode
+from billing.models import Invoice, InvoiceLine, TaxCode
 from billing.snapshots import bill_to_snapshot, seller_snapshot
 from billing.tax import tax_code_for
 from contracts.models import Product
@@ -112,17 +112,6 @@ def ensure_draft(invoice: Invoice) -> None:
             f"Invoice {invoice} is {invoice.get_status_display().lower()} and cannot be changed: "
             "correct it with a credit note or void it."
         )
-
-
-def ensure_not_being_issued(invoice: Invoice) -> None:
-    """A draft whose number is allocated is posted with exactly what numbering read: it cannot be
-    held, edited or deleted until it is issued (a held or changed draft would leave its number
-    unused or posted from stale data)."""
-    number = invoice.number or InvoiceNumberBlock.number_for(invoice.pk)
-    if number:
-        raise InvalidTransition(f"Draft {number} (#{invoice.pk}) already has its number and is being issued: it "
-                                "cannot be held, changed or deleted (its number would be left unused). "
-                                "Void it or credit it once it is issued.")
 
 
 def require_perm(by: User | None, perm: str, what: str) -> None:
@@ -237,7 +226,6 @@ def invoice_update_draft(*, invoice_id: int, data: dict[str, Any], lines: list[d
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     ensure_draft(invoice)
-    ensure_not_being_issued(invoice)
     for name in ("po_number", "notes", "service_start", "service_end", "payment_terms_days"):
         if name in data:
             setattr(invoice, name, data[name])
@@ -259,8 +247,9 @@ def _hold_change(invoice_id: int, by: User, hold: bool, reason: str) -> Invoice:
     if invoice is None:
         raise ValidationFailed(f"Invoice {invoice_id} does not exist.")
     ensure_draft(invoice)
-    if hold:
-        ensure_not_being_issued(invoice)
+    if hold and invoice.number:
+        raise InvalidTransition(f"Draft {invoice.number} already has its number and is being issued: it cannot be "
+                                "held (its number would be left unused). Void it once it is issued.")
     if invoice.on_hold == hold:
         raise InvalidTransition(f"Invoice {invoice} is already {'on hold' if hold else 'released'}.")
     if not hold:
@@ -315,14 +304,10 @@ def invoice_release(*, invoice_id: int, by: User, reason: str) -> Invoice:
 class IssuedInvoices(list):
     """The issued invoices (a list) with `.skipped`: {invoice id: reason}. From
     `invoices_number`, also `.lines`: the lines it read of the drafts it numbered, which
-    `invoices_post_numbered` uses again; `.blocks`: {draft id: id of the `InvoiceNumberBlock`
-    holding its number}; `.legacy`: drafts found with their number on the row (numbered before
-    the blocks existed), which posting locks and reads again."""
+    `invoices_post_numbered` uses again for those that did not change in between."""
 
     skipped: dict[int, str]
     lines: dict[int, list[Any]]
-    blocks: dict[int, int]
-    legacy: set[int]
 
 
 def _skip_reason(invoice: Invoice) -> str | None:
@@ -368,8 +353,7 @@ ISSUED_FIELDS = [
     "due_date", "bill_to", "seller", "net_total", "tax_total", "gross_total",
     "journal_entry", "open_item", "status", "issued_by", "issued_at", "updated_at",
 ]
-# Written with the issued fields in the posting's one UPDATE (numbering records them in a block).
-NUMBERED_FIELDS = ["number", "journal_number", "issue_date"]
+NUMBERED_FIELDS = ["number", "journal_number", "issue_date", "updated_at"]
 
 
 def _check_revenue_accounts(entity: LegalEntity, group: list[Invoice], lines: dict[int, list[Any]],
@@ -386,40 +370,19 @@ def _check_revenue_accounts(entity: LegalEntity, group: list[Invoice], lines: di
                                        f"{line.revenue_account_code} in its chart.")
 
 
-def _number_group(entity: LegalEntity, group: list[Invoice], on: dt.date, record: bool) -> int | None:
+def _number_group(entity: LegalEntity, group: list[Invoice], on: dt.date) -> None:
     """One entity's block of gapless invoice numbers (and the journal numbers of the entries that
-    will post them), assigned in primary-key order to the drafts' objects and, when `record`,
-    written as ONE `InvoiceNumberBlock` row (the drafts' rows are written once, by the posting).
-    The series rows stay locked only until the caller's (short) transaction commits. Returns the
-    block's id."""
+    will post them), assigned in primary-key order with one set-based UPDATE. The series rows stay
+    locked only until the caller's (short) transaction commits."""
     numbers = number_series_take(legal_entity_id=entity.pk, doc_type="invoice", fiscal_year=on.year, count=len(group))
     posting = [invoice for invoice in group if invoice.gross_total != 0]
     journal = iter(journal_numbers_reserve(legal_entity_id=entity.pk, document_date=on, count=len(posting)))
+    stamp = dates.now()
     for invoice, n in zip(group, numbers, strict=True):
         invoice.number, invoice.issue_date = f"{entity.invoice_prefix}-{on.year}-{n:06d}", on
         invoice.journal_number = next(journal) if invoice.gross_total != 0 else ""
-    if not record:
-        return None
-    block = InvoiceNumberBlock.objects.create(
-        legal_entity_id=entity.pk, issue_date=on, first_invoice_id=min(i.pk for i in group),
-        last_invoice_id=max(i.pk for i in group), rows=[[i.pk, i.number, i.journal_number] for i in group])
-    return block.pk
-
-
-def _allocations(invoices: list[Invoice]) -> dict[int, tuple[int, str, str, dt.date]]:
-    """{draft id: (block id, number, journal number, issue date)} of the given drafts that are in
-    a block not yet posted (one query; only blocks not yet posted exist)."""
-    if not invoices:
-        return {}
-    ids = {invoice.pk for invoice in invoices}
-    found: dict[int, tuple[int, str, str, dt.date]] = {}
-    for block_id, on, rows in (InvoiceNumberBlock.objects.filter(
-            legal_entity_id__in={invoice.legal_entity_id for invoice in invoices},
-            first_invoice_id__lte=max(ids), last_invoice_id__gte=min(ids)).values_list("pk", "issue_date", "rows")):
-        for pk, number, journal_number in rows:
-            if pk in ids:
-                found[pk] = (block_id, number, journal_number, on)
-    return found
+        invoice.updated_at = stamp
+    bulk_update_rows(group, NUMBERED_FIELDS)
 
 
 def _locked_lines(invoices: list[Invoice]) -> dict[int, list[Any]]:
@@ -432,35 +395,26 @@ def _locked_lines(invoices: list[Invoice]) -> dict[int, list[Any]]:
     return lines
 
 
-def invoices_number(*, invoice_ids: list[int], issue_date: dt.date | None = None,
-                    record_blocks: bool = True) -> IssuedInvoices:
+def invoices_number(*, invoice_ids: list[int], issue_date: dt.date | None = None) -> IssuedInvoices:
     """Phase 1 of issuing (inside the caller's transaction, which should be short: the series
     rows are locked until it commits): lock the drafts, skip those that cannot be issued (the
     result's `.skipped`), and give each entity's others a block of gapless invoice numbers and
-    reserved journal numbers in primary-key order, with the issue date, recorded as one
-    `InvoiceNumberBlock` per entity (`record_blocks`; a caller posting in the same transaction
-    needs none). Drafts allocated earlier (a chunk that failed after this step) keep their
-    numbers: nothing is taken twice. Returns every numbered draft of `invoice_ids` (the numbers
-    on the objects, not yet on the rows), ready for `invoices_post_numbered`."""
+    reserved journal numbers in primary-key order, with the issue date. Drafts numbered earlier
+    (a chunk that failed after this step) keep their numbers: nothing is taken twice. Returns
+    every numbered draft of `invoice_ids`, ready for `invoices_post_numbered`."""
     on = issue_date or dates.today()
     result = IssuedInvoices()
-    result.skipped, result.lines, result.blocks, result.legacy = {}, {}, {}, set()
+    result.skipped, result.lines = {}, {}
     locked = list(lock_invoices(invoice_ids))
     for missing in sorted(set(invoice_ids) - {invoice.pk for invoice in locked}):
         result.skipped[missing] = "does not exist"
-    allocated = _allocations([invoice for invoice in locked if invoice.status == Invoice.Status.DRAFT])
     todo: dict[int, list[Invoice]] = defaultdict(list)
     for invoice in locked:
         reason = _skip_reason(invoice)
         if reason:
             result.skipped[invoice.pk] = reason
-        elif invoice.pk in allocated:  # allocated before: posted with the same numbers
-            block_id, invoice.number, invoice.journal_number, invoice.issue_date = allocated[invoice.pk]
-            result.blocks[invoice.pk] = block_id
-            result.append(invoice)
-        elif invoice.number:  # numbered on the row (before the blocks existed): the same numbers
-            result.legacy.add(invoice.pk)
-            result.append(invoice)
+        elif invoice.number:
+            result.append(invoice)  # numbered before: posted with the same numbers
         else:
             todo[invoice.legal_entity_id].append(invoice)
     if todo:
@@ -470,9 +424,7 @@ def invoices_number(*, invoice_ids: list[int], issue_date: dt.date | None = None
             entity, group = entities[entity_id], todo[entity_id]
             accounts = dict(Account.objects.filter(legal_entity_id=entity_id, is_active=True).values_list("code", "id"))
             _check_revenue_accounts(entity, group, lines, accounts)
-            block_id = _number_group(entity, group, on, record_blocks)
-            if block_id is not None:
-                result.blocks.update(dict.fromkeys((invoice.pk for invoice in group), block_id))
+            _number_group(entity, group, on)
             result.extend(group)
         result.lines = lines
     result.sort(key=lambda invoice: invoice.pk)
@@ -511,9 +463,7 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
                                  reserved_numbers=[invoice.journal_number for invoice, _ in postings])
     for (invoice, _), entry in zip(postings, entries, strict=True):
         invoice.journal_entry, invoice.open_item = entry, entry.opened_items[0]
-    # The invoice row's one write of issuing: its numbers and its issued state together.
-    if bulk_update_rows(group, [*ISSUED_FIELDS, *NUMBERED_FIELDS]) != len(group):
-        raise IntegrityError("A draft being issued disappeared before its posting: rolled back.")
+    bulk_update_rows(group, [*ISSUED_FIELDS, "journal_number"])
     history_insert(group, created=False, by=by, reason="issued", at=stamp)
     record_status_changes(group, by=by, from_state=Invoice.Status.DRAFT)
     outbox_emit_many(topic="invoice.issued", subject_type="invoice", events=[(invoice.pk, {
@@ -524,43 +474,34 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
 
 def invoices_post_numbered(*, invoices: list[Invoice], by: User | None) -> list[Invoice]:
     """Phase 2 of issuing (inside the caller's transaction): post the numbered drafts returned by
-    `invoices_number` and stamp them issued, each invoice row written once (numbers and issued
-    state in one UPDATE). Returns the invoices this call issued.
+    `invoices_number`, locked again, and stamp them issued. Drafts issued meanwhile (a redelivered
+    task) are left alone. Returns the invoices this call issued.
 
-    Which drafts are still to post is decided under a lock of their `InvoiceNumberBlock` rows,
-    not of the drafts: a draft still in its block is posted and struck off (the block deleted
-    when empty); a draft no longer in it was posted meanwhile (a redelivered task) and is left
-    alone. The drafts are posted from what numbering read: while a draft is in a block nothing
-    may change it (hold, edit and delete refuse it). Drafts numbered on their row before the
-    blocks existed, or given as a plain list, are locked and read again, as before."""
-    blocks_of: dict[int, int] = getattr(invoices, "blocks", {})
-    legacy: set[int] = getattr(invoices, "legacy", set()) if hasattr(invoices, "blocks") \
-        else {invoice.pk for invoice in invoices}  # a plain list: read and locked again
+    The rows are locked again, but read again only where they changed since `invoices_number`
+    read them (their status, number, hold or `updated_at` differ): the month-end run posts
+    thousands of invoices, and building each a second time was a good part of its cost."""
     given = {invoice.pk: invoice for invoice in invoices}
-    live: dict[int, InvoiceNumberBlock] = {}
-    still: set[int] = set()
-    if blocks_of:
-        live = {block.pk: block for block in InvoiceNumberBlock.objects.select_for_update()
-                .filter(pk__in=sorted(set(blocks_of.values()))).order_by("pk")}
-        still = {row[0] for block in live.values() for row in block.rows}
-    if legacy:  # read as they are now, locked
-        given.update({invoice.pk: invoice for invoice in lock_invoices(sorted(legacy))})
-    locked = []
-    for pk in sorted(given):
+    stale, present = [], set()
+    for pk, status, number, on_hold, updated_at in (
+            Invoice.objects.select_for_update(of=("self",)).filter(pk__in=sorted(given)).order_by("pk")
+            .values_list("pk", "status", "number", "on_hold", "updated_at")):
         invoice = given[pk]
-        if pk in blocks_of:
-            if pk in still:
-                locked.append(invoice)
-        elif invoice.status == Invoice.Status.DRAFT and invoice.number and not invoice.on_hold:
-            locked.append(invoice)
+        present.add(pk)
+        if (status, number, on_hold, updated_at) != (invoice.status, invoice.number, invoice.on_hold,
+                                                     invoice.updated_at):
+            stale.append(pk)
+    if stale:  # changed meanwhile (a redelivered task issued them): read as they are now
+        given.update({invoice.pk: invoice for invoice in Invoice.objects.filter(pk__in=stale)})
+    locked = [given[pk] for pk in sorted(present)
+              if given[pk].status == Invoice.Status.DRAFT and given[pk].number and not given[pk].on_hold]
     if not locked:
         return []
     entities = LegalEntity.objects.in_bulk({invoice.legal_entity_id for invoice in locked})
     customers = Customer.objects.in_bulk({invoice.customer_id for invoice in locked})
-    # The lines `invoices_number` read (lines change only with the draft, which cannot change
-    # while allocated); the others' lines (allocated by an earlier call, or legacy) read now.
-    known = getattr(invoices, "lines", {})
-    lines = {invoice.pk: known[invoice.pk] for invoice in locked if invoice.pk in known and invoice.pk not in legacy}
+    # The lines `invoices_number` read, for the drafts unchanged since (their lines are replaced
+    # only with the draft saved, which moves `updated_at`); the others' lines read now.
+    known, changed = getattr(invoices, "lines", {}), set(stale)
+    lines = {invoice.pk: known[invoice.pk] for invoice in locked if invoice.pk in known and invoice.pk not in changed}
     lines.update(_locked_lines([invoice for invoice in locked if invoice.pk not in lines]))
     groups: dict[tuple[int, dt.date], list[Invoice]] = defaultdict(list)
     for invoice in locked:
@@ -568,18 +509,6 @@ def invoices_post_numbered(*, invoices: list[Invoice], by: User | None) -> list[
         groups[(invoice.legal_entity_id, invoice.issue_date)].append(invoice)
     for entity_id, on in sorted(groups):
         _post_group(entities[entity_id], groups[(entity_id, on)], lines, by)
-    if live:  # strike the posted drafts off their blocks, in this transaction
-        posted = {invoice.pk for invoice in locked}
-        empty = []
-        for block in live.values():
-            rest = [row for row in block.rows if row[0] not in posted]
-            if not rest:
-                empty.append(block.pk)
-            elif len(rest) < len(block.rows):
-                InvoiceNumberBlock.objects.filter(pk=block.pk).update(
-                    rows=rest, first_invoice_id=min(row[0] for row in rest), last_invoice_id=max(row[0] for row in rest))
-        if empty:
-            InvoiceNumberBlock.objects.filter(pk__in=empty).delete()
     return locked
 
 
@@ -614,8 +543,7 @@ def invoices_issue(
     does the two phases in two transactions instead (billing/services/run.py)."""
     if by is not None:
         require_perm(by, "billing.issue_invoice", "issue invoices")
-    # One transaction: the drafts stay locked from numbering to posting, so no block is recorded.
-    numbered = invoices_number(invoice_ids=invoice_ids, issue_date=issue_date, record_blocks=False)
+    numbered = invoices_number(invoice_ids=invoice_ids, issue_date=issue_date)
     result = IssuedInvoices(invoices_post_numbered(invoices=numbered, by=by))
     result.skipped = numbered.skipped
     if queue_documents:

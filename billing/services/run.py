@@ -403,11 +403,9 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
 
 def _issue_chunk(run_id: int, invoice_ids: list[int], by: User | None, issue_date: dt.date | None) -> int:
     """Issue one chunk in two transactions: (1) number it, a short transaction holding the
-    entity's series rows only while it records the chunk's block of numbers (one
-    `InvoiceNumberBlock` row per entity, the drafts' rows untouched); (2) post it, in parallel with
-    the entity's other chunks, writing each invoice row once and deleting the block. A failure in
-    (2) (a killed worker, a lost connection) leaves the block: the retry posts the drafts with its
-    numbers, so nothing is skipped or taken twice."""
+    entity's series rows only for one set-based UPDATE; (2) post it, in parallel with the
+    entity's other chunks. A failure in (2) (a killed worker, a lost connection) leaves the drafts
+    numbered: the retry posts them with the same numbers, so nothing is skipped or taken twice."""
     started = time.perf_counter()
     with transaction.atomic(durable=True):
         numbered = invoices_number(invoice_ids=invoice_ids, issue_date=issue_date)
@@ -441,12 +439,11 @@ def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | Non
 
     Every chunk is its own task, enqueued at once, so as many workers as there are share the
     chunks, also those of one legal entity: a chunk takes its block of gapless numbers under a
-    short lock of the entity's series (one block row recorded, then commit) and then posts and
+    short lock of the entity's series (one set-based UPDATE, then commit) and then posts and
     writes its open items in parallel with the others (`_issue_chunk`). The run records the
     chunks still issuing (by their first draft's id); the last to finish marks the run issued.
-    Safe to re-run: only what is still a draft is issued (drafts allocated by a chunk that died
-    keep their numbers: their block stays until they are posted). With eager Celery (dev, tests)
-    everything has happened when this returns."""
+    Safe to re-run: only what is still a draft is issued (drafts numbered by a chunk that died
+    keep their numbers). With eager Celery (dev, tests) everything has happened when this returns."""
     _require(by)
     with transaction.atomic():
         run = BillingRun.objects.select_for_update(of=("self",)).get(pk=run_id)
@@ -493,7 +490,7 @@ def billing_run_issue_chunk(*, run_id: int, legal_entity_id: int, chunks: list[l
     chunks may carry the rest of its entity's chain, which is enqueued next), then strike it off
     the run's pending list. A chunk refused by a domain rule is retried invoice by invoice so
     the rest are issued and each failure is listed on the run; any other failure (database,
-    killed worker) propagates, and the task's retry posts the allocated drafts with their block's numbers.
+    killed worker) propagates, and the task's retry posts the numbered drafts with their numbers.
     Returns how many were issued."""
     _require(by)
     chunk, rest = (chunks[0] if chunks else []), chunks[1:]

@@ -11,13 +11,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.models import ImmutableDocumentError, Invoice, InvoiceNumberBlock
-from billing.services import invoice_hold, invoice_issue, invoice_update_draft
+from billing.models import Invoice
+from billing.services import invoice_issue, invoice_update_draft
 from billing.services.invoices import invoices_number, invoices_post_numbered
-from ledger.models import JournalEntry, JournalLine, LegalEntity, Period
+from ledger.models import JournalEntry, JournalLine, LegalEntity, OpenItem, Period
 from ledger.selectors import ar_reconciliation
 from otc.bulk import new_instance
-from otc.errors import InvalidTransition
 from tests.factories.billing import ISSUE, de_entity, draft, specialist
 
 pytestmark = pytest.mark.django_db
@@ -48,56 +47,24 @@ def test_unchanged_drafts_are_posted_from_what_numbering_read():
     assert all(row["difference"] == 0 for row in ar_reconciliation())
 
 
-def test_a_draft_in_an_allocated_block_cannot_change_and_is_posted_as_numbering_read_it():
-    """Since decision 0016 (session 10) the numbers are recorded in a block and the posting does
-    not read the drafts again: so a draft in a block refuses every change (edit, hold, delete).
-    The guarantee of the test this replaces stands: what is posted is the draft as it is."""
+def test_a_draft_changed_after_numbering_is_posted_as_it_is_now():
     entity = de_entity()
     same, edited = draft(entity), draft(entity)
     numbered = invoices_number(invoice_ids=[same.pk, edited.pk], issue_date=ISSUE)
-    assert InvoiceNumberBlock.objects.count() == 1
-    number = InvoiceNumberBlock.number_for(edited.pk)
-    assert number and Invoice.objects.get(pk=edited.pk).number == ""  # the row is written once, at posting
-    with pytest.raises(InvalidTransition, match="already has its number"):
-        invoice_update_draft(invoice_id=edited.pk, data={"payment_terms_days": 14}, by=specialist(), lines=[
-            {"description": "Platform subscription", "quantity": D("2"), "unit_price": D("1000.00"),
-             "tax_category": "digital", "unit": "MON"}])
-    with pytest.raises(InvalidTransition, match="already has its number"):
-        invoice_hold(invoice_id=edited.pk, by=specialist(), reason="check")
-    with pytest.raises(ImmutableDocumentError, match="already has its number"):
-        Invoice.objects.get(pk=edited.pk).delete()
+    number = Invoice.objects.get(pk=edited.pk).number
+    # Between the two transactions a person edits the numbered draft: new terms, a new line.
+    invoice_update_draft(invoice_id=edited.pk, data={"payment_terms_days": 14}, by=specialist(), lines=[
+        {"description": "Platform subscription", "quantity": D("2"), "unit_price": D("1000.00"),
+         "tax_category": "digital", "unit": "MON"}])
     issued = invoices_post_numbered(invoices=numbered, by=None)
     assert sorted(i.pk for i in issued) == sorted([same.pk, edited.pk])
     now = Invoice.objects.get(pk=edited.pk)
     assert (now.status, now.number) == (Invoice.Status.ISSUED, number)  # the number it was given
-    assert now.gross_total == D("1190.00") and _ar_line(now).amount == D("1190.00")
-    assert now.journal_entry.number == now.journal_number
-    assert not InvoiceNumberBlock.objects.exists()
-    assert all(row["difference"] == 0 for row in ar_reconciliation())
-
-
-def test_a_draft_allocated_by_a_dead_chunk_issued_by_hand_keeps_its_number():
-    """The detail page's button on a draft whose chunk died after numbering: the draft is issued
-    with the number of its block (no gap, no second number), and struck off the block; the
-    chunk's retry then posts the rest with theirs."""
-    entity = de_entity()
-    drafts = [draft(entity) for _ in range(3)]
-    numbered = invoices_number(invoice_ids=[d.pk for d in drafts], issue_date=ISSUE)  # then the worker died
-    allocated = [InvoiceNumberBlock.number_for(d.pk) for d in drafts]
-    assert allocated == [f"DE01-INV-2026-{n:06d}" for n in (1, 2, 3)]
-    by_hand = invoice_issue(invoice_id=drafts[1].pk, by=specialist(), issue_date=ISSUE)
-    assert by_hand.number == allocated[1]
-    (block,) = InvoiceNumberBlock.objects.all()
-    assert [row[0] for row in block.rows] == [drafts[0].pk, drafts[2].pk]
-    assert (block.first_invoice_id, block.last_invoice_id) == (drafts[0].pk, drafts[2].pk)
-    retried = invoices_post_numbered(invoices=invoices_number(invoice_ids=[d.pk for d in drafts], issue_date=ISSUE),
-                                     by=None)
-    assert [i.pk for i in retried] == [drafts[0].pk, drafts[2].pk]
-    assert list(Invoice.objects.filter(pk__in=[d.pk for d in drafts]).order_by("pk")
-                .values_list("number", "status")) == [(n, "issued") for n in allocated]
-    assert not InvoiceNumberBlock.objects.exists()
-    assert invoices_post_numbered(invoices=numbered, by=None) == []  # the first delivery, late: nothing twice
-    assert JournalEntry.objects.filter(kind="invoice").count() == 3
+    assert now.gross_total == D("2380.00")  # the edited lines, not those read at numbering
+    assert now.due_date == ISSUE + dt.timedelta(days=14)
+    assert _ar_line(now).amount == D("2380.00")
+    assert OpenItem.objects.get(pk=now.open_item_id).open_amount == D("2380.00")
+    assert Invoice.objects.get(pk=same.pk).gross_total == D("1190.00")
     assert all(row["difference"] == 0 for row in ar_reconciliation())
 
 
@@ -109,6 +76,26 @@ def test_a_draft_issued_meanwhile_is_left_alone():
     # A redelivered task posts the same numbered objects again: nothing is posted twice.
     assert invoices_post_numbered(invoices=numbered, by=None) == []
     assert JournalEntry.objects.filter(source_id=first.pk, kind="invoice").count() == 1
+
+
+def test_a_draft_numbered_by_a_dead_chunk_issued_by_hand_keeps_its_number():
+    """The detail page's button on a draft whose chunk died after numbering: it is issued with
+    the number the chunk took (no gap, no second number); the chunk's retry posts the rest with
+    theirs, and the first delivery, arriving late, posts nothing twice."""
+    entity = de_entity()
+    drafts = [draft(entity) for _ in range(3)]
+    numbered = invoices_number(invoice_ids=[d.pk for d in drafts], issue_date=ISSUE)  # then the worker died
+    taken = [i.number for i in numbered]
+    assert taken == [f"DE01-INV-2026-{n:06d}" for n in (1, 2, 3)]
+    assert invoice_issue(invoice_id=drafts[1].pk, by=specialist(), issue_date=ISSUE).number == taken[1]
+    retried = invoices_post_numbered(invoices=invoices_number(invoice_ids=[d.pk for d in drafts], issue_date=ISSUE),
+                                     by=None)
+    assert [i.pk for i in retried] == [drafts[0].pk, drafts[2].pk]
+    assert list(Invoice.objects.filter(pk__in=[d.pk for d in drafts]).order_by("pk")
+                .values_list("number", "status")) == [(n, "issued") for n in taken]
+    assert invoices_post_numbered(invoices=numbered, by=None) == []
+    assert JournalEntry.objects.filter(kind="invoice").count() == 3
+    assert all(row["difference"] == 0 for row in ar_reconciliation())
 
 
 def test_new_instance_builds_what_keywords_build():

@@ -16,7 +16,7 @@ from django.core.mail.backends import locmem
 from django.db import OperationalError, connection, connections
 from django.urls import reverse
 
-from billing.models import BillingRun, Invoice, InvoiceNumberBlock
+from billing.models import BillingRun, Invoice
 from billing.selectors import run_documents_progress
 from billing.services import (
     billing_run_generate_chunk,
@@ -49,26 +49,8 @@ def _next(entity, doc_type: str) -> int:
     return NumberSeries.objects.get(legal_entity=entity, doc_type=doc_type, fiscal_year=2026).next_number
 
 
-def _allocated(ids: list[int]) -> dict[int, tuple[str, str]]:
-    """{draft id: (number, journal number)} of the drafts in a block not yet posted."""
-    return {pk: (number, journal) for rows in InvoiceNumberBlock.objects.values_list("rows", flat=True)
-            for pk, number, journal in rows if pk in ids}
-
-
 def _numbers(ids: list[int]) -> list[tuple[str, str, str]]:
-    """(number, journal number, status) of each invoice in id order: where the numbers are. Since
-    decision 0016 (session 10) numbering records a draft's numbers in an `InvoiceNumberBlock` and
-    the posting writes them on the row with the issued state: a draft has them in its block, an
-    issued invoice on its row, never both."""
-    allocated = _allocated(ids)
-    found = []
-    for pk, number, journal, status in (Invoice.objects.filter(pk__in=ids).order_by("pk")
-                                        .values_list("pk", "number", "journal_number", "status")):
-        if pk in allocated:
-            assert (status, number, journal) == ("draft", "", ""), "a number both allocated and on the row"
-            number, journal = allocated[pk]
-        found.append((number, journal, status))
-    return found
+    return list(Invoice.objects.filter(pk__in=ids).order_by("pk").values_list("number", "journal_number", "status"))
 
 
 @pytest.mark.django_db
@@ -97,7 +79,6 @@ def test_a_chunk_failing_after_its_numbers_were_taken_is_retried_with_the_same_n
                                    issue_date=ISSUE) == 3
     assert _numbers(ids) == [(n, j, "issued") for n, j, _ in numbered]  # the same numbers, now posted
     assert (_next(entity, "invoice"), _next(entity, "journal")) == (4, 4)  # nothing taken twice
-    assert not InvoiceNumberBlock.objects.exists()  # the block went with its posting
     entries = {i.journal_number: i.journal_entry.number for i in Invoice.objects.filter(pk__in=ids)}
     assert all(k == v for k, v in entries.items())
     run.refresh_from_db()
@@ -106,9 +87,9 @@ def test_a_chunk_failing_after_its_numbers_were_taken_is_retried_with_the_same_n
 
 
 @pytest.mark.django_db
-def test_a_chunk_refused_at_posting_is_issued_one_by_one_with_its_block_numbers(monkeypatch):
-    """A domain refusal in the posting (after the block was committed) falls back to one draft at
-    a time: each takes its number from the block (struck off one by one), none a new one."""
+def test_a_chunk_refused_at_posting_is_issued_one_by_one_with_its_numbers(monkeypatch):
+    """A domain refusal in the posting (after the numbering committed) falls back to one draft at
+    a time: each is posted with the number its chunk took, none takes a new one."""
     from otc.errors import ValidationFailed
 
     monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)
@@ -120,7 +101,7 @@ def test_a_chunk_refused_at_posting_is_issued_one_by_one_with_its_block_numbers(
     real, seen = invoices.journal_post_batch, []
 
     def refuse_batches(**kwargs):
-        seen.append((len(kwargs["entries"]), dict(_allocated(ids))))
+        seen.append((len(kwargs["entries"]), _numbers(ids)))
         if len(kwargs["entries"]) > 1:
             raise ValidationFailed("refused as a whole")
         return real(**kwargs)
@@ -129,11 +110,10 @@ def test_a_chunk_refused_at_posting_is_issued_one_by_one_with_its_block_numbers(
     assert billing_run_issue_chunk(run_id=run.pk, legal_entity_id=entity.pk, chunks=[ids], by=None,
                                    issue_date=ISSUE) == 3
     expected = [f"DE01-INV-2026-{n:06d}" for n in (1, 2, 3)]
-    assert seen[0][0] == 3 and [seen[0][1][pk][0] for pk in ids] == expected  # allocated, then refused
-    assert [len(allocated) for _, allocated in seen[1:]] == [3, 2, 1]  # struck off one by one
+    assert seen[0][0] == 3 and [n for n, _, _ in seen[0][1]] == expected  # numbered, then refused
+    assert [[s for _, _, s in numbers].count("draft") for _, numbers in seen[1:]] == [3, 2, 1]  # one by one
     assert [(n, s) for n, _, s in _numbers(ids)] == [(n, "issued") for n in expected]
     assert (_next(entity, "invoice"), _next(entity, "journal")) == (4, 4)
-    assert not InvoiceNumberBlock.objects.exists()
     assert all(row["difference"] == 0 for row in ar_reconciliation(legal_entity_id=entity.pk))
 
 
@@ -175,7 +155,6 @@ def test_a_worker_killed_between_numbering_and_posting_leaves_no_gap_and_no_reus
                                    issue_date=ISSUE) == 3
     assert [(n, s) for n, _, s in _numbers(ids)] == [(f"DE01-INV-2026-{n:06d}", "issued") for n in range(1, 7)]
     assert (_next(entity, "invoice"), _next(entity, "journal")) == (7, 7)
-    assert not InvoiceNumberBlock.objects.exists()
     assert sorted(JournalEntry.objects.values_list("number", flat=True)) == [
         f"JE-DE01-2026-{n:06d}" for n in range(1, 7)]
     run.refresh_from_db()
@@ -237,12 +216,10 @@ def test_chunks_of_one_entity_post_side_by_side(monkeypatch):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_redelivered_chunk_posting_alongside_the_first_delivery_posts_nothing_twice(monkeypatch):
-    """The block row is the posting's lock: a redelivered task that finds the block (the first
-    delivery is still posting) waits for it, then finds its drafts struck off and posts nothing."""
+def test_a_redelivered_chunk_running_alongside_the_first_delivery_posts_nothing_twice(monkeypatch):
+    """A redelivered task (acks late) starts while the first delivery is still posting the same
+    chunk: it waits for the first to commit and then finds nothing left to post."""
     import time
-
-    import billing.services.run as run_module
 
     monkeypatch.setattr("billing.services.invoices.documents_queue", lambda ids: None)
     entity = de_entity()
@@ -250,31 +227,26 @@ def test_a_redelivered_chunk_posting_alongside_the_first_delivery_posts_nothing_
     BillingRun.objects.filter(pk=run.pk).update(issue_pending=[ids[0]])
     import billing.services.invoices as invoices
 
-    real_post, real_posting = invoices.journal_post_batch, run_module.invoices_post_numbered
-    a_posting, b_posting = threading.Event(), threading.Event()
+    real_post = invoices.journal_post_batch
+    a_posting, b_started = threading.Event(), threading.Event()
     results: dict[str, int] = {}
     errors: list[BaseException] = []
 
     def slow_post(**kwargs):
         entries = real_post(**kwargs)
-        a_posting.set()
-        assert b_posting.wait(timeout=30), "the redelivery never reached its posting"
-        time.sleep(1)  # the redelivery is waiting for the block meanwhile
+        if threading.current_thread().name == "A":
+            a_posting.set()
+            assert b_started.wait(timeout=30), "the redelivery never started"
+            time.sleep(1)  # the redelivery runs meanwhile, and must wait for this posting
         return entries
 
-    def posting(**kwargs):
-        if threading.current_thread().name == "B":
-            assert [i.number for i in kwargs["invoices"]] == [f"DE01-INV-2026-{n:06d}" for n in (1, 2, 3)]
-            b_posting.set()
-        return real_posting(**kwargs)
-
     monkeypatch.setattr(invoices, "journal_post_batch", slow_post)
-    monkeypatch.setattr(run_module, "invoices_post_numbered", posting)
 
     def work(name: str, wait: threading.Event | None) -> None:
         try:
             if wait is not None:
                 assert wait.wait(timeout=30)
+                b_started.set()
             results[name] = billing_run_issue_chunk(run_id=run.pk, legal_entity_id=entity.pk, chunks=[ids], by=None,
                                                     issue_date=ISSUE)
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -291,7 +263,7 @@ def test_a_redelivered_chunk_posting_alongside_the_first_delivery_posts_nothing_
     assert errors == []
     assert results == {"A": 3, "B": 0}
     assert [(n, s) for n, _, s in _numbers(ids)] == [(f"DE01-INV-2026-{n:06d}", "issued") for n in (1, 2, 3)]
-    assert JournalEntry.objects.count() == 3 and not InvoiceNumberBlock.objects.exists()
+    assert JournalEntry.objects.count() == 3
     assert (_next(entity, "invoice"), _next(entity, "journal")) == (4, 4)
     run.refresh_from_db()
     assert (run.status, run.invoices_issued) == ("issued", 3)
