@@ -146,14 +146,16 @@ def required_levels(*, total: Decimal, findings: list[FindingResult], policy: Fi
     return levels
 
 
-def evaluate(version: ContractVersion, *, today: dt.date | None = None) -> Evaluation:
+def evaluate(version: ContractVersion, *, today: dt.date | None = None,
+             policy: FinancePolicy | None = None) -> Evaluation:
+    """`policy`: the entity's finance policy when the caller has read it already (`policy_for`)."""
     from .risk_rules import RULES
 
     today = today or dates.today()
     lines = list(version.lines.select_related("product"))
     contract = version.contract
     values = contract_values(version, lines)
-    policy = policy_for(contract.legal_entity_id)
+    policy = policy or policy_for(contract.legal_entity_id)
     exposure = customer_exposure(customer=contract.customer, contract_currency=version.currency,
                                  first_year=values.first_year, on=today, legal_entity_id=contract.legal_entity_id)
     entity_currency = contract.legal_entity.functional_currency
@@ -176,8 +178,8 @@ def evaluate(version: ContractVersion, *, today: dt.date | None = None) -> Evalu
 def contract_assess(*, version_id: int, today: dt.date | None = None) -> Assessment:
     """Assess a version and store the result with it (called by the workflow services)."""
     version = ContractVersion.objects.select_related("contract__customer", "contract__legal_entity").get(pk=version_id)
-    result = evaluate(version, today=today)
     policy = policy_for(version.contract.legal_entity_id)
+    result = evaluate(version, today=today, policy=policy)
     snapshot = {k: str(v) if isinstance(v, Decimal) else v for k, v in model_to_dict(policy).items()}
     assessment = Assessment.objects.create(
         version=version, contract_value=result.values.total, annual_value=result.values.first_year,

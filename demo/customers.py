@@ -48,11 +48,21 @@ HOLD_REASONS = ["Payment overdue more than 60 days", "Disputed invoices under re
 BLOCK_REASONS = ["Insolvency proceedings opened", "Referred to collection agency"]
 
 
+# Necessary conditions of a country's check, tried before python-stdnum's full validation (which
+# decides): a random French candidate passes the TVA key about once in a hundred, and validating the
+# ~13,000 candidates of a 60-customer demo in full was most of seeding its customers. The candidates
+# drawn, and so the ids chosen, are the same.
+_PRECHECK = {
+    "FR": lambda c: int(c[:2]) == int(c[2:] + "12") % 97,  # stdnum.fr.tva: the key of an all-digit number
+}
+
+
 def _tax_id(r: random.Random, country: str, maker) -> str:
     module = get_cc_module(country.lower(), "vat") or get_cc_module(country.lower(), "tin")
+    precheck = _PRECHECK.get(country, lambda candidate: True)
     for _ in range(20000):
         candidate = maker(r)
-        if module.is_valid(candidate):
+        if precheck(candidate) and module.is_valid(candidate):
             compact = module.compact(candidate)
             if country in {"DE", "FR", "NL", "IE", "ES", "IT", "SE", "AT", "GB"} and not compact.startswith(country):
                 compact = country + compact

@@ -80,9 +80,11 @@ def seed_setup(*, users: dict[str, User], today: dt.date) -> list[Queue]:
     for entity in LegalEntity.objects.order_by("code"):
         calendar, _ = BusinessCalendar.objects.get_or_create(
             legal_entity=entity, defaults={"timezone": TIMEZONES.get(entity.country, "UTC")})
-        for year in (today.year - 1, today.year):
-            for month, day, name in HOLIDAYS.get(entity.country, []):
-                Holiday.objects.get_or_create(calendar=calendar, date=dt.date(year, month, day), defaults={"name": name})
+        known = set(calendar.holidays.values_list("date", flat=True))
+        Holiday.objects.bulk_create([
+            Holiday(calendar=calendar, date=dt.date(year, month, day), name=name)
+            for year in (today.year - 1, today.year) for month, day, name in HOLIDAYS.get(entity.country, [])
+            if dt.date(year, month, day) not in known])
         for kind in Queue.Kind.values:
             queue = queue_ensure(legal_entity=entity, kind=kind)
             queue.members.add(users["helpdesk"])

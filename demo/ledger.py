@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from simple_history.utils import bulk_create_with_history
 
 from ledger.models import FxRate, LegalEntity, Period
 from ledger.services.chart import chart_create_default
@@ -117,11 +118,15 @@ def seed_fx_rates(*, year: int) -> None:
 
 
 def seed_approval_limits() -> None:
-    for kind, by_role in LIMITS.items():
-        for role, amount in by_role.items():
-            group = Group.objects.get(name=role)
-            for currency, factor in LIMIT_CURRENCIES.items():
-                ApprovalLimit.objects.get_or_create(
-                    kind=kind, role=group, user=None, legal_entity=None, currency=currency,
-                    defaults={"max_amount": Decimal(amount * factor)},
-                )
+    """Each role's limit per kind and currency, unless that role already has one (one read of the
+    existing limits and one insert with their history rows, not a get_or_create per limit)."""
+    groups = {g.name: g for g in Group.objects.filter(name__in={role for by_role in LIMITS.values() for role in by_role})}
+    existing = set(ApprovalLimit.objects.filter(user=None, legal_entity=None)
+                   .values_list("kind", "role_id", "currency"))
+    missing = [
+        ApprovalLimit(kind=kind, role=groups[role], user=None, legal_entity=None, currency=currency,
+                      max_amount=Decimal(amount * factor))
+        for kind, by_role in LIMITS.items() for role, amount in by_role.items()
+        for currency, factor in LIMIT_CURRENCIES.items() if (kind, groups[role].pk, currency) not in existing
+    ]
+    bulk_create_with_history(missing, ApprovalLimit, batch_size=500)

@@ -27,9 +27,10 @@ INTEGRATION_ROLE = "Integration"
 def counter_next(*, name: str, count: int = 1) -> list[int]:
     """Reserve `count` consecutive values of a named counter under a row lock."""
     with transaction.atomic():
-        Counter.objects.get_or_create(name=name)
-        updated = Counter.objects.select_for_update().filter(name=name)
-        updated.update(value=F("value") + count)
+        updated = Counter.objects.filter(name=name)
+        if not updated.update(value=F("value") + count):  # the UPDATE locks the row; first use: create it
+            Counter.objects.get_or_create(name=name)
+            updated.update(value=F("value") + count)
         last = updated.values_list("value", flat=True).get()
     return list(range(last - count + 1, last + 1))
 

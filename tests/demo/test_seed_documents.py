@@ -59,3 +59,27 @@ def test_the_month_end_documents_task_delivers_the_seeded_invoices_without_rende
     invoice_services.documents_queue([later.pk])
     later.refresh_from_db()
     assert len(later.pdf_sha256) == 64 and len(mail.outbox) == 1
+
+
+def test_the_collectors_statement_is_e_mailed_without_drawing_its_pdf_while_seeding():
+    """The seed's statement e-mail goes through `statement_email` (its delivery recorded, the
+    message sent to the in-memory backend) with an empty attachment; after the seed it is drawn."""
+    import datetime as dt
+
+    from receivables import statements
+    from receivables.models import StatementDelivery
+    from tests.factories.otc import user_with_role
+
+    customer = CustomerFactory(country="DE", legal_name="Kunde Drei GmbH")
+    ContactFactory(customer=customer, email="ap@kunde3.example", is_billing_contact=True)
+    invoice = issued(de_entity(), customer=customer)
+    send = {"customer_id": customer.pk, "legal_entity_id": invoice.legal_entity_id, "currency": invoice.currency,
+            "date_from": invoice.issue_date - dt.timedelta(days=30), "date_to": invoice.issue_date + dt.timedelta(days=1),
+            "by": user_with_role("Controller")}
+    with documents_on_first_download():
+        statements.statement_email(**send)
+    assert [m.to for m in mail.outbox] == [["ap@kunde3.example"]]
+    assert [content for _name, content, _type in mail.outbox[0].attachments] == [b""]
+    assert StatementDelivery.objects.filter(customer=customer).count() == 1
+    statements.statement_email(**send)
+    assert mail.outbox[1].attachments[0][1].startswith(b"%PDF")
