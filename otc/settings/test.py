@@ -6,6 +6,13 @@ from .base import env
 DEBUG = False
 if not env.str("DATABASE_URL", default=""):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "ATOMIC_REQUESTS": False}}
+else:
+    # A test database is thrown away: its commits need not wait for the WAL to reach the disk
+    # (about 3.5 ms a commit here, against 0.3 ms). That is every commit of the template's migrate,
+    # of the transactional tests (live server, browser, races) and of their flushes. Crash safety
+    # is unchanged: PostgreSQL only loses the last commits of a crash, never consistency.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    _options["options"] = f"{_options.get('options', '')} -c synchronous_commit=off".strip()
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
