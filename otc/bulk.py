@@ -274,10 +274,16 @@ def bulk_insert_rows(objs: Sequence[Model], *, batch_size: int = 5000) -> list[M
     return list(objs)
 
 
-def history_insert(objs: Sequence[Model], *, created: bool, by: Any, reason: str, at: dt.datetime) -> None:
+def history_insert(objs: Sequence[Model], *, created: bool, by: Any, reason: str, at: dt.datetime,
+                   saved: bool = False) -> None:
     """The django-simple-history rows of `objs` (one model), as its `bulk_history_create` would
     write them ("+" when created, "~" when changed). On PostgreSQL they are streamed with COPY
-    straight from `objs`, without building a historical object per row."""
+    straight from `objs`, without building a historical object per row.
+
+    `saved=True` says every tracked value of `objs` is what their rows hold now (they were just
+    inserted or updated with all their changes, in this transaction): on PostgreSQL the database
+    then copies those rows into the history table itself (`INSERT ... SELECT`), and no value is
+    turned into COPY text and parsed back (the month-end run's issued invoices, 43 columns each)."""
     if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     history = type(objs[0]).history.model
@@ -293,12 +299,40 @@ def history_insert(objs: Sequence[Model], *, created: bool, by: Any, reason: str
     meta = history._meta
     extra = {"history_date": at, "history_user_id": user_id, "history_change_reason": reason, "history_type": kind}
     fields = [field for field in meta.concrete_fields if field.attname in extra or field.attname in tracked]
+    if saved:
+        _history_select(connection, type(objs[0]), history, fields, extra, [obj.pk for obj in objs])
+        return
     keys = _take_keys(connection, meta, len(objs))
     pk_field = meta.pk
     columns = [pk_field] + fields
     rows = ([key] + [extra[f.attname] if f.attname in extra else getattr(obj, f.attname) for f in fields]
             for key, obj in zip(keys, objs, strict=True))
     _copy(connection, meta.db_table, columns, rows, 5000)
+
+
+def _history_select(connection: Any, model: type[Model], history: Any, fields: list[Any], extra: dict[str, Any],
+                    pks: list[Any]) -> None:
+    """INSERT the history rows of `pks` from `model`'s table (tracked columns as they are, the
+    `extra` values as parameters), keys from the history table's sequence, in `pks` order."""
+    qn = connection.ops.quote_name
+    source = {field.attname: field.column for field in model._meta.concrete_fields}
+    select, params = [], []
+    for field in fields:
+        if field.attname in extra:
+            select.append("%s")
+            params.append(field.get_db_prep_save(extra[field.attname], connection))
+        else:
+            select.append(f"t.{qn(source[field.attname])}")
+    pk_column, pk_type = qn(model._meta.pk.column), model._meta.pk.rel_db_type(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "
+            f"SELECT {', '.join(select)} FROM {qn(model._meta.db_table)} t "
+            f"JOIN unnest(%s::{pk_type}[]) WITH ORDINALITY AS k(id, n) ON t.{pk_column} = k.id ORDER BY k.n",
+            [*params, list(pks)],
+        )
+        if cursor.rowcount != len(pks):
+            raise ValueError(f"{model.__name__}: {len(pks)} history rows wanted, {cursor.rowcount} rows found")
 
 
 def bulk_insert_values(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

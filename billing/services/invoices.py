@@ -464,7 +464,7 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
     for (invoice, _), entry in zip(postings, entries, strict=True):
         invoice.journal_entry, invoice.open_item = entry, entry.opened_items[0]
     bulk_update_rows(group, [*ISSUED_FIELDS, "journal_number"])
-    history_insert(group, created=False, by=by, reason="issued", at=stamp)
+    history_insert(group, created=False, by=by, reason="issued", at=stamp, saved=True)  # just updated in full
     record_status_changes(group, by=by, from_state=Invoice.Status.DRAFT)
     outbox_emit_many(topic="invoice.issued", subject_type="invoice", events=[(invoice.pk, {
         "id": invoice.pk, "number": invoice.number, "customer_id": invoice.customer_id, "currency": invoice.currency,

@@ -60,6 +60,39 @@ def test_insert_then_update_rows_writes_dates_decimals_and_foreign_keys():
     assert latest.number == "X-2026-000001" and latest.gross_total == Decimal("1190.12")
 
 
+@pytest.mark.postgres  # the database copies the rows itself only on PostgreSQL
+@pytest.mark.django_db
+def test_history_of_saved_rows_copied_by_the_database_equals_the_history_streamed_from_the_objects():
+    """`history_insert(saved=True)` (INSERT ... SELECT from the rows) writes the same history rows
+    as the COPY from the objects: every tracked column, the user, reason, type and date; in the
+    order of the objects."""
+    from billing.models import Invoice
+    from tests.factories.billing import InvoiceFactory
+
+    user = User.objects.create(username="bulk-history")
+    invoices = [InvoiceFactory() for _ in range(3)]
+    stamp = dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.UTC)
+    for n, invoice in enumerate(reversed(invoices), start=1):  # not in key order
+        invoice.number, invoice.issue_date = f"H-2026-{n:06d}", dt.date(2026, 11, 30)
+        invoice.net_total, invoice.tax_total, invoice.gross_total = Decimal(n), Decimal("0.19"), Decimal(n) + Decimal("0.19")
+        invoice.bill_to, invoice.issued_by, invoice.issued_at = {"legal_name": TRICKY, "n": n}, user, stamp
+    invoices = list(reversed(invoices))
+    bulk.bulk_update_rows(invoices, ["number", "issue_date", "net_total", "tax_total", "gross_total", "bill_to",
+                                     "issued_by", "issued_at"])
+    history = Invoice.history.model
+    columns = [field.attname for field in history._meta.concrete_fields if field.attname != "history_id"]
+
+    def written(**options) -> list[tuple]:
+        before = history.objects.order_by("-history_id").values_list("history_id", flat=True).first() or 0
+        bulk.history_insert(invoices, created=False, by=user, reason=f"issued {TRICKY}", at=stamp, **options)
+        return list(history.objects.filter(history_id__gt=before).order_by("history_id").values_list(*columns))
+
+    streamed, copied = written(), written(saved=True)
+    assert len(copied) == 3 and copied == streamed
+    assert [row[columns.index("id")] for row in copied] == [invoice.pk for invoice in invoices]
+    assert {row[columns.index("history_change_reason")] for row in copied} == {f"issued {TRICKY}"}
+
+
 @pytest.mark.django_db
 def test_a_constraint_violation_is_a_django_integrity_error_and_rolls_back():
     content_type = ContentType.objects.get_for_model(User)
