@@ -302,7 +302,8 @@ def _insert_invoices(chunk: _Chunk, contracts: dict[int, _ContractRow]) -> list[
     try:
         with transaction.atomic():
             created = bulk_insert_rows(chunk.invoices)
-            history_insert(created, created=True, by=chunk.run.started_by, reason="billing run", at=dates.now())
+            history_insert(created, created=True, by=chunk.run.started_by, reason="billing run", at=dates.now(),
+                           saved=True)  # the rows were just inserted from these objects
             return created
     except IntegrityError:
         pass

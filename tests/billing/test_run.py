@@ -83,6 +83,25 @@ def test_run_creates_drafts_with_exact_totals_and_counts(django_capture_on_commi
     assert result.finished_at is not None
 
 
+@pytest.mark.parametrize("copy_threshold", [0, 10_000])  # PostgreSQL: the database copies the rows / from objects
+def test_each_draft_has_its_creation_in_its_history(django_capture_on_commit_callbacks, monkeypatch, copy_threshold):
+    from otc import bulk
+
+    monkeypatch.setattr(bulk, "COPY_THRESHOLD", copy_threshold)
+    entity = de_entity()
+    drafts = [contract(entity, start_date=dt.date(2026, 3, day)) for day in (1, 10, 20)]
+    run(capture=django_capture_on_commit_callbacks)
+
+    history = Invoice.history.model
+    tracked = [field.attname for field in history.tracked_fields]
+    for drafted in drafts:
+        invoice = invoice_of(drafted)
+        [row] = invoice.history.all()
+        assert (row.history_type, row.history_change_reason, row.history_user_id) == ("+", "billing run", None)
+        assert {name: getattr(row, name) for name in tracked} == {name: getattr(invoice, name) for name in tracked}
+        assert (row.status, row.gross_total) == ("draft", invoice.gross_total) and row.gross_total > 0
+
+
 def test_amendment_mid_month_bills_two_slices_of_one_line(django_capture_on_commit_callbacks):
     entity = de_entity()
     c = contract(entity, status="active", start_date=dt.date(2026, 1, 1))
