@@ -12,11 +12,11 @@ the copies afterwards.
 from __future__ import annotations
 
 import json
-import os
 import sys
-from urllib.parse import urlparse
+from pathlib import Path
 
-import psycopg2
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.backend import connect  # noqa: E402
 
 INSERT = """INSERT INTO bench_invoice_1w (id, currency, number, status, on_hold, hold_reason,
     payment_terms_days, po_number, net_total, tax_total, gross_total, amount_credited, amount_paid,
@@ -34,16 +34,7 @@ NUMBERS = "number = 'INV-' || id, journal_number = 'JE-' || id, issue_date = dat
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 16000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 4
-    url = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otc_bench"))
-    conn = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username, password=url.password,
-                            dbname=url.path.lstrip("/"))
-    cur = conn.cursor()
-    cur.execute("SELECT pg_backend_pid()")
-    pid = cur.fetchone()[0]
-
-    def cpu() -> float:  # the backend runs on this machine (local PostgreSQL)
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    conn, cur, cpu = connect()
 
     def chunk(mode: str, first: int, last: int) -> None:
         cur.execute("SELECT * FROM bench_invoice_1w WHERE id BETWEEN %s AND %s ORDER BY id FOR UPDATE", [first, last])

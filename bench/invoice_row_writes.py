@@ -11,27 +11,18 @@ three rounds. Drops the copies afterwards.
 
 from __future__ import annotations
 
-import os
 import sys
-from urllib.parse import urlparse
+from pathlib import Path
 
-import psycopg2
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.backend import connect  # noqa: E402
 
 REFERENCES = ("journal_entry_id", "open_item_id", "void_entry_id", "void_credit_note_id")
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 16000
-    url = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otc_bench"))
-    conn = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username, password=url.password,
-                            dbname=url.path.lstrip("/"))
-    cur = conn.cursor()
-    cur.execute("SELECT pg_backend_pid()")
-    pid = cur.fetchone()[0]
-
-    def cpu() -> float:  # the backend runs on this machine (local PostgreSQL)
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    conn, cur, cpu = connect()
 
     for table in ("bench_invoice_full", "bench_invoice_partial"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
