@@ -1,6 +1,6 @@
-"""Shared fixtures. Reference rows (roles) come from the idempotent `ensure_roles`: seeded once per
-test database (`django_db_setup` below), and again by the user factories after a transactional
-test's flush removed them."""
+"""Shared fixtures. Reference rows (the roles, from the idempotent `ensure_roles`, and the reference
+tax codes) are seeded once per test database (`django_db_setup` below), and again, committed, after
+each transactional test's flush (`_reference_rows_after_flush`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_migrate
 
 from otc import dates
 from tests import db_template
@@ -154,14 +155,33 @@ def django_db_setup(django_db_setup, django_db_blocker):
     and the reference tax codes. The tests roll back to them, so `role_group` finds the roles
     without running `ensure_roles` per test, and `de_entity`'s `seed_tax_codes` finds every code
     (one query) instead of saving them with their history in every test that makes an entity
-    (decision 0018, session 9). A transactional test's flush removes them; the factories seed
-    them again when such a test asks for a role or an entity."""
+    (decision 0018, session 9). A transactional test's flush removes them and
+    `_reference_rows_after_flush` seeds them again."""
     from billing.tax import seed_tax_codes
     from otc.roles import ensure_roles
 
     with django_db_blocker.unblock():
         ensure_roles()
         seed_tax_codes()
+    post_migrate.connect(_reference_rows_after_flush, dispatch_uid="otc-tests-reference-rows")
+
+
+def _reference_rows_after_flush(sender, **kwargs):
+    """Seed the reference rows again, committed, when a transactional test's flush has emptied the
+    database. Django sends `post_migrate` for each app after the flush (that is how the content
+    types and permissions come back); on the last app's signal every permission exists, so the
+    roles can be granted. Without this the flush left every later test on the worker without
+    roles and tax codes, and each test saved them again inside its own transaction (about 40-75 ms
+    a test that makes a user or an entity; decision 0018, session 11)."""
+    from django.apps import apps
+
+    if sender is not [config for config in apps.get_app_configs() if config.models_module][-1]:
+        return
+    from billing.tax import seed_tax_codes
+    from otc.roles import ensure_roles
+
+    ensure_roles()
+    seed_tax_codes()
 
 
 @pytest.fixture
