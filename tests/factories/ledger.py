@@ -6,12 +6,13 @@ from decimal import Decimal
 
 import factory
 import pytest
-from simple_history.utils import bulk_create_with_history
+from django.utils import timezone
 
 from customers.models import Customer
 from ledger.models import Account, FxRate, JournalEntry, LegalEntity, OpenItem, Period
 from ledger.services import LineSpec, OpenItemSpec, journal_post
 from ledger.services.chart import chart_create_default
+from otc.bulk import history_insert
 from otc.models import User
 from tests.factories.customers import CustomerFactory
 
@@ -50,7 +51,10 @@ class LegalEntityFactory(factory.django.DjangoModelFactory):
             return
         months = TEST_PERIODS if extracted is None else extracted
         have = set(Period.objects.filter(legal_entity=self).values_list("year", "month"))
-        bulk_create_with_history([Period(legal_entity=self, year=y, month=m) for y, m in months if (y, m) not in have], Period)
+        created = Period.objects.bulk_create([Period(legal_entity=self, year=y, month=m) for y, m in months
+                                              if (y, m) not in have])
+        # their "+" history rows, copied by the database on PostgreSQL (otc.bulk.history_insert)
+        history_insert(created, created=True, by=None, reason="", at=timezone.now(), saved=True)
 
 
 def account(entity: LegalEntity, role: str) -> Account:
