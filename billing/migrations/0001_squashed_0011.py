@@ -10,6 +10,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from otc.migration_operations import created_together
+
 
 
 def _replaced(name):
@@ -472,3 +474,4 @@ class Migration(migrations.Migration):
             reverse_code=_replaced("0009_i11b_invoice_written_off").backwards,
         ),
     ]
+    operations = created_together(operations)  # one render per run of CreateModels (decision 0018)

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from otc.migration_operations import created_together
+
 
 
 def _replaced(name):
@@ -800,3 +802,4 @@ class Migration(migrations.Migration):
             reverse_code=_replaced("0006_i11c_reserve_sheet_pdf")._old_guard,
         ),
     ]
+    operations = created_together(operations)  # one render per run of CreateModels (decision 0018)

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from otc.migration_operations import created_together
+
 
 class Migration(migrations.Migration):
     """Squashed (issue 17): the schema of the migrations in `replaces`, each model in one CreateModel,
@@ -387,3 +389,4 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['customer', 'status'], name='contracts_c_custome_791003_idx'),
         ),
     ]
+    operations = created_together(operations)  # one render per run of CreateModels (decision 0018)

@@ -6,6 +6,8 @@ import helpdesk.models
 from django.conf import settings
 from django.db import migrations, models
 
+from otc.migration_operations import created_together
+
 
 class Migration(migrations.Migration):
 
@@ -300,3 +302,4 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(('from_ticket', models.F('to_ticket')), _negated=True), name='ticketlink_not_self'),
         ),
     ]
+    operations = created_together(operations)  # one render per run of CreateModels (decision 0018)

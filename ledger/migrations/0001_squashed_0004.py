@@ -8,6 +8,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from otc.migration_operations import created_together
+
 
 
 def _replaced(name):
@@ -347,3 +349,4 @@ class Migration(migrations.Migration):
             reverse_code=_replaced("0002_immutable_journal").backwards,
         ),
     ]
+    operations = created_together(operations)  # one render per run of CreateModels (decision 0018)

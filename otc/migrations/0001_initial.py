@@ -8,6 +8,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from otc.migration_operations import created_together
+
 
 class Migration(migrations.Migration):
 
@@ -199,3 +201,4 @@ class Migration(migrations.Migration):
             },
         ),
     ]
+    operations = created_together(operations)  # one render per run of CreateModels (decision 0018)

@@ -5,6 +5,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from otc.migration_operations import created_together
+
 
 class Migration(migrations.Migration):
     """Squashed (issue 17): the schema of the migrations in `replaces`, each model in one CreateModel,
@@ -186,3 +188,4 @@ class Migration(migrations.Migration):
             field=models.CharField(choices=[('contract', 'Contract'), ('credit_note', 'Credit note'), ('write_off', 'Write-off'), ('reserve', 'Bad-debt reserve'), ('journal', 'Manual journal'), ('credit_release', 'Release from credit hold')], max_length=20),
         ),
     ]
+    operations = created_together(operations)  # one render per run of CreateModels (decision 0018)

@@ -6,6 +6,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from otc.migration_operations import created_together
+
 
 class Migration(migrations.Migration):
     """Squashed (issue 17): the schema of the migrations in `replaces`, each model in one CreateModel,
@@ -372,3 +374,4 @@ class Migration(migrations.Migration):
             },
         ),
     ]
+    operations = created_together(operations)  # one render per run of CreateModels (decision 0018)
