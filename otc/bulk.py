@@ -329,10 +329,19 @@ def _history_select(connection: Any, model: type[Model], history: Any, fields: l
             f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "
             f"SELECT {', '.join(select)} FROM {qn(model._meta.db_table)} t "
             f"JOIN unnest(%s::{pk_type}[]) WITH ORDINALITY AS k(id, n) ON t.{pk_column} = k.id ORDER BY k.n",
-            [*params, list(pks)],
+            [*params, array_literal(pks)],
         )
         if cursor.rowcount != len(pks):
             raise ValueError(f"{model.__name__}: {len(pks)} history rows wanted, {cursor.rowcount} rows found")
+
+
+def array_literal(values: Sequence[Any]) -> Any:
+    """Integer keys as one PostgreSQL array literal (`'{1,2,3}'`, cast by the statement): the
+    server parses one value instead of an `ARRAY[...]` of thousands of constants. Other values
+    are passed as the list they are (psycopg2 adapts it)."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return list(values)
 
 
 def bulk_insert_values(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

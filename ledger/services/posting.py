@@ -255,7 +255,7 @@ class _LockedItem(NamedTuple):
 
 
 def _lock_items(ids: list[int]) -> dict[int, _LockedItem]:
-    rows = (OpenItem.objects.select_for_update(of=("self",)).filter(id__in=sorted(set(ids))).order_by("pk")
+    rows = (OpenItem.objects.select_for_update(of=("self",)).filter(id__any=sorted(set(ids))).order_by("pk")
             .values_list(*_LockedItem._fields))
     return {row[0]: _LockedItem(*row) for row in rows}
 
@@ -320,7 +320,7 @@ def _check_entry(kind: str, by: User | None, entity: LegalEntity) -> None:
 
 def _check_customers(lines: list[LineSpec]) -> None:
     customer_ids = {spec.customer_id for spec in lines if spec.customer_id}
-    if customer_ids and Customer.objects.filter(id__in=customer_ids).count() != len(customer_ids):
+    if customer_ids and Customer.objects.filter(id__any=customer_ids).count() != len(customer_ids):
         raise ValidationFailed("A line names a customer that does not exist.", fields={"lines": ["customer"]})
 
 
