@@ -374,6 +374,53 @@ def bulk_insert_values(model: type[Model], fields: Sequence[str], rows: Sequence
     _copy(connection, meta.db_table, named + rest, (with_defaults(row) for row in rows), 5000)
 
 
+def bulk_insert_columns(model: type[Model], constants: dict[str, Any], columns: dict[str, Sequence[Any]]) -> None:
+    """Insert one row per position of `columns` (field name -> its values, one per row, all of
+    one length) with `constants` (field name -> the one value of every row); fields named in
+    neither take their defaults. On PostgreSQL the database builds the rows itself, `INSERT ...
+    SELECT <constants>, <columns> FROM unnest(<one array per column>)`, in the given order:
+    nothing is converted per row in Python (the month-end run's status rows: only the invoice
+    key differs from row to row). Elsewhere, and where a default is computed per row, it is
+    `bulk_insert_values`."""
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"{model.__name__}: columns of different lengths {sorted(lengths)}")
+    count = lengths.pop() if lengths else 0
+    if not count:
+        return
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    named = [*constants, *columns]
+    rest = [field for field in meta.concrete_fields
+            if field.name not in named and field.attname not in named and not field.primary_key and not field.generated]
+    if (connection.vendor != "postgresql" or count < COPY_THRESHOLD
+            or any(callable(getattr(field, "default", None)) for field in rest)):
+        names = [*constants, *columns]
+        head = list(constants.values())
+        bulk_insert_values(model, names, [[*head, *row] for row in zip(*columns.values(), strict=True)])
+        return
+    stamp = timezone.now()
+    for field in rest:  # Python-side defaults, as bulk_insert_values writes them
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        constants = {**constants, field.attname: stamp if auto else field.get_default()}
+    qn = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in constants] + [meta.get_field(name) for name in columns]
+    select = ["%s"] * len(constants) + [f"c.{qn(field.column)}" for field in fields[len(constants):]]
+    arrays = [f"%s::{field.db_type(connection)}[]" for field in fields[len(constants):]]
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, constants.values(), strict=False)]
+    for field, values in zip(fields[len(constants):], columns.values(), strict=True):
+        as_is = _as_is_types(field) if settings.USE_TZ else ()
+        params.append(array_literal([value if value is None or _prepared_as_is(value, as_is)
+                                     else field.get_db_prep_save(value, connection) for value in values]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "
+            f"SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
+            f"AS c({', '.join(qn(field.column) for field in fields[len(constants):])}, n) ORDER BY c.n",
+            params,
+        )
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused for a block that builds hundreds of thousands of

@@ -94,6 +94,54 @@ def test_history_of_saved_rows_copied_by_the_database_equals_the_history_streame
 
 
 @pytest.mark.django_db
+def test_insert_columns_writes_the_rows_insert_values_writes_in_the_order_given():
+    """`bulk_insert_columns` (on PostgreSQL INSERT ... SELECT FROM unnest) writes what
+    `bulk_insert_values` writes from the same rows: constants, per-row columns (keys not in
+    order, text with tabs and quotes, NULL), defaults of the fields not named; keys in row order."""
+    kind = ContentType.objects.get_for_model(User)
+    user = User.objects.create(username="bulk-columns")
+    keys, states = [5, 2, 9, 2**40], ["issued", TRICKY[:40], "paid", "issued"]  # to_state: 40 characters
+    constants = {"content_type_id": kind.pk, "field": "status", "from_state": "draft", "by_id": user.pk}
+    columns = ["content_type_id", "object_id", "field", "from_state", "to_state", "by_id", "note", "at"]
+
+    def written(insert) -> list[tuple]:
+        before = StatusChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        insert()
+        return list(StatusChange.objects.filter(id__gt=before).order_by("id").values_list(*columns))
+
+    by_values = written(lambda: bulk.bulk_insert_values(
+        StatusChange, [*constants, "object_id", "to_state"],
+        [(*constants.values(), key, state) for key, state in zip(keys, states, strict=True)]))
+    by_columns = written(lambda: bulk.bulk_insert_columns(StatusChange, constants,
+                                                          {"object_id": keys, "to_state": states}))
+    assert [row[:-1] for row in by_columns] == [row[:-1] for row in by_values]  # but `at`: stamped now
+    assert [(row[1], row[4], row[5], row[6]) for row in by_columns] == [
+        (key, state, user.pk, "") for key, state in zip(keys, states, strict=True)]
+    assert by_values[0][-1] <= by_columns[0][-1] <= by_columns[-1][-1]  # stamped now, as auto_now_add
+    with_null_user = written(lambda: bulk.bulk_insert_columns(StatusChange, {**constants, "by_id": None, "note": TRICKY},
+                                                              {"object_id": [3, 1], "to_state": ["a", "b"]}))
+    assert [(row[1], row[4], row[5], row[6]) for row in with_null_user] == [(3, "a", None, TRICKY), (1, "b", None, TRICKY)]
+    with pytest.raises(ValueError, match="different lengths"):
+        bulk.bulk_insert_columns(StatusChange, constants, {"object_id": [1, 2], "to_state": ["a"]})
+
+
+@pytest.mark.django_db
+def test_record_status_changes_writes_one_row_per_object_with_its_state():
+    from otc.services import record_status_changes
+
+    kind = ContentType.objects.get_for_model(User)
+    users = [User.objects.create(username=f"status-{n}", first_name=state)
+             for n, state in enumerate(["issued", "issued", "paid"])]
+    record_status_changes(users, by=users[0], from_state="draft", field="first_name", note="batch")
+    rows = list(StatusChange.objects.filter(content_type=kind).order_by("id")
+                .values_list("object_id", "field", "from_state", "to_state", "by_id", "note"))
+    assert rows == [(u.pk, "first_name", "draft", u.first_name, users[0].pk, "batch") for u in users]
+    record_status_changes(users[:2], by=None, from_state="", field="first_name")  # one state for all: a constant
+    assert list(StatusChange.objects.filter(content_type=kind, by=None).order_by("id")
+                .values_list("object_id", "to_state", "from_state")) == [(u.pk, "issued", "") for u in users[:2]]
+
+
+@pytest.mark.django_db
 def test_a_constraint_violation_is_a_django_integrity_error_and_rolls_back():
     content_type = ContentType.objects.get_for_model(User)
     rows = [StatusChange(content_type=content_type, object_id=1, to_state="ok"),
