@@ -60,6 +60,40 @@ def test_insert_then_update_rows_writes_dates_decimals_and_foreign_keys():
     assert latest.number == "X-2026-000001" and latest.gross_total == Decimal("1190.12")
 
 
+@pytest.mark.django_db
+def test_update_rows_writes_shared_distinct_equal_and_null_json_documents():
+    """JSON values shared by rows (one object), distinct, equal but separate objects, and None
+    (SQL NULL), in two JSON columns and across batches: each row gets its own value, as save()
+    would store it (on PostgreSQL each distinct document is sent and parsed once per statement)."""
+    from billing.models import Invoice
+    from otc.models import IdempotencyKey
+    from tests.factories.billing import InvoiceFactory
+
+    invoices = [InvoiceFactory() for _ in range(5)]
+    seller = {"legal_name": TRICKY, "vat": ["DE1", None], "n": 1.5}
+    bill_to = [{"legal_name": "A"}, {"legal_name": "B"}, {"legal_name": "A"}, [], {}]
+    for invoice, document in zip(invoices, bill_to, strict=True):
+        invoice.seller, invoice.bill_to = seller, document
+    invoices[4].seller = {"legal_name": "other"}
+    assert bulk.bulk_update_rows(invoices, ["bill_to", "seller"], batch_size=2) == 5
+    stored = dict(Invoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list("pk", "bill_to"))
+    assert [stored[i.pk] for i in invoices] == bill_to
+    assert [Invoice.objects.get(pk=i.pk).seller for i in invoices] == [seller] * 4 + [{"legal_name": "other"}]
+
+    user = User.objects.create(username="bulk-json")
+    keys = [IdempotencyKey.objects.create(user=user, key=f"k{n}", request_hash="h", method="POST", path="/")
+            for n in range(3)]
+    for key, body in zip(keys, [{"ok": TRICKY}, None, {"ok": TRICKY}], strict=True):
+        key.response_body = body
+    assert bulk.bulk_update_rows(keys, ["response_body"]) == 3
+    assert [IdempotencyKey.objects.get(pk=k.pk).response_body for k in keys] == [{"ok": TRICKY}, None, {"ok": TRICKY}]
+    assert IdempotencyKey.objects.filter(response_body__isnull=True).count() == 1  # SQL NULL, not JSON null
+    assert bulk.bulk_update_rows(keys[:1], ["response_body"]) == 1 and keys[0].response_body == {"ok": TRICKY}
+    keys[0].response_body = None
+    assert bulk.bulk_update_rows(keys[:1], ["response_body"]) == 1  # a batch with no document at all
+    assert IdempotencyKey.objects.get(pk=keys[0].pk).response_body is None
+
+
 @pytest.mark.postgres  # the database copies the rows itself only on PostgreSQL
 @pytest.mark.django_db
 def test_history_of_saved_rows_copied_by_the_database_equals_the_history_streamed_from_the_objects():
