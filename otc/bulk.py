@@ -27,6 +27,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, router
 from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.fields.files import FileDescriptor
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 # Values that `get_db_prep_save` returns unchanged on PostgreSQL, by the field's internal type
@@ -160,7 +165,10 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
 
 # --- inserts ----------------------------------------------------------------------------------
 
-_TEMPLATES: dict[type[Model], tuple[dict[str, int], list[Any], list[tuple[int, Any]]]] = {}
+_TEMPLATES: dict[type[Model], tuple[dict[str, int], list[Any], list[tuple[int, Any]], list[str] | None]] = {}
+# Descriptors whose __set__ (if any) only stores the value in the instance's __dict__ (a foreign
+# key's also forgets a cached object, which a new instance has not).
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, FileDescriptor)
 
 
 def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, Model | None] | None = None) -> Model:
@@ -174,14 +182,23 @@ def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, 
         fields = model._meta.concrete_fields
         template = _TEMPLATES[model] = (
             {field.attname: i for i, field in enumerate(fields)}, [field.get_default() for field in fields],
-            [(i, field) for i, field in enumerate(fields) if field.has_default() and callable(field.default)])
-    position, defaults, fresh = template
+            [(i, field) for i, field in enumerate(fields) if field.has_default() and callable(field.default)],
+            [field.attname for field in fields] if all(type(model.__dict__.get(field.attname)) in _PLAIN_DESCRIPTORS
+                                                       for field in fields) else None)
+    position, defaults, fresh, attnames = template
     row = defaults.copy()
     for i, field in fresh:
         row[i] = field.get_default()
     for name, value in values.items():
         row[position[name]] = value
-    obj = model(*row)
+    if attnames is not None and not pre_init.has_listeners(model) and not post_init.has_listeners(model):
+        # What Model.__init__ does with positional values when nobody listens to its signals
+        # and every field's descriptor only stores the value: the state, then the values.
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj.__dict__.update(zip(attnames, row, strict=True))
+    else:
+        obj = model(*row)
     for name, value in (related or {}).items():
         field = model._meta.get_field(name)
         row_value = row[position[field.attname]]
