@@ -9,7 +9,8 @@ sends one statement per batch instead, on PostgreSQL and SQLite alike:
 
 Values go through each field's `get_db_prep_save`, so Decimals, dates, JSON and foreign keys are
 stored exactly as `save()` would store them. On PostgreSQL every value is cast to its column
-type (VALUES would otherwise type them as text). No signals are sent and `auto_now` fields are
+type (VALUES would otherwise type them as text), and each distinct JSON document of a statement is
+sent once, in a second CTE the rows point into. No signals are sent and `auto_now` fields are
 not touched: set them on the objects and name them in `fields`.
 """
 
