@@ -8,7 +8,7 @@ class OtcConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from . import history_speed
+        from . import history_speed, lookups  # noqa: F401  (registers the `__any` lookup)
         from .registry import NavItem, registry
         from .security import remember_two_factor_state
 

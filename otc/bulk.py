@@ -9,7 +9,8 @@ sends one statement per batch instead, on PostgreSQL and SQLite alike:
 
 Values go through each field's `get_db_prep_save`, so Decimals, dates, JSON and foreign keys are
 stored exactly as `save()` would store them. On PostgreSQL every value is cast to its column
-type (VALUES would otherwise type them as text). No signals are sent and `auto_now` fields are
+type (VALUES would otherwise type them as text), and each distinct JSON document of a statement is
+sent once, in a second CTE the rows point into. No signals are sent and `auto_now` fields are
 not touched: set them on the objects and name them in `fields`.
 """
 
@@ -27,6 +28,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, router
 from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.fields.files import FileDescriptor
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 # Values that `get_db_prep_save` returns unchanged on PostgreSQL, by the field's internal type
@@ -92,16 +98,26 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
     names = ", ".join(qn(field.column) for field in columns)
+    # Per column, by position (a Field's __hash__ is Python code: a dict lookup per value cost
+    # more than the value's preparation): (field, is it JSON, the types passed as they are).
+    kinds = [(field, field.get_internal_type() == "JSONField", _as_is_types(field) if postgres and settings.USE_TZ
+              else ()) for field in columns]
+    # Rows often share one dict in a JSON field (an issued chunk's seller block, one bill-to block
+    # per customer): it is dumped once per statement, and on PostgreSQL also parsed once: each
+    # distinct document is one row of `j`, and a row's column holds the number of its document
+    # (parsing a 1 KB jsonb value per row cost about a third of the issued UPDATE).
+    shared = postgres and any(is_json for _, is_json, _ in kinds)
     if postgres:
-        placeholder = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in columns) + ")"
+        placeholder = "(" + ", ".join("%s::integer" if is_json and shared else f"%s::{field.db_type(connection)}"
+                                      for field, is_json, _ in kinds) + ")"
     else:
         placeholder = "(" + ", ".join("%s" for _ in columns) + ")"
-    assignments = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in columns[1:])
-    # Rows often share one dict in a JSON field (an issued chunk's seller and bill-to blocks):
-    # prepare it once per statement, not once per row.
-    json_fields = {field for field in columns if field.get_internal_type() == "JSONField"}
+    assignments = ", ".join(f"{qn(field.column)} = j{i}.doc" if is_json and shared else
+                            f"{qn(field.column)} = v.{qn(field.column)}"
+                            for i, (field, is_json, _) in enumerate(kinds) if i)
+    joins = "".join(f" LEFT JOIN j AS j{i} ON j{i}.k = v.{qn(field.column)}"
+                    for i, (field, is_json, _) in enumerate(kinds) if is_json and shared)
     prepared: dict[tuple[str, int], tuple[Any, Any]] = {}
-    as_is = {field: _as_is_types(field) if postgres and settings.USE_TZ else () for field in columns}
     updated = 0
     if rows is None:
         assert objs is not None
@@ -111,26 +127,34 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
         for start in range(0, len(rows), batch_size):
             batch = rows[start:start + batch_size]
             params: list[Any] = []
+            documents: dict[str, int] = {}  # JSON text -> its number in `j` (shared)
             for row in batch:
-                for field, value in zip(columns, row, strict=True):
-                    if field in json_fields and value is not None:
+                for (field, is_json, as_is), value in zip(kinds, row, strict=True):
+                    if is_json and value is not None:
                         key = (field.attname, id(value))
                         if key not in prepared:  # keep the value referenced, so its id stays its own
-                            # On PostgreSQL the text, cast to jsonb by the placeholder (psycopg2's
+                            # On PostgreSQL the text, cast to jsonb by the statement (psycopg2's
                             # Json adapter would dump the dict again for every row it appears in).
                             text = (json.dumps(value, cls=field.encoder) if postgres
                                     else field.get_db_prep_save(value, connection))
                             prepared[key] = (value, text)
-                        params.append(prepared[key][1])
-                    elif as_is[field] and (value is None or _prepared_as_is(value, as_is[field])):
+                        text = prepared[key][1]
+                        params.append(documents.setdefault(text, len(documents)) if shared else text)
+                    elif as_is and (value is None or _prepared_as_is(value, as_is)):
                         params.append(value)
                     else:
                         params.append(field.get_db_prep_save(value, connection))
             values = ", ".join([placeholder] * len(batch))
+            head, head_params = "", []
+            if shared:
+                head = "j (k, doc) AS (VALUES " + (", ".join(["(%s::integer, %s::jsonb)"] * len(documents))
+                                                  or "(NULL::integer, NULL::jsonb)") + "), "
+                head_params = [item for number_text in ((n, t) for t, n in documents.items()) for item in number_text]
             cursor.execute(
-                f"WITH v ({names}) AS (VALUES {values}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}",
-                params,
+                f"WITH {head}v ({names}) AS (VALUES {values}) "
+                f"UPDATE {table} SET {assignments} FROM v{joins} "
+                f"WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}",
+                [*head_params, *params],
             )
             if cursor.rowcount >= 0:
                 updated += cursor.rowcount
@@ -142,7 +166,10 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
 
 # --- inserts ----------------------------------------------------------------------------------
 
-_TEMPLATES: dict[type[Model], tuple[dict[str, int], list[Any], list[tuple[int, Any]]]] = {}
+_TEMPLATES: dict[type[Model], tuple[dict[str, int], list[Any], list[tuple[int, Any]], list[str] | None]] = {}
+# Descriptors whose __set__ (if any) only stores the value in the instance's __dict__ (a foreign
+# key's also forgets a cached object, which a new instance has not).
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, FileDescriptor)
 
 
 def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, Model | None] | None = None) -> Model:
@@ -156,14 +183,23 @@ def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, 
         fields = model._meta.concrete_fields
         template = _TEMPLATES[model] = (
             {field.attname: i for i, field in enumerate(fields)}, [field.get_default() for field in fields],
-            [(i, field) for i, field in enumerate(fields) if field.has_default() and callable(field.default)])
-    position, defaults, fresh = template
+            [(i, field) for i, field in enumerate(fields) if field.has_default() and callable(field.default)],
+            [field.attname for field in fields] if all(type(model.__dict__.get(field.attname)) in _PLAIN_DESCRIPTORS
+                                                       for field in fields) else None)
+    position, defaults, fresh, attnames = template
     row = defaults.copy()
     for i, field in fresh:
         row[i] = field.get_default()
     for name, value in values.items():
         row[position[name]] = value
-    obj = model(*row)
+    if attnames is not None and not pre_init.has_listeners(model) and not post_init.has_listeners(model):
+        # What Model.__init__ does with positional values when nobody listens to its signals
+        # and every field's descriptor only stores the value: the state, then the values.
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj.__dict__.update(zip(attnames, row, strict=True))
+    else:
+        obj = model(*row)
     for name, value in (related or {}).items():
         field = model._meta.get_field(name)
         row_value = row[position[field.attname]]
@@ -329,10 +365,19 @@ def _history_select(connection: Any, model: type[Model], history: Any, fields: l
             f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "
             f"SELECT {', '.join(select)} FROM {qn(model._meta.db_table)} t "
             f"JOIN unnest(%s::{pk_type}[]) WITH ORDINALITY AS k(id, n) ON t.{pk_column} = k.id ORDER BY k.n",
-            [*params, list(pks)],
+            [*params, array_literal(pks)],
         )
         if cursor.rowcount != len(pks):
             raise ValueError(f"{model.__name__}: {len(pks)} history rows wanted, {cursor.rowcount} rows found")
+
+
+def array_literal(values: Sequence[Any]) -> Any:
+    """Integer keys as one PostgreSQL array literal (`'{1,2,3}'`, cast by the statement): the
+    server parses one value instead of an `ARRAY[...]` of thousands of constants. Other values
+    are passed as the list they are (psycopg2 adapts it)."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return list(values)
 
 
 def bulk_insert_values(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -363,6 +408,53 @@ def bulk_insert_values(model: type[Model], fields: Sequence[str], rows: Sequence
         def with_defaults(row: Sequence[Any]) -> list[Any]:
             return [*row, *defaults]
     _copy(connection, meta.db_table, named + rest, (with_defaults(row) for row in rows), 5000)
+
+
+def bulk_insert_columns(model: type[Model], constants: dict[str, Any], columns: dict[str, Sequence[Any]]) -> None:
+    """Insert one row per position of `columns` (field name -> its values, one per row, all of
+    one length) with `constants` (field name -> the one value of every row); fields named in
+    neither take their defaults. On PostgreSQL the database builds the rows itself, `INSERT ...
+    SELECT <constants>, <columns> FROM unnest(<one array per column>)`, in the given order:
+    nothing is converted per row in Python (the month-end run's status rows: only the invoice
+    key differs from row to row). Elsewhere, and where a default is computed per row, it is
+    `bulk_insert_values`."""
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"{model.__name__}: columns of different lengths {sorted(lengths)}")
+    count = lengths.pop() if lengths else 0
+    if not count:
+        return
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    named = [*constants, *columns]
+    rest = [field for field in meta.concrete_fields
+            if field.name not in named and field.attname not in named and not field.primary_key and not field.generated]
+    if (connection.vendor != "postgresql" or count < COPY_THRESHOLD
+            or any(callable(getattr(field, "default", None)) for field in rest)):
+        names = [*constants, *columns]
+        head = list(constants.values())
+        bulk_insert_values(model, names, [[*head, *row] for row in zip(*columns.values(), strict=True)])
+        return
+    stamp = timezone.now()
+    for field in rest:  # Python-side defaults, as bulk_insert_values writes them
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        constants = {**constants, field.attname: stamp if auto else field.get_default()}
+    qn = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in constants] + [meta.get_field(name) for name in columns]
+    select = ["%s"] * len(constants) + [f"c.{qn(field.column)}" for field in fields[len(constants):]]
+    arrays = [f"%s::{field.db_type(connection)}[]" for field in fields[len(constants):]]
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, constants.values(), strict=False)]
+    for field, values in zip(fields[len(constants):], columns.values(), strict=True):
+        as_is = _as_is_types(field) if settings.USE_TZ else ()
+        params.append(array_literal([value if value is None or _prepared_as_is(value, as_is)
+                                     else field.get_db_prep_save(value, connection) for value in values]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "
+            f"SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
+            f"AS c({', '.join(qn(field.column) for field in fields[len(constants):])}, n) ORDER BY c.n",
+            params,
+        )
 
 
 @contextmanager

@@ -42,12 +42,16 @@ def minor_units(currency: str) -> int:
     return get_currency_precision(validate_currency(currency))
 
 
+@lru_cache(maxsize=512)
+def _minor_unit(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))  # 0.01 for USD
+
+
 def quantize(amount: Decimal | int, currency: str) -> Decimal:
     """Round to the currency's minor unit, half away from zero (ROUND_HALF_UP)."""
     if isinstance(amount, float):
         raise InvalidAmount("Money never comes from a float; pass a Decimal or a string.")
-    exponent = Decimal(1).scaleb(-minor_units(currency))
-    return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+    return Decimal(amount).quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
 def to_decimal(value: Decimal | int | str) -> Decimal:

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F, Q
 
-from .bulk import bulk_insert_values
+from .bulk import bulk_insert_columns, bulk_insert_values
 from .dates import now
 from .errors import InvalidTransition, PermissionDenied, ValidationFailed
 from .models import ApiClient, ApprovalLimit, Counter, StatusChange, User
@@ -118,11 +118,16 @@ def record_status_changes(objs: list[Any], *, by: User | None, from_state: str, 
     if not objs:
         return
     content_type_id = ContentType.objects.get_for_model(objs[0].__class__).pk
-    stamp, by_id = now(), by.pk if by is not None else None
-    bulk_insert_values(StatusChange, ["content_type_id", "object_id", "field", "from_state", "to_state", "by_id", "at",
-                                      "note"],
-                       [(content_type_id, obj.pk, field, from_state or "", getattr(obj, field), by_id, stamp, note)
-                        for obj in objs])
+    constants = {"content_type_id": content_type_id, "field": field, "from_state": from_state or "",
+                 "by_id": by.pk if by is not None else None, "at": now(), "note": note}
+    columns: dict[str, list[Any]] = {"object_id": [obj.pk for obj in objs]}
+    states = [getattr(obj, field) for obj in objs]
+    if len(set(states)) == 1:
+        constants["to_state"] = states[0]  # a batch moves its objects to one state
+    else:
+        columns["to_state"] = states
+    # On PostgreSQL one INSERT ... SELECT FROM unnest(keys): the database builds the rows.
+    bulk_insert_columns(StatusChange, constants, columns)
 
 
 # --- API clients ----------------------------------------------------------------------------

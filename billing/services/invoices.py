@@ -102,7 +102,7 @@ def _recompute_totals(invoice: Invoice, lines: list[InvoiceLine] | None = None) 
 
 def lock_invoices(ids: list[int]) -> QuerySet[Invoice]:
     """Invoices locked FOR UPDATE in primary-key order (deadlock-free across batches)."""
-    return Invoice.objects.select_for_update(of=("self",)).filter(pk__in=sorted(set(ids))).order_by("pk")
+    return Invoice.objects.select_for_update(of=("self",)).filter(pk__any=sorted(set(ids))).order_by("pk")
 
 
 def ensure_draft(invoice: Invoice) -> None:
@@ -387,7 +387,7 @@ def _number_group(entity: LegalEntity, group: list[Invoice], on: dt.date) -> Non
 
 def _locked_lines(invoices: list[Invoice]) -> dict[int, list[Any]]:
     lines: dict[int, list[Any]] = defaultdict(list)
-    for line in (InvoiceLine.objects.filter(invoice_id__in=[i.pk for i in invoices])
+    for line in (InvoiceLine.objects.filter(invoice_id__any=[i.pk for i in invoices])
                  .order_by("invoice_id", "position")
                  .values_list("invoice_id", "net_amount", "tax_amount", "revenue_account_code",
                               "tax_code__account_code", named=True)):
@@ -483,7 +483,7 @@ def invoices_post_numbered(*, invoices: list[Invoice], by: User | None) -> list[
     given = {invoice.pk: invoice for invoice in invoices}
     stale, present = [], set()
     for pk, status, number, on_hold, updated_at in (
-            Invoice.objects.select_for_update(of=("self",)).filter(pk__in=sorted(given)).order_by("pk")
+            Invoice.objects.select_for_update(of=("self",)).filter(pk__any=sorted(given)).order_by("pk")
             .values_list("pk", "status", "number", "on_hold", "updated_at")):
         invoice = given[pk]
         present.add(pk)

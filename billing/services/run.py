@@ -331,10 +331,10 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
         month = run.period_start
         ids = sorted(set(contract_ids))
         contracts = {row[0]: _ContractRow(*row) for row in Contract.objects.select_for_update(of=("self",))
-                     .filter(pk__in=ids).order_by("pk").values_list(*CONTRACT_FIELDS)}
-        traced = set(Invoice.objects.filter(billing_run_id=run_id, contract_id__in=ids)
+                     .filter(pk__any=ids).order_by("pk").values_list(*CONTRACT_FIELDS)}
+        traced = set(Invoice.objects.filter(billing_run_id=run_id, contract_id__any=ids)
                      .values_list("contract_id", flat=True))
-        traced |= set(BillingException.objects.filter(run_id=run_id, contract_id__in=ids)
+        traced |= set(BillingException.objects.filter(run_id=run_id, contract_id__any=ids)
                       .values_list("contract_id", flat=True))
         todo = [pk for pk in ids if pk in contracts and pk not in traced]
         # One object per customer and entity for the whole chunk: a customer's VAT id is checked once.
@@ -351,15 +351,15 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
                         for entity_id, ids in by_entity.items()}
         for contract in contracts.values():
             contract._credit_hold = entity_holds[contract.legal_entity_id].get(contract.customer_id, "")
-        existing = dict(Invoice.objects.filter(contract_id__in=todo, billing_period_start=month)
+        existing = dict(Invoice.objects.filter(contract_id__any=todo, billing_period_start=month)
                         .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
         versions: dict[int, list[_VersionRow]] = defaultdict(list)
-        for row in (ContractVersion.objects.filter(contract_id__in=todo, status__in=BILLABLE_STATUSES)
+        for row in (ContractVersion.objects.filter(contract_id__any=todo, status__in=BILLABLE_STATUSES)
                     .values_list(*VERSION_FIELDS)):
             version = _VersionRow(*row)
             versions[version.contract_id].append(version)
         version_ids = [v.id for vs in versions.values() for v in vs]
-        line_rows = list(ContractLine.objects.filter(version_id__in=version_ids).values_list(*LINE_FIELDS))
+        line_rows = list(ContractLine.objects.filter(version_id__any=version_ids).values_list(*LINE_FIELDS))
         product_index = LINE_FIELDS.index("product_id")
         products: dict[int, Any] = Product.objects.in_bulk({row[product_index] for row in line_rows
                                                             if row[product_index]})
@@ -369,7 +369,7 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
             lines_by_version[line.version_id].append(line)
         del line_rows
         usage: dict[int, dict[Any, Decimal]] = defaultdict(dict)
-        for row in (UsageRecord.objects.filter(contract_id__in=todo, period_start=add_months(month, -1))
+        for row in (UsageRecord.objects.filter(contract_id__any=todo, period_start=add_months(month, -1))
                     .values("contract_id", "line_key").annotate(total=Sum("quantity")).order_by()):
             usage[row["contract_id"]][row["line_key"]] = row["total"]
 

@@ -17,7 +17,7 @@ from otc.money import ZERO, quantize
 
 def active_holds(*, customer_ids: list[int], legal_entity_id: int | None = None) -> dict[int, str]:
     """The registry reader: {customer id: "On credit hold (ENTITY): reason"} for active holds."""
-    rows = CreditHold.objects.filter(customer_id__in=customer_ids, status=CreditHold.Status.ACTIVE)
+    rows = CreditHold.objects.filter(customer_id__any=customer_ids, status=CreditHold.Status.ACTIVE)
     if legal_entity_id is not None:
         rows = rows.filter(legal_entity_id=legal_entity_id)
     out: dict[int, str] = {}

@@ -122,6 +122,12 @@ class _Chart:
             if account.is_active and account.role:
                 self.by_role.setdefault(account.role, account)  # lowest code wins for shared roles
         self.rates: dict[tuple[str, dt.date], Decimal] = {}
+        self.limits: dict[str, Decimal] = {}  # plausible_max per currency, read once per posting
+
+    def plausible_max(self, currency: str) -> Decimal:
+        if currency not in self.limits:
+            self.limits[currency] = plausible_max(currency)
+        return self.limits[currency]
 
     def foreign(self, ids: set[int]) -> dict[int, Account]:
         """Accounts named by id that are not in this entity's chart (to say whose they are)."""
@@ -153,21 +159,24 @@ def _resolve_accounts(chart: _Chart, lines: list[LineSpec]) -> list[Account]:
     return accounts
 
 
-def _check_amount(index: int, value: Any, currency: str) -> Decimal:
+def _check_amount(index: int, value: Any, currency: str, limit: Decimal) -> Decimal:
+    """The amount quantised to `currency`, refused if it has more decimals, is zero, or is not
+    below `limit` (plausible_max(currency))."""
     if not isinstance(value, Decimal | int) or isinstance(value, bool):
         raise _fail(index, "amounts are Decimals, never floats.")
     amount = Decimal(value)
     if not amount.is_finite():
         raise _fail(index, "the amount is not a number.")
-    if amount != quantize(amount, currency):
+    rounded = quantize(amount, currency)
+    if amount != rounded:
         raise _fail(index, f"{amount} has more decimals than {currency} allows ({minor_units(currency)}).")
     if amount == 0:
         raise _fail(index, "the amount is zero.")
     if abs(amount) >= _MAX_ABS:
         raise _fail(index, "the amount is too large.")
-    if abs(amount) >= plausible_max(currency):
-        raise _fail(index, f"{amount} {currency} is beyond the plausible maximum of {plausible_max(currency):,} {currency}.")
-    return quantize(amount, currency)
+    if abs(amount) >= limit:
+        raise _fail(index, f"{amount} {currency} is beyond the plausible maximum of {limit:,} {currency}.")
+    return rounded
 
 
 def _check_subledger(index: int, spec: LineSpec, account: Account) -> None:
@@ -255,7 +264,7 @@ class _LockedItem(NamedTuple):
 
 
 def _lock_items(ids: list[int]) -> dict[int, _LockedItem]:
-    rows = (OpenItem.objects.select_for_update(of=("self",)).filter(id__in=sorted(set(ids))).order_by("pk")
+    rows = (OpenItem.objects.select_for_update(of=("self",)).filter(id__any=sorted(set(ids))).order_by("pk")
             .values_list(*_LockedItem._fields))
     return {row[0]: _LockedItem(*row) for row in rows}
 
@@ -320,7 +329,7 @@ def _check_entry(kind: str, by: User | None, entity: LegalEntity) -> None:
 
 def _check_customers(lines: list[LineSpec]) -> None:
     customer_ids = {spec.customer_id for spec in lines if spec.customer_id}
-    if customer_ids and Customer.objects.filter(id__in=customer_ids).count() != len(customer_ids):
+    if customer_ids and Customer.objects.filter(id__any=customer_ids).count() != len(customer_ids):
         raise ValidationFailed("A line names a customer that does not exist.", fields={"lines": ["customer"]})
 
 
@@ -333,7 +342,8 @@ def _validate(chart: _Chart, lines: list[LineSpec], currency: str | None) -> lis
     for index, (spec, account) in enumerate(zip(lines, accounts, strict=True), start=1):
         cur = validate_currency(spec.currency or currency or chart.entity.functional_currency)
         _check_subledger(index, spec, account)
-        out.append(_Line(spec=spec, account=account, currency=cur, amount=_check_amount(index, spec.amount, cur)))
+        amount = _check_amount(index, spec.amount, cur, chart.plausible_max(cur))
+        out.append(_Line(spec=spec, account=account, currency=cur, amount=amount))
     currencies = {line.currency for line in out}
     if len(currencies) == 1 and (total := sum((line.amount for line in out), ZERO)) != 0:
         cur = currencies.pop()

@@ -120,3 +120,36 @@ def test_new_instance_builds_what_keywords_build():
     with pytest.raises(ValueError, match="differ"):
         new_instance(JournalEntry, {**values, "legal_entity_id": entity.pk + 1}, {"legal_entity": entity})
     assert isinstance(entity, LegalEntity)
+
+
+def test_new_instance_without_the_constructor_is_the_constructors_instance():
+    """new_instance skips Model.__init__ when no pre_init/post_init receiver listens for the
+    model: the instance has the same values, state, file field and foreign-key behaviour as the
+    positional constructor's; with a receiver connected it goes through the constructor."""
+    from django.db.models.signals import post_init
+
+    entity = de_entity()
+    values = {"legal_entity_id": entity.pk, "currency": "EUR", "number": "DE-1", "pdf": "invoices/a.pdf"}
+    built = new_instance(Invoice, values)
+    row = [values.get(f.attname, f.get_default()) for f in Invoice._meta.concrete_fields]
+    positional = Invoice(*row)
+    names = [f.attname for f in Invoice._meta.concrete_fields if f.attname not in ("bill_to", "seller")]
+    assert [getattr(built, n) for n in names] == [getattr(positional, n) for n in names]
+    assert type(built) is Invoice and (built._state.adding, built._state.db) == (positional._state.adding, None)
+    assert built._state.adding and built._state.db is None and built.pk is None
+    assert built.pdf.name == "invoices/a.pdf" and built.pdf.instance is built  # the file descriptor wraps it
+    assert built.legal_entity == entity  # read through the key
+    built.legal_entity_id = entity.pk + 1  # the cached object is forgotten when the key changes
+    assert built.legal_entity_id == entity.pk + 1 and not Invoice._meta.get_field("legal_entity").is_cached(built)
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Invoice)
+    try:
+        listened = new_instance(Invoice, values)
+    finally:
+        post_init.disconnect(receiver, sender=Invoice)
+    assert seen == [listened]  # the constructor ran: the receiver saw the instance

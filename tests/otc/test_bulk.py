@@ -60,6 +60,40 @@ def test_insert_then_update_rows_writes_dates_decimals_and_foreign_keys():
     assert latest.number == "X-2026-000001" and latest.gross_total == Decimal("1190.12")
 
 
+@pytest.mark.django_db
+def test_update_rows_writes_shared_distinct_equal_and_null_json_documents():
+    """JSON values shared by rows (one object), distinct, equal but separate objects, and None
+    (SQL NULL), in two JSON columns and across batches: each row gets its own value, as save()
+    would store it (on PostgreSQL each distinct document is sent and parsed once per statement)."""
+    from billing.models import Invoice
+    from otc.models import IdempotencyKey
+    from tests.factories.billing import InvoiceFactory
+
+    invoices = [InvoiceFactory() for _ in range(5)]
+    seller = {"legal_name": TRICKY, "vat": ["DE1", None], "n": 1.5}
+    bill_to = [{"legal_name": "A"}, {"legal_name": "B"}, {"legal_name": "A"}, [], {}]
+    for invoice, document in zip(invoices, bill_to, strict=True):
+        invoice.seller, invoice.bill_to = seller, document
+    invoices[4].seller = {"legal_name": "other"}
+    assert bulk.bulk_update_rows(invoices, ["bill_to", "seller"], batch_size=2) == 5
+    stored = dict(Invoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list("pk", "bill_to"))
+    assert [stored[i.pk] for i in invoices] == bill_to
+    assert [Invoice.objects.get(pk=i.pk).seller for i in invoices] == [seller] * 4 + [{"legal_name": "other"}]
+
+    user = User.objects.create(username="bulk-json")
+    keys = [IdempotencyKey.objects.create(user=user, key=f"k{n}", request_hash="h", method="POST", path="/")
+            for n in range(3)]
+    for key, body in zip(keys, [{"ok": TRICKY}, None, {"ok": TRICKY}], strict=True):
+        key.response_body = body
+    assert bulk.bulk_update_rows(keys, ["response_body"]) == 3
+    assert [IdempotencyKey.objects.get(pk=k.pk).response_body for k in keys] == [{"ok": TRICKY}, None, {"ok": TRICKY}]
+    assert IdempotencyKey.objects.filter(response_body__isnull=True).count() == 1  # SQL NULL, not JSON null
+    assert bulk.bulk_update_rows(keys[:1], ["response_body"]) == 1 and keys[0].response_body == {"ok": TRICKY}
+    keys[0].response_body = None
+    assert bulk.bulk_update_rows(keys[:1], ["response_body"]) == 1  # a batch with no document at all
+    assert IdempotencyKey.objects.get(pk=keys[0].pk).response_body is None
+
+
 @pytest.mark.postgres  # the database copies the rows itself only on PostgreSQL
 @pytest.mark.django_db
 def test_history_of_saved_rows_copied_by_the_database_equals_the_history_streamed_from_the_objects():
@@ -91,6 +125,54 @@ def test_history_of_saved_rows_copied_by_the_database_equals_the_history_streame
     assert len(copied) == 3 and copied == streamed
     assert [row[columns.index("id")] for row in copied] == [invoice.pk for invoice in invoices]
     assert {row[columns.index("history_change_reason")] for row in copied} == {f"issued {TRICKY}"}
+
+
+@pytest.mark.django_db
+def test_insert_columns_writes_the_rows_insert_values_writes_in_the_order_given():
+    """`bulk_insert_columns` (on PostgreSQL INSERT ... SELECT FROM unnest) writes what
+    `bulk_insert_values` writes from the same rows: constants, per-row columns (keys not in
+    order, text with tabs and quotes, NULL), defaults of the fields not named; keys in row order."""
+    kind = ContentType.objects.get_for_model(User)
+    user = User.objects.create(username="bulk-columns")
+    keys, states = [5, 2, 9, 2**40], ["issued", TRICKY[:40], "paid", "issued"]  # to_state: 40 characters
+    constants = {"content_type_id": kind.pk, "field": "status", "from_state": "draft", "by_id": user.pk}
+    columns = ["content_type_id", "object_id", "field", "from_state", "to_state", "by_id", "note", "at"]
+
+    def written(insert) -> list[tuple]:
+        before = StatusChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        insert()
+        return list(StatusChange.objects.filter(id__gt=before).order_by("id").values_list(*columns))
+
+    by_values = written(lambda: bulk.bulk_insert_values(
+        StatusChange, [*constants, "object_id", "to_state"],
+        [(*constants.values(), key, state) for key, state in zip(keys, states, strict=True)]))
+    by_columns = written(lambda: bulk.bulk_insert_columns(StatusChange, constants,
+                                                          {"object_id": keys, "to_state": states}))
+    assert [row[:-1] for row in by_columns] == [row[:-1] for row in by_values]  # but `at`: stamped now
+    assert [(row[1], row[4], row[5], row[6]) for row in by_columns] == [
+        (key, state, user.pk, "") for key, state in zip(keys, states, strict=True)]
+    assert by_values[0][-1] <= by_columns[0][-1] <= by_columns[-1][-1]  # stamped now, as auto_now_add
+    with_null_user = written(lambda: bulk.bulk_insert_columns(StatusChange, {**constants, "by_id": None, "note": TRICKY},
+                                                              {"object_id": [3, 1], "to_state": ["a", "b"]}))
+    assert [(row[1], row[4], row[5], row[6]) for row in with_null_user] == [(3, "a", None, TRICKY), (1, "b", None, TRICKY)]
+    with pytest.raises(ValueError, match="different lengths"):
+        bulk.bulk_insert_columns(StatusChange, constants, {"object_id": [1, 2], "to_state": ["a"]})
+
+
+@pytest.mark.django_db
+def test_record_status_changes_writes_one_row_per_object_with_its_state():
+    from otc.services import record_status_changes
+
+    kind = ContentType.objects.get_for_model(User)
+    users = [User.objects.create(username=f"status-{n}", first_name=state)
+             for n, state in enumerate(["issued", "issued", "paid"])]
+    record_status_changes(users, by=users[0], from_state="draft", field="first_name", note="batch")
+    rows = list(StatusChange.objects.filter(content_type=kind).order_by("id")
+                .values_list("object_id", "field", "from_state", "to_state", "by_id", "note"))
+    assert rows == [(u.pk, "first_name", "draft", u.first_name, users[0].pk, "batch") for u in users]
+    record_status_changes(users[:2], by=None, from_state="", field="first_name")  # one state for all: a constant
+    assert list(StatusChange.objects.filter(content_type=kind, by=None).order_by("id")
+                .values_list("object_id", "to_state", "from_state")) == [(u.pk, "issued", "") for u in users[:2]]
 
 
 @pytest.mark.django_db
