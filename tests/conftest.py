@@ -157,12 +157,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     (one query) instead of saving them with their history in every test that makes an entity
     (decision 0018, session 9). A transactional test's flush removes them and
     `_reference_rows_after_flush` seeds them again."""
-    from billing.tax import seed_tax_codes
-    from otc.roles import ensure_roles
-
     with django_db_blocker.unblock():
-        ensure_roles()
-        seed_tax_codes()
+        _seed_reference_rows()
     post_migrate.connect(_reference_rows_after_flush, dispatch_uid="otc-tests-reference-rows")
 
 
@@ -175,8 +171,11 @@ def _reference_rows_after_flush(sender, **kwargs):
     a test that makes a user or an entity; decision 0018, session 11)."""
     from django.apps import apps
 
-    if sender is not [config for config in apps.get_app_configs() if config.models_module][-1]:
-        return
+    if sender is [config for config in apps.get_app_configs() if config.models_module][-1]:
+        _seed_reference_rows()
+
+
+def _seed_reference_rows() -> None:
     from billing.tax import seed_tax_codes
     from otc.roles import ensure_roles
 
