@@ -149,7 +149,7 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
             if shared:
                 head = "j (k, doc) AS (VALUES " + (", ".join(["(%s::integer, %s::jsonb)"] * len(documents))
                                                   or "(NULL::integer, NULL::jsonb)") + "), "
-                head_params = [item for number_text in ((n, t) for t, n in documents.items()) for item in number_text]
+                head_params = [item for text, number in documents.items() for item in (number, text)]
             cursor.execute(
                 f"WITH {head}v ({names}) AS (VALUES {values}) "
                 f"UPDATE {table} SET {assignments} FROM v{joins} "
@@ -380,6 +380,18 @@ def array_literal(values: Sequence[Any]) -> Any:
     return list(values)
 
 
+def _unnamed(meta: Any, names: Sequence[str]) -> list[Any]:
+    """The concrete fields an insert naming `names` (names or attnames) leaves out: the bulk
+    inserts write their defaults (the key and generated columns excepted)."""
+    return [field for field in meta.concrete_fields if field.name not in names and field.attname not in names
+            and not field.primary_key and not field.generated]
+
+
+def _default(field: Any, stamp: dt.datetime) -> Any:
+    """A left-out field's value: `stamp` for `auto_now(_add)`, else its (Python-side) default."""
+    return stamp if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else field.get_default()
+
+
 def bulk_insert_values(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert rows given as value tuples in `fields` order, when nobody needs the objects back
     (journal lines, status rows, outbox events): on PostgreSQL straight into COPY, without a
@@ -395,11 +407,9 @@ def bulk_insert_values(model: type[Model], fields: Sequence[str], rows: Sequence
         return
     named = [meta.get_field(name) for name in fields]
     # Model defaults are Python-side in Django: write them for the fields not named.
-    rest = [field for field in meta.concrete_fields
-            if field not in named and not field.primary_key and not field.generated]
+    rest = _unnamed(meta, fields)
     stamp = timezone.now()
-    defaults = [stamp if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-                else field.get_default() for field in rest]
+    defaults = [_default(field, stamp) for field in rest]
     if any(callable(getattr(field, "default", None)) for field in rest):
         def with_defaults(row: Sequence[Any]) -> list[Any]:
             return [*row, *(stamp if value is stamp else field.get_default() for field, value in zip(rest, defaults,
@@ -427,8 +437,7 @@ def bulk_insert_columns(model: type[Model], constants: dict[str, Any], columns: 
     meta = model._meta
     connection = connections[router.db_for_write(model)]
     named = [*constants, *columns]
-    rest = [field for field in meta.concrete_fields
-            if field.name not in named and field.attname not in named and not field.primary_key and not field.generated]
+    rest = _unnamed(meta, named)
     if (connection.vendor != "postgresql" or count < COPY_THRESHOLD
             or any(callable(getattr(field, "default", None)) for field in rest)):
         names = [*constants, *columns]
@@ -436,9 +445,7 @@ def bulk_insert_columns(model: type[Model], constants: dict[str, Any], columns: 
         bulk_insert_values(model, names, [[*head, *row] for row in zip(*columns.values(), strict=True)])
         return
     stamp = timezone.now()
-    for field in rest:  # Python-side defaults, as bulk_insert_values writes them
-        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        constants = {**constants, field.attname: stamp if auto else field.get_default()}
+    constants = {**constants, **{field.attname: _default(field, stamp) for field in rest}}
     qn = connection.ops.quote_name
     fields = [meta.get_field(name) for name in constants] + [meta.get_field(name) for name in columns]
     select = ["%s"] * len(constants) + [f"c.{qn(field.column)}" for field in fields[len(constants):]]

@@ -24,9 +24,6 @@ from django.db.migrations.operations.base import Operation
 
 
 class CreateModels(Operation):
-    reduces_to_sql = True
-    reversible = True
-
     def __init__(self, operations: Iterable[migrations.CreateModel]) -> None:
         self.operations = list(operations)
         if not all(isinstance(operation, migrations.CreateModel) for operation in self.operations):
