@@ -1,6 +1,11 @@
-"""`otc.migration_operations.CreateModels`: a run of CreateModels applied as one (decision 0018,
-session 11) writes the same SQL and leaves the same migration state as the separate operations,
-for every migration of the project that uses it."""
+"""`otc.migration_operations.created_together`: the additions folded into their creations and
+each run of CreateModels applied as one (decision 0018, sessions 11 and 12) leave the same
+migration state as the operations the migration spells, for every migration of the project that
+uses it, and write the same statements (the folded indexes with their tables, not after them).
+
+The schema itself was compared from zero on both engines when the folding came in (`pg_dump
+--schema-only`: identical; SQLite's `sqlite_master`: identical but for one self-referential
+column's position, see decision 0018)."""
 
 from __future__ import annotations
 
@@ -10,21 +15,21 @@ import pytest
 from django.db import connection, migrations, models
 from django.db.migrations.loader import MigrationLoader
 
-from otc.migration_operations import CreateModels, created_together
+from otc.migration_operations import CreateModels, GroupedOperations, created_together, folded
 
 
 def _grouped_migrations() -> tuple[MigrationLoader, list]:
     loader = MigrationLoader(None, replace_migrations=True)  # a fresh database: the squashed migrations
     found = [(key, migration) for key, migration in sorted(loader.graph.nodes.items())
-             if any(isinstance(operation, CreateModels) for operation in migration.operations)]
+             if isinstance(type(migration).operations, GroupedOperations)]
     return loader, found
 
 
 def _separate(migration):
-    """The same migration with every CreateModels spelled out as its CreateModel operations."""
+    """The same migration with the operations as its file spells them (Django copies the class's
+    list into a plain one per instance: the spelled ones are on the class's)."""
     clone = copy.copy(migration)
-    clone.operations = [inner for operation in migration.operations
-                        for inner in (operation.operations if isinstance(operation, CreateModels) else [operation])]
+    clone.operations = list(type(migration).operations.separate)
     return clone
 
 
@@ -61,7 +66,10 @@ def test_a_grouped_migration_writes_the_sql_of_its_separate_operations_and_its_m
     before = loader.project_state(key, at_end=False)
     sql, state = _applied(migration, before)
     separate_sql, separate_state = _applied(_separate(migration), before)
-    assert sql == separate_sql
+    # the same statements; an index folded into its model's creation is created with the table's
+    # other deferred statements rather than at its own place
+    assert sorted(sql) == sorted(separate_sql)
+    assert len(migration.operations) < len(_separate(migration).operations)
     created = sum(len(operation.operations) for operation in migration.operations if isinstance(operation, CreateModels))
     assert sum(statement.startswith("CREATE TABLE") for statement in sql) >= created > 1
     assert state.models == separate_state.models
@@ -76,11 +84,60 @@ def _create(name: str, *fields) -> migrations.CreateModel:
 def test_runs_of_two_or_more_creations_are_grouped_in_order():
     a, b, c = _create("A"), _create("B"), _create("C")
     field = migrations.AddField("a", "x", models.IntegerField(default=0))
-    grouped = created_together([a, b, field, c])
-    assert [type(operation) for operation in grouped] == [CreateModels, migrations.AddField, migrations.CreateModel]
+    barrier = migrations.RunPython(migrations.RunPython.noop)
+    grouped = created_together([a, b, barrier, c])
+    assert [type(operation) for operation in grouped] == [CreateModels, migrations.RunPython, migrations.CreateModel]
     assert grouped[0].operations == [a, b] and grouped[2] is c
     assert created_together([]) == [] and created_together([a]) == [a]
+    assert created_together([a, b, barrier, c]).separate == [a, b, barrier, c]
+    # an addition folded into its creation no longer splits the run
+    folded_in = created_together([a, b, field, c])
+    assert len(folded_in) == 1 and [operation.name for operation in folded_in[0].operations] == ["A", "B", "C"]
     with pytest.raises(TypeError):
         CreateModels([a, field])
     assert grouped[0].describe() == "Create models A, B"
     assert grouped[0].references_model("b", "app") and not grouped[0].references_model("c", "app")
+
+
+def _index(model: str, *fields: str, name: str) -> migrations.AddIndex:
+    return migrations.AddIndex(model, models.Index(fields=list(fields), name=name))
+
+
+def _options(operation: migrations.CreateModel, option: str) -> list[str]:
+    return [item.name for item in operation.options.get(option, [])]
+
+
+def test_additions_fold_into_their_creation_only_where_nothing_could_tell():
+    a = _create("A", ("x", models.IntegerField()))
+    b = _create("B", ("y", models.IntegerField()))
+    unique_x = migrations.AddConstraint("a", models.UniqueConstraint(fields=["x"], name="a_x_unique"))
+    positive = migrations.AddConstraint("a", models.CheckConstraint(condition=models.Q(x__gte=0), name="a_x_gte_0"))
+    # an index on A's own field folds into A's creation, past B's creation
+    result = folded([a, b, _index("a", "x", name="a_x"), unique_x, positive])
+    assert [type(operation) for operation in result] == [migrations.CreateModel, migrations.CreateModel]
+    assert _options(result[0], "indexes") == ["a_x"]
+    assert _options(result[0], "constraints") == ["a_x_unique", "a_x_gte_0"]
+    assert result[1] is b
+    # a field pointing at a model created after A stays in place, and so do the index on it and
+    # every later field on A (the columns keep their order); an index on A's own fields still folds
+    to_b = migrations.AddField("a", "b", models.ForeignKey("app.B", models.CASCADE))
+    later = migrations.AddField("a", "z", models.IntegerField(default=0))
+    on_b = _index("a", "b", name="a_b")
+    result = folded([a, b, to_b, later, on_b, _index("a", "x", name="a_x")])
+    assert result[2:] == [to_b, later, on_b]
+    assert _options(result[0], "indexes") == ["a_x"]
+    # a field pointing at a model created before it folds, and a field of its own type too
+    to_a = migrations.AddField("b", "a", models.ForeignKey("app.A", models.CASCADE))
+    result = folded([a, b, to_a, migrations.AddField("b", "w", models.IntegerField(default=0))])
+    assert len(result) == 2 and [name for name, _ in result[1].fields] == ["id", "y", "a", "w"]
+    # nothing moves across another kind of operation, and an expression index stays
+    barrier, after = migrations.RunPython(migrations.RunPython.noop), _index("a", "x", name="a_x")
+    assert folded([a, barrier, after]) == [a, barrier, after]
+    lower = migrations.AddIndex("a", models.Index(models.F("x"), name="a_x_expr"))
+    assert folded([a, lower]) == [a, lower]
+    # a check on a field added in place stays; an addition to a model of an earlier migration too
+    on_z = migrations.AddConstraint("a", models.CheckConstraint(condition=models.Q(z__gte=0), name="a_z"))
+    z_to_b = migrations.AddField("a", "z", models.ForeignKey("app.B", models.CASCADE))
+    assert folded([a, b, z_to_b, on_z]) == [a, b, z_to_b, on_z]
+    elsewhere = _index("c", "x", name="c_x")
+    assert folded([a, elsewhere]) == [a, elsewhere]
