@@ -160,6 +160,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _seed_reference_rows()
     post_migrate.connect(_reference_rows_after_flush, dispatch_uid="otc-tests-reference-rows")
+    _keep_unchanged_reference_rows_in_flush()
 
 
 def _reference_rows_after_flush(sender, **kwargs):
@@ -181,6 +182,62 @@ def _seed_reference_rows() -> None:
 
     ensure_roles()
     seed_tax_codes()
+    _REFERENCE_ROWS[connection.alias] = _reference_fingerprint(connection)
+
+
+# The tables of the reference rows: the content types and permissions (Django's post_migrate),
+# the roles and their grants, and the reference tax codes. No row in them points at a row of
+# another table.
+REFERENCE_TABLES = ("django_content_type", "auth_permission", "auth_group", "auth_group_permissions",
+                    "billing_taxcode", "billing_historicaltaxcode")
+_REFERENCE_ROWS: dict[str, str] = {}
+
+
+def _reference_fingerprint(conn) -> str:
+    """A digest of every row of the reference tables (about 1,600 rows: a few milliseconds)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with conn.cursor() as cursor:
+        for table in REFERENCE_TABLES:
+            cursor.execute(f"SELECT * FROM {conn.ops.quote_name(table)} ORDER BY 1")
+            digest.update(repr((table, cursor.fetchall())).encode())
+    return digest.hexdigest()
+
+
+def _keep_unchanged_reference_rows_in_flush() -> None:
+    """A transactional test's flush keeps the reference rows when the test left them as seeded.
+    Deleting them made Django's post_migrate create every content type and permission again, and
+    `_reference_rows_after_flush` every role grant and tax code: about 1,600 rows inserted after
+    each transactional test. When a test changed one of them (a role's permissions, a tax code),
+    its digest differs and the flush empties every table as before, and they are seeded again."""
+    from django.core.management.commands import flush
+
+    original = flush.Command.handle
+    if getattr(original, "keeps_reference_rows", False):
+        return
+
+    def handle(self, **options):
+        from django.db import connections
+
+        conn = connections[options["database"]]
+        expected = _REFERENCE_ROWS.get(conn.alias)
+        if expected is None or options.get("reset_sequences", True) or _reference_fingerprint(conn) != expected:
+            return original(self, **options)
+        table_names = conn.introspection.django_table_names
+
+        def without_reference_tables(*args, **kwargs):
+            return [table for table in table_names(*args, **kwargs) if table not in REFERENCE_TABLES]
+
+        conn.introspection.django_table_names = without_reference_tables
+        try:
+            # every row post_migrate would create is still there
+            return original(self, **{**options, "inhibit_post_migrate": True})
+        finally:
+            del conn.introspection.django_table_names
+
+    handle.keeps_reference_rows = True
+    flush.Command.handle = handle
 
 
 @pytest.fixture
