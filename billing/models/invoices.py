@@ -177,7 +177,8 @@ class Invoice(DocumentGuard):
 class InvoiceLine(DocumentGuard):
     PARENT = "invoice"
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines",
+                                db_index=False)  # the unique (invoice, position) covers it
     position = models.PositiveSmallIntegerField()
     contract_line_key = models.UUIDField(null=True, blank=True, help_text="The contract line billed")
     product = models.ForeignKey("contracts.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
