@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.core.exceptions import ValidationError
 from stdnum import get_cc_module
 from stdnum.exceptions import ValidationError as StdnumError
@@ -17,6 +19,7 @@ VAT_PREFIXED = frozenset({"GB"})
 _MODULE_NAMES = ("vat", "tin", "ein", "abn", "bn", "gst", "ruc", "rfc", "cnpj", "uen", "nif", "orgnr")
 
 
+@cache  # the module per country never changes; looking it up tries up to 12 imports (a run checks thousands of ids)
 def _validator(country: str):
     if country == "GR":
         country = "gr"

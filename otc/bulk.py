@@ -172,12 +172,7 @@ _TEMPLATES: dict[type[Model], tuple[dict[str, int], list[Any], list[tuple[int, A
 _PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, FileDescriptor)
 
 
-def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, Model | None] | None = None) -> Model:
-    """`model(**values)` for the bulk paths, built from every column's value in order (the
-    positional constructor Django uses for rows it reads), which costs a third of building it
-    from keywords: `values` by attname (`customer_id`, not `customer`); columns not given take
-    their defaults (a callable default is called per instance). `related` (field name -> object
-    or None) primes the related-object caches, as passing the objects as keywords would."""
+def _template(model: type[Model]) -> tuple[dict[str, int], list[Any], list[tuple[int, Any]], list[str] | None]:
     template = _TEMPLATES.get(model)
     if template is None:
         fields = model._meta.concrete_fields
@@ -186,7 +181,34 @@ def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, 
             [(i, field) for i, field in enumerate(fields) if field.has_default() and callable(field.default)],
             [field.attname for field in fields] if all(type(model.__dict__.get(field.attname)) in _PLAIN_DESCRIPTORS
                                                        for field in fields) else None)
-    position, defaults, fresh, attnames = template
+    return template
+
+
+def instance_from_db(model: type[Model], db: str, field_names: Any, values: Any) -> Model:
+    """`Model.from_db` for a model whose `from_db` calls this: a row read with every column (what
+    a queryset of whole objects reads, e.g. `lock_invoices`) becomes the object without
+    `Model.__init__`, as `new_instance` builds one, under the same conditions (no `pre_init` or
+    `post_init` receiver, every descriptor only stores its value); anything else (deferred
+    columns, a receiver) goes through Django's `from_db`. Same object, same state
+    (`adding=False`, `db`)."""
+    attnames = _template(model)[3]
+    if (attnames is None or len(values) != len(attnames) or pre_init.has_listeners(model)
+            or post_init.has_listeners(model)):
+        return Model.from_db.__func__(model, db, field_names, values)  # type: ignore[attr-defined]
+    obj = model.__new__(model)
+    obj._state = state = ModelState()
+    obj.__dict__.update(zip(attnames, values, strict=True))
+    state.adding, state.db = False, db
+    return obj
+
+
+def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, Model | None] | None = None) -> Model:
+    """`model(**values)` for the bulk paths, built from every column's value in order (the
+    positional constructor Django uses for rows it reads), which costs a third of building it
+    from keywords: `values` by attname (`customer_id`, not `customer`); columns not given take
+    their defaults (a callable default is called per instance). `related` (field name -> object
+    or None) primes the related-object caches, as passing the objects as keywords would."""
+    position, defaults, fresh, attnames = _template(model)
     row = defaults.copy()
     for i, field in fresh:
         row[i] = field.get_default()

@@ -79,7 +79,8 @@ class BillingException(models.Model):
         USAGE_MISSING = "usage_missing", "Usage not reported"
         ISSUE_FAILED = "issue_failed", "Issue failed"
 
-    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="exceptions")
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="exceptions",
+                            db_index=False)  # the unique (run, contract, code) covers it
     contract = models.ForeignKey("contracts.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     code = models.CharField(max_length=40, choices=Code.choices)

@@ -52,7 +52,7 @@ from contracts.models import Contract, ContractLine, ContractVersion, Product, U
 from customers.models import Customer
 from ledger.models import LegalEntity
 from otc import dates
-from otc.bulk import bulk_insert_rows, bulk_insert_values, history_insert, new_instance
+from otc.bulk import bulk_insert_rows, bulk_insert_values, collector_paused, history_insert, new_instance
 from otc.countries import EU_COUNTRIES
 from otc.errors import DomainError, InvalidTransition, PermissionDenied
 from otc.models import User
@@ -323,6 +323,7 @@ def _insert_invoices(chunk: _Chunk, contracts: dict[int, _ContractRow]) -> list[
     return created
 
 
+@collector_paused()  # thousands of rows and objects per chunk, no reference cycle to find (decision 0016)
 def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[str, int]:
     """Generate the drafts of some of a run's contracts (idempotent: see the module docstring).
     Returns this call's counts."""
@@ -402,6 +403,7 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
     return counts
 
 
+@collector_paused()  # as generation: the collector's passes over a chunk's objects find nothing
 def _issue_chunk(run_id: int, invoice_ids: list[int], by: User | None, issue_date: dt.date | None) -> int:
     """Issue one chunk in two transactions: (1) number it, a short transaction holding the
     entity's series rows only for one set-based UPDATE; (2) post it, in parallel with the

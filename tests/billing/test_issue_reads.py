@@ -153,3 +153,42 @@ def test_new_instance_without_the_constructor_is_the_constructors_instance():
     finally:
         post_init.disconnect(receiver, sender=Invoice)
     assert seen == [listened]  # the constructor ran: the receiver saw the instance
+
+
+def test_invoices_read_from_the_database_are_djangos_objects_without_the_constructor():
+    """`Invoice.from_db` (otc.bulk.instance_from_db): a whole row becomes the same object as
+    Django's `from_db` builds (values, state, file field, keys), a row with deferred columns and
+    a model with a post_init receiver go through Django's own path."""
+    from django.db.models import Model
+    from django.db.models.signals import post_init
+
+    entity = de_entity()
+    invoice = draft(entity)
+    Invoice.objects.filter(pk=invoice.pk).update(pdf="invoices/a.pdf")
+    names = [f.attname for f in Invoice._meta.concrete_fields]
+    row = list(Invoice.objects.filter(pk=invoice.pk).values_list(*names).get())
+    django_own = Model.from_db.__func__(Invoice, "default", names, row)
+    read = Invoice.objects.get(pk=invoice.pk)
+    assert type(read) is Invoice and (read._state.adding, read._state.db) == (False, "default")
+    assert [getattr(read, n) for n in names] == [getattr(django_own, n) for n in names]
+    assert read.pk == invoice.pk and read.gross_total == invoice.gross_total and read.lines.count() == 1
+    assert read.pdf.name == "invoices/a.pdf" and read.pdf.instance is read
+    assert read.legal_entity == entity
+    read.status = Invoice.Status.DRAFT
+    read.save(update_fields=["status"])  # an update, not an insert: the state says it was read
+    assert Invoice.objects.count() == 1
+
+    deferred = Invoice.objects.only("pk", "number").get(pk=invoice.pk)
+    assert deferred.get_deferred_fields() and deferred.currency == invoice.currency  # loaded when read
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Invoice)
+    try:
+        listened = Invoice.objects.get(pk=invoice.pk)
+    finally:
+        post_init.disconnect(receiver, sender=Invoice)
+    assert seen == [listened] and not listened._state.adding

@@ -256,3 +256,27 @@ def test_jpy_rounds_to_yen_and_kwd_to_fils():
                     currency="KWD")
     [spec] = bill(usage, month=dt.date(2026, 4, 1), usage={KEY: D("1000")}).lines
     assert (spec.net, spec.description.endswith("minimum 10.000 applies")) == (D("10.000"), True)
+
+
+def test_slices_from_versions_label_each_unit_as_the_product_displays_it():
+    """The labels come from the field's choices read once per model (billing/periods.py
+    `_unit_label`), and are exactly `get_unit_display()` for every unit."""
+    from types import SimpleNamespace
+
+    from billing.periods import slices_from_versions
+    from contracts.models import Product
+
+    products = [Product(sku=f"U-{code}", name=f"Unit {code}", unit=code) for code in Product.Unit.values]
+    products.append(Product(sku="U-ODD", name="Odd", unit="XYZ"))  # not a choice: shown as it is
+    lines = [SimpleNamespace(line_key=uuid.uuid4(), kind="recurring", description="", product=product,
+                             product_id=index + 1, unit_price=D("1.00"), quantity=D(1), discount_percent=D(0),
+                             minimum_commitment=None, milestone_date=None, start_date=None, end_date=None,
+                             position=index + 1, pk=index + 1)
+             for index, product in enumerate(products)]
+    version = SimpleNamespace(id=7, version=1, currency="EUR", start_date=dt.date(2026, 1, 1), end_date=None,
+                              effective_date=dt.date(2026, 1, 1), billing_frequency="monthly",
+                              billing_timing="advance", discount_percent=D(0), free_periods=0)
+    [piece] = slices_from_versions([version], {7: lines})
+    assert [terms.unit_label for terms in piece.lines] == [p.get_unit_display() for p in products]
+    assert [terms.unit_label for terms in piece.lines][:2] == ["each", "month"]
+    assert piece.lines[-1].unit_label == "XYZ"

@@ -265,6 +265,38 @@ def test_issue_the_run_posts_every_draft_that_passes_and_reruns_safely(django_ca
     assert Invoice.objects.filter(status="issued").count() == 3
 
 
+def test_chunks_run_with_the_cyclic_collector_paused_and_restore_it(django_capture_on_commit_callbacks, monkeypatch):
+    """Generation and issuing chunks build thousands of objects and no reference cycle: the cyclic
+    collector is paused while a chunk runs (its passes cost a fifth of the workers' Python time,
+    decision 0016, session 12) and is on again after it, with the same invoices and postings."""
+    import gc
+
+    from billing.services import run as run_module
+
+    seen: dict[str, bool] = {}
+    originals = {name: getattr(run_module, name) for name in ("_insert_invoices", "invoices_number")}
+
+    def watching(name):
+        def call(*args, **kwargs):
+            seen[name] = gc.isenabled()
+            return originals[name](*args, **kwargs)
+        return call
+
+    for name in originals:
+        monkeypatch.setattr(run_module, name, watching(name))
+    entity = de_entity()
+    good = [contract(entity) for _ in range(2)]
+    assert gc.isenabled()
+    result = run(capture=django_capture_on_commit_callbacks)
+    issued = billing_run_issue(run_id=result.pk, by=None, issue_date=dt.date(2026, 3, 31))
+    assert seen == {"_insert_invoices": False, "invoices_number": False}
+    assert gc.isenabled()
+    assert (issued.status, issued.invoices_issued) == ("issued", 2)
+    assert sorted(invoice_of(c).number for c in good) == ["DE01-INV-2026-000001", "DE01-INV-2026-000002"]
+    assert [invoice_of(c).gross_total for c in good] == [D("3689.00")] * 2
+    assert all(row["difference"] == 0 for row in ar_reconciliation(legal_entity_id=entity.pk))
+
+
 def test_issue_refused_while_generating_and_for_people_without_the_permission(django_capture_on_commit_callbacks):
     entity = de_entity()
     contract(entity)
