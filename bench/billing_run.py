@@ -27,6 +27,7 @@ import os
 import pstats
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -242,9 +243,11 @@ def peak_rss_of(pid: int) -> float:
     return 0.0
 
 
-def raw_copy(run_id: int) -> tuple[float, int]:
+def raw_copy(run_id: int, rounds: int = 3) -> tuple[list[float], int]:
     """COPY the run's invoice, invoice-line, journal-entry and journal-line rows (read back
-    first, not timed) into empty copies of those tables with the same indexes; time the COPYs."""
+    first, not timed) into empty copies of those tables with the same indexes; time the COPYs.
+    `rounds` times, each into new empty copies: one timing of about a second moved by a third
+    between runs (bench/README, session 11), so the run is compared with the median."""
     tables = {
         "billing_invoice": f"SELECT * FROM billing_invoice WHERE billing_run_id = {run_id} AND status = 'issued'",
         "billing_invoiceline": "SELECT l.* FROM billing_invoiceline l JOIN billing_invoice i ON i.id = l.invoice_id "
@@ -260,18 +263,22 @@ def raw_copy(run_id: int) -> tuple[float, int]:
             buffer = io.StringIO()
             cursor.copy_expert(f"COPY ({query}) TO STDOUT", buffer)
             data[table] = buffer.getvalue()
-            cursor.execute(f"DROP TABLE IF EXISTS bench_copy_{table}")
-            cursor.execute(f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING ALL)")
-    connection.commit() if not connection.get_autocommit() else None
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        for table, text in data.items():
-            cursor.copy_expert(f"COPY bench_copy_{table} FROM STDIN", io.StringIO(text))
-    seconds = time.perf_counter() - started
+    timings = []
+    for _ in range(rounds):
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"DROP TABLE IF EXISTS bench_copy_{table}")
+                cursor.execute(f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING ALL)")
+        connection.commit() if not connection.get_autocommit() else None
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for table, text in data.items():
+                cursor.copy_expert(f"COPY bench_copy_{table} FROM STDIN", io.StringIO(text))
+        timings.append(time.perf_counter() - started)
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"DROP TABLE bench_copy_{table}")
-    return seconds, data["billing_invoice"].count("\n")
+    return timings, data["billing_invoice"].count("\n")
 
 
 def _admin():  # noqa: ANN202 - a psycopg2 connection to the server's maintenance database
@@ -401,7 +408,6 @@ def main() -> None:
         worker_cpu = [cpu_seconds(w.pid) - start for w, start in zip(workers, worker_cpu_start, strict=True)]
         if workers:
             import json
-            import statistics
 
             costs = chunk_costs(len(workers))
             medians = {k: round(statistics.median(v), 4) if v else None for k, v in costs.items()}
@@ -427,9 +433,11 @@ def main() -> None:
             worker.wait(timeout=30)
         if sink is not None:
             sink.terminate()
-    copy_seconds, copied = raw_copy(run.pk)
+    copy_timings, copied = raw_copy(run.pk)
+    copy_seconds = statistics.median(copy_timings)
     print(f"{'raw COPY of the same invoice/line/journal rows':<52} {copy_seconds:8.2f} s  {copied:,} invoices  "
-          f"({copied / copy_seconds:,.0f}/s); the run is {total / copy_seconds:.1f}x the raw COPY")
+          f"({copied / copy_seconds:,.0f}/s; median of {' / '.join(f'{t:.2f}' for t in copy_timings)} s); "
+          f"the run is {total / copy_seconds:.1f}x the raw COPY")
     if args.pdfs:
         # Rendering only (the workers stored the PDFs with --documents): the same invoices drawn by
         # ReportLab (what documents tasks and downloads use, decision 0021) and rendered by
