@@ -1,6 +1,7 @@
 """Shared fixtures. Reference rows (the roles, from the idempotent `ensure_roles`, and the reference
-tax codes) are seeded once per test database (`django_db_setup` below), and again, committed, after
-each transactional test's flush (`_reference_rows_after_flush`)."""
+tax codes) are seeded once per test database (`django_db_setup` below). A transactional test's flush
+keeps them when the test left them as seeded (`_keep_unchanged_reference_rows_in_flush`); a flush
+that emptied them is followed by seeding them again, committed (`_reference_rows_after_flush`)."""
 
 from __future__ import annotations
 
