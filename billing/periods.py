@@ -42,6 +42,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
 
 from django.utils.encoding import force_str
@@ -185,16 +186,15 @@ def _period_text(start: dt.date, end: dt.date) -> str:
 
 # --- slices from models -----------------------------------------------------------------------
 
-_UNIT_LABELS: dict[type, dict[Any, Any]] = {}
+@cache
+def _unit_labels(model: type) -> dict[Any, Any]:
+    return dict(make_hashable(model._meta.get_field("unit").flatchoices))
 
 
 def _unit_label(product: Any) -> str:
     """`product.get_unit_display()`, with the field's choices made into a dict once per model:
     Django builds that dict again on every call (7,500 calls per 5,000 contracts of a run)."""
-    model = type(product)
-    labels = _UNIT_LABELS.get(model)
-    if labels is None:
-        labels = _UNIT_LABELS[model] = dict(make_hashable(model._meta.get_field("unit").flatchoices))
+    labels = _unit_labels(type(product))
     return force_str(labels.get(make_hashable(product.unit), product.unit), strings_only=True)
 
 

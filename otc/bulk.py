@@ -191,14 +191,30 @@ def instance_from_db(model: type[Model], db: str, field_names: Any, values: Any)
     `post_init` receiver, every descriptor only stores its value); anything else (deferred
     columns, a receiver) goes through Django's `from_db`. Same object, same state
     (`adding=False`, `db`)."""
-    attnames = _template(model)[3]
-    if (attnames is None or len(values) != len(attnames) or pre_init.has_listeners(model)
-            or post_init.has_listeners(model)):
+    attnames = _without_init(model)
+    if attnames is None or len(values) != len(attnames):
         return Model.from_db.__func__(model, db, field_names, values)  # type: ignore[attr-defined]
+    obj = _built(model, attnames, values)
+    obj._state.adding, obj._state.db = False, db
+    return obj
+
+
+def _without_init(model: type[Model]) -> list[str] | None:
+    """The attnames of `model`'s columns, in order, when an instance may be built without
+    `Model.__init__`: nobody listens to its signals and every field's descriptor only stores the
+    value. None otherwise."""
+    attnames = _template(model)[3]
+    if attnames is None or pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return None
+    return attnames
+
+
+def _built(model: type[Model], attnames: list[str], values: Sequence[Any]) -> Model:
+    """What `Model.__init__` does with positional values under `_without_init`'s conditions: the
+    state, then the values."""
     obj = model.__new__(model)
-    obj._state = state = ModelState()
+    obj._state = ModelState()
     obj.__dict__.update(zip(attnames, values, strict=True))
-    state.adding, state.db = False, db
     return obj
 
 
@@ -208,20 +224,14 @@ def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, 
     from keywords: `values` by attname (`customer_id`, not `customer`); columns not given take
     their defaults (a callable default is called per instance). `related` (field name -> object
     or None) primes the related-object caches, as passing the objects as keywords would."""
-    position, defaults, fresh, attnames = _template(model)
+    position, defaults, fresh, _attnames = _template(model)
     row = defaults.copy()
     for i, field in fresh:
         row[i] = field.get_default()
     for name, value in values.items():
         row[position[name]] = value
-    if attnames is not None and not pre_init.has_listeners(model) and not post_init.has_listeners(model):
-        # What Model.__init__ does with positional values when nobody listens to its signals
-        # and every field's descriptor only stores the value: the state, then the values.
-        obj = model.__new__(model)
-        obj._state = ModelState()
-        obj.__dict__.update(zip(attnames, row, strict=True))
-    else:
-        obj = model(*row)
+    attnames = _without_init(model)
+    obj = model(*row) if attnames is None else _built(model, attnames, row)
     for name, value in (related or {}).items():
         field = model._meta.get_field(name)
         row_value = row[position[field.attname]]
@@ -462,9 +472,8 @@ def bulk_insert_columns(model: type[Model], constants: dict[str, Any], columns: 
     rest = _unnamed(meta, named)
     if (connection.vendor != "postgresql" or count < COPY_THRESHOLD
             or any(callable(getattr(field, "default", None)) for field in rest)):
-        names = [*constants, *columns]
         head = list(constants.values())
-        bulk_insert_values(model, names, [[*head, *row] for row in zip(*columns.values(), strict=True)])
+        bulk_insert_values(model, named, [[*head, *row] for row in zip(*columns.values(), strict=True)])
         return
     stamp = timezone.now()
     constants = {**constants, **{field.attname: _default(field, stamp) for field in rest}}

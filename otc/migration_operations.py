@@ -137,11 +137,8 @@ def folded(operations: list[Operation]) -> list[Operation]:
 
 
 def _movable(operation: Operation, created: dict[str, int], stayed: set[str]) -> bool:
-    if isinstance(operation, migrations.AddConstraint):
-        fields = _fields_of(operation.constraint)
-        return fields is not None and not fields & stayed
-    if isinstance(operation, migrations.AddIndex):
-        fields = _fields_of(operation.index)
+    if isinstance(operation, migrations.AddIndex | migrations.AddConstraint):
+        fields = _fields_of(operation.index if isinstance(operation, migrations.AddIndex) else operation.constraint)
         return fields is not None and not fields & stayed
     if isinstance(operation, migrations.AddField):
         if stayed or not operation.preserve_default:  # a one-off default is not the model's
