@@ -508,3 +508,22 @@ def collector_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+def increment_returning(model: type[Model], field: str, by: int, **where: Any) -> int | None:
+    """Add `by` to `field` of the one row matching `where` and return its new value, in one
+    statement (UPDATE ... RETURNING: PostgreSQL, SQLite 3.35+). The UPDATE takes the row's lock
+    until the transaction ends. None when no row matches.
+
+    A counter taken this way costs one round trip instead of four (a savepoint, the UPDATE, the
+    read, the release), which is most of what issuing one document spends on its numbers."""
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    column = quote(meta.get_field(field).column)
+    conditions = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in where)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {quote(meta.db_table)} SET {column} = {column} + %s WHERE {conditions} "
+                       f"RETURNING {column}", [by, *where.values()])
+        row = cursor.fetchone()
+    return None if row is None else row[0]

@@ -10,9 +10,9 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
-from .bulk import bulk_insert_columns, bulk_insert_values
+from .bulk import bulk_insert_columns, bulk_insert_values, increment_returning
 from .dates import now
 from .errors import InvalidTransition, PermissionDenied, ValidationFailed
 from .models import ApiClient, ApprovalLimit, Counter, StatusChange, User
@@ -26,12 +26,10 @@ INTEGRATION_ROLE = "Integration"
 
 def counter_next(*, name: str, count: int = 1) -> list[int]:
     """Reserve `count` consecutive values of a named counter under a row lock."""
-    with transaction.atomic():
-        updated = Counter.objects.filter(name=name)
-        if not updated.update(value=F("value") + count):  # the UPDATE locks the row; first use: create it
-            Counter.objects.get_or_create(name=name)
-            updated.update(value=F("value") + count)
-        last = updated.values_list("value", flat=True).get()
+    last = increment_returning(Counter, "value", count, name=name)  # the UPDATE locks the row
+    if last is None:  # first use: create it
+        Counter.objects.get_or_create(name=name)
+        last = increment_returning(Counter, "value", count, name=name)
     return list(range(last - count + 1, last + 1))
 
 

@@ -64,3 +64,15 @@ def test_concurrent_postings_get_distinct_consecutive_numbers():
     total = threads_count * per_thread
     assert numbers == [f"JE-{entity.code}-2026-{n:06d}" for n in range(1, total + 1)]
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db
+def test_a_series_in_use_takes_its_numbers_in_one_statement():
+    from django.test.utils import CaptureQueriesContext
+
+    entity = LegalEntityFactory()
+    assert number_series_take(legal_entity_id=entity.id, doc_type="journal", fiscal_year=2031) == [1]
+    with CaptureQueriesContext(connection) as taken:
+        assert number_series_take(legal_entity_id=entity.id, doc_type="journal", fiscal_year=2031, count=2) == [2, 3]
+    assert [q["sql"].split()[0] for q in taken.captured_queries] == ["UPDATE"]
+    assert "RETURNING" in taken.captured_queries[0]["sql"]
