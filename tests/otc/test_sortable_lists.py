@@ -121,12 +121,13 @@ def test_every_list_sorts_by_each_of_its_columns(client):
                 if th.get("aria-sort") != mark or ("▲" if mark == "ascending" else "▼") not in th.text_content():
                     problems.append(f"{name}?{sorts.param}={asked}: header not marked {mark}")
                 last = _last_page(content, sorts)
-                last_rows = rows if last == 1 else _table(
+                # only the ascending order's last page is compared (below), and not for lists sorted in Python
+                last_rows = rows if last == 1 or mark == "descending" or in_python else _table(
                     client.get(url, {sorts.param: asked, page_param: last}).content.decode(), sorts.param)[1]
                 pages[asked] = (rows, last_rows, last)
             if len(pages) < 2 or in_python:
                 continue
-            (asc, asc_last, n), (desc, _desc_last, _) = pages[key], pages[f"-{key}"]
+            (asc, asc_last, n), (desc, _, _) = pages[key], pages[f"-{key}"]
             if asc and desc[0] != asc_last[-1]:
                 problems.append(f"{name} by {key}: first row descending {desc[0]!r} is not the last ascending "
                                 f"{asc_last[-1]!r}")
