@@ -5,6 +5,7 @@ import functools
 import factory
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.db.models import Count
 
 from otc.models import User
 from otc.roles import ensure_roles
@@ -37,8 +38,9 @@ def _password_hash() -> str:
 
 
 def role_group(role: str) -> Group:
-    group = Group.objects.filter(name=role).first()
-    if group is None or not group.permissions.exists():
+    """The role's group, seeded first if it is missing or has lost its permissions (one query)."""
+    group = Group.objects.filter(name=role).annotate(granted=Count("permissions")).first()
+    if group is None or not group.granted:
         ensure_roles()
         group = Group.objects.get(name=role)
     return group
@@ -47,8 +49,10 @@ def role_group(role: str) -> Group:
 def user_with_role(role: str, **kwargs) -> User:
     """A fresh user holding one role, e.g. user_with_role("Controller")."""
     user = UserFactory(roles=[role], **kwargs)
-    # Permission caches are per instance: return a fresh one.
-    return User.objects.get(pk=user.pk)
+    # Permission caches are per instance and filled on the first check: drop any a signal filled.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return user
 
 
 def admin_user(**kwargs) -> User:
