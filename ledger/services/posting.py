@@ -302,11 +302,18 @@ def _settlements(lines: list[_Line], entity: LegalEntity) -> dict[int, tuple[_Lo
 
 def _open_period(entity_id: int, document_date: dt.date, roll_forward: bool) -> tuple[Period, dt.date]:
     """The posting period, locked so that a concurrent close waits for this posting."""
+    if connection.vendor == "postgresql":
+        # The usual case in one statement: the document's own month, open, read and locked together.
+        # A shared lock: postings of one entity run side by side (the month-end run's parallel
+        # chunks), while a close (FOR UPDATE) still waits for every posting in the period.
+        own = next(iter(Period.objects.raw(
+            "SELECT * FROM ledger_period WHERE legal_entity_id = %s AND year = %s AND month = %s FOR SHARE",
+            [entity_id, document_date.year, document_date.month])), None)
+        if own is not None and own.status == Period.Status.OPEN:
+            return own, document_date
     for _ in range(3):
         period, entry_date = period_for_posting(legal_entity_id=entity_id, date=document_date, roll_forward=roll_forward)
-        if connection.vendor == "postgresql":
-            # A shared lock: postings of one entity run side by side (the month-end run's parallel
-            # chunks), while a close (FOR UPDATE) still waits for every posting in the period.
+        if connection.vendor == "postgresql":  # a shared lock, as above
             with connection.cursor() as cursor:
                 cursor.execute("SELECT status FROM ledger_period WHERE id = %s FOR SHARE", [period.pk])
                 period.status = cursor.fetchone()[0]

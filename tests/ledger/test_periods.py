@@ -162,3 +162,45 @@ def test_the_open_next_period_button(client):
     client.force_login(user_with_role(BILLING_SPECIALIST))
     assert client.post(reverse("ledger:period_open", args=[entity.pk])).status_code == 403
     assert Period.objects.filter(legal_entity=entity).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_close_waits_for_a_posting_in_its_period_and_later_postings_roll_forward():
+    import threading
+
+    from django.db import OperationalError, connection, transaction
+
+    from tests.factories.races import race
+
+    entity, customer, controller = LegalEntityFactory(), CustomerFactory(), user_with_role(CONTROLLER)
+    march, _ = period_for_posting(legal_entity_id=entity.id, date=dt.date(2026, 3, 10))
+    posted, release = threading.Event(), threading.Event()
+
+    def posting():
+        with transaction.atomic():
+            post_invoice(entity, customer, "10.00", date=dt.date(2026, 3, 10))
+            posted.set()
+            release.wait(timeout=30)
+
+    def close(lock_timeout: str):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = '{lock_timeout}'")
+        return period_close(period_id=march.id, by=controller)
+
+    def close_while_posting():
+        posted.wait(timeout=30)
+        try:
+            return close("300ms")  # the posting holds the period: the close must wait, and gives up here
+        finally:
+            release.set()
+
+    _, failures = race([posting, close_while_posting])
+    assert len(failures) == 1 and isinstance(failures[0], OperationalError), failures
+    march.refresh_from_db()
+    assert march.status == Period.Status.OPEN and JournalEntry.objects.filter(legal_entity=entity).count() == 1
+
+    results, failures = race([lambda: close("10s")])
+    assert failures == [] and results[0].status == Period.Status.CLOSED
+    entry = post_invoice(entity, customer, "5.00", date=dt.date(2026, 3, 20))
+    assert (entry.period.year, entry.period.month, entry.document_date) == (2026, 4, dt.date(2026, 3, 20))
