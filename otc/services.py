@@ -27,8 +27,8 @@ INTEGRATION_ROLE = "Integration"
 def counter_next(*, name: str, count: int = 1) -> list[int]:
     """Reserve `count` consecutive values of a named counter under a row lock."""
     last = increment_returning(Counter, "value", count, name=name)  # the UPDATE locks the row
-    if last is None:  # first use: create it
-        Counter.objects.get_or_create(name=name)
+    if last is None:  # first use: create it (one INSERT that yields to a concurrent first use)
+        Counter.objects.bulk_create([Counter(name=name)], ignore_conflicts=True)
         last = increment_returning(Counter, "value", count, name=name)
     return list(range(last - count + 1, last + 1))
 

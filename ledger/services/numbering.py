@@ -15,8 +15,8 @@ def number_series_take(*, legal_entity_id: int, doc_type: str, fiscal_year: int,
     # One UPDATE ... RETURNING takes the row's lock (held to the end of the transaction) and reads
     # this transaction's own increment; a series' first use creates its row first.
     after = increment_returning(NumberSeries, "next_number", count, **key)
-    if after is None:
-        NumberSeries.objects.get_or_create(**key)
+    if after is None:  # one INSERT that yields to a concurrent first use, then the same UPDATE
+        NumberSeries.objects.bulk_create([NumberSeries(**key)], ignore_conflicts=True)
         after = increment_returning(NumberSeries, "next_number", count, **key)
     first = after - count
     return list(range(first, first + count))

@@ -76,3 +76,17 @@ def test_a_series_in_use_takes_its_numbers_in_one_statement():
         assert number_series_take(legal_entity_id=entity.id, doc_type="journal", fiscal_year=2031, count=2) == [2, 3]
     assert [q["sql"].split()[0] for q in taken.captured_queries] == ["UPDATE"]
     assert "RETURNING" in taken.captured_queries[0]["sql"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_takes_of_a_series_create_it_once():
+    entity = LegalEntityFactory()
+
+    def take():
+        return number_series_take(legal_entity_id=entity.id, doc_type="credit_note", fiscal_year=2032, count=2)
+
+    results, failures = race([take] * 5)
+    assert failures == []
+    assert sorted(n for taken in results for n in taken) == list(range(1, 11))
+    assert NumberSeries.objects.get(legal_entity=entity, doc_type="credit_note", fiscal_year=2032).next_number == 11

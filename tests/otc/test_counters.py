@@ -41,3 +41,15 @@ def test_concurrent_takes_never_share_a_value():
     assert failures == []
     values = sorted(v for taken in results for v in taken)
     assert values == list(range(2, 102))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_uses_create_one_row_and_share_its_values():
+    def take():
+        return counter_next(name="test-first-use", count=3)
+
+    results, failures = race([take] * 6)
+    assert failures == []
+    assert sorted(v for taken in results for v in taken) == list(range(1, 19))
+    assert Counter.objects.filter(name="test-first-use").count() == 1
