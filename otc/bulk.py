@@ -308,8 +308,10 @@ def _flush(connection: Any, cursor: Any, statement: str, buffer: io.StringIO) ->
 
 def _take_keys(connection: Any, meta: Any, count: int) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [meta.db_table, meta.pk.column, count])
+        # The sequence looked up once (OFFSET 0 keeps the subquery from being pulled up into the
+        # outer query, where the stable function would be called again for every key).
+        cursor.execute("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq OFFSET 0) s "
+                       "CROSS JOIN generate_series(1, %s)", [meta.db_table, meta.pk.column, count])
         return [value for (value,) in cursor.fetchall()]
 
 

@@ -34,6 +34,23 @@ def test_insert_sets_keys_and_round_trips_every_kind_of_value():
     assert (second.topic, second.subject_id, second.attempts, second.payload) == ("t.two", 8, 3, {})
 
 
+@pytest.mark.postgres  # keys are taken from the sequence first only on PostgreSQL
+@pytest.mark.django_db
+def test_keys_are_taken_from_the_tables_sequence_one_per_row_and_the_next_row_follows_them():
+    from django.db import connection
+
+    events = bulk.bulk_insert_rows([OutboxEvent(topic=f"t.{i}", subject_type="invoice", subject_id=i, payload={})
+                                    for i in range(30)])
+    keys = [event.pk for event in events]
+    assert len(set(keys)) == 30 and keys == sorted(keys)
+    assert sorted(OutboxEvent.objects.filter(pk__in=keys).values_list("subject_id", flat=True)) == list(range(30))
+    with connection.cursor() as cursor:  # the sequence moved past every key taken
+        cursor.execute("SELECT last_value FROM otc_outboxevent_id_seq")
+        assert cursor.fetchone()[0] == keys[-1]
+    later = OutboxEvent.objects.create(topic="t.later", subject_type="invoice", subject_id=99, payload={})
+    assert later.pk > keys[-1]
+
+
 @pytest.mark.django_db
 def test_insert_then_update_rows_writes_dates_decimals_and_foreign_keys():
     from tests.factories.billing import InvoiceFactory
