@@ -10,8 +10,11 @@ sends one statement per batch instead, on PostgreSQL and SQLite alike:
 Values go through each field's `get_db_prep_save`, so Decimals, dates, JSON and foreign keys are
 stored exactly as `save()` would store them. On PostgreSQL every value is cast to its column
 type (VALUES would otherwise type them as text), and each distinct JSON document of a statement is
-sent once, in a second CTE the rows point into. No signals are sent and `auto_now` fields are
-not touched: set them on the objects and name them in `fields`.
+sent once, in a second CTE the rows point into. On PostgreSQL the rows are also sent as one array
+per column when every prepared value is a plain string, number, boolean, date or datetime
+(`v AS (SELECT * FROM unnest(%s::bigint[], %s::date[], ...))`): the server parses a handful of
+array literals instead of a VALUES list of thousands of cast constants. No signals are sent and
+`auto_now` fields are not touched: set them on the objects and name them in `fields`.
 """
 
 from __future__ import annotations
@@ -110,6 +113,8 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
     if postgres:
         placeholder = "(" + ", ".join("%s::integer" if is_json and shared else f"%s::{field.db_type(connection)}"
                                       for field, is_json, _ in kinds) + ")"
+        unnest = ", ".join("%s::integer[]" if is_json and shared else f"%s::{field.db_type(connection)}[]"
+                           for field, is_json, _ in kinds)
     else:
         placeholder = "(" + ", ".join("%s" for _ in columns) + ")"
     assignments = ", ".join(f"{qn(field.column)} = j{i}.doc" if is_json and shared else
@@ -144,14 +149,18 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
                         params.append(value)
                     else:
                         params.append(field.get_db_prep_save(value, connection))
-            values = ", ".join([placeholder] * len(batch))
             head, head_params = "", []
             if shared:
                 head = "j (k, doc) AS (VALUES " + (", ".join(["(%s::integer, %s::jsonb)"] * len(documents))
                                                   or "(NULL::integer, NULL::jsonb)") + "), "
                 head_params = [item for text, number in documents.items() for item in (number, text)]
+            arrays = _array_columns(params, len(columns)) if postgres else None
+            if arrays is not None:  # one array literal per column
+                source, params = f"SELECT * FROM unnest({unnest})", arrays
+            else:
+                source = "VALUES " + ", ".join([placeholder] * len(batch))
             cursor.execute(
-                f"WITH {head}v ({names}) AS (VALUES {values}) "
+                f"WITH {head}v ({names}) AS ({source}) "
                 f"UPDATE {table} SET {assignments} FROM v{joins} "
                 f"WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}",
                 [*head_params, *params],
@@ -162,6 +171,30 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
                 cursor.execute("SELECT changes()")
                 updated += cursor.fetchone()[0]
     return updated
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# How a prepared value of exactly this type is written as an element of a PostgreSQL array
+# literal: the text its column type's input function reads, as psycopg2 would send it.
+_ELEMENT: dict[type, Any] = {
+    type(None): lambda value: "NULL", str: _quoted, int: str, bool: lambda value: "t" if value else "f",
+    Decimal: str, dt.date: dt.date.isoformat, dt.datetime: dt.datetime.isoformat,
+}
+
+
+def _array_columns(params: list[Any], width: int) -> list[str] | None:
+    """The row-major `params` (`width` per row) as one array literal per column, or None when a
+    value is of a type without a plain text form here (bytes, an adapter, a subclass, a float...):
+    the statement then sends the rows as VALUES."""
+    element = _ELEMENT
+    try:
+        texts = [element[type(value)](value) for value in params]
+    except KeyError:
+        return None
+    return ["{" + ",".join(texts[i::width]) + "}" for i in range(width)]
 
 
 # --- inserts ----------------------------------------------------------------------------------
