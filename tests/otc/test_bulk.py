@@ -287,6 +287,27 @@ def test_values_passed_as_they_are_are_exactly_what_the_field_would_prepare():
         assert not bulk._prepared_as_is(value, bulk._as_is_types(meta.get_field(name))), name
 
 
+@pytest.mark.postgres  # statistics are PostgreSQL's
+@pytest.mark.django_db
+def test_analyze_if_stale_analyzes_a_table_never_analyzed_and_then_leaves_it_alone():
+    from django.db import connection
+
+    def reltuples() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'otc_outboxevent'")
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:  # as a new database's table is (undone with the test's transaction)
+        cursor.execute("UPDATE pg_class SET reltuples = -1 WHERE relname = 'otc_outboxevent'")
+    OutboxEvent.objects.bulk_create([OutboxEvent(topic="t", subject_type="invoice", subject_id=i, payload={})
+                                     for i in range(30)])
+    assert reltuples() == -1
+    assert bulk.analyze_if_stale(OutboxEvent, StatusChange) in (["otc_outboxevent"],
+                                                                  ["otc_outboxevent", "otc_statuschange"])
+    assert reltuples() == OutboxEvent.objects.count()  # the rows counted: the planner's size of the table
+    assert bulk.analyze_if_stale(OutboxEvent) == []  # analyzed and not changed since: left alone
+
+
 def test_collector_paused_restores_the_collector_as_it_was_even_when_the_block_raises():
     import gc
 
