@@ -20,6 +20,7 @@ array literals instead of a VALUES list of thousands of cast constants. No signa
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import gc
 import io
 import json
@@ -187,14 +188,32 @@ _ELEMENT: dict[type, Any] = {
 
 def _array_columns(params: list[Any], width: int) -> list[str] | None:
     """The row-major `params` (`width` per row) as one array literal per column, or None when a
-    value is of a type without a plain text form here (bytes, an adapter, a subclass, a float...):
-    the statement then sends the rows as VALUES."""
+    value is of a type without a plain text form here (bytes, an adapter, a str subclass, a
+    float...): the statement then sends the rows as VALUES. A choices enum member (an invoice's
+    `Invoice.Status.ISSUED`) is written as its value, which is what psycopg2 sends for it."""
     element = _ELEMENT
-    try:
-        texts = [element[type(value)](value) for value in params]
-    except KeyError:
-        return None
-    return ["{" + ",".join(texts[i::width]) + "}" for i in range(width)]
+    while True:
+        try:
+            texts = [element[type(value)](value) for value in params]
+        except KeyError:
+            if not _learn_enum(params):
+                return None
+        else:
+            return ["{" + ",".join(texts[i::width]) + "}" for i in range(width)]
+
+
+def _learn_enum(params: list[Any]) -> bool:
+    """Add the enum types among `params` whose members are their plain values (Django's
+    `TextChoices`, `IntegerChoices`) to `_ELEMENT`; False when some other type is left."""
+    for value in params:
+        kind = type(value)
+        if kind in _ELEMENT:
+            continue
+        if not (isinstance(value, enum.Enum) and type(value.value) in (str, int) and isinstance(value, type(value.value))):
+            return False
+        _ELEMENT[kind] = (lambda member: _quoted(member.value)) if type(value.value) is str else \
+            (lambda member: str(member.value))
+    return True
 
 
 # --- inserts ----------------------------------------------------------------------------------

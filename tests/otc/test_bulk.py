@@ -217,8 +217,8 @@ def test_insert_values_fills_the_model_defaults_of_fields_not_named():
 def test_update_rows_sent_as_arrays_store_every_value_as_save_would_and_other_values_as_values_rows():
     """Strings with the characters an array literal quotes, NULLs, booleans, dates, datetimes in
     another zone with microseconds, exponent Decimals, keys: sent as one array per
-    column, stored exactly. A value without a plain text form (a str subclass) sends the batch as
-    VALUES rows, stored the same."""
+    column, stored exactly, a choices enum member as its value. A value without a plain text form
+    (another str subclass) sends the batch as VALUES rows, stored the same."""
     from zoneinfo import ZoneInfo
 
     from django.db import connection
@@ -239,8 +239,9 @@ def test_update_rows_sent_as_arrays_store_every_value_as_save_would_and_other_va
                                Decimal("0.0001")][n]
         invoice.net_total, invoice.tax_total = invoice.gross_total, Decimal("0")
         invoice.issued_by, invoice.payment_terms_days = (user if n % 2 else None), n * 7
+        invoice.status = Invoice.Status.DRAFT  # a choices enum member: sent as its value
     fields = ["notes", "po_number", "on_hold", "issue_date", "issued_at", "net_total", "tax_total", "gross_total",
-              "issued_by", "payment_terms_days"]
+              "issued_by", "payment_terms_days", "status"]
     with CaptureQueriesContext(connection) as queries:
         assert bulk.bulk_update_rows(invoices, fields) == 5
     assert [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"]][0].count("unnest(") == 1
@@ -250,7 +251,7 @@ def test_update_rows_sent_as_arrays_store_every_value_as_save_would_and_other_va
     for invoice in invoices:
         assert stored[invoice.pk] == (invoice.notes, invoice.po_number, invoice.on_hold, invoice.issue_date,
                                       berlin, invoice.gross_total, Decimal("0"), invoice.gross_total,
-                                      invoice.issued_by_id, invoice.payment_terms_days)
+                                      invoice.issued_by_id, invoice.payment_terms_days, "draft")
     assert rows[invoices[1].pk] == "" and rows[invoices[2].pk] == "NULL"
 
     invoices[0].notes = mark_safe("<b>safe</b> \"quoted\"")  # a str subclass: not sent as an array element
