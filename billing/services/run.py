@@ -52,7 +52,14 @@ from contracts.models import Contract, ContractLine, ContractVersion, Product, U
 from customers.models import Customer
 from ledger.models import LegalEntity
 from otc import dates
-from otc.bulk import bulk_insert_rows, bulk_insert_values, collector_paused, history_insert, new_instance
+from otc.bulk import (
+    analyze_if_stale,
+    bulk_insert_rows,
+    bulk_insert_values,
+    collector_paused,
+    history_insert,
+    new_instance,
+)
 from otc.countries import EU_COUNTRIES
 from otc.errors import DomainError, InvalidTransition, PermissionDenied
 from otc.models import User
@@ -448,6 +455,8 @@ def billing_run_issue(*, run_id: int, by: User | None, issue_date: dt.date | Non
     Safe to re-run: only what is still a draft is issued (drafts numbered by a chunk that died
     keep their numbers). With eager Celery (dev, tests) everything has happened when this returns."""
     _require(by)
+    # The drafts were just bulk-loaded: statistics for the issuing's plans (otc.bulk).
+    analyze_if_stale(Invoice, InvoiceLine)
     with transaction.atomic():
         run = BillingRun.objects.select_for_update(of=("self",)).get(pk=run_id)
         if run.status == BillingRun.Status.GENERATING:

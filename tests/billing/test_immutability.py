@@ -197,6 +197,30 @@ def test_raw_sql_delete_and_insert_are_refused_by_the_trigger(invoice):
 
 
 @pytest.mark.postgres
+def test_the_invoice_guard_runs_only_for_rows_past_draft_and_still_refuses_them(invoice):
+    """The trigger calls its function only `WHEN (OLD.status <> 'draft')` (billing 0014): a draft
+    stays writable and deletable by raw SQL; once issued, the same statements are refused."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'billing_invoice_immutable'")
+        (definition,) = cursor.fetchone()
+    assert "BEFORE DELETE OR UPDATE" in definition and "WHEN (((old.status)::text <> 'draft'::text))" in definition
+    second = draft(invoice.legal_entity)
+    raw("UPDATE billing_invoice SET po_number = 'PO-RAW', due_date = due_date + 1 WHERE id = %s", [second.pk])
+    assert Invoice.objects.get(pk=second.pk).po_number == "PO-RAW"
+    raw("UPDATE billing_invoice SET status = 'issued', number = 'RAW-1' WHERE id = %s", [second.pk])
+    for sql in ("UPDATE billing_invoice SET po_number = 'PO-LATER' WHERE id = %s",
+                "UPDATE billing_invoice SET status = 'draft' WHERE id = %s",
+                "DELETE FROM billing_invoice WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="immutable"):
+            raw(sql, [second.pk])
+    assert Invoice.objects.filter(pk=second.pk).values_list("status", "po_number").get() == ("issued", "PO-RAW")
+    third = draft(invoice.legal_entity)
+    raw("DELETE FROM billing_invoiceline WHERE invoice_id = %s", [third.pk])
+    raw("DELETE FROM billing_invoice WHERE id = %s", [third.pk])
+    assert not Invoice.objects.filter(pk=third.pk).exists()
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize("table", ["billing_invoice", "billing_invoiceline", "billing_creditnote",
                                    "billing_creditnoteline", "billing_delivery", "billing_portalsubmission"])
 def test_truncate_is_refused_by_a_statement_trigger(invoice, table):

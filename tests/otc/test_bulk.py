@@ -34,6 +34,23 @@ def test_insert_sets_keys_and_round_trips_every_kind_of_value():
     assert (second.topic, second.subject_id, second.attempts, second.payload) == ("t.two", 8, 3, {})
 
 
+@pytest.mark.postgres  # keys are taken from the sequence first only on PostgreSQL
+@pytest.mark.django_db
+def test_keys_are_taken_from_the_tables_sequence_one_per_row_and_the_next_row_follows_them():
+    from django.db import connection
+
+    events = bulk.bulk_insert_rows([OutboxEvent(topic=f"t.{i}", subject_type="invoice", subject_id=i, payload={})
+                                    for i in range(30)])
+    keys = [event.pk for event in events]
+    assert len(set(keys)) == 30 and keys == sorted(keys)
+    assert sorted(OutboxEvent.objects.filter(pk__in=keys).values_list("subject_id", flat=True)) == list(range(30))
+    with connection.cursor() as cursor:  # the sequence moved past every key taken
+        cursor.execute("SELECT last_value FROM otc_outboxevent_id_seq")
+        assert cursor.fetchone()[0] == keys[-1]
+    later = OutboxEvent.objects.create(topic="t.later", subject_type="invoice", subject_id=99, payload={})
+    assert later.pk > keys[-1]
+
+
 @pytest.mark.django_db
 def test_insert_then_update_rows_writes_dates_decimals_and_foreign_keys():
     from tests.factories.billing import InvoiceFactory
@@ -195,6 +212,57 @@ def test_insert_values_fills_the_model_defaults_of_fields_not_named():
     assert all(r.created_at is not None for r in rows)
 
 
+@pytest.mark.postgres  # one array per column only on PostgreSQL
+@pytest.mark.django_db
+def test_update_rows_sent_as_arrays_store_every_value_as_save_would_and_other_values_as_values_rows():
+    """Strings with the characters an array literal quotes, NULLs, booleans, dates, datetimes in
+    another zone with microseconds, exponent Decimals, keys: sent as one array per
+    column, stored exactly, a choices enum member as its value. A value without a plain text form
+    (another str subclass) sends the batch as VALUES rows, stored the same."""
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils.safestring import mark_safe
+
+    from billing.models import Invoice
+    from tests.factories.billing import InvoiceFactory
+
+    user = User.objects.create(username="bulk-arrays")
+    texts = [TRICKY, "", "NULL", '{a,"b"}\\', "  padded  "]
+    invoices = [InvoiceFactory() for _ in texts]
+    berlin = dt.datetime(2026, 7, 1, 14, 5, 6, 123456, tzinfo=ZoneInfo("Europe/Berlin"))
+    for n, (invoice, text) in enumerate(zip(invoices, texts, strict=True)):
+        invoice.notes, invoice.po_number, invoice.on_hold = text, text[:60], n % 2 == 0
+        invoice.issue_date, invoice.issued_at = dt.date(2026, 11, 30) + dt.timedelta(days=n), berlin
+        invoice.gross_total = [Decimal("12.3400"), Decimal("1E+3"), Decimal("0"), Decimal("99999.9999"),
+                               Decimal("0.0001")][n]
+        invoice.net_total, invoice.tax_total = invoice.gross_total, Decimal("0")
+        invoice.issued_by, invoice.payment_terms_days = (user if n % 2 else None), n * 7
+        invoice.status = Invoice.Status.DRAFT  # a choices enum member: sent as its value
+    fields = ["notes", "po_number", "on_hold", "issue_date", "issued_at", "net_total", "tax_total", "gross_total",
+              "issued_by", "payment_terms_days", "status"]
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk.bulk_update_rows(invoices, fields) == 5
+    assert [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"]][0].count("unnest(") == 1
+    rows = dict(Invoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list("pk", "notes"))
+    stored = {row[0]: row[1:] for row in Invoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list(
+        "pk", *[f if f != "issued_by" else "issued_by_id" for f in fields])}
+    for invoice in invoices:
+        assert stored[invoice.pk] == (invoice.notes, invoice.po_number, invoice.on_hold, invoice.issue_date,
+                                      berlin, invoice.gross_total, Decimal("0"), invoice.gross_total,
+                                      invoice.issued_by_id, invoice.payment_terms_days, "draft")
+    assert rows[invoices[1].pk] == "" and rows[invoices[2].pk] == "NULL"
+
+    invoices[0].notes = mark_safe("<b>safe</b> \"quoted\"")  # a str subclass: not sent as an array element
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk.bulk_update_rows(invoices[:2], ["notes", "gross_total"]) == 2
+    sql = [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"]][0]
+    assert "unnest(" not in sql and "VALUES" in sql
+    assert Invoice.objects.get(pk=invoices[0].pk).notes == '<b>safe</b> "quoted"'
+    assert Invoice.objects.get(pk=invoices[1].pk).gross_total == Decimal("1000")
+
+
 @pytest.mark.postgres  # the values are passed as they are only on PostgreSQL (SQLite's fields prepare dates as text)
 def test_values_passed_as_they_are_are_exactly_what_the_field_would_prepare():
     """bulk_update_rows passes some values without `get_db_prep_save` on PostgreSQL: only where
@@ -218,6 +286,27 @@ def test_values_passed_as_they_are_are_exactly_what_the_field_would_prepare():
                          ("bill_to", {"a": 1}), ("pdf", "invoices/x.pdf")]
     for name, value in through_the_field:
         assert not bulk._prepared_as_is(value, bulk._as_is_types(meta.get_field(name))), name
+
+
+@pytest.mark.postgres  # statistics are PostgreSQL's
+@pytest.mark.django_db
+def test_analyze_if_stale_analyzes_a_table_never_analyzed_and_then_leaves_it_alone():
+    from django.db import connection
+
+    def reltuples() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'otc_outboxevent'")
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:  # as a new database's table is (undone with the test's transaction)
+        cursor.execute("UPDATE pg_class SET reltuples = -1 WHERE relname = 'otc_outboxevent'")
+    OutboxEvent.objects.bulk_create([OutboxEvent(topic="t", subject_type="invoice", subject_id=i, payload={})
+                                     for i in range(30)])
+    assert reltuples() == -1
+    assert bulk.analyze_if_stale(OutboxEvent, StatusChange) in (["otc_outboxevent"],
+                                                                  ["otc_outboxevent", "otc_statuschange"])
+    assert reltuples() == OutboxEvent.objects.count()  # the rows counted: the planner's size of the table
+    assert bulk.analyze_if_stale(OutboxEvent) == []  # analyzed and not changed since: left alone
 
 
 def test_collector_paused_restores_the_collector_as_it_was_even_when_the_block_raises():
