@@ -605,6 +605,9 @@ def analyze_if_stale(*models: type[Model]) -> list[str]:
         return []
     tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
+        # The statistics views answer from a snapshot taken at their first read in a transaction
+        # (stats_fetch_consistency = cache): read them afresh, not as the caller's transaction last saw them.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
             "WHERE c.relname = ANY(%s) AND (c.reltuples < 0 OR s.n_mod_since_analyze > "

@@ -30,6 +30,8 @@ def counter_next(*, name: str, count: int = 1) -> list[int]:
     if last is None:  # first use: create it (one INSERT that yields to a concurrent first use)
         Counter.objects.bulk_create([Counter(name=name)], ignore_conflicts=True)
         last = increment_returning(Counter, "value", count, name=name)
+    if last is None:  # deleted between the two statements: counters are never deleted
+        raise RuntimeError(f"The counter {name!r} vanished while a value was taken.")
     return list(range(last - count + 1, last + 1))
 
 

@@ -18,5 +18,7 @@ def number_series_take(*, legal_entity_id: int, doc_type: str, fiscal_year: int,
     if after is None:  # one INSERT that yields to a concurrent first use, then the same UPDATE
         NumberSeries.objects.bulk_create([NumberSeries(**key)], ignore_conflicts=True)
         after = increment_returning(NumberSeries, "next_number", count, **key)
+    if after is None:  # deleted between the two statements: series rows are never deleted
+        raise RuntimeError(f"The number series {key} vanished while a number was taken.")
     first = after - count
     return list(range(first, first + count))
