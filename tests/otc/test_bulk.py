@@ -326,3 +326,24 @@ def test_collector_paused_restores_the_collector_as_it_was_even_when_the_block_r
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_analyze_if_stale_reads_the_statistics_afresh_inside_a_transaction_that_read_them():
+    """The statistics views answer from a snapshot taken at their first read in a transaction: a
+    table analyzed since must not still look stale because of writes made before the ANALYZE."""
+    import psycopg2
+    from django.db import connection
+
+    other = psycopg2.connect(**connection.get_connection_params())  # writes committed by someone else
+    try:
+        with other, other.cursor() as cursor:
+            cursor.execute("INSERT INTO otc_outboxevent (topic, subject_type, subject_id, payload, created_at, attempts, "
+                           "last_error) SELECT 't', 'invoice', n, '{}', now(), 0, '' FROM generate_series(1, 200) n")
+            cursor.execute("DELETE FROM otc_outboxevent WHERE topic = 't'")
+            cursor.execute("SELECT pg_stat_force_next_flush()")  # the 400 changes reach the shared statistics
+    finally:
+        other.close()
+    assert bulk.analyze_if_stale(OutboxEvent) == ["otc_outboxevent"]  # 400 changes since the last ANALYZE
+    assert bulk.analyze_if_stale(OutboxEvent) == []  # analyzed a moment ago, nothing changed since
