@@ -186,3 +186,17 @@ def _condition_fields(condition) -> set[str] | None:
         elif hasattr(value, "resolve_expression"):
             return None
     return names
+
+
+class PostgresSQL(migrations.RunSQL):
+    """Raw SQL that only PostgreSQL runs (triggers, functions: the database's own guards, which the
+    embedded SQLite has no counterpart for); on any other database it does nothing. One operation
+    instead of a RunPython and its two vendor-checking functions in every such migration."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

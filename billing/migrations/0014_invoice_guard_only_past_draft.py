@@ -6,6 +6,8 @@ for nothing (30,686 calls, 60 ms of backend CPU per 15,343 invoices: decision 00
 
 from django.db import migrations
 
+from otc.migration_operations import PostgresSQL
+
 SQL = r"""
 DROP TRIGGER billing_invoice_immutable ON billing_invoice;
 CREATE TRIGGER billing_invoice_immutable BEFORE UPDATE OR DELETE ON billing_invoice
@@ -18,21 +20,6 @@ CREATE TRIGGER billing_invoice_immutable BEFORE UPDATE OR DELETE ON billing_invo
 """
 
 
-def _run(schema_editor, sql: str) -> None:
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(sql)
-
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        _run(schema_editor, SQL)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        _run(schema_editor, REVERSE)
-
-
 class Migration(migrations.Migration):
     dependencies = [("billing", "0013_redundant_fk_indexes")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [PostgresSQL(SQL, REVERSE)]

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, migrations, models
 from django.db.migrations.loader import MigrationLoader
 
-from otc.migration_operations import CreateModels, GroupedOperations, created_together, folded
+from otc.migration_operations import CreateModels, GroupedOperations, PostgresSQL, created_together, folded
 
 
 def _grouped_migrations() -> tuple[MigrationLoader, list]:
@@ -141,3 +141,19 @@ def test_additions_fold_into_their_creation_only_where_nothing_could_tell():
     assert folded([a, b, z_to_b, on_z]) == [a, b, z_to_b, on_z]
     elsewhere = _index("c", "x", name="c_x")
     assert folded([a, elsewhere]) == [a, elsewhere]
+
+
+@pytest.mark.django_db
+def test_postgres_sql_runs_on_postgresql_and_does_nothing_elsewhere():
+    from types import SimpleNamespace
+
+    probe = PostgresSQL("CREATE TABLE otc_postgres_sql_probe (i integer)", "DROP TABLE otc_postgres_sql_probe")
+    if connection.vendor == "postgresql":
+        with connection.schema_editor() as editor:
+            probe.database_forwards("otc", editor, None, None)
+        assert "otc_postgres_sql_probe" in connection.introspection.table_names()
+        with connection.schema_editor() as editor:
+            probe.database_backwards("otc", editor, None, None)
+    else:  # not even a schema editor is asked for: an object naming the connection is enough
+        probe.database_forwards("otc", SimpleNamespace(connection=connection), None, None)
+    assert "otc_postgres_sql_probe" not in connection.introspection.table_names()
