@@ -588,6 +588,19 @@ def increment_returning(model: type[Model], field: str, by: int, **where: Any) -
     return None if row is None else row[0]
 
 
+
+def increment_or_create(model: type[Model], field: str, by: int, **where: Any) -> int:
+    """`increment_returning`, creating the row first on its first use: one INSERT ... ON CONFLICT
+    DO NOTHING (its other columns take their defaults) that yields to a concurrent first use, then
+    the same UPDATE. What gapless series and named counters take their values with."""
+    after = increment_returning(model, field, by, **where)
+    if after is None:
+        model._default_manager.bulk_create([model(**where)], ignore_conflicts=True)
+        after = increment_returning(model, field, by, **where)
+    if after is None:  # deleted between the two statements: these rows are never deleted
+        raise RuntimeError(f"{model.__name__} {where} vanished while it was incremented.")
+    return after
+
 def analyze_if_stale(*models: type[Model]) -> list[str]:
     """ANALYZE the tables of `models` whose statistics autovacuum would renew now: never analyzed,
     or more rows changed since the last ANALYZE than `autovacuum_analyze_threshold` +

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 
-from .bulk import bulk_insert_columns, bulk_insert_values, increment_returning
+from .bulk import bulk_insert_columns, bulk_insert_values, increment_or_create
 from .dates import now
 from .errors import InvalidTransition, PermissionDenied, ValidationFailed
 from .models import ApiClient, ApprovalLimit, Counter, StatusChange, User
@@ -26,12 +26,7 @@ INTEGRATION_ROLE = "Integration"
 
 def counter_next(*, name: str, count: int = 1) -> list[int]:
     """Reserve `count` consecutive values of a named counter under a row lock."""
-    last = increment_returning(Counter, "value", count, name=name)  # the UPDATE locks the row
-    if last is None:  # first use: create it (one INSERT that yields to a concurrent first use)
-        Counter.objects.bulk_create([Counter(name=name)], ignore_conflicts=True)
-        last = increment_returning(Counter, "value", count, name=name)
-    if last is None:  # deleted between the two statements: counters are never deleted
-        raise RuntimeError(f"The counter {name!r} vanished while a value was taken.")
+    last = increment_or_create(Counter, "value", count, name=name)  # the UPDATE locks the row
     return list(range(last - count + 1, last + 1))
 
 

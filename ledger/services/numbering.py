@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ledger.models import NumberSeries
-from otc.bulk import increment_returning
+from otc.bulk import increment_or_create
 
 
 def number_series_take(*, legal_entity_id: int, doc_type: str, fiscal_year: int, count: int = 1) -> list[int]:
@@ -11,14 +11,9 @@ def number_series_take(*, legal_entity_id: int, doc_type: str, fiscal_year: int,
     numbers return to the series, so no gap is ever left."""
     if count < 1:
         raise ValueError("count must be at least 1")
-    key = {"legal_entity_id": legal_entity_id, "doc_type": doc_type, "fiscal_year": fiscal_year}
     # One UPDATE ... RETURNING takes the row's lock (held to the end of the transaction) and reads
     # this transaction's own increment; a series' first use creates its row first.
-    after = increment_returning(NumberSeries, "next_number", count, **key)
-    if after is None:  # one INSERT that yields to a concurrent first use, then the same UPDATE
-        NumberSeries.objects.bulk_create([NumberSeries(**key)], ignore_conflicts=True)
-        after = increment_returning(NumberSeries, "next_number", count, **key)
-    if after is None:  # deleted between the two statements: series rows are never deleted
-        raise RuntimeError(f"The number series {key} vanished while a number was taken.")
+    after = increment_or_create(NumberSeries, "next_number", count, legal_entity_id=legal_entity_id,
+                                doc_type=doc_type, fiscal_year=fiscal_year)
     first = after - count
     return list(range(first, first + count))
