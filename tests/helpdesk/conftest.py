@@ -14,6 +14,7 @@ from helpdesk.services import queue_ensure
 from tests.factories.billing import de_entity, issued
 from tests.factories.customers import ContactFactory, CustomerFactory
 from tests.factories.otc import user_with_role
+from tests.shared_data import built_once, fresh_copy
 
 D = Decimal
 
@@ -41,8 +42,18 @@ def private_files(settings, tmp_path):
     return tmp_path
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker):
+    """Built once per test module (tests/shared_data.py); each test gets its own copy."""
+    yield from built_once(django_db_blocker, _build_world)
+
+
 @pytest.fixture
-def world(db) -> World:
+def world(_world, db) -> World:
+    return fresh_copy(_world)
+
+
+def _build_world() -> World:
     entity = de_entity()
     rep = user_with_role("Sales Rep", username="sam", email="sam@otc.example")
     other_rep = user_with_role("Sales Rep", username="sofia", email="sofia@otc.example")

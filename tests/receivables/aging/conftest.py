@@ -9,6 +9,7 @@ import pytest
 from ledger.services import LineSpec, OpenItemSpec, journal_post
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory, post_invoice, post_receipt
+from tests.shared_data import built_once, fresh_copy
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -50,8 +51,18 @@ def post_cash(entity, customer, amount, date, number):
                                      open_item=OpenItemSpec("receipt", number, date, date))])
 
 
+@pytest.fixture(scope="module")
+def _aging_book(django_db_setup, django_db_blocker):
+    """Built once per test module (tests/shared_data.py); each test gets its own copy."""
+    yield from built_once(django_db_blocker, _build_aging_book)
+
+
 @pytest.fixture
-def aging_book(db):
+def aging_book(_aging_book, db):
+    return fresh_copy(_aging_book)
+
+
+def _build_aging_book():
     """As of 2026-06-30 (due dates 30 days after the document date):
     Acme: A1 1,000.00 due 06-30 (current); A2 500.00 due 05-31 (30 days: 1-30); A3 2,000.00 due
           03-31 (91 days: 91-120), 600.00 of it paid on 06-15; credit note 100.00 (06-20);
