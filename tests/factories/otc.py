@@ -15,7 +15,6 @@ from otc.services import api_client_create
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
@@ -24,6 +23,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.username}@otc.example")
     # Every factory user logs in with "pw": hashed once and inserted with the user (no second save).
     password = factory.LazyFunction(lambda: _password_hash())
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """The user of that name when there is one (a test may ask twice), else a new one: a read
+        and an insert, without the savepoint Django's get_or_create wraps around the insert."""
+        manager = cls._get_manager(model_class)
+        return manager.filter(username=kwargs["username"]).first() or manager.create(*args, **kwargs)
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
