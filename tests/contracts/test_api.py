@@ -13,7 +13,7 @@ from tests.factories.contracts_api import (
     crm_body,
     crm_fixture,  # noqa: F401 - a fixture
 )
-from tests.factories.contracts_workflow import world_fixture  # noqa: F401
+from tests.factories.contracts_workflow import contracts_world_built, world_fixture  # noqa: F401
 from tests.factories.otc import integration_client
 from tests.factories.queries import queries_for
 

@@ -8,7 +8,7 @@ import pytest
 
 from contracts.models import Contract
 from tests.factories.contracts_api import crm_body, crm_fixture  # noqa: F401
-from tests.factories.contracts_workflow import world_fixture  # noqa: F401
+from tests.factories.contracts_workflow import contracts_world_built, world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/contracts/"

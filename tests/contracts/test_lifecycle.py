@@ -13,7 +13,7 @@ from contracts import services
 from contracts.models import Contract, ContractVersion
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from otc.models import OutboxEvent, StatusChange
-from tests.factories.contracts_workflow import world_fixture  # noqa: F401
+from tests.factories.contracts_workflow import contracts_world_built, world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

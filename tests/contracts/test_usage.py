@@ -19,6 +19,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def contracts_world_built(db):
+    """This module has transactional tests (they commit): the World is built for each test."""
+    return World()
+
+
+@pytest.fixture
 def usage_contract(world):
     version = world.draft(lines=[world.line(), world.usage_line()])
     services.contract_submit(version_id=version.id, by=world.rep)

@@ -21,7 +21,7 @@ from otc.errors import (
     ValidationFailed,
 )
 from otc.models import OutboxEvent, StatusChange
-from tests.factories.contracts_workflow import world_fixture  # noqa: F401
+from tests.factories.contracts_workflow import contracts_world_built, world_fixture  # noqa: F401
 from tests.factories.otc import user_with_role
 
 pytestmark = pytest.mark.django_db

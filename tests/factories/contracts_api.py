@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories.contracts_workflow import world_fixture  # noqa: F401
+from tests.factories.contracts_workflow import contracts_world_built, world_fixture  # noqa: F401
 from tests.factories.otc import integration_client
 
 

@@ -20,6 +20,7 @@ from tests.factories.contracts import FinancePolicyFactory, ProductFactory
 from tests.factories.customers import CustomerFactory
 from tests.factories.ledger import LegalEntityFactory
 from tests.factories.otc import role_group, user_with_role
+from tests.shared_data import built_once, fresh_copy
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -88,11 +89,18 @@ class World:
         return services.contract_decide(version_id=version.id, by=self.reviewer, decision="approved")
 
 
+@pytest.fixture(scope="module")
+def contracts_world_built(django_db_setup, django_db_blocker):
+    """The World built once per test module (tests/shared_data.py). A module with transactional
+    tests (which commit) overrides this with a function-scoped fixture returning `World()`."""
+    yield from built_once(django_db_blocker, World)
+
+
 @pytest.fixture(name="world")
-def world_fixture(db, monkeypatch, today):
+def world_fixture(db, monkeypatch, today, contracts_world_built):
     monkeypatch.setattr("contracts.risk_rules.RULES", [payment_terms, blocking_when_flagged])
     today(TODAY)
-    return World()
+    return fresh_copy(contracts_world_built)
 
 
 world = world_fixture  # also importable under the fixture name

@@ -13,7 +13,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from contracts.models import Contract
 from tests.factories.contracts_api import crm_body, crm_fixture  # noqa: F401
-from tests.factories.contracts_workflow import world_fixture  # noqa: F401
+from tests.factories.contracts_workflow import contracts_world_built, world_fixture  # noqa: F401
 
 PEOPLE = {"sales_owner", "requested_by", "decided_by", "approver", "submitted_by", "override_by", "requester",
           "assignee", "author", "owner", "collector", "taken_by", "by"}
