@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models.signals import post_migrate
 
 from otc import dates
-from tests import db_template, gc_tuning
+from tests import db_template, gc_tuning, shared_data
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -135,8 +135,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_runtest_setup(item):
+    """In CI a PostgreSQL test runs on PostgreSQL. A transactional test (it commits, and the flush
+    after it empties every table) may not run while a module's data built once is open
+    (tests/shared_data.py): that module builds its data per test."""
     if IN_CI and "postgres" in item.keywords and connection.vendor != "postgresql":
         pytest.fail("CI must run the suite on PostgreSQL (set DATABASE_URL): this test needs it")
+    marker = item.get_closest_marker("django_db")
+    if shared_data.transactional_inside(item.fixturenames,
+                                        marked_transaction=bool(marker and marker.kwargs.get("transaction"))):
+        pytest.fail(f"{item.nodeid} is transactional but runs inside its module's shared data "
+                    "(tests/shared_data.py): build that data per test in this module.", pytrace=False)
 
 
 CI_ONLY_MARKERS = ("postgres", "redis", "browser")

@@ -19,6 +19,10 @@ from django.db import transaction
 
 T = TypeVar("T")
 
+# How many modules' data are being shared now (their outer transactions open); a transactional
+# test may not run meanwhile (tests/conftest.py refuses it): it would commit inside them.
+open_blocks = 0
+
 
 def built_once(django_db_blocker, build: Callable[[], T]) -> Iterator[T]:
     """Use as a module-scoped fixture's body: `yield from built_once(django_db_blocker, build)`."""
@@ -26,9 +30,12 @@ def built_once(django_db_blocker, build: Callable[[], T]) -> Iterator[T]:
         outer = transaction.atomic()
         outer._from_testcase = True  # as django.test.TestCase marks its own: durable blocks may nest
         outer.__enter__()
+        global open_blocks
+        open_blocks += 1
         try:
             yield build()
         finally:
+            open_blocks -= 1
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
 
@@ -36,3 +43,10 @@ def built_once(django_db_blocker, build: Callable[[], T]) -> Iterator[T]:
 def fresh_copy(built: T) -> T:
     """The test's own copy of what the module built."""
     return copy.deepcopy(built)
+
+
+def transactional_inside(fixturenames, *, marked_transaction: bool) -> bool:
+    """Whether a test that is transactional (by its fixtures or its `django_db(transaction=True)`
+    mark) would run while a module's shared data is open."""
+    transactional = marked_transaction or bool({"transactional_db", "live_server"} & set(fixturenames))
+    return bool(open_blocks) and transactional

@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 
 from customers.models import Customer
+from tests import shared_data
 from tests.factories.customers import CustomerFactory
 from tests.shared_data import built_once, fresh_copy
 
@@ -45,3 +46,12 @@ def test_a_durable_block_of_a_test_still_runs(shared):
     with transaction.atomic(durable=True):
         CustomerFactory(legal_name="Another AG")
     assert Customer.objects.filter(legal_name__in=["Shared GmbH", "Another AG"]).count() == 2
+
+
+
+def test_a_transactional_test_is_refused_while_a_modules_data_is_shared(shared):
+    # tests/conftest.py fails such a test before it runs: it would commit inside the shared data
+    assert shared_data.transactional_inside(["db", "transactional_db"], marked_transaction=False)
+    assert shared_data.transactional_inside(["live_server"], marked_transaction=False)
+    assert shared_data.transactional_inside(["db"], marked_transaction=True)
+    assert not shared_data.transactional_inside(["db", "today"], marked_transaction=False)
