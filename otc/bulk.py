@@ -157,14 +157,20 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
                 head_params = [item for text, number in documents.items() for item in (number, text)]
             arrays = _array_columns(params, len(columns)) if postgres else None
             if arrays is not None:  # one array literal per column
-                source, params = f"SELECT * FROM unnest({unnest})", arrays
+                source, keys = f"SELECT * FROM unnest({unnest})", [arrays[0]]
+                params = arrays
             else:
                 source = "VALUES " + ", ".join([placeholder] * len(batch))
+                keys = [array_literal(params[::len(columns)])] if postgres else []  # the prepared keys
+            # On PostgreSQL the keys again as `= ANY(keys)`, which says what the join says, so that
+            # the planner reads the batch's rows by key: from the join alone it hashed the whole
+            # table for every batch (a month-end run's numbering and issuing, decision 0016).
+            by_key = f" AND {table}.{qn(pk.column)} = ANY(%s::{pk.rel_db_type(connection)}[])" if postgres else ""
             cursor.execute(
                 f"WITH {head}v ({names}) AS ({source}) "
                 f"UPDATE {table} SET {assignments} FROM v{joins} "
-                f"WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}",
-                [*head_params, *params],
+                f"WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}{by_key}",
+                [*head_params, *params, *keys],
             )
             if cursor.rowcount >= 0:
                 updated += cursor.rowcount

@@ -347,3 +347,37 @@ def test_analyze_if_stale_reads_the_statistics_afresh_inside_a_transaction_that_
         other.close()
     assert bulk.analyze_if_stale(OutboxEvent) == ["otc_outboxevent"]  # 400 changes since the last ANALYZE
     assert bulk.analyze_if_stale(OutboxEvent) == []  # analyzed a moment ago, nothing changed since
+
+
+@pytest.mark.postgres  # the keys are repeated as `= ANY(...)` only on PostgreSQL
+@pytest.mark.django_db
+def test_update_rows_restricts_each_statement_to_its_batchs_keys_and_leaves_other_rows_alone():
+    """Each UPDATE names its batch's keys again (`id = ANY(...)`, so the planner reads the rows by
+    key), on the arrays path, on the VALUES path and with shared JSON documents: every row of every
+    batch is written, and a row of the table that is in no batch is not touched."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils.safestring import mark_safe
+
+    from billing.models import Invoice
+    from tests.factories.billing import InvoiceFactory
+
+    bystander = InvoiceFactory(notes="left alone")
+    invoices = [InvoiceFactory() for _ in range(5)]
+    for n, invoice in enumerate(invoices):
+        invoice.notes, invoice.bill_to = f"note {n}", {"n": n % 2}
+    invoices[3].notes = mark_safe("note 3")  # a str subclass: that batch goes as VALUES rows
+    for fields in (["notes"], ["notes", "bill_to"]):
+        with CaptureQueriesContext(connection) as queries:
+            assert bulk.bulk_update_rows(invoices, fields, batch_size=2) == 5
+        updates = [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"]]
+        assert len(updates) == 3 and all('"billing_invoice"."id" = ANY(' in sql for sql in updates)
+        assert any("VALUES (" in sql and "unnest(" not in sql for sql in updates)
+        stored = dict(Invoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list("pk", "notes"))
+        assert [stored[i.pk] for i in invoices] == [str(i.notes) for i in invoices]
+        for invoice in invoices:
+            invoice.notes = invoice.notes + "+"
+        invoices[3].notes = mark_safe(invoices[3].notes)
+    assert [Invoice.objects.get(pk=i.pk).bill_to for i in invoices] == [{"n": n % 2} for n in range(5)]
+    bystander_now = Invoice.objects.get(pk=bystander.pk)
+    assert bystander_now.notes == "left alone" and bystander_now.updated_at == bystander.updated_at
