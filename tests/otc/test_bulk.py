@@ -381,3 +381,63 @@ def test_update_rows_restricts_each_statement_to_its_batchs_keys_and_leaves_othe
     assert [Invoice.objects.get(pk=i.pk).bill_to for i in invoices] == [{"n": n % 2} for n in range(5)]
     bystander_now = Invoice.objects.get(pk=bystander.pk)
     assert bystander_now.notes == "left alone" and bystander_now.updated_at == bystander.updated_at
+
+
+def _copy_text_value_by_value(columns, row):
+    """The COPY text of one row as `_copy` wrote it before its rows were formatted by a generated
+    function: one converter call per value (the reference the generated formatter must equal)."""
+    import json
+
+    out = []
+    for field, value in zip(columns, row, strict=True):
+        kind = field.get_internal_type()
+        if value is None:
+            out.append("\\N")
+        elif kind == "JSONField":
+            out.append(bulk._escape(json.dumps(value, cls=field.encoder)))
+        elif kind == "BooleanField":
+            out.append("t" if value else "f")
+        elif kind in ("DateField", "DateTimeField"):
+            out.append(value.isoformat())
+        elif kind in bulk._PLAIN:
+            out.append(str(value))
+        else:
+            out.append(bulk._escape(str(value)))
+    return "\t".join(out) + "\n"
+
+
+def test_copy_rows_formatted_by_the_generated_function_are_the_text_of_value_by_value_conversion():
+    """Every kind of column (key, foreign key, decimal, text with tabs, newlines, carriage returns
+    and backslashes, boolean, date, zoned datetime, JSON shared and not, a file name, NULL in
+    each): the generated row formatter writes exactly the text of converting value by value; a
+    row of the wrong length is refused as zip(strict=True) refused it."""
+    from zoneinfo import ZoneInfo
+
+    from billing.models import Invoice
+
+    columns = list(Invoice._meta.concrete_fields)
+    kinds = {field.get_internal_type() for field in columns}
+    assert {"BigAutoField", "ForeignKey", "DecimalField", "CharField", "TextField", "BooleanField", "DateField",
+            "DateTimeField", "JSONField", "FileField"} <= kinds
+    shared = {"legal_name": TRICKY, "lines": [1, "a\tb", None]}
+    samples = {
+        "BigAutoField": [1, 2 ** 40], "ForeignKey": [7, None], "DecimalField": [Decimal("1E+3"), Decimal("-0.0001")],
+        "CharField": [TRICKY, ""], "TextField": ["\\N", "plain"], "BooleanField": [True, False],
+        "DateField": [dt.date(2026, 11, 30), None],
+        "DateTimeField": [dt.datetime(2026, 7, 1, 14, 5, 6, 123456, tzinfo=ZoneInfo("Europe/Berlin")), None],
+        "JSONField": [shared, {"other": "x\\y"}], "FileField": ["invoices/2026/a\tb.pdf", ""],
+    }
+    rows = []
+    for n in range(4):
+        row = []
+        for i, field in enumerate(columns):
+            values = samples.get(field.get_internal_type(), [f"v{i}\r\n", 5])
+            row.append(None if (n + i) % 7 == 0 else values[(n + i) % len(values)])
+        rows.append(row)
+    format_row = bulk._row_formatter(columns)
+    assert [format_row(row) for row in rows] == [_copy_text_value_by_value(columns, row) for row in rows]
+    assert bulk._row_formatter(columns)(rows[0]) == format_row(rows[0])  # the cached function, fresh JSON state
+    with pytest.raises(ValueError):
+        format_row(rows[0][:-1])
+    with pytest.raises(ValueError):
+        format_row([*rows[0], 1])
