@@ -441,3 +441,15 @@ def test_copy_rows_formatted_by_the_generated_function_are_the_text_of_value_by_
         format_row(rows[0][:-1])
     with pytest.raises(ValueError):
         format_row([*rows[0], 1])
+
+
+def test_values_of_reads_what_getattr_reads_one_name_or_many():
+    """The rows the bulk writes take from objects: each attname's value as `getattr` reads it
+    (a file field through its descriptor, a foreign key's id, a default), one name or many."""
+    from billing.models import Invoice
+
+    invoice = Invoice(pdf="invoices/x.pdf", currency="EUR", customer_id=7, net_total=Decimal("1.10"))
+    names = [field.attname for field in Invoice._meta.concrete_fields]
+    assert bulk._values_of(names)(invoice) == tuple(getattr(invoice, name) for name in names)
+    assert bulk._values_of(["pdf"])(invoice) == (invoice.pdf,) and bulk._values_of(["pdf"])(invoice)[0].name == "invoices/x.pdf"
+    assert bulk._values_of(["customer_id", "currency"])(invoice) == (7, "EUR")
