@@ -181,9 +181,9 @@ class _Chunk:
         self.skipped = 0
 
     def exception(self, contract: Contract | _ContractRow, code: str, severity: str, message: str) -> None:
-        self.exceptions.append(BillingException(run_id=self.run.pk, contract_id=contract.pk,
-                                                customer_id=contract.customer_id, code=code, severity=severity,
-                                                message=message[:2000]))
+        self.exceptions.append(new_instance(BillingException, {  # thousands a run: built positionally
+            "run_id": self.run.pk, "contract_id": contract.pk, "customer_id": contract.customer_id, "code": code,
+            "severity": severity, "message": message[:2000]}))
 
 
 # What generation reads of contracts, versions and lines, as plain rows rather than model
