@@ -309,6 +309,31 @@ def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, 
     return obj
 
 
+def relate(objs: Sequence[Model], name: str, values: Sequence[Model | None]) -> None:
+    """`obj.<name> = value` for each object and value of a ForeignKey `name`, for the bulk paths
+    (an issued chunk relates a thousand invoices to their entity, customer, entry, open item
+    and issuer): the same key (`<name>_id`) and cached object as the descriptor leaves, without
+    a descriptor call per assignment. Where the descriptor would do more than store them (a value
+    of another model or database, an object not yet saved to a database, database routers, None
+    over a cached object whose reverse cache it clears) it is the descriptor."""
+    if not objs:
+        return
+    field = type(objs[0])._meta.get_field(name)
+    if not field.many_to_one or len(field.local_related_fields) != 1:
+        raise ValueError(f"relate sets a ForeignKey, not {name}")
+    model, plain = field.remote_field.model._meta.concrete_model, not settings.DATABASE_ROUTERS
+    attname, target, cache_name = field.attname, field.target_field.attname, field.cache_name
+    for obj, value in zip(objs, values, strict=True):
+        cache = obj._state.fields_cache
+        if plain and obj._state.db is not None and (
+                (value is None and cache.get(cache_name) is None)
+                or (isinstance(value, model) and value._state.db == obj._state.db)):
+            obj.__dict__[attname] = None if value is None else getattr(value, target)
+            cache[cache_name] = value
+        else:
+            setattr(obj, name, value)
+
+
 COPY_THRESHOLD = 20  # fewer rows: one INSERT costs less than taking keys first
 _PLAIN = frozenset({  # str() of these never needs escaping
     "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",

@@ -453,3 +453,42 @@ def test_values_of_reads_what_getattr_reads_one_name_or_many():
     assert bulk._values_of(names)(invoice) == tuple(getattr(invoice, name) for name in names)
     assert bulk._values_of(["pdf"])(invoice) == (invoice.pdf,) and bulk._values_of(["pdf"])(invoice)[0].name == "invoices/x.pdf"
     assert bulk._values_of(["customer_id", "currency"])(invoice) == (7, "EUR")
+
+
+@pytest.mark.django_db
+def test_relate_leaves_each_object_as_the_foreign_key_descriptor_leaves_it():
+    """`relate(objs, name, values)` against `obj.name = value`: the same key and cached related
+    object for a saved object and value, None over nothing cached, and where the descriptor does
+    more (None over a cached object, a value not saved, an object not saved, a value of another
+    model) the same outcome, the same error."""
+    from billing.models import Invoice
+    from tests.factories.billing import InvoiceFactory
+
+    def state(invoice):
+        return (invoice.customer_id, invoice.issued_by_id, invoice._state.fields_cache, invoice._state.db)
+
+    user = User.objects.create(username="relate-user")
+    invoices = [InvoiceFactory() for _ in range(3)]
+    customers = [invoice.customer for invoice in invoices[::-1]]
+    by_descriptor = [Invoice.objects.get(pk=invoice.pk) for invoice in invoices]
+    by_relate = [Invoice.objects.get(pk=invoice.pk) for invoice in invoices]
+    for invoice, customer in zip(by_descriptor, customers, strict=True):
+        invoice.customer, invoice.issued_by = customer, None
+    bulk.relate(by_relate, "customer", customers)
+    bulk.relate(by_relate, "issued_by", [None] * 3)
+    assert [state(i) for i in by_relate] == [state(i) for i in by_descriptor]
+    assert by_relate[0].customer is customers[0] and by_relate[0].issued_by is None
+
+    for invoices_ in (by_descriptor, by_relate):  # None over a cached object: its reverse cache is cleared too
+        invoices_[0].issued_by = user
+    by_descriptor[0].issued_by = None
+    bulk.relate(by_relate[:1], "issued_by", [None])
+    assert state(by_relate[0]) == state(by_descriptor[0])
+
+    unsaved = Invoice(customer_id=invoices[0].customer_id)
+    bulk.relate([unsaved], "issued_by", [user])  # an object of no database yet: the descriptor's own path
+    assert unsaved.issued_by_id == user.pk and unsaved._state.db == "default"
+    with pytest.raises(ValueError, match="must be a \"Customer\" instance"):
+        bulk.relate(by_relate[:1], "customer", [user])
+    with pytest.raises(ValueError, match="ForeignKey"):
+        bulk.relate(by_relate[:1], "lines", [None])
