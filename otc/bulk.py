@@ -272,7 +272,10 @@ def _without_init(model: type[Model]) -> list[str] | None:
     `Model.__init__`: nobody listens to its signals and every field's descriptor only stores the
     value. None otherwise."""
     attnames = _template(model)[3]
-    if attnames is None or pre_init.has_listeners(model) or post_init.has_listeners(model):
+    # A signal nobody is connected to has no listener for any model (its receiver list is empty):
+    # asked first, it spares two `has_listeners` lookups per object built.
+    if attnames is None or (pre_init.receivers and pre_init.has_listeners(model)) \
+            or (post_init.receivers and post_init.has_listeners(model)):
         return None
     return attnames
 
