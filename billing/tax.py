@@ -101,11 +101,19 @@ class TaxTable:
 
     def __init__(self) -> None:
         self.codes = list(TaxCode.objects.all())
+        # The answer per (date, match): a chunk asks a few dozen distinct questions a few hundred
+        # times, and each answer scans every code (the codes are read once, at the table's start).
+        self._answers: dict[tuple, list[TaxCode]] = {}
 
     def valid(self, on: dt.date, **match: str) -> list[TaxCode]:
-        return [code for code in self.codes
+        key = (on, *sorted(match.items()))
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = [
+                code for code in self.codes
                 if code.valid_from <= on and (code.valid_to is None or code.valid_to >= on)
                 and all(getattr(code, name) == value for name, value in match.items())]
+        return list(answer)  # the caller's own list
 
 
 def _special(kind: str, seller_country: str, category: str, on: dt.date, table: TaxTable | None) -> TaxCode:
