@@ -303,13 +303,21 @@ def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, 
         row[position[name]] = value
     attnames = _without_init(model)
     obj = model(*row) if attnames is None else _built(model, attnames, row)
-    for name, value in (related or {}).items():
-        field = model._meta.get_field(name)
-        row_value = row[position[field.attname]]
-        if (None if value is None else value.pk) != row_value:
-            raise ValueError(f"{model.__name__}.{name}: the object and {field.attname} differ")
-        field.set_cached_value(obj, value)
+    if related:
+        cache = obj._state.fields_cache
+        for name, value in related.items():
+            where = _RELATED.get((model, name))
+            if where is None:
+                field = model._meta.get_field(name)
+                where = _RELATED[(model, name)] = (position[field.attname], field.cache_name, field.attname)
+            if (None if value is None else value.pk) != row[where[0]]:
+                raise ValueError(f"{model.__name__}.{name}: the object and {where[2]} differ")
+            cache[where[1]] = value  # what the field's set_cached_value does
     return obj
+
+
+# (model, relation name) -> (its key's position in a row, its cache name, its key's attname)
+_RELATED: dict[tuple[type[Model], str], tuple[int, str, str]] = {}
 
 
 def relate(objs: Sequence[Model], name: str, values: Sequence[Model | None]) -> None:

@@ -111,6 +111,9 @@ def test_new_instance_builds_what_keywords_build():
     assert {f.attname: getattr(built, f.attname) for f in JournalEntry._meta.concrete_fields} == \
            {f.attname: getattr(keywords, f.attname) for f in JournalEntry._meta.concrete_fields}
     assert built._state.adding
+    assert built._state.fields_cache == keywords._state.fields_cache == {"legal_entity": entity, "posted_by": by}
+    again = new_instance(JournalEntry, {**values, "posted_by_id": None}, {"legal_entity": entity, "posted_by": None})
+    assert again._state.fields_cache == {"legal_entity": entity, "posted_by": None}  # the kept field lookups
     with CaptureQueriesContext(connection) as queries:  # the related objects given are cached
         assert built.legal_entity is entity and built.posted_by is by
     assert not queries.captured_queries
