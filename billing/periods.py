@@ -42,7 +42,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.utils.encoding import force_str
@@ -180,6 +180,7 @@ def _fmt_qty(quantity: Decimal) -> str:
     return f"{quantity.normalize():,f}"
 
 
+@lru_cache(maxsize=4096)  # a run's lines share a few dozen periods: strftime once per pair, not per line
 def _period_text(start: dt.date, end: dt.date) -> str:
     return f"{start:%d %b %Y} - {end:%d %b %Y}"
 

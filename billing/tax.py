@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -75,8 +76,16 @@ def has_valid_vat_id(customer: Customer) -> bool:
     """The customer has a VAT id that passes its country's checksum (python-stdnum)."""
     if not customer.tax_id:
         return False
+    return _tax_id_valid(customer.tax_id, customer.country)
+
+
+@lru_cache(maxsize=65536)  # a pure function of its arguments: the month-end run asks again in every chunk
+def _tax_id_valid(tax_id: str, country: str) -> bool:
+    """`validate_tax_id` accepts `tax_id` for `country`. Kept per process: a month-end run checks
+    each customer's id once per chunk it has contracts in (about a dozen times for a customer
+    with contracts spread over the run's chunks), a checksum computed by python-stdnum."""
     try:
-        validate_tax_id(customer.tax_id, customer.country)
+        validate_tax_id(tax_id, country)
     except ValidationError:
         return False
     return True
@@ -92,11 +101,19 @@ class TaxTable:
 
     def __init__(self) -> None:
         self.codes = list(TaxCode.objects.all())
+        # The answer per (date, match): a chunk asks a few dozen distinct questions a few hundred
+        # times, and each answer scans every code (the codes are read once, at the table's start).
+        self._answers: dict[tuple, list[TaxCode]] = {}
 
     def valid(self, on: dt.date, **match: str) -> list[TaxCode]:
-        return [code for code in self.codes
+        key = (on, *sorted(match.items()))
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = [
+                code for code in self.codes
                 if code.valid_from <= on and (code.valid_to is None or code.valid_to >= on)
                 and all(getattr(code, name) == value for name, value in match.items())]
+        return list(answer)  # the caller's own list
 
 
 def _special(kind: str, seller_country: str, category: str, on: dt.date, table: TaxTable | None) -> TaxCode:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from otc.bulk import instance_from_db
 from otc.countries import country_choices, country_name
 from otc.money import MAX_DIGITS, STORAGE_PLACES
 
@@ -121,6 +122,12 @@ class Customer(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("customers:detail", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # Whole rows without Model.__init__ (otc.bulk.instance_from_db): each chunk of the month-end
+        # run reads its hundreds of customers whole, in generation and again in issuing.
+        return instance_from_db(cls, db, field_names, values)
 
     @property
     def name(self) -> str:

@@ -27,6 +27,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -128,7 +129,7 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
     if rows is None:
         assert objs is not None
         attnames = [field.attname for field in columns]
-        rows = [[getattr(obj, name) for name in attnames] for obj in objs]
+        rows = list(map(_values_of(attnames), objs))
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start:start + batch_size]
@@ -157,14 +158,20 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
                 head_params = [item for text, number in documents.items() for item in (number, text)]
             arrays = _array_columns(params, len(columns)) if postgres else None
             if arrays is not None:  # one array literal per column
-                source, params = f"SELECT * FROM unnest({unnest})", arrays
+                source, keys = f"SELECT * FROM unnest({unnest})", [arrays[0]]
+                params = arrays
             else:
                 source = "VALUES " + ", ".join([placeholder] * len(batch))
+                keys = [array_literal(params[::len(columns)])] if postgres else []  # the prepared keys
+            # On PostgreSQL the keys again as `= ANY(keys)`, which says what the join says, so that
+            # the planner reads the batch's rows by key: from the join alone it hashed the whole
+            # table for every batch (a month-end run's numbering and issuing, decision 0016).
+            by_key = f" AND {table}.{qn(pk.column)} = ANY(%s::{pk.rel_db_type(connection)}[])" if postgres else ""
             cursor.execute(
                 f"WITH {head}v ({names}) AS ({source}) "
                 f"UPDATE {table} SET {assignments} FROM v{joins} "
-                f"WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}",
-                [*head_params, *params],
+                f"WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}{by_key}",
+                [*head_params, *params, *keys],
             )
             if cursor.rowcount >= 0:
                 updated += cursor.rowcount
@@ -172,6 +179,15 @@ def _update(model: type[Model], fields: Sequence[str], objs: Sequence[Model] | N
                 cursor.execute("SELECT changes()")
                 updated += cursor.fetchone()[0]
     return updated
+
+
+def _values_of(attnames: Sequence[str]) -> Any:
+    """A function returning an object's values of `attnames` as a tuple, as `getattr` reads them
+    (descriptors included), in one C call per object instead of a Python loop step per value."""
+    if len(attnames) == 1:  # attrgetter of one name returns the value itself
+        name = attnames[0]
+        return lambda obj: (getattr(obj, name),)
+    return attrgetter(*attnames)
 
 
 def _quoted(text: str) -> str:
@@ -256,7 +272,10 @@ def _without_init(model: type[Model]) -> list[str] | None:
     `Model.__init__`: nobody listens to its signals and every field's descriptor only stores the
     value. None otherwise."""
     attnames = _template(model)[3]
-    if attnames is None or pre_init.has_listeners(model) or post_init.has_listeners(model):
+    # A signal nobody is connected to has no listener for any model (its receiver list is empty):
+    # asked first, it spares two `has_listeners` lookups per object built.
+    if attnames is None or (pre_init.receivers and pre_init.has_listeners(model)) \
+            or (post_init.receivers and post_init.has_listeners(model)):
         return None
     return attnames
 
@@ -284,13 +303,46 @@ def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, 
         row[position[name]] = value
     attnames = _without_init(model)
     obj = model(*row) if attnames is None else _built(model, attnames, row)
-    for name, value in (related or {}).items():
-        field = model._meta.get_field(name)
-        row_value = row[position[field.attname]]
-        if (None if value is None else value.pk) != row_value:
-            raise ValueError(f"{model.__name__}.{name}: the object and {field.attname} differ")
-        field.set_cached_value(obj, value)
+    if related:
+        cache = obj._state.fields_cache
+        for name, value in related.items():
+            where = _RELATED.get((model, name))
+            if where is None:
+                field = model._meta.get_field(name)
+                where = _RELATED[(model, name)] = (position[field.attname], field.cache_name, field.attname)
+            if (None if value is None else value.pk) != row[where[0]]:
+                raise ValueError(f"{model.__name__}.{name}: the object and {where[2]} differ")
+            cache[where[1]] = value  # what the field's set_cached_value does
     return obj
+
+
+# (model, relation name) -> (its key's position in a row, its cache name, its key's attname)
+_RELATED: dict[tuple[type[Model], str], tuple[int, str, str]] = {}
+
+
+def relate(objs: Sequence[Model], name: str, values: Sequence[Model | None]) -> None:
+    """`obj.<name> = value` for each object and value of a ForeignKey `name`, for the bulk paths
+    (an issued chunk relates a thousand invoices to their entity, customer, entry, open item
+    and issuer): the same key (`<name>_id`) and cached object as the descriptor leaves, without
+    a descriptor call per assignment. Where the descriptor would do more than store them (a value
+    of another model or database, an object not yet saved to a database, database routers, None
+    over a cached object whose reverse cache it clears) it is the descriptor."""
+    if not objs:
+        return
+    field = type(objs[0])._meta.get_field(name)
+    if not field.many_to_one or len(field.local_related_fields) != 1:
+        raise ValueError(f"relate sets a ForeignKey, not {name}")
+    model, plain = field.remote_field.model._meta.concrete_model, not settings.DATABASE_ROUTERS
+    attname, target, cache_name = field.attname, field.target_field.attname, field.cache_name
+    for obj, value in zip(objs, values, strict=True):
+        cache = obj._state.fields_cache
+        if plain and obj._state.db is not None and (
+                (value is None and cache.get(cache_name) is None)
+                or (isinstance(value, model) and value._state.db == obj._state.db)):
+            obj.__dict__[attname] = None if value is None else getattr(value, target)
+            cache[cache_name] = value
+        else:
+            setattr(obj, name, value)
 
 
 COPY_THRESHOLD = 20  # fewer rows: one INSERT costs less than taking keys first
@@ -305,49 +357,86 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _copy_converter(field: Any) -> Any:
-    """A function turning one value of `field` into PostgreSQL's COPY text format."""
+def _copy_kind(field: Any) -> str:
+    """How `_copy` writes a value of `field` as COPY text: "json", "bool", "iso" (a date or a
+    datetime), "plain" (str() never needs escaping) or "text" (str(), escaped)."""
     kind = field.get_internal_type()
     if kind == "JSONField":
-        encoder, seen = field.encoder, {}
+        return "json"
+    if kind == "BooleanField":
+        return "bool"
+    if kind in ("DateField", "DateTimeField"):
+        return "iso"
+    return "plain" if kind in _PLAIN else "text"  # text: anything str() may put a tab or a backslash in
 
-        def convert(value: Any) -> str:
-            if value is None:
-                return "\\N"
-            # Rows often share one dict (an invoice run's seller block): dump it once per COPY.
-            key = id(value)
-            if key not in seen:
-                seen[key] = (value, _escape(json.dumps(value, cls=encoder)))
-            return seen[key][1]
-    elif kind == "BooleanField":
-        def convert(value: Any) -> str:
-            return "\\N" if value is None else ("t" if value else "f")
-    elif kind in ("DateField", "DateTimeField"):
-        def convert(value: Any) -> str:
-            return "\\N" if value is None else value.isoformat()
-    elif kind in _PLAIN:
-        def convert(value: Any) -> str:
-            return "\\N" if value is None else str(value)
-    else:  # text, and anything else str() may put a tab or a backslash in
-        def convert(value: Any) -> str:
-            return "\\N" if value is None else _escape(str(value))
+
+def _json_converter(field: Any) -> Any:
+    """A JSON column's values as COPY text; rows often share one dict (an invoice run's seller
+    block): it is dumped once per COPY."""
+    encoder, seen = field.encoder, {}
+
+    def convert(value: Any) -> str:
+        if value is None:
+            return "\\N"
+        key = id(value)
+        if key not in seen:  # keep the value referenced, so its id stays its own
+            seen[key] = (value, _escape(json.dumps(value, cls=encoder)))
+        return seen[key][1]
     return convert
+
+
+# One expression per kind, of the value `v{i}` (NUL, TAB... are names: an f-string's
+# expressions may not hold a backslash before Python 3.12).
+_KIND_EXPRESSIONS = {
+    "json": "c{i}(v{i})",
+    "bool": "(NUL if v{i} is None else 't' if v{i} else 'f')",
+    "iso": "(NUL if v{i} is None else v{i}.isoformat())",
+    "plain": "(NUL if v{i} is None else str(v{i}))",
+    "text": "(NUL if v{i} is None else str(v{i}).replace(BS, BS2).replace(TAB, ESC_TAB)"
+            ".replace(LF, ESC_LF).replace(CR, ESC_CR))",
+}
+_FORMATTERS: dict[tuple[str, ...], Any] = {}
+
+
+def _row_formatter(columns: list[Any]) -> Any:
+    """A function turning one row (a sequence of Python values in `columns` order) into one line
+    of PostgreSQL's COPY text format: the same text as converting value by value (`_copy_kind`),
+    written as one generated f-string per column layout, without a call and a loop step per
+    value (a month-end run writes about 90 values per invoice this way). A row of another
+    length raises ValueError, as `zip(strict=True)` did."""
+    kinds = tuple(_copy_kind(field) for field in columns)
+    make = _FORMATTERS.get(kinds)
+    if make is None:
+        names = [f"v{i}" for i in range(len(kinds))]
+        json_args = [f"c{i}" for i, kind in enumerate(kinds) if kind == "json"]
+        line = "\t".join("{" + _KIND_EXPRESSIONS[kind].format(i=i) + "}" for i, kind in enumerate(kinds))
+        source = (f"def make({', '.join(json_args)}):\n"
+                  f"    def format_row(row):\n"
+                  f"        ({', '.join(names)},) = row\n"
+                  f'        return f"{line}\\n"\n'
+                  f"    return format_row\n")
+        namespace = {"NUL": "\\N", "BS": "\\", "BS2": "\\\\", "TAB": "\t", "ESC_TAB": "\\t", "LF": "\n",
+                     "ESC_LF": "\\n", "CR": "\r", "ESC_CR": "\\r", "str": str}
+        exec(compile(source, f"<otc.bulk COPY row {len(kinds)} columns>", "exec"), namespace)  # noqa: S102
+        make = _FORMATTERS[kinds] = namespace["make"]
+    return make(*(_json_converter(field) for field, kind in zip(columns, kinds, strict=True) if kind == "json"))
 
 
 def _copy(connection: Any, table: str, columns: list[Any], rows: Any, batch_size: int) -> None:
     """Stream `rows` (tuples of Python values in `columns` order) into `table` with COPY."""
     qn = connection.ops.quote_name
-    converters = [_copy_converter(field) for field in columns]
+    format_row = _row_formatter(columns)
     statement = f"COPY {qn(table)} ({', '.join(qn(field.column) for field in columns)}) FROM STDIN"
     with connection.cursor() as cursor:
         buffer, count = io.StringIO(), 0
+        write = buffer.write
         for row in rows:
-            buffer.write("\t".join([convert(value) for convert, value in zip(converters, row, strict=True)]))
-            buffer.write("\n")
+            write(format_row(row))
             count += 1
             if count == batch_size:
                 _flush(connection, cursor, statement, buffer)
                 buffer, count = io.StringIO(), 0
+                write = buffer.write
         if count:
             _flush(connection, cursor, statement, buffer)
 
@@ -390,7 +479,7 @@ def bulk_insert_rows(objs: Sequence[Model], *, batch_size: int = 5000) -> list[M
     for obj, key in zip(objs, _take_keys(connection, meta, len(objs)), strict=True):
         obj.pk = key
     attnames = [field.attname for field in fields]
-    _copy(connection, meta.db_table, fields, ([getattr(obj, name) for name in attnames] for obj in objs), batch_size)
+    _copy(connection, meta.db_table, fields, map(_values_of(attnames), objs), batch_size)
     for obj in objs:
         obj._state.adding, obj._state.db = False, alias
     return list(objs)

@@ -39,7 +39,7 @@ from ledger.services import (
     number_series_take,
 )
 from otc import dates
-from otc.bulk import bulk_update_rows, history_insert
+from otc.bulk import bulk_update_rows, history_insert, relate
 from otc.errors import InvalidTransition, LimitExceeded, PermissionDenied, ValidationFailed
 from otc.models import ApprovalLimit, User
 from otc.money import (
@@ -440,6 +440,7 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
     accounts = dict(Account.objects.filter(legal_entity_id=entity.pk, is_active=True).values_list("code", "id"))
     seller, bill_to, stamp = seller_snapshot(entity), {}, dates.now()
     postings: list[tuple[Invoice, EntrySpec]] = []
+    relate(group, "issued_by", [by] * len(group))
     for invoice in group:
         invoice_lines = lines.get(invoice.pk)
         if not invoice_lines:
@@ -449,7 +450,7 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
         if invoice.customer_id not in bill_to:
             bill_to[invoice.customer_id] = bill_to_snapshot(invoice.customer)
         invoice.bill_to, invoice.seller = bill_to[invoice.customer_id], seller
-        invoice.status, invoice.issued_by, invoice.issued_at, invoice.updated_at = Invoice.Status.ISSUED, by, stamp, stamp
+        invoice.status, invoice.issued_at, invoice.updated_at = Invoice.Status.ISSUED, stamp, stamp
         if invoice.gross_total != 0:
             if not invoice.journal_number:  # numbered before journal numbers were reserved with it
                 invoice.journal_number = journal_numbers_reserve(legal_entity_id=entity.pk, document_date=on, count=1)[0]
@@ -461,8 +462,8 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
     entries = journal_post_batch(legal_entity_id=entity.pk, kind="invoice", document_date=on,
                                  entries=[spec for _, spec in postings], by=by,
                                  reserved_numbers=[invoice.journal_number for invoice, _ in postings])
-    for (invoice, _), entry in zip(postings, entries, strict=True):
-        invoice.journal_entry, invoice.open_item = entry, entry.opened_items[0]
+    relate([invoice for invoice, _ in postings], "journal_entry", entries)
+    relate([invoice for invoice, _ in postings], "open_item", [entry.opened_items[0] for entry in entries])
     bulk_update_rows(group, [*ISSUED_FIELDS, "journal_number"])
     history_insert(group, created=False, by=by, reason="issued", at=stamp, saved=True)  # just updated in full
     record_status_changes(group, by=by, from_state=Invoice.Status.DRAFT)
@@ -504,8 +505,9 @@ def invoices_post_numbered(*, invoices: list[Invoice], by: User | None) -> list[
     lines = {invoice.pk: known[invoice.pk] for invoice in locked if invoice.pk in known and invoice.pk not in changed}
     lines.update(_locked_lines([invoice for invoice in locked if invoice.pk not in lines]))
     groups: dict[tuple[int, dt.date], list[Invoice]] = defaultdict(list)
+    relate(locked, "legal_entity", [entities[invoice.legal_entity_id] for invoice in locked])
+    relate(locked, "customer", [customers[invoice.customer_id] for invoice in locked])
     for invoice in locked:
-        invoice.legal_entity, invoice.customer = entities[invoice.legal_entity_id], customers[invoice.customer_id]
         groups[(invoice.legal_entity_id, invoice.issue_date)].append(invoice)
     for entity_id, on in sorted(groups):
         _post_group(entities[entity_id], groups[(entity_id, on)], lines, by)

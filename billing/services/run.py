@@ -181,9 +181,9 @@ class _Chunk:
         self.skipped = 0
 
     def exception(self, contract: Contract | _ContractRow, code: str, severity: str, message: str) -> None:
-        self.exceptions.append(BillingException(run_id=self.run.pk, contract_id=contract.pk,
-                                                customer_id=contract.customer_id, code=code, severity=severity,
-                                                message=message[:2000]))
+        self.exceptions.append(new_instance(BillingException, {  # thousands a run: built positionally
+            "run_id": self.run.pk, "contract_id": contract.pk, "customer_id": contract.customer_id, "code": code,
+            "severity": severity, "message": message[:2000]}))
 
 
 # What generation reads of contracts, versions and lines, as plain rows rather than model
@@ -361,13 +361,17 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
             contract._credit_hold = entity_holds[contract.legal_entity_id].get(contract.customer_id, "")
         existing = dict(Invoice.objects.filter(contract_id__any=todo, billing_period_start=month)
                         .exclude(status=Invoice.Status.VOID).values_list("contract_id", "pk"))
+        # Versions and lines in no particular order (`.order_by()`): billing/periods.py sorts a
+        # contract's versions by number and a version's lines by (position, id) itself, and the
+        # models' default orderings (by the contract's creation time) joined and sorted the
+        # contract and version tables for every chunk (decision 0016, session 14).
         versions: dict[int, list[_VersionRow]] = defaultdict(list)
         for row in (ContractVersion.objects.filter(contract_id__any=todo, status__in=BILLABLE_STATUSES)
-                    .values_list(*VERSION_FIELDS)):
+                    .order_by().values_list(*VERSION_FIELDS)):
             version = _VersionRow(*row)
             versions[version.contract_id].append(version)
         version_ids = [v.id for vs in versions.values() for v in vs]
-        line_rows = list(ContractLine.objects.filter(version_id__any=version_ids).values_list(*LINE_FIELDS))
+        line_rows = list(ContractLine.objects.filter(version_id__any=version_ids).order_by().values_list(*LINE_FIELDS))
         product_index = LINE_FIELDS.index("product_id")
         products: dict[int, Any] = Product.objects.in_bulk({row[product_index] for row in line_rows
                                                             if row[product_index]})

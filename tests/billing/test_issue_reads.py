@@ -111,6 +111,9 @@ def test_new_instance_builds_what_keywords_build():
     assert {f.attname: getattr(built, f.attname) for f in JournalEntry._meta.concrete_fields} == \
            {f.attname: getattr(keywords, f.attname) for f in JournalEntry._meta.concrete_fields}
     assert built._state.adding
+    assert built._state.fields_cache == keywords._state.fields_cache == {"legal_entity": entity, "posted_by": by}
+    again = new_instance(JournalEntry, {**values, "posted_by_id": None}, {"legal_entity": entity, "posted_by": None})
+    assert again._state.fields_cache == {"legal_entity": entity, "posted_by": None}  # the kept field lookups
     with CaptureQueriesContext(connection) as queries:  # the related objects given are cached
         assert built.legal_entity is entity and built.posted_by is by
     assert not queries.captured_queries
@@ -191,4 +194,45 @@ def test_invoices_read_from_the_database_are_djangos_objects_without_the_constru
         listened = Invoice.objects.get(pk=invoice.pk)
     finally:
         post_init.disconnect(receiver, sender=Invoice)
+    assert seen == [listened] and not listened._state.adding
+
+
+def test_customers_read_from_the_database_are_djangos_objects_without_the_constructor():
+    """`Customer.from_db` (otc.bulk.instance_from_db, as for invoices): a whole row becomes the
+    object Django's `from_db` builds (every value, the state), saves as an update, and related
+    reads work; a row with deferred columns and a post_init receiver take Django's path."""
+    from django.db.models import Model
+    from django.db.models.signals import post_init
+
+    from customers.models import Customer
+    from otc.bulk import _without_init
+
+    assert _without_init(Customer) is not None  # built without the constructor (no receiver, plain descriptors)
+    invoice = draft(de_entity())
+    customer = invoice.customer
+    names = [f.attname for f in Customer._meta.concrete_fields]
+    row = list(Customer.objects.filter(pk=customer.pk).values_list(*names).get())
+    django_own = Model.from_db.__func__(Customer, "default", names, row)
+    read = Customer.objects.get(pk=customer.pk)
+    assert type(read) is Customer and (read._state.adding, read._state.db) == (False, "default")
+    assert [getattr(read, n) for n in names] == [getattr(django_own, n) for n in names]
+    assert read.__dict__.keys() == django_own.__dict__.keys()
+    assert list(Customer.objects.in_bulk([customer.pk]).values())[0].legal_name == customer.legal_name
+    assert read.invoices.get() == invoice
+    read.notes = "read without the constructor"
+    read.save(update_fields=["notes"])  # an update, not an insert
+    assert Customer.objects.count() == 1 and Customer.objects.get(pk=customer.pk).notes == "read without the constructor"
+
+    deferred = Customer.objects.only("pk", "legal_name").get(pk=customer.pk)
+    assert deferred.get_deferred_fields() and deferred.country == customer.country  # loaded when read
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Customer)
+    try:
+        listened = Customer.objects.get(pk=customer.pk)
+    finally:
+        post_init.disconnect(receiver, sender=Customer)
     assert seen == [listened] and not listened._state.adding

@@ -280,3 +280,16 @@ def test_slices_from_versions_label_each_unit_as_the_product_displays_it():
     assert [terms.unit_label for terms in piece.lines] == [p.get_unit_display() for p in products]
     assert [terms.unit_label for terms in piece.lines][:2] == ["each", "month"]
     assert piece.lines[-1].unit_label == "XYZ"
+
+
+def test_period_text_kept_per_pair_of_dates_is_the_text_formatted_each_time():
+    """`_period_text` is kept per (start, end): the same text as formatting it every time, for
+    every pair asked twice, across month and year ends."""
+    from billing.periods import _period_text
+
+    _period_text.cache_clear()
+    starts = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(0, 800, 37)]
+    pairs = [(start, start + dt.timedelta(days=length)) for start in starts for length in (0, 13, 30, 364)]
+    for _ in range(2):
+        assert [_period_text(a, b) for a, b in pairs] == [f"{a:%d %b %Y} - {b:%d %b %Y}" for a, b in pairs]
+    assert _period_text.cache_info().hits == len(pairs)

@@ -425,3 +425,24 @@ def test_issue_runs_each_chunk_as_a_task_and_the_last_chunk_marks_the_run_issued
     assert sorted(invoice_of(c).number for c in de_contracts) == ["DE01-INV-2026-000001", "DE01-INV-2026-000002"]
     assert sorted(invoice_of(c).number for c in at_contracts) == [f"AT01-INV-2026-{n:06d}" for n in (1, 2, 3)]
     assert all(row["difference"] == 0 for row in ar_reconciliation())
+
+
+def test_lines_stored_against_their_position_order_are_billed_in_position_order(django_capture_on_commit_callbacks):
+    """Generation reads a chunk's versions and lines in no particular order (the rows as the
+    database returns them: here in the order they were inserted, the reverse of their positions,
+    and the later version first); the draft's lines still follow the versions' numbers and the
+    lines' positions."""
+    from billing.periods import slices_from_versions
+
+    entity = de_entity()
+    c = contract(entity, start_date=dt.date(2026, 1, 1), lines=[
+        {"unit_price": D("300.00"), "position": 3}, {"unit_price": D("200.00"), "position": 2},
+        {"unit_price": D("100.00"), "position": 1}])
+    run(capture=django_capture_on_commit_callbacks)
+    lines = list(invoice_of(c).lines.order_by("position"))
+    assert [(x.position, x.unit_price) for x in lines] == [(1, D("100.00")), (2, D("200.00")), (3, D("300.00"))]
+    version = c.current_version
+    stored = list(version.lines.all())
+    forward = slices_from_versions([version], {version.id: stored})
+    assert slices_from_versions([version], {version.id: stored[::-1]}) == forward
+    assert [line.position for line in forward[0].lines] == [1, 2, 3]

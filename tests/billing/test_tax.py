@@ -110,3 +110,34 @@ def test_export_codes_speak_the_sellers_law_and_no_note_is_a_placeholder():
     us = tax_code_for(seller_country="US", customer=CustomerFactory(country="US"), category="digital", on=ON)
     assert us.legal_note == US_NOTE and "nexus" not in us.legal_note
     assert not TaxCode.objects.filter(legal_note__icontains="placeholder").exists()
+
+
+def test_a_tax_table_answers_each_question_as_scanning_every_code_and_keeps_its_answers():
+    """TaxTable.valid keeps its answer per (date, match): the same codes as scanning every code,
+    asked once or again, by keyword in any order; a caller changing its list changes nothing kept;
+    the lookups of a chunk give the codes the database lookups give."""
+    from billing.tax import TaxTable
+
+    table = TaxTable()
+    dates = [dt.date(2019, 1, 1), dt.date(2026, 1, 1), dt.date(2026, 11, 30), dt.date(2031, 6, 1)]
+    questions = [{"country": "DE", "region": "", "category": "standard"}, {"kind": "reverse_charge", "category": "*"},
+                 {"country": "GB", "region": "", "category": "digital"}, {"country": "XX", "region": ""}]
+
+    def scanned(on, match):
+        return [code for code in TaxCode.objects.all()
+                if code.valid_from <= on and (code.valid_to is None or code.valid_to >= on)
+                and all(getattr(code, name) == value for name, value in match.items())]
+
+    for _ in range(2):
+        for on in dates:
+            for match in questions:
+                answer = table.valid(on, **match)
+                assert [c.pk for c in answer] == [c.pk for c in scanned(on, match)]
+                assert [c.pk for c in table.valid(on, **dict(reversed(list(match.items()))))] == [c.pk for c in answer]
+                answer.clear()  # the caller's own list
+    assert table.valid(dt.date(2026, 11, 30), country="DE", region="", category="standard")
+    customer = CustomerFactory(country="FR", tax_id="FR40303265045")
+    for category in ("standard", "digital"):
+        assert tax_code_for(seller_country="DE", customer=customer, category=category, on=dt.date(2026, 11, 30),
+                            table=table) == tax_code_for(seller_country="DE", customer=customer, category=category,
+                                                         on=dt.date(2026, 11, 30))

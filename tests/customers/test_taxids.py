@@ -35,3 +35,20 @@ def test_the_module_of_a_country_is_looked_up_once():
         assert validate_tax_id("FR40303265045", "FR") == "FR40303265045"
     assert looked_up >= 1
     assert lookup.call_count == looked_up + 1  # FR once; DE not again
+
+
+def test_a_customers_vat_id_is_checked_once_per_id_and_country_with_the_same_answers():
+    """billing.tax.has_valid_vat_id keeps each (id, country) answer: the same answers as checking
+    every time (valid, bad checksum, another country's rules, no id, a country without a
+    validator), the checksum computed once per id and country."""
+    from billing import tax
+    from customers.models import Customer
+
+    tax._tax_id_valid.cache_clear()
+    cases = [("DE136695976", "DE", True), ("DE136695977", "DE", False), ("136695976", "FR", False),
+             ("FR40303265045", "FR", True), ("", "DE", False), ("anything", "AQ", True)]
+    with mock.patch.object(tax, "validate_tax_id", wraps=tax.validate_tax_id) as check:
+        for _ in range(3):
+            assert [tax.has_valid_vat_id(Customer(tax_id=tax_id, country=country)) for tax_id, country, _ in cases] \
+                == [valid for _, _, valid in cases]
+    assert check.call_count == len(cases) - 1  # once each, the empty id never

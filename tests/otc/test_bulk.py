@@ -347,3 +347,148 @@ def test_analyze_if_stale_reads_the_statistics_afresh_inside_a_transaction_that_
         other.close()
     assert bulk.analyze_if_stale(OutboxEvent) == ["otc_outboxevent"]  # 400 changes since the last ANALYZE
     assert bulk.analyze_if_stale(OutboxEvent) == []  # analyzed a moment ago, nothing changed since
+
+
+@pytest.mark.postgres  # the keys are repeated as `= ANY(...)` only on PostgreSQL
+@pytest.mark.django_db
+def test_update_rows_restricts_each_statement_to_its_batchs_keys_and_leaves_other_rows_alone():
+    """Each UPDATE names its batch's keys again (`id = ANY(...)`, so the planner reads the rows by
+    key), on the arrays path, on the VALUES path and with shared JSON documents: every row of every
+    batch is written, and a row of the table that is in no batch is not touched."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils.safestring import mark_safe
+
+    from billing.models import Invoice
+    from tests.factories.billing import InvoiceFactory
+
+    bystander = InvoiceFactory(notes="left alone")
+    invoices = [InvoiceFactory() for _ in range(5)]
+    for n, invoice in enumerate(invoices):
+        invoice.notes, invoice.bill_to = f"note {n}", {"n": n % 2}
+    invoices[3].notes = mark_safe("note 3")  # a str subclass: that batch goes as VALUES rows
+    for fields in (["notes"], ["notes", "bill_to"]):
+        with CaptureQueriesContext(connection) as queries:
+            assert bulk.bulk_update_rows(invoices, fields, batch_size=2) == 5
+        updates = [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"]]
+        assert len(updates) == 3 and all('"billing_invoice"."id" = ANY(' in sql for sql in updates)
+        assert any("VALUES (" in sql and "unnest(" not in sql for sql in updates)
+        stored = dict(Invoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list("pk", "notes"))
+        assert [stored[i.pk] for i in invoices] == [str(i.notes) for i in invoices]
+        for invoice in invoices:
+            invoice.notes = invoice.notes + "+"
+        invoices[3].notes = mark_safe(invoices[3].notes)
+    assert [Invoice.objects.get(pk=i.pk).bill_to for i in invoices] == [{"n": n % 2} for n in range(5)]
+    bystander_now = Invoice.objects.get(pk=bystander.pk)
+    assert bystander_now.notes == "left alone" and bystander_now.updated_at == bystander.updated_at
+
+
+def _copy_text_value_by_value(columns, row):
+    """The COPY text of one row as `_copy` wrote it before its rows were formatted by a generated
+    function: one converter call per value (the reference the generated formatter must equal)."""
+    import json
+
+    out = []
+    for field, value in zip(columns, row, strict=True):
+        kind = field.get_internal_type()
+        if value is None:
+            out.append("\\N")
+        elif kind == "JSONField":
+            out.append(bulk._escape(json.dumps(value, cls=field.encoder)))
+        elif kind == "BooleanField":
+            out.append("t" if value else "f")
+        elif kind in ("DateField", "DateTimeField"):
+            out.append(value.isoformat())
+        elif kind in bulk._PLAIN:
+            out.append(str(value))
+        else:
+            out.append(bulk._escape(str(value)))
+    return "\t".join(out) + "\n"
+
+
+def test_copy_rows_formatted_by_the_generated_function_are_the_text_of_value_by_value_conversion():
+    """Every kind of column (key, foreign key, decimal, text with tabs, newlines, carriage returns
+    and backslashes, boolean, date, zoned datetime, JSON shared and not, a file name, NULL in
+    each): the generated row formatter writes exactly the text of converting value by value; a
+    row of the wrong length is refused as zip(strict=True) refused it."""
+    from zoneinfo import ZoneInfo
+
+    from billing.models import Invoice
+
+    columns = list(Invoice._meta.concrete_fields)
+    kinds = {field.get_internal_type() for field in columns}
+    assert {"BigAutoField", "ForeignKey", "DecimalField", "CharField", "TextField", "BooleanField", "DateField",
+            "DateTimeField", "JSONField", "FileField"} <= kinds
+    shared = {"legal_name": TRICKY, "lines": [1, "a\tb", None]}
+    samples = {
+        "BigAutoField": [1, 2 ** 40], "ForeignKey": [7, None], "DecimalField": [Decimal("1E+3"), Decimal("-0.0001")],
+        "CharField": [TRICKY, ""], "TextField": ["\\N", "plain"], "BooleanField": [True, False],
+        "DateField": [dt.date(2026, 11, 30), None],
+        "DateTimeField": [dt.datetime(2026, 7, 1, 14, 5, 6, 123456, tzinfo=ZoneInfo("Europe/Berlin")), None],
+        "JSONField": [shared, {"other": "x\\y"}], "FileField": ["invoices/2026/a\tb.pdf", ""],
+    }
+    rows = []
+    for n in range(4):
+        row = []
+        for i, field in enumerate(columns):
+            values = samples.get(field.get_internal_type(), [f"v{i}\r\n", 5])
+            row.append(None if (n + i) % 7 == 0 else values[(n + i) % len(values)])
+        rows.append(row)
+    format_row = bulk._row_formatter(columns)
+    assert [format_row(row) for row in rows] == [_copy_text_value_by_value(columns, row) for row in rows]
+    assert bulk._row_formatter(columns)(rows[0]) == format_row(rows[0])  # the cached function, fresh JSON state
+    with pytest.raises(ValueError):
+        format_row(rows[0][:-1])
+    with pytest.raises(ValueError):
+        format_row([*rows[0], 1])
+
+
+def test_values_of_reads_what_getattr_reads_one_name_or_many():
+    """The rows the bulk writes take from objects: each attname's value as `getattr` reads it
+    (a file field through its descriptor, a foreign key's id, a default), one name or many."""
+    from billing.models import Invoice
+
+    invoice = Invoice(pdf="invoices/x.pdf", currency="EUR", customer_id=7, net_total=Decimal("1.10"))
+    names = [field.attname for field in Invoice._meta.concrete_fields]
+    assert bulk._values_of(names)(invoice) == tuple(getattr(invoice, name) for name in names)
+    assert bulk._values_of(["pdf"])(invoice) == (invoice.pdf,) and bulk._values_of(["pdf"])(invoice)[0].name == "invoices/x.pdf"
+    assert bulk._values_of(["customer_id", "currency"])(invoice) == (7, "EUR")
+
+
+@pytest.mark.django_db
+def test_relate_leaves_each_object_as_the_foreign_key_descriptor_leaves_it():
+    """`relate(objs, name, values)` against `obj.name = value`: the same key and cached related
+    object for a saved object and value, None over nothing cached, and where the descriptor does
+    more (None over a cached object, a value not saved, an object not saved, a value of another
+    model) the same outcome, the same error."""
+    from billing.models import Invoice
+    from tests.factories.billing import InvoiceFactory
+
+    def state(invoice):
+        return (invoice.customer_id, invoice.issued_by_id, invoice._state.fields_cache, invoice._state.db)
+
+    user = User.objects.create(username="relate-user")
+    invoices = [InvoiceFactory() for _ in range(3)]
+    customers = [invoice.customer for invoice in invoices[::-1]]
+    by_descriptor = [Invoice.objects.get(pk=invoice.pk) for invoice in invoices]
+    by_relate = [Invoice.objects.get(pk=invoice.pk) for invoice in invoices]
+    for invoice, customer in zip(by_descriptor, customers, strict=True):
+        invoice.customer, invoice.issued_by = customer, None
+    bulk.relate(by_relate, "customer", customers)
+    bulk.relate(by_relate, "issued_by", [None] * 3)
+    assert [state(i) for i in by_relate] == [state(i) for i in by_descriptor]
+    assert by_relate[0].customer is customers[0] and by_relate[0].issued_by is None
+
+    for invoices_ in (by_descriptor, by_relate):  # None over a cached object: its reverse cache is cleared too
+        invoices_[0].issued_by = user
+    by_descriptor[0].issued_by = None
+    bulk.relate(by_relate[:1], "issued_by", [None])
+    assert state(by_relate[0]) == state(by_descriptor[0])
+
+    unsaved = Invoice(customer_id=invoices[0].customer_id)
+    bulk.relate([unsaved], "issued_by", [user])  # an object of no database yet: the descriptor's own path
+    assert unsaved.issued_by_id == user.pk and unsaved._state.db == "default"
+    with pytest.raises(ValueError, match="must be a \"Customer\" instance"):
+        bulk.relate(by_relate[:1], "customer", [user])
+    with pytest.raises(ValueError, match="ForeignKey"):
+        bulk.relate(by_relate[:1], "lines", [None])
