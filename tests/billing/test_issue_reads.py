@@ -158,22 +158,47 @@ def test_new_instance_without_the_constructor_is_the_constructors_instance():
     assert seen == [listened]  # the constructor ran: the receiver saw the instance
 
 
+def _read_as_django_reads(model, pk, *, deferred: tuple[str, str], checked: str):
+    """Read row `pk` of `model` as the application does and check it against the object Django's
+    own `from_db` builds from the same row (every value, the state); a read with deferred columns
+    (`deferred`) loads `checked` when asked; a read while a post_init receiver listens takes
+    Django's path (the receiver sees it). Returns the object read and Django's own."""
+    from django.db.models import Model
+    from django.db.models.signals import post_init
+
+    names = [f.attname for f in model._meta.concrete_fields]
+    row = list(model.objects.filter(pk=pk).values_list(*names).get())
+    django_own = Model.from_db.__func__(model, "default", names, row)
+    read = model.objects.get(pk=pk)
+    assert type(read) is model and (read._state.adding, read._state.db) == (False, "default")
+    assert [getattr(read, n) for n in names] == [getattr(django_own, n) for n in names]
+
+    partial = model.objects.only(*deferred).get(pk=pk)
+    assert partial.get_deferred_fields() and getattr(partial, checked) == getattr(read, checked)  # loaded when read
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=model)
+    try:
+        listened = model.objects.get(pk=pk)
+    finally:
+        post_init.disconnect(receiver, sender=model)
+    assert seen == [listened] and not listened._state.adding
+    return read, django_own
+
+
 def test_invoices_read_from_the_database_are_djangos_objects_without_the_constructor():
     """`Invoice.from_db` (otc.bulk.instance_from_db): a whole row becomes the same object as
     Django's `from_db` builds (values, state, file field, keys), a row with deferred columns and
     a model with a post_init receiver go through Django's own path."""
-    from django.db.models import Model
-    from django.db.models.signals import post_init
-
     entity = de_entity()
     invoice = draft(entity)
     Invoice.objects.filter(pk=invoice.pk).update(pdf="invoices/a.pdf")
-    names = [f.attname for f in Invoice._meta.concrete_fields]
-    row = list(Invoice.objects.filter(pk=invoice.pk).values_list(*names).get())
-    django_own = Model.from_db.__func__(Invoice, "default", names, row)
-    read = Invoice.objects.get(pk=invoice.pk)
-    assert type(read) is Invoice and (read._state.adding, read._state.db) == (False, "default")
-    assert [getattr(read, n) for n in names] == [getattr(django_own, n) for n in names]
+    read, _ = _read_as_django_reads(Invoice, invoice.pk, deferred=("pk", "number"), checked="currency")
+    assert read.currency == invoice.currency
     assert read.pk == invoice.pk and read.gross_total == invoice.gross_total and read.lines.count() == 1
     assert read.pdf.name == "invoices/a.pdf" and read.pdf.instance is read
     assert read.legal_entity == entity
@@ -181,58 +206,22 @@ def test_invoices_read_from_the_database_are_djangos_objects_without_the_constru
     read.save(update_fields=["status"])  # an update, not an insert: the state says it was read
     assert Invoice.objects.count() == 1
 
-    deferred = Invoice.objects.only("pk", "number").get(pk=invoice.pk)
-    assert deferred.get_deferred_fields() and deferred.currency == invoice.currency  # loaded when read
-
-    seen = []
-
-    def receiver(sender, instance, **kwargs):
-        seen.append(instance)
-
-    post_init.connect(receiver, sender=Invoice)
-    try:
-        listened = Invoice.objects.get(pk=invoice.pk)
-    finally:
-        post_init.disconnect(receiver, sender=Invoice)
-    assert seen == [listened] and not listened._state.adding
-
 
 def test_customers_read_from_the_database_are_djangos_objects_without_the_constructor():
     """`Customer.from_db` (otc.bulk.instance_from_db, as for invoices): a whole row becomes the
     object Django's `from_db` builds (every value, the state), saves as an update, and related
     reads work; a row with deferred columns and a post_init receiver take Django's path."""
-    from django.db.models import Model
-    from django.db.models.signals import post_init
-
     from customers.models import Customer
     from otc.bulk import _without_init
 
     assert _without_init(Customer) is not None  # built without the constructor (no receiver, plain descriptors)
     invoice = draft(de_entity())
     customer = invoice.customer
-    names = [f.attname for f in Customer._meta.concrete_fields]
-    row = list(Customer.objects.filter(pk=customer.pk).values_list(*names).get())
-    django_own = Model.from_db.__func__(Customer, "default", names, row)
-    read = Customer.objects.get(pk=customer.pk)
-    assert type(read) is Customer and (read._state.adding, read._state.db) == (False, "default")
-    assert [getattr(read, n) for n in names] == [getattr(django_own, n) for n in names]
+    read, django_own = _read_as_django_reads(Customer, customer.pk, deferred=("pk", "legal_name"), checked="country")
     assert read.__dict__.keys() == django_own.__dict__.keys()
+    assert read.country == customer.country
     assert list(Customer.objects.in_bulk([customer.pk]).values())[0].legal_name == customer.legal_name
     assert read.invoices.get() == invoice
     read.notes = "read without the constructor"
     read.save(update_fields=["notes"])  # an update, not an insert
     assert Customer.objects.count() == 1 and Customer.objects.get(pk=customer.pk).notes == "read without the constructor"
-
-    deferred = Customer.objects.only("pk", "legal_name").get(pk=customer.pk)
-    assert deferred.get_deferred_fields() and deferred.country == customer.country  # loaded when read
-    seen = []
-
-    def receiver(sender, instance, **kwargs):
-        seen.append(instance)
-
-    post_init.connect(receiver, sender=Customer)
-    try:
-        listened = Customer.objects.get(pk=customer.pk)
-    finally:
-        post_init.disconnect(receiver, sender=Customer)
-    assert seen == [listened] and not listened._state.adding
