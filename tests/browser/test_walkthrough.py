@@ -100,33 +100,34 @@ def test_each_demo_role_walks_its_pages_without_errors_within_1280_px(page, live
             response = page.goto(f"{live_server.url}{path}")
             page.wait_for_load_state("load")
             status = response.status if response else 0
-            width = page.evaluate("document.documentElement.scrollWidth")
+            layout = page.evaluate(LAYOUT, WIDTH)  # one round trip to the browser for the page's measures
             if status >= 400:
                 problems.append(f"{role} {path}: HTTP {status}")
-            if width > WIDTH:
-                wide = page.evaluate(WIDEST)
-                problems.append(f"{role} {path}: {width} px wide ({wide})")
-            scrolled = page.evaluate(SCROLLING_TABLES)
-            if scrolled:
-                problems.append(f"{role} {path}: tables scroll sideways ({scrolled})")
-            tall = page.evaluate(TALL_RECEIPT_ROWS)
-            if tall:
-                problems.append(f"{role} {path}: workbench rows taller than 80 px ({tall})")
+            if layout["width"] > WIDTH:
+                problems.append(f"{role} {path}: {layout['width']} px wide ({layout['widest']})")
+            if layout["scrolling"]:
+                problems.append(f"{role} {path}: tables scroll sideways ({layout['scrolling']})")
+            if layout["tall"]:
+                problems.append(f"{role} {path}: workbench rows taller than 80 px ({layout['tall']})")
             problems.extend(f"{role} {path}: {error}" for error in errors)
     assert page.offsite_requests == []
     assert problems == [], "\n".join(problems)
 
 
-WIDEST = """() => [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-    .slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
-# A table cut off inside its scroll box (.table-responsive) does not widen the page but still hides
-# columns: count it too.
-SCROLLING_TABLES = """() => [...document.querySelectorAll('.table-responsive')]
-    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
-    .map(e => (e.querySelector('table')?.dataset.testid || e.querySelector('table')?.id || 'table')
-              + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
-# The cash workbench keeps a receipt with its top suggestion compact (issue 16: about 25 receipts took
-# 3,800 px); tests/browser/test_workbench_compact.py measures it on a crafted page, this on the demo's.
-TALL_RECEIPT_ROWS = """() => [...document.querySelectorAll('[data-testid=workbench] tr[data-receipt]')]
-    .map(r => Math.round(r.getBoundingClientRect().height)).filter(h => h > 80)"""
+# What the walk measures on each page, in one call to the browser: the document's width (and, when
+# it is wider than the window, its widest elements); the tables cut off inside their scroll box
+# (.table-responsive: they do not widen the page but still hide columns); and the cash workbench's
+# receipt rows taller than 80 px (issue 16: about 25 receipts took 3,800 px;
+# tests/browser/test_workbench_compact.py measures it on a crafted page, this on the demo's).
+LAYOUT = """limit => ({
+    width: document.documentElement.scrollWidth,
+    widest: document.documentElement.scrollWidth <= limit ? [] : [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)),
+    scrolling: [...document.querySelectorAll('.table-responsive')]
+        .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+        .map(e => (e.querySelector('table')?.dataset.testid || e.querySelector('table')?.id || 'table')
+                  + ' ' + e.scrollWidth + '>' + e.clientWidth),
+    tall: [...document.querySelectorAll('[data-testid=workbench] tr[data-receipt]')]
+        .map(r => Math.round(r.getBoundingClientRect().height)).filter(h => h > 80),
+})"""
