@@ -35,7 +35,6 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
-
 @pytest.fixture(scope="module")
 def playwright_instance():
     """Module-scoped on purpose. While Playwright's sync API is running, the main thread has a
@@ -71,7 +70,7 @@ def browser(playwright_instance):
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser context and page. Requests to any host but the live server fail in the
-    browser (`CHROMIUM_ARGS`: tests never reach the network) and are recorded in `page.offsite_requests`;
+    browser (the `browser` fixture's closed proxy) and are recorded in `page.offsite_requests`;
     responses >= 400 are recorded in `page.failed_responses`, and what the Content-Security-Policy
     refused in `page.csp_violations`."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
