@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import F, Q, Sum
 
 from billing.einvoice import credit_note_to_cxml, credit_note_to_ubl, invoice_to_cxml, invoice_to_ubl
@@ -432,3 +432,9 @@ def assert_collections(today: dt.date) -> None:
     rows = worklist(user=cole)
     assert rows and rows == sorted(rows, key=lambda r: (-r.score, -r.overdue, r.name))
     assert any(r.promises_broken for r in rows) and all(r.reasons for r in rows)
+
+
+def test_seed_demo_refuses_a_demo_too_small_to_build_before_writing_anything():
+    with pytest.raises(CommandError, match="--customers must be at least 20"):
+        call_command("seed_demo", customers=10)
+    assert not User.objects.exists() and not Customer.objects.exists()

@@ -13,7 +13,7 @@ import logging
 import time
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
@@ -36,15 +36,22 @@ from demo.writeoffs import seed_writeoffs
 from otc import dates
 from otc.roles import ensure_roles
 
+# The smallest demo the suite seeds and checks (tests/otc/test_sortable_lists.py): with fewer
+# customers the corporate groups and the contract book run out of customers to draw from.
+MIN_CUSTOMERS = 20
+
 
 class Command(BaseCommand):
     help = "Load realistic demo data (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=300)
+        parser.add_argument("--customers", type=int, default=300, help=f"At least {MIN_CUSTOMERS}; 300 by default.")
         parser.add_argument("--reset", action="store_true", help="Delete the database and rebuild the demo.")
 
     def handle(self, *args, customers: int, reset: bool, **options):
+        if customers < MIN_CUSTOMERS:
+            raise CommandError(f"--customers must be at least {MIN_CUSTOMERS} (the demo's corporate groups and "
+                               f"contract book need them); {customers} was given.")
         if reset:
             call_command("flush", "--noinput", verbosity=0)
         ensure_roles()
