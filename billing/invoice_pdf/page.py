@@ -5,6 +5,7 @@ lists of drawing operations, and writing them as a PDF with ReportLab's canvas."
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -52,17 +53,28 @@ TAX_COLUMNS = (0.16, 0.28, 0.28, 0.28)  # .tax-summary (56% of the width)
 TAX_NUMERIC = (False, False, True, True)
 
 _fonts_registered = False
+# The two DejaVu fonts are one TTFontFace each for the whole process, and a face reads its font file
+# through one shared cursor (`TTFontFile._pos`): two documents saved at once (the threaded dev server's
+# downloads, a billing run's thread, a threaded worker) made their font subsets through each other's
+# reads, a KeyError or a wrong glyph. Registering and subsetting hold this lock; the per-document glyph
+# codes (`TTFont.State`) need none.
+FONT_FILES = threading.Lock()
 # Content streams compressed only, not also ASCII85-encoded (a quarter smaller): PDFs are binary
 # files here, never mailed as 7-bit text. (Process-wide; nothing else in otc uses ReportLab.)
 rl_config.useA85 = 0
 
 
 def register_fonts() -> None:
+    """Once per process: a font registered again would be a new object, without the glyph codes a
+    document being drawn meanwhile gave its text."""
     global _fonts_registered
-    if not _fonts_registered:
-        pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
-        _fonts_registered = True
+    if _fonts_registered:
+        return
+    with FONT_FILES:
+        if not _fonts_registered:
+            pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "DejaVuSans.ttf")))
+            pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+            _fonts_registered = True
 
 
 def text_width(text: str, font: str, size: float, spacing: float = 0.0) -> float:
@@ -232,5 +244,6 @@ def write_pdf(pages: list[list[tuple[Any, ...]]], *, title: str, author: str, fo
         canvas.drawString(16 * MM, baseline, footer)
         canvas.drawRightString(PAGE_W - 16 * MM, baseline, f"Page {number} of {total}")
         canvas.showPage()
-    canvas.save()
+    with FONT_FILES:  # saving makes the font subsets from the shared font files
+        canvas.save()
     return out.getvalue()

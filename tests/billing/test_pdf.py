@@ -211,6 +211,44 @@ def test_invoices_drawn_from_threads_at_once_are_each_the_invoice_alone():
         assert together == alone
 
 
+def test_documents_saved_at_once_make_their_font_subsets_one_at_a_time(monkeypatch):
+    """A font's file is read through one cursor per process (ReportLab's `TTFontFile`): two
+    subsets made at once read through each other's seeks (a KeyError, or a wrong glyph, about one
+    run in three of the test above under load). Each subset waits a moment here, so that without
+    the lock two threads' would overlap every time."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    from billing.invoice_pdf import render_invoice
+    from billing.pdf import invoice_pdf_context
+
+    invoices = [issued(de_entity(), customer=CustomerFactory(country="DE", legal_name=name)) for name in
+                ("Ångström Ölwerke GmbH", "Ελληνικά Α.Ε.", "Москва ООО")]
+    contexts = [invoice_pdf_context(inv) for inv in invoices]
+    making, most, guard = [0], [0], threading.Lock()
+    original = TTFontFile.makeSubset
+
+    def make_subset(self, *args, **kwargs):
+        with guard:
+            making[0] += 1
+            most[0] = max(most[0], making[0])
+        time.sleep(0.02)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            with guard:
+                making[0] -= 1
+
+    monkeypatch.setattr(TTFontFile, "makeSubset", make_subset)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pdfs = list(pool.map(lambda ctx: render_invoice(ctx, title="Invoice"), contexts))
+    assert all(pdf.startswith(b"%PDF") for pdf in pdfs)
+    assert most[0] == 1
+
+
 def _text_boxes(page_operations):
     """Each drawn line of text as (left, top, right, bottom, text) in points from the page's
     top-left corner: its width measured with its font, its height the font size."""
