@@ -36,8 +36,9 @@ from demo.writeoffs import seed_writeoffs
 from otc import dates
 from otc.roles import ensure_roles
 
-# The smallest demo the suite seeds and checks (tests/otc/test_sortable_lists.py): with fewer
-# customers the corporate groups and the contract book run out of customers to draw from.
+# The smallest demo the suite seeds and checks (tests/otc/test_sortable_lists.py). With 10 the seed
+# failed halfway: its corporate groups draw three subsidiaries each from the customers after the
+# first eight.
 MIN_CUSTOMERS = 20
 
 
@@ -50,8 +51,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, customers: int, reset: bool, **options):
         if customers < MIN_CUSTOMERS:
-            raise CommandError(f"--customers must be at least {MIN_CUSTOMERS} (the demo's corporate groups and "
-                               f"contract book need them); {customers} was given.")
+            raise CommandError(f"--customers must be at least {MIN_CUSTOMERS} (the smallest demo the tests build "
+                               f"and check); {customers} was given.")
         if reset:
             call_command("flush", "--noinput", verbosity=0)
         ensure_roles()
