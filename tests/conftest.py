@@ -99,9 +99,9 @@ def _needs_database(item) -> bool:
 
 def _order_for_workers(items) -> None:
     """The files none of whose tests use the database first (those in HEAVY_FILES first, in its
-    order), then the other HEAVY_FILES, then the other `slow` and `browser` files, then the rest with the most tests
-    first (what xdist's own reordering does, which `pytest_configure` turns off because it would send
-    the long one-test files last). Each file's tests stay together and in order.
+    order), then the other HEAVY_FILES, then the other `slow` and `browser` files, then the rest with
+    the most tests first (what xdist's own reordering does, which `pytest_configure` turns off because
+    it would send the long one-test files last). Each file's tests stay together and in order.
 
     The database-free files go first because, in a PostgreSQL run with workers, the controller is
     still migrating the template database when the workers have collected (tests/db_template.py):
