@@ -12,16 +12,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from otc.actions import button_action, safe_next
 from otc.errors import DomainError, ValidationFailed
-from otc.listing import sortable
+from otc.listing import sortable, sorted_page
 from otc.money import format_amount
 
 from ..forms import AcceptForm, WorkbenchFilterForm, allocations_key
@@ -46,22 +45,26 @@ PAGE_SIZE = 50
 @login_required
 @permission_required(WORKBENCH, raise_exception=True)
 def workbench(request: HttpRequest) -> HttpResponse:
+    """On the list component (decision 0020): sorted, paged, with its footer and the Excel export of
+    every filtered receipt with its best suggestion; the total left to apply per currency above."""
     form = WorkbenchFilterForm(request.GET or None)
     filters = form.selector_kwargs() if form.is_valid() else {}
-    ordered, sort = WORKBENCH_SORTS.order(request, workbench_receipts(user=request.user, **filters))
-    page_obj = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
-    receipts = list(page_obj.object_list)
-    totals = unapplied_totals(workbench_receipts(user=request.user, **filters))
+    return sorted_page(request, WORKBENCH_SORTS, workbench_receipts(user=request.user, **filters),
+                       "receivables/workbench.html", {
+                           "filter_form": form, "can_apply": request.user.has_perm(APPLY),
+                           "here": request.get_full_path()},
+                       totals=unapplied_totals, hydrate=_with_best_suggestion, page_size=PAGE_SIZE)
+
+
+def _with_best_suggestion(receipts: list[Receipt]) -> list[Receipt]:
+    """The page's receipts, each with `.best`: its best stored suggestion, the customers and invoices
+    it names read once for the page."""
     customers = suggested_customers(receipts)
     invoices = invoices_by_id(suggestion_invoice_ids(receipts))
     for receipt in receipts:
         receipt.best = best_row(suggestion_rows(receipt.suggestions or [], left=receipt.left, customers=customers,
                                                 invoices=invoices))
-    return render(request, "receivables/workbench.html", {
-        "filter_form": form, "page_obj": page_obj, "receipts": receipts,
-        "can_apply": request.user.has_perm(APPLY), "here": request.get_full_path(), "totals": totals,
-        "sort": sort,
-    })
+    return receipts
 
 
 WORKBENCH_SORTS = sortable("receivables:workbench", {

@@ -69,6 +69,30 @@ def test_workbench_lists_waiting_receipts_oldest_first_with_their_best_suggestio
     assert body.count('data-testid="accept"') == 1
 
 
+def test_workbench_is_on_the_list_component_and_exports_every_filtered_receipt(client, book):
+    """The workbench's footer counts the receipts waiting; its export holds each of them, in the
+    order asked, with the best suggestion and without the tick box and action columns."""
+    import io
+
+    from openpyxl import load_workbook
+
+    newer = record(book, "1190.00", customer=False, payer="Kunde Eins", remittance="Rechnung 2026 1")
+    older = record(book, "77.00", customer=False, value_date=dt.date(2026, 4, 1), payer="Somebody Unknown")
+    suggest(newer, (book["first"], "1190.00"))
+    login(client, CASH_APP)
+    page = client.get(reverse("receivables:workbench")).content.decode()
+    assert 'data-testid="list-footer" data-list="receivables:workbench"' in page and "· 2 rows" in page
+
+    response = client.get(reverse("receivables:workbench"), {"sort": "-receipt", "export": "xlsx"})
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
+    rows = list(load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
+    assert rows[0] == ("Receipt", "Payer · remittance", "Customer", "Left to apply", "Best suggestion")
+    assert [row[0].split()[0] for row in rows[1:]] == [newer.number, older.number]  # newest first, as asked
+    assert "74%" in rows[1][4] and book["first"].number in rows[1][4] and "Why" not in rows[1][4]
+    assert rows[2][4] == "none"
+
+
 def test_workbench_filters(client, book):
     small = record(book, "77.00", customer=False, payer="Somebody Unknown", remittance="donation")
     big = record(book, "1190.00", payer="Kunde Eins", remittance="DE01-INV-2026-000001")
