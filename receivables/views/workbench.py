@@ -39,8 +39,6 @@ from ._common import (
     visible_receipt,
 )
 
-PAGE_SIZE = 50
-
 
 @login_required
 @permission_required(WORKBENCH, raise_exception=True)
@@ -53,7 +51,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                        "receivables/workbench.html", {
                            "filter_form": form, "can_apply": request.user.has_perm(APPLY),
                            "here": request.get_full_path()},
-                       totals=unapplied_totals, hydrate=_with_best_suggestion, page_size=PAGE_SIZE)
+                       totals=unapplied_totals, hydrate=_with_best_suggestion)
 
 
 def _with_best_suggestion(receipts: list[Receipt]) -> list[Receipt]:

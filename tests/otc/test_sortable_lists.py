@@ -147,8 +147,6 @@ def _footer_and_export_problems(client) -> list[str]:
     """Every declared list ends with the one footer, whose export holds every filtered row."""
     problems = []
     for name, sorts in sorted(LISTS.items()):
-        if name in NOT_ON_COMPONENT:
-            continue
         url = reverse(sorts.url_name, args=_args(sorts.url_name))
         # descending by the first key: the export keeps the order asked, not only the default
         asked = f"-{sorted(sorts.keys)[0]}"
@@ -208,8 +206,6 @@ NOT_LISTS = {
     "collections_app:reserve_policies": "an entity's policy versions and specific reserves, edited in place "
                                         "(not yet on the component)",
 }
-# Declared lists (sorted by otc.listing) whose page is not on the list component yet: none.
-NOT_ON_COMPONENT: dict[str, str] = {}
 
 
 def _html_url_names() -> list[str]:
