@@ -9,6 +9,7 @@ of the aliases.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -265,19 +266,23 @@ class NameIndex:
 
 
 _CACHE: OrderedDict[int, NameIndex] = OrderedDict()
+# Threads of one process (the development server, a billing run's thread) import at once: the look-up,
+# the move to the end and the eviction are one step, or an entry evicted between them raises KeyError.
+_CACHE_LOCK = threading.Lock()
 
 
 def name_index(legal_entity_id: int, names: list[tuple[int, str]]) -> NameIndex:
     """The index for these names, rebuilt only when the Book's list changed (same object, or equal)."""
-    index = _CACHE.get(legal_entity_id)
-    if index is not None and (index.source is names or index.source == names):
-        # a new Book's equal list: kept as the source, so that its next receipts are told by identity
-        # (comparing 4,000 names for every receipt of an import was a tenth of the matcher's time)
-        index.source = names
-        _CACHE.move_to_end(legal_entity_id)
+    with _CACHE_LOCK:
+        index = _CACHE.get(legal_entity_id)
+        if index is not None and (index.source is names or index.source == names):
+            # a new Book's equal list: kept as the source, so that its next receipts are told by identity
+            # (comparing 4,000 names for every receipt of an import was a tenth of the matcher's time)
+            index.source = names
+            _CACHE.move_to_end(legal_entity_id)
+            return index
+        index = NameIndex(names)
+        _CACHE[legal_entity_id] = index
+        while len(_CACHE) > 16:
+            _CACHE.popitem(last=False)
         return index
-    index = NameIndex(names)
-    _CACHE[legal_entity_id] = index
-    while len(_CACHE) > 16:
-        _CACHE.popitem(last=False)
-    return index

@@ -192,7 +192,6 @@ NOT_LISTS = {
     "ledger:ar_reconciliation": "a report: one row per account and currency, the difference must be zero",
     "receivables:aging": "the aging report (buckets per customer) with its own workbook",
     "receivables:kpis": "a report of figures",
-    "receivables:workbench": "the cash workbench (not in this component's scope: another engineer's page)",
     "receivables:aging_buckets": "a settings form per entity",
     "collections_app:manager": "the collections manager's dashboard",
     "collections_app:reserve_derivation": "a report (the reserve's derivation)",
@@ -230,7 +229,9 @@ def _html_url_names() -> list[str]:
 
 def _undeclared_lists(client) -> list[str]:
     declared = {sorts.url_name for sorts in LISTS.values()}
-    problems = []
+    # an exception for a page that is a declared list is stale: it would hide that page's table if
+    # the page left the component
+    problems = [f"{name}: a declared list, but still excused in NOT_LISTS" for name in sorted(declared & set(NOT_LISTS))]
     for name in _html_url_names():
         if name in declared or name in NOT_LISTS:
             continue

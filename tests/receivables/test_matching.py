@@ -584,3 +584,49 @@ def test_a_typo_finds_the_invoice_of_the_amount_among_a_hundred_near_numbers():
                     names={600: "Foo Bar GmbH", 796: "Thomas Media LLC"}).finish()
     top = best(match(receipt("US01-INV-2026-10826", "16570.79"), book))
     assert [a.invoice_id for a in top.allocations] == [108326] and not top.auto and top.score < AUTO
+
+
+def test_the_name_index_cache_survives_threads_evicting_while_one_reads(monkeypatch):
+    # given a full cache whose oldest entry (entity 1) is being read by one thread, held between its
+    # look-up and its move to the end, while a second thread adds a seventeenth entity
+    import threading
+    from collections import OrderedDict
+
+    from receivables.matching import names as name_module
+
+    reading, added = threading.Event(), threading.Event()
+
+    class Held(OrderedDict):
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            if key == 1 and threading.current_thread().name == "reader":
+                reading.set()
+                added.wait(0.3)  # the other thread gets its chance to evict entity 1 here
+            return found
+
+    monkeypatch.setattr(name_module, "_CACHE", Held())
+    books = {entity: [(entity * 100, f"Customer {entity} GmbH")] for entity in range(1, 18)}
+    for entity in range(1, 17):
+        name_module.name_index(entity, books[entity])
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            assert name_module.name_index(1, books[1]).by_id == {100: "customer 1"}
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    def add() -> None:
+        reading.wait(5)
+        name_module.name_index(17, books[17])
+        added.set()
+
+    threads = [threading.Thread(target=read, name="reader"), threading.Thread(target=add)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    # then the reader gets its index and the cache holds the 16 most recently used entities
+    assert errors == []
+    assert len(name_module._CACHE) == 16 and 17 in name_module._CACHE and 1 in name_module._CACHE
