@@ -133,6 +133,22 @@ def strip_cut_noise(normalized: str) -> str:
     return normalized
 
 
+def truncated_match(payer: str, name: str) -> bool:
+    """The normalised payer is the customer's normalised name cut short, as banks cut names at 35
+    (or 27) characters: every word equal but the last, which begins the customer's word at that
+    place ("acme holdings intern" for "acme holdings international"); a dangling cut legal form
+    ("... limi") is ignored. At least 8 characters must remain so that short names do not match."""
+    if len(payer) < 8 or not name or payer == name:
+        return payer == name and bool(name)
+    words, target = payer.split(), name.split()
+    for candidate in (words, words[:-1]):
+        if not candidate or len(candidate) > len(target) or len(" ".join(candidate)) < 8:
+            continue
+        if candidate[:-1] == target[:len(candidate) - 1] and target[len(candidate) - 1].startswith(candidate[-1]):
+            return True
+    return False
+
+
 _FORM_CANON = {"incorporated": "inc", "limited": "ltd", "corporation": "corp", "company": "co", "gesmbh": "gmbh",
                "mbh": "gmbh", "lp": "lp", "plc": "plc"}
 
@@ -199,7 +215,6 @@ class NameIndex:
         self.forms: dict[int, str] = {}
         self._first: list[tuple[str, int, list[str]]] | None = None  # (first word, id, words), built when asked
         self._first_keys: list[str] = []
-        self._cut_last: tuple[str, tuple[int, ...]] | None = None  # the last payer `cut_short` was asked
         for customer_id, name in names:
             norm = normalize_payer(name)
             self.forms[customer_id] = legal_form(name)
@@ -221,27 +236,6 @@ class NameIndex:
         size = len(head)
         return sorted(cid for _, cid, target in self._first[begin:end]
                       if len(target) > size and target[:size] == head and target[size].startswith(last))
-
-    def cut_short(self, payer: str) -> tuple[int, ...]:
-        """The customers whose normalised names hold the payer's first word and which the normalised
-        payer is, cut short as banks cut names at 16, 27 or 35 characters: every word equal but the
-        last, which begins the customer's word at that place ("acme holdings intern" for "acme
-        holdings international"); a dangling cut legal form ("... limi") is ignored. At least 8
-        characters must remain, so that short names match only when equal. In the order of `words`.
-        Looked up in the names sorted by their first word (comparing every name holding the first
-        word split both names each time: a fifth of payer identification at month-end volumes)."""
-        last = self._cut_last  # a receipt asks twice (a name at a cut width, then a cut name): once is done
-        if last is not None and last[0] == payer:
-            return last[1]
-        words = payer.split()
-        found = set(self.by_norm.get(payer, ()))
-        if len(payer) >= 8:
-            for candidate in (words, words[:-1]):
-                if candidate and len(" ".join(candidate)) >= 8:
-                    found.update(self.begun_by(candidate[:-1], candidate[-1]))
-        cut = tuple(cid for cid in self.words.get(words[0], ()) if cid in found) if found else ()
-        self._cut_last = (payer, cut)
-        return cut
 
     def similarity(self, normalized_payer: str, customer_id: int) -> float:
         name = self.by_id.get(customer_id)

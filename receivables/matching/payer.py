@@ -20,6 +20,7 @@ from .names import (
     normalize_payer,
     strip_cut_form,
     strip_cut_noise,
+    truncated_match,
 )
 from .types import Book, ReceiptFacts
 
@@ -108,7 +109,8 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
     if names is not None and normalized and len(raw) in CUT_WIDTHS:
         # printed at the width banks cut names to (ACH 16, SEPA 27, 35): if other customers' names go on
         # where it stops ("ERIKSSON SYSTEMS" of "Eriksson Systems Labs AB"), even an equal name is no proof
-        longer = [cid for cid in names.cut_short(normalized) if names.by_id[cid] != normalized]
+        longer = [cid for cid in names.words.get(normalized.split()[0], ())
+                  if names.by_id[cid] != normalized and truncated_match(normalized, names.by_id[cid])]
         cut_ambiguous = bool(longer)
         if longer:
             cut_family.update(longer, names.by_norm.get(normalized, ()))
@@ -134,7 +136,7 @@ def identify_payer(receipt: ReceiptFacts, book: Book) -> Payer:
     if names is not None and best < STRONG_ID and len(receipt.payer_name) >= 16 and normalized:
         # a name the bank cut (ACH at 16, SEPA at 27/35 characters): the customer whose name it begins,
         # if only one; if several, no fuzzy score may call it identified either ("SCOTT MOBILITY R")
-        cut = names.cut_short(normalized)
+        cut = [cid for cid in names.words.get(normalized.split()[0], ()) if truncated_match(normalized, names.by_id[cid])]
         if len(cut) == 1 and names.by_id[cut[0]] != normalized:
             # two whole words and more before the cut ("becker manufacturing s") leave little doubt
             whole = normalized.split()[:-1]
@@ -197,7 +199,7 @@ STEM_POOL = 80  # a customer's open items searched for two or three that add up 
 def stem_family(normalized: str, names: NameIndex) -> list[int]:
     """The customers whose normalised names a name too short to identify anyone begins, word for word
     and the last word begun ("gre" for Green Logistics, Gregor Foods...): only for fewer than the 8
-    characters a cut name needs to identify (NameIndex.cut_short), at least STEM_MIN letters."""
+    characters a cut name needs to identify (names.truncated_match), at least STEM_MIN letters."""
     words = normalized.split()
     if not words or len(normalized) >= 8 or len(normalized.replace(" ", "")) < STEM_MIN:
         return []

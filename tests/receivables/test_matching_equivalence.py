@@ -1,7 +1,6 @@
 """Session 9 made parts of the matcher faster without changing a result: each faster form is checked
 here against the plain one it replaced, kept as the reference. The subset search's last slot (same
-solutions, same budget hit) and the customers a name stem begins (same customers, same order). Session
-17: the customers a name cut by the bank may stand for (same customers, same order)."""
+solutions, same budget hit) and the customers a name stem begins (same customers, same order)."""
 
 from __future__ import annotations
 
@@ -100,44 +99,3 @@ def test_stem_family_equals_comparing_every_name():
     assert any(reference_stem_family(stem, names) for stem in stems)
     for stem in stems:
         assert stem_family(stem, names) == reference_stem_family(stem, names), stem
-
-
-def reference_truncated_match(payer: str, name: str) -> bool:
-    """The cut-name rule as `identify_payer` applied it to every name holding the payer's first word
-    before session 17."""
-    if len(payer) < 8 or not name or payer == name:
-        return payer == name and bool(name)
-    words, target = payer.split(), name.split()
-    for candidate in (words, words[:-1]):
-        if not candidate or len(candidate) > len(target) or len(" ".join(candidate)) < 8:
-            continue
-        if candidate[:-1] == target[:len(candidate) - 1] and target[len(candidate) - 1].startswith(candidate[-1]):
-            return True
-    return False
-
-
-def test_cut_short_equals_comparing_every_name_holding_the_first_word():
-    # given customers whose names share words and beginnings, some equal but for the legal form
-    rng = random.Random(17)
-    words = ["acme", "acmes", "holdings", "hold", "international", "intern", "becker", "manufacturing", "s",
-             "scott", "mobility", "r", "green", "gre", "logistics", "de", "van", "systems", "labs"]
-    forms = ["GmbH", "Ltd", "Inc", "", "AB"]
-    names = NameIndex([(cid, " ".join(rng.choice(words) for _ in range(rng.randint(1, 4))) + " " + rng.choice(forms))
-                       for cid in rng.sample(range(1, 5_000), 800)])
-    # payers: whole names, names cut inside a word or after one, and words at random
-    payers = set()
-    for name in list(names.by_id.values()) + [" ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
-                                              for _ in range(800)]:
-        payers.add(name)
-        for width in (8, 12, 16, 20):
-            payers.add(name[:width].strip())
-    payers.discard("")
-    # when each payer is looked up, then the customers are those (and in the order) the plain loop finds
-    matched = 0
-    for payer in sorted(payers):
-        expected = [cid for cid in names.words.get(payer.split()[0], ())
-                    if reference_truncated_match(payer, names.by_id[cid])]
-        matched += bool(expected)
-        assert list(names.cut_short(payer)) == expected, payer
-        assert list(names.cut_short(payer)) == expected, payer  # asked again: the same answer
-    assert matched > 200
