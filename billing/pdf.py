@@ -37,6 +37,7 @@ from billing.wording import bank_rows, postal_address, tax_label
 from contracts.models import Product
 from otc import dates
 from otc.errors import InvalidTransition, ValidationFailed
+from otc.history import history_stamp
 from otc.money import ZERO, format_amount, quantize
 
 UNIT_LABELS = dict(Product.Unit.choices)
@@ -226,7 +227,7 @@ def store_document_file(document, *, file_field: str, sha_field: str, name: str,
     field.save(name, ContentFile(content), save=False)
     setattr(document, sha_field, hashlib.sha256(content).hexdigest())
     if change_reason is not None:
-        document._change_reason, document._history_date = change_reason, dates.now()
+        history_stamp(document, reason=change_reason, at=dates.now())
     update_fields = [file_field, sha_field] + (["updated_at"] if hasattr(document, "updated_at") else [])
     try:
         document.save(update_fields=update_fields)

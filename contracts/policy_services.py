@@ -14,6 +14,7 @@ from django.db import transaction
 
 from ledger.models import LegalEntity
 from otc.errors import InvalidAmount, NotFound, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import User
 from otc.money import validate_currency
 
@@ -112,7 +113,6 @@ def finance_policy_update(*, legal_entity_id: int, data: dict[str, Any], by: Use
         policy.full_clean(exclude=["legal_entity"])
     except ValidationError as exc:
         _raise(_errors_from(exc))
-    policy._history_user = by
-    policy._change_reason = str(data.get("reason") or "").strip()[:100]
+    history_stamp(policy, by=by, reason=str(data.get("reason") or "").strip()[:100])
     policy.save()
     return policy

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from ledger.models import Account
 from otc.errors import InvalidAmount, NotFound, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import User
 from otc.money import minor_units, quantize, validate_currency
 
@@ -70,8 +71,7 @@ def _raise(errors: dict[str, list[str]]) -> None:
 
 
 def _save(product: Product, *, by: User, reason: str) -> Product:
-    product._history_user = by
-    product._change_reason = reason.strip()[:100]
+    history_stamp(product, by=by, reason=reason.strip()[:100])
     product.save()
     return product
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Field, Q, QuerySet
 
 from otc.models import User
 
@@ -53,7 +53,8 @@ def contact_history_rows(customer: Customer, limit: int = 50) -> list[dict[str, 
         changes = []
         if previous is not None and record.history_type == "~":
             for change in record.diff_against(previous).changes:
-                changes.append((Contact._meta.get_field(change.field).verbose_name, change.old, change.new))
+                field = cast(Field, Contact._meta.get_field(change.field))  # a history diff names concrete fields
+                changes.append((field.verbose_name, change.old, change.new))
         kind = {"+": "added", "~": "changed", "-": "deleted"}[record.history_type]
         rows.append({
             "when": record.history_date, "who": record.history_user, "type": f"contact {record.name} {kind}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +51,7 @@ def can_see_ticket(user: User, ticket: Ticket) -> bool:
         return False
     if user.has_perm(ALL_PERM) or ticket.requester_id == user.pk:
         return True
-    if ticket.customer_id and ticket.customer.sales_owner_id == user.pk:
+    if ticket.customer is not None and ticket.customer.sales_owner_id == user.pk:
         return True
     if user.has_perm(AGENT_PERM) and (ticket.assignee_id == user.pk or ticket.queue.members.filter(pk=user.pk).exists()):
         return True
@@ -119,8 +120,9 @@ def queues_for(user: User) -> QuerySet[Queue]:
     return qs.filter(members=user)
 
 
-def queue_counts(user: User) -> list[dict[str, Any]]:
-    """Per queue the user works: open, unassigned, due soon and breached (one aggregate query)."""
+def queue_counts(user: User) -> list[Queue]:
+    """The queues the user works, each with its open, unassigned, due soon and breached tickets as
+    attributes (one aggregate query)."""
     queues = list(queues_for(user).order_by("legal_entity__code", "kind"))
     counts = {row["queue_id"]: row for row in Ticket.objects.filter(
         status__in=Ticket.ACTIVE, queue_id__in=[q.pk for q in queues]).values("queue_id").annotate(
@@ -128,7 +130,7 @@ def queue_counts(user: User) -> list[dict[str, Any]]:
         warning=Count("id", filter=Q(sla_state=Ticket.SlaState.WARNING)),
         breached=Count("id", filter=Q(sla_state=Ticket.SlaState.BREACHED))).order_by()}
     for queue in queues:
-        row = counts.get(queue.pk, {})
+        row: Mapping[str, Any] = counts.get(queue.pk, {})
         for key in ("open", "unassigned", "warning", "breached"):
             setattr(queue, key, row.get(key, 0))
     return queues

@@ -267,6 +267,7 @@ class JournalEntry(ImmutableModel):
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
                                   db_index=False)
     posted_at = models.DateTimeField(auto_now_add=True)
+    opened_items: list[OpenItem]  # not a field: set on the entries journal_post_batch returns
 
     class Meta:
         ordering = ["-entry_date", "-id"]

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connections, router
@@ -456,7 +456,10 @@ def _take_keys(connection: Any, meta: Any, count: int) -> list[int]:
         return [value for (value,) in cursor.fetchall()]
 
 
-def bulk_insert_rows(objs: Sequence[Model], *, batch_size: int = 5000) -> list[Model]:
+M = TypeVar("M", bound=Model)
+
+
+def bulk_insert_rows(objs: Sequence[M], *, batch_size: int = 5000) -> list[M]:
     """Insert new `objs` (one model, primary keys unset) and set their primary keys.
 
     On PostgreSQL the keys are taken from the table's sequence first and the rows streamed with

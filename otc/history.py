@@ -9,6 +9,17 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+_UNSET: Any = object()
+
+
+def history_stamp(instance: models.Model, *, by: Any = _UNSET, reason: Any = _UNSET, at: Any = _UNSET) -> None:
+    """Who made the next saved change of `instance`, why and when, for its history row: the attributes
+    django-simple-history reads at save (`_history_user`, `_change_reason`, `_history_date`). Only
+    what is given is set."""
+    for attribute, value in (("_history_user", by), ("_change_reason", reason), ("_history_date", at)):
+        if value is not _UNSET:
+            setattr(instance, attribute, value)
+
 
 def history_rows(obj: Any, limit: int = 50) -> list[dict[str, Any]]:
     """Newest first: {when, who, type, reason, changes: [(field, old, new)]}."""

@@ -64,7 +64,7 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     return parse_amount(value)
 
 
-def parse_amount(text: str, currency: str | None = None) -> Decimal:
+def parse_amount(text: str | Decimal | int | float | None, currency: str | None = None) -> Decimal:
     """Parse a user-typed amount strictly.
 
     Accepts ``1234.56``, ``-12``, ``1,234.56`` (thousands grouped by three). Refuses floats,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,8 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
+
+from otc.history import history_stamp
 
 from .bulk import bulk_insert_columns, bulk_insert_values, increment_or_create
 from .dates import now
@@ -115,7 +118,7 @@ def record_status_changes(objs: list[Any], *, by: User | None, from_state: str, 
     content_type_id = ContentType.objects.get_for_model(objs[0].__class__).pk
     constants = {"content_type_id": content_type_id, "field": field, "from_state": from_state or "",
                  "by_id": by.pk if by is not None else None, "at": now(), "note": note}
-    columns: dict[str, list[Any]] = {"object_id": [obj.pk for obj in objs]}
+    columns: dict[str, Sequence[Any]] = {"object_id": [obj.pk for obj in objs]}
     states = [getattr(obj, field) for obj in objs]
     if len(set(states)) == 1:
         constants["to_state"] = states[0]  # a batch moves its objects to one state
@@ -205,7 +208,7 @@ def approval_limit_save(*, by: User, data: dict[str, Any], limit_id: int | None 
     ).exclude(pk=limit.pk)
     if duplicate.exists():
         raise ValidationFailed("A limit for this kind, entity, holder and currency already exists: change that one.")
-    limit._change_reason = data.get("reason", "")
+    history_stamp(limit, reason=data.get("reason", ""))
     limit.save()
     return limit
 

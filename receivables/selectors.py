@@ -53,8 +53,8 @@ def receipts_visible_to(user: User) -> QuerySet[Receipt]:
 
 def unapplied_totals(receipts: QuerySet[Receipt]) -> list[dict[str, Any]]:
     """What the (filtered) waiting receipts leave to apply, per currency: [{currency, count, total}]."""
-    return list(receipts.order_by().values("currency").annotate(count=Count("id"), total=money_sum("left"))
-                .order_by("currency"))
+    return [dict(row) for row in receipts.order_by().values("currency")
+            .annotate(count=Count("id"), total=money_sum("left")).order_by("currency")]
 
 
 def workbench_receipts(*, user: User, bank_account_id: int | None = None, status: str = "",

@@ -40,6 +40,7 @@ from otc.errors import (
     SegregationOfDuties,
     ValidationFailed,
 )
+from otc.history import history_stamp
 from otc.models import User
 from otc.money import (
     ZERO,
@@ -131,7 +132,7 @@ def _requested_lines(invoice: Invoice, lines: list[dict[str, Any]] | None, amoun
         return [(line, Decimal(1), net, tax) for line, net, tax in _spread(amount, all_lines, remaining, cur)]
     if not lines:
         return [(line, line.quantity, *remaining[line.pk]) for line in all_lines if any(remaining[line.pk])]
-    by_id = {line.pk: line for line in all_lines}
+    by_id: dict[Any, InvoiceLine] = {line.pk: line for line in all_lines}  # the request names any id
     result = []
     for position, row in enumerate(lines, start=1):
         line = by_id.get(row.get("invoice_line_id"))
@@ -342,13 +343,13 @@ def _issue(note: CreditNote, invoice: Invoice, *, by: User, on: dt.date, mark_pa
     if mark_paid and invoice.balance_due <= 0 and invoice.status != Invoice.Status.PAID:
         before = invoice.status
         invoice.status = Invoice.Status.PAID
-        invoice._history_user, invoice._history_date = by, stamp
+        history_stamp(invoice, by=by, at=stamp)
         invoice.save(update_fields=["status", "updated_at"])
         record_status_change(invoice, by=by, from_state=before, note=f"Credit note {number}")
         emit_paid([invoice])
     note.number, note.issue_date, note.journal_entry = number, on, entry
     note.status, note.issued_by, note.issued_at = CreditNote.Status.ISSUED, by, stamp
-    note._history_user, note._history_date = by, stamp
+    history_stamp(note, by=by, at=stamp)
     note.save(update_fields=["number", "issue_date", "journal_entry", "status", "issued_by", "issued_at"])
     record_status_change(note, by=by, from_state=CreditNote.Status.APPROVED)
     outbox_emit(topic="credit_note.issued", subject_type="credit_note", subject_id=note.pk, payload={
@@ -396,7 +397,7 @@ def credit_note_cancel_invoice(*, invoice: Invoice, by: User, reason: str, on: d
         status=CreditNote.Status.APPROVED, decided_by=by, decided_at=stamp,
         decision_note=f"Void of invoice {invoice.number} (approved by the void)",
     )
-    note._history_user, note._history_date = by, stamp
+    history_stamp(note, by=by, at=stamp)
     note.save()
     CreditNoteLine.objects.bulk_create([
         CreditNoteLine(credit_note=note, position=i, invoice_line=line, description=line.description,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -26,9 +27,13 @@ def invoices_emit_overdue(*, on: dt.date | None = None, limit: int = 5000) -> in
         .order_by("id").values("id", "number", "customer_id", "currency", "due_date", "gross_total",
                                "amount_paid", "amount_credited")[:limit]
     )
-    outbox_emit_many(topic="invoice.overdue", subject_type="invoice", events=[(r["id"], {
-        "id": r["id"], "number": r["number"], "customer_id": r["customer_id"], "currency": r["currency"],
-        "due_date": r["due_date"].isoformat(), "days_overdue": (on - r["due_date"]).days,
-        "balance_due": str(r["gross_total"] - r["amount_paid"] - r["amount_credited"]),
-    }) for r in rows])
+    events = []
+    for r in rows:
+        due = cast(dt.date, r["due_date"])  # past due: the filter leaves no invoice without a due date
+        events.append((r["id"], {
+            "id": r["id"], "number": r["number"], "customer_id": r["customer_id"], "currency": r["currency"],
+            "due_date": due.isoformat(), "days_overdue": (on - due).days,
+            "balance_due": str(r["gross_total"] - r["amount_paid"] - r["amount_credited"]),
+        }))
+    outbox_emit_many(topic="invoice.overdue", subject_type="invoice", events=events)
     return len(rows)

@@ -133,10 +133,12 @@ def portal_submission_ensure(*, invoice_id: int | None = None,
     existing = PortalSubmission.objects.filter(**key).first()
     if existing is not None:
         return existing, False
+    document: Invoice | CreditNote | None
     if invoice_id is not None:
         document = Invoice.objects.select_related("customer").filter(pk=invoice_id).first()
         issued = document is not None and document.status in ISSUED_STATES
     else:
+        assert credit_note_id is not None  # one of the two, checked above
         document = CreditNote.objects.select_related("customer").filter(pk=credit_note_id).first()
         issued = document is not None and document.status == CreditNote.Status.ISSUED
     if document is None:

@@ -11,6 +11,7 @@ from ledger.services import (
 )
 from otc import dates
 from otc.errors import InvalidTransition, ValidationFailed
+from otc.history import history_stamp
 from otc.models import User
 from otc.services import (
     ensure_transition,
@@ -70,8 +71,7 @@ def invoice_void(*, invoice_id: int, by: User, reason: str) -> Invoice:
     invoice.status, invoice.voided_by, invoice.voided_at, invoice.void_reason = Invoice.Status.VOID, by, stamp, reason
     invoice.updated_at = stamp
     # The history row names the person and the (possibly pinned) business time, not "system".
-    setattr(invoice, "_history_user", by)  # noqa: B010 - simple-history reads these two
-    setattr(invoice, "_history_date", stamp)  # noqa: B010
+    history_stamp(invoice, by=by, at=stamp)
     invoice.save(update_fields=fields)
     record_status_change(invoice, by=by, from_state=before, note=reason)
     outbox_emit(topic="invoice.voided", subject_type="invoice", subject_id=invoice.pk, payload={

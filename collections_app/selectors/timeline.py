@@ -52,8 +52,10 @@ def customer_timeline(*, customer_id: int, limit: int = 100) -> list[dict[str, A
                         "detail": f"{money_text(p.paid_amount, p.currency)} paid"})
     for app in (ReceiptApplication.objects.filter(invoice__customer_id=customer_id, reversed_at__isnull=True)
                 .select_related("invoice", "receipt").order_by("-applied_at")[:limit]):
+        invoice = app.invoice
+        assert invoice is not None  # filtered by the invoice's customer
         out.append({"at": app.applied_at, "kind": "payment", "by": None,
-                    "title": f"Payment {money_text(app.amount, app.invoice.currency)} applied to {app.invoice.number}",
+                    "title": f"Payment {money_text(app.amount, invoice.currency)} applied to {invoice.number}",
                     "detail": f"Received {app.receipt.value_date:%Y-%m-%d}",
                     "url": reverse("receivables:receipt_detail", args=[app.receipt_id])})
     for event in OutboxEvent.objects.filter(topic="customer.statement_sent", subject_type="customer",

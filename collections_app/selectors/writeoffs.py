@@ -84,7 +84,8 @@ def batches_list() -> QuerySet[WriteOffBatch]:
 
 def batch_totals(batch: WriteOffBatch) -> list[dict]:
     """Per currency: the number of write-offs and their total."""
-    return list(batch.write_offs.values("currency").annotate(total=Sum("amount"), count=Sum(1)).order_by("currency"))
+    return [dict(row) for row in
+            batch.write_offs.values("currency").annotate(total=Sum("amount"), count=Sum(1)).order_by("currency")]
 
 
 # --- balances (ledger) --------------------------------------------------------------------------

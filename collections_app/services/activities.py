@@ -62,7 +62,8 @@ def activity_log(*, customer_id: int, by: User, kind: str, outcome: str, note: s
     if dispute:
         from billing.models import Invoice
 
-        if not Invoice.objects.filter(pk=dispute.get("invoice_id"), customer_id=customer_id).exists():
+        disputed = dispute.get("invoice_id")
+        if disputed is None or not Invoice.objects.filter(pk=disputed, customer_id=customer_id).exists():
             raise ValidationFailed("The disputed invoice is not the customer's.", fields={"dispute": ["invoice"]})
         dispute_row = dispute_open(invoice_id=dispute["invoice_id"], by=by, reason=dispute.get("reason", ""),
                                    amount=dispute.get("amount"), lines=dispute.get("lines"),

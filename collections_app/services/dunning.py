@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 
 from collections_app.models import (
     DunningExclusion,
@@ -112,7 +112,8 @@ def dunning_exclusion_set(*, customer_id: int, by: User | None, reason: str, inv
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the customer is kept out of dunning.", fields={"reason": ["required"]})
-    active = DunningExclusion.objects.select_for_update().filter(customer_id=customer_id, invoice_id=invoice_id,
+    which = Q(invoice_id=invoice_id) if invoice_id is not None else Q(invoice__isnull=True)  # or the whole customer
+    active = DunningExclusion.objects.select_for_update().filter(which, customer_id=customer_id,
                                                                 lifted_at__isnull=True)
     if active.exists():
         raise Conflict("Already excluded from dunning.")

@@ -180,7 +180,8 @@ def portfolio_reassign(*, by: User, customer_ids: list[int], collector_id: int |
     if include_group:
         ids |= set(Customer.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
     current = _locked_current(ids)
-    changes = [(pk, collector_id, Source.MANUAL, None, True) for pk in sorted(ids)]
+    changes: list[tuple[int, int | None, str, int | None, bool]] = [
+        (pk, collector_id, Source.MANUAL, None, True) for pk in sorted(ids)]
     return _write(changes, current, by=by, note=note or "Reassigned")
 
 

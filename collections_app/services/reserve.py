@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 
 from billing.integrity import DocumentIntegrityError
 from collections_app.models import (
@@ -170,8 +171,9 @@ def specific_reserve_create(*, legal_entity_id: int, customer_id: int, percent: 
         if invoice is None or invoice.customer_id != customer_id or invoice.legal_entity_id != legal_entity_id:
             raise ValidationFailed("The invoice is not this customer's in this legal entity.",
                                    fields={"invoice": ["mismatch"]})
-    live = SpecificReserve.objects.filter(legal_entity_id=legal_entity_id, customer_id=customer_id,
-                                          invoice_id=invoice_id, ended_on__isnull=True)
+    which = Q(invoice_id=invoice_id) if invoice_id is not None else Q(invoice__isnull=True)  # or the whole customer
+    live = SpecificReserve.objects.filter(which, legal_entity_id=legal_entity_id, customer_id=customer_id,
+                                          ended_on__isnull=True)
     if live.exists():
         raise ValidationFailed("A specific reserve for this already applies; end it first.")
     return SpecificReserve.objects.create(
@@ -208,6 +210,7 @@ def reserve_run_prepare_in(*, legal_entity_id: int, as_of: dt.date, by: User | N
                 .filter(legal_entity=entity, as_of=as_of, status__in=ReserveRun.LIVE).order_by("pk"))
     for old in live:
         if old.status == ReserveRun.Status.POSTED:
+            assert old.journal_entry is not None  # a posted run has its entry
             raise DomainError(f"The reserve of {entity.code} as of {as_of} is posted ({old.journal_entry.number}); "
                               "reverse it before preparing it again.", code="reserve_posted")
     calc = reserve_compute(legal_entity_id=entity.id, as_of=as_of)

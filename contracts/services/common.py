@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 
 from otc.errors import InvalidAmount, NotFound, PermissionDenied
+from otc.history import history_stamp
 from otc.models import User
 from otc.money import check_plausible, check_plausible_quantity, parse_amount
 from otc.services import ensure_transition, record_status_change
@@ -170,7 +171,7 @@ def status_set(obj: Contract | ContractVersion, to: str, *, by: User | None, not
     ensure_transition(obj, to=to)
     before = obj.status
     obj.status = to
-    obj._history_user = by
+    history_stamp(obj, by=by)
     obj.save(update_fields=["status", "updated_at", *(extra or [])])
     record_status_change(obj, by=by, from_state=before, note=note)
 
@@ -183,7 +184,7 @@ def set_contract_status(contract: Contract, to: str, *, by: User | None, note: s
         return
     before = contract.status
     contract.status = to
-    contract._history_user = by
+    history_stamp(contract, by=by)
     contract.save(update_fields=["status", "updated_at", *(extra or [])])
     if before != to:
         record_status_change(contract, by=by, from_state=before, note=note)

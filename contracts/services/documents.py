@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import User
 
 from .common import lock_versions
@@ -28,11 +29,11 @@ def contract_document_attach(*, version_id: int, upload: UploadedFile | None, by
     else:
         head = upload.read(5)
         upload.seek(0)
-        if not upload.name.lower().endswith(".pdf") or head != b"%PDF-":
+        name = upload.name or ""
+        if not name.lower().endswith(".pdf") or head != b"%PDF-":
             raise ValidationFailed("The signed contract must be a PDF file.", fields={"signed_document": ["not a PDF"]})
-        if upload.size > MAX_BYTES:
+        if (upload.size or 0) > MAX_BYTES:
             raise ValidationFailed("The signed contract is larger than 10 MB.", fields={"signed_document": ["too large"]})
-        version.signed_document.save(upload.name, upload, save=False)
-    version._history_user = by
-    version._change_reason = "signed document"
+        version.signed_document.save(name, upload, save=False)
+    history_stamp(version, by=by, reason="signed document")
     version.save(update_fields=["signed_document", "updated_at"])

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from customers.models import Customer
 from otc import dates
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import User
 from otc.services import counter_next, record_status_change
 from otc.validation import Errors, model_errors, raise_if_errors
@@ -85,8 +86,7 @@ def _save_lines(version: ContractVersion, lines: list[ContractLine]) -> None:
 
 
 def _save(obj, *, by: User, fields: list[str] | None = None, reason: str = "") -> None:
-    obj._history_user = by
-    obj._change_reason = reason
+    history_stamp(obj, by=by, reason=reason)
     obj.save(update_fields=fields) if fields else obj.save()
 
 
@@ -151,7 +151,7 @@ def contract_version_update_locked(*, version: ContractVersion, data: dict[str, 
             f"{contract.number} v{version.version} is {version.get_status_display().lower()}: only a draft or a "
             "version with changes requested can be edited.")
     errors: Errors = {}
-    contract_fields = ("title", "sales_owner", "crm_opportunity_id")
+    contract_fields: tuple[str, ...] = ("title", "sales_owner", "crm_opportunity_id")
     if version.version == 1:
         contract_fields = CONTRACT_FIELDS
     elif {"customer_id", "legal_entity_id", "customer", "legal_entity"} & set(data):
@@ -166,7 +166,7 @@ def contract_version_update_locked(*, version: ContractVersion, data: dict[str, 
     if version.version == 1:
         version.effective_date = version.start_date
     _merge(errors, model_errors(version, exclude=("contract",)))
-    if version.amends_id and "effective_date" not in errors:
+    if version.amends is not None and "effective_date" not in errors:
         _merge(errors, amendment_date_errors(version.amends, version.effective_date))
     built: list[ContractLine] = []
     if lines is not None:

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from otc import dates
 from otc.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import StatusChange, User
 from otc.services import record_status_change
 
@@ -107,8 +108,7 @@ def contracts_expire_due(*, today: dt.date | None = None) -> int:
                 months = term_months(version)
                 before = version.end_date
                 version.end_date = add_months(before + dt.timedelta(days=1), months) - dt.timedelta(days=1)
-                version._history_user = None
-                version._change_reason = f"auto-renewed for {months} months"
+                history_stamp(version, by=None, reason=f"auto-renewed for {months} months")
                 version.save(update_fields=["end_date", "updated_at"])
                 record_status_change(version, by=None, from_state=before.isoformat(), field="end_date",
                                      note=f"auto-renewed for {months} months")
@@ -195,8 +195,7 @@ def start_amendment(*, contract_id: int, by: User, effective_date: dt.date) -> C
     number = max(versions.values_list("version", flat=True)) + 1
     amendment = ContractVersion(contract=contract, version=number, amends=current, effective_date=effective_date,
                                 created_by=by, **{f: getattr(current, f) for f in COPIED_TERMS})
-    amendment._history_user = by
-    amendment._change_reason = f"amendment of v{current.version}"
+    history_stamp(amendment, by=by, reason=f"amendment of v{current.version}")
     amendment.save()
     ContractLine.objects.bulk_create([
         ContractLine(version=amendment, **{f: getattr(line, f) for f in COPIED_LINE_FIELDS})

@@ -9,6 +9,8 @@ version only, and the submitter, the sales owner and the creator never decide.""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import transaction
 
 from otc import dates
@@ -19,6 +21,7 @@ from otc.errors import (
     SegregationOfDuties,
     ValidationFailed,
 )
+from otc.history import history_stamp
 from otc.models import User
 from otc.money import Money
 from otc.services import approval_limit, ensure_transition
@@ -120,7 +123,7 @@ def contract_decide(*, version_id: int, by: User, decision: str, comment: str = 
                 "A blocking finding prevents approval: fix the terms, or a Controller overrides it with a reason.",
                 code="blocking_finding")
         if level == required:
-            value = assessment.contract_value if assessment else 0
+            value = assessment.contract_value if assessment else Decimal(0)
             limit = approval_limit(user=by, kind="contract", currency=version.currency,
                                    legal_entity_id=contract.legal_entity_id)
             if value > limit:
@@ -184,8 +187,7 @@ def contract_override_blocking(*, version_id: int, by: User, reason: str) -> Con
     if version.override_by_id:
         raise InvalidTransition(f"{version.override_by} already overrode the blocking findings of this version.")
     version.override_by, version.override_at, version.override_reason = by, dates.now(), reason
-    version._history_user = by
-    version._change_reason = f"override: {reason}"[:100]
+    history_stamp(version, by=by, reason=f"override: {reason}"[:100])
     version.save(update_fields=["override_by", "override_at", "override_reason", "updated_at"])
     contract_assess(version_id=version.id)
     return version

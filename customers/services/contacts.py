@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from otc.errors import NotFound, PermissionDenied
+from otc.history import history_stamp
 from otc.models import User
 from otc.validation import raise_if_errors
 
@@ -37,8 +38,7 @@ def contact_create(*, customer_id: int, data: dict, by: User) -> Contact:
         raise PermissionDenied("Your role may not add contacts.")
     contact = Contact(customer=customer)
     raise_if_errors(contact_errors(contact, data), model=Contact)
-    contact._history_user = by
-    contact._change_reason = "created"
+    history_stamp(contact, by=by, reason="created")
     contact.save()
     return contact
 
@@ -47,8 +47,7 @@ def contact_create(*, customer_id: int, data: dict, by: User) -> Contact:
 def contact_update(*, contact_id: int, data: dict, by: User, reason: str = "") -> Contact:
     contact = _locked_contact(contact_id, by, "customers.change_contact", "change")
     raise_if_errors(contact_errors(contact, data), model=Contact)
-    contact._history_user = by
-    contact._change_reason = reason
+    history_stamp(contact, by=by, reason=reason)
     contact.save()
     return contact
 
@@ -56,6 +55,5 @@ def contact_update(*, contact_id: int, data: dict, by: User, reason: str = "") -
 @transaction.atomic(durable=True)
 def contact_delete(*, contact_id: int, by: User, reason: str = "") -> None:
     contact = _locked_contact(contact_id, by, "customers.delete_contact", "delete")
-    contact._history_user = by
-    contact._change_reason = reason or "deleted"
+    history_stamp(contact, by=by, reason=reason or "deleted")
     contact.delete()

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from otc.errors import NotFound, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import User
 from otc.services import counter_next, outbox_emit
 from otc.validation import raise_if_errors
@@ -85,14 +86,12 @@ def _sync_contacts(customer: Customer, contacts: list[dict[str, Any]], *, by: Us
         raise PermissionDenied("Your role may not change contacts.")
     for contact in pending:
         contact.customer = customer
-        contact._history_user = by
-        contact._change_reason = reason
+        history_stamp(contact, by=by, reason=reason)
         contact.save()
 
 
 def _save(customer: Customer, *, by: User, reason: str) -> None:
-    customer._history_user = by
-    customer._change_reason = reason
+    history_stamp(customer, by=by, reason=reason)
     customer.save()
 
 

@@ -38,9 +38,9 @@ MAX_ROWS = 10_000
 
 def _display(customer: Customer, field: str) -> str:
     if field == "parent":
-        return customer.parent.account_number if customer.parent_id else ""
+        return customer.parent.account_number if customer.parent is not None else ""
     if field == "sales_owner":
-        return customer.sales_owner.username if customer.sales_owner_id else ""
+        return customer.sales_owner.username if customer.sales_owner is not None else ""
     value = getattr(customer, field)
     if value is None:
         return ""
@@ -81,13 +81,15 @@ def _load(file_name: str, content: bytes) -> tablib.Dataset:
 def _columns(headers: list[Any]) -> list[str]:
     by_name = {f: f for f in (*KEY_COLUMNS, *EDITABLE_FIELDS)}
     by_name.update({field_label(Customer, f).lower(): f for f in (*KEY_COLUMNS, *EDITABLE_FIELDS)})
-    columns, unknown = [], []
+    columns: list[str] = []
+    unknown: list[str] = []
     for header in headers:
         text = _cell(header)
         field = by_name.get(text) or by_name.get(text.lower()) or by_name.get(text.lower().replace(" ", "_"))
         if field is None:
             unknown.append(text or "(empty header)")
-        columns.append(field)
+        else:
+            columns.append(field)
     if unknown:
         raise ValidationFailed(
             f"Unknown column(s): {', '.join(unknown)}. Use customer field names such as legal_name or credit_limit.",

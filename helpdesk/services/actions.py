@@ -112,7 +112,7 @@ def tickets_follow_credit_notes() -> int:
     for pk in ids:
         with transaction.atomic():
             ticket = lock_ticket(pk)
-            if ticket.status not in Ticket.ACTIVE:
+            if ticket.status not in Ticket.ACTIVE or ticket.credit_note_id is None:
                 continue
             note = CreditNote.objects.select_related("decided_by").get(pk=ticket.credit_note_id)
             actor = note.issued_by if note.status == CreditNote.Status.ISSUED else note.decided_by

@@ -34,7 +34,7 @@ ROUTES: dict[str, str] = {
     Category.CONTRACT_QUESTION: Queue.Kind.CONTRACT_REVIEW,
     Category.OTHER: Queue.Kind.BILLING,
 }
-BASE_PRIORITY: dict[str, str] = {
+BASE_PRIORITY: dict[str, Priority] = {
     Category.INVOICE_COPY: Priority.LOW,
     Category.BILLING_QUESTION: Priority.NORMAL,
     Category.CREDIT_REQUEST: Priority.NORMAL,

@@ -10,6 +10,7 @@ from ledger.models import Account, JournalLine, LegalEntity, OpenItem, Period
 from otc import dates
 from otc.aggregates import money_sum, money_value
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import User
 from otc.money import ZERO, money_text
 from otc.registry import registry
@@ -86,8 +87,7 @@ def _open_months(entity_id: int, through: int, by: User | None, *, first: int) -
     for key in range(start, through + 1):
         year, month = _month(key)
         period = Period(legal_entity_id=entity_id, year=year, month=month)
-        period._history_user = by
-        period._change_reason = "Opened" if by else "Opened by the month-end schedule"
+        history_stamp(period, by=by, reason="Opened" if by else "Opened by the month-end schedule")
         period.save()
         created.append(period)
     return created
@@ -146,8 +146,7 @@ def _change_period(*, period_id: int, to: str, by: User, note: str = "") -> Peri
     before = period.status
     period.status = to
     period.closed_at, period.closed_by = (dates.now(), by) if to == Period.Status.CLOSED else (None, None)
-    period._history_user = by
-    period._change_reason = note.strip()[:100]
+    history_stamp(period, by=by, reason=note.strip()[:100])
     period.save(update_fields=["status", "closed_at", "closed_by"])
     record_status_change(period, by=by, from_state=before, note=note.strip())
     for hook in registry.period_close_hooks:  # e.g. receivables freezes the month-end aging snapshot
@@ -172,8 +171,9 @@ def subledger_differences(*, legal_entity_id: int, as_of) -> list[str]:
         sums.setdefault((row["account_id"], row["currency"]), [ZERO, ZERO])[0] += money_value(row["total"])
     for row in items:
         sums.setdefault((row["account_id"], row["currency"]), [ZERO, ZERO])[1] += money_value(row["total"])
-    for row in later:
-        sums.setdefault((row["open_item__account_id"], row["open_item__currency"]), [ZERO, ZERO])[1] -= money_value(row["total"])
+    for moved in later:
+        key = (moved["open_item__account_id"], moved["open_item__currency"])
+        sums.setdefault(key, [ZERO, ZERO])[1] -= money_value(moved["total"])
     out = []
     for (account_id, currency), (ledger, subledger) in sorted(sums.items()):
         if ledger != subledger:

@@ -26,6 +26,7 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.utils.encoders import JSONEncoder
 
 from otc.dates import now
+from otc.history import history_stamp
 from otc.models import ApiClient, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from otc.registry import registry
 
@@ -240,7 +241,7 @@ def _disable(subscription: WebhookSubscription, *, delivery: WebhookDelivery, st
               f"{int(retry_window().total_seconds() // 3600)} hours; last answer: "
               f"{delivery.response_status or 'no response'}.")
     subscription.is_active, subscription.disabled_at, subscription.disabled_reason = False, stamp, reason[:300]
-    subscription._change_reason = "disabled after repeated failure"
+    history_stamp(subscription, reason="disabled after repeated failure")
     subscription.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
     recipient = subscription.owner or subscription.client.created_by
     if recipient is not None and recipient.email:

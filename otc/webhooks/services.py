@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from otc.dates import now
 from otc.errors import NotFound, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import ApiClient, OutboxEvent, User, WebhookDelivery, WebhookSubscription
 from otc.registry import registry
 
@@ -141,7 +142,7 @@ def webhook_subscription_create(*, client_id: int, url: str, event_types: list[s
         description=(description or "")[:200], secret=secret, created_by=by,
         owner=by if not by.is_integration else client.created_by,
     )
-    subscription._history_user = by
+    history_stamp(subscription, by=by)
     subscription.save()
     return subscription, secret
 
@@ -156,7 +157,7 @@ def webhook_subscription_update(*, subscription_id: int, by: User, url: str | No
         subscription.event_types = _clean_event_types(event_types, subscription.client)
     if description is not None:
         subscription.description = description[:200]
-    subscription._history_user = by
+    history_stamp(subscription, by=by)
     subscription.save()
     return subscription
 
@@ -180,8 +181,7 @@ def webhook_secret_rotate(*, subscription_id: int, by: User, overlap_hours: int 
     else:
         subscription.previous_secret, subscription.previous_secret_expires_at = "", None
     subscription.secret = secret
-    subscription._history_user = by
-    subscription._change_reason = "secret rotated"
+    history_stamp(subscription, by=by, reason="secret rotated")
     subscription.save()
     return subscription, secret
 
@@ -209,7 +209,7 @@ def webhook_subscription_set_active(*, subscription_id: int, by: User, active: b
     elif not active and subscription.is_active:
         subscription.is_active, subscription.disabled_at = False, now()
         subscription.disabled_reason = (reason or f"Disabled by {by}.")[:300]
-    subscription._history_user = by
+    history_stamp(subscription, by=by)
     subscription.save()
     return subscription
 

@@ -24,6 +24,7 @@ from otc import dates
 from otc.aggregates import money_sum, money_value
 from otc.bulk import bulk_insert_rows
 from otc.errors import DomainError, PermissionDenied, ValidationFailed
+from otc.history import history_stamp
 from otc.models import User
 from otc.money import ZERO, money_text, quantize
 
@@ -55,7 +56,7 @@ def aging_policy_set(*, legal_entity_id: int, buckets: str, by: User) -> AgingPo
     if policy is None:
         policy = AgingPolicy(legal_entity_id=legal_entity_id)
     policy.buckets, policy.updated_by = text, by
-    policy._history_user = by
+    history_stamp(policy, by=by)
     policy.save()
     return policy
 

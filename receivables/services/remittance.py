@@ -229,8 +229,8 @@ def receipt_apply_remittance(*, receipt_id: int, data: bytes, file_name: str, by
         raise InvalidTransition(f"{receipt.number} is {receipt.get_status_display().lower()}: nothing can be applied.")
     open_invoices = Invoice.objects.filter(legal_entity_id=receipt.legal_entity_id, status__in=OPEN_INVOICE_STATUSES)
     whose = f"{receipt.legal_entity.code}'s open invoices"
-    if receipt.customer_id is not None:
-        open_invoices = open_invoices.filter(customer_id=receipt.customer_id)
+    if receipt.customer is not None:
+        open_invoices = open_invoices.filter(customer=receipt.customer)
         whose = f"{receipt.customer.legal_name}'s open invoices"
     resolved: dict = _resolve([number for _, number, _ in rows], open_invoices)
     # open items without invoices (opening balances), written as their document number

@@ -177,7 +177,7 @@ def _approve_level(write_off: WriteOff, by: User, note: str, *, final_only: bool
     """Record one approval level; True when the write-off is now approved."""
     if write_off.requested_by_id == by.id:
         raise SegregationOfDuties(f"You requested {write_off}; another person must approve it.")
-    if write_off.batch_id and write_off.batch.submitted_by_id == by.id:
+    if write_off.batch is not None and write_off.batch.submitted_by_id == by.id:
         raise SegregationOfDuties("You submitted this batch; another person must approve it.")
     levels = list(write_off.approvals.order_by("level"))
     if any(a.approver_id == by.id for a in levels):
@@ -282,7 +282,7 @@ def write_off_post_locked(write_off: WriteOff, by: User | None, on: dt.date) -> 
     # Lock order as in cash application: the invoices (id order), then the ledger (period, items).
     invoices = {i.pk: i for i in lock_invoices([line.invoice_id for line in lines if line.invoice_id])}
     for line in lines:
-        line.invoice = invoices.get(line.invoice_id)
+        line.invoice = invoices.get(line.invoice_id) if line.invoice_id else None
     refuse_disputed(list(invoices))
     items = {i.pk: i for i in OpenItem.objects.filter(pk__in=[line.open_item_id for line in lines])}
     for line in lines:
@@ -298,7 +298,7 @@ def write_off_post_locked(write_off: WriteOff, by: User | None, on: dt.date) -> 
     specs: list[LineSpec] = []
     relief = ZERO
     relief_by_account: dict[int, Decimal] = defaultdict(Decimal)
-    vat_accounts = _vat_accounts(write_off.legal_entity_id, [line.invoice for line in lines if line.invoice_id]) \
+    vat_accounts = _vat_accounts(write_off.legal_entity_id, [line.invoice for line in lines if line.invoice is not None]) \
         if policy.vat_relief else {}
     for line in lines:
         invoice = line.invoice

@@ -79,7 +79,8 @@ def _reinstate_items(needs: dict[int, Decimal], *, receipt: Any, by: User | None
     lines = list(WriteOffLine.objects.select_related("write_off").filter(pk__in=locked)
                  .order_by("-write_off_id", "pk"))
     on = max(dates.today(), receipt.value_date) if receipt is not None else dates.today()
-    recoveries, invoice_changes = [], defaultdict(Decimal)
+    recoveries: list[WriteOffRecovery] = []
+    invoice_changes: defaultdict[int, Decimal] = defaultdict(Decimal)
     for line in lines:
         need = needs.get(line.open_item_id, ZERO)
         left = line.amount - line.recovered_amount
@@ -112,10 +113,10 @@ def writeoff_recover_for_receipt(*, receipt: Any, invoice_amounts: dict[int, Dec
             if beyond > 0 and invoice.open_item_id:
                 needs[invoice.open_item_id] = min(beyond, invoice.amount_written_off)
     if item_amounts:
-        written = set(WriteOffLine.objects.filter(open_item_id__in=list(item_amounts), invoice=None,
-                                                  write_off__status=WriteOffStatus.POSTED)
-                      .values_list("open_item_id", flat=True))
-        for item in OpenItem.objects.filter(pk__in=written, legal_entity_id=receipt.legal_entity_id,
+        written_items = set(WriteOffLine.objects.filter(open_item_id__in=list(item_amounts), invoice=None,
+                                                        write_off__status=WriteOffStatus.POSTED)
+                            .values_list("open_item_id", flat=True))
+        for item in OpenItem.objects.filter(pk__in=written_items, legal_entity_id=receipt.legal_entity_id,
                                             currency=receipt.currency):
             beyond = item_amounts[item.pk] - item.open_amount
             if beyond > 0:

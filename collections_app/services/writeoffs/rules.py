@@ -27,6 +27,7 @@ from otc.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from otc.history import history_stamp
 from otc.models import User
 from otc.money import quantize
 
@@ -65,7 +66,7 @@ def writeoff_policy_save(*, legal_entity_id: int, data: dict[str, Any], by: User
         value = getattr(policy, name)
         if value is not None and (isinstance(value, float) or value < 0):
             raise ValidationFailed("Amounts are non-negative.", fields={name: ["invalid"]})
-    policy._history_user = by
+    history_stamp(policy, by=by)
     policy.save()
     return policy
 
@@ -101,7 +102,7 @@ def functional_amount(amount: Decimal, currency: str, entity: LegalEntity, on: d
 def invoices_for_items(items: list[OpenItem]) -> dict[int, Invoice]:
     """Open item id -> the invoice it is the AR item of."""
     invoices = Invoice.objects.filter(open_item_id__in=[i.pk for i in items])
-    return {invoice.open_item_id: invoice for invoice in invoices}
+    return {invoice.open_item_id: invoice for invoice in invoices if invoice.open_item_id is not None}
 
 
 def open_items_for(open_item_ids: list[int], invoice_ids: list[int]) -> list[OpenItem]:
