@@ -226,6 +226,10 @@ class ContractVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
+    # not fields: set on the versions of the review queues (contracts.selectors), which their
+    # templates and sort keys read
+    next_level: int
+    latest_assessment: Assessment | None
 
     class Meta:
         ordering = ["contract", "version"]

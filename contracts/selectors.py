@@ -104,7 +104,7 @@ def review_queue(user: User) -> list[ContractVersion]:
                 .prefetch_related(Prefetch("approvals", queryset=Approval.objects.filter(
                     decision="approved", voided_at__isnull=True), to_attr="live_approvals"))
                 .order_by("submitted_at", "pk"))
-    queue = []
+    queue: list[ContractVersion] = []
     for version in versions:
         assessments = list(version.assessments.all())
         levels = assessments[0].required_levels if assessments else 1

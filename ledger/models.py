@@ -268,6 +268,7 @@ class JournalEntry(ImmutableModel):
                                   db_index=False)
     posted_at = models.DateTimeField(auto_now_add=True)
     opened_items: list[OpenItem]  # not a field: set on the entries journal_post_batch returns
+    line_rows: list[JournalLine]  # not a field: the entry page's lines, set by ledger.selectors
 
     class Meta:
         ordering = ["-entry_date", "-id"]

@@ -87,9 +87,9 @@ def trial_balance(*, legal_entity_id: int, date_from: dt.date | None = None, dat
     lines = _lines_in_range(legal_entity_id, date_from, date_to)
     per_account = (
         lines.values("account_id", "account__code", "account__name", "account__type")
-        .annotate(
-            debit=_sum("functional_amount", filter=Q(functional_amount__gt=0)),
-            credit=_sum(-F("functional_amount"), filter=Q(functional_amount__lt=0)),
+        .annotate(  # debits, credits: the lines' own `debit` and `credit` are properties
+            debits=_sum("functional_amount", filter=Q(functional_amount__gt=0)),
+            credits=_sum(-F("functional_amount"), filter=Q(functional_amount__lt=0)),
             balance=_sum("functional_amount"),
         )
         .order_by("account__code")
@@ -97,8 +97,8 @@ def trial_balance(*, legal_entity_id: int, date_from: dt.date | None = None, dat
     per_currency = (
         lines.values("account_id", "currency")
         .annotate(
-            debit=_sum("amount", filter=Q(amount__gt=0)),
-            credit=_sum(-F("amount"), filter=Q(amount__lt=0)),
+            debits=_sum("amount", filter=Q(amount__gt=0)),
+            credits=_sum(-F("amount"), filter=Q(amount__lt=0)),
             balance=_sum("amount"),
             functional_balance=_sum("functional_amount"),
         )
@@ -106,13 +106,14 @@ def trial_balance(*, legal_entity_id: int, date_from: dt.date | None = None, dat
     )
     breakdown: dict[int, list[dict[str, Any]]] = {}
     for group in per_currency:
-        for key in ("debit", "credit", "balance", "functional_balance"):
-            group[key] = _q(group[key])
-        breakdown.setdefault(group["account_id"], []).append(group)
+        breakdown.setdefault(group["account_id"], []).append({
+            "account_id": group["account_id"], "currency": group["currency"], "debit": _q(group["debits"]),
+            "credit": _q(group["credits"]), "balance": _q(group["balance"]),
+            "functional_balance": _q(group["functional_balance"])})
     rows = [
         TrialBalanceRow(
             account_id=a["account_id"], code=a["account__code"], name=a["account__name"], type=a["account__type"],
-            debit=_q(a["debit"]), credit=_q(a["credit"]), balance=_q(a["balance"]),
+            debit=_q(a["debits"]), credit=_q(a["credits"]), balance=_q(a["balance"]),
             currencies=breakdown.get(a["account_id"], []),
         )
         for a in per_account

@@ -289,7 +289,10 @@ def _built(model: type[Model], attnames: list[str], values: Sequence[Any]) -> Mo
     return obj
 
 
-def new_instance(model: type[Model], values: dict[str, Any], related: dict[str, Model | None] | None = None) -> Model:
+M = TypeVar("M", bound=Model)
+
+
+def new_instance(model: type[M], values: dict[str, Any], related: dict[str, Model | None] | None = None) -> M:
     """`model(**values)` for the bulk paths, built from every column's value in order (the
     positional constructor Django uses for rows it reads), which costs a third of building it
     from keywords: `values` by attname (`customer_id`, not `customer`); columns not given take
@@ -454,9 +457,6 @@ def _take_keys(connection: Any, meta: Any, count: int) -> list[int]:
         cursor.execute("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq OFFSET 0) s "
                        "CROSS JOIN generate_series(1, %s)", [meta.db_table, meta.pk.column, count])
         return [value for (value,) in cursor.fetchall()]
-
-
-M = TypeVar("M", bound=Model)
 
 
 def bulk_insert_rows(objs: Sequence[M], *, batch_size: int = 5000) -> list[M]:

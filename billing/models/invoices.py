@@ -111,6 +111,7 @@ class Invoice(DocumentGuard):
     history = HistoricalRecords(no_db_index=["legal_entity", "customer", "contract", "billing_run", "created_by",
                                              "issued_by", "voided_by", "journal_entry", "open_item", "void_entry",
                                              "void_credit_note"])
+    hold_state: str  # not a field: the hold's state for its status-change row (services.invoices)
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -200,6 +201,11 @@ class InvoiceLine(DocumentGuard):
     tax_rate = models.DecimalField(**RATE)
     tax_amount = models.DecimalField(**MONEY, help_text="Rounded per line")
     revenue_account_code = models.CharField(max_length=20, default="4000")
+    # not fields: what credit notes have taken and what is left, set by billing.selectors for the page
+    credited_net: Decimal
+    credited_tax: Decimal
+    remaining_net: Decimal
+    remaining_gross: Decimal
 
     class Meta:
         ordering = ["invoice", "position"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -332,7 +332,9 @@ def _posting_lines(invoice: Invoice, lines: list[Any], accounts: dict[str, int])
     specs = [LineSpec(
         amount=quantize(invoice.gross_total, cur), role=Account.Role.AR, customer_id=invoice.customer_id,
         description=f"Invoice {invoice.number}",
-        open_item=OpenItemSpec("invoice", invoice.number, invoice.issue_date, invoice.due_date),
+        open_item=OpenItemSpec("invoice", invoice.number,
+                               cast(dt.date, invoice.issue_date),  # numbered: _number_group dated it
+                               invoice.due_date),
     )]
     for code, amount in sorted(revenue.items()):
         if amount:
@@ -436,7 +438,7 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
     batch posting with the reserved journal numbers, one bulk update with history, one insert of
     status rows and of outbox events. Nothing here waits on a series lock, so chunks of one
     entity post side by side."""
-    on = group[0].issue_date
+    on = cast(dt.date, group[0].issue_date)  # numbered drafts: _number_group dated them with their numbers
     accounts = dict(Account.objects.filter(legal_entity_id=entity.pk, is_active=True).values_list("code", "id"))
     seller, bill_to, stamp = seller_snapshot(entity), {}, dates.now()
     postings: list[tuple[Invoice, EntrySpec]] = []
@@ -469,7 +471,8 @@ def _post_group(entity: LegalEntity, group: list[Invoice], lines: dict[int, list
     record_status_changes(group, by=by, from_state=Invoice.Status.DRAFT)
     outbox_emit_many(topic="invoice.issued", subject_type="invoice", events=[(invoice.pk, {
         "id": invoice.pk, "number": invoice.number, "customer_id": invoice.customer_id, "currency": invoice.currency,
-        "gross_total": str(invoice.gross_total), "issue_date": on.isoformat(), "due_date": invoice.due_date.isoformat(),
+        "gross_total": str(invoice.gross_total), "issue_date": on.isoformat(),
+        "due_date": cast(dt.date, invoice.due_date).isoformat(),  # set for every invoice of the group above
     }) for invoice in group])
 
 
@@ -508,7 +511,8 @@ def invoices_post_numbered(*, invoices: list[Invoice], by: User | None) -> list[
     relate(locked, "legal_entity", [entities[invoice.legal_entity_id] for invoice in locked])
     relate(locked, "customer", [customers[invoice.customer_id] for invoice in locked])
     for invoice in locked:
-        groups[(invoice.legal_entity_id, invoice.issue_date)].append(invoice)
+        # numbered drafts: _number_group dated them with their numbers
+        groups[(invoice.legal_entity_id, cast(dt.date, invoice.issue_date))].append(invoice)
     for entity_id, on in sorted(groups):
         _post_group(entities[entity_id], groups[(entity_id, on)], lines, by)
     return locked

@@ -32,9 +32,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import uuid
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet, Sum
@@ -72,13 +73,6 @@ ISSUE_CHUNK_SIZE = 1000
 INSERT_BATCH = 500
 BILLABLE_STATUSES = ("active", "approved", "superseded", "expired", "terminated")
 INFO_CODES = frozenset({"already_invoiced", "nothing_to_bill"})
-# What generation reads of versions and lines (billing/periods.py and the draft's header); a
-# field missing here would cost a query per row, which the query-count test catches.
-VERSION_FIELDS = ("id", "contract_id", "version", "currency", "start_date", "end_date", "effective_date",
-                  "billing_frequency", "billing_timing", "discount_percent", "free_periods", "payment_terms_days",
-                  "po_number")
-LINE_FIELDS = ("id", "version_id", "line_key", "kind", "description", "product_id", "unit_price", "quantity",
-               "discount_percent", "minimum_commitment", "milestone_date", "start_date", "end_date", "position")
 SKIP, HOLD, WARNING = BillingException.Severity.SKIP, BillingException.Severity.HOLD, BillingException.Severity.WARNING
 
 
@@ -178,6 +172,7 @@ class _Chunk:
         self.exceptions: list[BillingException] = []
         self.invoices: list[Invoice] = []
         self.lines: dict[int, list[_DraftLine]] = {}   # contract id -> its lines
+        self.valid_vat_ids: dict[int, bool] = {}  # customer id -> its VAT id passes the checksum
         self.skipped = 0
 
     def exception(self, contract: Contract | _ContractRow, code: str, severity: str, message: str) -> None:
@@ -194,6 +189,8 @@ class _ContractRow:
 
     __slots__ = ("pk", "number", "customer_id", "legal_entity_id", "terminated_on", "customer", "legal_entity",
                  "_credit_hold")
+    customer: Customer  # attached by billing_run_generate_chunk, one object per customer and entity
+    legal_entity: LegalEntity
 
     def __init__(self, pk: int, number: str, customer_id: int, legal_entity_id: int,
                  terminated_on: dt.date | None) -> None:
@@ -206,9 +203,53 @@ class _ContractRow:
 
 
 CONTRACT_FIELDS = ("id", "number", "customer_id", "legal_entity_id", "terminated_on")
-_VersionRow = NamedTuple("_VersionRow", [(name, Any) for name in VERSION_FIELDS])
-_LineRow = NamedTuple("_LineRow", [*((name, Any) for name in LINE_FIELDS), ("product", Any)])
-_LineRow.pk = property(lambda self: self.id)  # type: ignore[attr-defined]  # sorted by (position, pk)
+
+
+class _VersionRow(NamedTuple):
+    """What generation reads of a version (billing/periods.py and the draft's header); a field
+    missing here would cost a query per row, which the query-count test catches."""
+
+    id: int
+    contract_id: int
+    version: int
+    currency: str
+    start_date: dt.date
+    end_date: dt.date | None
+    effective_date: dt.date
+    billing_frequency: str
+    billing_timing: str
+    discount_percent: Decimal
+    free_periods: int
+    payment_terms_days: int | None
+    po_number: str
+
+
+class _LineRow(NamedTuple):
+    """What generation reads of a contract line (as `_VersionRow`), plus its product, attached."""
+
+    id: int
+    version_id: int
+    line_key: uuid.UUID
+    kind: str
+    description: str
+    product_id: int
+    unit_price: Decimal
+    quantity: Decimal
+    discount_percent: Decimal
+    minimum_commitment: Decimal
+    milestone_date: dt.date | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    position: int
+    product: Product | None
+
+    @property
+    def pk(self) -> int:  # sorted by (position, pk)
+        return self.id
+
+
+VERSION_FIELDS = _VersionRow._fields
+LINE_FIELDS = _LineRow._fields[:-1]  # all but the product, attached after
 
 
 def _is_eu_b2b_without_tax_id(contract: _ContractRow) -> bool:
@@ -216,12 +257,13 @@ def _is_eu_b2b_without_tax_id(contract: _ContractRow) -> bool:
         and not contract.customer.tax_id
 
 
-def _tax_key(seller_country: str, customer: Customer, category: str, on: dt.date) -> tuple:
+def _tax_key(seller_country: str, customer: Customer, category: str, on: dt.date,
+             valid_vat_ids: dict[int, bool]) -> tuple:
     """What `tax_code_for` depends on, so one chunk looks each combination up once rather than
-    once per customer (the VAT id checksum is computed once per customer object; a chunk shares them)."""
-    valid = getattr(customer, "_billing_valid_vat_id", None)
+    once per customer (the VAT id checksum is computed once per customer: `valid_vat_ids` is the chunk's)."""
+    valid = valid_vat_ids.get(customer.pk)
     if valid is None:
-        valid = customer._billing_valid_vat_id = has_valid_vat_id(customer)
+        valid = valid_vat_ids[customer.pk] = has_valid_vat_id(customer)
     return (seller_country, customer.country, customer.tax_exempt, valid, category, on)
 
 
@@ -248,7 +290,8 @@ def _build(chunk: _Chunk, contract: _ContractRow, versions: list[_VersionRow], l
     for position, spec in enumerate(bill.lines, start=1):
         product = products.get(spec.product_id)
         category = product.tax_category if product else "standard"
-        key = _tax_key(contract.legal_entity.country, customer, category, spec.service_end)
+        key = _tax_key(contract.legal_entity.country, customer, category, spec.service_end,
+                       chunk.valid_vat_ids)
         if key not in tax_cache:
             try:
                 tax_cache[key] = tax_code_for(seller_country=contract.legal_entity.country, customer=customer,
@@ -321,7 +364,7 @@ def _insert_invoices(chunk: _Chunk, contracts: dict[int, _ContractRow]) -> list[
             with transaction.atomic():
                 invoice.save()
         except IntegrityError:
-            contract = contracts[invoice.contract_id]
+            contract = contracts[cast(int, invoice.contract_id)]  # _build made each draft for one of them
             chunk.exception(contract, "already_invoiced", SKIP,
                             f"{contract.number} already has an invoice for {chunk.run.period_start:%Y-%m}.")
             chunk.skipped += 1
@@ -377,7 +420,7 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
                                                             if row[product_index]})
         lines_by_version: dict[int, list[_LineRow]] = defaultdict(list)
         for row in line_rows:  # one product object per product, not per line
-            line = _LineRow(*row, products.get(row[product_index]))
+            line = _LineRow._make((*row, products.get(row[product_index])))
             lines_by_version[line.version_id].append(line)
         del line_rows
         usage: dict[int, dict[Any, Decimal]] = defaultdict(dict)
@@ -396,8 +439,10 @@ def billing_run_generate_chunk(*, run_id: int, contract_ids: list[int]) -> dict[
             _build(chunk, contract, versions.get(pk, []), lines_by_version, usage.get(pk, {}), tax_cache, products)
 
         created = _insert_invoices(chunk, contracts) if chunk.invoices else []
+        # _build made each draft for one of the chunk's contracts: its contract_id is set
         bulk_insert_values(InvoiceLine, ["invoice_id", *_DraftLine._fields],
-                           [(invoice.pk, *line) for invoice in created for line in chunk.lines[invoice.contract_id]])
+                           [(invoice.pk, *line) for invoice in created
+                            for line in chunk.lines[cast(int, invoice.contract_id)]])
         BillingException.objects.bulk_create(chunk.exceptions, batch_size=INSERT_BATCH, ignore_conflicts=True)
         attention = sum(1 for e in chunk.exceptions if e.code not in INFO_CODES)
         counts = {"contracts": len(todo), "invoices": len(created), "skipped": chunk.skipped,
@@ -440,7 +485,7 @@ def _record_issue_failure(run_id: int, invoice_id: int, exc: DomainError) -> Non
     invoice = Invoice.objects.select_related("contract").get(pk=invoice_id)
     with transaction.atomic(durable=True):
         _, created = BillingException.objects.update_or_create(
-            run_id=run_id, contract_id=invoice.contract_id, code="issue_failed",
+            run_id=run_id, contract=invoice.contract, code="issue_failed",
             defaults={"customer_id": invoice.customer_id, "severity": HOLD,
                       "message": f"Draft #{invoice_id} was not issued: {exc}"[:2000]})
         if created:

@@ -254,6 +254,12 @@ class DunningLetterItem(models.Model):
     fee = models.DecimalField(**MONEY, default=0)
     included = models.BooleanField(default=True)
     excluded_reason = models.CharField(max_length=255, blank=True)
+    # not fields: the amounts as the letter prints them, set by dunning_letters.letter_context
+    f_open: str
+    f_collectible: str
+    f_not_claimed: str
+    f_interest: str
+    f_fee: str
 
     class Meta:
         ordering = ["due_date", "id"]

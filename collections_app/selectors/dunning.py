@@ -159,9 +159,10 @@ def compose(*, policy: DunningPolicy, levels: list[DunningLevel], as_of: dt.date
     credit_rows = (OpenItem.objects.filter(legal_entity_id=entity_id, customer_id__in=customer_ids, open_amount__lt=0)
                    .values("customer_id", "currency").annotate(total=Sum("open_amount")).order_by())
     credits: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for row in credit_rows:
-        credits[row["customer_id"]][row["currency"]] = -row["total"]
-    invoice_ids = [row[7] for row in items if row[6] == invoice_ct]
+    for credit in credit_rows:
+        credits[credit["customer_id"]][credit["currency"]] = -credit["total"]
+    # an invoice's item names it; Django drops a None from the `__in` filters below anyway (the same SQL)
+    invoice_ids = [row[7] for row in items if row[6] == invoice_ct and row[7] is not None]
     disputed = disputed_amounts(invoice_ids=invoice_ids)
     promised = promised_amounts(invoice_ids=invoice_ids, as_of=as_of)
     held = held_invoices(invoice_ids=invoice_ids, as_of=as_of)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -138,7 +139,7 @@ def active_specifics(*, legal_entity_id: int, as_of: dt.date) -> list[SpecificRe
     ).select_related("customer", "invoice").order_by("customer_id", "invoice_id", "id"))
 
 
-def _invoice_items(invoice_ids: list[int], as_of: dt.date) -> dict[int, list[dict[str, Any]]]:
+def _invoice_items(invoice_ids: list[int], as_of: dt.date) -> dict[int, list[Mapping[str, Any]]]:
     """Invoice id -> its AR open items with the amount open at the end of `as_of` (one query)."""
     if not invoice_ids:
         return {}
@@ -151,10 +152,12 @@ def _invoice_items(invoice_ids: list[int], as_of: dt.date) -> dict[int, list[dic
             .annotate(later=Coalesce(Subquery(later, output_field=MONEY_FIELD), ZERO, output_field=MONEY_FIELD))
             .annotate(open_at=F("open_amount") - F("later"))
             .values("source_id", "currency", "due_date", "document_date", "open_at"))
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    out: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         if row["open_at"]:
-            out[row["source_id"]].append(row)
+            invoice_id = row["source_id"]
+            assert invoice_id is not None  # filtered by source_id__in
+            out[invoice_id].append(row)
     return out
 
 
@@ -188,17 +191,18 @@ def reserve_compute(*, legal_entity_id: int, as_of: dt.date, policy: ProvisionPo
     specifics_out: list[CalcLine] = []
     specifics = active_specifics(legal_entity_id=legal_entity_id, as_of=as_of)
     whole = {s.customer_id: s for s in specifics if s.invoice_id is None}
-    invoice_specifics = [s for s in specifics if s.invoice_id is not None and s.customer_id not in whole]
+    invoice_specifics = [(s.invoice_id, s) for s in specifics
+                         if s.invoice_id is not None and s.customer_id not in whole]
     for customer_id, spec in whole.items():
         balance = sum(per_customer.pop(customer_id, {}).values(), ZERO)
         specifics_out.append(_specific_line(spec, balance, currency, None, ""))
-    items = _invoice_items([s.invoice_id for s in invoice_specifics], as_of)
+    items = _invoice_items([invoice_id for invoice_id, _ in invoice_specifics], as_of)
     rates_fx = {c: Decimal(r) for c, r in (snapshot.fx_rates or {}).items()}
     ref = "due_date" if snapshot.basis == "due" else "document_date"
-    for spec in invoice_specifics:
+    for invoice_id, spec in invoice_specifics:
         balance = ZERO
         bucket = None
-        for item in items.get(spec.invoice_id, []):
+        for item in items.get(invoice_id, []):
             rate = rates_fx.get(item["currency"], ONE if item["currency"] == currency else None)
             if rate is None:
                 raise DomainError(f"The snapshot of {as_of} has no FX rate for {item['currency']}.")
@@ -253,7 +257,7 @@ def reserve_compute(*, legal_entity_id: int, as_of: dt.date, policy: ProvisionPo
 
 def _specific_line(spec: SpecificReserve, balance: Decimal, currency: str, bucket: int | None, label: str) -> CalcLine:
     rate = (spec.percent / 100).quantize(RATE_PLACES)
-    what = f"invoice {spec.invoice.number}" if spec.invoice_id else "all invoices"
+    what = f"invoice {spec.invoice.number}" if spec.invoice is not None else "all invoices"
     return CalcLine(kind="specific", segment="", bucket=bucket, bucket_label=label, balance=balance, base_rate=rate,
                     overlay=ZERO, rate=rate, allowance=quantize(balance * rate, currency), customer_id=spec.customer_id,
                     invoice_id=spec.invoice_id, specific_id=spec.id,

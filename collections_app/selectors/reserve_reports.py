@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -92,7 +93,7 @@ def reserve_backtest(*, legal_entity_id: int, until: dt.date | None = None) -> l
     lines = (ReserveLine.objects.filter(run__in=runs, kind=ReserveLine.Kind.MATRIX).order_by()
              .values("run_id", "bucket", "bucket_label").annotate(balance=money_sum("balance"),
                                                                   allowance=money_sum("allowance")))
-    per_run: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    per_run: dict[int, dict[int | None, Mapping[str, Any]]] = defaultdict(dict)  # run -> bucket -> its sums
     for row in lines:
         per_run[row["run_id"]][row["bucket"]] = row
     write_offs = write_off_lines(legal_entity_id=legal_entity_id, after=runs[0].as_of, until=until)
@@ -103,11 +104,11 @@ def reserve_backtest(*, legal_entity_id: int, until: dt.date | None = None) -> l
         for w in write_offs:
             if w["date"] > run.as_of and w["document_date"] <= run.as_of:
                 lost[bucket_index(buckets, (run.as_of - w["due"]).days)] += w["amount"]
-        rows = []
+        rows: list[dict[str, Any]] = []
         for index, bucket in enumerate(buckets):
-            row = per_run[run.id].get(index)
-            balance = money_value(row["balance"]) if row else ZERO
-            allowance = money_value(row["allowance"]) if row else ZERO
+            sums = per_run[run.id].get(index)
+            balance = money_value(sums["balance"]) if sums else ZERO
+            allowance = money_value(sums["allowance"]) if sums else ZERO
             rows.append({"bucket": bucket.label, "balance": balance, "allowance": allowance,
                          "rate": (allowance / balance).quantize(RATE_PLACES) if balance else None,
                          "written_off": lost[index],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -151,7 +152,8 @@ def worklist(*, user: User, filters: WorklistFilters | None = None, today: dt.da
         items = items.filter(legal_entity_id=filters.legal_entity_id)
         disputes = disputes.filter(legal_entity_id=filters.legal_entity_id)
         promises = promises.filter(legal_entity_id=filters.legal_entity_id)
-    item_rows = list(items.values("customer_id", "currency").annotate(
+    # the bucket sums' names (b0..b3) are built at run time: the rows are typed as plain mappings
+    item_rows: list[Mapping[str, Any]] = list(items.values("customer_id", "currency").annotate(
         open=Sum("open_amount"),
         **{f"b{i}": Sum("open_amount", filter=_age_q(i, today)) for i in range(len(BUCKETS))}))
     dispute_age = today - dt.timedelta(days=conf.get("COLLECTIONS_DISPUTE_AGE_DAYS"))
@@ -203,19 +205,19 @@ def worklist(*, user: User, filters: WorklistFilters | None = None, today: dt.da
             overdue_doc += r[f"b{i}"] or ZERO
         if overdue_doc:
             row.by_currency[r["currency"]] = row.by_currency.get(r["currency"], ZERO) + overdue_doc
-    for r in dispute_rows:
-        row = rows.get(r["customer_id"])
+    for dispute in dispute_rows:
+        row = rows.get(dispute["customer_id"])
         if row is not None:
-            row.disputes_open += r["n"]
-            row.disputes_ageing += r["ageing"]
-            row.disputed += conv(r["amount"], r["currency"])
-    for r in promise_rows:
-        row = rows.get(r["customer_id"])
+            row.disputes_open += dispute["n"]
+            row.disputes_ageing += dispute["ageing"]
+            row.disputed += conv(dispute["amount"], dispute["currency"])
+    for promise in promise_rows:
+        row = rows.get(promise["customer_id"])
         if row is not None:
-            row.promises_open += r["n"]
-            row.promises_due += r["due"]
-            row.promises_broken += r["broken"]
-            row.promised += conv(r["amount"], r["currency"])
+            row.promises_open += promise["n"]
+            row.promises_due += promise["due"]
+            row.promises_broken += promise["broken"]
+            row.promised += conv(promise["amount"], promise["currency"])
     out = [row for row in rows.values() if _score(row, today) or everyone]
     out = [row for row in out if _keep(row, filters)]
     out.sort(key=lambda row: (-row.score, -row.overdue, row.name))
@@ -283,8 +285,10 @@ def customer_summary(*, customer_id: int, today: dt.date | None = None) -> dict[
                     .select_related("legal_entity").order_by("due_date", "pk"))
     ids = [i.pk for i in invoices]
     disputed, promised = disputed_amounts(invoice_ids=ids), promised_amounts(invoice_ids=ids, as_of=today)
-    rows, totals = [], defaultdict(lambda: {"open": ZERO, "overdue": ZERO, "disputed": ZERO, "promised": ZERO,
-                                            "collectible": ZERO, "buckets": [ZERO] * len(BUCKETS)})
+    rows: list[dict[str, Any]] = []
+    totals: defaultdict[str, dict[str, Any]] = defaultdict(lambda: {
+        "open": ZERO, "overdue": ZERO, "disputed": ZERO, "promised": ZERO, "collectible": ZERO,
+        "buckets": [ZERO] * len(BUCKETS)})
     for invoice in invoices:
         balance = invoice.balance_due
         days = (today - invoice.due_date).days if invoice.due_date else 0

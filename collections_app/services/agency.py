@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import zipfile
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 
@@ -96,7 +96,9 @@ def placement_create(*, agency_id: int, customer_id: int, invoice_ids: list[int]
     placement = Placement.objects.create(agency=agency, legal_entity_id=agency.legal_entity_id,
                                          customer_id=customer_id, currency=invoices[0].currency,
                                          placed_on=placed_on or dates.today(), note=note, placed_by=by)
-    PlacementItem.objects.bulk_create([PlacementItem(placement=placement, invoice=i, open_item_id=i.open_item_id,
+    # Each invoice is issued with something open (checked above): its posting opened its AR open item.
+    PlacementItem.objects.bulk_create([PlacementItem(placement=placement, invoice=i,
+                                                     open_item_id=cast(int, i.open_item_id),
                                                      amount_placed=_open(i)) for i in invoices])
     return placement
 
@@ -174,6 +176,7 @@ def recovery_record(*, placement_id: int, invoice_id: int, amount: Decimal, by: 
     from billing.services import invoices_record_payments, lock_invoices
 
     invoice = lock_invoices([invoice_id]).select_related("open_item").first()
+    assert invoice is not None  # the placement item's invoice (a protected foreign key)
     amount = quantize(check_plausible(Decimal(amount), invoice.currency, field="amount"), invoice.currency)
     if amount <= 0:
         raise ValidationFailed("The amount recovered must be positive.", fields={"amount": ["positive"]})
@@ -210,7 +213,7 @@ def placement_documents_zip(*, placement_id: int) -> tuple[str, bytes]:
     items = list(placement.items.select_related("invoice").order_by("id"))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
-        first = min(i.invoice.issue_date for i in items)
+        first = min(cast(dt.date, i.invoice.issue_date) for i in items)  # placed invoices were issued: dated
         pack.writestr(f"statement-{placement.customer.account_number}.pdf", statement_pdf(
             customer_id=placement.customer_id, legal_entity_id=placement.legal_entity_id, currency=placement.currency,
             date_from=first, date_to=dates.today()))

@@ -35,7 +35,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 OPENABLE = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
 # The credit-note reason billing's request gets for each dispute reason.
-CREDIT_REASON = {
+CREDIT_REASON: dict[str, str] = {
     DisputeReason.PRICE: CreditNote.Reason.PRICING_DISPUTE, DisputeReason.QUANTITY: CreditNote.Reason.BILLING_ERROR,
     DisputeReason.NOT_RECEIVED: CreditNote.Reason.SERVICE_CREDIT, DisputeReason.PO_MISSING: CreditNote.Reason.BILLING_ERROR,
     DisputeReason.DUPLICATE: CreditNote.Reason.DUPLICATE, DisputeReason.TAX: CreditNote.Reason.BILLING_ERROR,
@@ -73,7 +73,8 @@ def _disputed_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> list[tuple
     by_id = {line.pk: line for line in invoice.lines.all()}
     out = []
     for position, row in enumerate(lines, start=1):
-        line = by_id.get(row.get("invoice_line_id"))
+        line_id = row.get("invoice_line_id")
+        line = by_id.get(line_id) if line_id is not None else None
         if line is None:
             raise ValidationFailed(f"Row {position}: that line is not on invoice {invoice.number}.",
                                    fields={"lines": [position]})
@@ -210,7 +211,7 @@ def dispute_resolve_by_credit_note(*, dispute_id: int, by: User, explanation: st
     dispute = _lock(dispute_id)
     if not dispute.is_open:
         raise InvalidTransition(f"Dispute #{dispute.pk} is {dispute.get_status_display().lower()}.")
-    if dispute.credit_note_id and dispute.credit_note.status != CreditNote.Status.REJECTED:
+    if dispute.credit_note is not None and dispute.credit_note.status != CreditNote.Status.REJECTED:
         raise InvalidTransition(f"Credit note request #{dispute.credit_note_id} for this dispute is "
                                 f"{dispute.credit_note.get_status_display().lower()} already.")
     if amount is not None:
@@ -240,8 +241,8 @@ def dispute_reject(*, dispute_id: int, by: User, note: str) -> Dispute:
     if not (note or "").strip():
         raise ValidationFailed("Say why the dispute is rejected.", fields={"note": ["required"]})
     dispute = _lock(dispute_id)
-    if dispute.credit_note_id and dispute.credit_note.status in (CreditNote.Status.REQUESTED,
-                                                                CreditNote.Status.APPROVED):
+    if dispute.credit_note is not None and dispute.credit_note.status in (CreditNote.Status.REQUESTED,
+                                                                         CreditNote.Status.APPROVED):
         raise InvalidTransition(f"A credit note for this dispute is {dispute.credit_note.get_status_display().lower()}; "
                                 "it must be rejected in billing first.")
     dispute.resolution_note = note.strip()
@@ -253,8 +254,8 @@ def dispute_withdraw(*, dispute_id: int, by: User, note: str = "") -> Dispute:
     """The customer withdraws its claim."""
     _require(by, "withdraw disputes")
     dispute = _lock(dispute_id)
-    if dispute.credit_note_id and dispute.credit_note.status in (CreditNote.Status.REQUESTED,
-                                                                CreditNote.Status.APPROVED):
+    if dispute.credit_note is not None and dispute.credit_note.status in (CreditNote.Status.REQUESTED,
+                                                                         CreditNote.Status.APPROVED):
         raise InvalidTransition("A credit note for this dispute is pending; it must be rejected in billing first.")
     dispute.resolution_note = (note or "").strip() or "Withdrawn by the customer"
     return _move(dispute, S.WITHDRAWN, by=by, note=dispute.resolution_note, fields=("resolution_note",))

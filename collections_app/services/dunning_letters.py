@@ -121,6 +121,7 @@ def dunning_letter_deliver(*, letter_id: int) -> DunningLetter:
         return letter
     if not letter.pdf_sha256:
         letter = dunning_letter_store_pdf(letter_id=letter_id)
+    assert letter.pdf.name is not None  # the column is NOT NULL: a loaded or just-saved file holds a str
     name = f"{letter.pdf.name.rsplit('/', 1)[-1]}"
     if letter.channel == "letter":
         return dunning_letter_delivery_record(letter, "posted", f"Letter to print and post: {name}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 
@@ -119,7 +119,8 @@ def _plausible(name: str, value, instance: models.Model) -> None:
         if name == "quantity":
             check_plausible_quantity(value)
         elif name in ("unit_price", "minimum_commitment"):
-            check_plausible(value, "XTS" if not getattr(instance, "currency", None) else instance.currency)
+            currency = getattr(instance, "currency", None)  # a version has one, a line does not
+            check_plausible(value, currency or "XTS")
     except InvalidAmount as exc:
         raise ValueError(exc.message) from None
 
@@ -129,7 +130,7 @@ def assign(instance: models.Model, data: dict[str, Any], names: tuple[str, ...],
     fields not in `data` keep their values. Returns conversion errors keyed `<prefix><name>`."""
     errors: Errors = {}
     for name in names:
-        field = instance._meta.get_field(name)
+        field = cast(models.Field, instance._meta.get_field(name))  # the names are concrete fields
         key = input_name(field)
         if key not in data and name not in data:
             continue

@@ -85,6 +85,7 @@ def term_months(version: ContractVersion) -> int:
         previous_end = dt.date.fromisoformat(last.from_state)
         if previous_end >= version.start_date:
             term_start = previous_end + dt.timedelta(days=1)
+    assert version.end_date is not None  # only a version with an end date renews (contracts_expire_due)
     months = months_between(term_start, version.end_date).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return max(int(months), 1)
 
@@ -135,6 +136,7 @@ def contract_terminate(*, contract_id: int, by: User, on: dt.date, reason: str) 
     if contract.status not in (Contract.Status.ACTIVE, Contract.Status.APPROVED):
         raise InvalidTransition(f"{contract.number} is {contract.get_status_display().lower()}: only an active or "
                                 "approved contract can be terminated.")
+    assert contract.current_version_id is not None  # set when the contract is created with its first version
     version = lock_versions([contract.current_version_id])[0]
     version.contract = contract
     if not isinstance(on, dt.date) or on < version.start_date or (version.end_date and on > version.end_date):
@@ -188,6 +190,7 @@ def start_amendment(*, contract_id: int, by: User, effective_date: dt.date) -> C
     if open_one is not None:
         raise InvalidTransition(f"{contract.number} v{open_one.version} is already an open amendment "
                                 f"({open_one.get_status_display().lower()}): finish or withdraw it first.")
+    assert contract.current_version_id is not None  # set when the contract is created with its first version
     current = lock_versions([contract.current_version_id])[0]
     errors = amendment_date_errors(current, effective_date)
     if errors:

@@ -4,7 +4,7 @@ field values, and model validation into `ValidationFailed` with one entry per ba
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import models
 
@@ -32,6 +32,8 @@ FINANCE_FIELDS: tuple[str, ...] = (
 )
 # A customer hierarchy deeper than this is a data error (and the loop check stops there).
 MAX_PARENT_DEPTH = 20
+
+_M = TypeVar("_M", bound=models.Model)
 
 _TRUE = {"1", "true", "yes", "y", "x", "ja", "oui"}
 _FALSE = {"0", "false", "no", "n", ""}
@@ -90,14 +92,14 @@ def money_value(value: Any, currency: str) -> Decimal:
     return check_plausible(amount, currency)
 
 
-def _related(model: type[models.Model], value: Any, *, key: str) -> models.Model | None:
+def _related(model: type[_M], value: Any, *, key: str) -> _M | None:
     if value in (None, ""):
         return None
     if isinstance(value, model):
         return value
     text = _text(value)
     lookup = {"pk": int(text)} if text.isdigit() else {key: text}
-    found = model.objects.filter(**lookup).first()
+    found = model._default_manager.filter(**lookup).first()
     if found is None:
         raise ValueError(f"{text!r} does not exist.")
     return found
@@ -105,10 +107,12 @@ def _related(model: type[models.Model], value: Any, *, key: str) -> models.Model
 
 def _parent(customer: Customer, parent: Customer | None) -> Customer | None:
     """Refuse a parent that would make a loop (the customer itself or one of its descendants)."""
-    if parent is not None and customer.pk and parent.pk == customer.pk:
+    if parent is None:
+        return None
+    if customer.pk and parent.pk == customer.pk:
         raise ValueError("A customer cannot be its own parent.")
     seen: set[int] = set()
-    node = parent
+    node: Customer | None = parent
     while node is not None:
         if customer.pk and node.pk == customer.pk:
             raise ValueError("A customer cannot be its own parent or the parent of one of its parents.")
@@ -151,7 +155,7 @@ def assign_customer_fields(customer: Customer, data: dict[str, Any]) -> Errors:
     unknown = sorted(set(data) - set(EDITABLE_FIELDS))
     for name in unknown:
         errors[name] = [f"{name!r} is not a customer field that can be changed."]
-    currency = customer.default_currency
+    currency: str | None = customer.default_currency
     if "default_currency" in data:
         try:
             currency = validate_currency(_text(data["default_currency"]))
@@ -163,7 +167,7 @@ def assign_customer_fields(customer: Customer, data: dict[str, Any]) -> Errors:
         if name not in data or name == "default_currency":
             continue
         value = data[name]
-        field = Customer._meta.get_field(name)
+        field = cast(models.Field, Customer._meta.get_field(name))  # EDITABLE_FIELDS are concrete fields
         try:
             if name == "parent":
                 customer.parent = _parent(customer, _related(Customer, value, key="account_number"))

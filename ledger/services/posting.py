@@ -140,12 +140,12 @@ def _resolve_accounts(chart: _Chart, lines: list[LineSpec]) -> list[Account]:
     others = chart.foreign({spec.account_id for spec in lines if spec.account_id})
     accounts = []
     for index, spec in enumerate(lines, start=1):
-        if not spec.account_id and not spec.role:
-            raise _fail(index, "name an account (account_id) or an account role.")
         if spec.account_id:
             account = chart.by_id.get(spec.account_id) or others.get(spec.account_id)
-        else:
+        elif spec.role:
             account = chart.by_role.get(spec.role)
+        else:
+            raise _fail(index, "name an account (account_id) or an account role.")
         if account is None:
             what = f"account id {spec.account_id}" if spec.account_id else f"an active account with role '{spec.role}'"
             raise _fail(index, f"{entity.code} has no {what}.")
@@ -406,7 +406,7 @@ def _write(
             raise DomainError(f"The reserved journal numbers do not fit {len(entries)} entries dated "
                               f"{entry_date.isoformat()} ({prefix}...): the period moved since they were reserved.")
     types: dict[type, ContentType] = {}
-    rows = []
+    rows: list[JournalEntry] = []
     for (spec, _), number in zip(entries, numbers, strict=True):
         source = spec.source
         source_type = None
@@ -440,13 +440,14 @@ def _write(
     new_lines = []
     for entry, (_, work) in zip(created, entries, strict=True):
         for line in work:
-            spec = line.spec
-            open_item = new_items.get(id(line)) or (moves[spec.settle_item_id][0] if spec.settle_item_id else None)
-            description = spec.description
-            if spec.open_item is not None and spec.open_item.due_date is None:
+            line_spec = line.spec
+            open_item = new_items.get(id(line)) or (
+                moves[line_spec.settle_item_id][0] if line_spec.settle_item_id else None)
+            description = line_spec.description
+            if line_spec.open_item is not None and line_spec.open_item.due_date is None:
                 description = f"{description} (no due date: due on the document date)".strip()
-            new_lines.append((entry.pk, line.account.pk, spec.customer_id, line.currency, line.amount, line.rate,
-                              line.functional, description[:255], open_item.pk if open_item else None))
+            new_lines.append((entry.pk, line.account.pk, line_spec.customer_id, line.currency, line.amount,
+                              line.rate, line.functional, description[:255], open_item.pk if open_item else None))
     stamp = dates.now()
     # Recomputed under the row lock in exact Decimals: SQLite would do `open_amount + delta` in
     # floating point and could leave -0.0000000001 behind. One UPDATE per 500 items, not one per item

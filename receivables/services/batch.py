@@ -7,6 +7,7 @@ rolled back whole, and the caller retries its receipts one by one."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,7 +16,7 @@ from django.db import transaction
 
 from billing.models import Invoice
 from billing.services import invoices_record_payments
-from ledger.models import JournalEntry
+from ledger.models import JournalEntry, OpenItem
 from ledger.services import journal_post_batch
 from otc import dates
 from otc.bulk import bulk_insert_rows, bulk_update_rows, history_insert
@@ -57,8 +58,9 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
         for i, amount in d.allocations:
             if i < 0:
                 item_amounts[-i] += amount
-    items: dict | None = None if item_amounts else {}
+    items: dict[int, OpenItem] | None = None if item_amounts else {}
     changes: dict[int, Decimal] = defaultdict(Decimal)
+    owner: dict[int, int] = {}  # receipt id -> the customer its allocations belong to
     for decision in decisions:
         receipt = receipts.get(decision.receipt_id)
         if receipt is None or receipt.status not in LIVE:
@@ -85,7 +87,8 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
             changes[invoice_id] += amount
         if len(owners) != 1 or (receipt.customer_id and receipt.customer_id not in owners):
             raise ValidationFailed(f"{receipt.number}: the invoices are not its customer's.")
-        receipt._owner = owners.pop()
+        owner[receipt.pk] = owners.pop()
+    assert items is not None  # None only with an allocation to an open item, which read them in the loop
     invoices: dict[int, Invoice] = {}
     if changes:
         invoices = {invoice.pk: invoice for invoice in
@@ -93,8 +96,8 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
 
     today, stamp = dates.today(), dates.now()
     unidentified = [receipts[d.receipt_id] for d in decisions if receipts[d.receipt_id].customer_id is None]
-    _identify_all(unidentified, today)
-    groups: dict[tuple[int, object], list[tuple[Receipt, int, Decimal]]] = defaultdict(list)
+    _identify_all(unidentified, today, owner)
+    groups: dict[tuple[int, dt.date], list[tuple[Receipt, int, Decimal]]] = defaultdict(list)
     for decision in decisions:
         receipt = receipts[decision.receipt_id]
         on = max(today, receipt.value_date)
@@ -103,10 +106,11 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
     rows: list[ReceiptApplication] = []
     by_receipt = {d.receipt_id: d for d in decisions}
     for (entity_id, on), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        entries = journal_post_batch(legal_entity_id=entity_id, kind=JournalEntry.Kind.APPLICATION, document_date=on,
-                                     by=None, entries=[application_entry(receipt, receipt._owner, invoices[i], amount) if i > 0
-                                                       else item_application_entry(receipt, receipt._owner, items[-i], amount)
-                                                       for receipt, i, amount in group])
+        entries = journal_post_batch(
+            legal_entity_id=entity_id, kind=JournalEntry.Kind.APPLICATION, document_date=on, by=None,
+            entries=[application_entry(receipt, owner[receipt.pk], invoices[i], amount) if i > 0
+                     else item_application_entry(receipt, owner[receipt.pk], items[-i], amount)
+                     for receipt, i, amount in group])
         for (receipt, invoice_id, amount), entry in zip(group, entries, strict=True):
             decision = by_receipt[receipt.pk]
             rows.append(ReceiptApplication(receipt=receipt, invoice_id=invoice_id if invoice_id > 0 else None,
@@ -134,8 +138,8 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
     bulk_update_rows(changed, ["customer", "identify_entry", "open_item", "amount_applied", "status", "match_status",
                                "match_score", "updated_at"])
     history_insert(changed, created=False, by=None, reason="automatic cash application", at=stamp)
-    for before, group in moved.items():
-        record_status_changes(group, by=None, from_state=before, note="automatic cash application")
+    for before, moved_receipts in moved.items():
+        record_status_changes(moved_receipts, by=None, from_state=before, note="automatic cash application")
     applications: dict[int, list[dict]] = defaultdict(list)  # per receipt, in one pass (was a scan of all rows per receipt)
     for a in rows:
         applications[a.receipt_id].append({"invoice_id": a.invoice_id, "open_item_id": a.open_item_id,
@@ -146,7 +150,7 @@ def receipts_apply_batch(*, decisions: list[Decision]) -> int:
     return len(decisions)
 
 
-def _identify_all(receipts: list[Receipt], today) -> None:
+def _identify_all(receipts: list[Receipt], today, owner: dict[int, int]) -> None:
     """Suspense to unapplied cash for receipts the matcher identified (one batch per entity)."""
     by_entity: dict[int, list[Receipt]] = defaultdict(list)
     for receipt in receipts:
@@ -154,14 +158,17 @@ def _identify_all(receipts: list[Receipt], today) -> None:
     for entity_id, group in sorted(by_entity.items()):
         entries = journal_post_batch(
             legal_entity_id=entity_id, kind=JournalEntry.Kind.RECEIPT, document_date=today, by=None,
-            entries=[identification_entry(r, r._owner, f"Receipt {r.number} identified by the matcher") for r in group])
+            entries=[identification_entry(r, owner[r.pk], f"Receipt {r.number} identified by the matcher")
+                     for r in group])
         for receipt, entry in zip(group, entries, strict=True):
-            receipt.customer_id, receipt.identify_entry, receipt.open_item = receipt._owner, entry, entry.opened_items[0]
+            receipt.customer_id, receipt.identify_entry, receipt.open_item = (
+                owner[receipt.pk], entry, entry.opened_items[0])
 
 
-def _items(receipts: dict[int, Receipt], decisions: list[Decision], amounts: dict[int, Decimal]) -> dict:
+def _items(receipts: dict[int, Receipt], decisions: list[Decision],
+           amounts: dict[int, Decimal]) -> dict[int, OpenItem]:
     """The open items without invoices the batch pays, checked per receipt (entity, currency, amount)."""
-    items: dict = {}
+    items: dict[int, OpenItem] = {}
     for decision in decisions:
         mine = {-i: a for i, a in decision.allocations if i < 0}
         if mine:
