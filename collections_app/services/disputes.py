@@ -70,11 +70,10 @@ def _move(dispute: Dispute, to: str, *, by: User | None, note: str = "", fields:
 
 
 def _disputed_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> list[tuple[InvoiceLine, Decimal]]:
-    by_id = {line.pk: line for line in invoice.lines.all()}
+    by_id: dict[Any, InvoiceLine] = {line.pk: line for line in invoice.lines.all()}  # the request names any id
     out = []
     for position, row in enumerate(lines, start=1):
-        line_id = row.get("invoice_line_id")
-        line = by_id.get(line_id) if line_id is not None else None
+        line = by_id.get(row.get("invoice_line_id"))
         if line is None:
             raise ValidationFailed(f"Row {position}: that line is not on invoice {invoice.number}.",
                                    fields={"lines": [position]})
